@@ -1,0 +1,49 @@
+"""The ``nurture`` command line (click, through Flask's CLI group).
+
+Each topic's commands live in their own module and register themselves on ``cli``.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+
+from nurture.runtime import Runtime
+
+
+def _create_app():  # type: ignore[no-untyped-def]
+    from nurture.web import create_app
+
+    return create_app()
+
+
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
+)
+def cli() -> None:
+    """Nurture: stage-aware drip campaigns, scoring and sales handoff."""
+
+
+def runtime() -> Runtime:
+    """The Runtime of the app the CLI loaded."""
+    return current_app.extensions["nurture"]
+
+
+def main() -> None:
+    """Console-script entry point."""
+    # Imported for their side effect: each module adds its commands to ``cli``.
+    from nurture.cli import (  # noqa: F401
+        apikeys_cmd,
+        campaigns_cmd,
+        db_cmd,
+        demo_cmd,
+        enrol_cmd,
+        leads_cmd,
+        outbox_cmd,
+        preview_cmd,
+        serve_cmd,
+        worker_cmd,
+    )
+
+    cli(prog_name="nurture")

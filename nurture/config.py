@@ -1,0 +1,212 @@
+"""Configuration read from environment variables, with defaults for the embedded setup.
+
+Every setting has a ``NURTURE_`` environment variable. The defaults give a working system on
+a fresh machine: a SQLite database and a local outbox inside the instance folder, the bundled
+campaigns and templates, and a secret key generated once and kept in the instance folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ConfigError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable."""
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``90s``, ``15m``, ``4h``, ``3d`` or ``2w`` into a timedelta."""
+    match = _DURATION_RE.match(str(text))
+    if not match:
+        raise ValueError(f"bad duration {text!r}: use a number and one of s, m, h, d, w (e.g. 3d)")
+    return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[match.group(2)])
+
+
+def parse_clock(text: str) -> time:
+    """Parse ``HH:MM`` (24-hour clock)."""
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", str(text))
+    if not match or int(match.group(1)) > 24 or int(match.group(2)) > 59:
+        raise ValueError(f"bad time of day {text!r}: use HH:MM, e.g. 09:30")
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour == 24:
+        if minute:
+            raise ValueError(f"bad time of day {text!r}: 24:00 is the latest")
+        return time.max
+    return time(hour, minute)
+
+
+def parse_weekdays(text: str) -> frozenset[int]:
+    """Parse ``mon-fri`` or ``mon,wed,fri`` into weekday numbers (Monday = 0)."""
+    days: set[int] = set()
+    for part in str(text).lower().replace(" ", "").split(","):
+        if "-" in part:
+            first, last = part.split("-", 1)
+            if first not in _WEEKDAYS or last not in _WEEKDAYS:
+                raise ValueError(f"bad weekday range {part!r}: use e.g. mon-fri")
+            start, end = _WEEKDAYS.index(first), _WEEKDAYS.index(last)
+            span = range(start, end + 1) if start <= end else [*range(start, 7), *range(0, end + 1)]
+            days.update(span)
+        elif part in _WEEKDAYS:
+            days.add(_WEEKDAYS.index(part))
+        else:
+            raise ValueError(f"bad weekday {part!r}: use mon, tue, wed, thu, fri, sat or sun")
+    return frozenset(days)
+
+
+@dataclass(frozen=True)
+class WindowDefault:
+    """The send window used when a campaign does not name its own."""
+
+    days: frozenset[int] = frozenset(range(5))
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+
+
+@dataclass(frozen=True)
+class FrequencyCapDefault:
+    """At most ``max_emails`` campaign emails to one lead within ``per``, across campaigns."""
+
+    max_emails: int = 3
+    per: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the core needs to know about its environment."""
+
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    public_url: str = "http://localhost:5000"
+    smtp_url: str | None = None
+    mail_from: str = "Brightpath Analytics <hello@brightpath.example>"
+    # Shown in every email footer (CAN-SPAM and most laws want a postal address).
+    company_name: str = "Brightpath Analytics"
+    postal_address: str = "Brightpath Analytics, 100 Example Street, Springfield, USA"
+    campaigns_path: Path = PROJECT_ROOT / "campaigns" / "examples"
+    templates_path: Path = PROJECT_ROOT / "templates"
+    default_timezone: str = "UTC"
+    send_window: WindowDefault = field(default_factory=WindowDefault)
+    frequency_cap: FrequencyCapDefault = field(default_factory=FrequencyCapDefault)
+    # Messages per second across this worker; 0 means no limit.
+    smtp_rate_limit: float = 0.0
+    smtp_pool_size: int = 1
+    smtp_max_attempts: int = 6
+    tick_seconds: float = 5.0
+    batch_size: int = 500
+    # A claimed message whose worker died is sent again after this long.
+    send_lease: timedelta = timedelta(minutes=10)
+
+    @property
+    def outbox_enabled(self) -> bool:
+        """True when no SMTP server is configured and mail goes to the local outbox."""
+        return not self.smtp_url
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """Return a copy with some settings changed (tests, CLI options)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, instance_path: Path | None = None
+    ) -> Settings:
+        """Build settings from ``NURTURE_*`` variables; unset ones take their defaults."""
+        env = os.environ if env is None else env
+        instance = Path(
+            env.get("NURTURE_INSTANCE_PATH") or instance_path or PROJECT_ROOT / "instance"
+        ).resolve()
+        database_url = env.get("NURTURE_DATABASE_URL") or f"sqlite:///{instance / 'nurture.db'}"
+        secret_key = env.get("NURTURE_SECRET_KEY") or _instance_secret(instance)
+        values: dict[str, object] = {
+            "instance_path": instance,
+            "database_url": database_url,
+            "secret_key": secret_key,
+        }
+        simple = {
+            "NURTURE_PUBLIC_URL": ("public_url", lambda v: v.rstrip("/")),
+            "NURTURE_SMTP_URL": ("smtp_url", str),
+            "NURTURE_MAIL_FROM": ("mail_from", str),
+            "NURTURE_COMPANY_NAME": ("company_name", str),
+            "NURTURE_POSTAL_ADDRESS": ("postal_address", str),
+            "NURTURE_CAMPAIGNS_PATH": ("campaigns_path", lambda v: Path(v).resolve()),
+            "NURTURE_TEMPLATES_PATH": ("templates_path", lambda v: Path(v).resolve()),
+            "NURTURE_DEFAULT_TIMEZONE": ("default_timezone", _timezone),
+            "NURTURE_SMTP_RATE_LIMIT": ("smtp_rate_limit", float),
+            "NURTURE_SMTP_POOL_SIZE": ("smtp_pool_size", int),
+            "NURTURE_SMTP_MAX_ATTEMPTS": ("smtp_max_attempts", int),
+            "NURTURE_TICK_SECONDS": ("tick_seconds", float),
+            "NURTURE_BATCH_SIZE": ("batch_size", int),
+            "NURTURE_SEND_LEASE": ("send_lease", parse_duration),
+            "NURTURE_SEND_WINDOW": ("send_window", parse_window),
+            "NURTURE_FREQUENCY_CAP": ("frequency_cap", parse_frequency_cap),
+        }
+        for variable, (name, convert) in simple.items():
+            raw = env.get(variable)
+            if raw in (None, ""):
+                continue
+            try:
+                values[name] = convert(raw)
+            except (ValueError, TypeError) as exc:
+                raise ConfigError(f"{variable}={raw!r}: {exc}") from exc
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def parse_window(text: str) -> WindowDefault:
+    """Parse ``mon-fri 09:00-17:00`` (days, then hours) into a window."""
+    parts = text.split()
+    if len(parts) != 2 or "-" not in parts[1]:
+        raise ValueError("use DAYS HH:MM-HH:MM, e.g. 'mon-fri 09:00-17:00'")
+    start, end = parts[1].split("-", 1)
+    window = WindowDefault(parse_weekdays(parts[0]), parse_clock(start), parse_clock(end))
+    if window.start >= window.end:
+        raise ValueError("the window must end after it starts")
+    return window
+
+
+def parse_frequency_cap(text: str) -> FrequencyCapDefault:
+    """Parse ``3/7d`` (at most three campaign emails in any seven days)."""
+    count, _, per = text.partition("/")
+    if not per or not count.strip().isdigit():
+        raise ValueError("use COUNT/DURATION, e.g. 3/7d")
+    return FrequencyCapDefault(int(count), parse_duration(per))
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+    return name
+
+
+def _instance_secret(instance: Path) -> str:
+    """Return the instance's generated secret, creating it on first use.
+
+    A fresh install must work without configuration, yet tokens signed today must still
+    verify after a restart, so the key is generated once and kept beside the database.
+    """
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

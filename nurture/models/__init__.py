@@ -1,0 +1,24 @@
+"""Typed SQLAlchemy 2.0 models. Import from here: ``from nurture.models import Lead``."""
+
+from nurture.db import Base
+from nurture.models.account import Account
+from nurture.models.apikey import ApiKey
+from nurture.models.campaign import Campaign, CampaignVersion
+from nurture.models.enrollment import Enrollment, EnrollmentHistory
+from nurture.models.event import Event
+from nurture.models.lead import Lead
+from nurture.models.message import Message, OutboxMessage
+
+__all__ = [
+    "Account",
+    "ApiKey",
+    "Base",
+    "Campaign",
+    "CampaignVersion",
+    "Enrollment",
+    "EnrollmentHistory",
+    "Event",
+    "Lead",
+    "Message",
+    "OutboxMessage",
+]

@@ -1,0 +1,65 @@
+"""Leads: the people being nurtured."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, Float, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from nurture.db import Base, utcnow
+
+if TYPE_CHECKING:
+    from nurture.models.account import Account
+
+
+class Lead(Base):
+    """A person: profile, lifecycle stage, engagement and consent."""
+
+    __tablename__ = "leads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Normalised by email-validator (domain lower-cased, IDN to ASCII); unique.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    # IANA zone name; null means the configured default.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str | None] = mapped_column(String(100))
+    utm_source: Mapped[str | None] = mapped_column(String(200))
+    utm_medium: Mapped[str | None] = mapped_column(String(200))
+    utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    utm_term: Mapped[str | None] = mapped_column(String(200))
+    utm_content: Mapped[str | None] = mapped_column(String(200))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    stage: Mapped[str] = mapped_column(String(20), default="subscriber", index=True)
+    stage_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    temperature: Mapped[str] = mapped_column(String(10), default="cold")
+    # Behavioural score stored as (value, as_of); the decayed value is computed on read.
+    score_value: Mapped[float] = mapped_column(Float, default=0.0)
+    score_as_of: Mapped[datetime | None]
+
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account: Mapped[Account | None] = relationship(back_populates="leads")
+
+    # Consent: how and when the person agreed, and on what lawful basis.
+    consent_status: Mapped[str] = mapped_column(String(20), default="unknown")
+    lawful_basis: Mapped[str | None] = mapped_column(String(30))
+    consent_source: Mapped[str | None] = mapped_column(String(200))
+    consent_text: Mapped[str | None] = mapped_column(String(500))
+    consent_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def full_name(self) -> str:
+        """First and last name, or the email address when neither is known."""
+        name = " ".join(part for part in (self.first_name, self.last_name) if part)
+        return name or self.email

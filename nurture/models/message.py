@@ -1,0 +1,65 @@
+"""Messages: one row per email, and the local outbox that stores them without SMTP."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from nurture.db import Base, utcnow
+
+
+class Message(Base):
+    """An email to one lead. The unique key on (enrolment, step) makes a double send
+    impossible to record, whatever the number of workers."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "step_key"),
+        Index("ix_messages_lead_id_queued_at", "lead_id", "queued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    enrollment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrollments.id", ondelete="CASCADE")
+    )
+    # "track/step" of the campaign step that sent it; null for messages outside campaigns.
+    step_key: Mapped[str | None] = mapped_column(String(201))
+    # Transactional kind for messages outside campaigns (e.g. "handoff"); "campaign" else.
+    kind: Mapped[str] = mapped_column(String(30), default="campaign")
+    template: Mapped[str] = mapped_column(String(100))
+    template_version: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(500))
+    to_address: Mapped[str] = mapped_column(String(320))
+    # The RFC 5322 Message-ID, without angle brackets.
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    # Random per-message token; tracking URLs carry it signed.
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    # queued | sending | sent | deferred | failed
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    # When a deferred or claimed message may next be attempted.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    smtp_code: Mapped[int | None]
+    smtp_reply: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """The full bytes of a message delivered to the local outbox instead of an SMTP server."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), index=True
+    )
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(String(500))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(default=utcnow)
