@@ -1,0 +1,1 @@
+"""Campaign files: the spec (schema), the loader and validator, and bundled examples."""

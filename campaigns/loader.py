@@ -1,0 +1,158 @@
+"""Reading campaign files: YAML text in, a :class:`campaigns.schema.Campaign` out, and every
+problem found on the way, each with the file and line it belongs to.
+
+The loader is pure apart from reading the file: it knows nothing of templates (the validator
+checks those) or the database (``nurture.campaign_sync`` stores versions). It never stops at
+the first problem, because a marketer fixing a file wants the whole list at once.
+
+This module is the public face: ``campaigns.yaml_lines`` reads YAML keeping every line
+number (and reads ``10:00``, ``NO`` and dates as the text they look like), and
+``campaigns.parser`` turns the data into schema objects and problems.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# The engine imports remap_position from here; it lives with the other editing rules.
+from campaigns.editing import remap_position as remap_position
+from campaigns.parser import KEY_RE, Parser, kind_name
+from campaigns.parser import CampaignError as CampaignError
+from campaigns.parser import Problem as Problem
+from campaigns.parser import describe as describe
+from campaigns.parser import suggest as suggest
+from campaigns.schema import Campaign
+from campaigns.yaml_lines import LineLoader, line_of, to_plain
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What loading one file gave: the campaign when it is valid, and every problem.
+
+    ``data`` is the plain YAML data (dicts, lists, text, numbers) when the text parsed as
+    YAML at all, valid or not: it is what a stored version keeps as its spec, and it lets
+    the sync name the campaign of an invalid file. ``id_line`` is the line of ``id:``.
+    """
+
+    path: str
+    campaign: Campaign | None
+    problems: list[Problem]
+    checksum: str = ""
+    text: str = ""
+    data: dict[str, Any] | None = None
+    id_line: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when the file gave a campaign and no problems."""
+        return self.campaign is not None and not self.problems
+
+    @property
+    def key(self) -> str | None:
+        """The campaign id written in the file, even when the file has problems."""
+        if self.campaign is not None:
+            return self.campaign.id
+        raw = (self.data or {}).get("id")
+        return raw if isinstance(raw, str) and KEY_RE.match(raw) else None
+
+
+def checksum(text: str) -> str:
+    """The sha256 hex digest of a campaign file's text (a version's identity)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------- public entry points
+
+
+def load_campaign_file(path: str | Path) -> LoadResult:
+    """Read and parse one campaign file; unreadable files are reported as problems."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return LoadResult(name, None, [Problem(name, 1, f"not UTF-8 text: {exc.reason}")])
+    except OSError as exc:
+        return LoadResult(name, None, [Problem(name, 0, f"cannot read file: {exc.strerror}")])
+    return load_campaign_text(text, name)
+
+
+def load_campaign_text(text: str, path: str | Path = "<campaign>") -> LoadResult:
+    """Parse campaign YAML ``text`` (``path`` names it in problems)."""
+    name = str(path)
+    digest = checksum(text)
+    loader = LineLoader(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        what = exc.problem or exc.context or "unreadable YAML"
+        if exc.context and exc.problem and not exc.context.startswith("while "):
+            what = f"{exc.context}, {exc.problem}"
+        elif exc.context and exc.problem:
+            # PyYAML's context names the construct being read ("while parsing a flow
+            # sequence"); its start is often where the mistake is, so give its line too.
+            where = exc.context.removeprefix("while ")
+            start = exc.context_mark.line + 1 if exc.context_mark is not None else line
+            what += f" ({where} that starts on line {start})" if start != line else f" ({where})"
+        return LoadResult(
+            name, None, [Problem(name, line, f"YAML syntax error: {what}")], digest, text
+        )
+    except yaml.YAMLError as exc:
+        return LoadResult(name, None, [Problem(name, 1, f"YAML syntax error: {exc}")], digest, text)
+    finally:
+        loader.dispose()
+
+    problems = [
+        Problem(
+            name, line, f"duplicate key {key!r} (first on line {first}): the later one would win"
+        )
+        for line, key, first in loader.duplicate_keys
+    ]
+    if data is None:
+        return LoadResult(
+            name, None, [*problems, Problem(name, 1, "the file is empty")], digest, text
+        )
+    if not isinstance(data, dict):
+        problem = Problem(
+            name,
+            getattr(data, "line", 1),
+            "a campaign file must be a mapping of fields (id, name, entry, tracks, …), "
+            f"not {kind_name(data)}",
+        )
+        return LoadResult(name, None, [*problems, problem], digest, text)
+
+    parser = Parser(name)
+    campaign = parser.campaign(data, source_path=name, checksum=digest)
+    problems = sorted([*problems, *parser.problems], key=lambda problem: problem.line)
+    return LoadResult(
+        name,
+        campaign if not problems else None,
+        problems,
+        digest,
+        text,
+        to_plain(data),
+        line_of(data, "id", 1),
+    )
+
+
+def parse_campaign_data(
+    data: Mapping[str, Any], source_path: str | None = None, *, checksum: str = ""
+) -> Campaign:
+    """Build a Campaign from plain data (a stored version's spec); lines are 0.
+
+    Raises :class:`CampaignError` listing every problem when the data is not valid.
+    """
+    parser = Parser(source_path or "<spec>")
+    if not isinstance(data, Mapping):
+        raise CampaignError([Problem(parser.path, 0, "a campaign spec must be a mapping")])
+    campaign = parser.campaign(data, source_path=source_path, checksum=checksum)
+    if parser.problems or campaign is None:
+        raise CampaignError(parser.problems)
+    return campaign

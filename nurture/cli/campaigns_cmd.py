@@ -1,0 +1,188 @@
+"""Commands: ``nurture campaigns validate``, ``sync`` and ``list``.
+
+``validate`` reads files only and never touches the database, so it can run in CI or an
+editor hook; ``sync`` is the same check followed by storing new versions; ``list`` shows
+what is running.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+
+from campaigns.validator import TemplateProblems, check_directory
+from nurture.campaign_sync import sync_campaigns
+from nurture.cli import cli, runtime
+from nurture.db import transaction, utcnow
+from nurture.models import Campaign, CampaignVersion, Enrollment
+
+
+@dataclass(frozen=True)
+class TemplateChecks:
+    """How campaign files are checked against the templates folder."""
+
+    exists: Callable[[str], bool]
+    problems: TemplateProblems | None
+    known: Iterable[str]
+    description: str
+
+
+def template_checks(templates_path: Path) -> TemplateChecks:
+    """Checks through the template library (render against sample leads) when it is
+    installed, else a plain check that ``templates/<name>/body.mjml`` exists."""
+    try:
+        from nurture.rendering import TemplateLibrary
+    except ImportError:
+        return _file_checks(templates_path)
+    library = TemplateLibrary(templates_path)
+    return TemplateChecks(
+        exists=library.exists,
+        problems=lambda name: [str(problem) for problem in library.validate(name)],
+        known=library.names(),
+        description=f"templates rendered for sample leads from {templates_path}",
+    )
+
+
+def _file_checks(templates_path: Path) -> TemplateChecks:
+    def exists(name: str) -> bool:
+        return not name.startswith("_") and (templates_path / name / "body.mjml").is_file()
+
+    known = (
+        sorted(child.name for child in templates_path.iterdir() if exists(child.name))
+        if templates_path.is_dir()
+        else []
+    )
+    return TemplateChecks(exists, None, known, f"template files looked up in {templates_path}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _target(path: Path | None) -> Path:
+    target = path or runtime().settings.campaigns_path
+    if not target.exists():
+        raise click.ClickException(f"no campaign file or folder at {target}")
+    return target
+
+
+@cli.group("campaigns")
+def campaigns_group() -> None:
+    """Campaign files: check them, load them into the database, see what runs."""
+
+
+@campaigns_group.command("validate")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def validate_command(path: Path | None) -> None:
+    """Check campaign files (a file or a folder; default: the campaigns folder).
+
+    Prints every problem as FILE:LINE: MESSAGE and exits with status 1 if there is any.
+    """
+    target = _target(path)
+    checks = template_checks(runtime().settings.templates_path)
+    results = check_directory(
+        target,
+        template_exists=checks.exists,
+        template_problems=checks.problems,
+        known_templates=checks.known,
+    )
+    problems = 0
+    for item in results:
+        if item.ok and item.load.campaign is not None:
+            campaign = item.load.campaign
+            steps = sum(len(track.steps) for track in campaign.tracks)
+            click.echo(
+                f"ok   {item.path}: {campaign.id} "
+                f"({_count(len(campaign.tracks), 'track')}, {_count(steps, 'step')})"
+            )
+        for problem in item.problems:
+            click.echo(str(problem))
+        problems += len(item.problems)
+    broken = sum(1 for item in results if item.problems)
+    click.echo(
+        f"{_count(len(results), 'file')} checked, {len(results) - broken} valid, "
+        f"{_count(problems, 'problem')}; {checks.description}"
+    )
+    if problems or not results:
+        if not results:
+            click.echo(f"no campaign files (*.yaml, *.yml) in {target}")
+        sys.exit(1)
+
+
+@campaigns_group.command("sync")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def sync_command(path: Path | None) -> None:
+    """Load campaign files into the database as new versions (default: the campaigns folder).
+
+    A valid changed file becomes the active version; a broken file is recorded as the
+    campaign's last error and its previous version stays active; a campaign whose file was
+    removed is archived. Exits with status 1 if any file failed.
+    """
+    target = _target(path)
+    rt = runtime()
+    checks = template_checks(rt.settings.templates_path)
+    with transaction(rt.sessions) as session:
+        report = sync_campaigns(
+            session,
+            target,
+            now=utcnow(),
+            template_exists=checks.exists,
+            template_problems=checks.problems,
+            known_templates=checks.known,
+        )
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+
+@campaigns_group.command("list")
+def list_command() -> None:
+    """Show every campaign: version, status, active enrolments and the last sync error."""
+    from rich.console import Console
+    from rich.table import Table
+
+    rt = runtime()
+    with rt.sessions() as session:
+        rows = session.execute(
+            select(Campaign, CampaignVersion.number)
+            .outerjoin(CampaignVersion, CampaignVersion.id == Campaign.active_version_id)
+            .order_by(Campaign.key)
+        ).all()
+        active = dict(
+            session.execute(
+                select(Enrollment.campaign_id, func.count())
+                .where(Enrollment.status == "active")
+                .group_by(Enrollment.campaign_id)
+            ).all()
+        )
+    if not rows:
+        click.echo("no campaigns yet: run `nurture campaigns sync`")
+        return
+    table = Table("key", "name", "version", "status", "active enrolments", "last error")
+    table.columns[-1].overflow = "fold"
+    for campaign, number in rows:
+        error = ""
+        if campaign.last_error:
+            first = campaign.last_error.splitlines()[0]
+            if campaign.source_path and first.startswith(campaign.source_path):
+                # The table is narrow: the file name says enough, the key names the campaign.
+                first = Path(campaign.source_path).name + first[len(campaign.source_path) :]
+            more = len(campaign.last_error.splitlines()) - 1
+            error = first + (f" (+{more} more)" if more else "")
+            if campaign.last_error_at is not None:
+                error += f" [{campaign.last_error_at:%Y-%m-%d %H:%M} UTC]"
+        table.add_row(
+            campaign.key,
+            campaign.name,
+            str(number) if number is not None else "-",
+            campaign.status,
+            str(active.get(campaign.id, 0)),
+            error,
+        )
+    Console().print(table)
