@@ -1,0 +1,90 @@
+"""Command: ``nurture preview TEMPLATE --lead EMAIL`` writes the email a lead would get."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from nurture.cli import cli, runtime
+from nurture.models import Lead
+from nurture.rendering import (
+    RenderedEmail,
+    TemplateError,
+    build_context,
+    sample_context,
+    template_library,
+)
+from nurture.runtime import Runtime
+
+
+@cli.command("preview")
+@click.argument("template")
+@click.option("--lead", "lead_email", metavar="EMAIL", help="Render for this lead.")
+@click.option("--sample", is_flag=True, help="Render for the built-in sample lead instead.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write it (default: <instance>/previews/<template>-<lead>.html).",
+)
+@click.option("--text", "as_text", is_flag=True, help="Write the plain-text part instead.")
+def preview_command(
+    template: str, lead_email: str | None, sample: bool, out: Path | None, as_text: bool
+) -> None:
+    """Write the real HTML (or text) of TEMPLATE as a lead would get it, and print the
+    subject. Links and the open pixel point at harmless preview URLs."""
+    if bool(lead_email) == sample:
+        raise click.UsageError("give either --lead EMAIL or --sample")
+    rt = runtime()
+    settings = rt.settings
+    library = template_library(rt)
+    if not library.exists(template):
+        known = ", ".join(library.names()) or "none"
+        raise click.ClickException(f"no template named {template!r} (known: {known})")
+    try:
+        if sample:
+            rendered = library.render(template, sample_context(public_url=settings.public_url))
+            who = "sample"
+        else:
+            assert lead_email is not None
+            rendered, who = _render_for_lead(rt, template, lead_email)
+    except TemplateError as error:
+        details = "\n".join(f"  {problem}" for problem in error.problems)
+        raise click.ClickException(f"template {template!r} is broken:\n{details}") from error
+
+    suffix = ".txt" if as_text else ".html"
+    path = out or settings.instance_path / "previews" / f"{template}-{_file_safe(who)}{suffix}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(rendered.text if as_text else rendered.html, encoding="utf-8")
+    click.echo(f"Subject: {rendered.subject}")
+    click.echo(f"Wrote {path}")
+
+
+def _render_for_lead(rt: Runtime, template: str, email: str) -> tuple[RenderedEmail, str]:
+    """Render for the lead with this email (any case); returns the email and its address."""
+    settings = rt.settings
+    base = f"{settings.public_url}/u/preview"
+    # Preview URLs, not real tokens: a click in a preview must not unsubscribe the lead or
+    # count as an open.
+    urls = {
+        "unsubscribe_url": base,
+        "preferences_url": f"{base}/preferences",
+        "open_pixel_url": f"{settings.public_url}/t/o/preview.gif",
+    }
+    with rt.sessions() as session:
+        lead = session.scalars(
+            select(Lead)
+            .where(func.lower(Lead.email) == email.strip().lower())
+            .options(selectinload(Lead.account))
+        ).first()
+        if lead is None:
+            raise click.ClickException(f"no lead with email {email!r}")
+        context = build_context(lead, campaign=None, urls=urls, settings=settings)
+    return template_library(rt).render(template, context), lead.email
+
+
+def _file_safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9@._-]+", "_", text)

@@ -1,0 +1,85 @@
+"""``nurture preview``: the email a real lead would get, written to a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import nurture.cli.preview_cmd  # noqa: F401  (registers the command on ``cli``)
+from nurture.cli import cli
+from nurture.models import Account, Lead
+
+
+@pytest.fixture
+def lead(runtime) -> str:  # type: ignore[no-untyped-def]
+    with runtime.sessions() as session:
+        account = Account(name="Northwind <Logistics>", domain="northwind.example")
+        session.add(
+            Lead(
+                email="dana@northwind.example",
+                first_name="Dana",
+                last_name="Whitfield",
+                account=account,
+                attributes={"crm": "HubSpot"},
+            )
+        )
+        session.commit()
+    return "dana@northwind.example"
+
+
+def invoke(app, *args: str):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner().invoke(cli, ["preview", *args])
+
+
+def test_preview_writes_the_html_the_lead_would_get(app, settings, lead) -> None:
+    result = invoke(app, "warm-case-study", "--lead", "Dana@Northwind.example")
+    assert result.exit_code == 0, result.output
+    path = settings.instance_path / "previews" / "warm-case-study-dana@northwind.example.html"
+    assert result.output.splitlines() == [
+        "Subject: How Ferrow Freight cut forecast error from 28% to 6%",
+        f"Wrote {path}",
+    ]
+    html = path.read_text()
+    assert html.startswith("<!doctype html>")
+    assert "Hi Dana," in html
+    assert "What this could look like at Northwind &lt;Logistics&gt;" in html
+    assert 'href="http://nurture.test/u/preview"' in html
+    assert 'src="http://nurture.test/t/o/preview.gif"' in html
+
+
+def test_preview_writes_the_text_part_where_asked(app, lead, tmp_path: Path) -> None:
+    out = tmp_path / "dana.txt"
+    result = invoke(app, "hot-demo-invite", "--lead", lead, "--text", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {out}" in result.output
+    text = out.read_text()
+    assert text.startswith("Hi Dana,")
+    assert "your HubSpot instance" in text
+    assert "Unsubscribe: http://nurture.test/u/preview" in text
+
+
+def test_preview_with_the_sample_lead(app, settings) -> None:
+    result = invoke(app, "welcome-guide", "--sample")
+    assert result.exit_code == 0, result.output
+    assert "Subject: Welcome to Brightpath, Dana: your revenue analytics starter guide" in (
+        result.output
+    )
+    html = (settings.instance_path / "previews" / "welcome-guide-sample.html").read_text()
+    assert "Northwind Logistics" in html
+
+
+def test_an_unknown_lead_or_template_is_a_clear_error(app, lead) -> None:
+    result = invoke(app, "welcome-guide", "--lead", "nobody@example.org")
+    assert result.exit_code == 1
+    assert "no lead with email 'nobody@example.org'" in result.output
+
+    result = invoke(app, "no-such-email", "--lead", lead)
+    assert result.exit_code == 1
+    assert "no template named 'no-such-email'" in result.output
+    assert "welcome-guide" in result.output  # the known names are listed
+
+
+def test_preview_needs_exactly_one_recipient(app, lead) -> None:
+    assert invoke(app, "welcome-guide").exit_code == 2
+    assert invoke(app, "welcome-guide", "--sample", "--lead", lead).exit_code == 2
