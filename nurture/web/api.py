@@ -1,0 +1,246 @@
+"""JSON API, version 1 (``/api/v1``). Every route needs an API key.
+
+There is no CSRF protection here, on purpose: CSRF works because browsers attach cookies to
+cross-site requests automatically. This API never reads a cookie or session; it trusts only
+the ``Authorization``/``X-API-Key`` header, which a browser will not add to a request another
+site makes, so a forged request arrives unauthenticated and is refused with 401.
+
+Each request's work runs in one transaction (``nurture.db.transaction``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campaigns.schema import LIFECYCLE_STAGES
+from nurture.db import transaction, utcnow
+from nurture.leads import (
+    LeadFields,
+    get_lead,
+    list_leads,
+    upsert_leads,
+    validate_lead_data,
+)
+from nurture.models import Lead
+from nurture.runtime import Runtime
+from nurture.web.auth import require_api_key
+from nurture.web.errors import json_error, register_error_handlers, validation_error
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+register_error_handlers(bp)
+
+MAX_BULK = 1000
+# A bulk request of 1000 leads with generous attributes stays well below this.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+
+T = TypeVar("T")
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["nurture"]
+
+
+def _in_transaction(work: Callable[[Session], T]) -> T:
+    """Run ``work`` in one transaction, retried once after a unique-key conflict.
+
+    Two requests that create the same new lead (or account) at the same moment both find
+    nothing and both insert; the database refuses the second. Run again, the loser finds the
+    winner's row and updates it, which is exactly what it would have done a moment later.
+    """
+    for attempt in (1, 2):
+        try:
+            with transaction(_runtime().sessions) as session:
+                return work(session)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def lead_json(lead: Lead) -> dict[str, Any]:
+    """The API representation of a lead (call inside the session that loaded it)."""
+    account = lead.account
+    return {
+        "id": lead.id,
+        "email": lead.email,
+        "first_name": lead.first_name,
+        "last_name": lead.last_name,
+        "title": lead.title,
+        "phone": lead.phone,
+        "timezone": lead.timezone,
+        "locale": lead.locale,
+        "source": lead.source,
+        "utm_source": lead.utm_source,
+        "utm_medium": lead.utm_medium,
+        "utm_campaign": lead.utm_campaign,
+        "utm_term": lead.utm_term,
+        "utm_content": lead.utm_content,
+        "attributes": lead.attributes or {},
+        "stage": lead.stage,
+        "stage_changed_at": _timestamp(lead.stage_changed_at),
+        "temperature": lead.temperature,
+        "consent_status": lead.consent_status,
+        "lawful_basis": lead.lawful_basis,
+        "consent_source": lead.consent_source,
+        "consent_text": lead.consent_text,
+        "consent_at": _timestamp(lead.consent_at),
+        "unsubscribed_at": _timestamp(lead.unsubscribed_at),
+        "account": None
+        if account is None
+        else {"id": account.id, "name": account.name, "domain": account.domain},
+        "created_at": _timestamp(lead.created_at),
+        "updated_at": _timestamp(lead.updated_at),
+    }
+
+
+class _Abort(Exception):
+    """Carries a ready error response out of a helper."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+@bp.errorhandler(_Abort)
+def _abort_handler(exc: _Abort) -> Response:
+    return exc.response
+
+
+def _json_body() -> Any:
+    """The parsed JSON body; raises a JSON 400/413 response when there is none."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise _Abort(json_error(413, "payload_too_large", f"at most {MAX_BODY_BYTES} bytes"))
+    if not request.is_json:
+        raise _Abort(
+            json_error(400, "bad_request", "send a JSON body with Content-Type: application/json")
+        )
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise _Abort(json_error(400, "bad_request", "the body is not valid JSON"))
+    return payload
+
+
+@bp.post("/leads")
+@require_api_key
+def post_leads() -> Any:
+    """Create or update one lead (a JSON object) or up to MAX_BULK (a JSON array)."""
+    payload = _json_body()
+    if isinstance(payload, dict):
+        return _upsert_one(payload)
+    if isinstance(payload, list):
+        return _upsert_many(payload)
+    return json_error(
+        400, "bad_request", "send one lead as a JSON object, or a JSON array of leads"
+    )
+
+
+def _validate(item: Any) -> tuple[LeadFields | None, dict[str, str]]:
+    if not isinstance(item, dict):
+        return None, {"_": "a lead must be a JSON object"}
+    return validate_lead_data(item, default_timezone=_runtime().settings.default_timezone)
+
+
+def _upsert_one(payload: dict[str, Any]) -> Any:
+    fields, errors = _validate(payload)
+    if fields is None:
+        return validation_error(errors)
+    now = utcnow()
+
+    def work(session: Session) -> tuple[bool, dict[str, Any]]:
+        (result,) = upsert_leads(session, [fields], now=now, source="api")
+        return result.created, lead_json(result.lead)
+
+    created, body = _in_transaction(work)
+    return jsonify(body), 201 if created else 200
+
+
+def _upsert_many(payload: list[Any]) -> Any:
+    if len(payload) > MAX_BULK:
+        return json_error(
+            413, "payload_too_large", f"at most {MAX_BULK} leads per request, got {len(payload)}"
+        )
+    results: list[dict[str, Any]] = [{"index": i} for i in range(len(payload))]
+    valid: list[tuple[int, LeadFields]] = []
+    for index, item in enumerate(payload):
+        fields, errors = _validate(item)
+        if fields is None:
+            results[index].update(status="invalid", errors=errors)
+        else:
+            valid.append((index, fields))
+    now = utcnow()
+
+    def work(session: Session) -> None:
+        # Invalid items were set aside above, so they cannot abort the valid ones.
+        upserted = upsert_leads(session, [f for _, f in valid], now=now, source="api")
+        for (index, _), result in zip(valid, upserted, strict=True):
+            status = "updated" if result.changed else "unchanged"
+            if result.created:
+                status = "created"
+            results[index].update(
+                status=status, changed=sorted(result.changed), lead=lead_json(result.lead)
+            )
+
+    if valid:
+        _in_transaction(work)
+    counts = {s: 0 for s in ("created", "updated", "unchanged", "invalid")}
+    for item in results:
+        counts[item["status"]] += 1
+    return jsonify({"results": results, **counts}), 200
+
+
+@bp.get("/leads/<path:ref>")
+@require_api_key
+def get_lead_view(ref: str) -> Any:
+    """One lead by id or email address."""
+
+    def work(session: Session) -> dict[str, Any] | None:
+        lead = get_lead(session, ref)
+        return None if lead is None else lead_json(lead)
+
+    body = _in_transaction(work)
+    if body is None:
+        return json_error(404, "not_found", f"no lead with id or email {ref!r}")
+    return jsonify(body)
+
+
+@bp.get("/leads")
+@require_api_key
+def list_leads_view() -> Any:
+    """Leads in id order, ``limit`` at a time; follow ``next_cursor`` for the next page."""
+    errors: dict[str, str] = {}
+    stage = request.args.get("stage") or None
+    if stage is not None and stage not in LIFECYCLE_STAGES:
+        errors["stage"] = "unknown stage; use one of: " + ", ".join(LIFECYCLE_STAGES)
+    limit_text = request.args.get("limit") or str(DEFAULT_PAGE)
+    limit = int(limit_text) if limit_text.isdigit() else 0
+    if not 1 <= limit <= MAX_PAGE:
+        errors["limit"] = f"a whole number from 1 to {MAX_PAGE}"
+    cursor = request.args.get("cursor") or None
+    # The cursor is the last id of the previous page. Clients must treat it as opaque: it
+    # may become an encoded (sort key, id) pair when other orders are offered.
+    if cursor is not None and not cursor.isdigit():
+        errors["cursor"] = "not a cursor returned by this API"
+    if errors:
+        return validation_error(errors, "invalid query parameters")
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        after = int(cursor) if cursor else None
+        leads = list_leads(session, stage=stage, limit=limit + 1, after_id=after)
+        return [lead_json(lead) for lead in leads]
+
+    page = _in_transaction(work)
+    more = len(page) > limit
+    page = page[:limit]
+    return jsonify({"leads": page, "next_cursor": str(page[-1]["id"]) if more else None})
