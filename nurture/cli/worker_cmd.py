@@ -1,0 +1,66 @@
+"""Commands: ``nurture tick`` (one pass) and ``nurture worker`` (the scheduler loop)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import click
+
+from nurture.cli import cli, runtime
+from nurture.db import utcnow
+from nurture.engine import Engine
+from nurture.worker import CampaignWatcher, WorkerAlreadyRunning, run_worker, single_worker_lock
+
+
+def parse_timestamp(value: str | None) -> datetime:
+    """An ISO 8601 timestamp (naive means UTC), or the current time when None."""
+    if value is None:
+        return utcnow()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 time, e.g. 2026-12-01T09:30"
+        ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@cli.command("tick")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="TIMESTAMP",
+    help="Run as if it were this time (ISO 8601; naive = UTC). Simulates weeks in seconds.",
+)
+def tick_command(now_text: str | None) -> None:
+    """Run one pass: sync campaign files, send what is due, retry what failed, and exit."""
+    now = parse_timestamp(now_text)
+    rt = runtime()
+    try:
+        with single_worker_lock(rt):
+            CampaignWatcher(rt, on_report=lambda report: click.echo(str(report))).sync_if_changed(
+                now
+            )
+            engine = Engine(rt)
+            try:
+                report = engine.tick(now)
+            finally:
+                engine.close()
+    except WorkerAlreadyRunning as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{now.isoformat()}: {report}")
+
+
+@cli.command("worker")
+def worker_command() -> None:
+    """Run the scheduler loop: a tick every NURTURE_TICK_SECONDS until stopped (Ctrl-C)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    rt = runtime()
+    click.echo(f"worker started: tick every {rt.settings.tick_seconds:g}s; Ctrl-C stops it")
+    try:
+        run_worker(rt)
+    except WorkerAlreadyRunning as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -1,0 +1,533 @@
+"""The send engine: claim due enrolments, decide, record, then render and deliver.
+
+One tick repeats two phases until nothing is due:
+
+1. **Decide** (one transaction): claim a batch of due enrolments (``FOR UPDATE SKIP LOCKED``
+   on PostgreSQL, so any number of workers share the work without overlap), load the facts
+   the batch's campaigns need in a few queries, run the pure drip rules, insert one
+   ``Message`` per send (the unique key on enrolment and step makes a second copy impossible
+   to record), move the enrolments on, and commit.
+2. **Deliver** (after the commit, as the design requires): render each message from the
+   cached template, build its MIME bytes, hand the batch to the transport (SMTP or the
+   local outbox), and record the outcomes in one more transaction.
+
+A message is claimed with a lease (``next_attempt_at``): if the worker dies after the commit
+but before recording the outcome, a later tick sends it again once the lease runs out.
+Temporary failures are retried with backoff; permanent ones are recorded as failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parseaddr
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from campaigns.schema import Campaign as CampaignSpec
+from campaigns.schema import FrequencyCap, SendWindow
+from nurture.config import Settings
+from nurture.db import transaction
+from nurture.delivery import DeliveryResult, Outgoing, Transport, make_transport, retry_delay
+from nurture.drip import Decision, Defaults, LeadFacts, Position, advance
+from nurture.facts import Needs, campaign_needs, lead_facts_base, load_batch_facts
+from nurture.mime import MessageBuilder, new_message_id
+from nurture.models import Campaign, Enrollment, EnrollmentHistory, Event, Lead, Message
+from nurture.rendering import TemplateError, TemplateLibrary, build_context, template_library
+from nurture.runtime import Runtime
+from nurture.tokens import MessageSigner, message_urls, new_message_token
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    """What one tick did (printed by ``nurture tick``, logged by the worker)."""
+
+    claimed: int = 0
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    retried: int = 0
+    completed: int = 0
+    exited: int = 0
+    waiting: int = 0
+    batches: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"claimed {self.claimed} enrolments in {self.batches} batches; emails sent "
+            f"{self.sent}, deferred {self.deferred}, failed {self.failed} (retries "
+            f"{self.retried}); enrolments completed {self.completed}, exited {self.exited}"
+        )
+
+
+@dataclass
+class Prepared:
+    """A message recorded in the decide phase, with what is needed to render it."""
+
+    message_pk: int
+    token: str
+    message_id: str
+    template: str
+    to_address: str
+    lead: Lead
+    campaign: Campaign | None
+    attempts: int = 0
+
+
+@dataclass
+class _SpecCache:
+    by_version: dict[int, CampaignSpec] = field(default_factory=dict)
+    needs: dict[int, Needs] = field(default_factory=dict)
+
+
+class Engine:
+    """Advances due enrolments and delivers their emails. One per worker process."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        transport: Transport | None = None,
+        templates: TemplateLibrary | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.settings: Settings = runtime.settings
+        self.transport = transport or make_transport(runtime.settings, runtime.sessions)
+        self.templates = templates or template_library(runtime)
+        self.signer = MessageSigner(runtime.settings.secret_key)
+        self.builder = MessageBuilder()
+        self._specs = _SpecCache()
+        self._mail_domain = parseaddr(self.settings.mail_from)[1].rpartition("@")[2] or "localhost"
+        self.defaults = Defaults(
+            send_window=_window(self.settings),
+            frequency_cap=_cap(self.settings),
+            timezone=self.settings.default_timezone,
+        )
+
+    def close(self) -> None:
+        self.transport.close()
+
+    # ------------------------------------------------------------------ the tick
+
+    def tick(self, now: datetime, *, max_batches: int | None = None) -> TickReport:
+        """Process everything due at ``now``: decide and deliver in batches, then retries."""
+        report = TickReport()
+        while max_batches is None or report.batches < max_batches:
+            prepared = self._decide_batch(now, report)
+            if prepared is None:
+                break
+            report.batches += 1
+            if prepared:
+                self._deliver(prepared, now, report)
+        while max_batches is None or report.batches < max_batches:
+            retries = self._claim_retries(now)
+            if not retries:
+                break
+            report.batches += 1
+            report.retried += len(retries)
+            self._deliver(retries, now, report)
+        return report
+
+    # ------------------------------------------------------------------ phase 1: decide
+
+    def _decide_batch(self, now: datetime, report: TickReport) -> list[Prepared] | None:
+        """Claim and decide one batch; None when nothing was due."""
+        with transaction(self.runtime.sessions) as session:
+            enrollments = self._claim_enrollments(session, now)
+            if not enrollments:
+                return None
+            report.claimed += len(enrollments)
+            campaigns = {
+                c.id: c
+                for c in session.scalars(
+                    select(Campaign).where(Campaign.id.in_({e.campaign_id for e in enrollments}))
+                )
+            }
+            leads = {
+                lead.id: lead
+                for lead in session.scalars(
+                    select(Lead)
+                    .where(Lead.id.in_({e.lead_id for e in enrollments}))
+                    .options(selectinload(Lead.account))
+                )
+            }
+            specs: dict[int, CampaignSpec] = {}
+            orphaned: set[int] = set()
+            needs = Needs()
+            widest_cap = self.defaults.frequency_cap.per
+            for enrollment in enrollments:
+                campaign = campaigns[enrollment.campaign_id]
+                spec, survived = self._current_spec(session, enrollment, campaign, now)
+                specs[enrollment.id] = spec
+                if not survived:
+                    orphaned.add(enrollment.id)
+                needs = needs | self._specs.needs[campaign.active_version_id or 0]
+                if spec.frequency_cap and spec.frequency_cap.per > widest_cap:
+                    widest_cap = spec.frequency_cap.per
+            facts = load_batch_facts(session, enrollments, needs, now=now, cap_period=widest_cap)
+            base = {lead_id: lead_facts_base(lead, now) for lead_id, lead in leads.items()}
+
+            messages: list[dict[str, Any]] = []
+            prepared: list[Prepared] = []
+            history: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
+            lease_until = now + self.settings.send_lease
+            for enrollment in enrollments:
+                lead = leads[enrollment.lead_id]
+                spec = specs[enrollment.id]
+                lead_facts = LeadFacts(
+                    **base[lead.id],
+                    opened_steps=frozenset(facts.opened_steps.get(enrollment.id, ())),
+                    clicked={
+                        step: frozenset(urls)
+                        for step, urls in facts.clicked.get(enrollment.id, {}).items()
+                    },
+                    events={
+                        kind: at
+                        for kind, at in facts.events.get(lead.id, {}).items()
+                        if at >= enrollment.enrolled_at
+                    },
+                    sent_templates=frozenset(facts.sent_templates.get(enrollment.id, ())),
+                    recent_sends=tuple(facts.recent_sends.get(lead.id, ())),
+                )
+                position = Position(enrollment.track, enrollment.step, enrollment.step_started_at)
+                if enrollment.id in orphaned:
+                    decision = Decision(position, status="completed", history=[])
+                    decision.exit_reason = "its step was removed from the campaign"
+                else:
+                    decision = advance(spec, position, lead_facts, now, self.defaults)
+                updates.append(_enrollment_update(enrollment, decision, now))
+                history.extend(
+                    {
+                        "enrollment_id": enrollment.id,
+                        "at": now,
+                        "action": entry.action,
+                        "track": entry.track,
+                        "step": entry.step,
+                        "detail": dict(entry.detail),
+                    }
+                    for entry in decision.history
+                )
+                _count(report, decision)
+                if decision.send is not None:
+                    # The cap counts this email for the lead's other enrolments in the batch.
+                    facts.recent_sends[lead.id].append(now)
+                    token = new_message_token()
+                    message_id = new_message_id(self._mail_domain).strip("<>")  # stored bare
+                    messages.append(
+                        {
+                            "lead_id": lead.id,
+                            "campaign_id": enrollment.campaign_id,
+                            "enrollment_id": enrollment.id,
+                            "step_key": decision.send.key,
+                            "kind": "campaign",
+                            "template": decision.send.template,
+                            "to_address": lead.email,
+                            "message_id": message_id,
+                            "token": token,
+                            "status": "sending",
+                            "attempts": 0,
+                            "next_attempt_at": lease_until,
+                            "queued_at": now,
+                        }
+                    )
+                    prepared.append(
+                        Prepared(
+                            message_pk=0,
+                            token=token,
+                            message_id=message_id,
+                            template=decision.send.template,
+                            to_address=lead.email,
+                            lead=lead,
+                            campaign=campaigns[enrollment.campaign_id],
+                        )
+                    )
+            if messages:
+                rows = session.execute(
+                    insert(Message).returning(
+                        Message.id, Message.token, sort_by_parameter_order=True
+                    ),
+                    messages,
+                ).all()
+                for item, (pk, token) in zip(prepared, rows, strict=True):
+                    assert item.token == token
+                    item.message_pk = pk
+            if updates:
+                session.execute(update(Enrollment), updates)
+            if history:
+                session.execute(insert(EnrollmentHistory), history)
+        return prepared
+
+    def _claim_enrollments(self, session: Session, now: datetime) -> Sequence[Enrollment]:
+        # SKIP LOCKED lets concurrent workers each take different rows instead of queueing
+        # on the same ones; SQLite ignores it (one worker holds the write lock there).
+        stmt = (
+            select(Enrollment)
+            .join(Campaign, Campaign.id == Enrollment.campaign_id)
+            .where(Enrollment.next_due_at <= now, Campaign.status == "active")
+            .order_by(Enrollment.next_due_at)
+            .limit(self.settings.batch_size)
+            .with_for_update(skip_locked=True, of=Enrollment)
+        )
+        return session.scalars(stmt).all()
+
+    def _current_spec(
+        self, session: Session, enrollment: Enrollment, campaign: Campaign, now: datetime
+    ) -> tuple[CampaignSpec, bool]:
+        """The campaign's active spec, and False when the enrolment's position did not
+        survive an edit of the campaign (it then completes).
+
+        An enrolment on an older version is re-mapped onto the active one by step id (see
+        docs/campaigns.md, "Editing a live campaign").
+        """
+        from campaigns.loader import remap_position
+
+        active_id = campaign.active_version_id
+        assert active_id is not None, "claimed enrolments belong to active campaigns"
+        spec = self._spec(session, active_id)
+        if enrollment.version_id == active_id:
+            return spec, True
+        old = self._spec(session, enrollment.version_id)
+        track, step = remap_position(old, spec, enrollment.track, enrollment.step)
+        session.add(
+            EnrollmentHistory(
+                enrollment_id=enrollment.id,
+                at=now,
+                action="remapped",
+                track=track,
+                step=step,
+                detail={
+                    "from_version": enrollment.version_id,
+                    "to_version": active_id,
+                    "from": f"{enrollment.track}/{enrollment.step}",
+                },
+            )
+        )
+        enrollment.version_id = active_id
+        if track is None:
+            # The old track is gone: the drip rules move the lead to the matching one.
+            enrollment.track, enrollment.step, enrollment.step_started_at = "", None, None
+            return spec, True
+        if step is None:
+            return spec, False
+        if step != enrollment.step:
+            enrollment.step_started_at = None
+        enrollment.track, enrollment.step = track, step
+        return spec, True
+
+    def _spec(self, session: Session, version_id: int) -> CampaignSpec:
+        spec = self._specs.by_version.get(version_id)
+        if spec is None:
+            from nurture.campaign_sync import campaign_spec_for_version
+
+            spec = campaign_spec_for_version(session, version_id)
+            self._specs.by_version[version_id] = spec
+            self._specs.needs[version_id] = campaign_needs(spec)
+        return spec
+
+    # ------------------------------------------------------------------ retries
+
+    def _claim_retries(self, now: datetime) -> list[Prepared]:
+        """Claim deferred messages whose retry time has come, and claimed ones whose worker
+        died before recording an outcome (their lease ran out)."""
+        with transaction(self.runtime.sessions) as session:
+            messages = session.scalars(
+                select(Message)
+                .where(
+                    Message.status.in_(("deferred", "sending")),
+                    Message.next_attempt_at <= now,
+                )
+                .order_by(Message.next_attempt_at)
+                .limit(self.settings.batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not messages:
+                return []
+            leads = {
+                lead.id: lead
+                for lead in session.scalars(
+                    select(Lead)
+                    .where(Lead.id.in_({m.lead_id for m in messages}))
+                    .options(selectinload(Lead.account))
+                )
+            }
+            campaigns = {
+                c.id: c
+                for c in session.scalars(
+                    select(Campaign).where(
+                        Campaign.id.in_({m.campaign_id for m in messages if m.campaign_id})
+                    )
+                )
+            }
+            lease_until = now + self.settings.send_lease
+            prepared = []
+            for message in messages:
+                message.status = "sending"
+                message.next_attempt_at = lease_until
+                prepared.append(
+                    Prepared(
+                        message_pk=message.id,
+                        token=message.token,
+                        message_id=message.message_id,
+                        template=message.template,
+                        to_address=message.to_address,
+                        lead=leads[message.lead_id],
+                        campaign=campaigns.get(message.campaign_id or 0),
+                        attempts=message.attempts,
+                    )
+                )
+        return prepared
+
+    # ------------------------------------------------------------------ phase 2: deliver
+
+    def _deliver(self, prepared: list[Prepared], now: datetime, report: TickReport) -> None:
+        outgoing: list[Outgoing] = []
+        sendable: list[tuple[Prepared, str, str]] = []
+        results: dict[int, tuple[DeliveryResult | None, str | None, str | None, str | None]] = {}
+        for item in prepared:
+            try:
+                data, subject, version = self._build(item, now)
+            except TemplateError as exc:
+                # Validation should have caught this; never let one email stop the batch.
+                log.error(
+                    "template %s failed for message %s: %s", item.template, item.message_pk, exc
+                )
+                results[item.message_pk] = (None, None, None, f"template error: {exc}")
+                continue
+            outgoing.append(
+                Outgoing(
+                    message_pk=item.message_pk,
+                    envelope_from=self._envelope_from,
+                    to=item.to_address,
+                    data=data,
+                    subject=subject,
+                )
+            )
+            sendable.append((item, subject, version))
+        delivered = self.transport.send_many(outgoing) if outgoing else []
+        for (item, subject, version), result in zip(sendable, delivered, strict=True):
+            results[item.message_pk] = (result, subject, version, None)
+        self._record(prepared, results, now, report)
+
+    @property
+    def _envelope_from(self) -> str:
+        return parseaddr(self.settings.mail_from)[1]
+
+    def _build(self, item: Prepared, now: datetime) -> tuple[bytes, str, str]:
+        signed = self.signer.sign(item.token)
+        urls = message_urls(self.settings.public_url, signed)
+        context = build_context(
+            item.lead, campaign=item.campaign, urls=urls, settings=self.settings
+        )
+        rendered = self.templates.render(item.template, context)
+        headers = {
+            "List-Unsubscribe": (
+                f"<{urls['unsubscribe_url']}>, "
+                f"<mailto:unsubscribe+{item.token}@{self._mail_domain}>"
+            ),
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "X-Nurture-Message": item.token,
+        }
+        data = self.builder.build_email(
+            rendered,
+            from_addr=self.settings.mail_from,
+            to_addr=item.to_address,
+            message_id=item.message_id,
+            date=now,
+            headers=headers,
+        )
+        return data, rendered.subject, rendered.version
+
+    def _record(
+        self,
+        prepared: list[Prepared],
+        results: dict[int, tuple[DeliveryResult | None, str | None, str | None, str | None]],
+        now: datetime,
+        report: TickReport,
+    ) -> None:
+        updates: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        max_attempts = self.settings.smtp_max_attempts
+        for item in prepared:
+            result, subject, version, error = results[item.message_pk]
+            attempts = item.attempts + 1
+            row: dict[str, Any] = {"id": item.message_pk, "attempts": attempts}
+            if subject is not None:
+                row["subject"] = subject[:500]
+                row["template_version"] = version
+            if result is None:
+                row.update(status="failed", error=error, next_attempt_at=None)
+                report.failed += 1
+            else:
+                row.update(smtp_code=result.code, smtp_reply=result.reply)
+                if result.status == "sent":
+                    row.update(status="sent", sent_at=now, next_attempt_at=None, error=None)
+                    report.sent += 1
+                elif result.status == "temporary" and attempts < max_attempts:
+                    row.update(status="deferred", next_attempt_at=now + retry_delay(attempts))
+                    report.deferred += 1
+                else:
+                    row.update(status="failed", next_attempt_at=None)
+                    report.failed += 1
+            updates.append(row)
+            if row["status"] in ("sent", "failed"):
+                events.append(
+                    {
+                        "lead_id": item.lead.id,
+                        "type": "email.sent" if row["status"] == "sent" else "email.failed",
+                        "message_id": item.message_pk,
+                        "occurred_at": now,
+                        "recorded_at": now,
+                        "properties": {
+                            "template": item.template,
+                            "subject": row.get("subject"),
+                            "campaign": item.campaign.key if item.campaign else None,
+                            **(
+                                {"reply": row.get("smtp_reply") or error}
+                                if row["status"] == "failed"
+                                else {}
+                            ),
+                        },
+                    }
+                )
+        with transaction(self.runtime.sessions) as session:
+            session.execute(update(Message), updates)
+            if events:
+                session.execute(insert(Event), events)
+
+
+def _enrollment_update(enrollment: Enrollment, decision: Decision, now: datetime) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": enrollment.id,
+        "track": decision.position.track,
+        "step": decision.position.step,
+        "step_started_at": decision.position.step_started_at,
+        "next_due_at": decision.next_due_at,
+        "status": decision.status,
+        "version_id": enrollment.version_id,
+    }
+    if decision.status != "active":
+        row.update(finished_at=now, exit_reason=decision.exit_reason)
+    return row
+
+
+def _count(report: TickReport, decision: Decision) -> None:
+    if decision.status == "completed":
+        report.completed += 1
+    elif decision.status == "exited":
+        report.exited += 1
+
+
+def _window(settings: Settings) -> SendWindow:
+    window = settings.send_window
+    return SendWindow(days=window.days, start=window.start, end=window.end, timezone=None)
+
+
+def _cap(settings: Settings) -> FrequencyCap:
+    return FrequencyCap(settings.frequency_cap.max_emails, settings.frequency_cap.per)

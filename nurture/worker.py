@@ -1,0 +1,140 @@
+"""The worker: an APScheduler loop that fires the tick, and the single-worker rule on SQLite.
+
+The schedule itself lives in the database (``enrollment.next_due_at``); APScheduler only
+fires the periodic tick, so its job store holds nothing that must survive a restart. On
+PostgreSQL any number of workers may run (claims use SKIP LOCKED); the embedded SQLite
+database allows one, enforced with an OS file lock that dies with the process.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import make_url
+
+from nurture.db import is_sqlite, utcnow
+from nurture.engine import Engine, TickReport
+from nurture.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class WorkerAlreadyRunning(RuntimeError):
+    """Another worker holds the embedded database."""
+
+
+@contextmanager
+def single_worker_lock(runtime: Runtime) -> Iterator[None]:
+    """On SQLite, refuse a second worker on the same database file; elsewhere do nothing."""
+    if not is_sqlite(runtime.engine):
+        yield
+        return
+    database = make_url(runtime.settings.database_url).database or "nurture.db"
+    lock_path = Path(f"{database}.worker.lock")
+    handle: IO[str] = lock_path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise WorkerAlreadyRunning(
+            f"a worker ({holder}) is already running on the SQLite database {database}. "
+            "SQLite supports one worker; to run several, use PostgreSQL "
+            "(NURTURE_DATABASE_URL=postgresql://…)."
+        ) from None
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+class CampaignWatcher:
+    """Re-syncs campaign files into the database when any of them changes on disk.
+
+    A broken edit is reported and the previous valid version stays active.
+    """
+
+    def __init__(self, runtime: Runtime, on_report: Callable[[object], None] | None = None):
+        self.runtime = runtime
+        self.on_report = on_report or (lambda report: log.info("campaigns: %s", report))
+        self._snapshot: tuple[tuple[str, float, int], ...] | None = None
+
+    def _current(self) -> tuple[tuple[str, float, int], ...]:
+        root = self.runtime.settings.campaigns_path
+        files = sorted([*root.glob("*.yaml"), *root.glob("*.yml")]) if root.is_dir() else []
+        return tuple((str(f), f.stat().st_mtime, f.stat().st_size) for f in files)
+
+    def sync_if_changed(self, now: datetime) -> bool:
+        """Sync when the folder changed since the last look; True when it synced."""
+        current = self._current()
+        if current == self._snapshot:
+            return False
+        from nurture.services import sync_campaign_files
+
+        self.on_report(sync_campaign_files(self.runtime, now=now))
+        self._snapshot = current
+        return True
+
+
+def run_worker(
+    runtime: Runtime,
+    *,
+    engine: Engine | None = None,
+    on_tick: Callable[[TickReport], None] | None = None,
+) -> None:
+    """Run ticks every ``settings.tick_seconds`` until SIGINT/SIGTERM."""
+    with single_worker_lock(runtime):
+        engine = engine or Engine(runtime)
+        watcher = CampaignWatcher(runtime)
+        scheduler = BlockingScheduler(timezone=UTC)
+
+        def tick() -> None:
+            now = utcnow()
+            try:
+                watcher.sync_if_changed(now)
+                report = engine.tick(now)
+            except Exception:
+                # A failed tick is logged and the next one tries again: the work stays due
+                # in the database, nothing is lost.
+                log.exception("tick failed; retrying at the next tick")
+                return
+            if on_tick:
+                on_tick(report)
+            elif report.claimed or report.retried:
+                log.info("%s", report)
+
+        scheduler.add_job(
+            tick,
+            IntervalTrigger(seconds=runtime.settings.tick_seconds),
+            id="tick",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+
+        def stop(signum: int, _frame: object) -> None:
+            log.info("signal %s: finishing the current tick and stopping", signum)
+            scheduler.shutdown(wait=False)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            scheduler.start()
+        finally:
+            engine.close()

@@ -1,0 +1,87 @@
+"""Helpers for engine tests: campaigns from fixture files, leads, and reading results."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from nurture.db import transaction
+from nurture.enrolment import enrol_lead
+from nurture.models import Campaign, Enrollment, Lead, Message
+from nurture.runtime import Runtime
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "engine"
+# A Tuesday morning, inside any office-hours window in Europe.
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def sync_fixture_campaigns(runtime: Runtime, folder: Path = FIXTURES, now: datetime = T0):
+    """Load the fixture campaigns into the database through the real sync."""
+    from nurture.services import sync_campaign_files
+
+    report = sync_campaign_files(runtime, now=now, path=folder)
+    return report
+
+
+def add_lead(runtime: Runtime, email: str, **fields) -> int:
+    values = dict(
+        email=email,
+        first_name=email.split("@")[0].title(),
+        stage="lead",
+        temperature="cold",
+        consent_status="granted",
+        lawful_basis="consent",
+        timezone="Europe/Berlin",
+    )
+    values.update(fields)
+    with transaction(runtime.sessions) as session:
+        lead = Lead(**values)
+        session.add(lead)
+        session.flush()
+        return lead.id
+
+
+def enrol(runtime: Runtime, lead_id: int, campaign_key: str = "test-drip", now: datetime = T0):
+    from nurture.campaign_sync import campaign_spec_for_version
+
+    with transaction(runtime.sessions) as session:
+        lead = session.get(Lead, lead_id)
+        campaign = session.scalar(select(Campaign).where(Campaign.key == campaign_key))
+        spec = campaign_spec_for_version(session, campaign.active_version_id)
+        outcome = enrol_lead(session, lead, campaign, spec, now)
+        assert outcome.enrolled, outcome.reason
+        return outcome.enrollment.id
+
+
+def messages_for(runtime: Runtime, lead_id: int) -> list[Message]:
+    with runtime.sessions() as session:
+        return list(
+            session.scalars(select(Message).where(Message.lead_id == lead_id).order_by(Message.id))
+        )
+
+
+def templates_sent(runtime: Runtime, lead_id: int) -> list[str]:
+    return [m.template for m in messages_for(runtime, lead_id) if m.status == "sent"]
+
+
+def enrollment(runtime: Runtime, enrollment_id: int) -> Enrollment:
+    with runtime.sessions() as session:
+        return session.get(Enrollment, enrollment_id)
+
+
+def tick_hourly_until_sent(runtime: Runtime, lead_id: int, start: datetime, hours: int = 96):
+    """Tick once an hour from ``start`` until the lead has a sent email (send windows and
+    weekends can push the first email a few days out); returns the sent templates."""
+    from nurture.engine import Engine
+
+    engine = Engine(runtime)
+    try:
+        for hour in range(hours):
+            engine.tick(start + timedelta(hours=hour))
+            if sent := templates_sent(runtime, lead_id):
+                return sent
+    finally:
+        engine.close()
+    return []
