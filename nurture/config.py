@@ -109,6 +109,26 @@ class Settings:
     batch_size: int = 500
     # A claimed message whose worker died is sent again after this long.
     send_lease: timedelta = timedelta(minutes=10)
+    # Privacy (docs/privacy.md). The pepper keys the suppression list; unset, it is
+    # generated into the instance folder (from_env) or derived from the secret key.
+    privacy_pepper: str | None = None
+    double_opt_in: bool = False
+    # How much of the consenting IP to keep: "full", "truncated" (/24, /48) or "none".
+    consent_ip: str = "truncated"
+    # Raw tracking data (IP, user agent) older than this is purged; None keeps it forever.
+    tracking_retention: timedelta | None = timedelta(days=395)
+
+    @property
+    def suppression_pepper(self) -> str:
+        """The key that turns addresses into suppression-list hashes."""
+        if self.privacy_pepper:
+            return self.privacy_pepper
+        import hashlib
+        import hmac
+
+        return hmac.new(
+            self.secret_key.encode(), b"nurture.suppression", hashlib.sha256
+        ).hexdigest()
 
     @property
     def outbox_enabled(self) -> bool:
@@ -134,6 +154,10 @@ class Settings:
             "instance_path": instance,
             "database_url": database_url,
             "secret_key": secret_key,
+            # Its own file, not derived from the secret key: rotating the secret must not
+            # silently empty the suppression list.
+            "privacy_pepper": env.get("NURTURE_PRIVACY_PEPPER")
+            or _instance_secret(instance, "privacy_pepper"),
         }
         simple = {
             "NURTURE_PUBLIC_URL": ("public_url", lambda v: v.rstrip("/")),
@@ -152,6 +176,9 @@ class Settings:
             "NURTURE_SEND_LEASE": ("send_lease", parse_duration),
             "NURTURE_SEND_WINDOW": ("send_window", parse_window),
             "NURTURE_FREQUENCY_CAP": ("frequency_cap", parse_frequency_cap),
+            "NURTURE_DOUBLE_OPT_IN": ("double_opt_in", parse_flag),
+            "NURTURE_CONSENT_IP": ("consent_ip", parse_consent_ip),
+            "NURTURE_TRACKING_RETENTION": ("tracking_retention", parse_retention),
         }
         for variable, (name, convert) in simple.items():
             raw = env.get(variable)
@@ -184,6 +211,31 @@ def parse_frequency_cap(text: str) -> FrequencyCapDefault:
     return FrequencyCapDefault(int(count), parse_duration(per))
 
 
+def parse_flag(text: str) -> bool:
+    """Parse 1/0, true/false, yes/no, on/off."""
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("use 1 or 0")
+
+
+def parse_consent_ip(text: str) -> str:
+    """``full``, ``truncated`` or ``none``."""
+    value = text.strip().lower()
+    if value not in ("full", "truncated", "none"):
+        raise ValueError("use full, truncated or none")
+    return value
+
+
+def parse_retention(text: str) -> timedelta | None:
+    """A duration such as ``395d``, or ``forever`` (never purge)."""
+    if text.strip().lower() in ("forever", "off", "0"):
+        return None
+    return parse_duration(text)
+
+
 def _timezone(name: str) -> str:
     try:
         ZoneInfo(name)
@@ -192,13 +244,13 @@ def _timezone(name: str) -> str:
     return name
 
 
-def _instance_secret(instance: Path) -> str:
+def _instance_secret(instance: Path, name: str = "secret_key") -> str:
     """Return the instance's generated secret, creating it on first use.
 
     A fresh install must work without configuration, yet tokens signed today must still
     verify after a restart, so the key is generated once and kept beside the database.
     """
-    path = instance / "secret_key"
+    path = instance / name
     if path.exists():
         return path.read_text().strip()
     instance.mkdir(parents=True, exist_ok=True)

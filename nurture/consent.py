@@ -14,6 +14,21 @@ def is_mailable(lead: Lead) -> bool:
     consent granted or a lawful basis that does not need it."""
     if lead.unsubscribed_at is not None or lead.consent_status == "withdrawn":
         return False
+    # Suppressed (unsubscribe, hard bounce, complaint, erasure, by hand): never, whatever
+    # the consent columns say; only nurture.suppression.lift clears this.
+    if lead.suppressed_at is not None:
+        return False
     if lead.consent_status == "granted":
         return True
     return lead.consent_status != "pending" and lead.lawful_basis in _BASES_WITHOUT_OPT_IN
+
+
+def wants_topic(lead: Lead, topic: str | None) -> bool:
+    """False when the lead opted out of ``topic`` in the preference centre (a campaign
+    without a topic is wanted by everyone who is mailable)."""
+    return topic is None or topic not in (lead.topic_opt_outs or ())
+
+
+def is_mailable_for(lead: Lead, topic: str | None) -> bool:
+    """``is_mailable`` for one campaign: also False when its topic was opted out of."""
+    return is_mailable(lead) and wants_topic(lead, topic)

@@ -25,6 +25,7 @@ from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from campaigns.schema import LIFECYCLE_STAGES
+from nurture import suppression as suppressions
 from nurture import triggers
 from nurture.models import Account, Event, Lead
 
@@ -630,6 +631,9 @@ def upsert_leads(
     leads = {
         lead.email: lead for lead in session.scalars(select(Lead).where(Lead.email.in_(emails)))
     }
+    # An address on the suppression list (unsubscribed, bounced, erased...) comes back
+    # suppressed: an import or API call is not new consent (nurture.suppression.lift is).
+    suppressed = suppressions.suppressions_for(session, emails - leads.keys())
     accounts = _Accounts(session, now)
     accounts.prefetch(
         domains={d for item in items if (d := account_domain(item, free_mail_domains))},
@@ -641,6 +645,10 @@ def upsert_leads(
         lead = leads.get(item.email)
         if lead is None:
             lead = _new_lead(item, now=now, source=source, defaults=defaults)
+            if item.email in suppressed:
+                suppressions.mark_lead_suppressed(
+                    lead, reason=suppressed[item.email].reason, now=now
+                )
             session.add(lead)
             leads[item.email] = lead
             result = UpsertResult(lead=lead, created=True, changed=_given_lead_fields(item))
@@ -680,12 +688,67 @@ def upsert_leads(
         # A bulk INSERT of plain rows: a tenth of the cost of one ORM object per event,
         # and nothing reads these rows back within the use case.
         session.execute(insert(Event), events)
+    audit_consent_changes(session, results, now=now, source=source, suppressed=suppressed)
     for result in results:
         if result.created:
             # Looked up on the module at call time, so tests (and a later plug-in
             # mechanism) can replace the hook.
             triggers.lead_created(session, result.lead, now)
     return results
+
+
+_CONSENT_COLUMNS = frozenset(
+    {"consent_status", "lawful_basis", "consent_source", "consent_text", "consent_at"}
+)
+
+
+def audit_consent_changes(
+    session: Session,
+    results: Sequence[UpsertResult],
+    *,
+    now: datetime,
+    source: str,
+    suppressed: Mapping[str, Any],
+) -> None:
+    """Write an audit row for every lead whose consent changed or that came back
+    suppressed (one bulk insert; the row names the lead by id and peppered hash)."""
+    from nurture.models import AuditLog
+
+    pepper = suppressions.session_pepper(session)
+    rows: list[dict[str, Any]] = []
+    for result in results:
+        lead = result.lead
+        key = suppressions.email_hash(lead.email, pepper)
+        changed = result.changed & _CONSENT_COLUMNS
+        if changed:
+            rows.append(
+                {
+                    "at": now,
+                    "action": "consent.recorded",
+                    "lead_id": lead.id,
+                    "email_hash": key,
+                    "actor": source,
+                    "detail": {
+                        "status": lead.consent_status,
+                        "lawful_basis": lead.lawful_basis,
+                        "consent_source": lead.consent_source,
+                        "changed": sorted(changed),
+                    },
+                }
+            )
+        if result.created and lead.email in suppressed:
+            rows.append(
+                {
+                    "at": now,
+                    "action": "suppression.applied",
+                    "lead_id": lead.id,
+                    "email_hash": key,
+                    "actor": source,
+                    "detail": {"reason": lead.suppression_reason},
+                }
+            )
+    if rows:
+        session.execute(insert(AuditLog), rows)
 
 
 def _given_lead_fields(item: LeadFields) -> set[str]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from nurture.config import Settings
 from nurture.db import make_engine, make_session_factory
+from nurture.suppression import PEPPER_KEY
 
 
 @dataclass
@@ -29,7 +30,10 @@ class Runtime:
     def from_settings(cls, settings: Settings) -> Runtime:
         """Connect to the configured database (nothing is created or migrated here)."""
         engine = make_engine(settings.database_url)
-        return cls(settings=settings, engine=engine, sessions=make_session_factory(engine))
+        sessions = make_session_factory(engine)
+        # The suppression list hashes addresses with this pepper (nurture.suppression).
+        sessions.configure(info={PEPPER_KEY: settings.suppression_pepper})
+        return cls(settings=settings, engine=engine, sessions=sessions)
 
     def close(self) -> None:
         """Release pooled connections and cached transports."""

@@ -8,10 +8,13 @@ from nurture.models.enrollment import Enrollment, EnrollmentHistory
 from nurture.models.event import Event
 from nurture.models.lead import Lead
 from nurture.models.message import Message, OutboxMessage
+from nurture.models.privacy import AuditLog, Suppression
+from nurture.models.scoring import ScoringVersion
 
 __all__ = [
     "Account",
     "ApiKey",
+    "AuditLog",
     "Base",
     "Campaign",
     "CampaignVersion",
@@ -21,4 +24,6 @@ __all__ = [
     "Lead",
     "Message",
     "OutboxMessage",
+    "ScoringVersion",
+    "Suppression",
 ]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nurture.db import Base, utcnow
+from nurture.decay import DEFAULT_HALF_LIFE, decayed
 
 if TYPE_CHECKING:
     from nurture.models.account import Account
@@ -43,6 +44,15 @@ class Lead(Base):
     # Behavioural score stored as (value, as_of); the decayed value is computed on read.
     score_value: Mapped[float] = mapped_column(Float, default=0.0)
     score_as_of: Mapped[datetime | None]
+    # Scoring issue: the model version and half-life (seconds) the score was computed with,
+    # when the decayed score next falls below the floor of the lead's temperature band (the
+    # worker re-checks exactly then), and the latest hand-raising event (demo request, ...).
+    score_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("scoring_versions.id", ondelete="SET NULL")
+    )
+    score_half_life: Mapped[float | None] = mapped_column(Float)
+    temperature_cools_at: Mapped[datetime | None] = mapped_column(index=True)
+    hand_raised_at: Mapped[datetime | None]
 
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     account: Mapped[Account | None] = relationship(back_populates="leads")
@@ -54,9 +64,29 @@ class Lead(Base):
     consent_text: Mapped[str | None] = mapped_column(String(500))
     consent_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
+    # Consent evidence (privacy issue): the IP it came from (when NURTURE_CONSENT_IP allows),
+    # the version of the wording agreed to, and when a double opt-in was confirmed.
+    consent_ip: Mapped[str | None] = mapped_column(String(45))
+    consent_version: Mapped[str | None] = mapped_column(String(50))
+    consent_confirmed_at: Mapped[datetime | None]
+    # Copied from the suppression list so the per-send check stays a column read.
+    suppressed_at: Mapped[datetime | None]
+    suppression_reason: Mapped[str | None] = mapped_column(String(20))
+    # Preference centre: topics the person no longer wants (campaigns declare a topic).
+    topic_opt_outs: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # Set when the person's data was erased; the row stays as an anonymous tombstone.
+    erased_at: Mapped[datetime | None]
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def decayed_score(self, now: datetime) -> float:
+        """The behavioural score at ``now``: (value, as_of) decayed with the half-life it
+        was computed with (the default half-life for leads never scored by a model)."""
+        half_life = (
+            timedelta(seconds=self.score_half_life) if self.score_half_life else DEFAULT_HALF_LIFE
+        )
+        return decayed(self.score_value or 0.0, self.score_as_of, now, half_life)
 
     @property
     def full_name(self) -> str:
