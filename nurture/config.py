@@ -98,6 +98,8 @@ class Settings:
     postal_address: str = "Brightpath Analytics, 100 Example Street, Springfield, USA"
     campaigns_path: Path = PROJECT_ROOT / "campaigns" / "examples"
     templates_path: Path = PROJECT_ROOT / "templates"
+    # The behavioural scoring model (docs/scoring.md).
+    scoring_file: Path = PROJECT_ROOT / "campaigns" / "scoring.yaml"
     default_timezone: str = "UTC"
     send_window: WindowDefault = field(default_factory=WindowDefault)
     frequency_cap: FrequencyCapDefault = field(default_factory=FrequencyCapDefault)
@@ -167,6 +169,7 @@ class Settings:
             "NURTURE_POSTAL_ADDRESS": ("postal_address", str),
             "NURTURE_CAMPAIGNS_PATH": ("campaigns_path", lambda v: Path(v).resolve()),
             "NURTURE_TEMPLATES_PATH": ("templates_path", lambda v: Path(v).resolve()),
+            "NURTURE_SCORING_FILE": ("scoring_file", lambda v: Path(v).resolve()),
             "NURTURE_DEFAULT_TIMEZONE": ("default_timezone", _timezone),
             "NURTURE_SMTP_RATE_LIMIT": ("smtp_rate_limit", float),
             "NURTURE_SMTP_POOL_SIZE": ("smtp_pool_size", int),

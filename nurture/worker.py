@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from nurture.db import is_sqlite, utcnow
 from nurture.engine import Engine, TickReport
 from nurture.runtime import Runtime
+from nurture.scoring.watch import ScoringWatcher
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +103,15 @@ def run_worker(
     with single_worker_lock(runtime):
         engine = engine or Engine(runtime)
         watcher = CampaignWatcher(runtime)
+        scoring = ScoringWatcher(runtime)
         scheduler = BlockingScheduler(timezone=UTC)
 
         def tick() -> None:
             now = utcnow()
             try:
                 watcher.sync_if_changed(now)
+                # Scores decay between ticks: temperatures that dropped switch tracks first.
+                scoring.tick(now)
                 report = engine.tick(now)
             except Exception:
                 # A failed tick is logged and the next one tries again: the work stays due

@@ -20,6 +20,7 @@ from nurture.campaign_sync import sync_campaigns
 from nurture.cli import cli, runtime
 from nurture.db import transaction, utcnow
 from nurture.models import Campaign, CampaignVersion, Enrollment
+from nurture.scoring.watch import sync_scoring_file
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ def sync_command(path: Path | None) -> None:
 
     A valid changed file becomes the active version; a broken file is recorded as the
     campaign's last error and its previous version stays active; a campaign whose file was
-    removed is archived. Exits with status 1 if any file failed.
+    removed is archived. The scoring file (NURTURE_SCORING_FILE) is synced too. Exits with
+    status 1 if any file failed.
     """
     target = _target(path)
     rt = runtime()
@@ -137,7 +139,11 @@ def sync_command(path: Path | None) -> None:
         )
     for line in report.lines():
         click.echo(line)
-    if not report.ok:
+    # The scoring model is versioned like campaigns and synced with them (docs/scoring.md).
+    scoring = sync_scoring_file(rt, now=utcnow())
+    for line in scoring.lines():
+        click.echo(line)
+    if not report.ok or not scoring.ok:
         sys.exit(1)
 
 

@@ -10,6 +10,7 @@ import click
 from nurture.cli import cli, runtime
 from nurture.db import utcnow
 from nurture.engine import Engine
+from nurture.scoring.watch import ScoringWatcher
 from nurture.worker import CampaignWatcher, WorkerAlreadyRunning, run_worker, single_worker_lock
 
 
@@ -42,6 +43,7 @@ def tick_command(now_text: str | None) -> None:
             CampaignWatcher(rt, on_report=lambda report: click.echo(str(report))).sync_if_changed(
                 now
             )
+            ScoringWatcher(rt, on_report=_echo_scoring).tick(now)
             engine = Engine(rt)
             try:
                 report = engine.tick(now)
@@ -50,6 +52,12 @@ def tick_command(now_text: str | None) -> None:
     except WorkerAlreadyRunning as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{now.isoformat()}: {report}")
+
+
+def _echo_scoring(report: object) -> None:
+    # Only news is printed: a tick every hour of a simulation should not repeat "unchanged".
+    if getattr(report, "action", "") != "unchanged":
+        click.echo(str(report))
 
 
 @cli.command("worker")

@@ -1,0 +1,72 @@
+"""The worker's side of scoring: sync the scoring file when it changes, and cool the
+temperatures of leads whose scores decayed below their band since the last tick."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from nurture.db import transaction
+from nurture.runtime import Runtime
+from nurture.scoring.service import ScoreChange, cool_temperatures
+from nurture.scoring.versions import ScoringSyncReport, sync_scoring
+
+log = logging.getLogger(__name__)
+
+
+def sync_scoring_file(runtime: Runtime, *, now: datetime) -> ScoringSyncReport:
+    """Load the configured scoring file into the database (one transaction)."""
+    with transaction(runtime.sessions) as session:
+        return sync_scoring(session, runtime.settings.scoring_file, now=now)
+
+
+class ScoringWatcher:
+    """Re-syncs the scoring file whenever it changes on disk (a broken edit is reported and
+    the previous version stays active), and cools temperatures on every tick."""
+
+    def __init__(
+        self, runtime: Runtime, on_report: Callable[[ScoringSyncReport], None] | None = None
+    ):
+        self.runtime = runtime
+        self.on_report = on_report or _log_report
+        self._snapshot: tuple[float, int] | None = None
+
+    def _current(self) -> tuple[float, int] | None:
+        try:
+            stat = self.runtime.settings.scoring_file.stat()
+        except OSError:
+            return None
+        return (stat.st_mtime, stat.st_size)
+
+    def sync_if_changed(self, now: datetime) -> bool:
+        """Sync when the file changed since the last look; True when it synced."""
+        current = self._current()
+        if current is not None and current == self._snapshot:
+            return False
+        self.on_report(sync_scoring_file(self.runtime, now=now))
+        self._snapshot = current
+        return True
+
+    def cool(self, now: datetime) -> list[ScoreChange]:
+        """Rescore the leads whose temperature is due to drop by ``now`` (one transaction
+        per batch, until none is left)."""
+        changes: list[ScoreChange] = []
+        while True:
+            with transaction(self.runtime.sessions) as session:
+                batch = cool_temperatures(session, now, limit=self.runtime.settings.batch_size)
+            changes.extend(batch)
+            if len(batch) < self.runtime.settings.batch_size:
+                return changes
+
+    def tick(self, now: datetime) -> list[ScoreChange]:
+        """Both, in order: the newest model first, then the cooling it decides."""
+        self.sync_if_changed(now)
+        return self.cool(now)
+
+
+def _log_report(report: ScoringSyncReport) -> None:
+    if report.ok:
+        log.info("%s", report)
+    else:
+        log.warning("%s", report)
