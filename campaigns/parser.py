@@ -56,6 +56,7 @@ TOP_FIELDS = (
     "id",
     "name",
     "description",
+    "topic",
     "entry",
     "re_entry",
     "send_window",
@@ -471,6 +472,16 @@ class Parser:
                 or ""
             )
 
+        topic = None
+        if data.get("topic") is not None:
+            topic = self.identifier(
+                data["topic"],
+                line_of(data, "topic", line),
+                "topic",
+                KEY_RE,
+                "lower-case letters, digits and dashes (e.g. product-news)",
+            )
+
         triggers: tuple[Trigger, ...] = ()
         audience: Condition | None = None
         manual = True
@@ -530,6 +541,7 @@ class Parser:
             send_window=window,
             frequency_cap=cap,
             utm=utm,
+            topic=topic,
             source_path=source_path,
             checksum=checksum,
         )

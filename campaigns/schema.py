@@ -270,6 +270,8 @@ class Campaign:
     frequency_cap: FrequencyCap | None = None
     # UTM parameters appended to links (the tracking issue applies them).
     utm: dict[str, str] = field(default_factory=dict)
+    # Preference-centre topic (e.g. product-news); leads who opted out of it are not mailed.
+    topic: str | None = None
     # Where it was loaded from, and the checksum of its source text.
     source_path: str | None = None
     checksum: str = ""

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.schema import Campaign as CampaignSpec
-from nurture.consent import is_mailable
+from nurture.consent import is_mailable, wants_topic
 from nurture.drip import LeadFacts, evaluate
 from nurture.facts import lead_facts_base
 from nurture.models import Campaign, Enrollment, EnrollmentHistory, Lead
@@ -49,6 +49,8 @@ def enrol_lead(
         return EnrolmentOutcome(None, f"campaign is {campaign.status}")
     if not is_mailable(lead):
         return EnrolmentOutcome(None, "lead may not be mailed (consent or unsubscribe)")
+    if not wants_topic(lead, spec.topic):
+        return EnrolmentOutcome(None, f"lead opted out of the topic {spec.topic!r}")
     facts = LeadFacts(**lead_facts_base(lead, now))
     if spec.audience is not None and not evaluate(spec.audience, facts, now):
         return EnrolmentOutcome(None, "lead is not in the campaign's audience")

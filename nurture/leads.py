@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -598,6 +598,7 @@ def upsert_leads(
     source: str,
     defaults: Mapping[str, Any] | None = None,
     free_mail_domains: frozenset[str] = FREE_MAIL_DOMAINS,
+    double_opt_in: bool = False,
 ) -> list[UpsertResult]:
     """Create or update many leads in the caller's transaction, one result per item.
 
@@ -617,6 +618,9 @@ def upsert_leads(
     - ``defaults`` (columns in ``DEFAULTABLE_COLUMNS``) fill a column only while it is empty.
     - A ``lead.created``/``lead.updated`` event is recorded (nothing for an unchanged lead)
       and ``nurture.triggers.lead_created`` runs for every new lead.
+    - With ``double_opt_in``, given ``granted`` consent is stored as ``pending`` until the
+      person confirms (``nurture.double_opt_in``); a suppressed address comes back
+      suppressed, and every consent change is written to the audit log.
     """
     defaults = dict(defaults or {})
     unknown = set(defaults) - DEFAULTABLE_COLUMNS
@@ -643,6 +647,9 @@ def upsert_leads(
     results: list[UpsertResult] = []
     for item in items:
         lead = leads.get(item.email)
+        confirmed = lead is not None and lead.consent_confirmed_at is not None
+        if double_opt_in and item.consent_status == "granted" and not confirmed:
+            item = replace(item, consent_status="pending")
         if lead is None:
             lead = _new_lead(item, now=now, source=source, defaults=defaults)
             if item.email in suppressed:

@@ -9,3 +9,5 @@ from __future__ import annotations
 from flask import Blueprint
 
 bp = Blueprint("tracking", __name__)
+
+from tracking import unsubscribe  # noqa: E402, F401  (adds the /u/… routes to bp)

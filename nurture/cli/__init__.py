@@ -42,6 +42,7 @@ def main() -> None:
         leads_cmd,
         outbox_cmd,
         preview_cmd,
+        privacy_cmd,
         scoring_cmd,
         serve_cmd,
         worker_cmd,

@@ -40,7 +40,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_optional_blueprints(app: Flask) -> None:
-    from nurture.web import api_enrollments  # noqa: F401  (adds its routes to the API)
+    from nurture.web import (
+        api_enrollments,  # noqa: F401  (adds its routes to the API)
+        api_privacy,  # noqa: F401  (lead export and erasure)
+    )
     from nurture.web.api import bp as api_bp
 
     app.register_blueprint(api_bp)
