@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns.schema import Campaign as CampaignSpec
@@ -136,21 +136,52 @@ def enrol_on_trigger(
 
 
 def lead_changed(session: Session, lead: Lead, now: datetime) -> int:
-    """A lead's stage, temperature, consent or data changed: make its live enrolments due now,
-    so exits, goals and track switches happen at the next tick instead of after a wait.
+    """A lead's stage, temperature, consent or data changed: react at once.
 
-    Returns how many enrolments were made due.
+    Each live enrolment whose campaign now puts the lead on another track (a warm lead
+    turning hot, say) switches track right here, in the caller's transaction, with a
+    ``switched`` history entry; it then starts the new track at the next tick and skips
+    every email the lead already received. Every live enrolment is also made due now, so
+    exits, goals and sends happen at the next tick instead of after a wait.
+
+    Returns how many enrolments were made due or switched.
     """
-    result = session.execute(
-        update(Enrollment)
-        .where(
-            Enrollment.lead_id == lead.id,
-            Enrollment.status == "active",
-            Enrollment.next_due_at > now,
-        )
-        .values(next_due_at=now)
-    )
-    return result.rowcount or 0
+    from nurture.campaign_sync import campaign_spec_for_version
+
+    live = session.execute(
+        select(Enrollment, Campaign.active_version_id)
+        .join(Campaign, Campaign.id == Enrollment.campaign_id)
+        .where(Enrollment.lead_id == lead.id, Enrollment.status == "active")
+    ).all()
+    touched = 0
+    for enrollment, version_id in live:
+        changed = False
+        if version_id is not None:
+            track = campaign_spec_for_version(session, version_id).track_for(
+                lead.stage, lead.temperature
+            )
+            if track is not None and enrollment.track and track.id != enrollment.track:
+                session.add(
+                    EnrollmentHistory(
+                        enrollment_id=enrollment.id,
+                        at=now,
+                        action="switched",
+                        track=track.id,
+                        step=None,
+                        detail={
+                            "from": enrollment.track,
+                            "stage": lead.stage,
+                            "temperature": lead.temperature,
+                        },
+                    )
+                )
+                enrollment.track, enrollment.step, enrollment.step_started_at = track.id, None, None
+                changed = True
+        if enrollment.next_due_at > now:
+            enrollment.next_due_at = now
+            changed = True
+        touched += changed
+    return touched
 
 
 def active_enrolment_count(session: Session, campaign_id: int) -> int:

@@ -99,6 +99,10 @@ def test_warming_up_mid_wait_switches_track_without_repeating_an_email(drip):
         row = session.get(Lead, lead)
         row.temperature = "warm"
         assert lead_changed(session, row, T0 + timedelta(hours=1)) == 1
+    # The switch is immediate (no tick needed): the enrolment is on the warm track, due now.
+    switched = enrollment(drip, enrollment_id)
+    assert (switched.track, switched.step) == ("warm", None)
+    assert switched.next_due_at == T0 + timedelta(hours=1)
     engine.tick(T0 + timedelta(hours=1))
     assert templates_sent(drip, lead) == ["welcome-guide", "warm-case-study"]
     state = enrollment(drip, enrollment_id)
