@@ -107,10 +107,16 @@ class Settings:
     smtp_rate_limit: float = 0.0
     smtp_pool_size: int = 1
     smtp_max_attempts: int = 6
+    # Soft bounces (full mailbox, expired, ...) a lead may collect before it is suppressed.
+    soft_bounce_limit: int = 3
     tick_seconds: float = 5.0
     batch_size: int = 500
     # A claimed message whose worker died is sent again after this long.
     send_lease: timedelta = timedelta(minutes=10)
+    # Tracking: how hit IPs are stored (truncate | hash | full | none), and the marketer's
+    # site domains, whose links get the visitor identity parameter (default: the From domain).
+    ip_privacy: str = "truncate"
+    site_domains: tuple[str, ...] = ()
     # Privacy (docs/privacy.md). The pepper keys the suppression list; unset, it is
     # generated into the instance folder (from_env) or derived from the secret key.
     privacy_pepper: str | None = None
@@ -119,6 +125,11 @@ class Settings:
     consent_ip: str = "truncated"
     # Raw tracking data (IP, user agent) older than this is purged; None keeps it forever.
     tracking_retention: timedelta | None = timedelta(days=395)
+    # DKIM (docs/deliverability.md): a PEM RSA private key file and the selector whose DNS
+    # TXT record holds its public key; the signing domain defaults to the From domain.
+    dkim_key_file: Path | None = None
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
 
     @property
     def suppression_pepper(self) -> str:
@@ -177,11 +188,17 @@ class Settings:
             "NURTURE_TICK_SECONDS": ("tick_seconds", float),
             "NURTURE_BATCH_SIZE": ("batch_size", int),
             "NURTURE_SEND_LEASE": ("send_lease", parse_duration),
+            "NURTURE_SOFT_BOUNCE_LIMIT": ("soft_bounce_limit", _positive_int),
             "NURTURE_SEND_WINDOW": ("send_window", parse_window),
             "NURTURE_FREQUENCY_CAP": ("frequency_cap", parse_frequency_cap),
+            "NURTURE_IP_PRIVACY": ("ip_privacy", _ip_privacy),
+            "NURTURE_SITE_DOMAINS": ("site_domains", _domains),
             "NURTURE_DOUBLE_OPT_IN": ("double_opt_in", parse_flag),
             "NURTURE_CONSENT_IP": ("consent_ip", parse_consent_ip),
             "NURTURE_TRACKING_RETENTION": ("tracking_retention", parse_retention),
+            "NURTURE_DKIM_KEY_FILE": ("dkim_key_file", lambda v: Path(v).expanduser()),
+            "NURTURE_DKIM_SELECTOR": ("dkim_selector", str.strip),
+            "NURTURE_DKIM_DOMAIN": ("dkim_domain", lambda v: v.strip().lower().rstrip(".")),
         }
         for variable, (name, convert) in simple.items():
             raw = env.get(variable)
@@ -237,6 +254,24 @@ def parse_retention(text: str) -> timedelta | None:
     if text.strip().lower() in ("forever", "off", "0"):
         return None
     return parse_duration(text)
+
+
+def _ip_privacy(text: str) -> str:
+    mode = text.strip().lower()
+    if mode not in ("truncate", "hash", "full", "none"):
+        raise ValueError("use truncate, hash, full or none")
+    return mode
+
+
+def _domains(text: str) -> tuple[str, ...]:
+    return tuple(d.strip().lower().lstrip(".") for d in text.split(",") if d.strip())
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return value
 
 
 def _timezone(name: str) -> str:

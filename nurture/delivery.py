@@ -156,12 +156,18 @@ def make_transport(settings: Settings, session_factory: sessionmaker[Session]) -
     """The transport the settings ask for: SMTP when ``smtp_url`` is set, else the outbox.
 
     SMTP settings are validated here, so a bad URL fails at start-up with a message that
-    names the problem (never the password).
+    names the problem (never the password). With DKIM configured, every message is signed.
     """
+    from nurture.dkim_signing import DkimSigner, SigningTransport
+
+    signer = DkimSigner.from_settings(settings)
+    transport: Transport
     if settings.smtp_url:
         from nurture.smtp import smtp_transport_from_settings
 
-        return smtp_transport_from_settings(settings)
-    from nurture.outbox import OutboxTransport
+        transport = smtp_transport_from_settings(settings)
+    else:
+        from nurture.outbox import OutboxTransport
 
-    return OutboxTransport(session_factory)
+        transport = OutboxTransport(session_factory)
+    return SigningTransport(transport, signer) if signer else transport

@@ -131,6 +131,8 @@ class SmtpSink:
     host: str
     port: int
     received: list[EmailMessage] = field(default_factory=list)
+    # The bytes as they arrived (signatures are checked on these, not on a re-serialisation).
+    raw: list[bytes] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     # Reply codes to give to the next DATA commands, e.g. ["451 4.3.0 try later"].
     fail_next: list[str] = field(default_factory=list)
@@ -145,6 +147,7 @@ class SmtpSink:
             if self.fail_next:
                 return self.fail_next.pop(0)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.raw.append(envelope.original_content)
             self.received.append(
                 message_from_bytes(envelope.original_content, policy=policy.default)  # type: ignore[arg-type]
             )
