@@ -35,6 +35,7 @@ def main() -> None:
     # Imported for their side effect: each module adds its commands to ``cli``.
     from nurture.cli import (  # noqa: F401
         apikeys_cmd,
+        bounces_cmd,
         campaigns_cmd,
         db_cmd,
         demo_cmd,

@@ -3,6 +3,7 @@
 from nurture.db import Base
 from nurture.models.account import Account
 from nurture.models.apikey import ApiKey
+from nurture.models.bounce import BounceReceipt
 from nurture.models.campaign import Campaign, CampaignVersion
 from nurture.models.enrollment import Enrollment, EnrollmentHistory
 from nurture.models.event import Event
@@ -16,6 +17,7 @@ __all__ = [
     "ApiKey",
     "AuditLog",
     "Base",
+    "BounceReceipt",
     "Campaign",
     "CampaignVersion",
     "Enrollment",

@@ -72,6 +72,10 @@ class Lead(Base):
     # Copied from the suppression list so the per-send check stays a column read.
     suppressed_at: Mapped[datetime | None]
     suppression_reason: Mapped[str | None] = mapped_column(String(20))
+    # Bounces (nurture.bounces): soft bounces since the last successful contact, and the
+    # time of the latest bounce of any kind.
+    soft_bounce_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    bounced_at: Mapped[datetime | None]
     # Preference centre: topics the person no longer wants (campaigns declare a topic).
     topic_opt_outs: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     # Set when the person's data was erased; the row stays as an anonymous tombstone.

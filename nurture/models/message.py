@@ -48,6 +48,11 @@ class Message(Base):
     error: Mapped[str | None] = mapped_column(Text)
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # A bounce or complaint received after the message was sent (status stays "sent":
+    # the SMTP hand-off did succeed). bounce_decision: suppress, retry, complaint, ...
+    bounced_at: Mapped[datetime | None]
+    bounce_status: Mapped[str | None] = mapped_column(String(12))
+    bounce_decision: Mapped[str | None] = mapped_column(String(20))
 
 
 class OutboxMessage(Base):

@@ -259,3 +259,43 @@ def list_leads_view() -> Any:
     more = len(page) > limit
     page = page[:limit]
     return jsonify({"leads": page, "next_cursor": str(page[-1]["id"]) if more else None})
+
+
+# A bounce is a few KB; a forwarded one with its original attached rarely passes 1 MB.
+MAX_BOUNCE_BYTES = 10 * 1024 * 1024
+
+
+@bp.post("/bounces")
+@require_api_key
+def post_bounce() -> Any:
+    """Ingest one bounce or complaint: the body is the raw RFC 822 message (what an MTA's
+    pipe or a provider's inbound-mail webhook delivers), applied like ``nurture bounces
+    ingest``. Unknown or malformed messages are answered 422 and change nothing."""
+    from nurture.bounces.apply import ingest_file
+
+    if request.content_length is not None and request.content_length > MAX_BOUNCE_BYTES:
+        return json_error(413, "payload_too_large", f"at most {MAX_BOUNCE_BYTES} bytes")
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        return json_error(400, "bad_request", "send the raw message (message/rfc822) as the body")
+    rt = _runtime()
+    result = ingest_file(
+        rt.sessions, raw, label="webhook", soft_bounce_limit=rt.settings.soft_bounce_limit
+    )
+    if result.state == "skipped":
+        return json_error(422, "not_a_bounce", result.note)
+    return jsonify(
+        {
+            "state": result.state,
+            "recipients": [
+                {
+                    "recipient": o.recipient,
+                    "status": o.status,
+                    "decision": o.decision,
+                    "reason": o.reason,
+                    "action": o.action,
+                }
+                for o in result.outcomes
+            ],
+        }
+    ), 200

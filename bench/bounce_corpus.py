@@ -1,0 +1,128 @@
+"""Score the bounce classifier on the real corpus (shared/testdata/bounces).
+
+    .venv/bin/python bench/bounce_corpus.py [--corpus DIR] [--verbose] [--split all|dev|holdout]
+
+A file counts as right when the number of failed recipients, every status code and every
+decision match the corpus' expectations (sisimai's test suite). Per-field shares and the
+held-out share are printed too. The held-out quarter (chosen by a hash of the file name)
+was never looked at while the rules were written.
+
+Two conversions turn sisimai's expectations into ours; both are rules, not per-file data:
+
+* decision: sisimai's reason names map to our five decisions exactly as
+  ``nurture.bounces.rules`` documents (``EXPECTED_DECISION`` below);
+* status: when a bounce carries no enhanced status code, sisimai reports an internal
+  placeholder ``X.0.9NN`` that encodes its reason; we report the empty string or the class
+  default ``X.0.0`` instead, and either is counted as matching that placeholder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from nurture.bounces import classify_bytes
+
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared/testdata/bounces"
+
+_SUPPRESS = {"userunknown", "hostunknown", "hasmoved", "notaccept"}
+_SENDER = {
+    "blocked", "requireptr", "authfailure", "badreputation", "policyviolation",
+    "spamdetected", "securityerror", "norelaying", "notcompliantrfc", "speeding",
+    "contenterror", "virusdetected", "rejected", "syntaxerror", "mesgtoobig",
+    "exceedlimit", "toomanyconn",
+}  # fmt: skip
+
+
+def expected_decision(entry: dict[str, object]) -> str:
+    """Our decision for one of sisimai's expected entries."""
+    reason = str(entry["reason"])
+    if reason == "feedback":
+        return "complaint"
+    if reason in {"vacation", "delivered"}:
+        return "ignore"
+    if reason in _SENDER:
+        return "sender_issue"
+    if reason in _SUPPRESS and entry.get("hard_bounce"):
+        return "suppress"
+    return "retry"
+
+
+def status_matches(expected: str, actual: str) -> bool:
+    """Equal, or sisimai's no-code placeholder X.0.9NN against our '' / X.0.0."""
+    if expected == actual:
+        return True
+    parts = expected.split(".")
+    if len(parts) == 3 and parts[1] == "0" and parts[2].startswith("9") and len(parts[2]) == 3:
+        return actual in ("", f"{parts[0]}.0.0")
+    return False
+
+
+def is_holdout(name: str) -> bool:
+    """A fixed quarter of the corpus, chosen by the file name's hash."""
+    return hashlib.sha256(name.encode()).digest()[0] % 4 == 0
+
+
+def score(corpus: Path, split: str, verbose: bool) -> dict[str, float]:
+    """Classify every file of the split and return the shares (and print them)."""
+    expected_all = json.loads((corpus / "expected.json").read_text())
+    names = sorted(expected_all)
+    if split == "dev":
+        names = [n for n in names if not is_holdout(n)]
+    elif split == "holdout":
+        names = [n for n in names if is_holdout(n)]
+    tally: Counter[str] = Counter()
+    misses: list[str] = []
+    for name in names:
+        expected = expected_all[name]
+        report = classify_bytes((corpus / "messages" / name).read_bytes())
+        got = report.recipients
+        count_ok = len(got) == len(expected)
+        # Recipients are not named in the oracle: compare in order, then as multisets.
+        status_ok = count_ok and (
+            all(status_matches(e["status"], g.status) for e, g in zip(expected, got, strict=True))
+        )
+        decision_ok = count_ok and sorted(expected_decision(e) for e in expected) == sorted(
+            g.decision for g in got
+        )
+        tally["count"] += count_ok
+        tally["status"] += status_ok
+        tally["decision"] += decision_ok
+        tally["all"] += count_ok and status_ok and decision_ok
+        if verbose and not (count_ok and status_ok and decision_ok):
+            want = [(e["status"], expected_decision(e), e["reason"]) for e in expected]
+            have = [(g.status, g.decision, g.reason_code, g.recipient) for g in got]
+            misses.append(f"{name}: want {want} got {have} [{report.kind}]")
+    total = len(names)
+    shares = {key: tally[key] / total for key in ("all", "count", "status", "decision")}
+    print(f"bounce corpus ({split}): {total} files")
+    print(f"  all right (count, statuses, decisions): {tally['all']}/{total} = {shares['all']:.1%}")
+    for key in ("count", "status", "decision"):
+        print(f"  {key:<8} right: {tally[key]}/{total} = {shares[key]:.1%}")
+    for line in misses:
+        print("  MISS " + line)
+    return shares
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--split", choices=["all", "dev", "holdout"], default="all")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    if args.split == "all":
+        for split in ("all", "dev", "holdout"):
+            score(args.corpus, split, args.verbose and split == "all")
+    else:
+        score(args.corpus, args.split, args.verbose)
+
+
+if __name__ == "__main__":
+    main()

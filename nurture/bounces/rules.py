@@ -1,0 +1,390 @@
+"""Bounce classification rules (pure): status code and server text → reason → decision.
+
+The reason vocabulary is the one the sisimai project uses and documents (``userunknown``,
+``mailboxfull``, ``blocked``, …): it is the most complete public taxonomy of why mail
+bounces, and reusing it lets the corpus oracle be compared reason by reason. Each reason
+maps to one of five decisions the ingest acts on.
+
+Why regular expressions: bounce bodies are free text written by hundreds of MTAs; RFC 3463
+codes are missing or generic (5.0.0, 5.7.1) in a large share of real bounces, so the text is
+the only evidence left. The patterns below are the phrases MTAs use for each condition, not
+per-message special cases. (Libraries checked: ``flufl.bounce`` only returns addresses,
+without codes or reasons, and handles no ARF; no maintained Python port of sisimai exists.)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SUPPRESS = "suppress"
+RETRY = "retry"
+COMPLAINT = "complaint"
+IGNORE = "ignore"
+SENDER_ISSUE = "sender_issue"
+DECISIONS = (SUPPRESS, RETRY, COMPLAINT, IGNORE, SENDER_ISSUE)
+
+# The address itself is gone: mailing it again can only hurt the sender's reputation.
+_HARD_REASONS = frozenset({"userunknown", "hostunknown", "hasmoved", "notaccept"})
+# The receiving side refused *us* (our IP, domain, authentication, content, rate): the lead
+# is not at fault and suppressing it would hide a problem the operator must fix.
+_SENDER_REASONS = frozenset(
+    {
+        "blocked",
+        "requireptr",
+        "authfailure",
+        "badreputation",
+        "policyviolation",
+        "spamdetected",
+        "securityerror",
+        "norelaying",
+        "notcompliantrfc",
+        "speeding",
+        "contenterror",
+        "virusdetected",
+        "rejected",
+        "syntaxerror",
+        "mesgtoobig",
+        "exceedlimit",
+        "toomanyconn",
+    }
+)
+_IGNORED_REASONS = frozenset({"vacation", "delivered", "challenge"})
+
+_HUMAN = {
+    "userunknown": "the mailbox does not exist",
+    "hostunknown": "the recipient's domain does not exist or accepts no mail",
+    "hasmoved": "the person has moved to another address",
+    "notaccept": "the recipient's domain accepts no mail",
+    "mailboxfull": "the mailbox is full",
+    "suspend": "the mailbox is disabled or suspended",
+    "expired": "delivery gave up after retrying for too long",
+    "filtered": "a filter at the recipient's side refused the message",
+    "systemerror": "the receiving server had an error",
+    "systemfull": "the receiving server is out of storage",
+    "networkerror": "a network or DNS problem prevented delivery",
+    "mailererror": "the recipient's mail program failed",
+    "onhold": "the server reported a failure without a clear cause",
+    "undefined": "the server reported a failure without a clear cause",
+    "blocked": "the receiving server blocked our sending IP or domain",
+    "requireptr": "our sending IP has no valid reverse DNS (PTR) record",
+    "authfailure": "SPF, DKIM or DMARC authentication of our mail failed",
+    "badreputation": "the receiver distrusts our sending IP or domain's reputation",
+    "policyviolation": "the message violated the receiver's policy",
+    "spamdetected": "the message was judged to be spam",
+    "securityerror": "a security or authentication requirement was not met",
+    "norelaying": "the server refused to relay for us",
+    "notcompliantrfc": "the message does not comply with the RFCs",
+    "speeding": "we sent too fast: rate limited",
+    "contenterror": "the message content was refused",
+    "virusdetected": "the message was judged to contain a virus",
+    "rejected": "our envelope sender address was refused",
+    "syntaxerror": "an SMTP syntax error on our side",
+    "mesgtoobig": "the message is too big",
+    "exceedlimit": "the message exceeds a limit of the recipient",
+    "toomanyconn": "too many connections from our side",
+    "feedback": "the recipient reported the message as spam (complaint)",
+    "vacation": "an automatic reply (vacation, out of office), not a bounce",
+    "delivered": "a delivery report of success, not a bounce",
+    "challenge": "a challenge-response request, not a bounce",
+}
+
+
+def decide(reason: str, status: str = "") -> str:
+    """The decision for a reason; a temporary (4.x.x) failure is never suppressed at once."""
+    if reason == "feedback":
+        return COMPLAINT
+    if reason in _IGNORED_REASONS:
+        return IGNORE
+    if reason in _SENDER_REASONS:
+        return SENDER_ISSUE
+    if reason in _HARD_REASONS and not status.startswith("4"):
+        return SUPPRESS
+    return RETRY
+
+
+def describe(reason: str) -> str:
+    """A human sentence for a reason."""
+    return _HUMAN.get(reason, "the server reported a failure without a clear cause")
+
+
+# Enhanced status codes (RFC 3463 and IANA registry) whose meaning settles the reason on
+# their own. Generic ones (X.0.0, 5.7.1, 5.5.x, …) are left to the server's text.
+_CODE_REASONS: dict[str, str] = {
+    "1.1": "userunknown",
+    "1.0": "userunknown",
+    "1.2": "hostunknown",
+    "1.3": "userunknown",
+    "1.6": "hasmoved",
+    "1.7": "rejected",
+    "1.8": "rejected",
+    "1.10": "userunknown",
+    "2.1": "suspend",
+    "2.2": "mailboxfull",
+    "2.3": "exceedlimit",
+    "2.4": "systemerror",
+    "3.0": "systemerror",
+    "3.1": "systemfull",
+    "3.2": "notaccept",
+    "3.4": "mesgtoobig",
+    "3.5": "systemerror",
+    "4.1": "networkerror",
+    "4.2": "networkerror",
+    "4.3": "systemerror",
+    "4.4": "hostunknown",
+    "4.6": "networkerror",
+    "4.7": "expired",
+    "5.3": "syntaxerror",
+    "5.4": "syntaxerror",
+    "6.0": "contenterror",
+    "7.7": "securityerror",
+    "7.9": "securityerror",
+    "7.13": "suspend",
+    "7.23": "authfailure",
+    "7.24": "authfailure",
+    "7.25": "requireptr",
+    "7.26": "authfailure",
+    "7.27": "notaccept",
+}
+
+# Phrases MTAs use, per reason, checked in this order (the first match wins): the more
+# specific a condition, the earlier it is tried, so "user unknown (blocked by …)" does not
+# read as a block, and "spam" in a block notice does not hide the block.
+_TEXT_RULES: list[tuple[str, str]] = [
+    (
+        "requireptr",
+        r"reverse (dns|lookup|hostname)|\bptr\b|\brdns\b|(cannot|can't|could not|unable to) "
+        r"(find|resolve) your (ip|hostname|host name)|hostname .{0,30}not (resolve|match)"
+        r"|not have a (valid )?(rdns|reverse)|ip name lookup failed|no (host ?name|dns "
+        r"name) for your",
+    ),
+    (
+        "authfailure",
+        r"\bspf\b|\bdkim\b|\bdmarc\b|sender policy framework|not authenticated|"
+        r"authentication (check )?fail|unauthenticated",
+    ),
+    (
+        "hasmoved",
+        r"has moved|no longer (at|with|available at)|address has changed|mailbox has moved",
+    ),
+    (
+        "mesgtoobig",
+        r"(message|mail|size|body) .{0,20}(too (big|large)|exceeds)|exceeds .{0,30}"
+        r"(size|message length)|size limit|message length exceeds|too big for",
+    ),
+    (
+        "mailboxfull",
+        r"mailbox (is )?full|over ?quota|quota (exceed|exhaust|full)|exceed\w* .{0,20}quota|"
+        r"(mailbox|inbox|account|storage|mail ?box) .{0,30}(full|exceeded)|not enough (space|"
+        r"storage)|insufficient (disk )?(space|storage) .{0,20}(mailbox|user)|full mailbox|"
+        r"mailbox size limit|disk quota",
+    ),
+    (
+        "norelaying",
+        r"relay(ing)? (access )?(denied|not permitted|prohibited|not allowed)|not (permitted|"
+        r"allowed) to relay|unable to relay|we do not relay|relay not|no relay",
+    ),
+    (
+        "virusdetected",
+        r"virus|malware|infected|trojan",
+    ),
+    (
+        "spamdetected",
+        r"\bspam\b|junk mail|unsolicited|bulk mail|spam content|looks like spam|"
+        r"content.{0,20}(rejected|refused) as spam|classified as spam|message .{0,20}"
+        r"spam",
+    ),
+    (
+        "suspend",
+        r"(account|mailbox|user|address) .{0,30}(disabled|suspended|inactive|deactivated|"
+        r"locked|expired|frozen|not active)|(disabled|suspended|inactive|deactivated) "
+        r"(account|mailbox|user)",
+    ),
+    (
+        "userunknown",
+        r"user ?unknown|unknown (user|recipient|local[- ]part|mailbox|address|alias)|no such "
+        r"(user|person|mailbox|recipient|account|local user|address)|(user|mailbox|"
+        r"recipient|address|account|addressee|alias) .{0,40}(does ?n[o']t exist|not exist|"
+        r"not found|is unknown|unknown|invalid|not valid|unavailable|not available|"
+        r"doesn't have|rejected|not listed)|(invalid|bad|unknown|nonexistent|non-existent) "
+        r"(recipient|mailbox|address|user|destination)|recipient .{0,20}(not|unknown)|"
+        r"no (mailbox|account) (here|by that name|for)|unrouteable address|"
+        r"doesn't have a .{0,40}account|not a (valid|known) (user|mailbox|recipient)|"
+        r"mailbox unavailable|address (lookup )?fail|not our customer|"
+        r"unknown or illegal alias|no valid recipients|invalid address|addressee unknown|"
+        r"recipient address rejected",
+    ),
+    (
+        "hostunknown",
+        r"host (or domain name )?(unknown|not found)|unknown (host|domain)|domain "
+        r".{0,30}(not found|does not exist|doesn't exist|unknown|invalid|not exist)|no such "
+        r"(domain|host)|unrouteable (mail )?domain|name or service not known|nxdomain|"
+        r"non-existent (host|domain)|host not found|no mx|mx .{0,20}(not found|non-existent)"
+        r"|domain name not found|could not be resolved|name server|dns .{0,20}(fail|error)|"
+        r"cannot resolve|unable to resolve|host name lookup fail",
+    ),
+    (
+        "notaccept",
+        r"(does|do) not accept (any )?(mail|e-?mail|messages)|accepts? no mail|null mx|"
+        r"not accepting mail",
+    ),
+    (
+        "badreputation",
+        r"reputation",
+    ),
+    (
+        "blocked",
+        r"black ?list|block ?list|blocked|banned|\bbanned\b|\brbl\b|dnsbl|spamhaus|spamcop|"
+        r"barracuda|listed (at|in|on|by)|(your|the sending) (ip|host|server|network|domain)"
+        r"|client host .{0,40}(rejected|refused|blocked)|access denied|connection (refused|"
+        r"rejected|not accepted)|refused to talk|not allowed to send|sorbs|denied by",
+    ),
+    (
+        "speeding",
+        r"rate limit|too many (messages|mails|emails|recipients)|sending rate|throttl|"
+        r"exceeded .{0,20}(rate|limit)|try again later",
+    ),
+    (
+        "toomanyconn",
+        r"too many (connections|concurrent|sessions|hops)",
+    ),
+    (
+        "rejected",
+        r"sender .{0,30}(rejected|refused|denied|invalid|not allowed|unknown|verif)|"
+        r"(envelope|mail) from .{0,40}(rejected|refused|denied|invalid)|domain of sender|"
+        r"sender (address|domain)|return path|not (allowed|authorized|permitted) to send|"
+        r"sender verify",
+    ),
+    (
+        "policyviolation",
+        r"\bpolicy\b|policies|prohibited|not (permitted|allowed|authorized)",
+    ),
+    (
+        "securityerror",
+        r"security|encrypt|tls|certificate|authentication required|auth required",
+    ),
+    (
+        "filtered",
+        r"filter|refused by recipient|recipient .{0,20}refus|rejected by recipient|"
+        r"does not accept mail from you|not accept.{0,20}from|only accepts mail from",
+    ),
+    (
+        "expired",
+        r"retry time|retry timeout|delivery time expired|expired|could not be delivered "
+        r"(within|for)|give up|gave up|giving up|too long|past .{0,20}(deadline|limit)|"
+        r"(has|have) been delayed|timed? ?out .{0,30}(delivery|queue)|were not able to "
+        r"deliver .{0,40} days|undeliverable for|queue",
+    ),
+    (
+        "networkerror",
+        r"timed? ?out|time-out|connection (lost|closed|dropped|reset)|network|mail loop|"
+        r"routing loop|too many hops|loop ?(detected|count)|could not connect|"
+        r"cannot connect|unable to connect|no route",
+    ),
+    (
+        "systemfull",
+        r"(disk|system|server) .{0,20}(full|storage)|insufficient system storage|out of "
+        r"(disk|storage)",
+    ),
+    (
+        "syntaxerror",
+        r"syntax error|command (unrecognized|not recognized)|bad sequence|invalid command",
+    ),
+    (
+        "contenterror",
+        r"content|header|attachment|mime|encoding",
+    ),
+    (
+        "mailererror",
+        r"mailer error|program|command (died|failed)|pipe|exit (code|status)|"
+        r"procmail|x-unix",
+    ),
+    (
+        "systemerror",
+        r"system error|internal (server )?error|local error|server error|temporar|"
+        r"resources|not available|unavailable|try again|deferred|error in processing",
+    ),
+]
+_COMPILED = [(reason, re.compile(pattern, re.IGNORECASE)) for reason, pattern in _TEXT_RULES]
+
+# A status code whose meaning is unambiguous beats the text; for these the text of some
+# MTAs is known to say something looser (e.g. "mailbox unavailable" for a full mailbox).
+_CODE_FIRST = frozenset(
+    {
+        "2.2",
+        "1.6",
+        "1.7",
+        "1.8",
+        "7.25",
+        "7.26",
+        "7.23",
+        "7.24",
+        "3.4",
+        "4.7",
+        "7.13",
+        "7.27",
+        "1.10",
+    }
+)
+
+
+def reason_from_text(text: str) -> str | None:
+    """The reason the first matching phrase points to, or None."""
+    for reason, pattern in _COMPILED:
+        if pattern.search(text):
+            return reason
+    return None
+
+
+def reason_from_code(status: str) -> str | None:
+    """The reason an enhanced status code settles on its own, or None when generic."""
+    parts = status.split(".")
+    if len(parts) != 3:
+        return None
+    return _CODE_REASONS.get(f"{parts[1]}.{parts[2]}")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A classified failure: the reason name, the decision and a human sentence."""
+
+    reason: str
+    decision: str
+    human: str
+
+
+def classify(status: str, reply_code: str, text: str, command: str = "") -> Verdict:
+    """Classify one failed recipient from its status code, SMTP reply code, the server's
+    text (diagnostic) and the SMTP command it answered. Pure: the same inputs give the
+    same verdict."""
+    by_code = reason_from_code(status)
+    subject = ".".join(status.split(".")[1:])
+    if by_code is not None and subject in _CODE_FIRST:
+        reason = by_code
+    else:
+        reason = reason_from_text(text) or by_code
+    if reason is None:
+        reason = _reason_from_class(status, reply_code)
+    if command == "DATA" and reason == "userunknown" and by_code != "userunknown":
+        # The server accepted the recipient at RCPT and refused only the content: a
+        # filter, not a missing mailbox.
+        reason = "filtered"
+    elif command == "MAIL" and reason in ("userunknown", "undefined", "filtered"):
+        # A refusal of MAIL FROM is about our envelope sender, not the recipient.
+        reason = "rejected"
+    return Verdict(
+        reason=reason, decision=decide(reason, status or reply_code), human=describe(reason)
+    )
+
+
+def _reason_from_class(status: str, reply_code: str) -> str:
+    """Fallback when neither a specific code nor a phrase says anything."""
+    if status.startswith("5.7") or reply_code == "554":
+        return "blocked"
+    if status.startswith("4") or reply_code.startswith("4"):
+        return "systemerror"
+    if reply_code in {"550", "553"}:
+        return "userunknown"
+    if reply_code == "552":
+        return "mailboxfull"
+    return "undefined"
