@@ -203,7 +203,16 @@ def _event(
 
 
 def _add(total: TickReport, report: TickReport) -> None:
-    for name in ("claimed", "sent", "deferred", "failed", "retried", "completed", "exited", "batches"):
+    for name in (
+        "claimed",
+        "sent",
+        "deferred",
+        "failed",
+        "retried",
+        "completed",
+        "exited",
+        "batches",
+    ):
         setattr(total, name, getattr(total, name) + getattr(report, name))
 
 
