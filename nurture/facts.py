@@ -27,7 +27,6 @@ from campaigns.schema import (
     Opened,
 )
 from nurture.consent import is_mailable
-from nurture.decay import decayed
 from nurture.models import Enrollment, Event, Lead, Message
 
 _LEAD_FIELDS = (
@@ -211,7 +210,8 @@ def lead_facts_base(lead: Lead, now: datetime) -> dict[str, Any]:
         "stage": lead.stage,
         "temperature": lead.temperature,
         "mailable": is_mailable(lead),
-        "score": decayed(lead.score_value, lead.score_as_of, now),
+        # With the half-life the score was computed with (the scoring model sets it).
+        "score": lead.decayed_score(now),
         "timezone": lead.timezone,
         "fields": lead_fields(lead),
     }

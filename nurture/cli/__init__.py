@@ -40,6 +40,7 @@ def main() -> None:
         db_cmd,
         demo_cmd,
         enrol_cmd,
+        lead_show_cmd,
         leads_cmd,
         outbox_cmd,
         preview_cmd,

@@ -43,6 +43,7 @@ def _register_optional_blueprints(app: Flask) -> None:
     from nurture.web import (
         api_enrollments,  # noqa: F401  (adds its routes to the API)
         api_privacy,  # noqa: F401  (lead export and erasure)
+        api_scoring,  # noqa: F401  (lead score explained, timeline)
     )
     from nurture.web.api import bp as api_bp
 
