@@ -12,9 +12,13 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if TYPE_CHECKING:
+    from nurture.sending_policy import DomainLimit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -130,6 +134,12 @@ class Settings:
     dkim_key_file: Path | None = None
     dkim_selector: str | None = None
     dkim_domain: str | None = None
+    # Sending policy (docs/sending.md): hours when no campaign email goes out, in the lead's
+    # timezone; per-recipient-domain throttles; a warm-up cap for a new sending domain.
+    quiet_hours: tuple[time, time] | None = None
+    domain_throttle: tuple[DomainLimit, ...] = ()
+    warmup_start: date | None = None
+    warmup_schedule: tuple[int, ...] | None = None
 
     @property
     def suppression_pepper(self) -> str:
@@ -199,6 +209,10 @@ class Settings:
             "NURTURE_DKIM_KEY_FILE": ("dkim_key_file", lambda v: Path(v).expanduser()),
             "NURTURE_DKIM_SELECTOR": ("dkim_selector", str.strip),
             "NURTURE_DKIM_DOMAIN": ("dkim_domain", lambda v: v.strip().lower().rstrip(".")),
+            "NURTURE_QUIET_HOURS": ("quiet_hours", parse_quiet_hours),
+            "NURTURE_DOMAIN_THROTTLE": ("domain_throttle", _domain_throttle),
+            "NURTURE_WARMUP_START": ("warmup_start", date.fromisoformat),
+            "NURTURE_WARMUP_SCHEDULE": ("warmup_schedule", _warmup_schedule),
         }
         for variable, (name, convert) in simple.items():
             raw = env.get(variable)
@@ -254,6 +268,31 @@ def parse_retention(text: str) -> timedelta | None:
     if text.strip().lower() in ("forever", "off", "0"):
         return None
     return parse_duration(text)
+
+
+def parse_quiet_hours(text: str) -> tuple[time, time] | None:
+    """Parse ``21:00-08:00`` (may wrap midnight), or ``off``."""
+    if text.strip().lower() in ("off", "none", "0"):
+        return None
+    start, dash, end = text.partition("-")
+    if not dash:
+        raise ValueError("use HH:MM-HH:MM, e.g. 21:00-08:00")
+    hours = (parse_clock(start), parse_clock(end))
+    if hours[0] == hours[1]:
+        raise ValueError("quiet hours must start and end at different times")
+    return hours
+
+
+def _domain_throttle(text: str) -> tuple[DomainLimit, ...]:
+    from nurture.sending_policy import parse_domain_limits
+
+    return parse_domain_limits(text)
+
+
+def _warmup_schedule(text: str) -> tuple[int, ...]:
+    from nurture.sending_policy import parse_schedule
+
+    return parse_schedule(text)
 
 
 def _ip_privacy(text: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from campaigns.schema import (
@@ -38,7 +38,13 @@ from campaigns.schema import (
     WaitStep,
     step_key,
 )
-from nurture.schedule import cap_frees_at, next_window_opening, wait_until, zone
+from nurture.schedule import (
+    cap_frees_at,
+    next_window_opening,
+    quiet_hours_end,
+    wait_until,
+    zone,
+)
 
 # A campaign whose branches loop without a wait would spin forever; stop and park it.
 MAX_STEPS_PER_PASS = 200
@@ -67,6 +73,9 @@ class LeadFacts:
     sent_templates: frozenset[str] = frozenset()
     # When campaign emails (from any campaign) went to this lead recently, for the cap.
     recent_sends: Sequence[datetime] = ()
+    # Sending policy (per-domain throttle, warm-up cap): no email before this time.
+    send_blocked_until: datetime | None = None
+    send_blocked_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,9 @@ class Defaults:
     send_window: SendWindow
     frequency_cap: FrequencyCap
     timezone: str = "UTC"
+    # Wall-clock hours (start, end) in the lead's timezone when no campaign may send,
+    # whatever its own window says; None for no quiet hours.
+    quiet_hours: tuple[time, time] | None = None
 
 
 @dataclass(frozen=True)
@@ -251,9 +263,15 @@ def advance(
             opening = next_window_opening(now, window, window_tz)
             if opening > now:
                 return _defer(decision, opening, "outside send window")
+            if defaults.quiet_hours is not None:
+                quiet_end = quiet_hours_end(now, *defaults.quiet_hours, tz)
+                if quiet_end is not None:
+                    return _defer(decision, quiet_end, "quiet hours")
             frees = cap_frees_at(facts.recent_sends, now, cap)
             if frees > now:
                 return _defer(decision, frees, "frequency cap")
+            if facts.send_blocked_until is not None and facts.send_blocked_until > now:
+                return _defer(decision, facts.send_blocked_until, facts.send_blocked_reason)
             decision.send = Send(step_key(track.id, step.id), track.id, step.id, step.template)
             sent_templates.add(step.template)
             decision.history.append(

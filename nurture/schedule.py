@@ -91,3 +91,23 @@ def cap_frees_at(recent_sends: Sequence[datetime], now: datetime, cap: Frequency
         return now
     # The email that must age out is the one that keeps the count at the maximum.
     return counted[len(counted) - cap.max_emails] + cap.per
+
+
+def quiet_hours_end(moment: datetime, start: time, end: time, tz: ZoneInfo) -> datetime | None:
+    """When the quiet hours ``start``–``end`` (wall clock in ``tz``) that contain
+    ``moment`` end, or None when ``moment`` is outside them.
+
+    Quiet hours may wrap midnight (``21:00``–``08:00``); ``end`` is exclusive.
+    """
+    local = moment.astimezone(tz)
+    clock = local.time().replace(tzinfo=None)
+    day = local.date()
+    if start == end:
+        return None
+    if start < end:
+        return _local(day, end, tz) if start <= clock < end else None
+    if clock >= start:
+        return _local(day + timedelta(days=1), end, tz)
+    if clock < end:
+        return _local(day, end, tz)
+    return None
