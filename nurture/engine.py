@@ -35,6 +35,7 @@ from nurture.db import transaction
 from nurture.delivery import DeliveryResult, Outgoing, Transport, make_transport, retry_delay
 from nurture.drip import Decision, Defaults, LeadFacts, Position, advance
 from nurture.facts import Needs, campaign_needs, lead_facts_base, load_batch_facts
+from nurture.links import link_signer, track_links
 from nurture.mime import MessageBuilder, new_message_id
 from nurture.models import Campaign, Enrollment, EnrollmentHistory, Event, Lead, Message
 from nurture.rendering import TemplateError, TemplateLibrary, build_context, template_library
@@ -426,6 +427,16 @@ class Engine:
             item.lead, campaign=item.campaign, urls=urls, settings=self.settings
         )
         rendered = self.templates.render(item.template, context)
+        # Click tracking (nurture/links.py): signed click URLs, the campaign's UTM, a honeypot.
+        version = item.campaign.active_version_id if item.campaign else None
+        spec = self._specs.by_version.get(version or 0)
+        if spec is None and version:  # a retry after a restart: the spec is not cached yet
+            with transaction(self.runtime.sessions) as session:
+                spec = self._spec(session, version)
+        rendered = track_links(
+            rendered, token=item.token, signer=link_signer(self.settings.secret_key),
+            public_url=self.settings.public_url, utm=spec.utm if spec else None,
+        )  # fmt: skip
         headers = {
             "List-Unsubscribe": (
                 f"<{urls['unsubscribe_url']}>, "

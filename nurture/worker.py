@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from nurture.db import is_sqlite, utcnow
 from nurture.engine import Engine, TickReport
+from nurture.hits import HitProcessor
 from nurture.runtime import Runtime
 from nurture.scoring.watch import ScoringWatcher
 
@@ -131,6 +132,14 @@ def run_worker(
             coalesce=True,
             next_run_time=datetime.now(UTC),
         )
+
+        # Tracking hits captured by `nurture serve` become events here too (when serve's own
+        # processor threads are busy or stopped); APScheduler logs a failed pass.
+        hits = HitProcessor(runtime)
+        scheduler.add_job(
+            lambda: hits.run_once(utcnow()), IntervalTrigger(seconds=1), id="tracking-hits",
+            max_instances=1, coalesce=True,
+        )  # fmt: skip
 
         def stop(signum: int, _frame: object) -> None:
             log.info("signal %s: finishing the current tick and stopping", signum)

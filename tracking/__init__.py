@@ -1,13 +1,208 @@
-"""Tracking endpoints (open pixel, click redirect, unsubscribe, web events).
+"""Tracking endpoints: open pixel, click redirect, the website snippet and its collector.
 
-Public URLs: no authentication. The tracking issue fills this blueprint; the core never
+Public URLs: no authentication, so every input is untrusted. Each request verifies its
+signature without a database look-up, stores one raw hit (``nurture.hit_capture``) and
+answers; classification, events and scoring happen afterwards in ``nurture.hits``. A bad
+token never produces a 5xx and records nothing: the pixel still returns the image (mail
+clients show a broken-image icon otherwise), a click gets a plain 404 page. The core never
 imports this package.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint
+import logging
+import re
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, json, request
+
+from nurture.db import utcnow
+from nurture.hit_capture import hit_row, hit_writer
+from nurture.links import LinkSigner, add_identity, host_matches
+from nurture.runtime import Runtime
+from nurture.tokens import MessageSigner
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("tracking", __name__)
+
+# A 1×1 transparent GIF (43 bytes).
+PIXEL = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+)
+_NO_STORE = {"Cache-Control": "no-store, no-cache, must-revalidate, private", "Pragma": "no-cache"}
+_NOT_FOUND = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>Link not found</title>"
+    "<body style='font-family:sans-serif;max-width:36em;margin:4em auto'>"
+    "<h1>Link not found</h1><p>This link is incomplete or has been changed, so we cannot "
+    "tell where it should go. Please use the link exactly as it appears in the email.</p>"
+)
+_HONEYPOT_PAGE = "<!doctype html><html lang=en><meta charset=utf-8><title>OK</title><body></body>"
+_PREFETCH_HEADERS = ("Purpose", "Sec-Purpose", "X-Purpose", "X-Moz")
+_VISITOR_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+MAX_COLLECT_BYTES = 16 * 1024
+# Per-field length limits of the collector: longer values are refused, not cut.
+_COLLECT_LIMITS = {
+    "url": 2000,
+    "title": 300,
+    "referrer": 2000,
+    "form": 100,
+    "email": 320,
+    "nv": 200,
+}
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["nurture"]
+
+
+def _signers() -> tuple[MessageSigner, LinkSigner]:
+    signers = current_app.extensions.get("nurture.signers")
+    if signers is None:
+        secret = _runtime().settings.secret_key
+        signers = current_app.extensions["nurture.signers"] = (
+            MessageSigner(secret),
+            LinkSigner(secret),
+        )
+    return signers
+
+
+def _capture(kind: str, **fields: Any) -> None:
+    """Store the hit durably, then wake this process's hit processor (if it runs one)."""
+    settings = _runtime().settings
+    row = hit_row(
+        kind=kind,
+        now=utcnow(),
+        method=request.method,
+        user_agent=request.headers.get("User-Agent"),
+        ip=request.remote_addr,
+        prefetch=any(
+            v in request.headers.get(h, "").lower()
+            for h in _PREFETCH_HEADERS
+            for v in ("prefetch", "preview")
+        ),
+        ip_privacy=settings.ip_privacy,
+        secret=settings.secret_key,
+        **fields,
+    )
+    try:
+        hit_writer(_runtime()).write(row)
+    except Exception:
+        # The recipient still gets the image or the page they asked for: a lost hit
+        # costs a data point, a broken link costs the reader. The log says so loudly.
+        log.exception("a %s hit could not be stored and is lost", kind)
+        return
+    processor = current_app.extensions.get("nurture.hit_processor")
+    if processor is not None:
+        processor.wake()
+
+
+@bp.get("/t/o/<signed>.gif")
+def open_pixel(signed: str) -> Response:
+    """The open pixel: always the image; a hit is stored only for a genuine token."""
+    token = _signers()[0].unsign(signed)
+    if token is not None:
+        _capture("open", token=token)
+    return Response(PIXEL, mimetype="image/gif", headers=_NO_STORE)
+
+
+@bp.get("/t/c/<payload>")
+def click(payload: str) -> Response:
+    """Redirect to the link the signed payload names, and only to it."""
+    target = _signers()[1].load_click(payload)
+    if target is None:
+        return Response(_NOT_FOUND, status=404, mimetype="text/html", headers=_NO_STORE)
+    if target.is_honeypot:
+        _capture("honeypot", token=target.token, link_index=target.index)
+        return Response(_HONEYPOT_PAGE, mimetype="text/html", headers=_NO_STORE)
+    _capture(
+        "click",
+        token=target.token,
+        link_index=target.index,
+        link_count=target.count,
+        url=target.url,
+    )
+    destination = target.url
+    settings = _runtime().settings
+    domains = settings.site_domains or (_from_domain(settings.mail_from),)
+    if host_matches(destination, domains):
+        destination = add_identity(destination, _signers()[1].identity(target.token))
+    response = Response(status=302, headers=_NO_STORE)
+    response.headers["Location"] = destination
+    # The identity parameter must not leak onwards in a Referer header.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _from_domain(mail_from: str) -> str:
+    return parseaddr(mail_from)[1].rpartition("@")[2].lower()
+
+
+@bp.get("/t/snippet.js")
+def snippet() -> Response:
+    """The website snippet, with this instance's collector URL filled in."""
+    script = current_app.extensions.get("nurture.snippet")
+    if script is None:
+        text = (Path(__file__).parent / "snippet.js").read_text(encoding="utf-8")
+        collect = _runtime().settings.public_url.rstrip("/") + "/t/e"
+        script = current_app.extensions["nurture.snippet"] = text.replace(
+            "__NURTURE_COLLECT_URL__", json.dumps(collect)[1:-1]
+        )
+    return Response(
+        script,
+        mimetype="application/javascript",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@bp.route("/t/e", methods=["POST", "OPTIONS"])
+def collect() -> Response:
+    """Page views and form submissions posted by the snippet (public, CORS-open).
+
+    The snippet sends ``text/plain`` JSON with ``navigator.sendBeacon``, a "simple"
+    cross-origin request that needs no preflight; no cookie is read or set here.
+    """
+    cors = {"Access-Control-Allow-Origin": "*", "Access-Control-Max-Age": "86400"}
+    if request.method == "OPTIONS":
+        cors["Access-Control-Allow-Methods"] = "POST"
+        cors["Access-Control-Allow-Headers"] = "Content-Type"
+        return Response(status=204, headers=cors)
+    if request.content_length is not None and request.content_length > MAX_COLLECT_BYTES:
+        return _collect_error({"_": f"at most {MAX_COLLECT_BYTES} bytes"}, cors, status=413)
+    try:
+        data = json.loads(request.get_data(cache=False, as_text=True) or "null")
+    except ValueError:
+        data = None
+    errors = _collect_errors(data)
+    if errors:
+        return _collect_error(errors, cors)
+    payload = {k: data[k] for k in ("title", "referrer", "form", "email", "nv") if data.get(k)}
+    _capture(data["type"], visitor_id=data["vid"], url=data.get("url"), payload=payload)
+    return Response(status=204, headers=cors)
+
+
+def _collect_errors(data: Any) -> dict[str, str]:
+    if not isinstance(data, dict):
+        return {"_": "send a JSON object"}
+    errors: dict[str, str] = {}
+    if not isinstance(data.get("vid"), str) or not _VISITOR_RE.fullmatch(data["vid"]):
+        errors["vid"] = "a visitor id of 8 to 64 letters, digits, - or _"
+    if data.get("type") not in ("page", "form"):
+        errors["type"] = "page or form"
+    for name, limit in _COLLECT_LIMITS.items():
+        value = data.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            errors[name] = f"text of at most {limit} characters"
+    if data.get("type") == "page" and not data.get("url"):
+        errors["url"] = "required for a page view"
+    return errors
+
+
+def _collect_error(errors: dict[str, str], headers: dict[str, str], status: int = 422) -> Response:
+    body = json.dumps({"error": "invalid", "message": "the event is not valid", "errors": errors})
+    return Response(body, status=status, mimetype="application/json", headers=headers)
+
 
 from tracking import unsubscribe  # noqa: E402, F401  (adds the /u/… routes to bp)

@@ -35,7 +35,13 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            return create_app()
+            app = create_app()
+            # Each process turns its captured hits into events at once (woken per hit).
+            from nurture.hits import HitProcessor
+
+            processor = HitProcessor(app.extensions["nurture"]).start()
+            app.extensions["nurture.hit_processor"] = processor
+            return app
 
     click.echo(f"serving on http://{host}:{port}")
     _Server().run()

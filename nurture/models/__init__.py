@@ -11,6 +11,7 @@ from nurture.models.lead import Lead
 from nurture.models.message import Message, OutboxMessage
 from nurture.models.privacy import AuditLog, Suppression
 from nurture.models.scoring import ScoringVersion
+from nurture.models.tracking import TrackingHit, Visitor
 
 __all__ = [
     "Account",
@@ -28,4 +29,6 @@ __all__ = [
     "OutboxMessage",
     "ScoringVersion",
     "Suppression",
+    "TrackingHit",
+    "Visitor",
 ]

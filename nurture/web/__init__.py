@@ -42,6 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 def _register_optional_blueprints(app: Flask) -> None:
     from nurture.web import (
         api_enrollments,  # noqa: F401  (adds its routes to the API)
+        api_events,  # noqa: F401  (POST /api/v1/events)
         api_privacy,  # noqa: F401  (lead export and erasure)
         api_scoring,  # noqa: F401  (lead score explained, timeline)
     )
