@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from campaigns.schema import LIFECYCLE_STAGES
 from nurture import suppression as suppressions
 from nurture import triggers
+from nurture.lifecycle import IMPORT_ACTOR, change_stage
 from nurture.models import Account, Event, Lead
 
 DEFAULT_STAGE = "subscriber"
@@ -664,7 +665,7 @@ def upsert_leads(
             changed = _update_lead(lead, item, now=now, defaults=defaults)
             result = UpsertResult(lead=lead, created=False, changed=changed)
             if "stage" in changed:
-                result.stage_change = (before, lead.stage)
+                result.stage_change = (before, item.stage)
         _link_account(result, item, accounts, free_mail_domains)
         if result.changed and not result.created:
             lead.updated_at = now
@@ -696,6 +697,19 @@ def upsert_leads(
         # and nothing reads these rows back within the use case.
         session.execute(insert(Event), events)
     audit_consent_changes(session, results, now=now, source=source, suppressed=suppressed)
+    for result in results:
+        if result.stage_change:
+            # An explicit stage is the system of record (usually the CRM) speaking: any stage
+            # is accepted, and recorded as a stage change by "import" with its channel.
+            change_stage(
+                session,
+                result.lead,
+                result.stage_change[1],
+                reason=f"stage given explicitly ({source})",
+                actor=IMPORT_ACTOR,
+                now=now,
+                override=True,
+            )
     for result in results:
         if result.created:
             # Looked up on the module at call time, so tests (and a later plug-in
@@ -805,8 +819,8 @@ def _update_lead(
             setattr(lead, name, value)
             changed.add(name)
     if item.stage is not None and item.stage != lead.stage:
-        lead.stage = item.stage
-        lead.stage_changed_at = now
+        # Not set here: ``upsert_leads`` moves the lead through ``nurture.lifecycle`` once the
+        # rows are flushed, so the change is recorded like any other (actor "import").
         changed.add("stage")
     if item.attributes:
         merged = dict(lead.attributes or {})

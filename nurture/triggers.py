@@ -15,3 +15,11 @@ def lead_created(session: Session, lead: Lead, now: datetime) -> None:
     from nurture.enrolment import enrol_on_trigger
 
     enrol_on_trigger(session, lead, now, kind="lead_created")
+
+
+def stage_changed(session: Session, lead: Lead, now: datetime) -> None:
+    """A lead entered a new lifecycle stage: enrol it in campaigns triggered by that stage
+    (``stage_changed: [recycled]`` starts the recycle track)."""
+    from nurture.enrolment import enrol_on_trigger
+
+    enrol_on_trigger(session, lead, now, kind="stage_changed", stage=lead.stage)

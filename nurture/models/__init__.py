@@ -8,6 +8,7 @@ from nurture.models.campaign import Campaign, CampaignVersion
 from nurture.models.enrollment import Enrollment, EnrollmentHistory
 from nurture.models.event import Event
 from nurture.models.lead import Lead
+from nurture.models.lifecycle import StageChange
 from nurture.models.message import Message, OutboxMessage
 from nurture.models.privacy import AuditLog, Suppression
 from nurture.models.scoring import ScoringVersion
@@ -28,6 +29,7 @@ __all__ = [
     "Message",
     "OutboxMessage",
     "ScoringVersion",
+    "StageChange",
     "Suppression",
     "TrackingHit",
     "Visitor",

@@ -1,0 +1,31 @@
+"""Lifecycle stage changes: when a lead moved from which stage to which, why, and by whom."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from nurture.db import Base, utcnow
+
+
+class StageChange(Base):
+    """One move of a lead through the lifecycle (``nurture.lifecycle.change_stage``).
+
+    ``actor`` says who moved it: ``rule:<name>`` (a readiness rule), ``user:<email>`` (a
+    salesperson or marketer), ``import`` (an explicit stage in a CSV or API upsert) or
+    ``system``. ``rule`` names the readiness or handoff rule when one applied.
+    """
+
+    __tablename__ = "stage_changes"
+    __table_args__ = (Index("ix_stage_changes_lead_id_at", "lead_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    from_stage: Mapped[str | None] = mapped_column(String(20))
+    to_stage: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[str | None] = mapped_column(String(100))
