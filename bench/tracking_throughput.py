@@ -1,0 +1,281 @@
+"""Benchmark: tracking pixel hits per second captured durably, against a trivial ceiling.
+
+    .venv/bin/python bench/tracking_throughput.py [--db sqlite|postgresql|both]
+        [--seconds 10] [--connections 16] [--clicks 40]
+
+For each database: migrate a fresh one, create a lead and a sent message, then under the
+same gunicorn configuration (``bench/tracking_server.py``, as ``nurture serve``) and the same
+load generator (wrk), measure
+
+1. a trivial Flask app returning the same GIF (the ceiling of server + framework),
+2. the real open-pixel endpoint (signature check + one durable INSERT per hit, the hit
+   processor threads running as in production),
+
+then count the rows: every 2xx response wrk saw must be a row (0 lost). Finally, a human
+click to updated score: sequential clicks on fresh leads' pricing links through the real
+server, timing from the request to the lead's new score in the database.
+Goals (issue 3): real ≥ 0.6 × trivial, p99 < 25 ms, 0 lost, click → score p95 < 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchlib import (
+    ROOT,
+    SECRET,
+    free_port,
+    migrate,
+    percentile,
+    print_machine,
+    recreate_postgres_database,
+    verdict,
+)
+from sqlalchemy import func, select
+
+from nurture.config import Settings
+from nurture.db import make_engine, transaction, utcnow
+from nurture.links import LinkSigner, track_links
+from nurture.models import Lead, Message, TrackingHit
+from nurture.rendering_compile import RenderedEmail
+from nurture.runtime import Runtime
+from nurture.scoring import sync_scoring
+from nurture.tokens import MessageSigner, new_message_token
+
+PYTHON = sys.executable
+SCORING = ROOT / "tests" / "fixtures" / "tracking" / "scoring.yaml"
+UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0"
+
+
+def wrk(url: str, seconds: int, connections: int, script: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            "-H",
+            f"User-Agent: {UA}",
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    if "requests in" not in out or "50%" not in out:
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
+        "p99": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
+        "ok": total - (int(non2xx.group(1)) if non2xx else 0),
+        "total": total,
+        "errors": errors.group(1) if errors else "none",
+    }
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if match is None:
+        raise ValueError(f"unexpected wrk latency {text!r}")
+    return (
+        float(match.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[match.group(2)]
+    )
+
+
+class Served:
+    """One gunicorn server process for the duration of a ``with`` block."""
+
+    def __init__(self, which: str, env: dict[str, str], threads: int) -> None:
+        self.port = free_port()
+        server = str(ROOT / "bench" / "tracking_server.py")
+        self.process = subprocess.Popen(
+            [PYTHON, server, which, str(self.port), "2", str(threads)], env=env
+        )
+
+    def __enter__(self) -> Served:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+                conn.request("GET", "/t/o/warmup.gif")
+                conn.getresponse().read()
+                conn.close()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(20)
+
+
+def sent_message(runtime: Runtime, email: str) -> tuple[int, str]:
+    token = new_message_token()
+    with transaction(runtime.sessions) as session:
+        lead = Lead(email=email, consent_status="granted")
+        session.add(lead)
+        session.flush()
+        session.add(
+            Message(
+                lead_id=lead.id, template="t", to_address=email, message_id=f"{token}@bench",
+                token=token, status="sent", sent_at=utcnow().replace(year=2025),
+            )
+        )  # fmt: skip
+        return lead.id, token
+
+
+def hit_rows(runtime: Runtime) -> int:
+    with transaction(runtime.sessions) as session:
+        return session.scalar(select(func.count()).select_from(TrackingHit)) or 0
+
+
+def click_latency(runtime: Runtime, port: int, clicks: int) -> list[float]:
+    """Seconds from sending a human click to seeing the lead's new score in the database."""
+    with transaction(runtime.sessions) as session:
+        sync_scoring(session, SCORING, now=utcnow())
+    signer = LinkSigner(SECRET)
+    times = []
+    for i in range(clicks):
+        lead_id, token = sent_message(runtime, f"clicker{i}@bench.example")
+        html = '<body><a href="https://brightpath.example/pricing">p</a></body>'
+        path = (
+            track_links(
+                RenderedEmail("t", "v", "s", html, ""), token=token, signer=signer, public_url=""
+            )
+            .html.split('href="')[2]
+            .split('"')[0]
+        )
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", path, headers={"User-Agent": UA})
+        assert conn.getresponse().status == 302
+        conn.close()
+        while True:
+            with runtime.sessions() as session:
+                if (session.get(Lead, lead_id).score_value or 0) > 0:
+                    break
+            time.sleep(0.002)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def pixel_script(runtime: Runtime, workdir: Path, messages: int) -> Path:
+    """A wrk script cycling through the pixels of ``messages`` sent messages (hits spread
+    over many leads, as real opens are)."""
+    signer = MessageSigner(SECRET)
+    paths = [
+        f"/t/o/{signer.sign(sent_message(runtime, f'reader{i}@bench.example')[1])}.gif"
+        for i in range(messages)
+    ]
+    script = workdir / "pixels.lua"
+    script.write_text(
+        "local paths = {" + ",".join(f'"{p}"' for p in paths) + "}\n"
+        "local i = math.random(#paths)\n"
+        "request = function()\n  i = i % #paths + 1\n"
+        '  return wrk.format("GET", paths[i])\nend\n'
+    )
+    return script
+
+
+def run(db: str, seconds: int, connections: int, clicks: int, threads: int) -> bool:
+    workdir = Path(tempfile.mkdtemp(prefix="nurture-tracking-bench-"))
+    url = (
+        f"sqlite:///{workdir / 'nurture.db'}"
+        if db == "sqlite"
+        else recreate_postgres_database("nurture_bench_tracking")
+    )
+    migrate(url)
+    settings = Settings.from_env(env={"NURTURE_SECRET_KEY": SECRET}, instance_path=workdir)
+    settings = settings.with_overrides(database_url=url)
+    runtime = Runtime.from_settings(settings)
+    print(f"\n=== {db} ===")
+    print_machine(runtime.engine)
+    script = pixel_script(runtime, workdir, 1000)
+    path = "/"
+    env = {
+        **os.environ,
+        "NURTURE_SECRET_KEY": SECRET,
+        "NURTURE_DATABASE_URL": url,
+        "NURTURE_INSTANCE_PATH": str(workdir),
+    }
+    with Served("trivial", env, threads) as trivial:
+        wrk(f"http://127.0.0.1:{trivial.port}{path}", 2, connections, script)  # warm-up
+        ceiling = wrk(f"http://127.0.0.1:{trivial.port}{path}", seconds, connections, script)
+    before = hit_rows(runtime)
+    with Served("nurture", env, threads) as real:
+        wrk(f"http://127.0.0.1:{real.port}{path}", 2, connections, script)  # warm-up
+        warm_rows = hit_rows(runtime)
+        measured = wrk(f"http://127.0.0.1:{real.port}{path}", seconds, connections, script)
+        time.sleep(0.5)
+        rows = hit_rows(runtime) - warm_rows
+        latencies = click_latency(runtime, real.port, clicks) if clicks else []
+    runtime.close()
+    lost = max(0, measured["ok"] - rows)
+    ratio = measured["rps"] / ceiling["rps"]
+    print(
+        f"gunicorn gthread 2 workers x {threads} threads; wrk -t2 -c{connections} -d{seconds}s"
+        " over 1000 messages' pixels"
+    )
+    print(
+        f"trivial pixel   {ceiling['rps']:9.0f} req/s   p50 {ceiling['p50']:6.2f} ms"
+        f"   p99 {ceiling['p99']:6.2f} ms   errors {ceiling['errors']}"
+    )
+    print(
+        f"tracking pixel  {measured['rps']:9.0f} req/s   p50 {measured['p50']:6.2f} ms"
+        f"   p99 {measured['p99']:6.2f} ms   errors {measured['errors']}"
+    )
+    print(
+        f"rows: {rows} hits stored for {measured['ok']} 2xx responses (before: {before});"
+        f" lost {lost}"
+    )
+    ok = ratio >= 0.6 and measured["p99"] < 25 and lost == 0
+    print(f"ratio {ratio:.2f} x ceiling (goal >= 0.6), p99 < 25 ms, 0 lost: {verdict(ok)}")
+    if latencies:
+        p50, p95 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.95) * 1000
+        fine = p95 < 1000
+        print(
+            f"human click -> score updated: n={len(latencies)}  p50 {p50:.0f} ms  p95 {p95:.0f} ms"
+            f"  max {max(latencies) * 1000:.0f} ms  (goal p95 < 1 s): {verdict(fine)}"
+        )
+        ok = ok and fine
+    shutil.rmtree(workdir, ignore_errors=True)
+    if db != "sqlite":
+        engine = make_engine(url)
+        engine.dispose()
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--clicks", type=int, default=40)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per process")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install -y wrk")
+    dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+    results = [run(db, args.seconds, args.connections, args.clicks, args.threads) for db in dbs]
+    sys.exit(0 if all(results) else 1)
+
+
+if __name__ == "__main__":
+    main()
