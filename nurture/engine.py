@@ -19,19 +19,22 @@ Temporary failures are retried with backoff; permanent ones are recorded as fail
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import queue
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from campaigns.schema import Campaign as CampaignSpec
 from campaigns.schema import FrequencyCap, SendWindow
 from nurture.config import Settings
-from nurture.db import transaction
+from nurture.consent import is_mailable, wants_topic
+from nurture.db import allocate_ids, transaction
 from nurture.delivery import DeliveryResult, Outgoing, Transport, make_transport, retry_delay
 from nurture.drip import Decision, Defaults, LeadFacts, Position, advance
 from nurture.facts import Needs, campaign_needs, lead_facts_base, load_batch_facts
@@ -40,6 +43,7 @@ from nurture.mime import MessageBuilder, new_message_id
 from nurture.models import Campaign, Enrollment, EnrollmentHistory, Event, Lead, Message
 from nurture.rendering import TemplateError, TemplateLibrary, build_context, template_library
 from nurture.runtime import Runtime
+from nurture.sending_policy import load_budget, sending_policy
 from nurture.tokens import MessageSigner, message_urls, new_message_token
 
 log = logging.getLogger(__name__)
@@ -81,6 +85,70 @@ class Prepared:
     attempts: int = 0
 
 
+Outcome = tuple[DeliveryResult | None, str | None, str | None, str | None]
+
+
+@dataclass
+class Built:
+    """A batch ready for the transport: MIME bytes per message, and the outcomes known
+    before sending (template errors)."""
+
+    prepared: list[Prepared]
+    outgoing: list[Outgoing] = field(default_factory=list)
+    sendable: list[tuple[Prepared, str, str]] = field(default_factory=list)
+    results: dict[int, Outcome] = field(default_factory=dict)
+
+
+class DeliveryLane:
+    """A thread that sends and records built batches one at a time, in order.
+
+    At most one batch waits while another is in flight, so memory stays bounded. If the
+    lane fails (SMTP transport bug, database down while recording), ``submit`` re-raises
+    the error in the caller; messages it had not recorded keep their ``sending`` lease
+    and are retried by a later tick, never lost. Leaving the ``with`` block always waits
+    for the batch in flight, so an error in the caller cannot drop recorded outcomes.
+    """
+
+    def __init__(
+        self, work: Callable[[Built, datetime, TickReport], None], now: datetime, report: TickReport
+    ) -> None:
+        self._work = work
+        self._now = now
+        self._report = report
+        self._queue: queue.Queue[Built | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="nurture-delivery", daemon=True)
+
+    def __enter__(self) -> DeliveryLane:
+        self._thread.start()
+        return self
+
+    def submit(self, built: Built) -> None:
+        """Queue a batch (blocks while the lane is still busy with the one before)."""
+        self._raise_if_failed()
+        self._queue.put(built)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if exc_info[0] is None:
+            self._raise_if_failed()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise RuntimeError("the delivery lane failed") from self._error
+
+    def _run(self) -> None:
+        while (built := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # drain: the caller sees the error on its next submit
+            try:
+                self._work(built, self._now, self._report)
+            except BaseException as exc:  # re-raised in the caller's thread
+                log.exception("delivery lane failed")
+                self._error = exc
+
+
 @dataclass
 class _SpecCache:
     by_version: dict[int, CampaignSpec] = field(default_factory=dict)
@@ -104,12 +172,15 @@ class Engine:
         self.signer = MessageSigner(runtime.settings.secret_key)
         self.builder = MessageBuilder()
         self._specs = _SpecCache()
-        self._mail_domain = parseaddr(self.settings.mail_from)[1].rpartition("@")[2] or "localhost"
+        self._envelope_address = parseaddr(self.settings.mail_from)[1]
+        self._mail_domain = self._envelope_address.rpartition("@")[2] or "localhost"
         self.defaults = Defaults(
             send_window=_window(self.settings),
             frequency_cap=_cap(self.settings),
             timezone=self.settings.default_timezone,
+            quiet_hours=self.settings.quiet_hours,
         )
+        self.policy = sending_policy(self.settings)
 
     def close(self) -> None:
         self.transport.close()
@@ -117,22 +188,30 @@ class Engine:
     # ------------------------------------------------------------------ the tick
 
     def tick(self, now: datetime, *, max_batches: int | None = None) -> TickReport:
-        """Process everything due at ``now``: decide and deliver in batches, then retries."""
+        """Process everything due at ``now``: decide and deliver in batches, then retries.
+
+        Batches are pipelined: while the delivery lane sends batch k over SMTP and records
+        its outcomes, this thread claims, decides and renders batch k+1. SMTP and database
+        round trips wait on sockets (the GIL is free then), so the two overlap on one core.
+        """
         report = TickReport()
-        while max_batches is None or report.batches < max_batches:
-            prepared = self._decide_batch(now, report)
-            if prepared is None:
-                break
-            report.batches += 1
-            if prepared:
-                self._deliver(prepared, now, report)
+        with DeliveryLane(self._send_and_record, now, report) as lane:
+            while max_batches is None or report.batches < max_batches:
+                prepared = self._decide_batch(now, report)
+                if prepared is None:
+                    break
+                report.batches += 1
+                if prepared:
+                    lane.submit(self._build_batch(prepared, now))
+        # Retries last, once the lane has recorded every outcome of this tick's batches.
         while max_batches is None or report.batches < max_batches:
             retries = self._claim_retries(now)
-            if not retries:
+            if retries is None:
                 break
             report.batches += 1
             report.retried += len(retries)
-            self._deliver(retries, now, report)
+            if retries:
+                self._deliver(retries, now, report)
         return report
 
     # ------------------------------------------------------------------ phase 1: decide
@@ -172,6 +251,7 @@ class Engine:
                 if spec.frequency_cap and spec.frequency_cap.per > widest_cap:
                     widest_cap = spec.frequency_cap.per
             facts = load_batch_facts(session, enrollments, needs, now=now, cap_period=widest_cap)
+            budget = load_budget(session, self.policy, now)
             base = {lead_id: lead_facts_base(lead, now) for lead_id, lead in leads.items()}
 
             messages: list[dict[str, Any]] = []
@@ -182,8 +262,13 @@ class Engine:
             for enrollment in enrollments:
                 lead = leads[enrollment.lead_id]
                 spec = specs[enrollment.id]
+                blocked = budget.blocked(lead.email) if budget is not None else None
+                lead_base = base[lead.id]
+                if spec.topic is not None and not wants_topic(lead, spec.topic):
+                    # Opted out of this campaign's topic in the preference centre.
+                    lead_base = {**lead_base, "mailable": False}
                 lead_facts = LeadFacts(
-                    **base[lead.id],
+                    **lead_base,
                     opened_steps=frozenset(facts.opened_steps.get(enrollment.id, ())),
                     clicked={
                         step: frozenset(urls)
@@ -196,6 +281,8 @@ class Engine:
                     },
                     sent_templates=frozenset(facts.sent_templates.get(enrollment.id, ())),
                     recent_sends=tuple(facts.recent_sends.get(lead.id, ())),
+                    send_blocked_until=blocked[0] if blocked else None,
+                    send_blocked_reason=blocked[1] if blocked else "",
                 )
                 position = Position(enrollment.track, enrollment.step, enrollment.step_started_at)
                 if enrollment.id in orphaned:
@@ -219,6 +306,8 @@ class Engine:
                 if decision.send is not None:
                     # The cap counts this email for the lead's other enrolments in the batch.
                     facts.recent_sends[lead.id].append(now)
+                    if budget is not None:
+                        budget.take(lead.email)
                     token = new_message_token()
                     message_id = new_message_id(self._mail_domain).strip("<>")  # stored bare
                     messages.append(
@@ -250,20 +339,33 @@ class Engine:
                         )
                     )
             if messages:
-                rows = session.execute(
-                    insert(Message).returning(
-                        Message.id, Message.token, sort_by_parameter_order=True
-                    ),
-                    messages,
-                ).all()
-                for item, (pk, token) in zip(prepared, rows, strict=True):
-                    assert item.token == token
-                    item.message_pk = pk
+                self._insert_messages(session, messages, prepared)
+            # Core statements, not the ORM's bulk paths: the rows are plain dicts already.
+            connection = session.connection()
             if updates:
-                session.execute(update(Enrollment), updates)
+                connection.execute(_UPDATE_ENROLLMENT, updates)
             if history:
-                session.execute(insert(EnrollmentHistory), history)
+                connection.execute(insert(EnrollmentHistory.__table__), history)
         return prepared
+
+    @staticmethod
+    def _insert_messages(
+        session: Session, messages: list[dict[str, Any]], prepared: list[Prepared]
+    ) -> None:
+        """Insert the batch's messages and note their ids on ``prepared``."""
+        ids = allocate_ids(session, "messages", len(messages))
+        if ids is not None:
+            for row, item, pk in zip(messages, prepared, ids, strict=True):
+                row["id"] = item.message_pk = pk
+            session.connection().execute(insert(Message.__table__), messages)
+            return
+        rows = session.execute(
+            insert(Message).returning(Message.id, Message.token, sort_by_parameter_order=True),
+            messages,
+        ).all()
+        for item, (pk, token) in zip(prepared, rows, strict=True):
+            assert item.token == token
+            item.message_pk = pk
 
     def _claim_enrollments(self, session: Session, now: datetime) -> Sequence[Enrollment]:
         # SKIP LOCKED lets concurrent workers each take different rows instead of queueing
@@ -334,9 +436,10 @@ class Engine:
 
     # ------------------------------------------------------------------ retries
 
-    def _claim_retries(self, now: datetime) -> list[Prepared]:
+    def _claim_retries(self, now: datetime) -> list[Prepared] | None:
         """Claim deferred messages whose retry time has come, and claimed ones whose worker
-        died before recording an outcome (their lease ran out)."""
+        died before recording an outcome (their lease ran out); None when there are none.
+        Campaign emails to leads that can no longer be mailed are cancelled, not sent."""
         with transaction(self.runtime.sessions) as session:
             messages = session.scalars(
                 select(Message)
@@ -349,7 +452,7 @@ class Engine:
                 .with_for_update(skip_locked=True)
             ).all()
             if not messages:
-                return []
+                return None
             leads = {
                 lead.id: lead
                 for lead in session.scalars(
@@ -369,6 +472,12 @@ class Engine:
             lease_until = now + self.settings.send_lease
             prepared = []
             for message in messages:
+                lead = leads[message.lead_id]
+                if message.kind == "campaign" and not is_mailable(lead):
+                    # Unsubscribed, suppressed or withdrawn since the first attempt.
+                    message.status, message.next_attempt_at = "cancelled", None
+                    message.error = "not sent: the lead can no longer be mailed"
+                    continue
                 message.status = "sending"
                 message.next_attempt_at = lease_until
                 prepared.append(
@@ -378,7 +487,7 @@ class Engine:
                         message_id=message.message_id,
                         template=message.template,
                         to_address=message.to_address,
-                        lead=leads[message.lead_id],
+                        lead=lead,
                         campaign=campaigns.get(message.campaign_id or 0),
                         attempts=message.attempts,
                     )
@@ -388,9 +497,12 @@ class Engine:
     # ------------------------------------------------------------------ phase 2: deliver
 
     def _deliver(self, prepared: list[Prepared], now: datetime, report: TickReport) -> None:
-        outgoing: list[Outgoing] = []
-        sendable: list[tuple[Prepared, str, str]] = []
-        results: dict[int, tuple[DeliveryResult | None, str | None, str | None, str | None]] = {}
+        """Render, send and record one batch on this thread (used for retries)."""
+        self._send_and_record(self._build_batch(prepared, now), now, report)
+
+    def _build_batch(self, prepared: list[Prepared], now: datetime) -> Built:
+        """Render and build the MIME bytes of a batch; template errors fail only their email."""
+        built = Built(prepared)
         for item in prepared:
             try:
                 data, subject, version = self._build(item, now)
@@ -399,26 +511,26 @@ class Engine:
                 log.error(
                     "template %s failed for message %s: %s", item.template, item.message_pk, exc
                 )
-                results[item.message_pk] = (None, None, None, f"template error: {exc}")
+                built.results[item.message_pk] = (None, None, None, f"template error: {exc}")
                 continue
-            outgoing.append(
+            built.outgoing.append(
                 Outgoing(
                     message_pk=item.message_pk,
-                    envelope_from=self._envelope_from,
+                    envelope_from=self._envelope_address,
                     to=item.to_address,
                     data=data,
                     subject=subject,
                 )
             )
-            sendable.append((item, subject, version))
-        delivered = self.transport.send_many(outgoing) if outgoing else []
-        for (item, subject, version), result in zip(sendable, delivered, strict=True):
-            results[item.message_pk] = (result, subject, version, None)
-        self._record(prepared, results, now, report)
+            built.sendable.append((item, subject, version))
+        return built
 
-    @property
-    def _envelope_from(self) -> str:
-        return parseaddr(self.settings.mail_from)[1]
+    def _send_and_record(self, built: Built, now: datetime, report: TickReport) -> None:
+        """Hand a built batch to the transport, then record every outcome."""
+        delivered = self.transport.send_many(built.outgoing) if built.outgoing else []
+        for (item, subject, version), result in zip(built.sendable, delivered, strict=True):
+            built.results[item.message_pk] = (result, subject, version, None)
+        self._record(built.prepared, built.results, now, report)
 
     def _build(self, item: Prepared, now: datetime) -> tuple[bytes, str, str]:
         signed = self.signer.sign(item.token)
@@ -458,7 +570,7 @@ class Engine:
     def _record(
         self,
         prepared: list[Prepared],
-        results: dict[int, tuple[DeliveryResult | None, str | None, str | None, str | None]],
+        results: dict[int, Outcome],
         now: datetime,
         report: TickReport,
     ) -> None:
@@ -468,24 +580,30 @@ class Engine:
         for item in prepared:
             result, subject, version, error = results[item.message_pk]
             attempts = item.attempts + 1
-            row: dict[str, Any] = {"id": item.message_pk, "attempts": attempts}
-            if subject is not None:
-                row["subject"] = subject[:500]
-                row["template_version"] = version
+            # Every row names every column: one executemany needs one statement shape.
+            row: dict[str, Any] = {
+                "b_id": item.message_pk,
+                "attempts": attempts,
+                "subject": subject[:500] if subject is not None else None,
+                "template_version": version,
+                "smtp_code": result.code if result else None,
+                "smtp_reply": result.reply if result else None,
+                "error": error,
+                "sent_at": None,
+                "next_attempt_at": None,
+            }
             if result is None:
-                row.update(status="failed", error=error, next_attempt_at=None)
+                row["status"] = "failed"
                 report.failed += 1
+            elif result.status == "sent":
+                row.update(status="sent", sent_at=now)
+                report.sent += 1
+            elif result.status == "temporary" and attempts < max_attempts:
+                row.update(status="deferred", next_attempt_at=now + retry_delay(attempts))
+                report.deferred += 1
             else:
-                row.update(smtp_code=result.code, smtp_reply=result.reply)
-                if result.status == "sent":
-                    row.update(status="sent", sent_at=now, next_attempt_at=None, error=None)
-                    report.sent += 1
-                elif result.status == "temporary" and attempts < max_attempts:
-                    row.update(status="deferred", next_attempt_at=now + retry_delay(attempts))
-                    report.deferred += 1
-                else:
-                    row.update(status="failed", next_attempt_at=None)
-                    report.failed += 1
+                row["status"] = "failed"
+                report.failed += 1
             updates.append(row)
             if row["status"] in ("sent", "failed"):
                 events.append(
@@ -508,24 +626,32 @@ class Engine:
                     }
                 )
         with transaction(self.runtime.sessions) as session:
-            session.execute(update(Message), updates)
+            connection = session.connection()
+            connection.execute(_UPDATE_MESSAGE, updates)
             if events:
-                session.execute(insert(Event), events)
+                connection.execute(insert(Event.__table__), events)
 
 
 def _enrollment_update(enrollment: Enrollment, decision: Decision, now: datetime) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "id": enrollment.id,
+    finished = decision.status != "active"
+    return {
+        "b_id": enrollment.id,
         "track": decision.position.track,
         "step": decision.position.step,
         "step_started_at": decision.position.step_started_at,
         "next_due_at": decision.next_due_at,
         "status": decision.status,
         "version_id": enrollment.version_id,
+        "finished_at": now if finished else None,
+        "exit_reason": decision.exit_reason if finished else None,
     }
-    if decision.status != "active":
-        row.update(finished_at=now, exit_reason=decision.exit_reason)
-    return row
+
+
+# Executemany updates by primary key (``b_id``: a bind name unlike any column's).
+_UPDATE_ENROLLMENT = update(Enrollment.__table__).where(
+    Enrollment.__table__.c.id == bindparam("b_id")
+)
+_UPDATE_MESSAGE = update(Message.__table__).where(Message.__table__.c.id == bindparam("b_id"))
 
 
 def _count(report: TickReport, decision: Decision) -> None:

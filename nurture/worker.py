@@ -14,7 +14,7 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -139,6 +139,23 @@ def run_worker(
         scheduler.add_job(
             lambda: hits.run_once(utcnow()), IntervalTrigger(seconds=1), id="tracking-hits",
             max_instances=1, coalesce=True,
+        )  # fmt: skip
+
+        def purge() -> None:
+            from nurture.db import transaction
+            from nurture.privacy import purge_tracking_data
+
+            with transaction(runtime.sessions) as session:
+                purged = purge_tracking_data(
+                    session, now=utcnow(), retention=runtime.settings.tracking_retention
+                )
+            if purged:
+                log.info("privacy: purged raw tracking data from %s rows", purged)
+
+        # NURTURE_TRACKING_RETENTION: raw IPs and user agents older than it go, daily.
+        scheduler.add_job(
+            purge, IntervalTrigger(hours=24), id="privacy-purge", max_instances=1, coalesce=True,
+            next_run_time=datetime.now(UTC) + timedelta(minutes=5),
         )  # fmt: skip
 
         def stop(signum: int, _frame: object) -> None:

@@ -18,6 +18,8 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("enrollment_id", "step_key"),
         Index("ix_messages_lead_id_queued_at", "lead_id", "queued_at"),
+        # Volume over time: the warm-up and domain-throttle counts, and send reports.
+        Index("ix_messages_queued_at", "queued_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,6 +14,7 @@ from nurture.engine import Engine, TickReport
 from nurture.enrolment import lead_changed
 from nurture.models import Enrollment, EnrollmentHistory, Event, Lead, Message, OutboxMessage
 from nurture.runtime import Runtime
+from nurture.sending_policy import DomainLimit
 from tests.integration.engine_support import (
     FIXTURES,
     T0,
@@ -323,3 +324,63 @@ def test_message_of_a_crashed_worker_is_sent_after_its_lease(drip):
     assert report.retried == 1 and report.sent == 1
     with drip.sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_domain_throttle_defers_the_excess_and_sends_it_when_the_period_frees(drip):
+    gmail = [add_lead(drip, f"g{i}@gmail.com") for i in range(3)]
+    other = add_lead(drip, "x@acme.example")
+    for lead in (*gmail, other):
+        enrol(drip, lead)
+    throttled = Runtime.from_settings(
+        drip.settings.with_overrides(
+            domain_throttle=(DomainLimit("gmail.com", 2, timedelta(hours=1)),)
+        )
+    )
+    engine = Engine(throttled)
+    try:
+        assert engine.tick(T0).sent == 3
+        assert sorted(len(templates_sent(drip, lead)) for lead in gmail) == [0, 1, 1]
+        assert templates_sent(drip, other) == ["welcome-guide"]
+        assert engine.tick(T0 + timedelta(minutes=30)).sent == 0  # still two in the last hour
+        assert engine.tick(T0 + timedelta(hours=1, minutes=5)).sent == 1
+    finally:
+        engine.close()
+        throttled.close()
+    assert all(templates_sent(drip, lead) == ["welcome-guide"] for lead in gmail)
+
+
+def test_warm_up_cap_holds_the_rest_until_the_next_day(drip):
+    leads = [add_lead(drip, f"w{i}@acme.example") for i in range(3)]
+    for lead in leads:
+        enrol(drip, lead)
+    warming = Runtime.from_settings(
+        drip.settings.with_overrides(warmup_start=T0.date(), warmup_schedule=(2, 10))
+    )
+    engine = Engine(warming)
+    try:
+        assert engine.tick(T0).sent == 2
+        assert engine.tick(T0 + timedelta(hours=3)).sent == 0
+        assert engine.tick(T0 + timedelta(days=1)).sent == 1
+    finally:
+        engine.close()
+        warming.close()
+
+
+def test_a_deferred_email_is_cancelled_if_the_lead_unsubscribes_before_the_retry(drip, smtp_sink):
+    lead = add_lead(drip, "gone@acme.example")
+    enrol(drip, lead)
+    smtp_sink.fail_next.append("451 4.3.0 try again later")
+    rt = Runtime.from_settings(drip.settings.with_overrides(smtp_url=smtp_sink.url))
+    engine = Engine(rt)
+    try:
+        assert engine.tick(T0).deferred == 1
+        [message] = messages_for(drip, lead)
+        with transaction(drip.sessions) as session:
+            session.execute(update(Lead).where(Lead.id == lead).values(unsubscribed_at=T0))
+        engine.tick(message.next_attempt_at)
+    finally:
+        engine.close()
+        rt.close()
+    [message] = messages_for(drip, lead)
+    assert message.status == "cancelled" and "can no longer be mailed" in message.error
+    assert smtp_sink.received == []
