@@ -38,6 +38,7 @@ from nurture.db import allocate_ids, transaction
 from nurture.delivery import DeliveryResult, Outgoing, Transport, make_transport, retry_delay
 from nurture.drip import Decision, Defaults, LeadFacts, Position, advance
 from nurture.facts import Needs, campaign_needs, lead_facts_base, load_batch_facts
+from nurture.handoff.mail import INTERNAL_KINDS, template_extras
 from nurture.links import link_signer, track_links
 from nurture.mime import MessageBuilder, new_message_id
 from nurture.models import Campaign, Enrollment, EnrollmentHistory, Event, Lead, Message
@@ -83,6 +84,10 @@ class Prepared:
     lead: Lead
     campaign: Campaign | None
     attempts: int = 0
+    # Transactional messages (handoff notifications, auto-replies): their kind, and what
+    # their template sees besides the lead (nurture.handoff.mail.template_extras).
+    kind: str = "campaign"
+    extra: dict[str, Any] | None = None
 
 
 Outcome = tuple[DeliveryResult | None, str | None, str | None, str | None]
@@ -120,17 +125,20 @@ class DeliveryLane:
         self._thread = threading.Thread(target=self._run, name="nurture-delivery", daemon=True)
 
     def __enter__(self) -> DeliveryLane:
-        self._thread.start()
         return self
 
     def submit(self, built: Built) -> None:
         """Queue a batch (blocks while the lane is still busy with the one before)."""
         self._raise_if_failed()
+        if not self._thread.is_alive():
+            # Started on the first batch: an idle tick (nothing due) costs no thread.
+            self._thread.start()
         self._queue.put(built)
 
     def __exit__(self, *exc_info: object) -> None:
-        self._queue.put(None)
-        self._thread.join()
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
         if exc_info[0] is None:
             self._raise_if_failed()
 
@@ -469,6 +477,7 @@ class Engine:
                     )
                 )
             }
+            extras = template_extras(session, messages, self.settings)
             lease_until = now + self.settings.send_lease
             prepared = []
             for message in messages:
@@ -490,6 +499,8 @@ class Engine:
                         lead=lead,
                         campaign=campaigns.get(message.campaign_id or 0),
                         attempts=message.attempts,
+                        kind=message.kind,
+                        extra=extras.get(message.id),
                     )
                 )
         return prepared
@@ -538,25 +549,35 @@ class Engine:
         context = build_context(
             item.lead, campaign=item.campaign, urls=urls, settings=self.settings
         )
+        if item.extra:
+            context.update(item.extra)
         rendered = self.templates.render(item.template, context)
-        # Click tracking (nurture/links.py): signed click URLs, the campaign's UTM, a honeypot.
-        version = item.campaign.active_version_id if item.campaign else None
-        spec = self._specs.by_version.get(version or 0)
-        if spec is None and version:  # a retry after a restart: the spec is not cached yet
-            with transaction(self.runtime.sessions) as session:
-                spec = self._spec(session, version)
-        rendered = track_links(
-            rendered, token=item.token, signer=link_signer(self.settings.secret_key),
-            public_url=self.settings.public_url, utm=spec.utm if spec else None,
-        )  # fmt: skip
-        headers = {
-            "List-Unsubscribe": (
-                f"<{urls['unsubscribe_url']}>, "
-                f"<mailto:unsubscribe+{item.token}@{self._mail_domain}>"
-            ),
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "X-Nurture-Message": item.token,
-        }
+        # An internal email (a handoff notification to a rep) is not about the recipient's
+        # engagement: no click tracking, and no unsubscribe header that would unsubscribe
+        # the lead it is about.
+        internal = item.kind in INTERNAL_KINDS
+        if not internal:
+            # Click tracking (nurture/links.py): signed click URLs, the campaign's UTM, a
+            # honeypot.
+            version = item.campaign.active_version_id if item.campaign else None
+            spec = self._specs.by_version.get(version or 0)
+            if spec is None and version:  # a retry after a restart: the spec is not cached
+                with transaction(self.runtime.sessions) as session:
+                    spec = self._spec(session, version)
+            rendered = track_links(
+                rendered, token=item.token, signer=link_signer(self.settings.secret_key),
+                public_url=self.settings.public_url, utm=spec.utm if spec else None,
+            )  # fmt: skip
+        headers = {"X-Nurture-Message": item.token}
+        if not internal:
+            headers = {
+                "List-Unsubscribe": (
+                    f"<{urls['unsubscribe_url']}>, "
+                    f"<mailto:unsubscribe+{item.token}@{self._mail_domain}>"
+                ),
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                **headers,
+            }
         data = self.builder.build_email(
             rendered,
             from_addr=self.settings.mail_from,
