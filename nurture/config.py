@@ -140,6 +140,8 @@ class Settings:
     domain_throttle: tuple[DomainLimit, ...] = ()
     warmup_start: date | None = None
     warmup_schedule: tuple[int, ...] | None = None
+    # The sales team: reps, assignment rules, reject reasons (docs/handoff.md).
+    sales_team_file: Path = PROJECT_ROOT / "campaigns" / "sales-team.yaml"
 
     @property
     def suppression_pepper(self) -> str:
@@ -188,6 +190,7 @@ class Settings:
             "NURTURE_MAIL_FROM": ("mail_from", str),
             "NURTURE_COMPANY_NAME": ("company_name", str),
             "NURTURE_POSTAL_ADDRESS": ("postal_address", str),
+            "NURTURE_SALES_TEAM_FILE": ("sales_team_file", lambda v: Path(v).resolve()),
             "NURTURE_CAMPAIGNS_PATH": ("campaigns_path", lambda v: Path(v).resolve()),
             "NURTURE_TEMPLATES_PATH": ("templates_path", lambda v: Path(v).resolve()),
             "NURTURE_SCORING_FILE": ("scoring_file", lambda v: Path(v).resolve()),

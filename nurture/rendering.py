@@ -199,7 +199,13 @@ class TemplateLibrary:
         except TemplateError as error:
             return list(error.problems)
         problems: list[TemplateProblem] = []
-        for context in (sample_context(), sample_context(sparse=True)):
+        # Transactional templates declare what they are rendered with (meta.yaml
+        # ``context: handoff``); they are validated against samples of that too.
+        from nurture.handoff.samples import sample_extras
+
+        kind = compiled.meta.get("context")
+        for sparse in (False, True):
+            context = {**sample_context(sparse=sparse), **sample_extras(kind, sparse=sparse)}
             try:
                 compiled.render(context)
             except TemplateError as error:

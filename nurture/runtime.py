@@ -15,6 +15,8 @@ from nurture.config import Settings
 from nurture.db import make_engine, make_session_factory
 from nurture.suppression import PEPPER_KEY
 
+SETTINGS_KEY = "nurture.settings"
+
 
 @dataclass
 class Runtime:
@@ -32,7 +34,11 @@ class Runtime:
         engine = make_engine(settings.database_url)
         sessions = make_session_factory(engine)
         # The suppression list hashes addresses with this pepper (nurture.suppression).
-        sessions.configure(info={PEPPER_KEY: settings.suppression_pepper})
+        # Use cases called with only a session (the handoff, from the readiness evaluator)
+        # read the settings from here.
+        sessions.configure(
+            info={PEPPER_KEY: settings.suppression_pepper, SETTINGS_KEY: settings}
+        )
         return cls(settings=settings, engine=engine, sessions=sessions)
 
     def close(self) -> None:
@@ -43,3 +49,9 @@ class Runtime:
                 close()
         self._cache.clear()
         self.engine.dispose()
+
+
+def settings_of(session: Session) -> Settings | None:
+    """The settings of the Runtime that made ``session`` (None for a bare session)."""
+    settings = session.info.get(SETTINGS_KEY)
+    return settings if isinstance(settings, Settings) else None

@@ -7,6 +7,7 @@ from nurture.models.bounce import BounceReceipt
 from nurture.models.campaign import Campaign, CampaignVersion
 from nurture.models.enrollment import Enrollment, EnrollmentHistory
 from nurture.models.event import Event
+from nurture.models.handoff import Handoff, HandoffAction, SalesRep, SalesTeamVersion
 from nurture.models.lead import Lead
 from nurture.models.lifecycle import StageChange
 from nurture.models.message import Message, OutboxMessage
@@ -25,9 +26,13 @@ __all__ = [
     "Enrollment",
     "EnrollmentHistory",
     "Event",
+    "Handoff",
+    "HandoffAction",
     "Lead",
     "Message",
     "OutboxMessage",
+    "SalesRep",
+    "SalesTeamVersion",
     "ScoringVersion",
     "StageChange",
     "Suppression",

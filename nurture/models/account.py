@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nurture.db import Base, utcnow
@@ -29,6 +29,10 @@ class Account(Base):
     branches: Mapped[int | None]
     country: Mapped[str | None] = mapped_column(String(2))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The rep who accepted a lead of this account: the account's next leads go to them first.
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sales_reps.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -56,6 +56,10 @@ class Lead(Base):
 
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     account: Mapped[Account | None] = relationship(back_populates="leads")
+    # The salesperson who owns the lead since its handoff (nurture.handoff).
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sales_reps.id", ondelete="SET NULL"), index=True
+    )
 
     # Consent: how and when the person agreed, and on what lawful basis.
     consent_status: Mapped[str] = mapped_column(String(20), default="unknown")

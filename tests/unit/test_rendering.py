@@ -88,8 +88,13 @@ def with_lead(context: dict, **changes: object) -> dict:
 
 
 def test_the_bundled_templates_are_the_ones_the_example_campaign_uses() -> None:
-    # Plus the transactional ones the core sends itself (double opt-in, docs/privacy.md).
-    assert set(TemplateLibrary(BUNDLED).names()) == CAMPAIGN_TEMPLATES | {"confirm-subscription"}
+    # Plus the transactional ones the core sends itself (double opt-in, docs/privacy.md;
+    # the handoff notification and auto-reply, docs/handoff.md).
+    assert set(TemplateLibrary(BUNDLED).names()) == CAMPAIGN_TEMPLATES | {
+        "confirm-subscription",
+        "sales-handoff",
+        "handoff-auto-reply",
+    }
 
 
 @pytest.mark.parametrize("name", sorted(CAMPAIGN_TEMPLATES))

@@ -1,0 +1,25 @@
+"""The sales handoff: a qualified lead becomes an MQL, gets an owner, and the owner gets
+everything needed to continue the conversation; sales' verdict comes back.
+
+- ``team``, ``team_parser``: the sales team file (pure), ``team_sync``: versions and reps.
+- ``assignment``: who gets the lead (pure); ``committee``, ``next_step``: pure helpers of
+  the notification; ``context``: the notification's content; ``mail``: its emails.
+- ``service``: the use cases — ``hand_off``, ``accept``, ``reject``, ``convert``,
+  ``reassign``; ``reports``: listings and the reject reasons report.
+
+The readiness evaluator calls ``hand_off(session, lead, qualification, now)``.
+"""
+
+from nurture.handoff.model import HandoffError, Qualification
+from nurture.handoff.service import accept, convert, hand_off, open_handoff, reassign, reject
+
+__all__ = [
+    "HandoffError",
+    "Qualification",
+    "accept",
+    "convert",
+    "hand_off",
+    "open_handoff",
+    "reassign",
+    "reject",
+]

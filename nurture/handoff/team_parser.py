@@ -1,0 +1,678 @@
+"""Reading the sales team file: YAML text in, a :class:`Team` out, and every problem found on
+the way with its file and line (``FILE:LINE: message``), never stopping at the first.
+
+Built like the scoring parser: ``campaigns.yaml_lines`` keeps line numbers (and reads
+``09:00``, ``NO`` and dates as text), and the campaign ``Parser``'s generic checks (unknown
+fields with "did you mean", text, numbers, durations, weekdays) are reused by subclassing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from campaigns.loader import checksum as text_checksum
+from campaigns.parser import KEY_RE, MAX_NAME, Parser, Problem, kind_name, suggest
+from campaigns.yaml_lines import LineLoader, line_of, own_line, to_plain
+from nurture.config import parse_clock
+from nurture.handoff.team import (
+    FALLBACKS,
+    MATCH_KEYS,
+    REJECT_STAGES,
+    AssignmentRule,
+    Contact,
+    RejectReason,
+    Rep,
+    Segment,
+    Team,
+    WorkingHours,
+)
+
+TOP_FIELDS = (
+    "name",
+    "description",
+    "manager_email",
+    "contact",
+    "currency",
+    "link_expiry",
+    "regions",
+    "segments",
+    "reps",
+    "assignment",
+    "reject_reasons",
+)
+REP_FIELDS = (
+    "name",
+    "email",
+    "title",
+    "phone",
+    "timezone",
+    "working_hours",
+    "territories",
+    "segments",
+    "capacity",
+    "out_of_office",
+    "manager",
+    "active",
+)
+SEGMENT_FIELDS = ("id", "min_employees", "max_employees", "description")
+RULE_FIELDS = ("id", "description", "when", "match", "reps")
+WHEN_FIELDS = ("segment", "territory")
+ASSIGNMENT_FIELDS = ("rules", "fallback")
+REASON_FIELDS = ("id", "label", "stage")
+CONTACT_FIELDS = ("name", "email", "phone")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+_HOURS_RE = re.compile(
+    r"^\s*(?P<days>[A-Za-z,\- ]+?)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$"
+)
+# Sensible defaults so a small team file stays small.
+DEFAULT_REASONS = (
+    RejectReason("not-a-fit", "Not a fit for our product"),
+    RejectReason("no-budget", "No budget"),
+    RejectReason("wrong-contact", "Wrong contact (not involved in buying)"),
+    RejectReason("bad-timing", "Bad timing (not buying now)"),
+    RejectReason("already-customer", "Already a customer", "disqualified"),
+    RejectReason("duplicate", "Duplicate of a lead sales already works", "disqualified"),
+)
+MAX_REPS = 1000
+
+
+class TeamError(ValueError):
+    """Raised by :func:`parse_team_data` when the data is not a valid team file."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+@dataclass(frozen=True)
+class TeamLoad:
+    """What loading one team file gave: the team when valid, and every problem."""
+
+    path: str
+    team: Team | None
+    problems: list[Problem]
+    checksum: str = ""
+    text: str = ""
+    data: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.team is not None and not self.problems
+
+
+def load_team_file(path: str | Path) -> TeamLoad:
+    """Read and parse one team file; an unreadable file is reported as a problem."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return TeamLoad(name, None, [Problem(name, 1, f"not UTF-8 text: {exc.reason}")])
+    except OSError as exc:
+        return TeamLoad(name, None, [Problem(name, 0, f"cannot read file: {exc.strerror}")])
+    return load_team_text(text, name)
+
+
+def load_team_text(text: str, path: str | Path = "<team>") -> TeamLoad:
+    """Parse team YAML ``text`` (``path`` names it in problems)."""
+    name = str(path)
+    digest = text_checksum(text)
+    loader = LineLoader(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        what = exc.problem or exc.context or "unreadable YAML"
+        return TeamLoad(name, None, [Problem(name, line, f"YAML syntax error: {what}")], digest)
+    except yaml.YAMLError as exc:
+        return TeamLoad(name, None, [Problem(name, 1, f"YAML syntax error: {exc}")], digest)
+    finally:
+        loader.dispose()
+    problems = [
+        Problem(name, line, f"duplicate key {key!r} (first on line {first}): the later one wins")
+        for line, key, first in loader.duplicate_keys
+    ]
+    if data is None:
+        return TeamLoad(name, None, [*problems, Problem(name, 1, "the file is empty")], digest)
+    if not isinstance(data, dict):
+        message = f"a team file must be a mapping (name, reps, ...), not {kind_name(data)}"
+        return TeamLoad(name, None, [*problems, Problem(name, own_line(data, 1), message)], digest)
+    parser = TeamParser(name)
+    team = parser.team(data, source_path=name, checksum=digest)
+    problems = sorted([*problems, *parser.problems], key=lambda problem: problem.line)
+    return TeamLoad(name, team if not problems else None, problems, digest, text, to_plain(data))
+
+
+def parse_team_data(
+    data: Mapping[str, Any], source_path: str | None = None, *, checksum: str = ""
+) -> Team:
+    """Build a team from plain data (a stored version's spec). Raises TeamError."""
+    parser = TeamParser(source_path or "<spec>")
+    if not isinstance(data, Mapping):
+        raise TeamError([Problem(parser.path, 0, "a team spec must be a mapping")])
+    team = parser.team(data, source_path=source_path, checksum=checksum)
+    if parser.problems or team is None:
+        raise TeamError(parser.problems)
+    return team
+
+
+def parse_working_hours(text: str) -> WorkingHours:
+    """``mon-fri 09:00-17:30`` → WorkingHours; raises ValueError with a helpful message."""
+    from nurture.config import parse_weekdays
+
+    match = _HOURS_RE.match(str(text))
+    if not match:
+        raise ValueError(
+            f"working hours {text!r}: use days and a time range, e.g. mon-fri 09:00-17:30"
+        )
+    days = parse_weekdays(match.group("days").lower())
+    start, end = parse_clock(match.group("start")), parse_clock(match.group("end"))
+    if end <= start:
+        raise ValueError(f"working hours {text!r}: the end must be after the start")
+    return WorkingHours(days=days, start=start, end=end, text=str(text).strip())
+
+
+class TeamParser(Parser):
+    """The campaign parser's generic checks, applied to the fields of a team file."""
+
+    def team(
+        self, data: Mapping[Any, Any], *, source_path: str | None, checksum: str
+    ) -> Team | None:
+        line = own_line(data, 0)
+        self.fields(data, TOP_FIELDS, line)
+        name = None
+        if self.required(data, "name", line, "the team file"):
+            name = self.text(data["name"], line_of(data, "name", line), "name", max_length=MAX_NAME)
+        description = self.optional_text(data, "description", line) or ""
+        manager = None
+        if self.required(data, "manager_email", line, "the team file"):
+            manager = self.email(
+                data["manager_email"], line_of(data, "manager_email", line), "manager_email"
+            )
+        contact = None
+        if self.required(data, "contact", line, "the team file"):
+            contact = self.contact(data["contact"], line_of(data, "contact", line))
+        currency = "USD"
+        if data.get("currency") is not None:
+            currency_line = line_of(data, "currency", line)
+            text = self.text(data["currency"], currency_line, "currency")
+            if text is not None and not _CURRENCY_RE.match(text.upper()):
+                self.error(
+                    currency_line, f"currency {text!r} must be an ISO 4217 code like USD or EUR"
+                )
+            currency = (text or "USD").upper()
+        link_expiry = timedelta(days=14)
+        if data.get("link_expiry") is not None:
+            link_expiry = (
+                self.duration(
+                    data["link_expiry"], line_of(data, "link_expiry", line), "link_expiry"
+                )
+                or link_expiry
+            )
+        regions = self.regions(data.get("regions"), line_of(data, "regions", line))
+        segments = self.segments(data.get("segments"), line_of(data, "segments", line))
+        segment_ids = {s.id for s in segments}
+        reps: tuple[Rep, ...] = ()
+        if self.required(data, "reps", line, "the team file"):
+            reps = self.reps(data["reps"], line_of(data, "reps", line), regions, segment_ids)
+        rules: tuple[AssignmentRule, ...] = ()
+        fallback = "round-robin"
+        if data.get("assignment") is not None:
+            rules, fallback = self.assignment(
+                data["assignment"],
+                line_of(data, "assignment", line),
+                regions,
+                segment_ids,
+                {rep.email for rep in reps},
+            )
+        reasons = DEFAULT_REASONS
+        if data.get("reject_reasons") is not None:
+            reasons = self.reasons(data["reject_reasons"], line_of(data, "reject_reasons", line))
+        if name is None or manager is None or contact is None or self.problems:
+            return None
+        return Team(
+            name=name,
+            description=description,
+            manager_email=manager,
+            contact=contact,
+            reps=reps,
+            reject_reasons=reasons,
+            regions=regions,
+            segments=segments,
+            rules=rules,
+            fallback=fallback,
+            currency=currency,
+            link_expiry=link_expiry,
+            checksum=checksum,
+            source_path=source_path,
+        )
+
+    # -------------------------------------------------------- small field kinds
+
+    def optional_text(self, spec: Mapping[Any, Any], key: str, line: int) -> str | None:
+        if spec.get(key) is None:
+            return None
+        if isinstance(spec[key], int | float) and not isinstance(spec[key], bool):
+            return str(spec[key])  # a phone number written without quotes
+        return self.text(spec[key], line_of(spec, key, line), key)
+
+    def email(self, value: Any, line: int, what: str) -> str | None:
+        text = self.text(value, line, what, max_length=320)
+        if text is None:
+            return None
+        if not _EMAIL_RE.match(text.strip()):
+            self.error(line, f"{what} {text!r} is not an email address")
+            return None
+        return text.strip().lower()
+
+    def key(self, value: Any, line: int, what: str) -> str | None:
+        return self.identifier(value, line, what, KEY_RE, "lower-case letters, digits and dashes")
+
+    def contact(self, value: Any, line: int) -> Contact | None:
+        spec = self.mapping(value, line, "contact")
+        if spec is None:
+            return None
+        self.fields(spec, CONTACT_FIELDS, line)
+        name = email = None
+        if self.required(spec, "name", line, "contact"):
+            name = self.text(spec["name"], line_of(spec, "name", line), "contact.name")
+        if self.required(spec, "email", line, "contact"):
+            email = self.email(spec["email"], line_of(spec, "email", line), "contact.email")
+        phone = self.optional_text(spec, "phone", line)
+        if name is None or email is None:
+            return None
+        return Contact(name=name, email=email, phone=phone)
+
+    def countries_or_regions(
+        self, value: Any, line: int, what: str, regions: Mapping[str, frozenset[str]]
+    ) -> tuple[tuple[str, ...], frozenset[str]] | None:
+        """Country codes and region names → (as written, expanded country codes)."""
+        items = value if isinstance(value, list) else [value]
+        written: list[str] = []
+        countries: set[str] = set()
+        ok = True
+        for index, item in enumerate(items):
+            item_line = line_of(value, index, line)
+            if not isinstance(item, str) or not item.strip():
+                self.error(
+                    item_line, f"{what}: a country or region must be text, not {kind_name(item)}"
+                )
+                ok = False
+                continue
+            token = item.strip()
+            if token.lower() in regions:
+                written.append(token.lower())
+                countries |= regions[token.lower()]
+            elif _COUNTRY_RE.match(token.upper()) and len(token) == 2:
+                written.append(token.upper())
+                countries.add(token.upper())
+            else:
+                guess = suggest(token, list(regions))
+                hint = f" (did you mean {guess!r}?)" if guess else ""
+                self.error(
+                    item_line,
+                    f"{what}: {token!r} is neither a two-letter country code nor a region "
+                    f"defined under regions{hint}",
+                )
+                ok = False
+        return (tuple(written), frozenset(countries)) if ok else None
+
+    def segment_names(
+        self, value: Any, line: int, what: str, known: set[str]
+    ) -> frozenset[str] | None:
+        items = value if isinstance(value, list) else [value]
+        found: set[str] = set()
+        ok = True
+        for index, item in enumerate(items):
+            item_line = line_of(value, index, line)
+            if not isinstance(item, str) or item.strip().lower() not in known:
+                guess = suggest(item, sorted(known)) if isinstance(item, str) else None
+                hint = f" (did you mean {guess!r}?)" if guess else ""
+                defined = ", ".join(sorted(known)) or "none"
+                self.error(item_line, f"{what}: unknown segment {item!r}{hint}; defined: {defined}")
+                ok = False
+                continue
+            found.add(item.strip().lower())
+        return frozenset(found) if ok else None
+
+    # -------------------------------------------------------- sections
+
+    def regions(self, value: Any, line: int) -> dict[str, frozenset[str]]:
+        if value is None:
+            return {}
+        spec = self.mapping(value, line, "regions")
+        if spec is None:
+            return {}
+        regions: dict[str, frozenset[str]] = {}
+        for raw, countries in spec.items():
+            item_line = line_of(spec, raw, line)
+            name = self.key(raw, item_line, "region name")
+            if name is None:
+                continue
+            parsed = self.countries_or_regions(countries, item_line, f"region {name}", regions)
+            if parsed is not None:
+                regions[name] = parsed[1]
+        return regions
+
+    def segments(self, value: Any, line: int) -> tuple[Segment, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            self.error(own_line(value, line), f"segments must be a list, not {kind_name(value)}")
+            return ()
+        found: list[Segment] = []
+        for index, item in enumerate(value):
+            item_line = line_of(value, index, line)
+            spec = self.mapping(item, item_line, "a segment")
+            if spec is None:
+                continue
+            item_line = own_line(spec, item_line)
+            self.fields(spec, SEGMENT_FIELDS, item_line)
+            segment_id = None
+            if self.required(spec, "id", item_line, "the segment"):
+                segment_id = self.key(spec["id"], line_of(spec, "id", item_line), "segment id")
+            bounds: dict[str, int | None] = {}
+            for key in ("min_employees", "max_employees"):
+                if spec.get(key) is None:
+                    bounds[key] = None
+                    continue
+                number = self.number(spec[key], line_of(spec, key, item_line), key)
+                if number is not None and (number < 0 or number != int(number)):
+                    self.error(line_of(spec, key, item_line), f"{key} must be a whole number ≥ 0")
+                    number = None
+                bounds[key] = None if number is None else int(number)
+            low, high = bounds["min_employees"], bounds["max_employees"]
+            if low is not None and high is not None and high < low:
+                self.error(item_line, f"max_employees ({high}) is below min_employees ({low})")
+            if segment_id is None:
+                continue
+            if any(s.id == segment_id for s in found):
+                self.error(item_line, f"duplicate segment id {segment_id!r}")
+                continue
+            found.append(
+                Segment(
+                    segment_id,
+                    low,
+                    high,
+                    self.optional_text(spec, "description", item_line) or "",
+                    item_line,
+                )
+            )
+        return tuple(found)
+
+    def reps(
+        self, value: Any, line: int, regions: Mapping[str, frozenset[str]], segments: set[str]
+    ) -> tuple[Rep, ...]:
+        if not isinstance(value, list) or not value:
+            shown = "an empty list" if isinstance(value, list) else kind_name(value)
+            self.error(own_line(value, line), f"reps must be a list of salespeople, not {shown}")
+            return ()
+        if len(value) > MAX_REPS:
+            self.error(line, f"at most {MAX_REPS} reps, got {len(value)}")
+            return ()
+        reps: list[Rep] = []
+        seen: dict[str, int] = {}
+        for index, item in enumerate(value):
+            rep = self.rep(item, line_of(value, index, line), regions, segments)
+            if rep is None:
+                continue
+            if rep.email in seen:
+                self.error(rep.line, f"duplicate rep {rep.email} (first on line {seen[rep.email]})")
+                continue
+            seen[rep.email] = rep.line
+            reps.append(rep)
+        return tuple(reps)
+
+    def rep(
+        self, value: Any, line: int, regions: Mapping[str, frozenset[str]], segments: set[str]
+    ) -> Rep | None:
+        spec = self.mapping(value, line, "a rep")
+        if spec is None:
+            return None
+        line = own_line(spec, line)
+        before = len(self.problems)
+        self.fields(spec, REP_FIELDS, line)
+        name = email = hours = None
+        if self.required(spec, "name", line, "the rep"):
+            name = self.text(spec["name"], line_of(spec, "name", line), "name", max_length=MAX_NAME)
+        if self.required(spec, "email", line, f"rep {name or '?'}"):
+            email = self.email(spec["email"], line_of(spec, "email", line), "email")
+        timezone = "UTC"
+        if self.required(spec, "timezone", line, f"rep {name or '?'}"):
+            zone_line = line_of(spec, "timezone", line)
+            text = self.text(spec["timezone"], zone_line, "timezone")
+            if text is not None:
+                try:
+                    ZoneInfo(text)
+                    timezone = text
+                except (ZoneInfoNotFoundError, ValueError):
+                    self.error(
+                        zone_line, f"unknown timezone {text!r}: use an IANA name like Europe/Berlin"
+                    )
+        if self.required(spec, "working_hours", line, f"rep {name or '?'}"):
+            hours_line = line_of(spec, "working_hours", line)
+            try:
+                hours = parse_working_hours(spec["working_hours"])
+            except ValueError as exc:
+                self.error(hours_line, str(exc))
+        territories: tuple[str, ...] = ()
+        countries: frozenset[str] = frozenset()
+        if spec.get("territories") is not None:
+            parsed = self.countries_or_regions(
+                spec["territories"], line_of(spec, "territories", line), "territories", regions
+            )
+            if parsed is not None:
+                territories, countries = parsed
+        rep_segments: frozenset[str] = frozenset()
+        if spec.get("segments") is not None:
+            rep_segments = (
+                self.segment_names(
+                    spec["segments"], line_of(spec, "segments", line), "segments", segments
+                )
+                or frozenset()
+            )
+        capacity = None
+        if spec.get("capacity") is not None:
+            capacity_line = line_of(spec, "capacity", line)
+            number = self.number(spec["capacity"], capacity_line, "capacity")
+            if number is not None and (number < 1 or number != int(number)):
+                self.error(
+                    capacity_line, "capacity must be a whole number of open handoffs, at least 1"
+                )
+            elif number is not None:
+                capacity = int(number)
+        out_of_office = None
+        if spec.get("out_of_office") is not None:
+            ooo_line = line_of(spec, "out_of_office", line)
+            try:
+                out_of_office = date.fromisoformat(str(spec["out_of_office"]).strip())
+            except ValueError:
+                self.error(
+                    ooo_line,
+                    f"out_of_office {spec['out_of_office']!r}: use the last day away as YYYY-MM-DD",
+                )
+        manager = None
+        if spec.get("manager") is not None:
+            manager = self.email(spec["manager"], line_of(spec, "manager", line), "manager")
+        active = True
+        if spec.get("active") is not None:
+            active = bool(self.boolean(spec["active"], line_of(spec, "active", line), "active"))
+        if len(self.problems) > before or name is None or email is None or hours is None:
+            return None
+        return Rep(
+            email=email,
+            name=name,
+            timezone=timezone,
+            working_hours=hours,
+            title=self.optional_text(spec, "title", line),
+            phone=self.optional_text(spec, "phone", line),
+            territories=territories,
+            countries=countries,
+            segments=rep_segments,
+            capacity=capacity,
+            out_of_office_until=out_of_office,
+            manager_email=manager,
+            active=active,
+            line=line,
+        )
+
+    def assignment(
+        self,
+        value: Any,
+        line: int,
+        regions: Mapping[str, frozenset[str]],
+        segments: set[str],
+        rep_emails: set[str],
+    ) -> tuple[tuple[AssignmentRule, ...], str]:
+        spec = self.mapping(value, line, "assignment")
+        if spec is None:
+            return (), "round-robin"
+        self.fields(spec, ASSIGNMENT_FIELDS, line)
+        fallback = "round-robin"
+        if spec.get("fallback") is not None:
+            fallback_line = line_of(spec, "fallback", line)
+            text = self.text(spec["fallback"], fallback_line, "fallback")
+            if text is not None and text not in FALLBACKS:
+                self.error(fallback_line, f"fallback {text!r}: use {' or '.join(FALLBACKS)}")
+            elif text is not None:
+                fallback = text
+        rules: list[AssignmentRule] = []
+        raw = spec.get("rules")
+        if raw is None:
+            return (), fallback
+        rules_line = line_of(spec, "rules", line)
+        if not isinstance(raw, list):
+            self.error(
+                own_line(raw, rules_line), f"assignment.rules must be a list, not {kind_name(raw)}"
+            )
+            return (), fallback
+        for index, item in enumerate(raw):
+            rule = self.rule(item, line_of(raw, index, rules_line), regions, segments, rep_emails)
+            if rule is None:
+                continue
+            if any(r.id == rule.id for r in rules):
+                self.error(rule.line, f"duplicate rule id {rule.id!r}")
+                continue
+            rules.append(rule)
+        return tuple(rules), fallback
+
+    def rule(
+        self,
+        value: Any,
+        line: int,
+        regions: Mapping[str, frozenset[str]],
+        segments: set[str],
+        rep_emails: set[str],
+    ) -> AssignmentRule | None:
+        spec = self.mapping(value, line, "an assignment rule")
+        if spec is None:
+            return None
+        line = own_line(spec, line)
+        before = len(self.problems)
+        self.fields(spec, RULE_FIELDS, line)
+        rule_id = None
+        if self.required(spec, "id", line, "the rule"):
+            rule_id = self.key(spec["id"], line_of(spec, "id", line), "rule id")
+        only_segments = only_countries = None
+        if spec.get("when") is not None:
+            when_line = line_of(spec, "when", line)
+            when = self.mapping(spec["when"], when_line, "when")
+            if when is not None:
+                self.fields(when, WHEN_FIELDS, when_line)
+                if "segment" in when:
+                    only_segments = self.segment_names(
+                        when["segment"],
+                        line_of(when, "segment", when_line),
+                        "when.segment",
+                        segments,
+                    )
+                if "territory" in when:
+                    parsed = self.countries_or_regions(
+                        when["territory"],
+                        line_of(when, "territory", when_line),
+                        "when.territory",
+                        regions,
+                    )
+                    only_countries = parsed[1] if parsed else None
+        match: tuple[str, ...] = ()
+        if spec.get("match") is not None:
+            match_line = line_of(spec, "match", line)
+            names = self.names(spec["match"], match_line, "match", MATCH_KEYS, "match key")
+            match = tuple(key for key in MATCH_KEYS if names and key in names)
+        pool: list[str] = []
+        if spec.get("reps") is not None:
+            reps_line = line_of(spec, "reps", line)
+            items = spec["reps"] if isinstance(spec["reps"], list) else [spec["reps"]]
+            for index, item in enumerate(items):
+                email = self.email(item, line_of(spec["reps"], index, reps_line), "reps")
+                if email is not None and email not in rep_emails:
+                    self.error(
+                        line_of(spec["reps"], index, reps_line),
+                        f"reps: {email} is not one of the reps above",
+                    )
+                elif email is not None:
+                    pool.append(email)
+        if not match and not pool:
+            self.error(line, f"rule {rule_id or '?'} needs match (territory, segment) and/or reps")
+        if len(self.problems) > before or rule_id is None:
+            return None
+        return AssignmentRule(
+            id=rule_id,
+            match=match,
+            segments=only_segments,
+            countries=only_countries,
+            reps=tuple(pool),
+            description=self.optional_text(spec, "description", line) or "",
+            line=line,
+        )
+
+    def reasons(self, value: Any, line: int) -> tuple[RejectReason, ...]:
+        if not isinstance(value, list) or not value:
+            shown = "an empty list" if isinstance(value, list) else kind_name(value)
+            self.error(
+                own_line(value, line), f"reject_reasons must be a list of reasons, not {shown}"
+            )
+            return ()
+        reasons: list[RejectReason] = []
+        for index, item in enumerate(value):
+            item_line = line_of(value, index, line)
+            spec = self.mapping(item, item_line, "a reject reason")
+            if spec is None:
+                continue
+            item_line = own_line(spec, item_line)
+            self.fields(spec, REASON_FIELDS, item_line)
+            reason_id = label = None
+            if self.required(spec, "id", item_line, "the reason"):
+                reason_id = self.key(spec["id"], line_of(spec, "id", item_line), "reason id")
+            if self.required(spec, "label", item_line, f"reason {reason_id or '?'}"):
+                label = self.text(
+                    spec["label"], line_of(spec, "label", item_line), "label", max_length=MAX_NAME
+                )
+            stage = "recycled"
+            if spec.get("stage") is not None:
+                stage_line = line_of(spec, "stage", item_line)
+                text = self.text(spec["stage"], stage_line, "stage")
+                if text is not None and text not in REJECT_STAGES:
+                    self.error(
+                        stage_line,
+                        f"stage {text!r}: a rejected lead goes to {' or '.join(REJECT_STAGES)}",
+                    )
+                elif text is not None:
+                    stage = text
+            if reason_id is None or label is None:
+                continue
+            if any(r.id == reason_id for r in reasons):
+                self.error(item_line, f"duplicate reason id {reason_id!r}")
+                continue
+            reasons.append(RejectReason(reason_id, label, stage))
+        return tuple(reasons)
