@@ -742,8 +742,12 @@ def run_send(
     batch_size: int,
     seed_seconds: float,
     profile_to: Path | None = None,
+    workers: int = 1,
 ) -> SendRun:
-    """Time ``Engine(runtime).tick(now)`` end to end, then check every message went once."""
+    """Time ``Engine(runtime).tick(now)`` end to end, then check every message went once.
+
+    With ``workers`` > 1 (PostgreSQL), that many processes tick at the same time, each with
+    its own engine, as several ``nurture worker`` processes would."""
     from nurture.delivery import make_transport
     from nurture.engine import Engine
 
@@ -764,13 +768,18 @@ def run_send(
     rss_before = rss_now_mb()
     profile = cProfile.Profile() if profile_to else None
     try:
-        started = time.perf_counter()
-        if profile is not None:
-            profile.enable()
-        report = engine.tick(now)
-        if profile is not None:
-            profile.disable()
-        seconds = time.perf_counter() - started
+        if workers > 1:
+            # The scale-out path: W worker processes share the due enrolments through
+            # SKIP LOCKED; the wall time runs from the common start to the last one done.
+            report, seconds = _tick_in_processes(settings, now, workers, transport)
+        else:
+            started = time.perf_counter()
+            if profile is not None:
+                profile.enable()
+            report = engine.tick(now)
+            if profile is not None:
+                profile.disable()
+            seconds = time.perf_counter() - started
     finally:
         engine.close()
         sql.detach(runtime.engine)
@@ -817,6 +826,61 @@ def run_send(
         sql=sql,
         problems=problems,
     )
+
+
+def _tick_in_processes(
+    settings: Settings, now: datetime, workers: int, counter: CountingTransport
+) -> tuple[Any, float]:
+    import multiprocessing
+
+    from nurture.engine import TickReport
+
+    context = multiprocessing.get_context("fork")
+    start = context.Barrier(workers + 1)
+    results = context.Queue()
+    processes = [
+        context.Process(target=_worker_tick, args=(settings, now, start, results))
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    start.wait()
+    started = time.perf_counter()
+    outcomes = [results.get(timeout=600) for _ in processes]
+    seconds = time.perf_counter() - started
+    for process in processes:
+        process.join()
+    total = TickReport()
+    for report, sent_messages, sent_bytes, smtp_seconds in outcomes:
+        for name in vars(total):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        counter.messages += sent_messages
+        counter.bytes += sent_bytes
+        counter.seconds += smtp_seconds / workers
+        counter.calls += report.batches
+    return total, seconds
+
+
+def _worker_tick(settings: Settings, now: datetime, start: Any, results: Any) -> None:
+    from nurture.delivery import make_transport
+    from nurture.engine import Engine
+
+    runtime = Runtime.from_settings(settings)
+    transport = CountingTransport(make_transport(settings, runtime.sessions))
+    engine = Engine(runtime, transport=transport)
+    try:
+        start.wait()
+        began = time.perf_counter()
+        report = engine.tick(now)
+        print(
+            f"  worker {os.getpid()}: {report.sent} sent in {report.batches} batches,"
+            f" {time.perf_counter() - began:.2f} s",
+            flush=True,
+        )
+    finally:
+        engine.close()
+        runtime.close()
+    results.put((report, transport.messages, transport.bytes, transport.seconds))
 
 
 def print_phases(run: SendRun) -> None:

@@ -162,9 +162,18 @@ def main() -> int:
         "--repeat", type=int, default=1, help="pipeline runs (fresh database each), ceiling between"
     )
     parser.add_argument("--profile", action="store_true", help="run the tick under cProfile")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes ticking at once (PostgreSQL scale-out; phases not broken down)",
+    )
     args = parser.parse_args()
 
-    print(f"== send throughput: {args.db}, N={args.n}, batch {args.batch} ==")
+    if args.workers > 1 and (args.db != "postgresql" or args.profile):
+        parser.error("--workers > 1 needs --db postgresql and no --profile")
+    workers = f", {args.workers} worker processes" if args.workers > 1 else ""
+    print(f"== send throughput: {args.db}, N={args.n}, batch {args.batch}{workers} ==")
     problems: list[str] = []
     runs: list[SendRun] = []
     ceilings: list[float] = []
@@ -204,6 +213,7 @@ def main() -> int:
                 batch_size=args.batch,
                 seed_seconds=seed_seconds,
                 profile_to=profile_to,
+                workers=args.workers,
             )
             runs.append(run)
             problems += run.problems
@@ -231,14 +241,18 @@ def main() -> int:
     run = runs[middle]
     print(f"\ndetail of pipeline run {middle + 1} (the median ratio):")
     print_run(run)
-    print_phases(run)
+    if args.workers == 1:
+        print_phases(run)
 
     ceiling = statistics.mean(ceilings)
     rate = statistics.median(r.rate for r in runs)
     ratio = statistics.median(ratios)
     mean_size = run.transport.bytes / max(1, run.transport.messages)
     goal = GOALS[args.db]
-    print(f"\nsummary ({args.db}, N={args.n}, batch {args.batch}, {len(runs)} pipeline run(s))")
+    print(
+        f"\nsummary ({args.db}, N={args.n}, batch {args.batch}{workers}, {len(runs)} pipeline"
+        " run(s))"
+    )
     print(
         f"ceiling   {ceiling:10,.0f} msg/s  mean of {len(ceilings)} smtplib runs "
         f"({', '.join(f'{c:,.0f}' for c in ceilings)}), {ref_size / 1024:.1f} KB"
