@@ -104,6 +104,9 @@ class Settings:
     templates_path: Path = PROJECT_ROOT / "templates"
     # The behavioural scoring model (docs/scoring.md).
     scoring_file: Path = PROJECT_ROOT / "campaigns" / "scoring.yaml"
+    # Fit grading (the ideal customer profile) and the MQL definition (docs/qualification.md).
+    icp_file: Path = PROJECT_ROOT / "campaigns" / "icp.yaml"
+    readiness_file: Path = PROJECT_ROOT / "campaigns" / "readiness.yaml"
     default_timezone: str = "UTC"
     send_window: WindowDefault = field(default_factory=WindowDefault)
     frequency_cap: FrequencyCapDefault = field(default_factory=FrequencyCapDefault)
@@ -194,6 +197,8 @@ class Settings:
             "NURTURE_CAMPAIGNS_PATH": ("campaigns_path", lambda v: Path(v).resolve()),
             "NURTURE_TEMPLATES_PATH": ("templates_path", lambda v: Path(v).resolve()),
             "NURTURE_SCORING_FILE": ("scoring_file", lambda v: Path(v).resolve()),
+            "NURTURE_ICP_FILE": ("icp_file", lambda v: Path(v).resolve()),
+            "NURTURE_READINESS_FILE": ("readiness_file", lambda v: Path(v).resolve()),
             "NURTURE_DEFAULT_TIMEZONE": ("default_timezone", _timezone),
             "NURTURE_SMTP_RATE_LIMIT": ("smtp_rate_limit", float),
             "NURTURE_SMTP_POOL_SIZE": ("smtp_pool_size", int),

@@ -237,6 +237,8 @@ class UpsertResult:
     # Company data was given but no account could be determined (a free-mail address
     # without company_domain), so it was not stored.
     unlinked_company: bool = False
+    # Empty fields of an existing account were filled from this lead's company data.
+    account_filled: bool = False
 
 
 # ---------------------------------------------------------------- validation (pure)
@@ -710,6 +712,16 @@ def upsert_leads(
                 now=now,
                 override=True,
             )
+    # New data changes the fit (and a changed account that of all its people); a lead it
+    # makes ready is handed to sales in this same transaction.
+    from nurture.qualification import lead_data_changed
+
+    lead_data_changed(
+        session,
+        [result.lead for result in results if result.created or result.changed],
+        now,
+        account_ids={r.lead.account_id for r in results if r.account_filled and r.lead.account_id},
+    )
     for result in results:
         if result.created:
             # Looked up on the module at call time, so tests (and a later plug-in
@@ -912,6 +924,7 @@ def _link_account(
             filled = True
     if filled and not result.account_created:
         account.updated_at = accounts.now
+        result.account_filled = True
 
 
 # ---------------------------------------------------------------- queries

@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from nurture.db import is_sqlite, utcnow
 from nurture.engine import Engine, TickReport
 from nurture.hits import HitProcessor
+from nurture.qualification.watch import QualificationWatcher
 from nurture.runtime import Runtime
 from nurture.scoring.watch import ScoringWatcher
 
@@ -105,12 +106,14 @@ def run_worker(
         engine = engine or Engine(runtime)
         watcher = CampaignWatcher(runtime)
         scoring = ScoringWatcher(runtime)
+        qualification = QualificationWatcher(runtime)
         scheduler = BlockingScheduler(timezone=UTC)
 
         def tick() -> None:
             now = utcnow()
             try:
                 watcher.sync_if_changed(now)
+                qualification.sync_if_changed(now)
                 # Scores decay between ticks: temperatures that dropped switch tracks first.
                 scoring.tick(now)
                 report = engine.tick(now)

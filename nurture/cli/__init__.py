@@ -45,6 +45,7 @@ def main() -> None:
         outbox_cmd,
         preview_cmd,
         privacy_cmd,
+        qualification_cmd,
         scoring_cmd,
         serve_cmd,
         worker_cmd,

@@ -20,6 +20,7 @@ from nurture.campaign_sync import sync_campaigns
 from nurture.cli import cli, runtime
 from nurture.db import transaction, utcnow
 from nurture.models import Campaign, CampaignVersion, Enrollment
+from nurture.qualification.watch import sync_qualification_files
 from nurture.scoring.watch import sync_scoring_file
 
 
@@ -143,7 +144,12 @@ def sync_command(path: Path | None) -> None:
     scoring = sync_scoring_file(rt, now=utcnow())
     for line in scoring.lines():
         click.echo(line)
-    if not report.ok or not scoring.ok:
+    # So are the ICP and readiness files (docs/qualification.md).
+    qualification = sync_qualification_files(rt, now=utcnow())
+    for item in qualification:
+        for line in item.lines():
+            click.echo(line)
+    if not report.ok or not scoring.ok or not all(item.ok for item in qualification):
         sys.exit(1)
 
 

@@ -12,6 +12,7 @@ from nurture.models.lead import Lead
 from nurture.models.lifecycle import StageChange
 from nurture.models.message import Message, OutboxMessage
 from nurture.models.privacy import AuditLog, Suppression
+from nurture.models.qualification import QualificationVersion
 from nurture.models.scoring import ScoringVersion
 from nurture.models.tracking import TrackingHit, Visitor
 
@@ -31,6 +32,7 @@ __all__ = [
     "Lead",
     "Message",
     "OutboxMessage",
+    "QualificationVersion",
     "SalesRep",
     "SalesTeamVersion",
     "ScoringVersion",

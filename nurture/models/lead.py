@@ -53,6 +53,16 @@ class Lead(Base):
     score_half_life: Mapped[float | None] = mapped_column(Float)
     temperature_cools_at: Mapped[datetime | None] = mapped_column(index=True)
     hand_raised_at: Mapped[datetime | None]
+    # Fit against the ideal customer profile (nurture.qualification): score 0-100, grade
+    # A-D, the reason for every point and what is missing, and the ICP version used.
+    fit_score: Mapped[int | None]
+    fit_grade: Mapped[str | None] = mapped_column(String(1), index=True)
+    fit_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    fit_missing: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    fit_graded_at: Mapped[datetime | None]
+    fit_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("qualification_versions.id", ondelete="SET NULL")
+    )
 
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     account: Mapped[Account | None] = relationship(back_populates="leads")

@@ -106,10 +106,17 @@ def rescore_leads(
         select(Lead).where(Lead.id.in_(ids)).order_by(Lead.id).with_for_update()
     ).all()
     events = load_event_facts(session, ids, active.model.event_types)
-    return [
+    changes = [
         _apply(session, lead, evaluate(active.model, events.get(lead.id, ()), now), active, reason)
         for lead in leads
     ]
+    if reason != "decay":
+        # Event-driven readiness (docs/qualification.md): a score or hand-raise that makes
+        # a lead an MQL hands it to sales in this same transaction. Cooling never does.
+        from nurture.qualification import evaluate_readiness
+
+        evaluate_readiness(session, ids, now)
+    return changes
 
 
 def _apply(

@@ -1,0 +1,371 @@
+"""Qualification use cases: grading leads against the ICP, and finding the leads that meet
+the MQL definition now and handing them to sales.
+
+Everything here runs in the caller's transaction (the lead upsert, the tracking batch's
+rescore), so a grade or a handoff commits together with the change that caused it — which
+is what makes the handoff event-driven: a demo request scored by the tracking processor
+is an MQL in the same commit, within a second of the click. ``regrade_everyone`` owns one
+transaction per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from nurture.db import transaction
+from nurture.facts import lead_fields
+from nurture.lifecycle import QUALIFIABLE
+from nurture.models import Event, Lead
+from nurture.qualification.icp import Fit, grade
+from nurture.qualification.readiness import (
+    ContactFacts,
+    LeadFacts,
+    Qualification,
+    Verdict,
+    evaluate,
+)
+from nurture.qualification.versions import ActiveICP, active_icp, active_readiness
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FitChange:
+    """What a regrade did to one lead."""
+
+    lead_id: int
+    grade_before: str | None
+    grade: str
+    score_before: int | None
+    score: int
+
+    @property
+    def grade_changed(self) -> bool:
+        return self.grade != self.grade_before
+
+
+def fit_of(icp: ActiveICP, lead: Lead) -> Fit:
+    """The lead's fit under ``icp`` now (pure evaluation over the lead's and account's fields)."""
+    return grade(icp.icp, lead_fields(lead))
+
+
+def regrade_leads(
+    session: Session, leads: Iterable[Lead | int], now: datetime, *, reason: str = "data"
+) -> list[FitChange]:
+    """Grade ``leads`` (objects or ids) with the active ICP and store the result on them.
+
+    Stores ``fit_score``/``fit_grade``/``fit_reasons``/``fit_missing``/``fit_graded_at`` and
+    the ICP version; a grade that changes (or a first grade) writes a ``fit.changed`` event
+    on the timeline. Returns one FitChange per lead; nothing before an ICP is synced.
+    """
+    active = active_icp(session)
+    if active is None:
+        return []
+    objects = _leads(session, leads)
+    changes: list[FitChange] = []
+    events: list[dict[str, Any]] = []
+    for lead in objects:
+        if lead.erased_at is not None:
+            continue
+        fit = fit_of(active, lead)
+        before_grade, before_score = lead.fit_grade, lead.fit_score
+        lead.fit_score = fit.score
+        lead.fit_grade = fit.grade
+        lead.fit_reasons = fit.reasons_json()
+        lead.fit_missing = fit.missing_json()
+        lead.fit_graded_at = now
+        lead.fit_version_id = active.version_id
+        change = FitChange(lead.id, before_grade, fit.grade, before_score, fit.score)
+        changes.append(change)
+        if change.grade_changed:
+            events.append(
+                {
+                    "lead_id": lead.id,
+                    "type": "fit.changed",
+                    "occurred_at": now,
+                    "recorded_at": now,
+                    "is_machine": False,
+                    "machine_reasons": [],
+                    "properties": {
+                        "from": before_grade,
+                        "to": fit.grade,
+                        "score": fit.score,
+                        "score_before": before_score,
+                        "summary": fit.summary,
+                        "reason": reason,
+                        "icp_version": active.number,
+                    },
+                }
+            )
+    if events:
+        session.execute(insert(Event), events)
+    return changes
+
+
+def _leads(session: Session, leads: Iterable[Lead | int]) -> list[Lead]:
+    given = list(leads)
+    objects = [lead for lead in given if isinstance(lead, Lead)]
+    ids = sorted({lead for lead in given if isinstance(lead, int)})
+    if ids:
+        objects.extend(
+            session.scalars(
+                select(Lead).where(Lead.id.in_(ids)).options(selectinload(Lead.account))
+            )
+        )
+    return objects
+
+
+def account_leads(session: Session, account_ids: Iterable[int]) -> list[Lead]:
+    """Every lead of the given accounts (with their account loaded)."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Lead).where(Lead.account_id.in_(ids)).options(selectinload(Lead.account))
+        )
+    )
+
+
+def lead_data_changed(
+    session: Session,
+    leads: Sequence[Lead],
+    now: datetime,
+    *,
+    account_ids: Iterable[int] = (),
+) -> list[Qualification]:
+    """The hook for intake (CSV import, API upsert): leads or their accounts changed.
+
+    Regrades ``leads`` and every lead of ``account_ids`` (an account whose firmographics
+    changed changes the fit of all its people), then evaluates readiness for them, so a
+    lead whose new data makes it an MQL is handed off in the same transaction.
+    """
+    if active_icp(session) is None and active_readiness(session) is None:
+        return []
+    by_id = {lead.id: lead for lead in leads}
+    for lead in account_leads(session, account_ids):
+        by_id.setdefault(lead.id, lead)
+    regrade_leads(session, by_id.values(), now)
+    return evaluate_readiness(session, list(by_id), now)
+
+
+@dataclass(frozen=True)
+class RegradeSummary:
+    """What ``regrade_everyone`` did."""
+
+    leads: int
+    changed_grade: int
+    version: int | None
+    qualified: int = 0
+
+
+def regrade_everyone(
+    sessions: sessionmaker[Session],
+    now: datetime,
+    *,
+    batch_size: int = 500,
+    only_stale: bool = False,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> RegradeSummary:
+    """Regrade every lead (or only those graded by another ICP version, or never) in
+    batches of ``batch_size``, one transaction per batch, then evaluate readiness for them.
+
+    ``on_batch(done, total)`` is called after each batch (the CLI's progress bar).
+    """
+    with transaction(sessions) as session:
+        active = active_icp(session)
+        if active is None:
+            return RegradeSummary(0, 0, None)
+        base = select(Lead.id).where(Lead.erased_at.is_(None))
+        if only_stale:
+            base = base.where(
+                (Lead.fit_version_id.is_(None)) | (Lead.fit_version_id != active.version_id)
+            )
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    done = changed = qualified = 0
+    after = 0
+    while True:
+        with transaction(sessions) as session:
+            ids = list(
+                session.scalars(base.where(Lead.id > after).order_by(Lead.id).limit(batch_size))
+            )
+            if not ids:
+                break
+            changes = regrade_leads(session, ids, now, reason="icp")
+            qualified += len(evaluate_readiness(session, ids, now))
+        after = ids[-1]
+        done += len(ids)
+        changed += sum(1 for change in changes if change.grade_changed)
+        if on_batch is not None:
+            on_batch(done, total)
+    return RegradeSummary(done, changed, active.number, qualified)
+
+
+# ---------------------------------------------------------------- readiness
+
+
+def readiness_verdicts(
+    session: Session, lead_ids: Iterable[int], now: datetime, *, lock: bool = False
+) -> tuple[list[tuple[Lead, Verdict]], int | None]:
+    """Each lead's verdict under the active readiness definition (and its version number).
+
+    Leads at any stage are evaluated (the verdict says why a sales-stage lead cannot
+    qualify); ``lock`` takes the leads' rows first (PostgreSQL) so two transactions cannot
+    both hand one lead off.
+    """
+    active = active_readiness(session)
+    ids = sorted(set(lead_ids))
+    if active is None or not ids:
+        return [], None
+    query = (
+        select(Lead)
+        .where(Lead.id.in_(ids), Lead.erased_at.is_(None))
+        .order_by(Lead.id)
+        .options(selectinload(Lead.account))
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.where(Lead.stage.in_(sorted(QUALIFIABLE)))
+    leads = list(session.scalars(query))
+    if not leads:
+        return [], active.number
+    readiness = active.readiness
+    raises = _latest_hand_raises(session, [lead.id for lead in leads if lead.hand_raised_at])
+    contacts: dict[int, list[ContactFacts]] = {}
+    if any(rule.account is not None for rule in readiness.rules):
+        contacts = _contacts(session, {lead.account_id for lead in leads if lead.account_id}, now)
+    results = []
+    for lead in leads:
+        raised = raises.get(lead.id, {})
+        facts = LeadFacts(
+            lead_id=lead.id,
+            stage=lead.stage,
+            stage_changed_at=lead.stage_changed_at,
+            fit_grade=lead.fit_grade,
+            fit_score=lead.fit_score,
+            score=lead.decayed_score(now),
+            temperature=lead.temperature,
+            hand_raised_at=lead.hand_raised_at,
+            hand_raise_event=raised.get("event_type"),
+            account_name=_account_name(lead),
+            contacts=tuple(contacts.get(lead.account_id, ())) if lead.account_id else (),
+        )
+        results.append((lead, evaluate(readiness, facts, now)))
+    return results, active.number
+
+
+def evaluate_readiness(
+    session: Session, lead_ids: Iterable[int], now: datetime
+) -> list[Qualification]:
+    """Hand every given lead that meets the MQL definition now to sales.
+
+    For each lead at a marketing stage (subscriber, lead, or recycled past its cool-down)
+    that meets a readiness rule, builds a Qualification (the rule, a reason per condition,
+    the fit explanation) and calls ``nurture.handoff.hand_off(session, lead, qualification,
+    now)``, which makes it an MQL, assigns an owner and notifies them. Returns the
+    qualifications; nothing before a readiness file is synced. Runs in the caller's
+    transaction, right after the change (a score, a grade, a hand-raise) that caused it.
+    """
+    verdicts, version = readiness_verdicts(session, lead_ids, now, lock=True)
+    if not verdicts:
+        return []
+    hand_off = _hand_off()
+    raises = _latest_hand_raises(session, [lead.id for lead, v in verdicts if v.ready])
+    qualifications = []
+    for lead, verdict in verdicts:
+        if verdict.rule is None:
+            continue
+        raised = raises.get(lead.id, {})
+        rule = verdict.rule
+        qualification = Qualification(
+            lead_id=lead.id,
+            rule=rule.id,
+            rule_description=rule.description,
+            reasons=verdict.reasons,
+            qualified_at=now,
+            fit_grade=lead.fit_grade,
+            fit_score=lead.fit_score,
+            score=lead.decayed_score(now),
+            temperature=lead.temperature,
+            hand_raised_at=lead.hand_raised_at,
+            hand_raise_event=raised.get("event_type"),
+            fit_reasons=tuple(r.get("text", "") for r in lead.fit_reasons or ()),
+            fit_missing=tuple(m.get("text", "") for m in lead.fit_missing or ()),
+            readiness_version=version,
+            hand_raiser=rule.hand_raised is not None,
+            event_id=raised.get("event_id") if rule.hand_raised is not None else None,
+        )
+        qualifications.append(qualification)
+        if hand_off is not None:
+            # A savepoint per lead: a handoff that fails (no way to reach the owner, a
+            # refused stage change) is logged and undone alone, and never rolls back the
+            # events and scores of the batch that triggered it; the lead is evaluated
+            # again at its next change.
+            try:
+                with session.begin_nested():
+                    hand_off(session, lead, qualification, now)
+            except Exception:
+                log.exception("handoff of lead %s (rule %s) failed", lead.id, rule.id)
+    return qualifications
+
+
+def _hand_off() -> Callable[[Session, Lead, Qualification, datetime], Any] | None:
+    # The handoff package is built alongside this one; until it exports ``hand_off`` the
+    # qualifications are only returned (and tested as such).
+    try:
+        from nurture.handoff import hand_off
+    except ImportError as exc:
+        if exc.name == "nurture.handoff" or "hand_off" in str(exc):
+            return None
+        raise
+    return hand_off
+
+
+def _latest_hand_raises(session: Session, lead_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The properties of each lead's latest ``lead.hand_raised`` event (type, event id)."""
+    if not lead_ids:
+        return {}
+    rows = session.execute(
+        select(Event.lead_id, Event.properties)
+        .where(Event.lead_id.in_(list(lead_ids)), Event.type == "lead.hand_raised")
+        .order_by(Event.occurred_at, Event.id)
+    ).all()
+    return {lead_id: dict(properties or {}) for lead_id, properties in rows}
+
+
+def _contacts(
+    session: Session, account_ids: set[int], now: datetime
+) -> dict[int, list[ContactFacts]]:
+    found: dict[int, list[ContactFacts]] = defaultdict(list)
+    if not account_ids:
+        return found
+    for lead in session.scalars(
+        select(Lead).where(Lead.account_id.in_(sorted(account_ids)), Lead.erased_at.is_(None))
+    ):
+        assert lead.account_id is not None
+        found[lead.account_id].append(
+            ContactFacts(
+                lead.id,
+                lead.fit_grade,
+                lead.decayed_score(now),
+                lead.temperature,
+                lead.stage,
+                lead.title,
+            )
+        )
+    return found
+
+
+def _account_name(lead: Lead) -> str | None:
+    account = lead.account
+    if account is None:
+        return None
+    return account.name or account.domain

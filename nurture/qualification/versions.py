@@ -1,0 +1,211 @@
+"""The ICP and readiness files into the database: one immutable version per valid edit.
+
+Exactly like the scoring file (``nurture.scoring.versions``): the file is the source of
+truth, a valid new text becomes the next version and the active one, the text of an older
+version re-activates it, and a broken file changes nothing (the report names each problem
+with its line), so a typo never stops grading or handoffs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from campaigns.parser import Problem
+from nurture.models import Lead, QualificationVersion
+from nurture.qualification.icp import ICP
+from nurture.qualification.parser import (
+    FileLoad,
+    load_icp_file,
+    load_readiness_file,
+    parse_icp_data,
+    parse_readiness_data,
+)
+from nurture.qualification.readiness import Readiness
+
+KINDS = ("icp", "readiness")
+_LOADERS: dict[str, Callable[[Path | str], FileLoad[Any]]] = {
+    "icp": load_icp_file,
+    "readiness": load_readiness_file,
+}
+_LABEL = {"icp": "icp", "readiness": "readiness"}
+
+
+@dataclass(frozen=True)
+class QualificationSyncReport:
+    """What a sync did: ``action`` is created, activated, unchanged or failed."""
+
+    kind: str
+    action: str
+    path: str
+    version: int | None = None
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return self.action != "failed"
+
+    def lines(self) -> list[str]:
+        headline = f"{_LABEL[self.kind]} {self.action}"
+        if self.version is not None:
+            headline += f" (version {self.version})"
+        return [
+            f"{headline}  {self.path}",
+            *(f"    {note}" for note in self.notes),
+            *(f"    {problem}" for problem in self.problems),
+        ]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+def sync_file(
+    session: Session, kind: str, path: Path | str, *, now: datetime
+) -> QualificationSyncReport:
+    """Make the ``kind`` file at ``path`` the active version if it is valid and new.
+
+    Runs in the caller's transaction. A missing file is reported, not an error elsewhere:
+    without an active ICP nobody is graded, without readiness nobody is handed off.
+    """
+    resolved = str(Path(path).resolve())
+    load = _LOADERS[kind](resolved)
+    active = _active_row(session, kind)
+    if not load.ok or load.value is None:
+        note = (
+            f"version {active.number} stays active"
+            if active is not None
+            else (
+                "no ICP is active yet: leads are not graded"
+                if kind == "icp"
+                else "no readiness definition is active yet: nobody is handed to sales"
+            )
+        )
+        return QualificationSyncReport(
+            kind, "failed", resolved, None, tuple(load.problems), (note,)
+        )
+    if active is not None and active.checksum == load.checksum:
+        return QualificationSyncReport(kind, "unchanged", resolved, active.number)
+    existing = session.scalar(
+        select(QualificationVersion).where(
+            QualificationVersion.kind == kind, QualificationVersion.checksum == load.checksum
+        )
+    )
+    notes: list[str] = []
+    if existing is not None:
+        version, action = existing, "activated"
+        notes.append(f"the file matches version {existing.number} again: restored it")
+    else:
+        last = (
+            session.scalar(
+                select(func.max(QualificationVersion.number)).where(
+                    QualificationVersion.kind == kind
+                )
+            )
+            or 0
+        )
+        version = QualificationVersion(
+            kind=kind,
+            number=last + 1,
+            checksum=load.checksum,
+            name=load.value.name,
+            source_path=resolved,
+            source=load.text,
+            spec=load.data or {},
+            created_at=now,
+        )
+        session.add(version)
+        action = "created"
+    session.execute(
+        update(QualificationVersion)
+        .where(QualificationVersion.kind == kind, QualificationVersion.is_active.is_(True))
+        .values(is_active=False)
+    )
+    version.is_active = True
+    version.activated_at = now
+    session.flush()
+    if kind == "icp":
+        stale = session.scalar(
+            select(func.count())
+            .select_from(Lead)
+            .where((Lead.fit_version_id.is_(None)) | (Lead.fit_version_id != version.id))
+        )
+        if stale:
+            notes.append(
+                f"{stale} lead(s) were graded with another version or never: "
+                "run `nurture icp regrade`"
+            )
+    return QualificationSyncReport(kind, action, resolved, version.number, (), tuple(notes))
+
+
+def _active_row(session: Session, kind: str) -> QualificationVersion | None:
+    return session.scalar(
+        select(QualificationVersion).where(
+            QualificationVersion.kind == kind, QualificationVersion.is_active.is_(True)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ActiveICP:
+    """The active ICP and its version row."""
+
+    version_id: int
+    number: int
+    icp: ICP
+
+
+@dataclass(frozen=True)
+class ActiveReadiness:
+    """The active readiness definition and its version row."""
+
+    version_id: int
+    number: int
+    readiness: Readiness
+
+
+# (version id, checksum) -> parsed value; a version row never changes once written.
+_cache: dict[tuple[int, str], Any] = {}
+_lock = threading.Lock()
+
+
+def _parsed(session: Session, kind: str) -> tuple[int, int, Any] | None:
+    found = session.execute(
+        select(
+            QualificationVersion.id, QualificationVersion.number, QualificationVersion.checksum
+        ).where(QualificationVersion.kind == kind, QualificationVersion.is_active.is_(True))
+    ).first()
+    if found is None:
+        return None
+    key = (found.id, found.checksum)
+    with _lock:
+        value = _cache.get(key)
+    if value is None:
+        row = session.get(QualificationVersion, found.id)
+        assert row is not None
+        parse = parse_icp_data if kind == "icp" else parse_readiness_data
+        value = parse(row.spec, row.source_path, checksum=row.checksum)
+        with _lock:
+            if len(_cache) > 64:
+                _cache.clear()
+            _cache[key] = value
+    return found.id, found.number, value
+
+
+def active_icp(session: Session) -> ActiveICP | None:
+    """The active ICP (parsed once per version), or None before the first sync."""
+    found = _parsed(session, "icp")
+    return None if found is None else ActiveICP(*found)
+
+
+def active_readiness(session: Session) -> ActiveReadiness | None:
+    """The active readiness definition, or None before the first sync."""
+    found = _parsed(session, "readiness")
+    return None if found is None else ActiveReadiness(*found)

@@ -1,0 +1,67 @@
+"""The worker's side of qualification: re-sync the ICP and readiness files when they change
+on disk (a broken edit is reported and the previous version stays active)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from nurture.db import transaction
+from nurture.qualification.versions import QualificationSyncReport, sync_file
+from nurture.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def qualification_files(runtime: Runtime) -> dict[str, Path]:
+    """The configured file of each kind."""
+    return {"icp": runtime.settings.icp_file, "readiness": runtime.settings.readiness_file}
+
+
+def sync_qualification_files(runtime: Runtime, *, now: datetime) -> list[QualificationSyncReport]:
+    """Load the ICP and readiness files into the database (one transaction each)."""
+    reports = []
+    for kind, path in qualification_files(runtime).items():
+        with transaction(runtime.sessions) as session:
+            reports.append(sync_file(session, kind, path, now=now))
+    return reports
+
+
+class QualificationWatcher:
+    """Syncs each qualification file whenever it changed since the last look."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        on_report: Callable[[QualificationSyncReport], None] | None = None,
+    ):
+        self.runtime = runtime
+        self.on_report = on_report or _log_report
+        self._snapshots: dict[str, tuple[float, int] | None] = {}
+
+    def sync_if_changed(self, now: datetime) -> list[QualificationSyncReport]:
+        """Sync the files that changed; returns their reports."""
+        reports = []
+        for kind, path in qualification_files(self.runtime).items():
+            try:
+                stat = path.stat()
+                current: tuple[float, int] | None = (stat.st_mtime, stat.st_size)
+            except OSError:
+                current = None
+            if kind in self._snapshots and current is not None and current == self._snapshots[kind]:
+                continue
+            with transaction(self.runtime.sessions) as session:
+                report = sync_file(session, kind, path, now=now)
+            self.on_report(report)
+            reports.append(report)
+            self._snapshots[kind] = current
+        return reports
+
+
+def _log_report(report: QualificationSyncReport) -> None:
+    if report.ok:
+        log.info("%s", report)
+    else:
+        log.warning("%s", report)
