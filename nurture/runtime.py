@@ -36,9 +36,7 @@ class Runtime:
         # The suppression list hashes addresses with this pepper (nurture.suppression).
         # Use cases called with only a session (the handoff, from the readiness evaluator)
         # read the settings from here.
-        sessions.configure(
-            info={PEPPER_KEY: settings.suppression_pepper, SETTINGS_KEY: settings}
-        )
+        sessions.configure(info={PEPPER_KEY: settings.suppression_pepper, SETTINGS_KEY: settings})
         return cls(settings=settings, engine=engine, sessions=sessions)
 
     def close(self) -> None:
