@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from nurture.db import is_sqlite, utcnow
 from nurture.engine import Engine, TickReport
+from nurture.handoff.team_sync import TeamWatcher
 from nurture.hits import HitProcessor
 from nurture.qualification.watch import QualificationWatcher
 from nurture.runtime import Runtime
@@ -105,6 +106,7 @@ def run_worker(
     with single_worker_lock(runtime):
         engine = engine or Engine(runtime)
         watcher = CampaignWatcher(runtime)
+        team = TeamWatcher(runtime)
         scoring = ScoringWatcher(runtime)
         qualification = QualificationWatcher(runtime)
         scheduler = BlockingScheduler(timezone=UTC)
@@ -113,6 +115,8 @@ def run_worker(
             now = utcnow()
             try:
                 watcher.sync_if_changed(now)
+                # The sales team file, before anything that may hand a lead off.
+                team.sync_if_changed(now)
                 qualification.sync_if_changed(now)
                 # Scores decay between ticks: temperatures that dropped switch tracks first.
                 scoring.tick(now)

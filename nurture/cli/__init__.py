@@ -40,6 +40,7 @@ def main() -> None:
         db_cmd,
         demo_cmd,
         enrol_cmd,
+        handoffs_cmd,
         lead_show_cmd,
         leads_cmd,
         outbox_cmd,
@@ -48,6 +49,7 @@ def main() -> None:
         qualification_cmd,
         scoring_cmd,
         serve_cmd,
+        team_cmd,
         worker_cmd,
     )
 

@@ -19,6 +19,7 @@ from campaigns.validator import TemplateProblems, check_directory
 from nurture.campaign_sync import sync_campaigns
 from nurture.cli import cli, runtime
 from nurture.db import transaction, utcnow
+from nurture.handoff.team_sync import sync_team_file
 from nurture.models import Campaign, CampaignVersion, Enrollment
 from nurture.qualification.watch import sync_qualification_files
 from nurture.scoring.watch import sync_scoring_file
@@ -144,12 +145,16 @@ def sync_command(path: Path | None) -> None:
     scoring = sync_scoring_file(rt, now=utcnow())
     for line in scoring.lines():
         click.echo(line)
+    # And the sales team file (docs/handoff.md).
+    team = sync_team_file(rt, now=utcnow())
+    for line in team.lines():
+        click.echo(line)
     # So are the ICP and readiness files (docs/qualification.md).
     qualification = sync_qualification_files(rt, now=utcnow())
     for item in qualification:
         for line in item.lines():
             click.echo(line)
-    if not report.ok or not scoring.ok or not all(item.ok for item in qualification):
+    if not report.ok or not scoring.ok or not team.ok or not all(item.ok for item in qualification):
         sys.exit(1)
 
 

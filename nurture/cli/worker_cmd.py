@@ -10,6 +10,7 @@ import click
 from nurture.cli import cli, runtime
 from nurture.db import utcnow
 from nurture.engine import Engine
+from nurture.handoff.team_sync import TeamWatcher
 from nurture.qualification.watch import QualificationWatcher
 from nurture.scoring.watch import ScoringWatcher
 from nurture.worker import CampaignWatcher, WorkerAlreadyRunning, run_worker, single_worker_lock
@@ -44,6 +45,7 @@ def tick_command(now_text: str | None) -> None:
             CampaignWatcher(rt, on_report=lambda report: click.echo(str(report))).sync_if_changed(
                 now
             )
+            TeamWatcher(rt, on_report=_echo_scoring).sync_if_changed(now)
             QualificationWatcher(rt, on_report=_echo_scoring).sync_if_changed(now)
             ScoringWatcher(rt, on_report=_echo_scoring).tick(now)
             engine = Engine(rt)

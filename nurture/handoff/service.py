@@ -691,3 +691,31 @@ def timeline_event(
 
 def _day(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "an earlier date"
+
+
+# ---------------------------------------------------------------- signed links
+
+
+def handoff_for_link(session: Session, claim: Any, now: datetime) -> Handoff:
+    """The handoff a verified link (``nurture.handoff.links.LinkClaim``) names, checked for
+    expiry and ownership; ``HandoffError`` (invalid_link 404, expired 410, reassigned 409)
+    otherwise. Reading only: the caller acts on the result."""
+    if claim is None:
+        raise HandoffError(
+            "invalid_link", "this link is not valid (it was changed or cut short)", status=404
+        )
+    handoff = session.scalar(select(Handoff).where(Handoff.token == claim.token))
+    if handoff is None:
+        raise HandoffError("invalid_link", "this link does not name a handoff", status=404)
+    if claim.expired(now):
+        raise HandoffError(
+            "expired",
+            f"this link expired on {_day(claim.expires_at)}; use `nurture handoffs` or the API",
+            status=410,
+        )
+    if handoff.status == "reassigned" or (
+        claim.rep_id is not None and handoff.rep_id is not None and claim.rep_id != handoff.rep_id
+    ):
+        error = _closed_error(session, handoff, "act on this lead")
+        raise error or HandoffError("reassigned", "this lead was reassigned to another rep")
+    return handoff

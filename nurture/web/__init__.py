@@ -43,12 +43,18 @@ def _register_optional_blueprints(app: Flask) -> None:
     from nurture.web import (
         api_enrollments,  # noqa: F401  (adds its routes to the API)
         api_events,  # noqa: F401  (POST /api/v1/events)
+        api_handoffs,  # noqa: F401  (handoffs: list, show, accept, reject, convert)
         api_privacy,  # noqa: F401  (lead export and erasure)
         api_scoring,  # noqa: F401  (lead score explained, timeline)
     )
     from nurture.web.api import bp as api_bp
 
     app.register_blueprint(api_bp)
+
+    from nurture.web.handoffs import bp as handoffs_bp
+
+    # The pages behind the signed accept/reject links of handoff notifications.
+    app.register_blueprint(handoffs_bp)
 
 
 def runtime_of(app: Flask) -> Runtime:

@@ -1,0 +1,217 @@
+"""The pages behind the signed links of a handoff notification (``/handoffs/<signed>…``).
+
+- ``GET /handoffs/<signed>``: the lead in short, with Accept / Reject buttons.
+- ``GET /handoffs/<signed>/accept``: a confirm page; ``POST`` accepts (CSRF-checked).
+- ``GET /handoffs/<signed>/reject``: the reason form; ``POST`` rejects (CSRF-checked).
+
+``GET`` never changes anything: mail security scanners open every link in an email, so a
+"one-click" accept must be one click on the page, not the link itself. A tampered link is
+refused without a query; an expired one, one whose lead was reassigned, a double accept or
+an unknown reason get a clear page and change nothing. Pages are autoescaped, carry no
+external assets, and are sent ``no-store``/``no-referrer`` since their URL is a credential.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
+
+from nurture.db import transaction, utcnow
+from nurture.handoff import service
+from nurture.handoff.links import HandoffLinks
+from nurture.handoff.model import HandoffError
+from nurture.handoff.team_parser import DEFAULT_REASONS
+from nurture.handoff.team_sync import active_team
+from nurture.models import Handoff, SalesRep
+from nurture.runtime import Runtime
+
+bp = Blueprint("handoffs", __name__, url_prefix="/handoffs")
+
+_pages = Environment(
+    loader=PackageLoader("nurture.web", "pages"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+_FORM_SALT = "nurture.handoff-form"
+# A page left open for a working day still works; a scraped form token does not for long.
+_FORM_MAX_AGE = 24 * 3600
+_STATUS_TEXT = {
+    "offered": "waiting for the owner",
+    "accepted": "accepted",
+    "rejected": "rejected",
+    "converted": "converted",
+    "reassigned": "reassigned",
+}
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["nurture"]
+
+
+def _page(name: str, status: int = 200, **context: Any) -> Response:
+    html = _pages.get_template(name).render(company=_runtime().settings.company_name, **context)
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
+    return response
+
+
+def _message(title: str, message: str, *, status: int = 200, ok: bool = True) -> Response:
+    return _page("handoff_message.html", status, title=title, message=message, ok=ok, detail=None)
+
+
+def _error(error: HandoffError) -> Response:
+    titles = {
+        "invalid_link": "This link is not valid",
+        "expired": "This link has expired",
+        "reassigned": "This lead was reassigned",
+    }
+    title = titles.get(error.code, "Nothing was changed")
+    return _message(title, error.message, status=error.status, ok=False)
+
+
+def _forms() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(_runtime().settings.secret_key, salt=_FORM_SALT)
+
+
+def _form_ok(token: str) -> bool:
+    try:
+        return _forms().loads(request.form.get("csrf_token", ""), max_age=_FORM_MAX_AGE) == token
+    except BadSignature:
+        return False
+
+
+def _links() -> HandoffLinks:
+    settings = _runtime().settings
+    return HandoffLinks(settings.secret_key, settings.public_url)
+
+
+def _show(signed: str, mode: str) -> Response:
+    claim = _links().read(signed)
+    with _runtime().sessions() as session:
+        try:
+            handoff = service.handoff_for_link(session, claim, utcnow())
+        except HandoffError as error:
+            return _error(error)
+        assert claim is not None
+        snapshot = handoff.snapshot or {}
+        owner = session.get(SalesRep, handoff.rep_id) if handoff.rep_id else None
+        team = active_team(session)
+        reps: list[SalesRep] = []
+        if handoff.rep_id is None and claim.rep_id is None:
+            reps = list(
+                session.scalars(
+                    select(SalesRep)
+                    .where(SalesRep.in_team.is_(True), SalesRep.active.is_(True))
+                    .order_by(SalesRep.name)
+                )
+            )
+        can_act = handoff.status == "offered" or (mode == "reject" and handoff.status == "accepted")
+        return _page(
+            "handoff.html",
+            mode=mode,
+            handoff=handoff,
+            lead=snapshot.get("lead") or {"name": f"lead {handoff.lead_id}", "email": ""},
+            why=snapshot.get("why") or {"rule": handoff.qualification_rule, "reasons": []},
+            next_step=snapshot.get("next_step"),
+            owner=owner.name if owner else None,
+            status_text=_STATUS_TEXT.get(handoff.status, handoff.status),
+            can_act=can_act,
+            reps=reps,
+            reasons=team.reject_reasons if team else DEFAULT_REASONS,
+            csrf=_forms().dumps(handoff.token),
+            base=f"/handoffs/{signed}",
+        )
+
+
+@bp.route("/<signed>", methods=["GET", "HEAD"])
+def view(signed: str) -> Response:
+    """The lead in short, with Accept and Reject buttons (changes nothing)."""
+    return _show(signed, "view")
+
+
+@bp.route("/<signed>/accept", methods=["GET", "HEAD"])
+def accept_page(signed: str) -> Response:
+    """Confirm the accept (changes nothing)."""
+    return _show(signed, "accept")
+
+
+@bp.route("/<signed>/reject", methods=["GET", "HEAD"])
+def reject_page(signed: str) -> Response:
+    """The reject form (changes nothing)."""
+    return _show(signed, "reject")
+
+
+@bp.post("/<signed>/accept")
+def accept_post(signed: str) -> Response:
+    """Accept the lead for the rep the link was sent to (or the rep chosen by a manager)."""
+    claim = _links().read(signed)
+    try:
+        with transaction(_runtime().sessions) as session:
+            now = utcnow()
+            handoff = service.handoff_for_link(session, claim, now)
+            if not _form_ok(handoff.token):
+                raise HandoffError(
+                    "csrf",
+                    "the form expired or did not come from this page; reload it and try again",
+                    status=400,
+                )
+            rep = _acting_rep(session, claim, handoff)
+            service.accept(session, handoff.id, rep=rep, now=now)
+            lead_name = (handoff.snapshot or {}).get("lead", {}).get("name", "The lead")
+    except HandoffError as error:
+        return _error(error)
+    return _message(
+        "Accepted", f"{lead_name} is yours. The next step is in the notification email."
+    )
+
+
+@bp.post("/<signed>/reject")
+def reject_post(signed: str) -> Response:
+    """Reject the lead with a reason from the team file and an optional note."""
+    claim = _links().read(signed)
+    try:
+        with transaction(_runtime().sessions) as session:
+            now = utcnow()
+            handoff = service.handoff_for_link(session, claim, now)
+            if not _form_ok(handoff.token):
+                raise HandoffError(
+                    "csrf",
+                    "the form expired or did not come from this page; reload it and try again",
+                    status=400,
+                )
+            rep = _acting_rep(session, claim, handoff, required=False)
+            service.reject(
+                session,
+                handoff.id,
+                reason=request.form.get("reason", ""),
+                note=request.form.get("note"),
+                rep=rep,
+                now=now,
+            )
+    except HandoffError as error:
+        return _error(error)
+    return _message(
+        "Rejected", "Thank you: the lead is back with marketing and your reason is counted."
+    )
+
+
+def _acting_rep(
+    session: Any, claim: Any, handoff: Handoff, *, required: bool = True
+) -> SalesRep | None:
+    if claim.rep_id is not None:
+        return session.get(SalesRep, claim.rep_id)
+    chosen = request.form.get("rep", "").strip()
+    if not chosen:
+        if required and handoff.rep_id is None:
+            raise HandoffError("owner_required", "choose the rep who takes this lead", status=422)
+        return None
+    return service.find_rep(session, chosen)
