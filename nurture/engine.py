@@ -27,14 +27,14 @@ from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from campaigns.schema import Campaign as CampaignSpec
 from campaigns.schema import FrequencyCap, SendWindow
 from nurture.config import Settings
 from nurture.consent import is_mailable, wants_topic
-from nurture.db import allocate_ids, transaction
+from nurture.db import allocate_ids, bulk_insert, bulk_update, transaction
 from nurture.delivery import DeliveryResult, Outgoing, Transport, make_transport, retry_delay
 from nurture.drip import Decision, Defaults, LeadFacts, Position, advance
 from nurture.facts import Needs, campaign_needs, lead_facts_base, load_batch_facts
@@ -348,12 +348,10 @@ class Engine:
                     )
             if messages:
                 self._insert_messages(session, messages, prepared)
-            # Core statements, not the ORM's bulk paths: the rows are plain dicts already.
+            # One statement per table (unnest on PostgreSQL), not the ORM bulk paths.
             connection = session.connection()
-            if updates:
-                connection.execute(_UPDATE_ENROLLMENT, updates)
-            if history:
-                connection.execute(insert(EnrollmentHistory.__table__), history)
+            bulk_update(connection, Enrollment.__table__, updates)
+            bulk_insert(connection, EnrollmentHistory.__table__, history)
         return prepared
 
     @staticmethod
@@ -365,7 +363,7 @@ class Engine:
         if ids is not None:
             for row, item, pk in zip(messages, prepared, ids, strict=True):
                 row["id"] = item.message_pk = pk
-            session.connection().execute(insert(Message.__table__), messages)
+            bulk_insert(session.connection(), Message.__table__, messages)
             return
         rows = session.execute(
             insert(Message).returning(Message.id, Message.token, sort_by_parameter_order=True),
@@ -603,7 +601,7 @@ class Engine:
             attempts = item.attempts + 1
             # Every row names every column: one executemany needs one statement shape.
             row: dict[str, Any] = {
-                "b_id": item.message_pk,
+                "id": item.message_pk,
                 "attempts": attempts,
                 "subject": subject[:500] if subject is not None else None,
                 "template_version": version,
@@ -648,15 +646,14 @@ class Engine:
                 )
         with transaction(self.runtime.sessions) as session:
             connection = session.connection()
-            connection.execute(_UPDATE_MESSAGE, updates)
-            if events:
-                connection.execute(insert(Event.__table__), events)
+            bulk_update(connection, Message.__table__, updates)
+            bulk_insert(connection, Event.__table__, events)
 
 
 def _enrollment_update(enrollment: Enrollment, decision: Decision, now: datetime) -> dict[str, Any]:
     finished = decision.status != "active"
     return {
-        "b_id": enrollment.id,
+        "id": enrollment.id,
         "track": decision.position.track,
         "step": decision.position.step,
         "step_started_at": decision.position.step_started_at,
@@ -666,13 +663,6 @@ def _enrollment_update(enrollment: Enrollment, decision: Decision, now: datetime
         "finished_at": now if finished else None,
         "exit_reason": decision.exit_reason if finished else None,
     }
-
-
-# Executemany updates by primary key (``b_id``: a bind name unlike any column's).
-_UPDATE_ENROLLMENT = update(Enrollment.__table__).where(
-    Enrollment.__table__.c.id == bindparam("b_id")
-)
-_UPDATE_MESSAGE = update(Message.__table__).where(Message.__table__.c.id == bindparam("b_id"))
 
 
 def _count(report: TickReport, decision: Decision) -> None:
