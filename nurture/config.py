@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if TYPE_CHECKING:
     from nurture.sending_policy import DomainLimit
+    from nurture.sla.policy import SlaPolicy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,6 +146,16 @@ class Settings:
     warmup_schedule: tuple[int, ...] | None = None
     # The sales team: reps, assignment rules, reject reasons (docs/handoff.md).
     sales_team_file: Path = PROJECT_ROOT / "campaigns" / "sales-team.yaml"
+    # Signed outgoing webhooks for handoff events (docs/handoff.md#webhooks): where to POST,
+    # the HMAC key receivers verify with, and how hard to try.
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str | None = None
+    webhook_max_attempts: int = 8
+    webhook_timeout: float = 10.0
+    # How an account's engagement score aggregates its people's: sum, max or topN (top3).
+    account_score: str = "top3"
+    # The handoff SLA (docs/handoff.md#sla); None: no deadline, no reminder, no escalation.
+    sla: SlaPolicy | None = field(default_factory=lambda: _default_sla())
 
     @property
     def suppression_pepper(self) -> str:
@@ -221,6 +232,11 @@ class Settings:
             "NURTURE_DOMAIN_THROTTLE": ("domain_throttle", _domain_throttle),
             "NURTURE_WARMUP_START": ("warmup_start", date.fromisoformat),
             "NURTURE_WARMUP_SCHEDULE": ("warmup_schedule", _warmup_schedule),
+            "NURTURE_ACCOUNT_SCORE": ("account_score", _account_score),
+            "NURTURE_WEBHOOK_URLS": ("webhook_urls", _webhook_urls),
+            "NURTURE_WEBHOOK_SECRET": ("webhook_secret", str.strip),
+            "NURTURE_WEBHOOK_MAX_ATTEMPTS": ("webhook_max_attempts", _positive_int),
+            "NURTURE_WEBHOOK_TIMEOUT": ("webhook_timeout", _seconds),
         }
         for variable, (name, convert) in simple.items():
             raw = env.get(variable)
@@ -230,6 +246,11 @@ class Settings:
                 values[name] = convert(raw)
             except (ValueError, TypeError) as exc:
                 raise ConfigError(f"{variable}={raw!r}: {exc}") from exc
+        values["sla"] = _sla_from_env(env)
+        if values.get("webhook_urls") and not values.get("webhook_secret"):
+            # Receivers need the key to verify signatures: generated once, kept beside the
+            # database (mode 0600) for the operator to hand over.
+            values["webhook_secret"] = _instance_secret(instance, "webhook_secret")
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -327,6 +348,58 @@ def _timezone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"unknown time zone {name!r}") from exc
     return name
+
+
+def _default_sla() -> SlaPolicy:
+    from nurture.sla.policy import SlaPolicy
+
+    return SlaPolicy()
+
+
+def _sla_from_env(env: Mapping[str, str]) -> SlaPolicy | None:
+    """The SLA policy from ``NURTURE_SLA_ACCEPT`` (``off`` disables it), ``NURTURE_SLA_REMIND``
+    and ``NURTURE_SLA_ESCALATE``."""
+    from nurture.sla.policy import SlaPolicy, parse_accept_within, parse_escalate, parse_remind_at
+
+    policy = SlaPolicy()
+    parsers = {
+        "NURTURE_SLA_ACCEPT": ("accept_within", parse_accept_within),
+        "NURTURE_SLA_REMIND": ("remind_at", parse_remind_at),
+        "NURTURE_SLA_ESCALATE": ("escalate", parse_escalate),
+    }
+    changes: dict[str, object] = {}
+    for variable, (name, convert) in parsers.items():
+        raw = env.get(variable)
+        if raw in (None, ""):
+            continue
+        try:
+            changes[name] = convert(raw)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{variable}={raw!r}: {exc}") from exc
+    if "accept_within" in changes and changes["accept_within"] is None:
+        return None
+    return replace(policy, **changes)  # type: ignore[arg-type]
+
+
+def _seconds(text: str) -> float:
+    return parse_duration(text).total_seconds()
+
+
+def _account_score(text: str) -> str:
+    from nurture.account_view import parse_method
+
+    return parse_method(text)
+
+
+def _webhook_urls(text: str) -> tuple[str, ...]:
+    from urllib.parse import urlsplit
+
+    urls = tuple(url.strip() for url in text.split(",") if url.strip())
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{url!r} is not an http(s) URL")
+    return urls
 
 
 def _instance_secret(instance: Path, name: str = "secret_key") -> str:

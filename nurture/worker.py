@@ -29,6 +29,8 @@ from nurture.hits import HitProcessor
 from nurture.qualification.watch import QualificationWatcher
 from nurture.runtime import Runtime
 from nurture.scoring.watch import ScoringWatcher
+from nurture.sla import run_due as run_sla
+from nurture.webhooks import deliver_due as deliver_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +122,10 @@ def run_worker(
                 qualification.sync_if_changed(now)
                 # Scores decay between ticks: temperatures that dropped switch tracks first.
                 scoring.tick(now)
+                # SLA reminders and escalations queue emails this same tick sends.
+                sla = run_sla(runtime, now)
+                if sla.anything:
+                    log.info("%s", sla)
                 report = engine.tick(now)
             except Exception:
                 # A failed tick is logged and the next one tries again: the work stays due
@@ -146,6 +152,12 @@ def run_worker(
         scheduler.add_job(
             lambda: hits.run_once(utcnow()), IntervalTrigger(seconds=1), id="tracking-hits",
             max_instances=1, coalesce=True,
+        )  # fmt: skip
+
+        # Handoff webhooks: their own job, so a slow receiver never delays a tick.
+        scheduler.add_job(
+            lambda: deliver_webhooks(runtime, utcnow()), IntervalTrigger(seconds=2),
+            id="webhooks", max_instances=1, coalesce=True,
         )  # fmt: skip
 
         def purge() -> None:

@@ -49,7 +49,9 @@ def main() -> None:
         qualification_cmd,
         scoring_cmd,
         serve_cmd,
+        sla_cmd,
         team_cmd,
+        webhooks_cmd,
         worker_cmd,
     )
 

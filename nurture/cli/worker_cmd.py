@@ -13,6 +13,8 @@ from nurture.engine import Engine
 from nurture.handoff.team_sync import TeamWatcher
 from nurture.qualification.watch import QualificationWatcher
 from nurture.scoring.watch import ScoringWatcher
+from nurture.sla import run_due as run_sla
+from nurture.webhooks import deliver_due as deliver_webhooks
 from nurture.worker import CampaignWatcher, WorkerAlreadyRunning, run_worker, single_worker_lock
 
 
@@ -48,14 +50,21 @@ def tick_command(now_text: str | None) -> None:
             TeamWatcher(rt, on_report=_echo_scoring).sync_if_changed(now)
             QualificationWatcher(rt, on_report=_echo_scoring).sync_if_changed(now)
             ScoringWatcher(rt, on_report=_echo_scoring).tick(now)
+            sla = run_sla(rt, now)
+            if sla.anything:
+                click.echo(str(sla))
             engine = Engine(rt)
             try:
                 report = engine.tick(now)
             finally:
                 engine.close()
+            # After the commit of everything above, and never inside it.
+            webhooks = deliver_webhooks(rt, now)
     except WorkerAlreadyRunning as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{now.isoformat()}: {report}")
+    if webhooks:
+        click.echo(f"webhooks: {webhooks} delivery attempt(s) (nurture webhooks list)")
 
 
 def _echo_scoring(report: object) -> None:

@@ -36,9 +36,15 @@ if TYPE_CHECKING:
 
 NOTIFICATION_TEMPLATE = "sales-handoff"
 AUTO_REPLY_TEMPLATE = "handoff-auto-reply"
-KINDS = {"handoff": NOTIFICATION_TEMPLATE, "auto_reply": AUTO_REPLY_TEMPLATE}
+KINDS = {
+    "handoff": NOTIFICATION_TEMPLATE,
+    "auto_reply": AUTO_REPLY_TEMPLATE,
+    # The SLA's reminder to the owner and escalation to the manager (nurture.sla).
+    "sla_reminder": "sla-reminder",
+    "sla_escalation": "sla-escalation",
+}
 # Kinds whose recipient is not the lead: never tracked, never unsubscribe-able as the lead.
-INTERNAL_KINDS = frozenset({"handoff"})
+INTERNAL_KINDS = frozenset({"handoff", "sla_reminder", "sla_escalation"})
 
 
 def queue(
@@ -101,4 +107,9 @@ def template_extras(
             }
         if handoff.auto_reply_message_id in ids:
             extras[handoff.auto_reply_message_id] = {"reply": snapshot.get("auto_reply") or {}}
+    from nurture.sla.mail import KINDS as SLA_KINDS
+    from nurture.sla.mail import sla_extras
+
+    sla_ids = [m.id for m in wanted if m.kind in SLA_KINDS]
+    extras.update(sla_extras(session, sla_ids, links, link_expiry))
     return extras

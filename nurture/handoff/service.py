@@ -661,11 +661,17 @@ def record_action(
     now: datetime,
     detail: dict[str, Any] | None = None,
 ) -> HandoffAction:
-    """Add one entry to the handoff's own log (the SLA side adds reminded/escalated)."""
+    """Add one entry to the handoff's own log (the SLA side adds reminded/escalated).
+
+    Each entry also drives what follows it, in this transaction: the SLA clock and the
+    outgoing webhooks (``nurture.handoff_events``)."""
     entry = HandoffAction(
         handoff_id=handoff.id, at=now, action=action, actor=actor[:320], detail=dict(detail or {})
     )
     session.add(entry)
+    from nurture.handoff_events import on_action
+
+    on_action(session, handoff, action, now, entry.detail)
     return entry
 
 

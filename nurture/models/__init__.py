@@ -14,7 +14,9 @@ from nurture.models.message import Message, OutboxMessage
 from nurture.models.privacy import AuditLog, Suppression
 from nurture.models.qualification import QualificationVersion
 from nurture.models.scoring import ScoringVersion
+from nurture.models.sla import HandoffSla
 from nurture.models.tracking import TrackingHit, Visitor
+from nurture.models.webhook import WebhookDelivery
 
 __all__ = [
     "Account",
@@ -29,6 +31,7 @@ __all__ = [
     "Event",
     "Handoff",
     "HandoffAction",
+    "HandoffSla",
     "Lead",
     "Message",
     "OutboxMessage",
@@ -40,4 +43,5 @@ __all__ = [
     "Suppression",
     "TrackingHit",
     "Visitor",
+    "WebhookDelivery",
 ]

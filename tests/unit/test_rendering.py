@@ -94,6 +94,9 @@ def test_the_bundled_templates_are_the_ones_the_example_campaign_uses() -> None:
         "confirm-subscription",
         "sales-handoff",
         "handoff-auto-reply",
+        # The handoff SLA's reminder and escalation (docs/handoff.md#sla).
+        "sla-reminder",
+        "sla-escalation",
     }
 
 

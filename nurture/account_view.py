@@ -1,0 +1,330 @@
+"""The account view: one company's engagement score, its buying committee and its people's
+combined timeline — what sales reads before calling anyone there.
+
+The score aggregates its people's decayed scores (``NURTURE_ACCOUNT_SCORE``): ``sum`` (every
+engaged person adds up), ``max`` (the most engaged person), or ``topN`` such as ``top3``
+(the N most engaged: a real committee counts, a hundred readers of one newsletter do not
+drown it). Roles come from job titles (``nurture.handoff.committee``), the same classifier
+the handoff notification uses, so both show the same committee.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nurture.handoff.committee import ROLES, missing_roles, role_for_title
+from nurture.models import Account, Event, Handoff, Lead, Message, SalesRep
+
+# The temperatures that make a person "engaged", as the readiness file's account condition
+# counts them by default (docs/qualification.md).
+ENGAGED_TEMPERATURES = frozenset({"warm", "hot"})
+_TOP_RE = re.compile(r"top(\d{1,2})")
+ACTIVITY_DAYS = 90
+
+
+# ---------------------------------------------------------------- pure
+
+
+def parse_method(text: str) -> str:
+    """``sum``, ``max`` or ``topN`` (N from 1 to 99), e.g. ``top3``."""
+    value = text.strip().lower().replace("-", "")
+    if value in ("sum", "max") or _TOP_RE.fullmatch(value):
+        if value.startswith("top") and int(value[3:]) < 1:
+            raise ValueError("topN needs N of at least 1, e.g. top3")
+        return value
+    raise ValueError("use sum, max or topN (e.g. top3)")
+
+
+def aggregate(scores: Iterable[float], method: str) -> float:
+    """The account's score from its people's decayed scores. Negative scores (job seekers,
+    competitors) never lower the account below what its positive people give."""
+    values = sorted((s for s in scores if s > 0), reverse=True)
+    if not values:
+        return 0.0
+    if method == "max":
+        return values[0]
+    match = _TOP_RE.fullmatch(method)
+    if match:
+        values = values[: int(match.group(1))]
+    return sum(values)
+
+
+def describe_method(method: str) -> str:
+    """For people: ``sum of its people's scores``, ``the top 3 people's scores``."""
+    if method == "sum":
+        return "sum of its people's scores"
+    if method == "max":
+        return "its most engaged person's score"
+    return f"sum of its {method[3:]} most engaged people's scores"
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person at the account."""
+
+    lead_id: int
+    email: str
+    name: str
+    title: str | None
+    role: str
+    stage: str
+    temperature: str
+    score: float
+    fit_grade: str | None
+    last_activity: datetime | None
+    owner: str | None
+
+    @property
+    def engaged(self) -> bool:
+        return self.temperature in ENGAGED_TEMPERATURES
+
+
+def committee(people: Sequence[Person]) -> dict[str, list[str]]:
+    """Role → the engaged people (names) covering it, for every role; empty lists are the
+    roles sales should still find."""
+    roles: dict[str, list[str]] = {role: [] for role in ROLES}
+    for person in people:
+        if person.engaged and person.role in roles:
+            roles[person.role].append(person.name)
+    return roles
+
+
+# ---------------------------------------------------------------- the view
+
+
+@dataclass
+class AccountView:
+    """Everything ``nurture accounts show`` and ``GET /api/v1/accounts/<domain>`` show."""
+
+    account: Account
+    method: str
+    score: float
+    people: list[Person]
+    roles: dict[str, list[str]]
+    missing: list[str]
+    timeline: list[dict[str, Any]]
+    handoffs: list[dict[str, Any]]
+    owner: SalesRep | None
+    now: datetime
+    engaged: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON representation."""
+        account = self.account
+        return {
+            "account": {
+                "id": account.id,
+                "domain": account.domain,
+                "name": account.name,
+                "industry": account.industry,
+                "employees": account.employees,
+                "annual_revenue": account.annual_revenue,
+                "branches": account.branches,
+                "country": account.country,
+                "owner": None
+                if self.owner is None
+                else {"id": self.owner.id, "name": self.owner.name, "email": self.owner.email},
+            },
+            "engagement": {
+                "score": round(self.score, 1),
+                "method": self.method,
+                "explained": describe_method(self.method),
+                "as_of": _iso(self.now),
+                "people": len(self.people),
+                "engaged_people": self.engaged,
+            },
+            "committee": {
+                "roles": self.roles,
+                "missing": self.missing,
+            },
+            "people": [
+                {
+                    "lead_id": p.lead_id,
+                    "email": p.email,
+                    "name": p.name,
+                    "title": p.title,
+                    "role": p.role,
+                    "stage": p.stage,
+                    "temperature": p.temperature,
+                    "score": round(p.score, 1),
+                    "fit_grade": p.fit_grade,
+                    "engaged": p.engaged,
+                    "last_activity": _iso(p.last_activity),
+                    "owner": p.owner,
+                }
+                for p in self.people
+            ],
+            "handoffs": self.handoffs,
+            "timeline": self.timeline,
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def find_account(session: Session, ref: str) -> Account | None:
+    """An account by domain (case-insensitive, ``www.`` ignored) or id."""
+    text = ref.strip().lower().removeprefix("www.")
+    if text.isdigit():
+        return session.get(Account, int(text))
+    return session.scalar(select(Account).where(Account.domain == text))
+
+
+def account_view(
+    session: Session, ref: str, now: datetime, *, method: str = "top3", timeline: int = 50
+) -> AccountView | None:
+    """The account's view at ``now``; None when no account has that domain or id."""
+    account = find_account(session, ref)
+    if account is None:
+        return None
+    leads = list(
+        session.scalars(
+            select(Lead)
+            .where(Lead.account_id == account.id, Lead.erased_at.is_(None))
+            .order_by(Lead.id)
+        )
+    )
+    ids = [lead.id for lead in leads]
+    last_seen = (
+        dict(
+            session.execute(
+                select(Event.lead_id, func.max(Event.occurred_at))
+                .where(
+                    Event.lead_id.in_(ids),
+                    Event.is_machine.is_(False),
+                    Event.occurred_at >= now - timedelta(days=ACTIVITY_DAYS),
+                    Event.occurred_at <= now,
+                    Event.type.in_(_ACTIVITY_TYPES),
+                )
+                .group_by(Event.lead_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    owners = {
+        rep.id: rep
+        for rep in session.scalars(
+            select(SalesRep).where(
+                SalesRep.id.in_(
+                    {lead.owner_id for lead in leads if lead.owner_id}
+                    | ({account.owner_id} if account.owner_id else set())
+                )
+            )
+        )
+    }
+    people = sorted(
+        (
+            Person(
+                lead_id=lead.id,
+                email=lead.email,
+                name=lead.full_name,
+                title=lead.title,
+                role=role_for_title(lead.title),
+                stage=lead.stage,
+                temperature=lead.temperature,
+                score=lead.decayed_score(now),
+                fit_grade=lead.fit_grade,
+                last_activity=last_seen.get(lead.id),
+                owner=owners[lead.owner_id].name if lead.owner_id in owners else None,
+            )
+            for lead in leads
+        ),
+        key=lambda p: (-p.score, p.lead_id),
+    )
+    roles = committee(people)
+    engaged_roles = [role for role, names in roles.items() for _ in names]
+    return AccountView(
+        account=account,
+        method=method,
+        score=aggregate((p.score for p in people), method),
+        people=people,
+        roles=roles,
+        missing=missing_roles(engaged_roles),
+        timeline=_timeline(session, ids, {lead.id: lead for lead in leads}, now, timeline),
+        handoffs=_handoffs(session, account.id, owners),
+        owner=owners.get(account.owner_id) if account.owner_id else None,
+        now=now,
+        engaged=sum(1 for p in people if p.engaged),
+    )
+
+
+_ACTIVITY_TYPES = (
+    "email.opened",
+    "email.clicked",
+    "page.viewed",
+    "form.submitted",
+    "demo.requested",
+    "trial.started",
+    "webinar.attended",
+    "content.downloaded",
+)
+
+
+def _timeline(
+    session: Session, ids: list[int], leads: dict[int, Lead], now: datetime, limit: int
+) -> list[dict[str, Any]]:
+    """The account's people's events together, newest first; machine hits included and
+    marked (reports show both numbers), email subjects joined."""
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Event, Message.subject)
+        .outerjoin(Message, Message.id == Event.message_id)
+        .where(Event.lead_id.in_(ids), Event.occurred_at <= now)
+        .order_by(Event.occurred_at.desc(), Event.id.desc())
+        .limit(limit)
+    ).all()
+    entries = []
+    for event, subject in rows:
+        props = event.properties or {}
+        lead = leads.get(event.lead_id or 0)
+        detail = subject or props.get("url") or props.get("form") or props.get("reason") or ""
+        if event.type == "email.clicked" and props.get("url"):
+            detail = str(props["url"])
+        entries.append(
+            {
+                "at": _iso(event.occurred_at),
+                "lead": lead.email if lead else None,
+                "type": event.type,
+                "detail": str(detail)[:200],
+                "human": not event.is_machine,
+                "machine_reasons": list(event.machine_reasons or []),
+            }
+        )
+    return entries
+
+
+def _handoffs(
+    session: Session, account_id: int, owners: dict[int, SalesRep]
+) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Handoff, Lead.email, SalesRep.name)
+        .join(Lead, Lead.id == Handoff.lead_id)
+        .outerjoin(SalesRep, SalesRep.id == Handoff.rep_id)
+        .where(Handoff.account_id == account_id)
+        .order_by(Handoff.created_at.desc(), Handoff.id.desc())
+        .limit(20)
+    ).all()
+    return [
+        {
+            "id": handoff.id,
+            "lead": email,
+            "status": handoff.status,
+            "owner": owner,
+            "created_at": _iso(handoff.created_at),
+            "rule": handoff.qualification_rule,
+            "reject_reason": handoff.reject_reason,
+            "outcome": handoff.outcome,
+        }
+        for handoff, email, owner in rows
+    ]
