@@ -91,6 +91,16 @@ def lead_json(lead: Lead) -> dict[str, Any]:
         "stage": lead.stage,
         "stage_changed_at": _timestamp(lead.stage_changed_at),
         "temperature": lead.temperature,
+        # Fit against the ICP (docs/qualification.md); null before the lead is graded.
+        "fit": None
+        if lead.fit_grade is None
+        else {
+            "score": lead.fit_score,
+            "grade": lead.fit_grade,
+            "graded_at": _timestamp(lead.fit_graded_at),
+            "reasons": lead.fit_reasons or [],
+            "missing": lead.fit_missing or [],
+        },
         "consent_status": lead.consent_status,
         "lawful_basis": lead.lawful_basis,
         "consent_source": lead.consent_source,

@@ -310,3 +310,31 @@ def test_a_hand_raise_on_a_b_grade_lead_is_handed_off_to_sales(qualified):
     # Evaluated again (another event), the lead is sales' now: no second qualification.
     with transaction(qualified.sessions) as session:
         assert evaluate_readiness(session, [lead_id], at + timedelta(minutes=1)) == []
+
+
+def test_the_api_grades_an_upserted_lead_and_returns_its_fit(app, client):
+    from nurture.apikeys import create_api_key
+
+    runtime = app.extensions["nurture"]
+    with transaction(runtime.sessions) as session:
+        assert sync_file(session, "icp", ROOT / "campaigns" / "icp.yaml", now=T0).ok
+        _key, plaintext = create_api_key(session, "tests", now=T0)
+    body = {
+        "email": "vera@acme.example",
+        "title": "VP Sales",
+        "company_domain": "acme.example",
+        "industry": "software",
+        "employees": 450,
+        "country": "DE",
+        "attributes": {"budget": "approved"},
+    }
+    response = client.post(
+        "/api/v1/leads", json=body, headers={"Authorization": f"Bearer {plaintext}"}
+    )
+    assert response.status_code == 201, response.get_json()
+    fit = response.get_json()["fit"]
+    assert (fit["score"], fit["grade"]) == (67, "B")
+    assert fit["reasons"][-4]["text"] == (
+        "+10 budget: attributes.budget is 'approved' (budget approved; of 10)"
+    )
+    assert [m["field"] for m in fit["missing"]][0] == "account.annual_revenue"
