@@ -3,6 +3,8 @@
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+from itsdangerous import Signer, URLSafeSerializer
+
 from nurture.links import (
     HONEYPOT_INDEX,
     LinkSigner,
@@ -132,3 +134,45 @@ def test_the_identity_parameter_expires():
 def test_site_domains_include_subdomains_only():
     assert host_matches("https://www.brightpath.example/x", ["brightpath.example"])
     assert not host_matches("https://brightpath.example.evil.test/", ["brightpath.example"])
+
+
+def test_click_urls_of_the_first_format_in_emails_already_sent_still_redirect():
+    # What LinkSigner.click_payload produced before the compact format.
+    legacy = URLSafeSerializer("secret-one", salt="nurture.click")
+    payload = legacy.dumps(["tok", 1, 3, "https://brightpath.example/pricing?plan=pro"])
+    target = SIGNER.load_click(payload)
+    assert (target.token, target.index, target.count, target.url) == (
+        "tok",
+        1,
+        3,
+        "https://brightpath.example/pricing?plan=pro",
+    )
+    assert SIGNER.load_click(legacy.dumps(["tok", HONEYPOT_INDEX, 3, ""])).is_honeypot
+    forged = URLSafeSerializer("another-secret", salt="nurture.click").dumps(
+        ["tok", 0, 3, "https://evil.example/"]
+    )
+    assert SIGNER.load_click(forged) is None
+    assert SIGNER.load_click(payload[:-2]) is None
+
+
+def test_a_changed_byte_anywhere_in_a_compact_click_payload_is_refused():
+    payload = SIGNER.click_payload("tok", 0, 2, "https://brightpath.example/")
+    assert payload.startswith("v2.")
+    for position in range(len(payload)):
+        for replacement in ("A", "-", "."):
+            if payload[position] == replacement:
+                continue
+            changed = payload[:position] + replacement + payload[position + 1 :]
+            target = SIGNER.load_click(changed)
+            assert target is None or target == SIGNER.load_click(payload), changed
+    # Another destination with the original signature: refused.
+    signature = payload.rpartition(".")[2]
+    other = SIGNER.click_payload("tok", 0, 2, "https://evil.example/")
+    assert SIGNER.load_click(other.rpartition(".")[0] + "." + signature) is None
+
+
+def test_compact_click_payloads_carry_the_signature_itsdangerous_would_make():
+    payload = SIGNER.click_payload("tok", HONEYPOT_INDEX, 4, "")
+    value = payload.rpartition(".")[0]
+    assert Signer("secret-one", salt="nurture.click.v2").sign(value).decode() == payload
+    assert SIGNER.load_click(payload).is_honeypot
