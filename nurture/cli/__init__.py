@@ -34,6 +34,7 @@ def main() -> None:
     """Console-script entry point."""
     # Imported for their side effect: each module adds its commands to ``cli``.
     from nurture.cli import (  # noqa: F401
+        accounts_cmd,
         apikeys_cmd,
         bounces_cmd,
         campaigns_cmd,

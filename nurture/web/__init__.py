@@ -41,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_optional_blueprints(app: Flask) -> None:
     from nurture.web import (
+        api_accounts,  # noqa: F401  (GET /api/v1/accounts/<domain>)
         api_enrollments,  # noqa: F401  (adds its routes to the API)
         api_events,  # noqa: F401  (POST /api/v1/events)
         api_handoffs,  # noqa: F401  (handoffs: list, show, accept, reject, convert)
