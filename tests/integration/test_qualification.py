@@ -337,4 +337,4 @@ def test_the_api_grades_an_upserted_lead_and_returns_its_fit(app, client):
     assert fit["reasons"][-4]["text"] == (
         "+10 budget: attributes.budget is 'approved' (budget approved; of 10)"
     )
-    assert [m["field"] for m in fit["missing"]][0] == "account.annual_revenue"
+    assert fit["missing"][0]["field"] == "account.annual_revenue"
