@@ -60,12 +60,20 @@
   d.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form || !form.getAttribute || form.hasAttribute("data-nurture-ignore")) return;
-    var email = form.querySelector("input[type=email], input[name*=email]");
+    // Attributes, not properties: a field named "id" (or "action") shadows form.id, which
+    // would send the input element itself and have the whole submission refused.
+    // The email field's name is matched case-insensitively ("Email", "work_email").
+    var email = form.querySelector("input[type=email], input[name*=email i]");
     var data = { type: "form", url: w.location.href,
-                 form: form.getAttribute("name") || form.id || form.getAttribute("action") || "form" };
+                 form: form.getAttribute("name") || form.getAttribute("id") ||
+                       form.getAttribute("action") || "form" };
     if (email && email.value) data.email = email.value;
     send(data);
   }, true);
+
+  // A page restored from the back/forward cache runs no script and fires no load event,
+  // only "pageshow" with persisted set: count it as the page view it is.
+  w.addEventListener("pageshow", function (event) { if (event.persisted) page(); });
 
   options.loaded = true;
   options.page = page;          // single-page apps: call nurture.page() after navigating

@@ -1,0 +1,53 @@
+"""Fixtures for the browser tests: Debian's chromium driven by Playwright (sync API).
+
+The browser is the one the distribution ships (``apt-get install chromium``), never a build
+downloaded by Playwright. Where it is missing the tests fail with the command to install
+it; ``NURTURE_SKIP_BROWSER=1`` skips them instead, for a developer machine without it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("NURTURE_CHROMIUM", "/usr/bin/chromium"))
+INSTALL_HINT = (
+    "install Debian's browser with `sudo apt-get install -y chromium` (CI's .ci/run does), "
+    "or set NURTURE_SKIP_BROWSER=1 to skip the browser tests"
+)
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("NURTURE_SKIP_BROWSER") == "1":
+        pytest.skip(f"{reason} (NURTURE_SKIP_BROWSER=1)")
+    pytest.fail(f"{reason}: {INSTALL_HINT}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless chromium for the session; each test opens its own contexts."""
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        _unavailable(f"no chromium at {CHROMIUM}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            # The marketer's website is served under its own name (a different site from
+            # the Nurture instance, as in production); both resolve to this machine.
+            args=["--host-resolver-rules=MAP *.brightpath.test 127.0.0.1"],
+            # Playwright turns the back/forward cache off; people's browsers have it on, and
+            # a page restored from it runs no script (the snippet must still count it).
+            ignore_default_args=["--disable-back-forward-cache"],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
