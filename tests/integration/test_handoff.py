@@ -389,3 +389,35 @@ def test_team_validate_reports_file_and_line(runtime, app, tmp_path):
         f"{broken}:9: territories: 'emae' is neither a two-letter country code nor a region"
         in result.output
     )
+
+
+@pytest.mark.postgres
+def test_concurrent_handoffs_on_postgresql_still_rotate_fairly(runtime, two_reps):
+    """Several workers hand off at once: the row locks on the reps make them take turns,
+    so the rotation stays fair and every lead gets exactly one handoff."""
+    import threading
+
+    two_reps()
+    leads = [us_lead(runtime, f"c{i}") for i in range(12)]
+    errors: list[BaseException] = []
+
+    def work(chunk: list[int]) -> None:
+        try:
+            for lead in chunk:
+                qualify(runtime, lead, T0)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(leads[i::3],)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    with runtime.sessions() as session:
+        owners = session.execute(
+            select(SalesRep.email, func.count())
+            .join(Handoff, Handoff.rep_id == SalesRep.id)
+            .group_by(SalesRep.email)
+        ).all()
+    assert dict(owners) == {ANN: 6, BEN: 6}
