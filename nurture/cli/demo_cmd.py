@@ -10,7 +10,7 @@ from rich.table import Table
 
 from nurture.cli import cli, runtime
 from nurture.db import utcnow
-from nurture.demo import demo_settings, lead_rows, run_demo
+from nurture.demo import demo_settings, engagement_counts, handoff_rows, lead_rows, run_demo
 
 
 @cli.command("demo")
@@ -22,8 +22,9 @@ from nurture.demo import demo_settings, lead_rows, run_demo
     help="How many weeks to simulate.",
 )
 def demo_command(weeks: int) -> None:
-    """Set up a fresh demo instance (SQLite + local outbox), load the bundled B2B campaign and
-    sample leads, simulate WEEKS of nurturing hour by hour, and show what happened."""
+    """Set up a fresh demo instance (SQLite + local outbox), load the bundled B2B campaign,
+    scoring model, ICP, readiness rule and sales team, import sample leads, simulate WEEKS of
+    nurturing hour by hour (tracking, scoring, handoffs to sales), and show what happened."""
     console = Console()
     settings = demo_settings(runtime().settings)
     console.print(f"[bold]Nurture demo[/] — instance {settings.instance_path}")
@@ -33,15 +34,23 @@ def demo_command(weeks: int) -> None:
         f"\nSimulated {result.start:%a %d %b %Y} → {result.end:%a %d %b %Y} "
         f"in {result.ticks} hourly ticks: {result.totals}"
     )
+    counts = engagement_counts(settings)
+    human, machine = counts["human"], counts["machine"]
+    hits = ", ".join(f"{count} {kind}" for kind, count in sorted(result.hits.items()))
+    console.print(f"Tracking hits captured: {hits}. The processor made them events:")
     console.print(
-        f"Simulated reactions: {result.opens} human opens, {result.machine_opens} machine "
-        f"opens (kept apart, not counted), {result.clicks} clicks."
+        f"  human:   {human['email.opened']} opens, {human['email.clicked']} clicks, "
+        f"{human['page.viewed']} page views, {human['demo.requested']} demo requests (scored)"
     )
-    for line in result.warmed:
-        console.print(f"  warmed up: {line}")
+    console.print(
+        f"  machine: {machine['email.opened']} opens (mail privacy proxies), "
+        f"{machine['email.clicked']} clicks (link scanners) — kept apart, never scored"
+    )
+    for line in result.demo_requests:
+        console.print(f"  hand-raiser: {line}")
 
     table = Table(title="Where each lead is", show_lines=False)
-    for column in ("lead", "company", "timezone", "temp", "position", "emails received"):
+    for column in ("lead", "company", "temp", "stage", "position", "emails received"):
         table.add_column(column)
     templates: Counter[str] = Counter()
     for row in lead_rows(settings):
@@ -49,26 +58,62 @@ def demo_command(weeks: int) -> None:
         table.add_row(
             row.email,
             row.company,
-            row.timezone,
             row.temperature,
+            row.stage,
             row.position,
             ", ".join(row.emails) or "—",
         )
     console.print(table)
 
+    handoffs = handoff_rows(settings)
+    listing = Table(title="nurture handoffs list — leads handed to sales")
+    for column in ("id", "created (UTC)", "lead", "owner", "why", "status", "SLA"):
+        listing.add_column(column)
+    for row in handoffs:
+        listing.add_row(
+            str(row.id),
+            f"{row.created_at:%a %d %b %H:%M}",
+            f"{row.lead}\n{row.company}",
+            row.owner,
+            row.why,
+            row.status,
+            row.sla,
+        )
+    console.print(listing if handoffs else "[yellow]No lead was handed to sales.[/]")
+    for line in result.sales:
+        console.print(f"  sales: {line}")
+
+    by_kind = Counter(message_kind for message_kind in _outbox_kinds(settings))
     by_template = Table(title="Emails in the local outbox, by template")
     by_template.add_column("template")
     by_template.add_column("sent", justify="right")
-    for template, count in sorted(templates.items()):
+    for template, count in sorted(by_kind.items()):
         by_template.add_row(template, str(count))
     console.print(by_template)
 
     env = f"NURTURE_INSTANCE_PATH={settings.instance_path}"
+    domain = next((row.lead.split("@")[1] for row in handoffs), "northwind-logistics.example")
     console.print(
         "\nExplore the result (same instance):\n"
+        f"  {env} .venv/bin/nurture handoffs list\n"
+        f"  {env} .venv/bin/nurture accounts show {domain}\n"
+        f"  {env} .venv/bin/nurture sla report --days 3650\n"
         f"  {env} .venv/bin/nurture outbox list\n"
         f"  {env} .venv/bin/nurture outbox open 1\n"
-        f"  {env} .venv/bin/nurture leads list\n"
-        f"  {env} .venv/bin/nurture campaigns list\n"
+        f"  {env} .venv/bin/nurture leads show {handoffs[0].lead if handoffs else 'EMAIL'}\n"
         f"Rejected sample rows (with reasons): {settings.instance_path / 'leads.rejects.csv'}"
     )
+
+
+def _outbox_kinds(settings) -> list[str]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from nurture.models import Message
+    from nurture.runtime import Runtime
+
+    rt = Runtime.from_settings(settings)
+    try:
+        with rt.sessions() as session:
+            return list(session.scalars(select(Message.template).where(Message.status == "sent")))
+    finally:
+        rt.close()
