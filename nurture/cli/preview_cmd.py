@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from nurture.cli import cli, runtime
+from nurture.handoff.samples import sample_extras
 from nurture.models import Lead
 from nurture.rendering import (
     RenderedEmail,
@@ -45,12 +47,15 @@ def preview_command(
         known = ", ".join(library.names()) or "none"
         raise click.ClickException(f"no template named {template!r} (known: {known})")
     try:
+        # Handoff emails also need a handoff (meta.yaml ``context``): a sample one.
+        extras = sample_extras(library.get(template).meta.get("context"), sparse=False)
         if sample:
-            rendered = library.render(template, sample_context(public_url=settings.public_url))
+            context = {**sample_context(public_url=settings.public_url), **extras}
+            rendered = library.render(template, context)
             who = "sample"
         else:
             assert lead_email is not None
-            rendered, who = _render_for_lead(rt, template, lead_email)
+            rendered, who = _render_for_lead(rt, template, lead_email, extras)
     except TemplateError as error:
         details = "\n".join(f"  {problem}" for problem in error.problems)
         raise click.ClickException(f"template {template!r} is broken:\n{details}") from error
@@ -63,7 +68,9 @@ def preview_command(
     click.echo(f"Wrote {path}")
 
 
-def _render_for_lead(rt: Runtime, template: str, email: str) -> tuple[RenderedEmail, str]:
+def _render_for_lead(
+    rt: Runtime, template: str, email: str, extras: dict[str, Any]
+) -> tuple[RenderedEmail, str]:
     """Render for the lead with this email (any case); returns the email and its address."""
     settings = rt.settings
     base = f"{settings.public_url}/u/preview"
@@ -83,7 +90,7 @@ def _render_for_lead(rt: Runtime, template: str, email: str) -> tuple[RenderedEm
         if lead is None:
             raise click.ClickException(f"no lead with email {email!r}")
         context = build_context(lead, campaign=None, urls=urls, settings=settings)
-    return template_library(rt).render(template, context), lead.email
+    return template_library(rt).render(template, {**context, **extras}), lead.email
 
 
 def _file_safe(text: str) -> str:

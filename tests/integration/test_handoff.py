@@ -421,3 +421,15 @@ def test_concurrent_handoffs_on_postgresql_still_rotate_fairly(runtime, two_reps
             .group_by(SalesRep.email)
         ).all()
     assert dict(owners) == {ANN: 6, BEN: 6}
+
+
+def test_the_handoff_templates_preview_with_a_sample_handoff(app, tmp_path) -> None:
+    from nurture.cli import preview_cmd  # noqa: F401  (registers the command)
+
+    out = tmp_path / "note.txt"
+    result = app.test_cli_runner().invoke(
+        cli, ["preview", "sales-handoff", "--sample", "--text", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Subject: Hand-raiser: Dana Whitfield (Northwind Logistics) · fit A" in result.output
+    assert "SUGGESTED NEXT STEP" in out.read_text()
