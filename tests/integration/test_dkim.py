@@ -141,3 +141,16 @@ def test_misconfigured_dkim_fails_at_start_up_with_the_variable_named(runtime, t
     )
     with pytest.raises(ConfigError, match="cannot sign"):
         DkimSigner.from_settings(settings.with_overrides(dkim_key_file=garbage, dkim_selector="s"))
+
+
+def test_a_non_rsa_key_is_refused_at_start_up(runtime, tmp_path):
+    key = tmp_path / "ec.pem"
+    subprocess.run(
+        ["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", str(key)],
+        check=True,
+        capture_output=True,
+    )
+    with pytest.raises(ConfigError, match="RSA"):
+        DkimSigner.from_settings(
+            runtime.settings.with_overrides(dkim_key_file=key, dkim_selector="s")
+        )
