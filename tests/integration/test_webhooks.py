@@ -17,7 +17,6 @@ from tests.integration.engine_support import T0, add_lead
 from tests.integration.handoff_support import (
     add_account,
     qualify,
-    rep_id,
     rep_yaml,
     sync_team_file,
     write_team,
