@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,8 +49,11 @@ def hours_of(rep: SalesRep | None, session: Session) -> tuple[Hours, str, str]:
     from nurture.config import WindowDefault
 
     window = window or WindowDefault()
-    days = "mon-fri" if window.days == frozenset(range(5)) else "every day"
-    text = f"{days} {window.start:%H:%M}-{window.end:%H:%M}"
+    names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    days = ",".join(names[day] for day in sorted(window.days))
+    # Stored with the clock and parsed again for compliance: the team file's notation.
+    end = "24:00" if window.end == time.max else f"{window.end:%H:%M}"
+    text = f"{days} {window.start:%H:%M}-{end}"
     return Hours(window.days, window.start, window.end, ZoneInfo(name)), name, text
 
 

@@ -164,3 +164,24 @@ def test_a_late_accept_keeps_the_breach_and_manager_only_escalation_keeps_the_ow
         assert not run_due(rt, T + timedelta(days=3)).anything
     finally:
         rt.close()
+
+
+def test_a_lead_nobody_could_take_is_timed_in_the_default_hours_and_the_manager_reminded(
+    settings, tmp_path
+):
+    rt = Runtime.from_settings(settings.with_overrides(sla=SlaPolicy(escalate=("manager",))))
+    try:
+        away = rep_yaml("Ann Rep", ANN, active=False)
+        sync_team_file(rt, write_team(tmp_path / "team.yaml", [away], fallback="unassigned"), T)
+        handoff_id = qualify(rt, lead_at_acme(rt), T)
+        assert handoff_row(rt, handoff_id).needs_owner
+        clock = sla_row(rt, handoff_id)
+        # The default send window (mon-fri 09:00-17:00) in the default timezone (UTC).
+        assert (clock.timezone, clock.working_hours) == ("UTC", "mon,tue,wed,thu,fri 09:00-17:00")
+        assert clock.due_at == T + timedelta(hours=1)
+        assert run_due(rt, T + timedelta(minutes=46)).reminded == 1
+        sent = outbox(rt, T + timedelta(minutes=46))
+        assert ("sla_reminder", "boss@sales.example") in [(k, to) for k, to, _ in sent]
+        assert run_due(rt, T + timedelta(minutes=61)).managers_told == 1
+    finally:
+        rt.close()
