@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from nurture.handoff.committee import ROLES, missing_roles, role_for_title
+from nurture.handoff.mail import INTERNAL_KINDS
 from nurture.models import Account, Event, Handoff, Lead, Message, SalesRep
 
 # The temperatures that make a person "engaged", as the readiness file's account condition
@@ -202,7 +203,6 @@ def account_view(
                     Event.lead_id.in_(ids),
                     Event.is_machine.is_(False),
                     Event.occurred_at >= now - timedelta(days=ACTIVITY_DAYS),
-                    Event.occurred_at <= now,
                     Event.type.in_(_ACTIVITY_TYPES),
                 )
                 .group_by(Event.lead_id)
@@ -280,7 +280,11 @@ def _timeline(
     rows = session.execute(
         select(Event, Message.subject)
         .outerjoin(Message, Message.id == Event.message_id)
-        .where(Event.lead_id.in_(ids), Event.occurred_at <= now)
+        .where(
+            Event.lead_id.in_(ids),
+            # Emails to the team about a lead (notifications, SLA) are not the lead's story.
+            or_(Message.kind.is_(None), Message.kind.not_in(INTERNAL_KINDS)),
+        )
         .order_by(Event.occurred_at.desc(), Event.id.desc())
         .limit(limit)
     ).all()

@@ -23,11 +23,20 @@ def accounts_group() -> None:
 @click.argument("ref")
 @click.option("--events", type=click.IntRange(1, 1000), default=25, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the same as JSON.")
-def show_command(ref: str, events: int, as_json: bool) -> None:
+@click.option(
+    "--now",
+    "now_text",
+    metavar="TIMESTAMP",
+    help="Decay scores to this time (ISO 8601; naive = UTC), e.g. the end of a simulation.",
+)
+def show_command(ref: str, events: int, as_json: bool, now_text: str | None) -> None:
     """The account with domain (or id) REF: engagement score, committee, people, timeline."""
+    from nurture.cli.worker_cmd import parse_timestamp
+
+    now = parse_timestamp(now_text) if now_text else utcnow()
     settings = runtime().settings
     with runtime().sessions() as session:
-        view = account_view(session, ref, utcnow(), method=settings.account_score, timeline=events)
+        view = account_view(session, ref, now, method=settings.account_score, timeline=events)
         if view is None:
             raise click.ClickException(f"no account with domain or id {ref!r}")
         if as_json:

@@ -96,7 +96,7 @@ def demo_command(weeks: int) -> None:
     console.print(
         "\nExplore the result (same instance):\n"
         f"  {env} .venv/bin/nurture handoffs list\n"
-        f"  {env} .venv/bin/nurture accounts show {domain}\n"
+        f"  {env} .venv/bin/nurture accounts show {domain} --now {result.end:%Y-%m-%dT%H:%M}\n"
         f"  {env} .venv/bin/nurture sla report --days 3650\n"
         f"  {env} .venv/bin/nurture outbox list\n"
         f"  {env} .venv/bin/nurture outbox open 1\n"

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from nurture.apikeys import create_api_key
 from nurture.db import transaction, utcnow
-from nurture.models import Lead
+from nurture.models import Lead, Message
 from tests.integration.engine_support import add_lead
 from tests.integration.handoff_support import add_account, add_event
 
@@ -49,6 +49,16 @@ def acme(runtime):
     add_event(
         runtime, ids["chen@acme.example"], "demo.requested", now - timedelta(minutes=5), form="demo"
     )
+    # The notification a rep got about Chen is not part of Chen's story.
+    with transaction(runtime.sessions) as session:
+        note = Message(
+            lead_id=ids["chen@acme.example"], kind="handoff", template="sales-handoff",
+            to_address="rep@sales.example", message_id="n1@test", token="t" * 22, status="sent",
+        )  # fmt: skip
+        session.add(note)
+        session.flush()
+        note_id = note.id
+    add_event(runtime, ids["chen@acme.example"], "email.sent", now, message_id=note_id)
     return ids
 
 
