@@ -2,7 +2,8 @@
 
 Used by ``tracking_throughput.py``: ``python bench/tracking_server.py {nurture|trivial} PORT``.
 Both run exactly as ``nurture serve`` runs (gthread workers, 2 processes × 4 threads, one app
-and database pool built per process after the fork, the hit processor thread per process);
+and database pool built per process after the fork; for the real app, the hit processor in
+its own process at nice +10, woken through a pipe);
 access logging is off for both, so the comparison is the endpoint, not the log.
 """
 
@@ -34,21 +35,25 @@ def trivial_app() -> Flask:
     return app
 
 
-def nurture_app() -> Flask:
+def nurture_app(processor: Any) -> Flask:
     """What ``nurture serve`` loads in each process (settings from NURTURE_* variables)."""
-    from nurture.hits import HitProcessor
     from nurture.web import create_app
 
     app = create_app()
-    if not os.environ.get("BENCH_NO_PROCESSOR"):
-        processor = HitProcessor(app.extensions["nurture"]).start()
-        app.extensions["nurture.hit_processor"] = processor
+    if processor is not None:
+        app.extensions["nurture.hit_processor"] = processor.waker
     return app
 
 
 class Server(BaseApplication):  # type: ignore[misc]
     def __init__(self, which: str, port: int, workers: int, threads: int) -> None:
         self.which, self.port, self.workers, self.threads = which, port, workers, threads
+        self.processor: Any = None
+        if which == "nurture" and not os.environ.get("BENCH_NO_PROCESSOR"):
+            # As `nurture serve`: the hit processor in its own process at nice +10.
+            from nurture.hit_process import ProcessorProcess
+
+            self.processor = ProcessorProcess()
         super().__init__()
 
     def load_config(self) -> None:
@@ -64,11 +69,16 @@ class Server(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        return trivial_app() if self.which == "trivial" else nurture_app()
+        return trivial_app() if self.which == "trivial" else nurture_app(self.processor)
 
 
 if __name__ == "__main__":
     which, port = sys.argv[1], int(sys.argv[2])
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     threads = int(sys.argv[4]) if len(sys.argv) > 4 else 4
-    Server(which, port, workers, threads).run()
+    server = Server(which, port, workers, threads)
+    try:
+        server.run()
+    finally:
+        if server.processor is not None:
+            server.processor.stop()

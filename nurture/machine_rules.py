@@ -47,6 +47,11 @@ KNOWN_NETWORKS: dict[str, tuple[str, ...]] = {
 _NETWORKS = [
     (name, ipaddress.ip_network(cidr)) for name, cidrs in KNOWN_NETWORKS.items() for cidr in cidrs
 ]
+# The same networks as integer (version, mask, network address): a containment test is one
+# AND and one comparison, not an ipaddress object comparison, on every tracking hit.
+_MASKS = [
+    (name, net.version, int(net.netmask), int(net.network_address)) for name, net in _NETWORKS
+]
 
 # Lower-cased user-agent fragments of link-checking security gateways -> reason suffix.
 SCANNER_AGENTS = {
@@ -134,8 +139,16 @@ def network_of(ip: str | None) -> str | None:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return None
-    for name, network in _NETWORKS:
-        if address.version == network.version and address in network:
+    return network_of_address(address)
+
+
+def network_of_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> str | None:
+    """``network_of`` for an address already parsed (the capture path parses it once)."""
+    if address is None:
+        return None
+    value, version = int(address), address.version
+    for name, net_version, mask, network in _MASKS:
+        if version == net_version and value & mask == network:
             return name
     return None
 

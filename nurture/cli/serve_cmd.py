@@ -14,11 +14,23 @@ from nurture.cli import cli
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn processes")
 @click.option("--threads", default=4, show_default=True, type=int, help="threads per process")
-def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+@click.option(
+    "--process-hits/--no-process-hits",
+    default=True,
+    show_default=True,
+    help="Run the tracking hit processor beside the server (a separate, lower-priority process).",
+)
+def serve_command(host: str, port: int, workers: int, threads: int, process_hits: bool) -> None:
     """Serve the web app, JSON API and tracking endpoints with gunicorn."""
     from gunicorn.app.base import BaseApplication
 
+    from nurture.hit_process import ProcessorProcess
     from nurture.web import create_app
+
+    # Tracking hits become events in their own process at a lower CPU priority, so the
+    # serving processes keep the cores for requests (docs/tracking.md). Started before
+    # gunicorn forks, so every worker inherits the pipe that wakes it.
+    processor = ProcessorProcess() if process_hits else None
 
     class _Server(BaseApplication):  # type: ignore[misc]
         # Each gunicorn process builds its own app (and database pool) after the fork;
@@ -36,12 +48,13 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
 
         def load(self) -> Any:
             app = create_app()
-            # Each process turns its captured hits into events at once (woken per hit).
-            from nurture.hits import HitProcessor
-
-            processor = HitProcessor(app.extensions["nurture"]).start()
-            app.extensions["nurture.hit_processor"] = processor
+            if processor is not None:
+                app.extensions["nurture.hit_processor"] = processor.waker
             return app
 
     click.echo(f"serving on http://{host}:{port}")
-    _Server().run()
+    try:
+        _Server().run()
+    finally:
+        if processor is not None:
+            processor.stop()
