@@ -7,7 +7,8 @@ readiness file, sales team) with a webhook endpoint configured (so each handoff 
 its webhook and starts its SLA clock, as in production), and create leads through the JSON
 API. Then, one lead at a time, a hand-raiser posts ``demo.requested`` to ``POST
 /api/v1/events`` (the real Flask app: API key, validation, durable capture), with the hit
-processor running as a thread woken by each capture, as ``nurture serve`` runs it; the
+processor (``nurture.hits.HitProcessor``) woken by each capture, in a thread here (``nurture
+serve`` runs the same processor in its own process, woken through a pipe); the
 clock stops when the handoff notification's ``messages`` row is visible in the database
 (what the engine's next tick sends).
 
