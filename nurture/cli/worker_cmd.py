@@ -74,14 +74,25 @@ def _echo_scoring(report: object) -> None:
 
 
 @cli.command("worker")
-def worker_command() -> None:
+@click.option(
+    "--senders",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Sending processes (PostgreSQL only; one per core sends fastest).",
+)
+def worker_command(senders: int) -> None:
     """Run the scheduler loop: a tick every NURTURE_TICK_SECONDS until stopped (Ctrl-C)."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     rt = runtime()
-    click.echo(f"worker started: tick every {rt.settings.tick_seconds:g}s; Ctrl-C stops it")
+    click.echo(
+        f"worker started: tick every {rt.settings.tick_seconds:g}s"
+        + (f", {senders} sending processes" if senders > 1 else "")
+        + "; Ctrl-C stops it"
+    )
     try:
-        run_worker(rt)
+        run_worker(rt, senders=senders)
     except WorkerAlreadyRunning as exc:
         raise click.ClickException(str(exc)) from exc

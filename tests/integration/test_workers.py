@@ -108,3 +108,48 @@ def test_second_worker_on_sqlite_is_refused_with_a_clear_message(app, runtime):
         result = app.test_cli_runner().invoke(cli, ["tick", "--now", "2026-11-24T09:00"])
     assert result.exit_code == 1
     assert "already running" in result.output and "PostgreSQL" in result.output
+
+
+@pytest.mark.postgres
+def test_sender_processes_share_the_sending_and_send_each_email_once(runtime, smtp_sink):
+    import time
+
+    from nurture.worker import SenderPool
+
+    sync_fixture_campaigns(runtime)
+    count = 300
+    _seed(runtime, count)
+    # The senders tick at the real clock; the seeded enrolments are due since T0.
+    settings = runtime.settings.with_overrides(
+        smtp_url=smtp_sink.url, batch_size=20, tick_seconds=0.2
+    )
+    pool = SenderPool(settings, 2)
+    pool.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with runtime.sessions() as session:
+                sent = session.scalar(
+                    select(func.count()).select_from(Message).where(Message.status == "sent")
+                )
+            if sent == count:
+                break
+            time.sleep(0.2)
+        assert pool.alive == 2
+    finally:
+        pool.stop()
+    assert pool.alive == 0
+    with runtime.sessions() as session:
+        distinct = session.scalar(select(func.count(func.distinct(Message.enrollment_id))))
+        total = session.scalar(select(func.count()).select_from(Message))
+    assert (sent, distinct, total) == (count, count, count)
+    assert len(smtp_sink.received) == count
+
+
+def test_several_senders_are_refused_on_sqlite(runtime):
+    if not is_sqlite(runtime.engine):
+        pytest.skip("the single-writer rule applies to SQLite only")
+    from nurture.worker import run_worker
+
+    with pytest.raises(WorkerAlreadyRunning, match="--senders needs PostgreSQL"):
+        run_worker(runtime, senders=2)
