@@ -757,7 +757,9 @@ def run_send(
     engine = Engine(runtime, transport=transport)
     phases = PhaseTimer()
     rss_samples: list[tuple[int, float]] = []
-    phases.after["record outcomes"] = lambda: rss_samples.append((transport.messages, rss_now_mb()))
+    phases.after["record outcomes (delivery lane)"] = lambda: rss_samples.append(
+        (transport.messages, rss_now_mb())
+    )
     phases.wrap(engine, "_decide_batch", "claim + decide + record sends (tx 1)")
     phases.wrap(engine, "_claim_retries", "claim retries")
     phases.wrap(engine, "_build", "render + MIME")
