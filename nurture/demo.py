@@ -192,6 +192,7 @@ class _Simulation:
         self.sequence = 0
         self.clicks: Counter[int] = Counter()
         self.asked: set[int] = set()
+        self.webinar: set[int] = set()
         self.handoffs_seen = 0
         self.fresh = 0
         self.last_message_id = 0
@@ -278,6 +279,19 @@ class _Simulation:
                 visitor=visitor,
                 url=f"{_SITE}/pricing/enterprise",
             )
+        if interest == "medium" and index == 2:
+            # Reading the benchmark report from the email: a gated download (the form
+            # posts to the events API).
+            self._api_event(
+                clicked + timedelta(minutes=4), lead, visitor, "content.downloaded", "benchmarks"
+            )
+        if interest == "medium" and lead.id not in self.webinar:
+            # Interested but not ready to buy: joins next week's webinar. With the reading
+            # above this warms the lead, and its enrolment moves to the warm track.
+            self.webinar.add(lead.id)
+            self._api_event(
+                clicked + timedelta(days=2), lead, visitor, "webinar.attended", "forecasting-101"
+            )
         if (
             interest == "high"
             and lead.id not in self.asked
@@ -288,18 +302,26 @@ class _Simulation:
             # also ties the visitor's pages to the lead.
             self.asked.add(lead.id)
             at = clicked + timedelta(minutes=6)
-            self.later(
-                at,
-                "hit",
-                kind="api",
-                visitor=visitor,
-                email=lead.email,
-                type="demo.requested",
-                url=f"{_SITE}/demo",
-            )
+            self._api_event(at, lead, visitor, "demo.requested", "demo-request")
             self.result.demo_requests.append(
                 f"{lead.email} asked for a demo ({at:%a %d %b %H:%M} UTC)"
             )
+
+    def _api_event(
+        self, at: datetime, lead: Lead, visitor: str, event_type: str, name: str
+    ) -> None:
+        """A website form that posts ``event_type`` to the events API with the visitor id
+        (which also ties the visitor's pages to the lead)."""
+        self.later(
+            at,
+            "hit",
+            kind="api",
+            visitor=visitor,
+            email=lead.email,
+            type=event_type,
+            name=name,
+            url=f"{_SITE}/{name}",
+        )
 
     def _capture(self, at: datetime, data: dict[str, Any]) -> None:
         settings = self.runtime.settings
@@ -321,7 +343,7 @@ class _Simulation:
                     "type": data["type"],
                     "email": data["email"],
                     "occurred_at": at.isoformat(),
-                    "properties": {"form": "demo-request"},
+                    "properties": {"form": data.get("name", "demo-request")},
                 },
             )
         row = hit_row(
