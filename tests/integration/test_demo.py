@@ -30,7 +30,14 @@ def test_the_demo_hands_engaged_leads_to_sales_through_the_real_tracking_path(se
                 result.hits.values()
             )
             # ... and became events by the processor: one per hit (none written directly).
-            tracked = ("email.opened", "email.clicked", "page.viewed", "demo.requested")
+            tracked = (
+                "email.opened",
+                "email.clicked",
+                "page.viewed",
+                "demo.requested",
+                "content.downloaded",
+                "webinar.attended",
+            )
             assert session.scalar(select(func.count()).where(Event.type.in_(tracked))) == sum(
                 result.hits.values()
             )
