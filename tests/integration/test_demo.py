@@ -56,6 +56,8 @@ def test_the_demo_hands_engaged_leads_to_sales_through_the_real_tracking_path(se
         runtime.close()
     assert sent["sales-handoff"] >= len({lead.id for lead in handed})
     assert sent["handoff-auto-reply"] >= 1
+    # Leads that warmed up without asking for a demo got warm-track emails on the way.
+    assert sum(count for template, count in sent.items() if template.startswith("warm-")) >= 1
     rows = handoff_rows(demo)
     assert {row.status.split(":")[0] for row in rows} >= {"accepted"}
     assert any(row.sla.startswith("met") for row in rows)
