@@ -12,23 +12,22 @@ number (and reads ``10:00``, ``NO`` and dates as the text they look like), and
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 # The engine imports remap_position from here; it lives with the other editing rules.
 from campaigns.editing import remap_position as remap_position
-from campaigns.parser import KEY_RE, Parser, kind_name
+from campaigns.parser import KEY_RE, Parser
 from campaigns.parser import CampaignError as CampaignError
 from campaigns.parser import Problem as Problem
 from campaigns.parser import describe as describe
 from campaigns.parser import suggest as suggest
 from campaigns.schema import Campaign
-from campaigns.yaml_lines import LineLoader, line_of, to_plain
+from campaigns.yaml_file import checksum as checksum
+from campaigns.yaml_file import detailed_yaml_error, merge_problems, read_file, read_yaml_mapping
+from campaigns.yaml_lines import line_of, to_plain
 
 
 @dataclass(frozen=True)
@@ -62,75 +61,33 @@ class LoadResult:
         return raw if isinstance(raw, str) and KEY_RE.match(raw) else None
 
 
-def checksum(text: str) -> str:
-    """The sha256 hex digest of a campaign file's text (a version's identity)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 # ---------------------------------------------------------------- public entry points
 
 
 def load_campaign_file(path: str | Path) -> LoadResult:
     """Read and parse one campaign file; unreadable files are reported as problems."""
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return LoadResult(name, None, [Problem(name, 1, f"not UTF-8 text: {exc.reason}")])
-    except OSError as exc:
-        return LoadResult(name, None, [Problem(name, 0, f"cannot read file: {exc.strerror}")])
-    return load_campaign_text(text, name)
+    return read_file(path, load_campaign_text, LoadResult)
 
 
 def load_campaign_text(text: str, path: str | Path = "<campaign>") -> LoadResult:
     """Parse campaign YAML ``text`` (``path`` names it in problems)."""
     name = str(path)
     digest = checksum(text)
-    loader = LineLoader(text)
-    try:
-        data = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        what = exc.problem or exc.context or "unreadable YAML"
-        if exc.context and exc.problem and not exc.context.startswith("while "):
-            what = f"{exc.context}, {exc.problem}"
-        elif exc.context and exc.problem:
-            # PyYAML's context names the construct being read ("while parsing a flow
-            # sequence"); its start is often where the mistake is, so give its line too.
-            where = exc.context.removeprefix("while ")
-            start = exc.context_mark.line + 1 if exc.context_mark is not None else line
-            what += f" ({where} that starts on line {start})" if start != line else f" ({where})"
-        return LoadResult(
-            name, None, [Problem(name, line, f"YAML syntax error: {what}")], digest, text
-        )
-    except yaml.YAMLError as exc:
-        return LoadResult(name, None, [Problem(name, 1, f"YAML syntax error: {exc}")], digest, text)
-    finally:
-        loader.dispose()
-
-    problems = [
-        Problem(
-            name, line, f"duplicate key {key!r} (first on line {first}): the later one would win"
-        )
-        for line, key, first in loader.duplicate_keys
-    ]
-    if data is None:
-        return LoadResult(
-            name, None, [*problems, Problem(name, 1, "the file is empty")], digest, text
-        )
-    if not isinstance(data, dict):
-        problem = Problem(
-            name,
-            getattr(data, "line", 1),
-            "a campaign file must be a mapping of fields (id, name, entry, tracks, …), "
-            f"not {kind_name(data)}",
-        )
-        return LoadResult(name, None, [*problems, problem], digest, text)
-
+    # Campaign files are the most edited, so their YAML errors also name the construct
+    # being read and its first line; "would win" is their wording since the first release.
+    read = read_yaml_mapping(
+        text,
+        name,
+        "a campaign file must be a mapping of fields (id, name, entry, tracks, …)",
+        describe_error=detailed_yaml_error,
+        later_key="the later one would win",
+    )
+    if read.data is None:
+        return LoadResult(name, None, read.problems, digest, text)
+    data = read.data
     parser = Parser(name)
     campaign = parser.campaign(data, source_path=name, checksum=digest)
-    problems = sorted([*problems, *parser.problems], key=lambda problem: problem.line)
+    problems = merge_problems(read.problems, parser.problems)
     return LoadResult(
         name,
         campaign if not problems else None,

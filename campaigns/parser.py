@@ -212,12 +212,20 @@ class Problem:
         return f"{self.path}:{self.line}: {self.message}"
 
 
-class CampaignError(ValueError):
-    """Raised by :func:`parse_campaign_data` when the data is not a valid campaign."""
+class ProblemsError(ValueError):
+    """Problems raised as one exception, one problem per line of the message.
+
+    The base of each file kind's error (campaign, scoring, team, ICP/readiness), raised when
+    stored data is not valid; ``problems`` keeps the list for callers that show each one.
+    """
 
     def __init__(self, problems: Sequence[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+class CampaignError(ProblemsError):
+    """Raised by :func:`parse_campaign_data` when the data is not a valid campaign."""
 
 
 # ---------------------------------------------------------------- helpers
