@@ -16,11 +16,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from campaigns.loader import checksum as text_checksum
-from campaigns.parser import KEY_RE, MAX_NAME, Parser, Problem, kind_name
-from campaigns.yaml_lines import LineLoader, line_of, own_line, to_plain
+from campaigns.parser import KEY_RE, MAX_NAME, Parser, Problem, ProblemsError, kind_name
+from campaigns.yaml_file import load_yaml_text, read_file
+from campaigns.yaml_lines import line_of, own_line
 from nurture.scoring.model import Bands, Cap, Conditions, Rule, ScoringModel
 
 TOP_FIELDS = ("name", "description", "half_life", "bands", "rules")
@@ -35,12 +33,8 @@ MAX_EVENT_TYPE = 60
 MAX_RULES = 500
 
 
-class ScoringError(ValueError):
+class ScoringError(ProblemsError):
     """Raised by :func:`parse_scoring_data` when the data is not a valid scoring model."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(problem) for problem in problems))
 
 
 @dataclass(frozen=True)
@@ -62,57 +56,23 @@ class ScoringLoad:
 
 def load_scoring_file(path: str | Path) -> ScoringLoad:
     """Read and parse one scoring file; an unreadable file is reported as a problem."""
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return ScoringLoad(name, None, [Problem(name, 1, f"not UTF-8 text: {exc.reason}")])
-    except OSError as exc:
-        return ScoringLoad(name, None, [Problem(name, 0, f"cannot read file: {exc.strerror}")])
-    return load_scoring_text(text, name)
+    return read_file(path, load_scoring_text, ScoringLoad)
 
 
 def load_scoring_text(text: str, path: str | Path = "<scoring>") -> ScoringLoad:
     """Parse scoring YAML ``text`` (``path`` names it in problems)."""
     name = str(path)
-    digest = text_checksum(text)
-    loader = LineLoader(text)
-    try:
-        data = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        what = exc.problem or exc.context or "unreadable YAML"
-        problem = Problem(name, line, f"YAML syntax error: {what}")
-        return ScoringLoad(name, None, [problem], digest, text)
-    except yaml.YAMLError as exc:
-        problem = Problem(name, 1, f"YAML syntax error: {exc}")
-        return ScoringLoad(name, None, [problem], digest, text)
-    finally:
-        loader.dispose()
-    problems = [
-        Problem(name, line, f"duplicate key {key!r} (first on line {first}): the later one wins")
-        for line, key, first in loader.duplicate_keys
-    ]
-    if data is None:
-        return ScoringLoad(
-            name, None, [*problems, Problem(name, 1, "the file is empty")], digest, text
-        )
-    if not isinstance(data, dict):
-        problems.append(
-            Problem(
-                name,
-                own_line(data, 1),
-                f"a scoring file must be a mapping (name, half_life, bands, rules), "
-                f"not {kind_name(data)}",
-            )
-        )
-        return ScoringLoad(name, None, problems, digest, text)
-    parser = ScoringParser(name)
-    model = parser.model(data, source_path=name, checksum=digest)
-    problems = sorted([*problems, *parser.problems], key=lambda problem: problem.line)
-    return ScoringLoad(
-        name, model if not problems else None, problems, digest, text, to_plain(data)
+
+    def build(data: Mapping[Any, Any], digest: str) -> tuple[ScoringModel | None, list[Problem]]:
+        parser = ScoringParser(name)
+        return parser.model(data, source_path=name, checksum=digest), parser.problems
+
+    return load_yaml_text(
+        text,
+        name,
+        "a scoring file must be a mapping (name, half_life, bands, rules)",
+        build,
+        ScoringLoad,
     )
 
 
