@@ -16,11 +16,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
-from campaigns.loader import checksum as text_checksum
-from campaigns.parser import KEY_RE, MAX_NAME, Parser, Problem, kind_name, suggest
-from campaigns.yaml_lines import LineLoader, line_of, own_line, to_plain
+from campaigns.parser import KEY_RE, MAX_NAME, Parser, Problem, ProblemsError, kind_name, suggest
+from campaigns.yaml_file import load_yaml_text, read_file
+from campaigns.yaml_lines import line_of, own_line
 from nurture.config import parse_clock
 from nurture.handoff.team import (
     FALLBACKS,
@@ -86,12 +84,8 @@ DEFAULT_REASONS = (
 MAX_REPS = 1000
 
 
-class TeamError(ValueError):
+class TeamError(ProblemsError):
     """Raised by :func:`parse_team_data` when the data is not a valid team file."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(problem) for problem in problems))
 
 
 @dataclass(frozen=True)
@@ -107,50 +101,26 @@ class TeamLoad:
 
     @property
     def ok(self) -> bool:
+        """True when the file gave a team and no problems."""
         return self.team is not None and not self.problems
 
 
 def load_team_file(path: str | Path) -> TeamLoad:
     """Read and parse one team file; an unreadable file is reported as a problem."""
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return TeamLoad(name, None, [Problem(name, 1, f"not UTF-8 text: {exc.reason}")])
-    except OSError as exc:
-        return TeamLoad(name, None, [Problem(name, 0, f"cannot read file: {exc.strerror}")])
-    return load_team_text(text, name)
+    return read_file(path, load_team_text, TeamLoad)
 
 
 def load_team_text(text: str, path: str | Path = "<team>") -> TeamLoad:
     """Parse team YAML ``text`` (``path`` names it in problems)."""
     name = str(path)
-    digest = text_checksum(text)
-    loader = LineLoader(text)
-    try:
-        data = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        what = exc.problem or exc.context or "unreadable YAML"
-        return TeamLoad(name, None, [Problem(name, line, f"YAML syntax error: {what}")], digest)
-    except yaml.YAMLError as exc:
-        return TeamLoad(name, None, [Problem(name, 1, f"YAML syntax error: {exc}")], digest)
-    finally:
-        loader.dispose()
-    problems = [
-        Problem(name, line, f"duplicate key {key!r} (first on line {first}): the later one wins")
-        for line, key, first in loader.duplicate_keys
-    ]
-    if data is None:
-        return TeamLoad(name, None, [*problems, Problem(name, 1, "the file is empty")], digest)
-    if not isinstance(data, dict):
-        message = f"a team file must be a mapping (name, reps, ...), not {kind_name(data)}"
-        return TeamLoad(name, None, [*problems, Problem(name, own_line(data, 1), message)], digest)
-    parser = TeamParser(name)
-    team = parser.team(data, source_path=name, checksum=digest)
-    problems = sorted([*problems, *parser.problems], key=lambda problem: problem.line)
-    return TeamLoad(name, team if not problems else None, problems, digest, text, to_plain(data))
+
+    def build(data: Mapping[Any, Any], digest: str) -> tuple[Team | None, list[Problem]]:
+        parser = TeamParser(name)
+        return parser.team(data, source_path=name, checksum=digest), parser.problems
+
+    return load_yaml_text(
+        text, name, "a team file must be a mapping (name, reps, ...)", build, TeamLoad
+    )
 
 
 def parse_team_data(
