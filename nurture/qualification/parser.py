@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
-import yaml
-
-from campaigns.loader import checksum as text_checksum
-from campaigns.parser import KEY_RE, MAX_NAME, Parser, Problem, kind_name
+from campaigns.parser import KEY_RE, MAX_NAME, Parser, Problem, ProblemsError, kind_name
 from campaigns.schema import TEMPERATURES
-from campaigns.yaml_lines import LineLoader, line_of, own_line, to_plain
+
+# FileLoad, the generic load result, started here; ICP/readiness callers import it from here.
+from campaigns.yaml_file import FileLoad as FileLoad
+from campaigns.yaml_file import load_yaml_text, read_file
+from campaigns.yaml_lines import LineDict, line_of, own_line
 from nurture.qualification.comparison import NUMERIC_OPS, OPS, Comparison
 from nurture.qualification.icp import GRADES, ICP, Band, Criterion, Gate, GradeThresholds
 from nurture.qualification.readiness import (
@@ -56,74 +56,21 @@ _EVENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 T = TypeVar("T")
 
 
-class QualificationFileError(ValueError):
+class QualificationFileError(ProblemsError):
     """Raised when stored ICP/readiness data is not valid (never for a file: see loads)."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(problem) for problem in problems))
-
-
-@dataclass(frozen=True)
-class FileLoad(Generic[T]):
-    """What loading one file gave: the parsed value when valid, and every problem."""
-
-    path: str
-    value: T | None
-    problems: list[Problem]
-    checksum: str = ""
-    text: str = ""
-    data: dict[str, Any] | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.value is not None and not self.problems
-
-
-def _load_file(path: str | Path, parse_text: Callable[[str, str], FileLoad[T]]) -> FileLoad[T]:
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return FileLoad(name, None, [Problem(name, 1, f"not UTF-8 text: {exc.reason}")])
-    except OSError as exc:
-        return FileLoad(name, None, [Problem(name, 0, f"cannot read file: {exc.strerror}")])
-    return parse_text(text, name)
 
 
 def _load_text(
-    text: str, name: str, what: str, build: Callable[[Mapping[Any, Any], str, str], Any]
-) -> FileLoad[Any]:
-    digest = text_checksum(text)
-    loader = LineLoader(text)
-    try:
-        data = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        problem = Problem(name, line, f"YAML syntax error: {exc.problem or exc.context}")
-        return FileLoad(name, None, [problem], digest, text)
-    except yaml.YAMLError as exc:
-        return FileLoad(name, None, [Problem(name, 1, f"YAML syntax error: {exc}")], digest, text)
-    finally:
-        loader.dispose()
-    problems = [
-        Problem(name, line, f"duplicate key {key!r} (first on line {first}): the later one wins")
-        for line, key, first in loader.duplicate_keys
-    ]
-    if data is None:
-        return FileLoad(
-            name, None, [*problems, Problem(name, 1, "the file is empty")], digest, text
-        )
-    if not isinstance(data, dict):
-        problems.append(
-            Problem(name, own_line(data, 1), f"{what} must be a mapping, not {kind_name(data)}")
-        )
-        return FileLoad(name, None, problems, digest, text)
-    parser = QualificationParser(name)
-    value = build(parser, data, digest)
-    problems = sorted([*problems, *parser.problems], key=lambda problem: problem.line)
-    return FileLoad(name, value if not problems else None, problems, digest, text, to_plain(data))
+    text: str, name: str, what: str, build: Callable[[QualificationParser, LineDict, str], T]
+) -> FileLoad[T]:
+    """Parse ICP or readiness YAML with ``build(parser, data, checksum)``; ``what`` names
+    the kind of file in the problem when the top is not a mapping."""
+
+    def run(data: LineDict, digest: str) -> tuple[T | None, list[Problem]]:
+        parser = QualificationParser(name)
+        return build(parser, data, digest), parser.problems
+
+    return load_yaml_text(text, name, f"{what} must be a mapping", run, FileLoad)
 
 
 # ---------------------------------------------------------------- public entry points
@@ -141,7 +88,7 @@ def load_icp_text(text: str, path: str | Path = "<icp>") -> FileLoad[ICP]:
 
 def load_icp_file(path: str | Path) -> FileLoad[ICP]:
     """Read and parse one ICP file; an unreadable file is reported as a problem."""
-    return _load_file(path, load_icp_text)
+    return read_file(path, load_icp_text, FileLoad)
 
 
 def load_readiness_text(text: str, path: str | Path = "<readiness>") -> FileLoad[Readiness]:
@@ -156,7 +103,7 @@ def load_readiness_text(text: str, path: str | Path = "<readiness>") -> FileLoad
 
 def load_readiness_file(path: str | Path) -> FileLoad[Readiness]:
     """Read and parse one readiness file."""
-    return _load_file(path, load_readiness_text)
+    return read_file(path, load_readiness_text, FileLoad)
 
 
 def parse_icp_data(data: Mapping[str, Any], source_path: str | None, *, checksum: str) -> ICP:
