@@ -25,13 +25,19 @@ from campaigns.parser import Problem as Problem
 from campaigns.parser import describe as describe
 from campaigns.parser import suggest as suggest
 from campaigns.schema import Campaign
+from campaigns.yaml_file import (
+    FileLoad,
+    detailed_yaml_error,
+    merge_problems,
+    read_file,
+    read_yaml_mapping,
+)
 from campaigns.yaml_file import checksum as checksum
-from campaigns.yaml_file import detailed_yaml_error, merge_problems, read_file, read_yaml_mapping
 from campaigns.yaml_lines import line_of, to_plain
 
 
 @dataclass(frozen=True)
-class LoadResult:
+class LoadResult(FileLoad[Campaign]):
     """What loading one file gave: the campaign when it is valid, and every problem.
 
     ``data`` is the plain YAML data (dicts, lists, text, numbers) when the text parsed as
@@ -39,18 +45,12 @@ class LoadResult:
     the sync name the campaign of an invalid file. ``id_line`` is the line of ``id:``.
     """
 
-    path: str
-    campaign: Campaign | None
-    problems: list[Problem]
-    checksum: str = ""
-    text: str = ""
-    data: dict[str, Any] | None = None
     id_line: int = 0
 
     @property
-    def ok(self) -> bool:
-        """True when the file gave a campaign and no problems."""
-        return self.campaign is not None and not self.problems
+    def campaign(self) -> Campaign | None:
+        """The campaign (``value``) when the file is valid."""
+        return self.value
 
     @property
     def key(self) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campaigns.parser import KEY_RE, MAX_NAME, Parser, Problem, ProblemsError, kind_name, suggest
-from campaigns.yaml_file import load_yaml_text, read_file
+from campaigns.yaml_file import FileLoad, load_yaml_text, read_file
 from campaigns.yaml_lines import line_of, own_line
 from nurture.config import parse_clock
 from nurture.handoff.team import (
@@ -89,20 +89,13 @@ class TeamError(ProblemsError):
 
 
 @dataclass(frozen=True)
-class TeamLoad:
+class TeamLoad(FileLoad[Team]):
     """What loading one team file gave: the team when valid, and every problem."""
 
-    path: str
-    team: Team | None
-    problems: list[Problem]
-    checksum: str = ""
-    text: str = ""
-    data: dict[str, Any] | None = None
-
     @property
-    def ok(self) -> bool:
-        """True when the file gave a team and no problems."""
-        return self.team is not None and not self.problems
+    def team(self) -> Team | None:
+        """The team (``value``) when the file is valid."""
+        return self.value
 
 
 def load_team_file(path: str | Path) -> TeamLoad:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from campaigns.parser import KEY_RE, MAX_NAME, Parser, Problem, ProblemsError, kind_name
-from campaigns.yaml_file import load_yaml_text, read_file
+from campaigns.yaml_file import FileLoad, load_yaml_text, read_file
 from campaigns.yaml_lines import line_of, own_line
 from nurture.scoring.model import Bands, Cap, Conditions, Rule, ScoringModel
 
@@ -38,20 +38,13 @@ class ScoringError(ProblemsError):
 
 
 @dataclass(frozen=True)
-class ScoringLoad:
+class ScoringLoad(FileLoad[ScoringModel]):
     """What loading one scoring file gave: the model when valid, and every problem."""
 
-    path: str
-    model: ScoringModel | None
-    problems: list[Problem]
-    checksum: str = ""
-    text: str = ""
-    data: dict[str, Any] | None = None
-
     @property
-    def ok(self) -> bool:
-        """True when the file gave a model and no problems."""
-        return self.model is not None and not self.problems
+    def model(self) -> ScoringModel | None:
+        """The scoring model (``value``) when the file is valid."""
+        return self.value
 
 
 def load_scoring_file(path: str | Path) -> ScoringLoad:
