@@ -11,17 +11,23 @@ it) with ``in_team = False``, and is never assigned again.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.parser import Problem
 from nurture.db import transaction
+from nurture.file_versions import (
+    ChangeWatch,
+    FileSyncReport,
+    ParsedVersions,
+    activate,
+    active_row,
+    kept_note,
+)
 from nurture.handoff.team import Team
 from nurture.handoff.team_parser import load_team_file, parse_team_data
 from nurture.models import SalesRep, SalesTeamVersion
@@ -31,31 +37,10 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class TeamSyncReport:
+class TeamSyncReport(FileSyncReport):
     """What the sync did: ``action`` is created, activated, unchanged or failed."""
 
-    action: str
-    path: str
-    version: int | None = None
-    problems: tuple[Problem, ...] = ()
-    notes: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.action != "failed"
-
-    def lines(self) -> list[str]:
-        headline = f"sales team {self.action}"
-        if self.version is not None:
-            headline += f" (version {self.version})"
-        return [
-            f"{headline}  {self.path}",
-            *(f"    {note}" for note in self.notes),
-            *(f"    {problem}" for problem in self.problems),
-        ]
-
-    def __str__(self) -> str:
-        return "\n".join(self.lines())
+    LABEL = "sales team"
 
 
 def sync_team(session: Session, path: Path | str, *, now: datetime) -> TeamSyncReport:
@@ -65,42 +50,24 @@ def sync_team(session: Session, path: Path | str, *, now: datetime) -> TeamSyncR
     load = load_team_file(resolved)
     active = active_version(session)
     if not load.ok or load.team is None:
-        note = (
-            f"version {active.number} stays active"
-            if active is not None
-            else "no sales team is active yet: handoffs are created without an owner"
+        note = kept_note(
+            active, "no sales team is active yet: handoffs are created without an owner"
         )
         return TeamSyncReport("failed", resolved, None, tuple(load.problems), (note,))
-    if active is not None and active.checksum == load.checksum:
-        return TeamSyncReport("unchanged", resolved, active.number)
-    existing = session.scalar(
-        select(SalesTeamVersion).where(SalesTeamVersion.checksum == load.checksum)
+    done = activate(
+        session,
+        SalesTeamVersion,
+        load,
+        name=load.team.name,
+        source_path=resolved,
+        now=now,
+        active=active,
     )
-    notes: list[str] = []
-    if existing is not None:
-        version, action = existing, "activated"
-        notes.append(f"the file matches version {existing.number} again: restored it")
-    else:
-        number = (session.scalar(select(func.max(SalesTeamVersion.number))) or 0) + 1
-        version = SalesTeamVersion(
-            number=number,
-            checksum=load.checksum,
-            name=load.team.name,
-            source_path=resolved,
-            source=load.text,
-            spec=load.data or {},
-            created_at=now,
-        )
-        session.add(version)
-        action = "created"
-    session.execute(
-        update(SalesTeamVersion).where(SalesTeamVersion.is_active.is_(True)).values(is_active=False)
-    )
-    version.is_active = True
-    version.activated_at = now
-    session.flush()
+    if done.action == "unchanged":
+        return TeamSyncReport("unchanged", resolved, done.row.number)
+    notes = done.notes
     notes.extend(mirror_reps(session, load.team, now=now))
-    return TeamSyncReport(action, resolved, version.number, (), tuple(notes))
+    return TeamSyncReport(done.action, resolved, done.row.number, (), tuple(notes))
 
 
 def mirror_reps(session: Session, team: Team, *, now: datetime) -> list[str]:
@@ -137,12 +104,10 @@ def mirror_reps(session: Session, team: Team, *, now: datetime) -> list[str]:
 
 def active_version(session: Session) -> SalesTeamVersion | None:
     """The active team version row, or None before the first sync."""
-    return session.scalar(select(SalesTeamVersion).where(SalesTeamVersion.is_active.is_(True)))
+    return active_row(session, SalesTeamVersion)
 
 
-# (version id, checksum) -> parsed team; a version row never changes once written.
-_cache: dict[tuple[int, str], Team] = {}
-_lock = threading.Lock()
+_parsed: ParsedVersions[Team] = ParsedVersions()
 
 
 def active_team(session: Session) -> Team | None:
@@ -154,19 +119,13 @@ def active_team(session: Session) -> Team | None:
     ).first()
     if found is None:
         return None
-    key = (found.id, found.checksum)
-    with _lock:
-        team = _cache.get(key)
-    if team is not None:
-        return team
-    row = session.get(SalesTeamVersion, found.id)
-    assert row is not None
-    team = parse_team_data(row.spec, row.source_path, checksum=row.checksum)
-    with _lock:
-        if len(_cache) > 64:
-            _cache.clear()
-        _cache[key] = team
-    return team
+
+    def parse() -> Team:
+        row = session.get(SalesTeamVersion, found.id)
+        assert row is not None
+        return parse_team_data(row.spec, row.source_path, checksum=row.checksum)
+
+    return _parsed.get(found.id, found.checksum, parse)
 
 
 def sync_team_file(runtime: Runtime, *, now: datetime, path: Path | None = None) -> TeamSyncReport:
@@ -182,20 +141,18 @@ class TeamWatcher:
     def __init__(self, runtime: Runtime, on_report: Callable[[TeamSyncReport], None] | None = None):
         self.runtime = runtime
         self.on_report = on_report or _log_report
-        self._snapshot: tuple[float, int] | None = None
+        self._watch = ChangeWatch()
 
     def sync_if_changed(self, now: datetime) -> bool:
         """Sync when the file changed since the last look; True when it synced."""
-        try:
-            stat = self.runtime.settings.sales_team_file.stat()
-            current: tuple[float, int] | None = (stat.st_mtime, stat.st_size)
-        except OSError:
-            current = None
-        if current is not None and current == self._snapshot:
-            return False
-        self.on_report(sync_team_file(self.runtime, now=now))
-        self._snapshot = current
-        return True
+        path = self.runtime.settings.sales_team_file
+        return self._watch.sync_if_changed("team", path, lambda: self._sync(now)) is not None
+
+    def _sync(self, now: datetime) -> TeamSyncReport:
+        # Reported inside the watched sync: if reporting fails, the edit is seen again.
+        report = sync_team_file(self.runtime, now=now)
+        self.on_report(report)
+        return report
 
 
 def _log_report(report: TeamSyncReport) -> None:
