@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from nurture.db import transaction
+from nurture.file_versions import ChangeWatch
 from nurture.runtime import Runtime
 from nurture.scoring.service import ScoreChange, cool_temperatures
 from nurture.scoring.versions import ScoringSyncReport, sync_scoring
@@ -30,23 +31,18 @@ class ScoringWatcher:
     ):
         self.runtime = runtime
         self.on_report = on_report or _log_report
-        self._snapshot: tuple[float, int] | None = None
-
-    def _current(self) -> tuple[float, int] | None:
-        try:
-            stat = self.runtime.settings.scoring_file.stat()
-        except OSError:
-            return None
-        return (stat.st_mtime, stat.st_size)
+        self._watch = ChangeWatch()
 
     def sync_if_changed(self, now: datetime) -> bool:
         """Sync when the file changed since the last look; True when it synced."""
-        current = self._current()
-        if current is not None and current == self._snapshot:
-            return False
-        self.on_report(sync_scoring_file(self.runtime, now=now))
-        self._snapshot = current
-        return True
+        path = self.runtime.settings.scoring_file
+        return self._watch.sync_if_changed("scoring", path, lambda: self._sync(now)) is not None
+
+    def _sync(self, now: datetime) -> ScoringSyncReport:
+        # Reported inside the watched sync: if reporting fails, the edit is seen again.
+        report = sync_scoring_file(self.runtime, now=now)
+        self.on_report(report)
+        return report
 
     def cool(self, now: datetime) -> list[ScoreChange]:
         """Rescore the leads whose temperature is due to drop by ``now`` (one transaction
