@@ -8,17 +8,17 @@ with its line), so a typo never stops grading or handoffs.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns.parser import Problem
+from nurture.file_versions import ParsedVersions, SyncReportText, activate, active_row, kept_note
 from nurture.models import Lead, QualificationVersion
 from nurture.qualification.icp import ICP
 from nurture.qualification.parser import (
@@ -39,7 +39,7 @@ _LABEL = {"icp": "icp", "readiness": "readiness"}
 
 
 @dataclass(frozen=True)
-class QualificationSyncReport:
+class QualificationSyncReport(SyncReportText):
     """What a sync did: ``action`` is created, activated, unchanged or failed."""
 
     kind: str
@@ -50,21 +50,9 @@ class QualificationSyncReport:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
-    def ok(self) -> bool:
-        return self.action != "failed"
-
-    def lines(self) -> list[str]:
-        headline = f"{_LABEL[self.kind]} {self.action}"
-        if self.version is not None:
-            headline += f" (version {self.version})"
-        return [
-            f"{headline}  {self.path}",
-            *(f"    {note}" for note in self.notes),
-            *(f"    {problem}" for problem in self.problems),
-        ]
-
-    def __str__(self) -> str:
-        return "\n".join(self.lines())
+    def label(self) -> str:
+        """What the headline calls the file: its kind."""
+        return _LABEL[self.kind]
 
 
 def sync_file(
@@ -79,78 +67,44 @@ def sync_file(
     load = _LOADERS[kind](resolved)
     active = _active_row(session, kind)
     if not load.ok or load.value is None:
-        note = (
-            f"version {active.number} stays active"
-            if active is not None
-            else (
-                "no ICP is active yet: leads are not graded"
-                if kind == "icp"
-                else "no readiness definition is active yet: nobody is handed to sales"
-            )
+        note = kept_note(
+            active,
+            "no ICP is active yet: leads are not graded"
+            if kind == "icp"
+            else "no readiness definition is active yet: nobody is handed to sales",
         )
         return QualificationSyncReport(
             kind, "failed", resolved, None, tuple(load.problems), (note,)
         )
-    if active is not None and active.checksum == load.checksum:
-        return QualificationSyncReport(kind, "unchanged", resolved, active.number)
-    existing = session.scalar(
-        select(QualificationVersion).where(
-            QualificationVersion.kind == kind, QualificationVersion.checksum == load.checksum
-        )
+    done = activate(
+        session,
+        QualificationVersion,
+        load,
+        name=load.value.name,
+        source_path=resolved,
+        now=now,
+        active=active,
+        kind=kind,
     )
-    notes: list[str] = []
-    if existing is not None:
-        version, action = existing, "activated"
-        notes.append(f"the file matches version {existing.number} again: restored it")
-    else:
-        last = (
-            session.scalar(
-                select(func.max(QualificationVersion.number)).where(
-                    QualificationVersion.kind == kind
-                )
-            )
-            or 0
-        )
-        version = QualificationVersion(
-            kind=kind,
-            number=last + 1,
-            checksum=load.checksum,
-            name=load.value.name,
-            source_path=resolved,
-            source=load.text,
-            spec=load.data or {},
-            created_at=now,
-        )
-        session.add(version)
-        action = "created"
-    session.execute(
-        update(QualificationVersion)
-        .where(QualificationVersion.kind == kind, QualificationVersion.is_active.is_(True))
-        .values(is_active=False)
-    )
-    version.is_active = True
-    version.activated_at = now
-    session.flush()
+    if done.action == "unchanged":
+        return QualificationSyncReport(kind, "unchanged", resolved, done.row.number)
+    notes = done.notes
     if kind == "icp":
         stale = session.scalar(
             select(func.count())
             .select_from(Lead)
-            .where((Lead.fit_version_id.is_(None)) | (Lead.fit_version_id != version.id))
+            .where((Lead.fit_version_id.is_(None)) | (Lead.fit_version_id != done.row.id))
         )
         if stale:
             notes.append(
                 f"{stale} lead(s) were graded with another version or never: "
                 "run `nurture icp regrade`"
             )
-    return QualificationSyncReport(kind, action, resolved, version.number, (), tuple(notes))
+    return QualificationSyncReport(kind, done.action, resolved, done.row.number, (), tuple(notes))
 
 
 def _active_row(session: Session, kind: str) -> QualificationVersion | None:
-    return session.scalar(
-        select(QualificationVersion).where(
-            QualificationVersion.kind == kind, QualificationVersion.is_active.is_(True)
-        )
-    )
+    return active_row(session, QualificationVersion, kind=kind)
 
 
 @dataclass(frozen=True)
@@ -171,9 +125,7 @@ class ActiveReadiness:
     readiness: Readiness
 
 
-# (version id, checksum) -> parsed value; a version row never changes once written.
-_cache: dict[tuple[int, str], Any] = {}
-_lock = threading.Lock()
+_parsed_versions: ParsedVersions[Any] = ParsedVersions()
 
 
 def _parsed(session: Session, kind: str) -> tuple[int, int, Any] | None:
@@ -184,19 +136,14 @@ def _parsed(session: Session, kind: str) -> tuple[int, int, Any] | None:
     ).first()
     if found is None:
         return None
-    key = (found.id, found.checksum)
-    with _lock:
-        value = _cache.get(key)
-    if value is None:
+
+    def parse() -> Any:
         row = session.get(QualificationVersion, found.id)
         assert row is not None
-        parse = parse_icp_data if kind == "icp" else parse_readiness_data
-        value = parse(row.spec, row.source_path, checksum=row.checksum)
-        with _lock:
-            if len(_cache) > 64:
-                _cache.clear()
-            _cache[key] = value
-    return found.id, found.number, value
+        parse_data = parse_icp_data if kind == "icp" else parse_readiness_data
+        return parse_data(row.spec, row.source_path, checksum=row.checksum)
+
+    return found.id, found.number, _parsed_versions.get(found.id, found.checksum, parse)
 
 
 def active_icp(session: Session) -> ActiveICP | None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from nurture.db import transaction
+from nurture.file_versions import ChangeWatch
 from nurture.qualification.versions import QualificationSyncReport, sync_file
 from nurture.runtime import Runtime
 
@@ -39,25 +41,23 @@ class QualificationWatcher:
     ):
         self.runtime = runtime
         self.on_report = on_report or _log_report
-        self._snapshots: dict[str, tuple[float, int] | None] = {}
+        self._watch = ChangeWatch()
 
     def sync_if_changed(self, now: datetime) -> list[QualificationSyncReport]:
         """Sync the files that changed; returns their reports."""
         reports = []
         for kind, path in qualification_files(self.runtime).items():
-            try:
-                stat = path.stat()
-                current: tuple[float, int] | None = (stat.st_mtime, stat.st_size)
-            except OSError:
-                current = None
-            if kind in self._snapshots and current is not None and current == self._snapshots[kind]:
-                continue
-            with transaction(self.runtime.sessions) as session:
-                report = sync_file(session, kind, path, now=now)
-            self.on_report(report)
-            reports.append(report)
-            self._snapshots[kind] = current
+            report = self._watch.sync_if_changed(kind, path, partial(self._sync, kind, path, now))
+            if report is not None:
+                reports.append(report)
         return reports
+
+    def _sync(self, kind: str, path: Path, now: datetime) -> QualificationSyncReport:
+        # Reported inside the watched sync: if reporting fails, the edit is seen again.
+        with transaction(self.runtime.sessions) as session:
+            report = sync_file(session, kind, path, now=now)
+        self.on_report(report)
+        return report
 
 
 def _log_report(report: QualificationSyncReport) -> None:
