@@ -103,11 +103,11 @@ def _ms(text: str) -> float:
 class Served:
     """One gunicorn server process for the duration of a ``with`` block."""
 
-    def __init__(self, which: str, env: dict[str, str], threads: int) -> None:
+    def __init__(self, which: str, env: dict[str, str], threads: int, workers: int = 2) -> None:
         self.port = free_port()
         server = str(ROOT / "bench" / "tracking_server.py")
         self.process = subprocess.Popen(
-            [PYTHON, server, which, str(self.port), "2", str(threads)], env=env
+            [PYTHON, server, which, str(self.port), str(workers), str(threads)], env=env
         )
 
     def __enter__(self) -> Served:
@@ -212,7 +212,7 @@ def pixel_script(runtime: Runtime, workdir: Path, messages: int) -> Path:
     return script
 
 
-def run(db: str, seconds: int, connections: int, clicks: int, threads: int) -> bool:
+def run(db: str, seconds: int, connections: int, clicks: int, threads: int, workers: int) -> bool:
     workdir = Path(tempfile.mkdtemp(prefix="nurture-tracking-bench-"))
     url = (
         f"sqlite:///{workdir / 'nurture.db'}"
@@ -233,11 +233,11 @@ def run(db: str, seconds: int, connections: int, clicks: int, threads: int) -> b
         "NURTURE_DATABASE_URL": url,
         "NURTURE_INSTANCE_PATH": str(workdir),
     }
-    with Served("trivial", env, threads) as trivial:
+    with Served("trivial", env, threads, workers) as trivial:
         wrk(f"http://127.0.0.1:{trivial.port}{path}", 2, connections, script)  # warm-up
         ceiling = wrk(f"http://127.0.0.1:{trivial.port}{path}", seconds, connections, script)
     before = hit_rows(runtime)
-    with Served("nurture", env, threads) as real:
+    with Served("nurture", env, threads, workers) as real:
         wrk(f"http://127.0.0.1:{real.port}{path}", 2, connections, script)  # warm-up
         warm_rows = hit_rows(runtime)
         measured = wrk(f"http://127.0.0.1:{real.port}{path}", seconds, connections, script)
@@ -249,8 +249,8 @@ def run(db: str, seconds: int, connections: int, clicks: int, threads: int) -> b
     lost = max(0, measured["ok"] - rows)
     ratio = measured["rps"] / ceiling["rps"]
     print(
-        f"gunicorn gthread 2 workers x {threads} threads; wrk -t2 -c{connections} -d{seconds}s"
-        " over 1000 messages' pixels"
+        f"gunicorn gthread {workers} workers x {threads} threads;"
+        f" wrk -t2 -c{connections} -d{seconds}s over 1000 messages' pixels"
     )
     print(
         f"trivial pixel   {ceiling['rps']:9.0f} req/s   p50 {ceiling['p50']:6.2f} ms"
@@ -295,11 +295,17 @@ def main() -> None:
         default=16,
         help="gunicorn threads per process (nurture serve default)",
     )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn processes (nurture serve default)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
     dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
-    results = [run(db, args.seconds, args.connections, args.clicks, args.threads) for db in dbs]
+    results = [
+        run(db, args.seconds, args.connections, args.clicks, args.threads, args.workers)
+        for db in dbs
+    ]
     sys.exit(0 if all(results) else 1)
 
 
