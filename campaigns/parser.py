@@ -102,8 +102,8 @@ EVENT_FIELDS = ("type", "within")
 SCORE_OPS = ("eq", "ne", "gt", "gte", "lt", "lte")
 TRIGGER_FORMS = ("lead_created", "event", "stage_changed", "attribute_changed")
 
-# The names an ``attribute`` condition may compare. They mirror what the engine gathers for
-# a lead (``nurture.facts.lead_fields``); anything else would silently never match.
+# The names an ``attribute`` condition may compare: exactly what the engine gathers for
+# a lead (``nurture.facts.lead_fields`` reads these same tuples); anything else would never match.
 LEAD_FIELD_NAMES = (
     "email",
     "first_name",

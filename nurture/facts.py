@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+# The names campaign conditions may compare: the validator and this gatherer share them.
+from campaigns.parser import ACCOUNT_FIELD_NAMES, LEAD_FIELD_NAMES
 from campaigns.schema import (
     AllOf,
     AnyOf,
@@ -29,40 +31,15 @@ from campaigns.schema import (
 from nurture.consent import is_mailable
 from nurture.models import Enrollment, Event, Lead, Message
 
-_LEAD_FIELDS = (
-    "email",
-    "first_name",
-    "last_name",
-    "title",
-    "phone",
-    "timezone",
-    "locale",
-    "source",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "stage",
-    "temperature",
-)
-_ACCOUNT_FIELDS = (
-    "name",
-    "domain",
-    "industry",
-    "employees",
-    "annual_revenue",
-    "branches",
-    "country",
-)
-
 
 def lead_fields(lead: Lead) -> dict[str, Any]:
     """Lead fields, ``attributes.<key>`` and ``account.<field>`` by name, for conditions."""
-    values: dict[str, Any] = {name: getattr(lead, name) for name in _LEAD_FIELDS}
+    values: dict[str, Any] = {name: getattr(lead, name) for name in LEAD_FIELD_NAMES}
     for key, value in (lead.attributes or {}).items():
         values[f"attributes.{key}"] = value
     account = lead.account
     if account is not None:
-        for name in _ACCOUNT_FIELDS:
+        for name in ACCOUNT_FIELD_NAMES:
             values[f"account.{name}"] = getattr(account, name)
         for key, value in (account.attributes or {}).items():
             values[f"account.attributes.{key}"] = value
