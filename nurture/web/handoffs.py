@@ -13,12 +13,14 @@ external assets, and are sent ``no-store``/``no-referrer`` since their URL is a 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from nurture.db import transaction, utcnow
 from nurture.handoff import service
@@ -150,6 +152,18 @@ def reject_page(signed: str) -> Response:
     return _show(signed, "reject")
 
 
+def _posted_handoff(session: Session, claim: Any, now: datetime) -> Handoff:
+    """The handoff a link's form was posted for, once its CSRF token checks out."""
+    handoff = service.handoff_for_link(session, claim, now)
+    if not _form_ok(handoff.token):
+        raise HandoffError(
+            "csrf",
+            "the form expired or did not come from this page; reload it and try again",
+            status=400,
+        )
+    return handoff
+
+
 @bp.post("/<signed>/accept")
 def accept_post(signed: str) -> Response:
     """Accept the lead for the rep the link was sent to (or the rep chosen by a manager)."""
@@ -157,13 +171,7 @@ def accept_post(signed: str) -> Response:
     try:
         with transaction(_runtime().sessions) as session:
             now = utcnow()
-            handoff = service.handoff_for_link(session, claim, now)
-            if not _form_ok(handoff.token):
-                raise HandoffError(
-                    "csrf",
-                    "the form expired or did not come from this page; reload it and try again",
-                    status=400,
-                )
+            handoff = _posted_handoff(session, claim, now)
             rep = _acting_rep(session, claim, handoff)
             service.accept(session, handoff.id, rep=rep, now=now)
             lead_name = (handoff.snapshot or {}).get("lead", {}).get("name", "The lead")
@@ -181,13 +189,7 @@ def reject_post(signed: str) -> Response:
     try:
         with transaction(_runtime().sessions) as session:
             now = utcnow()
-            handoff = service.handoff_for_link(session, claim, now)
-            if not _form_ok(handoff.token):
-                raise HandoffError(
-                    "csrf",
-                    "the form expired or did not come from this page; reload it and try again",
-                    status=400,
-                )
+            handoff = _posted_handoff(session, claim, now)
             rep = _acting_rep(session, claim, handoff, required=False)
             service.reject(
                 session,
