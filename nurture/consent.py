@@ -27,8 +27,3 @@ def wants_topic(lead: Lead, topic: str | None) -> bool:
     """False when the lead opted out of ``topic`` in the preference centre (a campaign
     without a topic is wanted by everyone who is mailable)."""
     return topic is None or topic not in (lead.topic_opt_outs or ())
-
-
-def is_mailable_for(lead: Lead, topic: str | None) -> bool:
-    """``is_mailable`` for one campaign: also False when its topic was opted out of."""
-    return is_mailable(lead) and wants_topic(lead, topic)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.schema import Campaign as CampaignSpec
@@ -182,15 +182,3 @@ def lead_changed(session: Session, lead: Lead, now: datetime) -> int:
             changed = True
         touched += changed
     return touched
-
-
-def active_enrolment_count(session: Session, campaign_id: int) -> int:
-    """How many enrolments are live in a campaign."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Enrollment)
-            .where(Enrollment.campaign_id == campaign_id, Enrollment.status == "active")
-        )
-        or 0
-    )

@@ -23,7 +23,7 @@ from email import policy
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser, HeaderParser
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses
 
 ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 # An RFC 3463 enhanced status code; the look-arounds keep it out of IP addresses and
@@ -652,8 +652,3 @@ def _find_original(message: Message, result: ParsedBounce) -> None:
         match = _MESSAGE_ID_HEADER.search(body)
         if match and match.group(1) != result.bounce_message_id:
             result.original_message_id = match.group(1)
-
-
-def sender_address(message: Message) -> str:
-    """The From address of a message (used for auto-replies)."""
-    return normalise_address(parseaddr(header_text(message, "From"))[1])

@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from nurture.db import is_sqlite, transaction
@@ -368,8 +368,3 @@ def compliance_report(session: Session, since: datetime | None = None) -> list[C
             )
         )
     return rows
-
-
-def pending_count(session: Session) -> int:
-    """Clocks still running."""
-    return session.scalar(select(func.count()).where(HandoffSla.status == "pending")) or 0
