@@ -5,11 +5,17 @@ Each topic's commands live in their own module and register themselves on ``cli`
 
 from __future__ import annotations
 
+import sys
+from typing import TypeVar
+
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
 
+from campaigns.yaml_file import FileLoad
 from nurture.runtime import Runtime
+
+T = TypeVar("T")
 
 
 def _create_app():  # type: ignore[no-untyped-def]
@@ -28,6 +34,17 @@ def cli() -> None:
 def runtime() -> Runtime:
     """The Runtime of the app the CLI loaded."""
     return current_app.extensions["nurture"]
+
+
+def valid_or_exit(target: object, load: FileLoad[T]) -> T:
+    """Print every problem of a loaded marketer file as FILE:LINE: MESSAGE; exit with status
+    1 when there is any, else return the parsed value (the ``validate`` commands)."""
+    for problem in load.problems:
+        click.echo(str(problem))
+    if not load.ok or load.value is None:
+        click.echo(f"{target}: {len(load.problems)} problem(s)")
+        sys.exit(1)
+    return load.value
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nurture.cli import cli, runtime
+from nurture.cli import cli, runtime, valid_or_exit
 from nurture.cli.leads_cmd import leads_group
 from nurture.cli.worker_cmd import parse_timestamp
 from nurture.db import utcnow
@@ -58,13 +58,7 @@ def icp_validate(path: Path | None) -> None:
     """Check an ICP file (default: NURTURE_ICP_FILE): every problem as FILE:LINE: MESSAGE,
     exit status 1 if there is any."""
     target = path or runtime().settings.icp_file
-    load = load_icp_file(target)
-    for problem in load.problems:
-        click.echo(str(problem))
-    if not load.ok or load.value is None:
-        click.echo(f"{target}: {len(load.problems)} problem(s)")
-        sys.exit(1)
-    icp = load.value
+    icp = valid_or_exit(target, load_icp_file(target))
     g = icp.grades
     click.echo(
         f"ok   {target}: {icp.name} ({len(icp.gates)} gates, {len(icp.criteria)} criteria; "
@@ -171,13 +165,7 @@ def readiness_group() -> None:
 def readiness_validate(path: Path | None) -> None:
     """Check a readiness file (default: NURTURE_READINESS_FILE)."""
     target = path or runtime().settings.readiness_file
-    load = load_readiness_file(target)
-    for problem in load.problems:
-        click.echo(str(problem))
-    if not load.ok or load.value is None:
-        click.echo(f"{target}: {len(load.problems)} problem(s)")
-        sys.exit(1)
-    readiness = load.value
+    readiness = valid_or_exit(target, load_readiness_file(target))
     click.echo(f"ok   {target}: {readiness.name} ({len(readiness.rules)} rules)")
 
 

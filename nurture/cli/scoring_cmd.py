@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nurture.cli import cli, runtime
+from nurture.cli import cli, runtime, valid_or_exit
 from nurture.db import utcnow
 from nurture.scoring.parser import half_life_text, load_scoring_file
 from nurture.scoring.service import rescore_everyone
@@ -35,13 +35,7 @@ def validate_command(path: Path | None) -> None:
     Prints every problem as FILE:LINE: MESSAGE and exits with status 1 if there is any.
     """
     target = path or runtime().settings.scoring_file
-    load = load_scoring_file(target)
-    for problem in load.problems:
-        click.echo(str(problem))
-    if not load.ok or load.model is None:
-        click.echo(f"{target}: {len(load.problems)} problem(s)")
-        sys.exit(1)
-    model = load.model
+    model = valid_or_exit(target, load_scoring_file(target))
     hand_raisers = sum(1 for rule in model.rules if rule.hand_raiser)
     click.echo(
         f"ok   {target}: {model.name} ({len(model.rules)} rules, {hand_raisers} hand-raisers, "

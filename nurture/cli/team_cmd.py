@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
-from nurture.cli import cli, runtime
+from nurture.cli import cli, runtime, valid_or_exit
 from nurture.db import utcnow
 from nurture.handoff.assignment import unavailable_because
 from nurture.handoff.model import OPEN_STATUSES
@@ -33,13 +33,7 @@ def validate_command(path: Path | None) -> None:
     Prints every problem as FILE:LINE: MESSAGE and exits with status 1 if there is any.
     """
     target = path or runtime().settings.sales_team_file
-    load = load_team_file(target)
-    for problem in load.problems:
-        click.echo(str(problem))
-    if not load.ok or load.team is None:
-        click.echo(f"{target}: {len(load.problems)} problem(s)")
-        sys.exit(1)
-    team = load.team
+    team = valid_or_exit(target, load_team_file(target))
     click.echo(
         f"ok   {target}: {team.name} ({len(team.reps)} reps, {len(team.rules)} assignment "
         f"rules, fallback {team.fallback}, {len(team.reject_reasons)} reject reasons)"
