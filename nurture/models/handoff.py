@@ -7,13 +7,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nurture.db import Base, utcnow
+from nurture.models.file_version import FileVersionColumns
 
 
-class SalesTeamVersion(Base):
+class SalesTeamVersion(FileVersionColumns, Base):
     """One validated revision of the sales team file (``NURTURE_SALES_TEAM_FILE``).
 
     Exactly one is active. Reps, segments, assignment rules and reject reasons are read
@@ -26,13 +27,6 @@ class SalesTeamVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(unique=True)
     checksum: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    source_path: Mapped[str | None] = mapped_column(String(500))
-    source: Mapped[str] = mapped_column(Text)
-    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
-    is_active: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    activated_at: Mapped[datetime | None]
 
 
 class SalesRep(Base):
