@@ -6,13 +6,15 @@ answers; classification, events and scoring happen afterwards in ``nurture.hits`
 token never produces a 5xx and records nothing: the pixel still returns the image (mail
 clients show a broken-image icon otherwise), a click gets a plain 404 page. The core never
 imports this package.
+
+The open pixel and the click redirect, the busiest URLs, are answered in front of Flask by
+``tracking.fast_path`` (installed by the app factory); this blueprint holds the rest.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,7 @@ from flask import Blueprint, Response, current_app, json, request
 
 from nurture.db import utcnow
 from nurture.hit_capture import hit_row, hit_writer
-from nurture.links import LinkSigner, add_identity, host_matches
 from nurture.runtime import Runtime
-from nurture.tokens import MessageSigner
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +32,16 @@ bp = Blueprint("tracking", __name__)
 PIXEL = bytes.fromhex(
     "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
 )
-_NO_STORE = {"Cache-Control": "no-store, no-cache, must-revalidate, private", "Pragma": "no-cache"}
-_NOT_FOUND = (
+NO_STORE = {"Cache-Control": "no-store, no-cache, must-revalidate, private", "Pragma": "no-cache"}
+NOT_FOUND_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>Link not found</title>"
     "<body style='font-family:sans-serif;max-width:36em;margin:4em auto'>"
     "<h1>Link not found</h1><p>This link is incomplete or has been changed, so we cannot "
     "tell where it should go. Please use the link exactly as it appears in the email.</p>"
 )
-_HONEYPOT_PAGE = "<!doctype html><html lang=en><meta charset=utf-8><title>OK</title><body></body>"
-_PREFETCH_HEADERS = ("Purpose", "Sec-Purpose", "X-Purpose", "X-Moz")
+HONEYPOT_PAGE = "<!doctype html><html lang=en><meta charset=utf-8><title>OK</title><body></body>"
+# The headers browsers and proxies mark speculative fetches with, as WSGI names them.
+_PREFETCH_ENVIRON = ("HTTP_PURPOSE", "HTTP_SEC_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
 _VISITOR_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 MAX_COLLECT_BYTES = 16 * 1024
 # Per-field length limits of the collector: longer values are refused, not cut.
@@ -58,29 +59,26 @@ def _runtime() -> Runtime:
     return current_app.extensions["nurture"]
 
 
-def _signers() -> tuple[MessageSigner, LinkSigner]:
-    signers = current_app.extensions.get("nurture.signers")
-    if signers is None:
-        secret = _runtime().settings.secret_key
-        signers = current_app.extensions["nurture.signers"] = (
-            MessageSigner(secret),
-            LinkSigner(secret),
-        )
-    return signers
+def capture(
+    runtime: Runtime, waker: Any, environ: dict[str, Any], kind: str, **fields: Any
+) -> None:
+    """Store the hit ``environ`` (a WSGI request) makes, durably, then wake the hit
+    processor through ``waker`` (None when this process runs none).
 
-
-def _capture(kind: str, **fields: Any) -> None:
-    """Store the hit durably, then wake this process's hit processor (if it runs one)."""
-    settings = _runtime().settings
+    A hit that cannot be stored is logged and dropped: the recipient still gets the image
+    or the page they asked for (a lost hit costs a data point, a broken link costs the
+    reader).
+    """
+    settings = runtime.settings
     row = hit_row(
         kind=kind,
         now=utcnow(),
-        method=request.method,
-        user_agent=request.headers.get("User-Agent"),
-        ip=request.remote_addr,
+        method=environ.get("REQUEST_METHOD", "GET"),
+        user_agent=environ.get("HTTP_USER_AGENT"),
+        ip=environ.get("REMOTE_ADDR"),
         prefetch=any(
-            v in request.headers.get(h, "").lower()
-            for h in _PREFETCH_HEADERS
+            v in environ.get(h, "").lower()
+            for h in _PREFETCH_ENVIRON
             for v in ("prefetch", "preview")
         ),
         ip_privacy=settings.ip_privacy,
@@ -88,56 +86,12 @@ def _capture(kind: str, **fields: Any) -> None:
         **fields,
     )
     try:
-        hit_writer(_runtime()).write(row)
+        hit_writer(runtime).write(row)
     except Exception:
-        # The recipient still gets the image or the page they asked for: a lost hit
-        # costs a data point, a broken link costs the reader. The log says so loudly.
         log.exception("a %s hit could not be stored and is lost", kind)
         return
-    processor = current_app.extensions.get("nurture.hit_processor")
-    if processor is not None:
-        processor.wake()
-
-
-@bp.get("/t/o/<signed>.gif")
-def open_pixel(signed: str) -> Response:
-    """The open pixel: always the image; a hit is stored only for a genuine token."""
-    token = _signers()[0].unsign(signed)
-    if token is not None:
-        _capture("open", token=token)
-    return Response(PIXEL, mimetype="image/gif", headers=_NO_STORE)
-
-
-@bp.get("/t/c/<payload>")
-def click(payload: str) -> Response:
-    """Redirect to the link the signed payload names, and only to it."""
-    target = _signers()[1].load_click(payload)
-    if target is None:
-        return Response(_NOT_FOUND, status=404, mimetype="text/html", headers=_NO_STORE)
-    if target.is_honeypot:
-        _capture("honeypot", token=target.token, link_index=target.index)
-        return Response(_HONEYPOT_PAGE, mimetype="text/html", headers=_NO_STORE)
-    _capture(
-        "click",
-        token=target.token,
-        link_index=target.index,
-        link_count=target.count,
-        url=target.url,
-    )
-    destination = target.url
-    settings = _runtime().settings
-    domains = settings.site_domains or (_from_domain(settings.mail_from),)
-    if host_matches(destination, domains):
-        destination = add_identity(destination, _signers()[1].identity(target.token))
-    response = Response(status=302, headers=_NO_STORE)
-    response.headers["Location"] = destination
-    # The identity parameter must not leak onwards in a Referer header.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-def _from_domain(mail_from: str) -> str:
-    return parseaddr(mail_from)[1].rpartition("@")[2].lower()
+    if waker is not None:
+        waker.wake()
 
 
 @bp.get("/t/snippet.js")
@@ -179,7 +133,15 @@ def collect() -> Response:
     if errors:
         return _collect_error(errors, cors)
     payload = {k: data[k] for k in ("title", "referrer", "form", "email", "nv") if data.get(k)}
-    _capture(data["type"], visitor_id=data["vid"], url=data.get("url"), payload=payload)
+    capture(
+        _runtime(),
+        current_app.extensions.get("nurture.hit_processor"),
+        request.environ,
+        data["type"],
+        visitor_id=data["vid"],
+        url=data.get("url"),
+        payload=payload,
+    )
     return Response(status=204, headers=cors)
 
 

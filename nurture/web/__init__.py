@@ -30,8 +30,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["nurture"] = runtime
 
     from tracking import bp as tracking_bp
+    from tracking.fast_path import TrackingFastPath
 
     app.register_blueprint(tracking_bp)
+    # The open pixel and click redirect are answered before Flask's request handling.
+    app.wsgi_app = TrackingFastPath(app.wsgi_app, runtime, app.extensions)  # type: ignore[method-assign]
     _register_optional_blueprints(app)
 
     @app.get("/healthz")

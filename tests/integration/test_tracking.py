@@ -1,6 +1,7 @@
 """Tracking endpoints driven through Flask's test client: human and machine traffic, the
 honeypot, bad tokens, no open redirect, and hits turned into classified events."""
 
+import logging
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -214,3 +215,66 @@ def test_a_click_url_cannot_be_pointed_at_another_site(client, runtime):
     assert client.get(f"/t/c/{spliced}").status_code == 404
     assert body  # the genuine payload still works
     assert client.get(sent.clicks[0]).status_code == 302
+
+
+# ---------------------------------------------------------------- the path in front of Flask
+
+
+def test_head_requests_get_headers_only_and_are_kept_as_head_hits(client, runtime):
+    sent = send_message(runtime)
+    pixel = client.head(sent.pixel, headers=browser())
+    assert (pixel.status_code, pixel.data) == (200, b"")
+    assert pixel.headers["Content-Length"] == str(len(PIXEL))
+    click = client.head(sent.clicks[0], headers=browser())
+    assert click.status_code == 302
+    assert click.headers["Location"].startswith(LINKS[0])
+    assert [(h.kind, h.method) for h in hits(runtime)] == [("open", "HEAD"), ("click", "HEAD")]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_other_methods_on_tracking_urls_get_405_and_record_nothing(client, runtime, method):
+    sent = send_message(runtime)
+    for url in (sent.pixel, sent.clicks[0]):
+        response = client.open(url, method=method, headers=browser())
+        assert response.status_code == 405
+        assert response.headers["Allow"] == "GET, HEAD"
+    assert count(runtime, TrackingHit) == 0
+
+
+def test_a_non_ascii_destination_is_sent_percent_encoded(client, runtime):
+    sent = send_message(runtime)
+    url = "https://partner.example/préçis?q=ünïcode"
+    payload = LinkSigner(runtime.settings.secret_key).click_payload(sent.token, 0, 3, url)
+    response = client.get(f"/t/c/{payload}", headers=browser())
+    assert response.status_code == 302
+    assert response.headers["Location"] == (
+        "https://partner.example/pr%C3%A9%C3%A7is?q=%C3%BCn%C3%AFcode"
+    )
+    (hit,) = hits(runtime)
+    assert hit.url == url  # stored as the email had it
+
+
+@pytest.mark.parametrize("path", ["/t/o/a/b.gif", "/t/o/x.png", "/t/c/", "/t/c/a/b"])
+def test_paths_that_are_no_tracking_url_get_flasks_404(client, runtime, path):
+    assert client.get(path).status_code == 404
+    assert count(runtime, TrackingHit) == 0
+
+
+def test_a_hit_that_cannot_be_stored_still_answers_and_says_so(client, runtime, caplog):
+    sent = send_message(runtime)
+    runtime.engine.dispose()
+    with runtime.engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE tracking_hits RENAME TO tracking_hits_away")
+    try:
+        with caplog.at_level(logging.ERROR, logger="tracking"):
+            pixel = client.get(sent.pixel, headers=browser())
+            click = client.get(sent.clicks[2], headers=browser())
+    finally:
+        with runtime.engine.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE tracking_hits_away RENAME TO tracking_hits")
+    assert (pixel.status_code, pixel.data) == (200, PIXEL)
+    assert (click.status_code, click.headers["Location"]) == (302, LINKS[2])
+    assert [r.getMessage() for r in caplog.records if r.name == "tracking"] == [
+        "a open hit could not be stored and is lost",
+        "a click hit could not be stored and is lost",
+    ]
