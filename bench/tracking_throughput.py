@@ -45,7 +45,7 @@ from benchlib import (
 from sqlalchemy import func, select
 
 from nurture.config import Settings
-from nurture.db import make_engine, transaction, utcnow
+from nurture.db import transaction, utcnow
 from nurture.links import LinkSigner, track_links
 from nurture.models import Lead, Message, TrackingHit
 from nurture.rendering_compile import RenderedEmail
@@ -212,7 +212,9 @@ def pixel_script(runtime: Runtime, workdir: Path, messages: int) -> Path:
     return script
 
 
-def run(db: str, seconds: int, connections: int, clicks: int, threads: int, workers: int) -> bool:
+def run(
+    db: str, seconds: int, connections: int, clicks: int, threads: int, workers: int, rounds: int
+) -> bool:
     workdir = Path(tempfile.mkdtemp(prefix="nurture-tracking-bench-"))
     url = (
         f"sqlite:///{workdir / 'nurture.db'}"
@@ -226,48 +228,71 @@ def run(db: str, seconds: int, connections: int, clicks: int, threads: int, work
     print(f"\n=== {db} ===")
     print_machine(runtime.engine)
     script = pixel_script(runtime, workdir, 1000)
-    path = "/"
     env = {
         **os.environ,
         "NURTURE_SECRET_KEY": SECRET,
         "NURTURE_DATABASE_URL": url,
         "NURTURE_INSTANCE_PATH": str(workdir),
     }
-    with Served("trivial", env, threads, workers) as trivial:
-        wrk(f"http://127.0.0.1:{trivial.port}{path}", 2, connections, script)  # warm-up
-        ceiling = wrk(f"http://127.0.0.1:{trivial.port}{path}", seconds, connections, script)
-    before = hit_rows(runtime)
-    with Served("nurture", env, threads, workers) as real:
-        wrk(f"http://127.0.0.1:{real.port}{path}", 2, connections, script)  # warm-up
-        warm_rows = hit_rows(runtime)
-        measured = wrk(f"http://127.0.0.1:{real.port}{path}", seconds, connections, script)
-        time.sleep(0.5)
-        rows = hit_rows(runtime) - warm_rows
-        drained = None if os.environ.get("BENCH_NO_PROCESSOR") else drain_seconds(runtime)
-        latencies = click_latency(runtime, real.port, clicks) if clicks else []
-    runtime.close()
-    lost = max(0, measured["ok"] - rows)
-    ratio = measured["rps"] / ceiling["rps"]
+    processing = not os.environ.get("BENCH_NO_PROCESSOR")
     print(
         f"gunicorn gthread {workers} workers x {threads} threads;"
-        f" wrk -t2 -c{connections} -d{seconds}s over 1000 messages' pixels"
+        f" wrk -t2 -c{connections} -d{seconds}s over 1000 messages' pixels;"
+        f" {rounds} rounds, trivial then tracking"
     )
+    ratios, p99s, answered, stored, drains = [], [], 0, 0, []
+    with (
+        Served("trivial", env, threads, workers) as trivial,
+        Served("nurture", env, threads, workers) as real,
+    ):
+        trivial_url = f"http://127.0.0.1:{trivial.port}/"
+        real_url = f"http://127.0.0.1:{real.port}/"
+        wrk(trivial_url, 2, connections, script)  # warm-up
+        wrk(real_url, 2, connections, script)
+        if processing:
+            drain_seconds(runtime)
+        # Interleaved rounds: the machine's speed drifts by tens of per cent over minutes
+        # (other tenants), so each ratio compares two runs a few seconds apart, and the
+        # verdict takes the median round. The hit processor has finished the previous
+        # round's backlog before the trivial endpoint is measured, so it never slows the
+        # ceiling down.
+        for number in range(1, rounds + 1):
+            ceiling = wrk(trivial_url, seconds, connections, script)
+            before = hit_rows(runtime)
+            measured = wrk(real_url, seconds, connections, script)
+            time.sleep(0.5)
+            rows = hit_rows(runtime) - before
+            answered += measured["ok"]
+            stored += rows
+            ratio = measured["rps"] / ceiling["rps"]
+            ratios.append(ratio)
+            p99s.append(measured["p99"])
+            print(
+                f"round {number}: trivial {ceiling['rps']:6.0f} req/s"
+                f" (p99 {ceiling['p99']:5.1f} ms)"
+                f"  tracking {measured['rps']:6.0f} req/s (p50 {measured['p50']:5.1f},"
+                f" p99 {measured['p99']:5.1f} ms)  ratio {ratio:.2f}"
+                f"  rows {rows} for {measured['ok']} answers"
+                f"  errors {measured['errors']}/{ceiling['errors']}"
+            )
+            if processing:
+                drains.append(drain_seconds(runtime) + 0.5)
+        latencies = click_latency(runtime, real.port, clicks) if clicks else []
+    runtime.close()
+    lost = max(0, answered - stored)
+    ratio, p99 = percentile(ratios, 0.5), percentile(p99s, 0.5)
+    print(f"rows: {stored} hits stored for {answered} 2xx responses; lost {lost}")
+    if drains:
+        print(
+            "processor: every hit of a round processed "
+            + ", ".join(f"{d:.1f}" for d in drains)
+            + " s after wrk stopped"
+        )
+    ok = ratio >= 0.6 and p99 < 25 and lost == 0
     print(
-        f"trivial pixel   {ceiling['rps']:9.0f} req/s   p50 {ceiling['p50']:6.2f} ms"
-        f"   p99 {ceiling['p99']:6.2f} ms   errors {ceiling['errors']}"
+        f"median ratio {ratio:.2f} x ceiling (goal >= 0.6), median p99 {p99:.1f} ms"
+        f" (goal < 25 ms), 0 lost: {verdict(ok)}"
     )
-    print(
-        f"tracking pixel  {measured['rps']:9.0f} req/s   p50 {measured['p50']:6.2f} ms"
-        f"   p99 {measured['p99']:6.2f} ms   errors {measured['errors']}"
-    )
-    print(
-        f"rows: {rows} hits stored for {measured['ok']} 2xx responses (before: {before});"
-        f" lost {lost}"
-    )
-    if drained is not None:
-        print(f"processor: every hit of the run processed {drained + 0.5:.1f} s after wrk stopped")
-    ok = ratio >= 0.6 and measured["p99"] < 25 and lost == 0
-    print(f"ratio {ratio:.2f} x ceiling (goal >= 0.6), p99 < 25 ms, 0 lost: {verdict(ok)}")
     if latencies:
         p50, p95 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.95) * 1000
         fine = p95 < 1000
@@ -277,9 +302,6 @@ def run(db: str, seconds: int, connections: int, clicks: int, threads: int, work
         )
         ok = ok and fine
     shutil.rmtree(workdir, ignore_errors=True)
-    if db != "sqlite":
-        engine = make_engine(url)
-        engine.dispose()
     return ok
 
 
@@ -289,6 +311,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--clicks", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved trivial/tracking runs")
     parser.add_argument(
         "--threads",
         type=int,
@@ -303,7 +326,15 @@ def main() -> None:
         sys.exit("wrk is needed: apt-get install -y wrk")
     dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     results = [
-        run(db, args.seconds, args.connections, args.clicks, args.threads, args.workers)
+        run(
+            db,
+            args.seconds,
+            args.connections,
+            args.clicks,
+            args.threads,
+            args.workers,
+            args.rounds,
+        )
         for db in dbs
     ]
     sys.exit(0 if all(results) else 1)

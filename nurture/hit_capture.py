@@ -12,12 +12,18 @@ import fcntl
 import hashlib
 import hmac
 import ipaddress
+import json
 import logging
+import select
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import psycopg
+from psycopg import pq
+from psycopg.types.json import Json
 from sqlalchemy import Engine, insert
 
 from nurture.machine_rules import network_of_address
@@ -111,18 +117,17 @@ def record_hit(runtime: Runtime, row: dict[str, Any]) -> None:
 # below is built from the model's own column names, never from input.
 _COLUMNS = tuple(c for c in TrackingHit.__table__.columns if not c.primary_key)
 _NAMES = ", ".join(c.name for c in _COLUMNS)
-_COPY = f"COPY tracking_hits ({_NAMES}) FROM STDIN"
-_INSERT_ONE = "INSERT INTO tracking_hits ({}) VALUES ({})"
-_INSERT_POSTGRES = _INSERT_ONE.format(_NAMES, ", ".join(["%s"] * len(_COLUMNS)))
-_INSERT_SQLITE = _INSERT_ONE.format(_NAMES, ", ".join("?" * len(_COLUMNS)))
+_INSERT_SQL = "INSERT INTO tracking_hits ({}) VALUES {}"
+_INSERT_SQLITE = _INSERT_SQL.format(_NAMES, "(" + ", ".join("?" * len(_COLUMNS)) + ")")
 
 
 class _Sink:
     """Writes batches of hit rows on one held DBAPI connection, one transaction per batch.
 
     Hand-written on purpose: SQLAlchemy's ``executemany`` costs ~45 µs of client CPU per
-    row on psycopg and ~0.3 ms per transaction (pool checkout with pre-ping, BEGIN events),
-    while COPY on a held connection costs ~5 µs per row (measured; docs/benchmarks.md).
+    row on psycopg and ~0.3 ms per transaction (pool checkout with pre-ping, BEGIN events);
+    a held connection and one statement per batch cost a fraction of that
+    (docs/benchmarks.md).
     Values still go through SQLAlchemy's own bind processors for each column type (UTC
     datetimes, JSON, booleans), so what is stored is what an ORM insert would store.
     """
@@ -179,35 +184,97 @@ class _Sink:
 
 
 class _PostgresSink(_Sink):
-    """One statement per batch on an autocommit connection: the statement is the transaction.
+    """One prepared multi-row ``INSERT`` per batch, sent through libpq directly.
 
-    Without autocommit psycopg sends BEGIN, then the statement, then COMMIT: three round
-    trips, each costing Python CPU under the GIL. A single statement in autocommit mode is
-    just as atomic and durable (it commits before its result comes back) in one round trip
-    for one row (a prepared INSERT: ~130 µs of client CPU against ~260 µs for COPY inside
-    BEGIN/COMMIT, measured) and two for a batch (``COPY … FROM STDIN``: ~5 µs per row).
+    Hand-written on purpose, below psycopg's cursor: under wrk, psycopg's cursor machinery
+    (adaptation, result objects, its wait loop) cost ~0.25 ms of serving-process CPU per
+    stored hit, as much as the rest of the request; a statement sent with
+    ``PGconn.send_query_prepared`` (psycopg's public libpq wrapper) and text parameters
+    costs 70-120 µs per batch of 1-16 rows (docs/benchmarks.md, "Tracking capture").
+    One round trip per batch: on a connection with no open transaction the statement is
+    its own transaction, committed (WAL flushed) before its result comes back, so every
+    row is durable when ``write`` returns. A statement per batch size (up to ``_CHUNK``
+    rows) is prepared on first use; a bigger batch is written ``_CHUNK`` rows at a time.
     """
 
-    _cursor: Any = None
+    _CHUNK = 64
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self._prepared: set[int] = set()
 
     def _opened(self, connection: Any) -> None:
-        connection.autocommit = True
+        self._prepared = set()
 
-    def _releasing(self, connection: Any) -> None:
-        connection.autocommit = False  # what the rest of the application expects
+    def reset(self, *, broken: bool = True) -> None:
+        """As ``_Sink.reset``, but the connection is always discarded: the statements
+        prepared on it would clash with a later writer's on the same pooled connection."""
+        super().reset(broken=True)
 
     def _write(self, connection: Any, values: list[tuple[Any, ...]]) -> None:
-        if len(values) == 1:
-            # One cursor kept per connection: making one costs as much client CPU as the
-            # prepared INSERT it runs (py-spy).
-            cursor = self._cursor
-            if cursor is None or cursor.connection is not connection:
-                cursor = self._cursor = connection.cursor()
-            cursor.execute(_INSERT_POSTGRES, values[0], prepare=True)
-            return
-        with connection.cursor() as cursor, cursor.copy(_COPY) as copy:
-            for row in values:
-                copy.write_row(row)
+        pgconn = connection.pgconn
+        for start in range(0, len(values), self._CHUNK):
+            chunk = values[start : start + self._CHUNK]
+            size = len(chunk)
+            name = b"nurture_hits_%d" % size
+            if size not in self._prepared:
+                _check(pgconn, pgconn.prepare(name, _multi_row_insert(size).encode()))
+                self._prepared.add(size)
+            pgconn.send_query_prepared(name, [_text(v) for row in chunk for v in row])
+            _check(pgconn, _result(pgconn))
+
+
+def _multi_row_insert(size: int) -> str:
+    width = len(_COLUMNS)
+    rows = (
+        "(" + ", ".join(f"${i * width + j + 1}" for j in range(width)) + ")" for i in range(size)
+    )
+    return _INSERT_SQL.format(_NAMES, ", ".join(rows))
+
+
+def _text(value: Any) -> bytes | None:
+    """A bound value in PostgreSQL's text input format (the columns' types parse it)."""
+    if value is None:
+        return None
+    if value is True or value is False:
+        return b"t" if value else b"f"
+    if isinstance(value, datetime):
+        return value.isoformat().encode()  # naive UTC, as the bind processor left it
+    if isinstance(value, Json):
+        value = (value.dumps or json.dumps)(value.obj)
+    # libpq sends text parameters as C strings: a NUL would cut the value short, and
+    # PostgreSQL's text types cannot hold one anyway (psycopg would refuse the whole
+    # batch, every other request's hit with it). The replacement character keeps the rest.
+    return str(value).replace("\x00", "\ufffd").encode()
+
+
+def _result(pgconn: Any, timeout: float = 30.0) -> Any:
+    """Wait (without the GIL) for the statement just sent; its last result."""
+    deadline = time.monotonic() + timeout
+    while pgconn.flush():
+        _wait(pgconn, deadline, write=True)
+    pgconn.consume_input()
+    while pgconn.is_busy():
+        _wait(pgconn, deadline, write=False)
+        pgconn.consume_input()
+    last = None
+    while (result := pgconn.get_result()) is not None:
+        last = result
+    return last
+
+
+def _wait(pgconn: Any, deadline: float, *, write: bool) -> None:
+    left = deadline - time.monotonic()
+    socket = pgconn.socket
+    ready = select.select([] if write else [socket], [socket] if write else [], [], max(0, left))
+    if not any(ready) and left <= 0:
+        raise psycopg.OperationalError("storing tracking hits timed out")
+
+
+def _check(pgconn: Any, result: Any) -> None:
+    if result is None or result.status != pq.ExecStatus.COMMAND_OK:
+        message = (result.error_message if result is not None else pgconn.error_message) or b""
+        raise psycopg.OperationalError(message.decode(errors="replace").strip())
 
 
 class _SQLiteSink(_Sink):
@@ -303,7 +370,7 @@ class HitWriter:
     runs queue up and wait; when the leader has committed, it hands the whole queue (up to
     ``max_batch`` rows) to the first waiting request, which becomes the next leader and
     commits them in one transaction (one WAL flush on PostgreSQL, one write lock on SQLite:
-    COPY / executemany as ``_Sink`` writes them), then hands on in turn. Every hit is
+    as ``_Sink`` writes them), then hands on in turn. Every hit is
     committed before its request returns; a failed commit is raised in every request whose
     row was in it, and the next batch starts afresh on a new connection.
     """

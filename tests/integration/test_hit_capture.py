@@ -180,3 +180,50 @@ def test_a_failure_of_the_first_try_alone_is_invisible_to_the_request(runtime):
     writer.write(row("x"))
     writer.close()
     assert stored_tokens(runtime) == Counter({"x": 1})
+
+
+def test_every_column_is_stored_as_an_orm_insert_would_store_it(runtime):
+    """The sink binds values itself (on PostgreSQL as libpq text parameters): types,
+    unicode, JSON, NULLs and a batch bigger than one prepared statement all arrive intact."""
+    now = utcnow()
+    page = hit_row(
+        kind="page",
+        now=now,
+        method="GET",
+        user_agent="Mozilla/5.0 (Macintosh) — “quoted” 'single' \\ backslash",
+        ip="2001:db8:85a3::8a2e:370:7334",
+        prefetch=True,
+        ip_privacy="full",
+        secret="s",
+        visitor_id="v1234567",
+        url="https://brightpath.example/préçis?a=1&b='x'",
+        payload={"title": "Prices — €", "nested": {"n": 1, "ok": True}, "list": [1, None]},
+    )
+    click = row("clicker") | {"kind": "click", "link_index": 2, "link_count": 5, "url": None}
+    nul = row("nul") | {"url": "https://a.example/\x00after"}
+    many = [row(f"bulk{i}") for i in range(150)]
+    sink = _sink(runtime.engine)
+    sink.write([page, click, nul, *many])
+    sink.reset(broken=False)
+
+    with transaction(runtime.sessions) as session:
+        stored = {h.token or h.visitor_id: h for h in session.scalars(select(TrackingHit))}
+        assert len(stored) == 153
+        got = stored["v1234567"]
+        assert (got.kind, got.method, got.user_agent, got.ip, got.url, got.prefetch) == (
+            "page",
+            "GET",
+            page["user_agent"],
+            "2001:db8:85a3::8a2e:370:7334",
+            page["url"],
+            True,
+        )
+        assert got.payload == page["payload"]
+        assert got.occurred_at == now
+        assert got.processed is False
+        assert (stored["clicker"].link_index, stored["clicker"].link_count) == (2, 5)
+        assert stored["clicker"].url is None and stored["clicker"].payload is None
+        # PostgreSQL text cannot hold NUL: it becomes U+FFFD instead of failing the batch.
+        expected = "\x00" if runtime.engine.dialect.name == "sqlite" else "\ufffd"
+        assert stored["nul"].url == f"https://a.example/{expected}after"
+        assert all(stored[f"bulk{i}"].kind == "open" for i in range(150))
