@@ -8,6 +8,7 @@ setting does not blind them.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import hmac
@@ -17,6 +18,7 @@ import logging
 import select
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -264,10 +266,11 @@ def _result(pgconn: Any, timeout: float = 30.0) -> Any:
 
 
 def _wait(pgconn: Any, deadline: float, *, write: bool) -> None:
+    # poll, not select: a busy serving process may hold socket numbers above select's 1024.
+    poller = select.poll()
+    poller.register(pgconn.socket, select.POLLOUT if write else select.POLLIN)
     left = deadline - time.monotonic()
-    socket = pgconn.socket
-    ready = select.select([] if write else [socket], [socket] if write else [], [], max(0, left))
-    if not any(ready) and left <= 0:
+    if not poller.poll(max(0, int(left * 1000))) and left <= 0:
         raise psycopg.OperationalError("storing tracking hits timed out")
 
 
@@ -277,40 +280,65 @@ def _check(pgconn: Any, result: Any) -> None:
         raise psycopg.OperationalError(message.decode(errors="replace").strip())
 
 
-class _SQLiteSink(_Sink):
-    """One prepared INSERT run for the batch inside ``BEGIN IMMEDIATE``.
+class HitLock:
+    """An ``flock`` on ``<database>-hitlock``, taken around every write to SQLite's
+    ``tracking_hits`` by the serving processes and the hit processor.
 
-    The serving processes' writers first queue on an ``flock`` of a file next to the
-    database: SQLite's busy handler polls a held write lock with sleeps of 1, 2, 5, 10 …
-    ms, so two serving processes committing in turn kept waking late; the kernel lock hands
-    over the moment the other process's commit ends. Other writers (the hit processor,
-    the worker) still meet the busy handler as before.
+    SQLite's busy handler polls a held write lock with sleeps of 1, 2, 5, 10 … ms, so a
+    writer waiting on another kept waking late (capture p50 14 ms against 8 ms with this
+    lock, p99 dominated by the processor's passes; docs/benchmarks.md); the kernel hands
+    the lock over the moment its holder is done. A no-op for other databases and for
+    in-memory SQLite. With ``keep_open`` the lock file stays open between uses (the
+    capture's commits: ``close`` it when done), else it is opened for each use. Not shared
+    between threads: each holder has its own ``HitLock``.
     """
+
+    def __init__(self, engine: Engine, *, keep_open: bool = True) -> None:
+        database = engine.url.database
+        is_file = engine.dialect.name == "sqlite" and database and database != ":memory:"
+        self.path = f"{database}-hitlock" if is_file else None
+        self.keep_open = keep_open
+        self._file: Any = None
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the lock (blocking until it is free) for the ``with`` block."""
+        if self.path is None:
+            yield
+            return
+        if self._file is None:
+            self._file = open(self.path, "ab")  # noqa: SIM115 (closed by close())
+        fcntl.flock(self._file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            if not self.keep_open:
+                self.close()
+
+    def close(self) -> None:
+        """Close the lock file (it is opened again when next needed)."""
+        lock_file, self._file = self._file, None
+        if lock_file is not None:
+            lock_file.close()
+
+
+class _SQLiteSink(_Sink):
+    """One prepared INSERT run for the batch inside ``BEGIN IMMEDIATE``, under ``HitLock``."""
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
-        database = engine.url.database
-        self._lock_path = f"{database}-hitlock" if database and database != ":memory:" else None
-        self._lock_file: Any = None
+        self._lock = HitLock(engine)
 
     def _write(self, connection: Any, values: list[tuple[Any, ...]]) -> None:
-        if self._lock_path is None:
+        with self._lock.held():
             self._transaction(connection, values)
-            return
-        if self._lock_file is None:
-            self._lock_file = open(self._lock_path, "ab")  # noqa: SIM115 (held for the process)
-        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
-        try:
-            self._transaction(connection, values)
-        finally:
-            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     def reset(self, *, broken: bool = True) -> None:
         """As ``_Sink.reset``; on a clean release the lock file is closed as well."""
         super().reset(broken=broken)
-        if not broken and self._lock_file is not None:
-            lock_file, self._lock_file = self._lock_file, None
-            lock_file.close()
+        if not broken:
+            self._lock.close()
 
     def _transaction(self, connection: Any, values: list[tuple[Any, ...]]) -> None:
         # The engine's connections run in autocommit mode (nurture.db): begin explicitly,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from nurture.db import transaction, utcnow
+from nurture.hit_capture import HitLock
 from nurture.links import LinkSigner
 from nurture.machine_rules import HitView, Thresholds, burst_of_all_links, machine_reasons
 from nurture.models import Event, Message
@@ -46,6 +48,10 @@ log = logging.getLogger(__name__)
 EMAIL_KINDS = ("open", "click", "honeypot")
 WEB_EVENT_TYPES = {"page": "page.viewed", "form": "form.submitted"}
 THRESHOLDS = Thresholds()
+# Hits per processing transaction, and the pause between two on SQLite (HitProcessor).
+SQLITE_PASS = 32
+SQLITE_PAUSE = 0.002
+POSTGRES_PASS = 500
 
 
 @dataclass
@@ -383,18 +389,27 @@ class HitProcessor:
         *,
         interval: float = 0.2,
         gather: float = 0.05,
-        limit: int = 500,
+        limit: int | None = None,
         merge_every: timedelta = timedelta(seconds=5),
     ) -> None:
         self.runtime = runtime
         self.interval = interval
         self.gather = gather
-        self.limit = limit
+        sqlite = runtime.engine.dialect.name == "sqlite"
+        # A processing transaction holds SQLite's single write lock from start to end, and
+        # every captured hit must wait for it: small transactions, with a pause between
+        # them in which the serving processes' commits get the lock (docs/benchmarks.md).
+        # PostgreSQL's row locks never block the capture's INSERTs: big, cheaper passes.
+        self.limit = limit or (SQLITE_PASS if sqlite else POSTGRES_PASS)
+        self.pause = SQLITE_PAUSE if sqlite else 0.0
         self.merge_every = merge_every
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="nurture-hits", daemon=True)
         self._last_merge: datetime | None = None
+        # On SQLite the passes queue with the capture's commits on one kernel lock
+        # (nurture.hit_capture.HitLock) instead of polling SQLite's busy handler.
+        self._lock = HitLock(runtime.engine, keep_open=False)
 
     def start(self) -> HitProcessor:
         self._thread.start()
@@ -414,10 +429,13 @@ class HitProcessor:
         """One pass: every pending hit, then (now and then) waiting visitor merges."""
         done = 0
         while True:
-            processed = process_pending_hits(self.runtime, now, self.limit)
+            with self._lock.held():
+                processed = process_pending_hits(self.runtime, now, self.limit)
             done += processed
             if processed < self.limit:
                 break
+            if self.pause:
+                time.sleep(self.pause)
         if self._last_merge is None or now - self._last_merge >= self.merge_every:
             merge_waiting(self.runtime, now)
             self._last_merge = now

@@ -227,3 +227,43 @@ def test_every_column_is_stored_as_an_orm_insert_would_store_it(runtime):
         expected = "\x00" if runtime.engine.dialect.name == "sqlite" else "\ufffd"
         assert stored["nul"].url == f"https://a.example/{expected}after"
         assert all(stored[f"bulk{i}"].kind == "open" for i in range(150))
+
+
+def test_a_backlog_bigger_than_one_pass_is_processed_in_one_run(runtime):
+    from nurture.hits import HitProcessor
+
+    processor = HitProcessor(runtime)
+    writer = HitWriter(runtime)
+    backlog = processor.limit * 2 + 5  # three transactions
+    for i in range(backlog):
+        writer.write(row(f"b{i}"))
+    writer.close()
+    assert processor.run_once(utcnow()) == backlog
+    with transaction(runtime.sessions) as session:
+        assert session.scalars(select(TrackingHit.processed)).all() == [True] * backlog
+
+
+def test_the_hit_lock_makes_a_second_holder_wait_for_the_first(runtime):
+    from nurture.hit_capture import HitLock
+
+    first, second = HitLock(runtime.engine), HitLock(runtime.engine, keep_open=False)
+    if first.path is None:  # PostgreSQL: nothing to queue on, both go at once
+        with first.held(), second.held():
+            return
+    order: list[str] = []
+    holding = threading.Event()
+
+    def hold() -> None:
+        with first.held():
+            holding.set()
+            threading.Event().wait(0.2)
+            order.append("first done")
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert holding.wait(WAIT)
+    with second.held():
+        order.append("second in")
+    thread.join(WAIT)
+    first.close()
+    assert order == ["first done", "second in"]
