@@ -1,7 +1,7 @@
 """gunicorn serving either the real tracking app or a trivial pixel app, identically configured.
 
 Used by ``tracking_throughput.py``: ``python bench/tracking_server.py {nurture|trivial} PORT``.
-Both run exactly as ``nurture serve`` runs (gthread workers, 2 processes × 4 threads, one app
+Both run exactly as ``nurture serve`` runs (gthread workers, 2 processes × 16 threads, one app
 and database pool built per process after the fork; for the real app, the hit processor in
 its own process at nice +10, woken through a pipe);
 access logging is off for both, so the comparison is the endpoint, not the log.
@@ -75,7 +75,7 @@ class Server(BaseApplication):  # type: ignore[misc]
 if __name__ == "__main__":
     which, port = sys.argv[1], int(sys.argv[2])
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 2
-    threads = int(sys.argv[4]) if len(sys.argv) > 4 else 4
+    threads = int(sys.argv[4]) if len(sys.argv) > 4 else 16
     server = Server(which, port, workers, threads)
     try:
         server.run()
