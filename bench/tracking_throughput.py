@@ -308,10 +308,10 @@ def run(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--clicks", type=int, default=40)
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved trivial/tracking runs")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved trivial/tracking runs")
     parser.add_argument(
         "--threads",
         type=int,

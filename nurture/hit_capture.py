@@ -206,6 +206,9 @@ class _PostgresSink(_Sink):
         self._prepared: set[int] = set()
 
     def _opened(self, connection: Any) -> None:
+        # psycopg itself must never open a transaction on this connection (a pool ping,
+        # say): the statements below rely on committing on their own.
+        connection.autocommit = True
         self._prepared = set()
 
     def reset(self, *, broken: bool = True) -> None:
@@ -215,6 +218,10 @@ class _PostgresSink(_Sink):
 
     def _write(self, connection: Any, values: list[tuple[Any, ...]]) -> None:
         pgconn = connection.pgconn
+        if pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            # Rows written now would wait for a COMMIT nobody sends: refuse (the writer
+            # retries once on a fresh connection).
+            raise psycopg.OperationalError("the hit writer's connection is in a transaction")
         for start in range(0, len(values), self._CHUNK):
             chunk = values[start : start + self._CHUNK]
             size = len(chunk)

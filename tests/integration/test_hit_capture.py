@@ -267,3 +267,20 @@ def test_the_hit_lock_makes_a_second_holder_wait_for_the_first(runtime):
     thread.join(WAIT)
     first.close()
     assert order == ["first done", "second in"]
+
+
+def test_a_held_connection_left_inside_a_transaction_is_not_trusted(runtime, caplog):
+    """Rows written inside a transaction nobody commits would be lost once answered: the
+    writer refuses that connection and stores the hit on a fresh one."""
+    writer = HitWriter(runtime)
+    writer.write(row("first"))
+    held = writer._sink
+    assert held is not None and held._connection is not None
+    held._connection.driver_connection.execute("BEGIN")
+
+    with caplog.at_level(logging.WARNING, logger="nurture.hit_capture"):
+        writer.write(row("second"))
+    writer.close()
+
+    assert "retrying once" in caplog.text
+    assert stored_tokens(runtime) == Counter({"first": 1, "second": 1})
