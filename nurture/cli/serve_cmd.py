@@ -13,9 +13,10 @@ from nurture.cli import cli
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn processes")
-# Tracking requests spend most of their time waiting for the group commit that stores
-# their hit, not on the CPU: 16 threads per process measured 0.40 x the trivial pixel's
-# throughput on PostgreSQL against 0.31 x with 4 (docs/benchmarks.md).
+# Tracking requests spend much of their time waiting for the group commit that stores
+# their hit: 2 processes x 16 threads measured 0.62-0.71 x the trivial pixel's throughput
+# on PostgreSQL, against 0.58 for 2 x 8, 0.44 for 4 x 4 and 0.51 for 4 x 8
+# (docs/benchmarks.md, "Tracking capture").
 @click.option(
     "--threads", default=16, show_default=True, type=int, help="threads per gunicorn process"
 )
