@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from nurture.db import transaction, utcnow
 from nurture.hit_capture import HitLock
-from nurture.links import LinkSigner
+from nurture.links import LinkSigner, link_signer
 from nurture.machine_rules import HitView, Thresholds, burst_of_all_links, machine_reasons
 from nurture.models import Event, Message
 from nurture.models.tracking import TrackingHit
@@ -68,7 +68,7 @@ class _Batch:
 
 def process_pending_hits(runtime: Runtime, now: datetime, limit: int = 500) -> int:
     """Process up to ``limit`` unprocessed hits in one transaction; how many were processed."""
-    signer = LinkSigner(runtime.settings.secret_key)
+    signer = link_signer(runtime.settings.secret_key)
     with transaction(runtime.sessions) as session:
         hits = session.scalars(
             select(TrackingHit)
