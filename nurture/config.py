@@ -125,6 +125,9 @@ class Settings:
     # site domains, whose links get the visitor identity parameter (default: the From domain).
     ip_privacy: str = "truncate"
     site_domains: tuple[str, ...] = ()
+    # Reverse proxies in front of `nurture serve` whose X-Forwarded-For/-Proto headers are
+    # believed (0: none, the headers are ignored, as anyone can send them).
+    trusted_proxies: int = 0
     # Privacy (docs/privacy.md). The pepper keys the suppression list; unset, it is
     # generated into the instance folder (from_env) or derived from the secret key.
     privacy_pepper: str | None = None
@@ -222,6 +225,7 @@ class Settings:
             "NURTURE_FREQUENCY_CAP": ("frequency_cap", parse_frequency_cap),
             "NURTURE_IP_PRIVACY": ("ip_privacy", _ip_privacy),
             "NURTURE_SITE_DOMAINS": ("site_domains", _domains),
+            "NURTURE_TRUSTED_PROXIES": ("trusted_proxies", _non_negative_int),
             "NURTURE_DOUBLE_OPT_IN": ("double_opt_in", parse_flag),
             "NURTURE_CONSENT_IP": ("consent_ip", parse_consent_ip),
             "NURTURE_TRACKING_RETENTION": ("tracking_retention", parse_retention),
@@ -333,6 +337,13 @@ def _ip_privacy(text: str) -> str:
 
 def _domains(text: str) -> tuple[str, ...]:
     return tuple(d.strip().lower().lstrip(".") for d in text.split(",") if d.strip())
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be a whole number of at least 0")
+    return value
 
 
 def _positive_int(text: str) -> int:

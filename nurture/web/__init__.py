@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from nurture.config import Settings
 from nurture.runtime import Runtime
@@ -35,6 +36,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(tracking_bp)
     # The open pixel and click redirect are answered before Flask's request handling.
     app.wsgi_app = TrackingFastPath(app.wsgi_app, runtime, app.extensions)  # type: ignore[method-assign]
+    if settings.trusted_proxies:
+        # Outermost, so every hit, consent and API call sees the client's address: the
+        # machine rules recognise proxies and scanners by their networks.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
     _register_optional_blueprints(app)
 
     @app.get("/healthz")

@@ -278,3 +278,42 @@ def test_a_hit_that_cannot_be_stored_still_answers_and_says_so(client, runtime, 
         "a open hit could not be stored and is lost",
         "a click hit could not be stored and is lost",
     ]
+
+
+# ---------------------------------------------------------------- behind a reverse proxy
+
+
+def test_x_forwarded_for_is_ignored_unless_proxies_are_trusted(client, runtime):
+    sent = send_message(runtime)
+    client.get(
+        sent.pixel,
+        headers=browser(**{"X-Forwarded-For": "17.58.63.12"}),
+        environ_base={"REMOTE_ADDR": "203.0.113.77"},
+    )
+    (hit,) = hits(runtime)
+    assert hit.ip == "203.0.113.0"  # anyone can send the header: the peer counts
+
+
+def test_a_trusted_proxy_passes_on_the_clients_address(settings):
+    from nurture.web import create_app
+
+    app = create_app(
+        {"NURTURE_SETTINGS": settings.with_overrides(trusted_proxies=1), "TESTING": True}
+    )
+    runtime = app.extensions["nurture"]
+    try:
+        sent = send_message(runtime)
+        app.test_client().get(
+            sent.pixel,
+            # A client forging the header gets its own address appended by the proxy:
+            # only the proxy's entry (the last one) is believed.
+            headers=browser(**{"X-Forwarded-For": "198.51.100.1, 17.58.63.12"}),
+            environ_base={"REMOTE_ADDR": "10.0.0.2"},
+        )
+        (hit,) = hits(runtime)
+        assert (hit.ip, hit.network) == ("17.58.63.0", "apple")
+        process(runtime)
+        (event,) = events(runtime, "email.opened")
+        assert event.machine_reasons == ["apple-mpp"]  # the network rule sees the client
+    finally:
+        runtime.close()
