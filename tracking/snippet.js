@@ -57,9 +57,13 @@
     send(data);
   }
 
-  d.addEventListener("submit", function (event) {
-    var form = event.target;
+  function formSent(form) {
     if (!form || !form.getAttribute || form.hasAttribute("data-nurture-ignore")) return;
+    // A page that validates in its submit handler and then calls form.submit() would
+    // otherwise be counted twice for one submission.
+    var now = Date.now();
+    if (form.__nurtureSentAt && now - form.__nurtureSentAt < 2000) return;
+    form.__nurtureSentAt = now;
     // Attributes, not properties: a field named "id" (or "action") shadows form.id, which
     // would send the input element itself and have the whole submission refused.
     // The email field's name is matched case-insensitively ("Email", "work_email").
@@ -69,7 +73,22 @@
                        form.getAttribute("action") || "form" };
     if (email && email.value) data.email = email.value;
     send(data);
-  }, true);
+  }
+
+  d.addEventListener("submit", function (event) { formSent(event.target); }, true);
+
+  // form.submit() called by the page's own script sends the form without any submit
+  // event (form builders and "submit on change" widgets do this): wrap it once.
+  var proto = w.HTMLFormElement && w.HTMLFormElement.prototype;
+  if (proto && typeof proto.submit === "function" && !proto.submit.nurture) {
+    var nativeSubmit = proto.submit;
+    var submit = function () {
+      try { formSent(this); } catch (e) { /* tracking must never break the page */ }
+      return nativeSubmit.apply(this, arguments);
+    };
+    submit.nurture = true;
+    proto.submit = submit;
+  }
 
   // A page restored from the back/forward cache runs no script and fires no load event,
   // only "pageshow" with persisted set: count it as the page view it is.

@@ -61,6 +61,19 @@ PAGES = {
         '<button type="submit">Send</button></form>',
     ),
     "thanks.html": ("Brightpath — Thank you", "<p>We will be in touch.</p>"),
+    "trial.html": (
+        "Brightpath — Start a trial",
+        # Sent by the page's own script: form.submit() fires no submit event. The
+        # newsletter form validates in its submit handler, then calls form.submit().
+        '<form id="trial" method="post" action="/thanks.html">'
+        '<input type="email" name="work_email" aria-label="Work email"></form>'
+        '<button id="start" onclick="document.getElementById(\'trial\').submit()">'
+        "Start</button>"
+        '<form name="newsletter" method="post" action="/thanks.html"'
+        ' onsubmit="event.preventDefault(); this.submit()">'
+        '<input type="email" name="email" aria-label="Newsletter email">'
+        '<button type="submit">Subscribe</button></form>',
+    ),
 }
 
 
@@ -363,3 +376,28 @@ def test_form_submission_identifies_the_visitor_by_its_email_field(
     with transaction(stack.runtime.sessions) as session:
         payloads = [h.payload for h in session.scalars(select(TrackingHit))]
     assert not any("Zephyr" in str(p) for p in payloads if p)
+
+
+@pytest.mark.parametrize(
+    ("fill", "press", "form_name"),
+    [
+        ("input[name=work_email]", "#start", "trial"),
+        ("input[name=email]", "form[name=newsletter] button", "newsletter"),
+    ],
+    ids=["script-calls-submit", "handler-then-submit"],
+)
+def test_a_form_sent_by_script_is_recorded_once(
+    stack: Stack, human: Callable[[], Any], fill: str, press: str, form_name: str
+) -> None:
+    lead_id = add_lead(stack.runtime, "carol@acme.example")
+    page = human()
+    page.goto(f"{stack.site_url}/trial.html")
+    vid = page.evaluate("window.nurture.visitorId")
+    page.fill(fill, "carol@acme.example")
+    page.click(press)
+    page.wait_for_url("**/thanks.html")
+
+    events_of(stack.runtime, "page.viewed", 2, anonymous_id=vid, lead_id=lead_id)
+    wait_until(lambda: unprocessed_hits(stack.runtime) == 0, "every hit processed")
+    (form,) = events_of(stack.runtime, "form.submitted", 1, lead_id=lead_id)
+    assert form.properties["form"] == form_name
