@@ -30,7 +30,7 @@ from nurture.db import transaction, utcnow
 from nurture.hit_capture import HitLock
 from nurture.links import LinkSigner, link_signer
 from nurture.machine_rules import HitView, Thresholds, burst_of_all_links, machine_reasons
-from nurture.models import Event, Message
+from nurture.models import Event, Lead, Message
 from nurture.models.tracking import TrackingHit
 from nurture.runtime import Runtime
 from nurture.visitors import (
@@ -64,6 +64,8 @@ class _Batch:
     # events are inserted so the batch's own anonymous events move too.
     by_lead: list[tuple[str, int]] = field(default_factory=list)
     by_email: list[tuple[str, str]] = field(default_factory=list)
+    # Leads with a human open or click in this batch: their mailbox works.
+    engaged: set[int] = field(default_factory=set)
 
 
 def process_pending_hits(runtime: Runtime, now: datetime, limit: int = 500) -> int:
@@ -96,6 +98,15 @@ def process_pending_hits(runtime: Runtime, now: datetime, limit: int = 500) -> i
             .where(TrackingHit.id.in_([h.id for h in hits]))
             .values(processed=True)
         )
+        if batch.engaged:
+            # Soft bounces count towards suppression only while nothing shows the mailbox
+            # works: a person opening or clicking starts the count again (a full mailbox
+            # last spring must not add up with one today).
+            session.execute(
+                update(Lead)
+                .where(Lead.id.in_(sorted(batch.engaged)), Lead.soft_bounce_count > 0)
+                .values(soft_bounce_count=0)
+            )
         rescore(session, batch.touched, now)
     return len(hits)
 
@@ -182,6 +193,8 @@ def _email_hits(
             }
         )
         batch.touched.add(message.lead_id)
+        if not reasons[hit.id]:
+            batch.engaged.add(message.lead_id)
 
 
 def _message_rules(

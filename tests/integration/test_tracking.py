@@ -317,3 +317,28 @@ def test_a_trusted_proxy_passes_on_the_clients_address(settings):
         assert event.machine_reasons == ["apple-mpp"]  # the network rule sees the client
     finally:
         runtime.close()
+
+
+# ---------------------------------------------------------------- soft bounces
+
+
+def test_a_human_open_restarts_the_soft_bounce_count_and_a_machine_open_does_not(client, runtime):
+    from nurture.db import transaction
+    from nurture.models import Lead
+
+    human_reader = send_message(runtime, "ann@acme.example")
+    proxied = send_message(runtime, "ben@acme.example")
+    with transaction(runtime.sessions) as session:
+        for lead_id in (human_reader.lead_id, proxied.lead_id):
+            session.get(Lead, lead_id).soft_bounce_count = 2
+
+    client.get(human_reader.pixel, headers=browser())
+    client.get(  # Apple Mail Privacy Protection fetching the image
+        proxied.pixel,
+        headers={"User-Agent": "Mozilla/5.0"},
+        environ_base={"REMOTE_ADDR": "17.58.63.12"},
+    )
+    process(runtime)
+
+    assert lead(runtime, human_reader.lead_id).soft_bounce_count == 0
+    assert lead(runtime, proxied.lead_id).soft_bounce_count == 2
