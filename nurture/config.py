@@ -155,6 +155,9 @@ class Settings:
     webhook_secret: str | None = None
     webhook_max_attempts: int = 8
     webhook_timeout: float = 10.0
+    # Delivered and failed webhook deliveries (their bodies hold the lead's contact data)
+    # are deleted this long after they were created; None keeps them.
+    webhook_retention: timedelta | None = timedelta(days=30)
     # How an account's engagement score aggregates its people's: sum, max or topN (top3).
     account_score: str = "top3"
     # The handoff SLA (docs/handoff.md#sla); None: no deadline, no reminder, no escalation.
@@ -241,6 +244,7 @@ class Settings:
             "NURTURE_WEBHOOK_SECRET": ("webhook_secret", str.strip),
             "NURTURE_WEBHOOK_MAX_ATTEMPTS": ("webhook_max_attempts", _positive_int),
             "NURTURE_WEBHOOK_TIMEOUT": ("webhook_timeout", _seconds),
+            "NURTURE_WEBHOOK_RETENTION": ("webhook_retention", parse_retention),
         }
         for variable, (name, convert) in simple.items():
             raw = env.get(variable)

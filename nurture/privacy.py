@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from nurture import audit
 from nurture.db import Base
 from nurture.leads import get_lead
-from nurture.models import AuditLog, Event, Lead, Message, OutboxMessage
+from nurture.models import AuditLog, Event, Handoff, Lead, Message, OutboxMessage, WebhookDelivery
 from nurture.suppression import hash_for, suppress
 
 # Lead columns that identify or describe the person; cleared on erasure.
@@ -178,6 +178,13 @@ def erase_lead(session: Session, ref: str, *, now: datetime, actor: str) -> Eras
         .values(properties={}, anonymous_id=None, machine_reasons=[])
     ).rowcount
     deleted: dict[str, int] = {}
+    # Webhook deliveries carry the handoff's JSON (name, email, company): they go before
+    # the handoffs, whose deletion would only unlink them.
+    deleted["webhook_deliveries"] = session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.handoff_id.in_(select(Handoff.id).where(Handoff.lead_id == lead.id))
+        )
+    ).rowcount
     for table in reversed(Base.metadata.sorted_tables):
         if "lead_id" not in table.c or table.name in _HANDLED | _KEPT_AS_IS:
             continue

@@ -248,15 +248,22 @@ def run_worker(
         def purge() -> None:
             from nurture.db import transaction
             from nurture.privacy import purge_tracking_data
+            from nurture.webhooks.service import purge_deliveries
 
             with transaction(runtime.sessions) as session:
                 purged = purge_tracking_data(
                     session, now=utcnow(), retention=runtime.settings.tracking_retention
                 )
+                deliveries = purge_deliveries(
+                    session, now=utcnow(), retention=runtime.settings.webhook_retention
+                )
             if purged:
                 log.info("privacy: purged raw tracking data from %s rows", purged)
+            if deliveries:
+                log.info("privacy: deleted %s old webhook deliveries", deliveries)
 
-        # NURTURE_TRACKING_RETENTION: raw IPs and user agents older than it go, daily.
+        # NURTURE_TRACKING_RETENTION: raw IPs and user agents older than it go, daily; so do
+        # finished webhook deliveries older than NURTURE_WEBHOOK_RETENTION.
         scheduler.add_job(
             purge, IntervalTrigger(hours=24), id="privacy-purge", max_instances=1, coalesce=True,
             next_run_time=datetime.now(UTC) + timedelta(minutes=5),

@@ -77,15 +77,25 @@ def privacy_group() -> None:
 
 @privacy_group.command("purge")
 def purge_command() -> None:
-    """Remove raw tracking data (IP, user agent) older than NURTURE_TRACKING_RETENTION."""
+    """Remove raw tracking data (IP, user agent) older than NURTURE_TRACKING_RETENTION and
+    finished webhook deliveries older than NURTURE_WEBHOOK_RETENTION (the worker does both
+    daily)."""
+    from nurture.webhooks.service import purge_deliveries
+
     rt = runtime()
     retention = rt.settings.tracking_retention
+    webhooks = rt.settings.webhook_retention
     with transaction(rt.sessions) as session:
         changed = purge_tracking_data(session, now=utcnow(), retention=retention)
+        deleted = purge_deliveries(session, now=utcnow(), retention=webhooks)
     if retention is None:
-        click.echo("retention is 'forever': nothing purged")
+        click.echo("tracking retention is 'forever': no tracking data purged")
     else:
         click.echo(f"purged raw tracking data older than {retention.days} days from {changed} rows")
+    if webhooks is None:
+        click.echo("webhook retention is 'forever': no webhook deliveries deleted")
+    else:
+        click.echo(f"deleted {deleted} finished webhook deliveries older than {webhooks.days} days")
 
 
 @cli.group("unsubscribes")

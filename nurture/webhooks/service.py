@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from nurture.db import is_sqlite, transaction
@@ -277,3 +277,16 @@ def list_deliveries(
     if status:
         query = query.where(WebhookDelivery.status == status)
     return list(session.scalars(query))
+
+
+def purge_deliveries(session: Session, *, now: datetime, retention: timedelta | None) -> int:
+    """Delete delivered and failed deliveries created more than ``retention`` ago (their
+    bodies hold the lead's contact data); pending ones stay. Returns how many went."""
+    if retention is None:
+        return 0
+    return session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.status.in_(("delivered", "failed")),
+            WebhookDelivery.created_at < now - retention,
+        )
+    ).rowcount

@@ -177,3 +177,52 @@ def test_a_permanent_refusal_fails_at_once_and_can_be_retried_from_the_cli(
         finally:
             rt.close()
     assert [r.answered for r in receiver.requests] == [404, 200]
+
+
+def test_erasing_a_lead_deletes_its_webhook_deliveries_and_only_those(settings, tmp_path, hooked):
+    from nurture.privacy import erase_lead
+
+    with hooked() as receiver:
+        runtime = runtime_for(settings, receiver, tmp_path)
+        try:
+            account = add_account(runtime, "acme.example", country="US", employees=300)
+            ada = add_lead(runtime, "ada@acme.example", account_id=account, title="VP Engineering")
+            bob = add_lead(runtime, "bob@acme.example", account_id=account, title="CTO")
+            qualify(runtime, ada, T0)
+            qualify(runtime, bob, T0)
+            assert deliver_due(runtime, T0) == 2
+            with transaction(runtime.sessions) as session:
+                erase_lead(session, "ada@acme.example", now=T0, actor="test")
+            left = deliveries(runtime)
+            # The queued JSON held Ada's name and address: nothing of it is kept.
+            assert [("bob@acme.example" in d.body, "ada@acme" in d.body) for d in left] == [
+                (True, False)
+            ]
+        finally:
+            runtime.close()
+
+
+def test_finished_deliveries_are_purged_after_the_retention_pending_ones_stay(
+    settings, tmp_path, hooked
+):
+    from nurture.webhooks.service import purge_deliveries
+
+    with hooked(script=[200, 503]) as receiver:
+        runtime = runtime_for(settings, receiver, tmp_path)
+        try:
+            account = add_account(runtime, "acme.example", country="US", employees=300)
+            ada = add_lead(runtime, "ada@acme.example", account_id=account, title="VP Engineering")
+            bob = add_lead(runtime, "bob@acme.example", account_id=account, title="CTO")
+            qualify(runtime, ada, T0)
+            qualify(runtime, bob, T0)
+            deliver_due(runtime, T0)
+            assert sorted(d.status for d in deliveries(runtime)) == ["delivered", "pending"]
+            created = deliveries(runtime)[0].created_at
+            with transaction(runtime.sessions) as session:
+                assert purge_deliveries(session, now=created, retention=timedelta(days=30)) == 0
+                later = created + timedelta(days=31)
+                assert purge_deliveries(session, now=later, retention=None) == 0
+                assert purge_deliveries(session, now=later, retention=timedelta(days=30)) == 1
+            assert [d.status for d in deliveries(runtime)] == ["pending"]
+        finally:
+            runtime.close()
