@@ -262,6 +262,33 @@ def readiness_verdicts(
     return results, active.number
 
 
+def _with_account_peers(session: Session, lead_ids: Iterable[int]) -> list[int]:
+    """``lead_ids`` plus, when a readiness rule looks at the account, the other people of
+    their accounts who could qualify: a colleague turning warm can complete the buying
+    committee that makes *them* ready too, not only the colleague.
+
+    Peers another transaction holds are skipped (PostgreSQL ``SKIP LOCKED``): that
+    transaction is rescoring them and evaluates them itself.
+    """
+    ids = sorted(set(lead_ids))
+    active = active_readiness(session)
+    if not ids or active is None or all(r.account is None for r in active.readiness.rules):
+        return ids
+    accounts = select(Lead.account_id).where(Lead.id.in_(ids), Lead.account_id.is_not(None))
+    peers = session.scalars(
+        select(Lead.id)
+        .where(
+            Lead.account_id.in_(accounts),
+            Lead.id.not_in(ids),
+            Lead.erased_at.is_(None),
+            Lead.stage.in_(sorted(QUALIFIABLE)),
+        )
+        .order_by(Lead.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    return sorted({*ids, *peers})
+
+
 def evaluate_readiness(
     session: Session, lead_ids: Iterable[int], now: datetime
 ) -> list[Qualification]:
@@ -274,7 +301,9 @@ def evaluate_readiness(
     qualifications; nothing before a readiness file is synced. Runs in the caller's
     transaction, right after the change (a score, a grade, a hand-raise) that caused it.
     """
-    verdicts, version = readiness_verdicts(session, lead_ids, now, lock=True)
+    verdicts, version = readiness_verdicts(
+        session, _with_account_peers(session, lead_ids), now, lock=True
+    )
     if not verdicts:
         return []
     hand_off = _hand_off()

@@ -203,7 +203,9 @@ def test_a_recycled_lead_within_its_cool_down_is_not_qualified_again(qualified, 
     assert [q.rule for q in handed_off] == ["hand-raiser"]
 
 
-def test_the_buying_committee_rule_qualifies_the_third_engaged_contact(qualified, handed_off):
+def test_the_third_engaged_contact_completes_the_buying_committee_for_all_three(
+    qualified, handed_off
+):
     ids = _import(
         qualified,
         LeadFields(email="vera@acme.example", **VP),  # B
@@ -221,12 +223,15 @@ def test_the_buying_committee_rule_qualifies_the_third_engaged_contact(qualified
         with transaction(qualified.sessions) as session:
             rescore_leads(session, [lead_id], day)
     assert [_lead(qualified, i).temperature for i in ids] == ["warm", "warm", "warm"]
-    (qualification,) = handed_off
-    assert qualification.lead_id == ids[2] and qualification.rule == "buying-committee"
-    assert qualification.reasons == (
+    # Ann's rescore made the committee; Vera and Max, warm for days, meet the rule from
+    # that moment as much as she does, so all three go to sales in that transaction.
+    assert [(q.lead_id, q.rule) for q in handed_off] == [(i, "buying-committee") for i in ids]
+    assert all(q.qualified_at == at + timedelta(days=2) for q in handed_off)
+    assert handed_off[2].reasons == (
         "fit grade C (45), C or better",
         "acme.example: 3 engaged contacts (≥ 3), account grade B",
     )
+    assert handed_off[0].reasons[0].startswith("fit grade B")
 
 
 def test_regrade_everyone_applies_an_edited_icp(qualified, handed_off, tmp_path):
