@@ -263,17 +263,21 @@ def readiness_verdicts(
 
 
 def _with_account_peers(session: Session, lead_ids: Iterable[int]) -> list[int]:
-    """``lead_ids`` plus, when a readiness rule looks at the account, the other people of
-    their accounts who could qualify: a colleague turning warm can complete the buying
-    committee that makes *them* ready too, not only the colleague.
+    """``lead_ids`` plus, when a readiness rule looks at the account, their engaged
+    colleagues (the people who count towards that rule) who could qualify: a contact
+    turning warm can complete the buying committee that makes the others ready too.
+    Colleagues who are not engaged themselves are left to their own next change, so a
+    committee forming does not hand sales every cold contact of a big account.
 
     Peers another transaction holds are skipped (PostgreSQL ``SKIP LOCKED``): that
     transaction is rescoring them and evaluates them itself.
     """
     ids = sorted(set(lead_ids))
     active = active_readiness(session)
-    if not ids or active is None or all(r.account is None for r in active.readiness.rules):
+    conditions = [r.account for r in active.readiness.rules if r.account] if active else []
+    if not ids or not conditions:
         return ids
+    engaged = sorted(set().union(*(c.engaged for c in conditions)))
     accounts = select(Lead.account_id).where(Lead.id.in_(ids), Lead.account_id.is_not(None))
     peers = session.scalars(
         select(Lead.id)
@@ -282,6 +286,7 @@ def _with_account_peers(session: Session, lead_ids: Iterable[int]) -> list[int]:
             Lead.id.not_in(ids),
             Lead.erased_at.is_(None),
             Lead.stage.in_(sorted(QUALIFIABLE)),
+            Lead.temperature.in_(engaged),
         )
         .order_by(Lead.id)
         .with_for_update(skip_locked=True)

@@ -211,9 +211,11 @@ def test_the_third_engaged_contact_completes_the_buying_committee_for_all_three(
         LeadFields(email="vera@acme.example", **VP),  # B
         LeadFields(email="max@acme.example", title="Revenue Analyst"),  # C
         LeadFields(email="ann@acme.example", title="Sales Manager"),  # C
+        LeadFields(email="cal@acme.example", title="Sales Manager"),  # C, never engages
     )
     grades = [_lead(qualified, i).fit_grade for i in ids]
-    assert grades == ["B", "C", "C"]
+    assert grades == ["B", "C", "C", "C"]
+    ids, cold = ids[:3], ids[3]
     at = T0 + timedelta(days=1)
     # A webinar (15) and a pricing view (10) make each warm (25), one person a day.
     for number, lead_id in enumerate(ids):
@@ -224,8 +226,10 @@ def test_the_third_engaged_contact_completes_the_buying_committee_for_all_three(
             rescore_leads(session, [lead_id], day)
     assert [_lead(qualified, i).temperature for i in ids] == ["warm", "warm", "warm"]
     # Ann's rescore made the committee; Vera and Max, warm for days, meet the rule from
-    # that moment as much as she does, so all three go to sales in that transaction.
+    # that moment as much as she does, so all three go to sales in that transaction. Cal,
+    # graded C but never engaged, is not swept along.
     assert [(q.lead_id, q.rule) for q in handed_off] == [(i, "buying-committee") for i in ids]
+    assert cold not in {q.lead_id for q in handed_off}
     assert all(q.qualified_at == at + timedelta(days=2) for q in handed_off)
     assert handed_off[2].reasons == (
         "fit grade C (45), C or better",
