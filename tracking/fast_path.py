@@ -17,7 +17,6 @@ redirect (``tracking.capture``).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from email.utils import parseaddr
 from typing import Any
@@ -27,8 +26,7 @@ from werkzeug.urls import iri_to_uri
 from nurture.links import LinkSigner, add_identity, host_matches
 from nurture.runtime import Runtime
 from nurture.tokens import MessageSigner
-
-log = logging.getLogger(__name__)
+from tracking import HONEYPOT_PAGE, NO_STORE, NOT_FOUND_PAGE, PIXEL, capture
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -44,8 +42,6 @@ class TrackingFastPath:
     """
 
     def __init__(self, app: WSGIApp, runtime: Runtime, extensions: dict[str, Any]) -> None:
-        from tracking import HONEYPOT_PAGE, NO_STORE, NOT_FOUND_PAGE, PIXEL
-
         self.app = app
         self.runtime = runtime
         self.extensions = extensions
@@ -132,9 +128,8 @@ class TrackingFastPath:
         return "302 FOUND", [("Location", iri_to_uri(destination)), *self.redirect_headers], b""
 
     def _capture(self, environ: dict[str, Any], kind: str, **fields: Any) -> None:
-        from tracking import capture
-
-        capture(self.runtime, self.extensions.get("nurture.hit_processor"), environ, kind, **fields)
+        waker = self.extensions.get("nurture.hit_processor")
+        capture(self.runtime, waker, environ, kind, **fields)
 
 
 def _html_headers(body: bytes, extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
