@@ -42,6 +42,7 @@ from nurture.handoff.mail import INTERNAL_KINDS, template_extras
 from nurture.links import link_signer, track_links
 from nurture.mime import MessageBuilder, new_message_id
 from nurture.models import Campaign, Enrollment, EnrollmentHistory, Event, Lead, Message
+from nurture.models.message import TEAM_KINDS
 from nurture.rendering import TemplateError, TemplateLibrary, build_context, template_library
 from nurture.runtime import Runtime
 from nurture.sending_policy import load_budget, sending_policy
@@ -625,10 +626,15 @@ class Engine:
                 report.failed += 1
             updates.append(row)
             if row["status"] in ("sent", "failed"):
+                # A message about the lead to someone else (a rep's handoff notification,
+                # an SLA reminder) is not an email the lead got: it must not show or count
+                # as one on the lead's timeline and in its campaign numbers.
+                about = item.kind in TEAM_KINDS
+                prefix = "notification." if about else "email."
                 events.append(
                     {
                         "lead_id": item.lead.id,
-                        "type": "email.sent" if row["status"] == "sent" else "email.failed",
+                        "type": prefix + ("sent" if row["status"] == "sent" else "failed"),
                         "message_id": item.message_pk,
                         "occurred_at": now,
                         "recorded_at": now,
@@ -636,6 +642,7 @@ class Engine:
                             "template": item.template,
                             "subject": row.get("subject"),
                             "campaign": item.campaign.key if item.campaign else None,
+                            **({"kind": item.kind} if about else {}),
                             **(
                                 {"reply": row.get("smtp_reply") or error}
                                 if row["status"] == "failed"

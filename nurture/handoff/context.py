@@ -44,6 +44,7 @@ EVENT_LABELS = {
 _NOT_ACTIVITY = (
     "email.sent",
     "email.failed",
+    "notification.",
     "email.bounced",
     "email.complained",
     "stage.",

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from nurture.apikeys import create_api_key
 from nurture.db import transaction, utcnow
 from nurture.engine import Engine
-from nurture.models import Account, Enrollment, Lead, Message
+from nurture.models import Account, Enrollment, Event, Lead, Message
 from nurture.runtime import Runtime
 from nurture.scoring import sync_scoring
 from tests.integration.engine_support import add_lead, templates_sent
@@ -122,6 +122,18 @@ def test_a_hand_raiser_reaches_its_rep_with_the_full_story_and_the_rep_accepts(e
     tick(runtime, now + timedelta(seconds=1))
     by_recipient = {message["To"]: message for message in smtp_sink.received}
     assert set(by_recipient) == {MARIA, "grace@northwind.example"}
+    # On Grace's timeline: the auto-reply she got is an email; Maria's note about her is not.
+    with runtime.sessions() as session:
+        outcomes = session.execute(
+            select(Event.type, Message.kind)
+            .join(Message, Message.id == Event.message_id)
+            .where(Event.lead_id == grace, Event.type.like("%.sent"))
+            .order_by(Message.kind)
+        ).all()
+    assert [tuple(o) for o in outcomes] == [
+        ("email.sent", "auto_reply"),
+        ("notification.sent", "handoff"),
+    ]
 
     note = by_recipient[MARIA]
     text = text_of(note)
