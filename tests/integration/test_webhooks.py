@@ -179,17 +179,20 @@ def test_a_permanent_refusal_fails_at_once_and_can_be_retried_from_the_cli(
     assert [r.answered for r in receiver.requests] == [404, 200]
 
 
+def two_handoffs(runtime: Runtime) -> None:
+    """Ada and Bob of acme.example handed off at T0: one queued delivery each."""
+    account = add_account(runtime, "acme.example", country="US", employees=300)
+    for email, title in (("ada@acme.example", "VP Engineering"), ("bob@acme.example", "CTO")):
+        qualify(runtime, add_lead(runtime, email, account_id=account, title=title), T0)
+
+
 def test_erasing_a_lead_deletes_its_webhook_deliveries_and_only_those(settings, tmp_path, hooked):
     from nurture.privacy import erase_lead
 
     with hooked() as receiver:
         runtime = runtime_for(settings, receiver, tmp_path)
         try:
-            account = add_account(runtime, "acme.example", country="US", employees=300)
-            ada = add_lead(runtime, "ada@acme.example", account_id=account, title="VP Engineering")
-            bob = add_lead(runtime, "bob@acme.example", account_id=account, title="CTO")
-            qualify(runtime, ada, T0)
-            qualify(runtime, bob, T0)
+            two_handoffs(runtime)
             assert deliver_due(runtime, T0) == 2
             with transaction(runtime.sessions) as session:
                 erase_lead(session, "ada@acme.example", now=T0, actor="test")
@@ -210,11 +213,7 @@ def test_finished_deliveries_are_purged_after_the_retention_pending_ones_stay(
     with hooked(script=[200, 503]) as receiver:
         runtime = runtime_for(settings, receiver, tmp_path)
         try:
-            account = add_account(runtime, "acme.example", country="US", employees=300)
-            ada = add_lead(runtime, "ada@acme.example", account_id=account, title="VP Engineering")
-            bob = add_lead(runtime, "bob@acme.example", account_id=account, title="CTO")
-            qualify(runtime, ada, T0)
-            qualify(runtime, bob, T0)
+            two_handoffs(runtime)
             deliver_due(runtime, T0)
             assert sorted(d.status for d in deliveries(runtime)) == ["delivered", "pending"]
             created = deliveries(runtime)[0].created_at
