@@ -42,7 +42,6 @@ from nurture.handoff.mail import INTERNAL_KINDS, template_extras
 from nurture.links import link_signer, track_links
 from nurture.mime import MessageBuilder, new_message_id
 from nurture.models import Campaign, Enrollment, EnrollmentHistory, Event, Lead, Message
-from nurture.models.message import TEAM_KINDS
 from nurture.rendering import TemplateError, TemplateLibrary, build_context, template_library
 from nurture.runtime import Runtime
 from nurture.sending_policy import load_budget, sending_policy
@@ -629,7 +628,7 @@ class Engine:
                 # A message about the lead to someone else (a rep's handoff notification,
                 # an SLA reminder) is not an email the lead got: it must not show or count
                 # as one on the lead's timeline and in its campaign numbers.
-                about = item.kind in TEAM_KINDS
+                about = item.kind in INTERNAL_KINDS
                 prefix = "notification." if about else "email."
                 events.append(
                     {

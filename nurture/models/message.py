@@ -9,10 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from nurture.db import Base, utcnow
 
-# Kinds of message sent to the sales team about a lead (handoff notification, SLA reminder
-# and escalation), not to the lead: their outcome is a ``notification.*`` event.
-TEAM_KINDS = frozenset({"handoff", "sla_reminder", "sla_escalation"})
-
 
 class Message(Base):
     """An email to one lead. The unique key on (enrolment, step) makes a double send
