@@ -29,6 +29,7 @@ from nurture.qualification.readiness import (
     ContactFacts,
     LeadFacts,
     Qualification,
+    Readiness,
     Verdict,
     evaluate,
 )
@@ -213,18 +214,26 @@ def regrade_everyone(
 
 
 def readiness_verdicts(
-    session: Session, lead_ids: Iterable[int], now: datetime, *, lock: bool = False
+    session: Session,
+    lead_ids: Iterable[int],
+    now: datetime,
+    *,
+    lock: bool = False,
+    colleagues: bool = False,
 ) -> tuple[list[tuple[Lead, Verdict]], int | None]:
     """Each lead's verdict under the active readiness definition (and its version number).
 
     Leads at any stage are evaluated (the verdict says why a sales-stage lead cannot
     qualify); ``lock`` takes the leads' rows first (PostgreSQL) so two transactions cannot
-    both hand one lead off.
+    both hand one lead off; ``colleagues`` adds their engaged colleagues when a rule looks
+    at the account (``_with_account_peers``).
     """
     active = active_readiness(session)
     ids = sorted(set(lead_ids))
     if active is None or not ids:
         return [], None
+    if colleagues:
+        ids = _with_account_peers(session, ids, active.readiness)
     query = (
         select(Lead)
         .where(Lead.id.in_(ids), Lead.erased_at.is_(None))
@@ -262,7 +271,7 @@ def readiness_verdicts(
     return results, active.number
 
 
-def _with_account_peers(session: Session, lead_ids: Iterable[int]) -> list[int]:
+def _with_account_peers(session: Session, ids: list[int], readiness: Readiness) -> list[int]:
     """``lead_ids`` plus, when a readiness rule looks at the account, their engaged
     colleagues (the people who count towards that rule) who could qualify: a contact
     turning warm can complete the buying committee that makes the others ready too.
@@ -272,10 +281,8 @@ def _with_account_peers(session: Session, lead_ids: Iterable[int]) -> list[int]:
     Peers another transaction holds are skipped (PostgreSQL ``SKIP LOCKED``): that
     transaction is rescoring them and evaluates them itself.
     """
-    ids = sorted(set(lead_ids))
-    active = active_readiness(session)
-    conditions = [r.account for r in active.readiness.rules if r.account] if active else []
-    if not ids or not conditions:
+    conditions = [rule.account for rule in readiness.rules if rule.account]
+    if not conditions:
         return ids
     engaged = sorted(set().union(*(c.engaged for c in conditions)))
     accounts = select(Lead.account_id).where(Lead.id.in_(ids), Lead.account_id.is_not(None))
@@ -306,9 +313,7 @@ def evaluate_readiness(
     qualifications; nothing before a readiness file is synced. Runs in the caller's
     transaction, right after the change (a score, a grade, a hand-raise) that caused it.
     """
-    verdicts, version = readiness_verdicts(
-        session, _with_account_peers(session, lead_ids), now, lock=True
-    )
+    verdicts, version = readiness_verdicts(session, lead_ids, now, lock=True, colleagues=True)
     if not verdicts:
         return []
     hand_off = _hand_off()
