@@ -25,6 +25,7 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from nurture import audit
+from nurture.config import Settings
 from nurture.db import Base
 from nurture.leads import get_lead
 from nurture.models import AuditLog, Event, Handoff, Lead, Message, OutboxMessage, WebhookDelivery
@@ -221,6 +222,17 @@ def erase_lead(session: Session, ref: str, *, now: datetime, actor: str) -> Eras
 
 
 # ---------------------------------------------------------------- retention
+
+
+def purge_expired(session: Session, settings: Settings, *, now: datetime) -> tuple[int, int]:
+    """The retention purge (daily in the worker, ``nurture privacy purge`` by hand): raw
+    tracking data older than ``tracking_retention``, then finished webhook deliveries older
+    than ``webhook_retention``. Returns (tracking rows changed, deliveries deleted)."""
+    from nurture.webhooks.service import purge_deliveries
+
+    changed = purge_tracking_data(session, now=now, retention=settings.tracking_retention)
+    deleted = purge_deliveries(session, now=now, retention=settings.webhook_retention)
+    return changed, deleted
 
 
 def purge_tracking_data(session: Session, *, now: datetime, retention: timedelta | None) -> int:

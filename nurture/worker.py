@@ -247,16 +247,10 @@ def run_worker(
 
         def purge() -> None:
             from nurture.db import transaction
-            from nurture.privacy import purge_tracking_data
-            from nurture.webhooks.service import purge_deliveries
+            from nurture.privacy import purge_expired
 
             with transaction(runtime.sessions) as session:
-                purged = purge_tracking_data(
-                    session, now=utcnow(), retention=runtime.settings.tracking_retention
-                )
-                deliveries = purge_deliveries(
-                    session, now=utcnow(), retention=runtime.settings.webhook_retention
-                )
+                purged, deliveries = purge_expired(session, runtime.settings, now=utcnow())
             if purged:
                 log.info("privacy: purged raw tracking data from %s rows", purged)
             if deliveries:

@@ -16,7 +16,7 @@ from nurture.privacy import (
     UnknownLead,
     erase_lead,
     export_lead,
-    purge_tracking_data,
+    purge_expired,
     record_export,
 )
 
@@ -80,14 +80,11 @@ def purge_command() -> None:
     """Remove raw tracking data (IP, user agent) older than NURTURE_TRACKING_RETENTION and
     finished webhook deliveries older than NURTURE_WEBHOOK_RETENTION (the worker does both
     daily)."""
-    from nurture.webhooks.service import purge_deliveries
-
     rt = runtime()
     retention = rt.settings.tracking_retention
     webhooks = rt.settings.webhook_retention
     with transaction(rt.sessions) as session:
-        changed = purge_tracking_data(session, now=utcnow(), retention=retention)
-        deleted = purge_deliveries(session, now=utcnow(), retention=webhooks)
+        changed, deleted = purge_expired(session, rt.settings, now=utcnow())
     if retention is None:
         click.echo("tracking retention is 'forever': no tracking data purged")
     else:

@@ -272,7 +272,7 @@ def readiness_verdicts(
 
 
 def _with_account_peers(session: Session, ids: list[int], readiness: Readiness) -> list[int]:
-    """``lead_ids`` plus, when a readiness rule looks at the account, their engaged
+    """``ids`` plus, when a readiness rule looks at the account, their engaged
     colleagues (the people who count towards that rule) who could qualify: a contact
     turning warm can complete the buying committee that makes the others ready too.
     Colleagues who are not engaged themselves are left to their own next change, so a
