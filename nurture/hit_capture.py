@@ -169,17 +169,12 @@ class _Sink:
     def _opened(self, connection: Any) -> None:
         """Prepare a newly held DBAPI connection (nothing by default)."""
 
-    def _releasing(self, connection: Any) -> None:
-        """Undo ``_opened`` before the connection goes back to the pool."""
-
     def reset(self, *, broken: bool = True) -> None:
         """Let go of the held connection: discard it when ``broken``, else return it."""
         connection, self._connection = self._connection, None
         if connection is None:
             return
         try:
-            if not broken:
-                self._releasing(connection.driver_connection)
             connection.invalidate() if broken else connection.close()
         except Exception:  # already gone: nothing left to release
             log.debug("releasing the hit writer's connection failed", exc_info=True)
@@ -200,10 +195,7 @@ class _PostgresSink(_Sink):
     """
 
     _CHUNK = 64
-
-    def __init__(self, engine: Engine) -> None:
-        super().__init__(engine)
-        self._prepared: set[int] = set()
+    _prepared: set[int]  # batch sizes prepared on the held connection (set by _opened)
 
     def _opened(self, connection: Any) -> None:
         # psycopg itself must never open a transaction on this connection (a pool ping,

@@ -68,7 +68,7 @@ class _Batch:
     engaged: set[int] = field(default_factory=set)
 
 
-def process_pending_hits(runtime: Runtime, now: datetime, limit: int = 500) -> int:
+def process_pending_hits(runtime: Runtime, now: datetime, limit: int = POSTGRES_PASS) -> int:
     """Process up to ``limit`` unprocessed hits in one transaction; how many were processed."""
     signer = link_signer(runtime.settings.secret_key)
     with transaction(runtime.sessions) as session:
