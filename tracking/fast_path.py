@@ -23,7 +23,7 @@ from typing import Any
 
 from werkzeug.urls import iri_to_uri
 
-from nurture.links import LinkSigner, add_identity, host_matches
+from nurture.links import add_identity, host_matches, link_signer
 from nurture.runtime import Runtime
 from nurture.tokens import MessageSigner
 from tracking import HONEYPOT_PAGE, NO_STORE, NOT_FOUND_PAGE, PIXEL, capture
@@ -47,14 +47,13 @@ class TrackingFastPath:
         self.extensions = extensions
         settings = runtime.settings
         self.messages = MessageSigner(settings.secret_key)
-        self.links = LinkSigner(settings.secret_key)
+        self.links = link_signer(settings.secret_key)  # the process's shared signer
         # Clicks to the marketer's own site carry the visitor's identity (``nv=``), so the
         # snippet can join the anonymous history to the lead.
         self.site_domains = tuple(settings.site_domains) or (
             parseaddr(settings.mail_from)[1].rpartition("@")[2].lower(),
         )
         no_store = list(NO_STORE.items())
-        self.pixel = PIXEL
         self.pixel_headers = [
             ("Content-Type", "image/gif"),
             ("Content-Length", str(len(PIXEL))),
@@ -104,7 +103,7 @@ class TrackingFastPath:
         token = self.messages.unsign(signed)
         if token is not None:
             self._capture(environ, "open", token=token)
-        return "200 OK", self.pixel_headers, self.pixel
+        return "200 OK", self.pixel_headers, PIXEL
 
     def _click(self, environ: dict[str, Any], payload: str) -> tuple[str, list, bytes]:
         target = self.links.load_click(payload)
