@@ -1,16 +1,16 @@
 """Benchmark: tracking pixel hits per second captured durably, against a trivial ceiling.
 
     .venv/bin/python bench/tracking_throughput.py [--db sqlite|postgresql|both]
-        [--seconds 10] [--connections 16] [--clicks 40]
+        [--rounds 5] [--seconds 8] [--connections 16] [--clicks 40]
 
 For each database: migrate a fresh one, create a lead and a sent message, then under the
 same gunicorn configuration (``bench/tracking_server.py``, as ``nurture serve``) and the same
-load generator (wrk), measure
+load generator (wrk), measure in interleaved rounds (the verdict takes the median round)
 
 1. a trivial Flask app returning the same GIF (the ceiling of server + framework),
-2. the real open-pixel endpoint (signature check + one durable INSERT per hit, committed
-   by the process's group-commit writer; the hit processor in its own process at nice +10
-   as ``nurture serve`` runs it),
+2. the real open-pixel endpoint (answered in front of Flask by ``tracking.fast_path``:
+   signature check + one durable INSERT per hit, committed by the process's group commit;
+   the hit processor in its own process at nice +10 as ``nurture serve`` runs it),
 
 then count the rows: every 2xx response wrk saw must be a row (0 lost), and time how long the
 processor takes to turn the burst's backlog into events. Finally, a human
