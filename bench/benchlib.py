@@ -36,11 +36,11 @@ from sqlalchemy import Engine as SAEngine  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from nurture.config import Settings  # noqa: E402
-from nurture.db import make_engine  # noqa: E402
-from nurture.migrate import upgrade  # noqa: E402
 from nurture.models import Campaign, Enrollment, Lead, Message  # noqa: E402
-from nurture.runtime import Runtime  # noqa: E402
+from nurture.platform.config import Settings  # noqa: E402
+from nurture.platform.db import make_engine  # noqa: E402
+from nurture.platform.migrate import upgrade  # noqa: E402
+from nurture.platform.runtime import Runtime  # noqa: E402
 
 BENCH_DIR = ROOT / "bench"
 BENCH_CAMPAIGNS = BENCH_DIR / "campaigns"
@@ -299,7 +299,7 @@ def migrate(url: str) -> None:
 def alembic_head() -> str:
     from alembic.script import ScriptDirectory
 
-    from nurture.migrate import alembic_config
+    from nurture.platform.migrate import alembic_config
 
     return str(ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head())
 
@@ -332,7 +332,7 @@ def bench_settings(
 
 def sync_bench_campaign(runtime: Runtime, now: datetime) -> tuple[int, int]:
     """Load bench/campaigns through the real sync; returns (campaign id, active version id)."""
-    from nurture.services import sync_campaign_files
+    from nurture.campaigns.services import sync_campaign_files
 
     report = sync_campaign_files(runtime, now=now, path=BENCH_CAMPAIGNS)
     with runtime.sessions() as session:
@@ -748,8 +748,8 @@ def run_send(
 
     With ``workers`` > 1 (PostgreSQL), that many processes tick at the same time, each with
     its own engine, as several ``nurture worker`` processes would."""
-    from nurture.delivery import make_transport
-    from nurture.engine import Engine
+    from nurture.sending.delivery import make_transport
+    from nurture.sending.engine import Engine
 
     settings = bench_settings(url, workdir / "instance", smtp_url=sink.url, batch_size=batch_size)
     runtime = Runtime.from_settings(settings)
@@ -835,7 +835,7 @@ def _tick_in_processes(
 ) -> tuple[Any, float]:
     import multiprocessing
 
-    from nurture.engine import TickReport
+    from nurture.sending.engine import TickReport
 
     context = multiprocessing.get_context("fork")
     start = context.Barrier(workers + 1)
@@ -864,8 +864,8 @@ def _tick_in_processes(
 
 
 def _worker_tick(settings: Settings, now: datetime, start: Any, results: Any) -> None:
-    from nurture.delivery import make_transport
-    from nurture.engine import Engine
+    from nurture.sending.delivery import make_transport
+    from nurture.sending.engine import Engine
 
     runtime = Runtime.from_settings(settings)
     transport = CountingTransport(make_transport(settings, runtime.sessions))

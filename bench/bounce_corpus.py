@@ -10,7 +10,7 @@ was never looked at while the rules were written.
 Two conversions turn sisimai's expectations into ours; both are rules, not per-file data:
 
 * decision: sisimai's reason names map to our five decisions exactly as
-  ``nurture.bounces.rules`` documents (``EXPECTED_DECISION`` below);
+  ``nurture.sending.bounces.rules`` documents (``EXPECTED_DECISION`` below);
 * status: when a bounce carries no enhanced status code, sisimai reports an internal
   placeholder ``X.0.9NN`` that encodes its reason; we report the empty string or the class
   default ``X.0.0`` instead, and either is counted as matching that placeholder.
@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nurture.bounces import classify_bytes
+from nurture.sending.bounces import classify_bytes
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared/testdata/bounces"
 

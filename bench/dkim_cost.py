@@ -4,7 +4,7 @@
     .venv/bin/python bench/dkim_cost.py [--n 300] [--bits 2048]
 
 A bundled template is rendered for the sample lead and built into MIME bytes exactly as the
-engine does; then ``nurture.dkim_signing.DkimSigner`` (dkimpy, rsa-sha256, relaxed/relaxed)
+engine does; then ``nurture.sending.dkim.DkimSigner`` (dkimpy, rsa-sha256, relaxed/relaxed)
 signs it. Both are timed in CPU time of the thread (``thread_time_ns``: waiting for a CPU
 on this shared machine does not count), so the reference (render + MIME of the same email,
 measured in the same run) and the signature compare fairly. The key is made with the
@@ -26,10 +26,10 @@ from pathlib import Path
 import dkim
 from benchlib import ROOT
 
-from nurture.dkim_signing import DkimSigner
-from nurture.mime import MessageBuilder
-from nurture.rendering import TemplateLibrary
-from nurture.rendering_context import sample_context
+from nurture.rendering.context import sample_context
+from nurture.rendering.library import TemplateLibrary
+from nurture.sending.dkim import DkimSigner
+from nurture.sending.mime import MessageBuilder
 
 SELECTOR, DOMAIN = "bench", "brightpath.example"
 

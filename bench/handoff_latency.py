@@ -7,9 +7,9 @@ readiness file, sales team) with a webhook endpoint configured (so each handoff 
 its webhook and starts its SLA clock, as in production), and create leads through the JSON
 API. Then, one lead at a time, a hand-raiser posts ``demo.requested`` to ``POST
 /api/v1/events`` (the real Flask app: API key, validation, durable capture), with the hit
-processor (``nurture.hits.HitProcessor``) woken by each capture, in a thread here (``nurture
-serve`` runs the same processor in its own process, woken through a pipe); the
-clock stops when the handoff notification's ``messages`` row is visible in the database
+processor (``nurture.tracking.processing.HitProcessor``) woken by each capture, in a
+thread here (``nurture serve`` runs the same processor in its own process, woken through a
+pipe); the clock stops when the handoff notification's ``messages`` row is visible in the database
 (what the engine's next tick sends).
 
 Reference in the same run: the same request for leads who do not fit the ICP (grade D), so
@@ -41,14 +41,14 @@ from benchlib import (
 )
 from sqlalchemy import select, text
 
-from nurture.apikeys import create_api_key
-from nurture.config import Settings
-from nurture.db import transaction, utcnow
+from nurture.auth.apikeys import create_api_key
 from nurture.handoff.team_sync import sync_team_file
-from nurture.hits import HitProcessor
 from nurture.models import Lead, Message
+from nurture.platform.config import Settings
+from nurture.platform.db import transaction, utcnow
 from nurture.qualification.watch import sync_qualification_files
 from nurture.scoring.watch import sync_scoring_file
+from nurture.tracking.processing import HitProcessor
 from nurture.web import create_app
 
 GOAL_P95 = 1.0
@@ -114,7 +114,7 @@ def run(db: str, leads: int) -> list[float]:
     app.extensions["nurture.hit_processor"] = processor
     try:
         now = utcnow()
-        from nurture.services import sync_campaign_files
+        from nurture.campaigns.services import sync_campaign_files
 
         sync_campaign_files(runtime, now=now)
         assert sync_scoring_file(runtime, now=now).ok

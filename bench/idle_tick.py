@@ -51,9 +51,9 @@ from benchlib import (
 )
 from sqlalchemy import event, func, select, text
 
-from nurture.db import transaction
 from nurture.models import Enrollment
-from nurture.runtime import Runtime
+from nurture.platform.db import transaction
+from nurture.platform.runtime import Runtime
 
 GOAL_MS = 50.0
 DATABASE = "nurture_bench_idle"
@@ -159,7 +159,7 @@ def main() -> int:
     parser.add_argument("--reseed", action="store_true", help="rebuild the cached database")
     args = parser.parse_args()
 
-    from nurture.engine import Engine
+    from nurture.sending.engine import Engine
 
     print(f"== idle tick: {args.db}, {args.leads:,} enrolled leads, none due ==")
     url, how = seeded_url(args.db, args.leads, args.reseed)

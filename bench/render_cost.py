@@ -26,11 +26,11 @@ from datetime import UTC, datetime
 from benchlib import ROOT, SECRET, verdict
 from itsdangerous import URLSafeSerializer
 
-from nurture.links import LinkSigner, link_signer, track_links
-from nurture.mime import MessageBuilder
-from nurture.rendering import TemplateLibrary
-from nurture.rendering_context import sample_context
-from nurture.tokens import MessageSigner, message_urls, new_message_token
+from nurture.rendering.context import sample_context
+from nurture.rendering.library import TemplateLibrary
+from nurture.sending.mime import MessageBuilder
+from nurture.tracking.links import LinkSigner, link_signer, track_links
+from nurture.tracking.tokens import MessageSigner, message_urls, new_message_token
 
 PUBLIC_URL = "https://nurture.brightpath.example"
 UTM = {"source": "nurture", "medium": "email", "campaign": "b2b-nurture"}

@@ -23,7 +23,7 @@ Starts Postfix's ``smtp-sink`` (accept and discard) on a free local port, then m
 Afterwards it checks that exactly N messages are ``sent``, one per enrolment, and that the
 sink received exactly N; any difference exits with status 1. Missing the speed goal
 (pipeline ≥ 0.8 × ceiling on PostgreSQL, ≥ 0.5 × on SQLite) prints FAIL but exits 0.
-For information it also times nurture.smtp's transport alone on the same prebuilt messages,
+For information it also times nurture.sending.smtp's transport alone on the same prebuilt messages,
 and breaks the tick down by phase and by SQL statement (driver time).
 ``--profile`` runs the tick under cProfile (slower: the figures are then not the benchmark's)
 and prints the top entries; the profile is saved under bench/out/.
@@ -128,8 +128,8 @@ def transport_ceiling(
     """The engine's own SMTP transport alone, on the same prebuilt messages, in batches as
     the engine hands them over; (seconds, not sent, received). Information, not the goal's
     reference: it shows what the SMTP stage costs without the database and the render."""
-    from nurture.delivery import Outgoing
-    from nurture.smtp import smtp_transport_from_settings
+    from nurture.sending.delivery import Outgoing
+    from nurture.sending.smtp import smtp_transport_from_settings
 
     settings = bench_settings("sqlite://", workdir / "instance", smtp_url=sink.url)
     transport = smtp_transport_from_settings(settings)
@@ -228,8 +228,9 @@ def main() -> int:
         seconds, failed, received = transport_ceiling(sink, args.n, messages, args.batch, workdir)
         transport_rate = args.n / seconds
         print(
-            f"transport (info)   the same prebuilt messages through nurture.smtp's transport in"
-            f" batches of {args.batch}: {transport_rate:,.0f} msg/s (sink received {received},"
+            f"transport (info)   the same prebuilt messages through nurture.sending.smtp's"
+            f" transport in batches of {args.batch}: {transport_rate:,.0f} msg/s"
+            f" (sink received {received},"
             f" not sent {failed})"
         )
         if failed or received != args.n:
@@ -266,7 +267,8 @@ def main() -> int:
         " run against the mean of the ceilings just before and after it)"
     )
     print(
-        f"(info)    nurture.smtp transport alone on prebuilt messages: {transport_rate:,.0f} msg/s"
+        f"(info)    nurture.sending.smtp transport alone on prebuilt messages:"
+        f" {transport_rate:,.0f} msg/s"
         f" = {transport_rate / ceiling:.2f} × the smtplib ceiling; the pipeline reaches"
         f" {rate / transport_rate:.2f} × that"
     )

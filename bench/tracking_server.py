@@ -51,7 +51,7 @@ class Server(BaseApplication):  # type: ignore[misc]
         self.processor: Any = None
         if which == "nurture" and not os.environ.get("BENCH_NO_PROCESSOR"):
             # As `nurture serve`: the hit processor in its own process at nice +10.
-            from nurture.hit_process import ProcessorProcess
+            from nurture.tracking.processor import ProcessorProcess
 
             self.processor = ProcessorProcess()
         super().__init__()

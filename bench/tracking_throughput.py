@@ -44,14 +44,14 @@ from benchlib import (
 )
 from sqlalchemy import func, select
 
-from nurture.config import Settings
-from nurture.db import transaction, utcnow
-from nurture.links import LinkSigner, track_links
 from nurture.models import Lead, Message, TrackingHit
-from nurture.rendering_compile import RenderedEmail
-from nurture.runtime import Runtime
+from nurture.platform.config import Settings
+from nurture.platform.db import transaction, utcnow
+from nurture.platform.runtime import Runtime
+from nurture.rendering.compile import RenderedEmail
 from nurture.scoring import sync_scoring
-from nurture.tokens import MessageSigner, new_message_token
+from nurture.tracking.links import LinkSigner, track_links
+from nurture.tracking.tokens import MessageSigner, new_message_token
 
 PYTHON = sys.executable
 SCORING = ROOT / "tests" / "fixtures" / "tracking" / "scoring.yaml"

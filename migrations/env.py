@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 from nurture import models  # noqa: F401  (registers every table on Base.metadata)
-from nurture.config import Settings
-from nurture.db import Base, is_sqlite, make_engine
+from nurture.platform.config import Settings
+from nurture.platform.db import Base, is_sqlite, make_engine
 
 config = context.config
 target_metadata = Base.metadata

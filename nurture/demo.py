@@ -27,19 +27,19 @@ from typing import Any
 
 from sqlalchemy import select
 
-from nurture import migrate
-from nurture.config import Settings
-from nurture.db import transaction
-from nurture.engine import Engine, TickReport
+from nurture.campaigns.services import sync_campaign_files
 from nurture.handoff import HandoffError, accept, reject
 from nurture.handoff.mail import INTERNAL_KINDS
-from nurture.hit_capture import hit_row, record_hit
-from nurture.hits import process_pending_hits
+from nurture.handoff.sla import SlaPolicy
+from nurture.handoff.sla import run_due as run_sla
 from nurture.models import Enrollment, Event, Handoff, HandoffSla, Lead, Message, SalesRep
-from nurture.runtime import Runtime
-from nurture.services import sync_campaign_files
-from nurture.sla import SlaPolicy
-from nurture.sla import run_due as run_sla
+from nurture.platform import migrate
+from nurture.platform.config import Settings
+from nurture.platform.db import transaction
+from nurture.platform.runtime import Runtime
+from nurture.sending.engine import Engine, TickReport
+from nurture.tracking.capture import hit_row, record_hit
+from nurture.tracking.processing import process_pending_hits
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 # Chance that a lead of each interest opens an email, and clicks once it has opened.
@@ -128,7 +128,7 @@ def run_demo(
     seed: int = 7,
 ) -> DemoResult:
     """Set up a fresh demo instance and simulate ``weeks`` of nurturing, hour by hour."""
-    from nurture.lead_import import import_leads_csv
+    from nurture.leads.csv_import import import_leads_csv
 
     if settings.instance_path.exists():
         shutil.rmtree(settings.instance_path)

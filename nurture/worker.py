@@ -22,16 +22,16 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
-from nurture.config import Settings
-from nurture.db import is_sqlite, utcnow
-from nurture.engine import Engine, TickReport
+from nurture.handoff.sla import run_due as run_sla
 from nurture.handoff.team_sync import TeamWatcher
-from nurture.hits import HitProcessor
+from nurture.handoff.webhooks import deliver_due as deliver_webhooks
+from nurture.platform.config import Settings
+from nurture.platform.db import is_sqlite, utcnow
+from nurture.platform.runtime import Runtime
 from nurture.qualification.watch import QualificationWatcher
-from nurture.runtime import Runtime
 from nurture.scoring.watch import ScoringWatcher
-from nurture.sla import run_due as run_sla
-from nurture.webhooks import deliver_due as deliver_webhooks
+from nurture.sending.engine import Engine, TickReport
+from nurture.tracking.processing import HitProcessor
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class CampaignWatcher:
         current = self._current()
         if current == self._snapshot:
             return False
-        from nurture.services import sync_campaign_files
+        from nurture.campaigns.services import sync_campaign_files
 
         self.on_report(sync_campaign_files(self.runtime, now=now))
         self._snapshot = current
@@ -246,8 +246,8 @@ def run_worker(
         )  # fmt: skip
 
         def purge() -> None:
-            from nurture.db import transaction
-            from nurture.privacy import purge_expired
+            from nurture.platform.db import transaction
+            from nurture.privacy.rights import purge_expired
 
             with transaction(runtime.sessions) as session:
                 purged, deliveries = purge_expired(session, runtime.settings, now=utcnow())

@@ -22,10 +22,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from nurture import migrate
-from nurture.config import Settings
-from nurture.db import Base, make_engine
-from nurture.runtime import Runtime
+from nurture.platform import migrate
+from nurture.platform.config import Settings
+from nurture.platform.db import Base, make_engine
+from nurture.platform.runtime import Runtime
 
 BACKEND = os.environ.get("NURTURE_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get(

@@ -1,11 +1,11 @@
 """Tracking endpoints: open pixel, click redirect, the website snippet and its collector.
 
 Public URLs: no authentication, so every input is untrusted. Each request verifies its
-signature without a database look-up, stores one raw hit (``nurture.hit_capture``) and
-answers; classification, events and scoring happen afterwards in ``nurture.hits``. A bad
-token never produces a 5xx and records nothing: the pixel still returns the image (mail
-clients show a broken-image icon otherwise), a click gets a plain 404 page. The core never
-imports this package.
+signature without a database look-up, stores one raw hit (``nurture.tracking.capture``) and
+answers; classification, events and scoring happen afterwards in
+``nurture.tracking.processing``. A bad token never produces a 5xx and records nothing: the
+pixel still returns the image (mail clients show a broken-image icon otherwise), a click
+gets a plain 404 page. The core never imports this package.
 
 The open pixel and the click redirect, the busiest URLs, are answered in front of Flask by
 ``tracking.fast_path`` (installed by the app factory); this blueprint holds the rest.
@@ -20,9 +20,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, json, request
 
-from nurture.db import utcnow
-from nurture.hit_capture import hit_row, hit_writer
-from nurture.runtime import Runtime
+from nurture.platform.db import utcnow
+from nurture.platform.runtime import Runtime
+from nurture.tracking.capture import hit_row, hit_writer
 
 log = logging.getLogger(__name__)
 

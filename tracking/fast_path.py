@@ -23,9 +23,9 @@ from typing import Any
 
 from werkzeug.urls import iri_to_uri
 
-from nurture.links import add_identity, host_matches, link_signer
-from nurture.runtime import Runtime
-from nurture.tokens import MessageSigner
+from nurture.platform.runtime import Runtime
+from nurture.tracking.links import add_identity, host_matches, link_signer
+from nurture.tracking.tokens import MessageSigner
 from tracking import HONEYPOT_PAGE, NO_STORE, NOT_FOUND_PAGE, PIXEL, capture
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

@@ -18,20 +18,20 @@ from flask import Response, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from nurture.db import transaction, utcnow
-from nurture.double_opt_in import confirm
-from nurture.preferences import available_topics, set_topic_opt_outs
-from nurture.runtime import Runtime
-from nurture.suppression import lift
-from nurture.tokens import MessageSigner
-from nurture.unsubscribe import recipient_for_token, unsubscribe_by_token
+from nurture.consent.suppression import lift
+from nurture.platform.db import transaction, utcnow
+from nurture.platform.runtime import Runtime
+from nurture.privacy.double_opt_in import confirm
+from nurture.privacy.preferences import available_topics, set_topic_opt_outs
+from nurture.privacy.unsubscribe import recipient_for_token, unsubscribe_by_token
+from nurture.tracking.tokens import MessageSigner
 from tracking import bp
 
 _pages = Environment(
     loader=PackageLoader("tracking", "pages"),
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
-_FORM_SALT = "nurture.unsubscribe-form"
+_FORM_SALT = "nurture.privacy.unsubscribe-form"
 # A page left open for a week still works; an old form token from a scraped page does not.
 _FORM_MAX_AGE = 7 * 24 * 3600
 # Reasons a person may undo themselves from the preference centre; bounces, complaints

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import nurture.db
+import nurture.platform.db
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -31,8 +31,8 @@ def upgrade() -> None:
         sa.Column("branches", sa.Integer(), nullable=True),
         sa.Column("country", sa.String(length=2), nullable=True),
         sa.Column("attributes", sa.JSON(), nullable=False),
-        sa.Column("created_at", nurture.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", nurture.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", nurture.platform.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", nurture.platform.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
         sa.UniqueConstraint("domain", name=op.f("uq_accounts_domain")),
     )
@@ -42,9 +42,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", nurture.db.UTCDateTime(), nullable=False),
-        sa.Column("last_used_at", nurture.db.UTCDateTime(), nullable=True),
-        sa.Column("revoked_at", nurture.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", nurture.platform.db.UTCDateTime(), nullable=False),
+        sa.Column("last_used_at", nurture.platform.db.UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", nurture.platform.db.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("prefix", name=op.f("uq_api_keys_prefix")),
     )
@@ -57,9 +57,9 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("active_version_id", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("last_error_at", nurture.db.UTCDateTime(), nullable=True),
-        sa.Column("created_at", nurture.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", nurture.db.UTCDateTime(), nullable=False),
+        sa.Column("last_error_at", nurture.platform.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", nurture.platform.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", nurture.platform.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
         sa.UniqueConstraint("key", name=op.f("uq_campaigns_key")),
     )
@@ -71,7 +71,7 @@ def upgrade() -> None:
         sa.Column("checksum", sa.String(length=64), nullable=False),
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("spec", sa.JSON(), nullable=False),
-        sa.Column("created_at", nurture.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", nurture.platform.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["campaign_id"],
             ["campaigns.id"],
@@ -115,19 +115,19 @@ def upgrade() -> None:
         sa.Column("utm_content", sa.String(length=200), nullable=True),
         sa.Column("attributes", sa.JSON(), nullable=False),
         sa.Column("stage", sa.String(length=20), nullable=False),
-        sa.Column("stage_changed_at", nurture.db.UTCDateTime(), nullable=False),
+        sa.Column("stage_changed_at", nurture.platform.db.UTCDateTime(), nullable=False),
         sa.Column("temperature", sa.String(length=10), nullable=False),
         sa.Column("score_value", sa.Float(), nullable=False),
-        sa.Column("score_as_of", nurture.db.UTCDateTime(), nullable=True),
+        sa.Column("score_as_of", nurture.platform.db.UTCDateTime(), nullable=True),
         sa.Column("account_id", sa.Integer(), nullable=True),
         sa.Column("consent_status", sa.String(length=20), nullable=False),
         sa.Column("lawful_basis", sa.String(length=30), nullable=True),
         sa.Column("consent_source", sa.String(length=200), nullable=True),
         sa.Column("consent_text", sa.String(length=500), nullable=True),
-        sa.Column("consent_at", nurture.db.UTCDateTime(), nullable=True),
-        sa.Column("unsubscribed_at", nurture.db.UTCDateTime(), nullable=True),
-        sa.Column("created_at", nurture.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", nurture.db.UTCDateTime(), nullable=False),
+        sa.Column("consent_at", nurture.platform.db.UTCDateTime(), nullable=True),
+        sa.Column("unsubscribed_at", nurture.platform.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", nurture.platform.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", nurture.platform.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_leads_account_id_accounts")
         ),
@@ -146,10 +146,10 @@ def upgrade() -> None:
         sa.Column("version_id", sa.Integer(), nullable=False),
         sa.Column("track", sa.String(length=100), nullable=False),
         sa.Column("step", sa.String(length=100), nullable=True),
-        sa.Column("step_started_at", nurture.db.UTCDateTime(), nullable=True),
-        sa.Column("next_due_at", nurture.db.UTCDateTime(), nullable=True),
-        sa.Column("enrolled_at", nurture.db.UTCDateTime(), nullable=False),
-        sa.Column("finished_at", nurture.db.UTCDateTime(), nullable=True),
+        sa.Column("step_started_at", nurture.platform.db.UTCDateTime(), nullable=True),
+        sa.Column("next_due_at", nurture.platform.db.UTCDateTime(), nullable=True),
+        sa.Column("enrolled_at", nurture.platform.db.UTCDateTime(), nullable=False),
+        sa.Column("finished_at", nurture.platform.db.UTCDateTime(), nullable=True),
         sa.Column("exit_reason", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(
             ["campaign_id"], ["campaigns.id"], name=op.f("fk_enrollments_campaign_id_campaigns")
@@ -181,7 +181,7 @@ def upgrade() -> None:
         "enrollment_history",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("enrollment_id", sa.Integer(), nullable=False),
-        sa.Column("at", nurture.db.UTCDateTime(), nullable=False),
+        sa.Column("at", nurture.platform.db.UTCDateTime(), nullable=False),
         sa.Column("action", sa.String(length=30), nullable=False),
         sa.Column("track", sa.String(length=100), nullable=True),
         sa.Column("step", sa.String(length=100), nullable=True),
@@ -216,12 +216,12 @@ def upgrade() -> None:
         sa.Column("token", sa.String(length=32), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", nurture.db.UTCDateTime(), nullable=True),
+        sa.Column("next_attempt_at", nurture.platform.db.UTCDateTime(), nullable=True),
         sa.Column("smtp_code", sa.Integer(), nullable=True),
         sa.Column("smtp_reply", sa.Text(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("queued_at", nurture.db.UTCDateTime(), nullable=False),
-        sa.Column("sent_at", nurture.db.UTCDateTime(), nullable=True),
+        sa.Column("queued_at", nurture.platform.db.UTCDateTime(), nullable=False),
+        sa.Column("sent_at", nurture.platform.db.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["campaign_id"], ["campaigns.id"], name=op.f("fk_messages_campaign_id_campaigns")
         ),
@@ -256,8 +256,8 @@ def upgrade() -> None:
         sa.Column("message_id", sa.Integer(), nullable=True),
         sa.Column("campaign_id", sa.Integer(), nullable=True),
         sa.Column("step_key", sa.String(length=201), nullable=True),
-        sa.Column("occurred_at", nurture.db.UTCDateTime(), nullable=False),
-        sa.Column("recorded_at", nurture.db.UTCDateTime(), nullable=False),
+        sa.Column("occurred_at", nurture.platform.db.UTCDateTime(), nullable=False),
+        sa.Column("recorded_at", nurture.platform.db.UTCDateTime(), nullable=False),
         sa.Column("is_machine", sa.Boolean(), nullable=False),
         sa.Column("machine_reasons", sa.JSON(), nullable=False),
         sa.Column("properties", sa.JSON(), nullable=False),
@@ -288,7 +288,7 @@ def upgrade() -> None:
         sa.Column("to_address", sa.String(length=320), nullable=False),
         sa.Column("subject", sa.String(length=500), nullable=True),
         sa.Column("raw", sa.LargeBinary(), nullable=False),
-        sa.Column("stored_at", nurture.db.UTCDateTime(), nullable=False),
+        sa.Column("stored_at", nurture.platform.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["message_id"],
             ["messages.id"],

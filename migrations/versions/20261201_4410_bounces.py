@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import nurture.db
+import nurture.platform.db
 
 revision: str = "4410"
 down_revision: str | None = "8120"
@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("fingerprint", sa.String(length=300), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("received_at", nurture.db.UTCDateTime(), nullable=False),
+        sa.Column("received_at", nurture.platform.db.UTCDateTime(), nullable=False),
         sa.Column("outcomes", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bounce_receipts")),
         sa.UniqueConstraint("fingerprint", name=op.f("uq_bounce_receipts_fingerprint")),
@@ -32,9 +32,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("soft_bounce_count", sa.Integer(), server_default="0", nullable=False)
         )
-        batch_op.add_column(sa.Column("bounced_at", nurture.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("bounced_at", nurture.platform.db.UTCDateTime(), nullable=True))
     with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("bounced_at", nurture.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("bounced_at", nurture.platform.db.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("bounce_status", sa.String(length=12), nullable=True))
         batch_op.add_column(sa.Column("bounce_decision", sa.String(length=20), nullable=True))
 

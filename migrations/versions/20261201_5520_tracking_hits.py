@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import nurture.db
+import nurture.platform.db
 
 revision: str = "5520"
 down_revision: str | None = "4410"
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("link_index", sa.Integer(), nullable=True),
         sa.Column("link_count", sa.Integer(), nullable=True),
         sa.Column("url", sa.Text(), nullable=True),
-        sa.Column("occurred_at", nurture.db.UTCDateTime(), nullable=False),
+        sa.Column("occurred_at", nurture.platform.db.UTCDateTime(), nullable=False),
         sa.Column("method", sa.String(length=10), nullable=False),
         sa.Column("user_agent", sa.String(length=500), nullable=True),
         sa.Column("ip", sa.String(length=64), nullable=True),
@@ -55,8 +55,8 @@ def upgrade() -> None:
         sa.Column("visitor_id", sa.String(length=64), nullable=False),
         sa.Column("lead_id", sa.Integer(), nullable=True),
         sa.Column("email", sa.String(length=320), nullable=True),
-        sa.Column("first_seen_at", nurture.db.UTCDateTime(), nullable=False),
-        sa.Column("identified_at", nurture.db.UTCDateTime(), nullable=True),
+        sa.Column("first_seen_at", nurture.platform.db.UTCDateTime(), nullable=False),
+        sa.Column("identified_at", nurture.platform.db.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["lead_id"],
             ["leads.id"],

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import nurture.db
+import nurture.platform.db
 
 
 revision: str = "7305"
@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", nurture.db.UTCDateTime(), nullable=False),
+        sa.Column("at", nurture.platform.db.UTCDateTime(), nullable=False),
         sa.Column("action", sa.String(length=40), nullable=False),
         sa.Column("lead_id", sa.Integer(), nullable=True),
         sa.Column("email_hash", sa.String(length=64), nullable=True),
@@ -42,8 +42,8 @@ def upgrade() -> None:
         sa.Column("email_hash", sa.String(length=64), nullable=False),
         sa.Column("reason", sa.String(length=20), nullable=False),
         sa.Column("source", sa.String(length=100), nullable=False),
-        sa.Column("created_at", nurture.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", nurture.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", nurture.platform.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", nurture.platform.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_suppressions")),
         sa.UniqueConstraint("email_hash", name=op.f("uq_suppressions_email_hash")),
     )
@@ -51,14 +51,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("consent_ip", sa.String(length=45), nullable=True))
         batch_op.add_column(sa.Column("consent_version", sa.String(length=50), nullable=True))
         batch_op.add_column(
-            sa.Column("consent_confirmed_at", nurture.db.UTCDateTime(), nullable=True)
+            sa.Column("consent_confirmed_at", nurture.platform.db.UTCDateTime(), nullable=True)
         )
-        batch_op.add_column(sa.Column("suppressed_at", nurture.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("suppressed_at", nurture.platform.db.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("suppression_reason", sa.String(length=20), nullable=True))
         batch_op.add_column(
             sa.Column("topic_opt_outs", sa.JSON(), server_default="[]", nullable=False)
         )
-        batch_op.add_column(sa.Column("erased_at", nurture.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("erased_at", nurture.platform.db.UTCDateTime(), nullable=True))
 
     # ### end Alembic commands ###
 

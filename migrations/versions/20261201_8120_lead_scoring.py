@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import nurture.db
+import nurture.platform.db
 
 
 revision: str = '8120'
@@ -30,8 +30,8 @@ def upgrade() -> None:
     sa.Column('source', sa.Text(), nullable=False),
     sa.Column('spec', sa.JSON(), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', nurture.db.UTCDateTime(), nullable=False),
-    sa.Column('activated_at', nurture.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', nurture.platform.db.UTCDateTime(), nullable=False),
+    sa.Column('activated_at', nurture.platform.db.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scoring_versions')),
     sa.UniqueConstraint('checksum', name=op.f('uq_scoring_versions_checksum')),
     sa.UniqueConstraint('number', name=op.f('uq_scoring_versions_number'))
@@ -39,8 +39,8 @@ def upgrade() -> None:
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.add_column(sa.Column('score_version_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('score_half_life', sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column('temperature_cools_at', nurture.db.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column('hand_raised_at', nurture.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('temperature_cools_at', nurture.platform.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('hand_raised_at', nurture.platform.db.UTCDateTime(), nullable=True))
         batch_op.create_index(batch_op.f('ix_leads_temperature_cools_at'), ['temperature_cools_at'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_leads_score_version_id_scoring_versions'), 'scoring_versions', ['score_version_id'], ['id'], ondelete='SET NULL')
 

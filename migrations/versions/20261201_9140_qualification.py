@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import nurture.db
+import nurture.platform.db
 
 revision: str = "9140"
 down_revision: str | None = "6630"
@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("lead_id", sa.Integer(), nullable=False),
         sa.Column("from_stage", sa.String(length=20), nullable=True),
         sa.Column("to_stage", sa.String(length=20), nullable=False),
-        sa.Column("at", nurture.db.UTCDateTime(), nullable=False),
+        sa.Column("at", nurture.platform.db.UTCDateTime(), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("rule", sa.String(length=100), nullable=True),
@@ -48,8 +48,8 @@ def upgrade() -> None:
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("spec", sa.JSON(), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", nurture.db.UTCDateTime(), nullable=False),
-        sa.Column("activated_at", nurture.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", nurture.platform.db.UTCDateTime(), nullable=False),
+        sa.Column("activated_at", nurture.platform.db.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_qualification_versions")),
         sa.UniqueConstraint(
             "kind", "checksum", name=op.f("uq_qualification_versions_kind_checksum")
@@ -61,7 +61,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("fit_grade", sa.String(length=1), nullable=True))
         batch_op.add_column(sa.Column("fit_reasons", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("fit_missing", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("fit_graded_at", nurture.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("fit_graded_at", nurture.platform.db.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("fit_version_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_leads_fit_grade"), ["fit_grade"], unique=False)
         batch_op.create_foreign_key(

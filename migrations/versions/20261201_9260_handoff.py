@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import nurture.db
+import nurture.platform.db
 
 revision: str = "9260"
 down_revision: str | None = "9140"
@@ -29,8 +29,8 @@ def upgrade() -> None:
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("spec", sa.JSON(), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", nurture.db.UTCDateTime(), nullable=False),
-        sa.Column("activated_at", nurture.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", nurture.platform.db.UTCDateTime(), nullable=False),
+        sa.Column("activated_at", nurture.platform.db.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sales_team_versions")),
         sa.UniqueConstraint("checksum", name=op.f("uq_sales_team_versions_checksum")),
         sa.UniqueConstraint("number", name=op.f("uq_sales_team_versions_number")),
@@ -52,9 +52,9 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("in_team", sa.Boolean(), nullable=False),
         sa.Column("last_assigned_seq", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("last_assigned_at", nurture.db.UTCDateTime(), nullable=True),
-        sa.Column("created_at", nurture.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", nurture.db.UTCDateTime(), nullable=False),
+        sa.Column("last_assigned_at", nurture.platform.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", nurture.platform.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", nurture.platform.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sales_reps")),
         sa.UniqueConstraint("email", name=op.f("uq_sales_reps_email")),
     )
@@ -84,13 +84,13 @@ def upgrade() -> None:
         sa.Column("notification_message_id", sa.Integer(), nullable=True),
         sa.Column("auto_reply_message_id", sa.Integer(), nullable=True),
         sa.Column("previous_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", nurture.db.UTCDateTime(), nullable=False),
-        sa.Column("decided_at", nurture.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", nurture.platform.db.UTCDateTime(), nullable=False),
+        sa.Column("decided_at", nurture.platform.db.UTCDateTime(), nullable=True),
         sa.Column("decided_by", sa.String(length=320), nullable=True),
         sa.Column("reject_reason", sa.String(length=50), nullable=True),
         sa.Column("reject_note", sa.String(length=2000), nullable=True),
         sa.Column("outcome", sa.String(length=20), nullable=True),
-        sa.Column("outcome_at", nurture.db.UTCDateTime(), nullable=True),
+        sa.Column("outcome_at", nurture.platform.db.UTCDateTime(), nullable=True),
         sa.Column("deal_value", sa.Numeric(precision=14, scale=2), nullable=True),
         sa.Column("deal_currency", sa.String(length=3), nullable=True),
         sa.ForeignKeyConstraint(
@@ -132,7 +132,7 @@ def upgrade() -> None:
         "handoff_actions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("handoff_id", sa.Integer(), nullable=False),
-        sa.Column("at", nurture.db.UTCDateTime(), nullable=False),
+        sa.Column("at", nurture.platform.db.UTCDateTime(), nullable=False),
         sa.Column("action", sa.String(length=40), nullable=False),
         sa.Column("actor", sa.String(length=320), nullable=False),
         sa.Column("detail", sa.JSON(), nullable=False),

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import nurture.db
+import nurture.platform.db
 
 revision: str = "9380"
 down_revision: str | None = "9260"
@@ -28,13 +28,13 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", nurture.db.UTCDateTime(), nullable=True),
-        sa.Column("last_attempt_at", nurture.db.UTCDateTime(), nullable=True),
-        sa.Column("delivered_at", nurture.db.UTCDateTime(), nullable=True),
+        sa.Column("next_attempt_at", nurture.platform.db.UTCDateTime(), nullable=True),
+        sa.Column("last_attempt_at", nurture.platform.db.UTCDateTime(), nullable=True),
+        sa.Column("delivered_at", nurture.platform.db.UTCDateTime(), nullable=True),
         sa.Column("response_code", sa.Integer(), nullable=True),
         sa.Column("response_excerpt", sa.String(length=500), nullable=True),
         sa.Column("duration_ms", sa.Integer(), nullable=True),
-        sa.Column("created_at", nurture.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", nurture.platform.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["handoff_id"],
             ["handoffs.id"],
@@ -53,15 +53,15 @@ def upgrade() -> None:
         sa.Column("policy", sa.String(length=100), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("working_hours", sa.String(length=100), nullable=False),
-        sa.Column("started_at", nurture.db.UTCDateTime(), nullable=False),
-        sa.Column("due_at", nurture.db.UTCDateTime(), nullable=False),
-        sa.Column("remind_at", nurture.db.UTCDateTime(), nullable=True),
-        sa.Column("reminded_at", nurture.db.UTCDateTime(), nullable=True),
+        sa.Column("started_at", nurture.platform.db.UTCDateTime(), nullable=False),
+        sa.Column("due_at", nurture.platform.db.UTCDateTime(), nullable=False),
+        sa.Column("remind_at", nurture.platform.db.UTCDateTime(), nullable=True),
+        sa.Column("reminded_at", nurture.platform.db.UTCDateTime(), nullable=True),
         sa.Column("status", sa.String(length=10), nullable=False),
-        sa.Column("breached_at", nurture.db.UTCDateTime(), nullable=True),
-        sa.Column("escalated_at", nurture.db.UTCDateTime(), nullable=True),
+        sa.Column("breached_at", nurture.platform.db.UTCDateTime(), nullable=True),
+        sa.Column("escalated_at", nurture.platform.db.UTCDateTime(), nullable=True),
         sa.Column("escalation", sa.JSON(), nullable=False),
-        sa.Column("responded_at", nurture.db.UTCDateTime(), nullable=True),
+        sa.Column("responded_at", nurture.platform.db.UTCDateTime(), nullable=True),
         sa.Column("response", sa.String(length=20), nullable=True),
         sa.Column("response_seconds", sa.Float(), nullable=True),
         sa.Column("response_business_seconds", sa.Float(), nullable=True),

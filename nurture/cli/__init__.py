@@ -12,8 +12,8 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup
 
-from campaigns.yaml_file import FileLoad
-from nurture.runtime import Runtime
+from nurture.files.yaml_file import FileLoad
+from nurture.platform.runtime import Runtime
 
 T = TypeVar("T")
 

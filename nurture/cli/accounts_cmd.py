@@ -9,9 +9,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from nurture.account_view import account_view, describe_method
 from nurture.cli import cli, runtime
-from nurture.db import utcnow
+from nurture.handoff.account_view import account_view, describe_method
+from nurture.platform.db import utcnow
 
 
 @cli.group("accounts")

@@ -6,9 +6,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from nurture.apikeys import KEY_SCHEME, create_api_key, list_api_keys, revoke_api_key
+from nurture.auth.apikeys import KEY_SCHEME, create_api_key, list_api_keys, revoke_api_key
 from nurture.cli import cli, runtime
-from nurture.db import transaction, utcnow
+from nurture.platform.db import transaction, utcnow
 
 
 @cli.group("apikeys")

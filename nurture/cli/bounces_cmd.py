@@ -9,10 +9,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from nurture.bounces import classify_bytes
-from nurture.bounces.apply import IngestResult, ingest_file
-from nurture.bounces.sources import iter_messages
 from nurture.cli import cli, runtime
+from nurture.sending.bounces import classify_bytes
+from nurture.sending.bounces.apply import IngestResult, ingest_file
+from nurture.sending.bounces.sources import iter_messages
 
 
 @cli.group("bounces")

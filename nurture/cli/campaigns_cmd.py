@@ -15,12 +15,12 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
-from campaigns.validator import TemplateProblems, check_directory
-from nurture.campaign_sync import sync_campaigns
+from nurture.campaigns.sync import sync_campaigns
+from nurture.campaigns.validator import TemplateProblems, check_directory
 from nurture.cli import cli, runtime
-from nurture.db import transaction, utcnow
 from nurture.handoff.team_sync import sync_team_file
 from nurture.models import Campaign, CampaignVersion, Enrollment
+from nurture.platform.db import transaction, utcnow
 from nurture.qualification.watch import sync_qualification_files
 from nurture.scoring.watch import sync_scoring_file
 
@@ -39,7 +39,7 @@ def template_checks(templates_path: Path) -> TemplateChecks:
     """Checks through the template library (render against sample leads) when it is
     installed, else a plain check that ``templates/<name>/body.mjml`` exists."""
     try:
-        from nurture.rendering import TemplateLibrary
+        from nurture.rendering.library import TemplateLibrary
     except ImportError:
         return _file_checks(templates_path)
     library = TemplateLibrary(templates_path)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from nurture import migrate
 from nurture.cli import cli, runtime
+from nurture.platform import migrate
 
 
 @cli.group("db")

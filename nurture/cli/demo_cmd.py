@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from nurture.cli import cli, runtime
-from nurture.db import utcnow
 from nurture.demo import demo_settings, engagement_counts, handoff_rows, lead_rows, run_demo
+from nurture.platform.db import utcnow
 
 
 @cli.command("demo")
@@ -109,7 +109,7 @@ def _outbox_kinds(settings) -> list[str]:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
     from nurture.models import Message
-    from nurture.runtime import Runtime
+    from nurture.platform.runtime import Runtime
 
     rt = Runtime.from_settings(settings)
     try:

@@ -11,11 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from nurture.cli import cli, runtime
-from nurture.db import transaction, utcnow
 from nurture.handoff import service
 from nurture.handoff.model import OUTCOMES, STATUSES, HandoffError
 from nurture.handoff.reports import handoff_actions, handoff_json, list_handoffs, reasons_report
 from nurture.models import Lead, SalesRep
+from nurture.platform.db import transaction, utcnow
 
 
 @cli.group("handoffs")

@@ -8,17 +8,17 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from campaigns.schema import LIFECYCLE_STAGES
+from nurture.campaigns.spec import LIFECYCLE_STAGES
 from nurture.cli import cli, runtime
-from nurture.db import transaction, utcnow
-from nurture.lead_import import (
+from nurture.leads.csv_import import (
     EXTRA_COLUMN_MODES,
     ImportSummary,
     LeadImportError,
     import_leads_csv,
     parse_mapping,
 )
-from nurture.leads import LAWFUL_BASES, list_leads
+from nurture.leads.service import LAWFUL_BASES, list_leads
+from nurture.platform.db import transaction, utcnow
 
 
 @cli.group("leads")

@@ -12,10 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from nurture.cli import cli, runtime
-from nurture.db import transaction
 from nurture.models import OutboxMessage
-from nurture.outbox import clear_outbox, count_outbox, get_outbox_message, list_outbox
-from nurture.smtp import redact_url
+from nurture.platform.db import transaction
+from nurture.sending.outbox import clear_outbox, count_outbox, get_outbox_message, list_outbox
+from nurture.sending.smtp import redact_url
 
 
 @cli.group("outbox")

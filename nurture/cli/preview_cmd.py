@@ -13,14 +13,14 @@ from sqlalchemy.orm import selectinload
 from nurture.cli import cli, runtime
 from nurture.handoff.samples import sample_extras
 from nurture.models import Lead
-from nurture.rendering import (
+from nurture.platform.runtime import Runtime
+from nurture.rendering.library import (
     RenderedEmail,
     TemplateError,
     build_context,
     sample_context,
     template_library,
 )
-from nurture.runtime import Runtime
 
 
 @cli.command("preview")

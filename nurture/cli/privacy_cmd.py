@@ -11,8 +11,8 @@ import click
 
 from nurture.cli import cli, runtime
 from nurture.cli.leads_cmd import leads_group
-from nurture.db import transaction, utcnow
-from nurture.privacy import (
+from nurture.platform.db import transaction, utcnow
+from nurture.privacy.rights import (
     UnknownLead,
     erase_lead,
     export_lead,
@@ -104,7 +104,7 @@ def unsubscribes_group() -> None:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def ingest_command(path: Path) -> None:
     """Unsubscribe the senders of emails to unsubscribe+TOKEN@… (.eml, maildir or mbox)."""
-    from nurture.unsubscribe_mail import ingest_unsubscribe_mail
+    from nurture.privacy.unsubscribe_mail import ingest_unsubscribe_mail
 
     report = ingest_unsubscribe_mail(runtime(), path, now=utcnow())
     for problem in report.problems:

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from nurture.cli import cli, runtime, valid_or_exit
-from nurture.db import utcnow
+from nurture.platform.db import utcnow
 from nurture.scoring.parser import half_life_text, load_scoring_file
 from nurture.scoring.service import rescore_everyone
 from nurture.scoring.versions import active_model

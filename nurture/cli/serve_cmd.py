@@ -30,7 +30,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, process_hits
     """Serve the web app, JSON API and tracking endpoints with gunicorn."""
     from gunicorn.app.base import BaseApplication
 
-    from nurture.hit_process import ProcessorProcess
+    from nurture.tracking.processor import ProcessorProcess
     from nurture.web import create_app
 
     # Tracking hits become events in their own process at a lower CPU priority, so the

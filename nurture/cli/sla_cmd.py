@@ -10,9 +10,9 @@ from rich.table import Table
 from sqlalchemy import select
 
 from nurture.cli import cli, runtime
-from nurture.db import utcnow
+from nurture.handoff.sla.service import compliance_report
 from nurture.models import Handoff, HandoffSla, Lead, SalesRep
-from nurture.sla.service import compliance_report
+from nurture.platform.db import utcnow
 
 
 @cli.group("sla")

@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from nurture.cli import cli, runtime
-from nurture.db import transaction, utcnow
+from nurture.handoff.webhooks import list_deliveries, retry
 from nurture.models import WebhookDelivery
-from nurture.webhooks import list_deliveries, retry
+from nurture.platform.db import transaction, utcnow
 
 STATUSES = ("pending", "delivered", "failed")
 _STYLE = {"delivered": "green", "pending": "yellow", "failed": "bold red"}

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 import click
 
 from nurture.cli import cli, runtime
-from nurture.db import utcnow
-from nurture.engine import Engine
+from nurture.handoff.sla import run_due as run_sla
 from nurture.handoff.team_sync import TeamWatcher
+from nurture.handoff.webhooks import deliver_due as deliver_webhooks
+from nurture.platform.db import utcnow
 from nurture.qualification.watch import QualificationWatcher
 from nurture.scoring.watch import ScoringWatcher
-from nurture.sla import run_due as run_sla
-from nurture.webhooks import deliver_due as deliver_webhooks
+from nurture.sending.engine import Engine
 from nurture.worker import CampaignWatcher, WorkerAlreadyRunning, run_worker, single_worker_lock
 
 

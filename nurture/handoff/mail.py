@@ -24,22 +24,22 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from nurture.handoff.links import HandoffLinks
-from nurture.mime import new_message_id
 from nurture.models import Handoff, Message
-from nurture.runtime import settings_of
-from nurture.tokens import new_message_token
+from nurture.platform.runtime import settings_of
+from nurture.sending.mime import new_message_id
+from nurture.tracking.tokens import new_message_token
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from nurture.config import Settings
+    from nurture.platform.config import Settings
 
 NOTIFICATION_TEMPLATE = "sales-handoff"
 AUTO_REPLY_TEMPLATE = "handoff-auto-reply"
 KINDS = {
     "handoff": NOTIFICATION_TEMPLATE,
     "auto_reply": AUTO_REPLY_TEMPLATE,
-    # The SLA's reminder to the owner and escalation to the manager (nurture.sla).
+    # The SLA's reminder to the owner and escalation to the manager (nurture.handoff.sla).
     "sla_reminder": "sla-reminder",
     "sla_escalation": "sla-escalation",
 }
@@ -107,8 +107,8 @@ def template_extras(
             }
         if handoff.auto_reply_message_id in ids:
             extras[handoff.auto_reply_message_id] = {"reply": snapshot.get("auto_reply") or {}}
-    from nurture.sla.mail import KINDS as SLA_KINDS
-    from nurture.sla.mail import sla_extras
+    from nurture.handoff.sla.mail import KINDS as SLA_KINDS
+    from nurture.handoff.sla.mail import sla_extras
 
     sla_ids = [m.id for m in wanted if m.kind in SLA_KINDS]
     extras.update(sla_extras(session, sla_ids, links, link_expiry))

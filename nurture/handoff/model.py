@@ -15,7 +15,7 @@ OUTCOMES = ("sql", "opportunity", "won", "lost")
 FINAL_OUTCOMES = frozenset({"won", "lost"})
 # The lifecycle stage each outcome puts the lead at (lost goes back to marketing).
 OUTCOME_STAGES = {"sql": "sql", "opportunity": "opportunity", "won": "customer", "lost": "recycled"}
-# The forward path of sales stages, walked one step at a time (nurture.lifecycle allows
+# The forward path of sales stages, walked one step at a time (nurture.leads.lifecycle allows
 # only single steps, so the funnel report counts every stage a deal went through).
 SALES_PATH = ("mql", "sal", "sql", "opportunity", "customer")
 

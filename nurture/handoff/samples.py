@@ -193,7 +193,7 @@ def sample_extras(context_kind: str | None, *, sparse: bool) -> dict[str, Any]:
     if context_kind == "handoff-reply":
         return {"reply": sample_reply(sparse=sparse)}
     if context_kind == "handoff-sla":
-        from nurture.sla.mail import sample_sla_handoff
+        from nurture.handoff.sla.mail import sample_sla_handoff
 
         return {"handoff": sample_sla_handoff(sparse=sparse)}
     return {}

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nurture.db import is_sqlite
 from nurture.handoff import mail
 from nurture.handoff.assignment import Assignment, LeadFacts, RepState, assign
 from nurture.handoff.context import build_snapshot, lead_campaign, lead_source, rep_view
@@ -30,9 +29,10 @@ from nurture.handoff.model import (
 from nurture.handoff.team import RejectReason, Team
 from nurture.handoff.team_parser import DEFAULT_REASONS, parse_working_hours
 from nurture.handoff.team_sync import active_team
-from nurture.lifecycle import StageError, change_stage
+from nurture.leads.lifecycle import StageError, change_stage
 from nurture.models import Account, Event, Handoff, HandoffAction, Lead, SalesRep
-from nurture.runtime import settings_of
+from nurture.platform.db import is_sqlite
+from nurture.platform.runtime import settings_of
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def hand_off(
     """Hand ``lead`` to sales because of ``qualification`` (``.rule``, ``.reasons``).
 
     Idempotent: a lead with an open handoff (offered or accepted) gets that one back and
-    nothing else happens. Otherwise the lead moves to ``mql`` (``nurture.lifecycle``; its
+    nothing else happens. Otherwise the lead moves to ``mql`` (``nurture.leads.lifecycle``; its
     nurture tracks end at the next tick), gets an owner by the team's assignment rules,
     and a ``Handoff`` row records who, why and the context; the owner's notification and,
     for a hand-raiser, the auto-reply are queued for the engine's next tick. Nobody
@@ -664,12 +664,12 @@ def record_action(
     """Add one entry to the handoff's own log (the SLA side adds reminded/escalated).
 
     Each entry also drives what follows it, in this transaction: the SLA clock and the
-    outgoing webhooks (``nurture.handoff_events``)."""
+    outgoing webhooks (``nurture.handoff.events``)."""
     entry = HandoffAction(
         handoff_id=handoff.id, at=now, action=action, actor=actor[:320], detail=dict(detail or {})
     )
     session.add(entry)
-    from nurture.handoff_events import on_action
+    from nurture.handoff.events import on_action
 
     on_action(session, handoff, action, now, entry.detail)
     return entry

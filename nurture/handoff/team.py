@@ -17,7 +17,7 @@ WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # What assignment rules may match a rep on.
 MATCH_KEYS = ("territory", "segment")
 FALLBACKS = ("round-robin", "unassigned")
-# Stages a reject reason may send the lead to (see nurture.lifecycle: mql → recycled is the
+# Stages a reject reason may send the lead to (see nurture.leads.lifecycle: mql → recycled is the
 # normal way back to marketing; disqualified is for leads that must never come back).
 REJECT_STAGES = ("recycled", "disqualified")
 

@@ -1,7 +1,7 @@
 """Reading the sales team file: YAML text in, a :class:`Team` out, and every problem found on
 the way with its file and line (``FILE:LINE: message``), never stopping at the first.
 
-Built like the scoring parser: ``campaigns.yaml_lines`` keeps line numbers (and reads
+Built like the scoring parser: ``nurture.files.yaml_lines`` keeps line numbers (and reads
 ``09:00``, ``NO`` and dates as text), and the campaign ``Parser``'s generic checks (unknown
 fields with "did you mean", text, numbers, durations, weekdays) are reused by subclassing.
 """
@@ -16,10 +16,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from campaigns.parser import KEY_RE, MAX_NAME, Parser, Problem, ProblemsError, kind_name, suggest
-from campaigns.yaml_file import FileLoad, load_yaml_text, read_file
-from campaigns.yaml_lines import line_of, own_line
-from nurture.config import parse_clock
+from nurture.campaigns.parser import (
+    KEY_RE,
+    MAX_NAME,
+    Parser,
+    Problem,
+    ProblemsError,
+    kind_name,
+    suggest,
+)
+from nurture.files.yaml_file import FileLoad, load_yaml_text, read_file
+from nurture.files.yaml_lines import line_of, own_line
 from nurture.handoff.team import (
     FALLBACKS,
     MATCH_KEYS,
@@ -32,6 +39,7 @@ from nurture.handoff.team import (
     Team,
     WorkingHours,
 )
+from nurture.platform.config import parse_clock
 
 TOP_FIELDS = (
     "name",
@@ -131,7 +139,7 @@ def parse_team_data(
 
 def parse_working_hours(text: str) -> WorkingHours:
     """``mon-fri 09:00-17:30`` → WorkingHours; raises ValueError with a helpful message."""
-    from nurture.config import parse_weekdays
+    from nurture.platform.config import parse_weekdays
 
     match = _HOURS_RE.match(str(text))
     if not match:

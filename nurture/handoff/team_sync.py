@@ -19,8 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nurture.db import transaction
-from nurture.file_versions import (
+from nurture.files.versions import (
     ChangeWatch,
     FileSyncReport,
     ParsedVersions,
@@ -31,7 +30,8 @@ from nurture.file_versions import (
 from nurture.handoff.team import Team
 from nurture.handoff.team_parser import load_team_file, parse_team_data
 from nurture.models import SalesRep, SalesTeamVersion
-from nurture.runtime import Runtime
+from nurture.platform.db import transaction
+from nurture.platform.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,5 @@
 """Typed SQLAlchemy 2.0 models. Import from here: ``from nurture.models import Lead``."""
 
-from nurture.db import Base
 from nurture.models.account import Account
 from nurture.models.apikey import ApiKey
 from nurture.models.bounce import BounceReceipt
@@ -17,6 +16,7 @@ from nurture.models.scoring import ScoringVersion
 from nurture.models.sla import HandoffSla
 from nurture.models.tracking import TrackingHit, Visitor
 from nurture.models.webhook import WebhookDelivery
+from nurture.platform.db import Base
 
 __all__ = [
     "Account",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from nurture.db import Base, utcnow
+from nurture.platform.db import Base, utcnow
 
 if TYPE_CHECKING:
     from nurture.models.lead import Lead

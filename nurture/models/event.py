@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nurture.db import Base, utcnow
+from nurture.platform.db import Base, utcnow
 
 
 class Event(Base):

@@ -1,5 +1,5 @@
 """Columns shared by the version tables of the files marketers edit (scoring model, sales
-team, ICP and readiness): what ``nurture.file_versions.activate`` reads and writes."""
+team, ICP and readiness): what ``nurture.files.versions.activate`` reads and writes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nurture.db import utcnow
+from nurture.platform.db import utcnow
 
 
 class FileVersionColumns:

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nurture.db import Base, utcnow
 from nurture.models.file_version import FileVersionColumns
+from nurture.platform.db import Base, utcnow
 
 
 class SalesTeamVersion(FileVersionColumns, Base):

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from nurture.db import Base, utcnow
-from nurture.decay import DEFAULT_HALF_LIFE, decayed
+from nurture.platform.db import Base, utcnow
+from nurture.platform.decay import DEFAULT_HALF_LIFE, decayed
 
 if TYPE_CHECKING:
     from nurture.models.account import Account
@@ -86,7 +86,7 @@ class Lead(Base):
     # Copied from the suppression list so the per-send check stays a column read.
     suppressed_at: Mapped[datetime | None]
     suppression_reason: Mapped[str | None] = mapped_column(String(20))
-    # Bounces (nurture.bounces): soft bounces since the last successful contact, and the
+    # Bounces (nurture.sending.bounces): soft bounces since the last successful contact, and the
     # time of the latest bounce of any kind.
     soft_bounce_count: Mapped[int] = mapped_column(default=0, server_default="0")
     bounced_at: Mapped[datetime | None]

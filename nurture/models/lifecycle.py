@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nurture.db import Base, utcnow
+from nurture.platform.db import Base, utcnow
 
 
 class StageChange(Base):
-    """One move of a lead through the lifecycle (``nurture.lifecycle.change_stage``).
+    """One move of a lead through the lifecycle (``nurture.leads.lifecycle.change_stage``).
 
     ``actor`` says who moved it: ``rule:<name>`` (a readiness rule), ``user:<email>`` (a
     salesperson or marketer), ``import`` (an explicit stage in a CSV or API upsert) or

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nurture.db import Base, utcnow
+from nurture.platform.db import Base, utcnow
 
 
 class Message(Base):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nurture.db import Base
 from nurture.models.file_version import FileVersionColumns
+from nurture.platform.db import Base
 
 
 class QualificationVersion(FileVersionColumns, Base):

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nurture.db import Base
+from nurture.platform.db import Base
 
 
 class HandoffSla(Base):
-    """One handoff's service-level clock (``nurture.sla``).
+    """One handoff's service-level clock (``nurture.handoff.sla``).
 
     Started with the handoff; ``due_at`` counts the policy's working time in the owner's
     hours and timezone (recorded here, as used). ``status``: pending → met (accepted or

@@ -1,7 +1,7 @@
 """Raw tracking hits and web visitors (the capture side of tracking).
 
 A hit is written by the public endpoint in one small INSERT and nothing else, so the
-recipient never waits on classification or scoring; ``nurture.hits`` turns hits into
+recipient never waits on classification or scoring; ``nurture.tracking.processing`` turns hits into
 ``events`` rows later, in batches.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nurture.db import Base, utcnow
+from nurture.platform.db import Base, utcnow
 
 # BIGINT on PostgreSQL (hits outnumber everything else by far); SQLite's rowid alias must be
 # spelled INTEGER to autoincrement.

@@ -13,7 +13,7 @@ to ask, never an error. A gate whose field is missing neither passes nor fails (
 "unknown") unless the gate says ``if_missing: fail``.
 
 No session, no clock: ``grade(icp, facts)`` takes the lead's fields by name (as built by
-``nurture.facts.lead_fields``: ``title``, ``attributes.budget``, ``account.employees``…).
+``nurture.campaigns.facts.lead_fields``: ``title``, ``attributes.budget``, ``account.employees``…).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Reading the ICP and readiness files: YAML text in, an :class:`ICP` or :class:`Readiness`
 out, and every problem found on the way with its file and line.
 
-Built like the scoring file reader (``nurture.scoring.parser``): ``campaigns.yaml_lines``
+Built like the scoring file reader (``nurture.scoring.parser``): ``nurture.files.yaml_lines``
 keeps line numbers (and reads ``NO`` — Norway — as text), the campaign ``Parser`` supplies
 the generic checks (unknown fields with "did you mean", text, numbers, durations, field
 names such as ``account.employees`` or ``attributes.budget``), and nothing stops at the
@@ -16,13 +16,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from campaigns.parser import KEY_RE, MAX_NAME, Parser, Problem, ProblemsError, kind_name
-from campaigns.schema import TEMPERATURES
+from nurture.campaigns.parser import KEY_RE, MAX_NAME, Parser, Problem, ProblemsError, kind_name
+from nurture.campaigns.spec import TEMPERATURES
 
 # FileLoad, the generic load result, started here; ICP/readiness callers import it from here.
-from campaigns.yaml_file import FileLoad as FileLoad
-from campaigns.yaml_file import load_yaml_text, read_file
-from campaigns.yaml_lines import LineDict, line_of, own_line
+from nurture.files.yaml_file import FileLoad as FileLoad
+from nurture.files.yaml_file import load_yaml_text, read_file
+from nurture.files.yaml_lines import LineDict, line_of, own_line
 from nurture.qualification.comparison import NUMERIC_OPS, OPS, Comparison
 from nurture.qualification.icp import GRADES, ICP, Band, Criterion, Gate, GradeThresholds
 from nurture.qualification.readiness import (

@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from nurture.db import transaction
-from nurture.facts import lead_fields
-from nurture.lifecycle import QUALIFIABLE
+from nurture.campaigns.facts import lead_fields
+from nurture.leads.lifecycle import QUALIFIABLE
 from nurture.models import Event, Lead
+from nurture.platform.db import transaction
 from nurture.qualification.icp import Fit, grade
 from nurture.qualification.readiness import (
     ContactFacts,

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaigns.parser import Problem
-from nurture.file_versions import ParsedVersions, SyncReportText, activate, active_row, kept_note
+from nurture.campaigns.parser import Problem
+from nurture.files.versions import ParsedVersions, SyncReportText, activate, active_row, kept_note
 from nurture.models import Lead, QualificationVersion
 from nurture.qualification.icp import ICP
 from nurture.qualification.parser import (

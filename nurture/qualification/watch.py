@@ -9,10 +9,10 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-from nurture.db import transaction
-from nurture.file_versions import ChangeWatch
+from nurture.files.versions import ChangeWatch
+from nurture.platform.db import transaction
+from nurture.platform.runtime import Runtime
 from nurture.qualification.versions import QualificationSyncReport, sync_file
-from nurture.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

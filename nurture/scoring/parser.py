@@ -1,7 +1,7 @@
 """Reading scoring files: YAML text in, a :class:`ScoringModel` out, and every problem found
 on the way with the file and line it belongs to.
 
-It is built on the campaign file machinery: ``campaigns.yaml_lines`` keeps every line
+It is built on the campaign file machinery: ``nurture.files.yaml_lines`` keeps every line
 number (and reads ``10:00``, ``NO`` and dates as text), and the campaign ``Parser``'s
 generic checks (unknown fields with "did you mean", text, numbers, durations) are reused by
 subclassing it. Like the campaign loader, it never stops at the first problem.
@@ -16,9 +16,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from campaigns.parser import KEY_RE, MAX_NAME, Parser, Problem, ProblemsError, kind_name
-from campaigns.yaml_file import FileLoad, load_yaml_text, read_file
-from campaigns.yaml_lines import line_of, own_line
+from nurture.campaigns.parser import KEY_RE, MAX_NAME, Parser, Problem, ProblemsError, kind_name
+from nurture.files.yaml_file import FileLoad, load_yaml_text, read_file
+from nurture.files.yaml_lines import line_of, own_line
 from nurture.scoring.model import Bands, Cap, Conditions, Rule, ScoringModel
 
 TOP_FIELDS = ("name", "description", "half_life", "bands", "rules")

@@ -7,7 +7,7 @@ matching rule. Caps are applied in that order (the earliest events earn the poin
 ones are "capped"), per UTC day and in total per rule. Each award then decays on its own,
 ``points · 2^(−(now − occurred_at)/half_life)``, and the score is their sum. Because
 exponential decay is memoryless, the sum can be stored as (value, now) and decayed later
-with the same formula (``nurture.decay.decayed``) without looking at the events again.
+with the same formula (``nurture.platform.decay.decayed``) without looking at the events again.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from nurture.decay import decayed
+from nurture.platform.decay import decayed
 from nurture.scoring.model import EventFacts, Rule, ScoringModel
 
 # A temperature is re-checked a second after the computed crossing, so floating-point

@@ -23,9 +23,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from nurture.db import transaction
-from nurture.enrolment import lead_changed
+from nurture.campaigns.enrolment import lead_changed
 from nurture.models import Campaign, Event, Lead, Message
+from nurture.platform.db import transaction
 from nurture.scoring.model import EventFacts, is_hand_raiser
 from nurture.scoring.rules import Evaluation, Explanation, cools_at, evaluate, explain
 from nurture.scoring.versions import ActiveModel, active_model
@@ -89,7 +89,7 @@ def rescore_leads(
 
     Updates ``score_value``/``score_as_of``/``temperature`` (and the hand-raise) on each
     lead; when the temperature band changes, writes a ``temperature.changed`` event and calls
-    ``nurture.enrolment.lead_changed`` so the lead's enrolments move to the matching track
+    ``nurture.campaigns.enrolment.lead_changed`` so the lead's enrolments move to the matching track
     at once. A new hand-raise writes ``lead.hand_raised`` and calls it too. Returns one
     ScoreChange per lead found; nothing (an empty list) before a model is synced.
     """

@@ -1,6 +1,6 @@
 """The scoring file into the database: one immutable version per valid edit, one active.
 
-Like campaign files (``nurture.campaign_sync``): the file is the source of truth and the
+Like campaign files (``nurture.campaigns.sync``): the file is the source of truth and the
 rows are the record of what scored. A valid file whose text is new becomes the next
 version and the active one; a file with the exact text of an older version makes that
 version active again; a broken file changes nothing, so a typo never stops scoring, and
@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nurture.file_versions import FileSyncReport, ParsedVersions, activate, active_row, kept_note
+from nurture.files.versions import FileSyncReport, ParsedVersions, activate, active_row, kept_note
 from nurture.models import Lead, ScoringVersion
 from nurture.scoring.model import ScoringModel
 from nurture.scoring.parser import load_scoring_file, parse_scoring_data

@@ -7,9 +7,9 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from nurture.db import transaction
-from nurture.file_versions import ChangeWatch
-from nurture.runtime import Runtime
+from nurture.files.versions import ChangeWatch
+from nurture.platform.db import transaction
+from nurture.platform.runtime import Runtime
 from nurture.scoring.service import ScoreChange, cool_temperatures
 from nurture.scoring.versions import ScoringSyncReport, sync_scoring
 

@@ -9,8 +9,8 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from nurture.config import Settings
-from nurture.runtime import Runtime
+from nurture.platform.config import Settings
+from nurture.platform.runtime import Runtime
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

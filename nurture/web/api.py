@@ -5,7 +5,7 @@ cross-site requests automatically. This API never reads a cookie or session; it 
 the ``Authorization``/``X-API-Key`` header, which a browser will not add to a request another
 site makes, so a forged request arrives unauthenticated and is refused with 401.
 
-Each request's work runs in one transaction (``nurture.db.transaction``).
+Each request's work runs in one transaction (``nurture.platform.db.transaction``).
 """
 
 from __future__ import annotations
@@ -18,17 +18,11 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campaigns.schema import LIFECYCLE_STAGES
-from nurture.db import transaction, utcnow
-from nurture.leads import (
-    LeadFields,
-    get_lead,
-    list_leads,
-    upsert_leads,
-    validate_lead_data,
-)
+from nurture.campaigns.spec import LIFECYCLE_STAGES
+from nurture.leads.service import LeadFields, get_lead, list_leads, upsert_leads, validate_lead_data
 from nurture.models import Lead
-from nurture.runtime import Runtime
+from nurture.platform.db import transaction, utcnow
+from nurture.platform.runtime import Runtime
 from nurture.web.auth import require_api_key
 from nurture.web.errors import json_error, register_error_handlers, validation_error
 
@@ -169,7 +163,7 @@ def _opt_in() -> dict[str, bool]:
 def _request_confirmations(session: Session, leads: list[Lead], now: datetime) -> None:
     # Double opt-in (docs/privacy.md): pending leads get one confirmation email.
     if _runtime().settings.double_opt_in:
-        from nurture.double_opt_in import request_confirmations
+        from nurture.privacy.double_opt_in import request_confirmations
 
         settings = _runtime().settings
         request_confirmations(session, leads, now=now, mail_from=settings.mail_from, actor="api")
@@ -281,7 +275,7 @@ def post_bounce() -> Any:
     """Ingest one bounce or complaint: the body is the raw RFC 822 message (what an MTA's
     pipe or a provider's inbound-mail webhook delivers), applied like ``nurture bounces
     ingest``. Unknown or malformed messages are answered 422 and change nothing."""
-    from nurture.bounces.apply import ingest_file
+    from nurture.sending.bounces.apply import ingest_file
 
     if request.content_length is not None and request.content_length > MAX_BOUNCE_BYTES:
         return json_error(413, "payload_too_large", f"at most {MAX_BOUNCE_BYTES} bytes")

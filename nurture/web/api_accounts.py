@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import jsonify, request
 
-from nurture.account_view import account_view
-from nurture.db import utcnow
+from nurture.handoff.account_view import account_view
+from nurture.platform.db import utcnow
 from nurture.web.api import _runtime, bp
 from nurture.web.auth import require_api_key
 from nurture.web.errors import json_error, validation_error

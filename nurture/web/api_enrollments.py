@@ -7,9 +7,9 @@ from typing import Any
 from flask import jsonify, request
 from sqlalchemy import func, select
 
-from nurture.db import utcnow
+from nurture.campaigns.services import NotFound, enrol_by_email
 from nurture.models import Campaign, CampaignVersion, Enrollment
-from nurture.services import NotFound, enrol_by_email
+from nurture.platform.db import utcnow
 from nurture.web.api import _runtime, bp
 from nurture.web.auth import require_api_key
 from nurture.web.errors import json_error, validation_error

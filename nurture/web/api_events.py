@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 
-from nurture.db import utcnow
-from nurture.event_intake import validate_event
-from nurture.hit_capture import hit_row, hit_writer
+from nurture.platform.db import utcnow
+from nurture.tracking.capture import hit_row, hit_writer
+from nurture.tracking.event_intake import validate_event
 from nurture.web.api import _json_body, _runtime, bp
 from nurture.web.auth import require_api_key
 from nurture.web.errors import validation_error

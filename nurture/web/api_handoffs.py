@@ -18,11 +18,11 @@ from typing import Any
 
 from flask import g, jsonify, request
 
-from nurture.db import transaction, utcnow
 from nurture.handoff import service
 from nurture.handoff.model import STATUSES, HandoffError
 from nurture.handoff.reports import handoff_actions, handoff_json, list_handoffs, reasons_report
 from nurture.models import Lead, SalesRep
+from nurture.platform.db import transaction, utcnow
 from nurture.web.api import _runtime, bp
 from nurture.web.auth import require_api_key
 from nurture.web.errors import json_error, validation_error

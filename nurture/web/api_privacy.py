@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import current_app, g, jsonify
 
-from nurture.db import transaction, utcnow
-from nurture.privacy import UnknownLead, erase_lead, export_lead, record_export
+from nurture.platform.db import transaction, utcnow
+from nurture.privacy.rights import UnknownLead, erase_lead, export_lead, record_export
 from nurture.web.api import bp
 from nurture.web.auth import require_api_key
 from nurture.web.errors import json_error

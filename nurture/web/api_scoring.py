@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import jsonify, request
 
-from nurture.db import utcnow
+from nurture.platform.db import utcnow
 from nurture.scoring.report import lead_report
 from nurture.web.api import _runtime, bp
 from nurture.web.auth import require_api_key

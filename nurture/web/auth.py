@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, request
 
-from nurture.apikeys import verify_api_key
-from nurture.db import transaction, utcnow
+from nurture.auth.apikeys import verify_api_key
+from nurture.platform.db import transaction, utcnow
 from nurture.web.errors import json_error
 
 F = TypeVar("F", bound=Callable[..., Any])

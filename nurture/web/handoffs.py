@@ -22,14 +22,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nurture.db import transaction, utcnow
 from nurture.handoff import service
 from nurture.handoff.links import HandoffLinks
 from nurture.handoff.model import HandoffError
 from nurture.handoff.team_parser import DEFAULT_REASONS
 from nurture.handoff.team_sync import active_team
 from nurture.models import Handoff, SalesRep
-from nurture.runtime import Runtime
+from nurture.platform.db import transaction, utcnow
+from nurture.platform.runtime import Runtime
 
 bp = Blueprint("handoffs", __name__, url_prefix="/handoffs")
 

@@ -26,15 +26,15 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from nurture.config import Settings
-from nurture.db import transaction, utcnow
-from nurture.hits import HitProcessor
-from nurture.links import LinkSigner, track_links
 from nurture.models import Event, Lead, Message, TrackingHit
 from nurture.models.tracking import Visitor
-from nurture.rendering_compile import RenderedEmail
-from nurture.runtime import Runtime
-from nurture.tokens import new_message_token
+from nurture.platform.config import Settings
+from nurture.platform.db import transaction, utcnow
+from nurture.platform.runtime import Runtime
+from nurture.rendering.compile import RenderedEmail
+from nurture.tracking.links import LinkSigner, track_links
+from nurture.tracking.processing import HitProcessor
+from nurture.tracking.tokens import new_message_token
 from nurture.web import create_app
 
 SITE_HOST = "www.brightpath.test"

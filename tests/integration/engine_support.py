@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from nurture.db import transaction
-from nurture.enrolment import enrol_lead
+from nurture.campaigns.enrolment import enrol_lead
 from nurture.models import Campaign, Enrollment, Lead, Message
-from nurture.runtime import Runtime
+from nurture.platform.db import transaction
+from nurture.platform.runtime import Runtime
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "engine"
 # A Tuesday morning, inside any office-hours window in Europe.
@@ -19,7 +19,7 @@ T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 def sync_fixture_campaigns(runtime: Runtime, folder: Path = FIXTURES, now: datetime = T0):
     """Load the fixture campaigns into the database through the real sync."""
-    from nurture.services import sync_campaign_files
+    from nurture.campaigns.services import sync_campaign_files
 
     report = sync_campaign_files(runtime, now=now, path=folder)
     return report
@@ -44,7 +44,7 @@ def add_lead(runtime: Runtime, email: str, **fields) -> int:
 
 
 def enrol(runtime: Runtime, lead_id: int, campaign_key: str = "test-drip", now: datetime = T0):
-    from nurture.campaign_sync import campaign_spec_for_version
+    from nurture.campaigns.sync import campaign_spec_for_version
 
     with transaction(runtime.sessions) as session:
         lead = session.get(Lead, lead_id)
@@ -74,7 +74,7 @@ def enrollment(runtime: Runtime, enrollment_id: int) -> Enrollment:
 def tick_hourly_until_sent(runtime: Runtime, lead_id: int, start: datetime, hours: int = 96):
     """Tick once an hour from ``start`` until the lead has a sent email (send windows and
     weekends can push the first email a few days out); returns the sent templates."""
-    from nurture.engine import Engine
+    from nurture.sending.engine import Engine
 
     engine = Engine(runtime)
     try:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from nurture.db import transaction
 from nurture.handoff import Qualification, hand_off
 from nurture.handoff.team_sync import sync_team
 from nurture.models import Account, Event, Handoff, Lead, Message, SalesRep
-from nurture.runtime import Runtime
+from nurture.platform.db import transaction
+from nurture.platform.runtime import Runtime
 
 PROJECT = Path(__file__).resolve().parents[2]
 BUNDLED_TEAM = PROJECT / "campaigns" / "sales-team.yaml"

@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from nurture.engine import Engine
 from nurture.models import AuditLog, Lead, Message
-from nurture.runtime import Runtime
-from nurture.tokens import MessageSigner
+from nurture.platform.runtime import Runtime
+from nurture.sending.engine import Engine
+from nurture.tracking.tokens import MessageSigner
 from tests.integration.engine_support import enrol, sync_fixture_campaigns
 
 PRIVACY_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "privacy"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from nurture.apikeys import create_api_key
-from nurture.db import transaction, utcnow
+from nurture.auth.apikeys import create_api_key
 from nurture.models import Lead, Message
+from nurture.platform.db import transaction, utcnow
 from tests.integration.engine_support import add_lead
 from tests.integration.handoff_support import add_account, add_event
 

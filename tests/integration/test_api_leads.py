@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from nurture import triggers
-from nurture.apikeys import create_api_key, revoke_api_key
-from nurture.db import transaction
+from nurture.auth.apikeys import create_api_key, revoke_api_key
+from nurture.campaigns import triggers
 from nurture.models import Account, Event, Lead
+from nurture.platform.db import transaction
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 

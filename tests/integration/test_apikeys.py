@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from nurture.apikeys import (
+from nurture.auth.apikeys import (
     create_api_key,
     hash_api_key,
     list_api_keys,
@@ -13,8 +13,8 @@ from nurture.apikeys import (
     verify_api_key,
 )
 from nurture.cli import cli
-from nurture.db import transaction
 from nurture.models import ApiKey
+from nurture.platform.db import transaction
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 import nurture.cli.bounces_cmd  # noqa: F401  (registers the commands)
-from nurture.apikeys import create_api_key
-from nurture.bounces.apply import ingest_file
+from nurture.auth.apikeys import create_api_key
 from nurture.cli import cli
-from nurture.consent import is_mailable
-from nurture.db import transaction
+from nurture.consent.rules import is_mailable
 from nurture.models import BounceReceipt, Event, Lead, Message
+from nurture.platform.db import transaction
+from nurture.sending.bounces.apply import ingest_file
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 TOKEN = "0123456789abcdef0123456789abcdef"
@@ -146,7 +146,7 @@ def test_a_sender_side_problem_is_reported_and_the_lead_not_blamed(runtime, sent
         "5.7.1",
         "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
     )
-    with caplog.at_level(logging.WARNING, logger="nurture.bounces.apply"):
+    with caplog.at_level(logging.WARNING, logger="nurture.sending.bounces.apply"):
         result = ingest(runtime, raw)
     assert [o.action for o in result.outcomes] == ["sender_issue"]
     assert "sender-side problem" in caplog.text

@@ -1,4 +1,4 @@
-"""nurture.db.bulk_insert / bulk_update: one statement per batch (unnest on PostgreSQL),
+"""nurture.platform.db.bulk_insert / bulk_update: one statement per batch (unnest on PostgreSQL),
 with the same results as row-by-row writes: types, JSON, UTC datetimes and defaults."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from nurture.db import bulk_insert, bulk_update, transaction
 from nurture.models import Event, Lead
+from nurture.platform.db import bulk_insert, bulk_update, transaction
 
 T = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 

@@ -6,15 +6,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from campaigns.loader import load_campaign_file
-from nurture.campaign_sync import (
+from nurture.campaigns.loader import load_campaign_file
+from nurture.campaigns.sync import (
     active_campaigns,
     campaign_spec_for_version,
     clear_spec_cache,
     sync_campaigns,
 )
-from nurture.db import transaction
 from nurture.models import Campaign, CampaignVersion, Enrollment, Lead
+from nurture.platform.db import transaction
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]

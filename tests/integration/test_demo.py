@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from nurture.demo import demo_settings, engagement_counts, handoff_rows, run_demo
 from nurture.models import Event, Handoff, Lead, Message, TrackingHit
-from nurture.runtime import Runtime
+from nurture.platform.runtime import Runtime
 
 
 def test_the_demo_hands_engaged_leads_to_sales_through_the_real_tracking_path(settings):

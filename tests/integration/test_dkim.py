@@ -13,11 +13,11 @@ import dkim
 import pytest
 from sqlalchemy import select
 
-from nurture.config import ConfigError
-from nurture.dkim_signing import DkimSigner
-from nurture.engine import Engine
 from nurture.models import OutboxMessage
-from nurture.runtime import Runtime
+from nurture.platform.config import ConfigError
+from nurture.platform.runtime import Runtime
+from nurture.sending.dkim import DkimSigner
+from nurture.sending.engine import Engine
 from tests.integration.engine_support import T0, add_lead, enrol, sync_fixture_campaigns
 
 SELECTOR = "nurture2026"

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from nurture.db import transaction
-from nurture.engine import Engine, TickReport
-from nurture.enrolment import lead_changed
+from nurture.campaigns.enrolment import lead_changed
 from nurture.models import Enrollment, EnrollmentHistory, Event, Lead, Message, OutboxMessage
-from nurture.runtime import Runtime
-from nurture.sending_policy import DomainLimit
+from nurture.platform.db import transaction
+from nurture.platform.runtime import Runtime
+from nurture.sending.engine import Engine, TickReport
+from nurture.sending.policy import DomainLimit
 from tests.integration.engine_support import (
     FIXTURES,
     T0,
@@ -183,8 +183,8 @@ def test_frequency_cap_counts_emails_from_other_campaigns(drip):
 
 
 def test_re_entry_after_finish_respects_cool_down(drip):
-    from nurture.campaign_sync import campaign_spec_for_version
-    from nurture.enrolment import enrol_lead
+    from nurture.campaigns.enrolment import enrol_lead
+    from nurture.campaigns.sync import campaign_spec_for_version
     from nurture.models import Campaign
 
     lead = add_lead(drip, "again@acme.example")

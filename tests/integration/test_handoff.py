@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from nurture.apikeys import create_api_key
+from nurture.auth.apikeys import create_api_key
 from nurture.cli import cli, handoffs_cmd, team_cmd  # noqa: F401  (registers the commands)
-from nurture.db import transaction
 from nurture.handoff import HandoffError, accept, reassign
 from nurture.handoff.links import HandoffLinks
 from nurture.models import Account, Handoff, HandoffAction, Message, SalesRep
+from nurture.platform.db import transaction
 from tests.integration.engine_support import T0, add_lead
 from tests.integration.handoff_support import (
     add_account,
@@ -228,7 +228,7 @@ def test_convert_walks_the_funnel_and_outcomes_only_move_forward(runtime, client
         "EUR",
     )
     assert lead_row(runtime, lead).stage == "customer"
-    from nurture.lifecycle import stage_history
+    from nurture.leads.lifecycle import stage_history
 
     with runtime.sessions() as session:
         assert [c.to_stage for c in stage_history(session, lead)] == [

@@ -11,12 +11,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from nurture.apikeys import create_api_key
-from nurture.db import transaction, utcnow
-from nurture.engine import Engine
+from nurture.auth.apikeys import create_api_key
 from nurture.models import Account, Enrollment, Event, Lead, Message
-from nurture.runtime import Runtime
+from nurture.platform.db import transaction, utcnow
+from nurture.platform.runtime import Runtime
 from nurture.scoring import sync_scoring
+from nurture.sending.engine import Engine
 from tests.integration.engine_support import add_lead, templates_sent
 from tests.integration.handoff_support import (
     BUNDLED_TEAM,
@@ -36,7 +36,7 @@ MARIA = "maria.lopez@brightpath.example"
 def e2e(settings, smtp_sink):
     """A runtime on the bundled configuration (campaigns, scoring, sales team) sending to
     the real SMTP server fixture, and the web app on the same database."""
-    from nurture.services import sync_campaign_files
+    from nurture.campaigns.services import sync_campaign_files
     from nurture.web import create_app
 
     configured = settings.with_overrides(smtp_url=smtp_sink.url, sales_team_file=BUNDLED_TEAM)

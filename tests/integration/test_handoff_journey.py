@@ -15,16 +15,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from nurture.apikeys import create_api_key
-from nurture.db import transaction, utcnow
-from nurture.engine import Engine
-from nurture.hits import process_pending_hits
+from nurture.auth.apikeys import create_api_key
+from nurture.handoff.sla import SlaPolicy, run_due
+from nurture.handoff.webhooks import deliver_due
+from nurture.handoff.webhooks.signing import SIGNATURE_HEADER, verify
 from nurture.models import Handoff, HandoffSla, Lead
+from nurture.platform.db import transaction, utcnow
 from nurture.qualification.watch import sync_qualification_files
 from nurture.scoring import sync_scoring
-from nurture.sla import SlaPolicy, run_due
-from nurture.webhooks import deliver_due
-from nurture.webhooks.signing import SIGNATURE_HEADER, verify
+from nurture.sending.engine import Engine
+from nurture.tracking.processing import process_pending_hits
 from tests.integration.handoff_support import BUNDLED_TEAM, PROJECT, sync_team_file
 from tests.integration.webhook_support import webhook_receiver
 
@@ -34,7 +34,7 @@ MANAGER = "dana.ortiz@brightpath.example"
 
 @pytest.fixture
 def journey(settings, smtp_sink):
-    from nurture.services import sync_campaign_files
+    from nurture.campaigns.services import sync_campaign_files
     from nurture.web import create_app
 
     with webhook_receiver(SECRET) as receiver:

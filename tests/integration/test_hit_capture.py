@@ -1,4 +1,4 @@
-"""The capture path's group commit (``nurture.hit_capture.HitWriter``) on a real database.
+"""The capture path's group commit (``nurture.tracking.capture.HitWriter``) on a real database.
 
 Many request threads write at once; a failed commit must be raised in every request whose
 row it held and must not stall the rows queued after it; a broken held connection is
@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from nurture.db import transaction, utcnow
-from nurture.hit_capture import HitWriter, _sink, hit_row
 from nurture.models import TrackingHit
-from nurture.runtime import Runtime
+from nurture.platform.db import transaction, utcnow
+from nurture.platform.runtime import Runtime
+from nurture.tracking.capture import HitWriter, _sink, hit_row
 
 WAIT = 20.0  # seconds a test waits for a thread before calling it a hang
 
@@ -145,7 +145,7 @@ def test_a_broken_held_connection_is_replaced_and_the_hit_stored(runtime, caplog
     # What a database restart does to a held connection, done from the client side.
     held._connection.driver_connection.close()
 
-    with caplog.at_level(logging.WARNING, logger="nurture.hit_capture"):
+    with caplog.at_level(logging.WARNING, logger="nurture.tracking.capture"):
         writer.write(row("second"))
     writer.close()
 
@@ -230,7 +230,7 @@ def test_every_column_is_stored_as_an_orm_insert_would_store_it(runtime):
 
 
 def test_a_backlog_bigger_than_one_pass_is_processed_in_one_run(runtime):
-    from nurture.hits import HitProcessor
+    from nurture.tracking.processing import HitProcessor
 
     processor = HitProcessor(runtime)
     writer = HitWriter(runtime)
@@ -244,7 +244,7 @@ def test_a_backlog_bigger_than_one_pass_is_processed_in_one_run(runtime):
 
 
 def test_the_hit_lock_makes_a_second_holder_wait_for_the_first(runtime):
-    from nurture.hit_capture import HitLock
+    from nurture.tracking.capture import HitLock
 
     first, second = HitLock(runtime.engine), HitLock(runtime.engine, keep_open=False)
     if runtime.engine.dialect.name != "sqlite":
@@ -279,7 +279,7 @@ def test_a_held_connection_left_inside_a_transaction_is_not_trusted(runtime, cap
     assert held is not None and held._connection is not None
     held._connection.driver_connection.execute("BEGIN")
 
-    with caplog.at_level(logging.WARNING, logger="nurture.hit_capture"):
+    with caplog.at_level(logging.WARNING, logger="nurture.tracking.capture"):
         writer.write(row("second"))
     writer.close()
 

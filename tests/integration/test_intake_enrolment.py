@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from nurture.apikeys import create_api_key
-from nurture.db import transaction
-from nurture.lead_import import import_leads_csv
+from nurture.auth.apikeys import create_api_key
+from nurture.leads.csv_import import import_leads_csv
 from nurture.models import Enrollment, Lead
+from nurture.platform.db import transaction
 from tests.integration.engine_support import (
     T0,
     sync_fixture_campaigns,

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from nurture import triggers
+from nurture.campaigns import triggers
 from nurture.cli import cli
-from nurture.db import transaction
-from nurture.lead_import import LeadImportError, import_leads_csv
-from nurture.leads import LeadFields, upsert_lead, validate_lead_data
+from nurture.leads.csv_import import LeadImportError, import_leads_csv
+from nurture.leads.service import LeadFields, upsert_lead, validate_lead_data
 from nurture.models import Account, Event, Lead
+from nurture.platform.db import transaction
 
 SAMPLE = Path(__file__).parent.parent / "fixtures" / "leads" / "sample.csv"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -191,7 +191,7 @@ def test_the_free_mail_list_can_be_extended(runtime):
 
 
 def test_many_leads_in_one_call_share_new_accounts_and_handle_repeats(runtime, created_hook):
-    from nurture.leads import upsert_leads
+    from nurture.leads.service import upsert_leads
 
     items = [
         fields(email="a@acme.com", company="Acme"),
@@ -581,7 +581,7 @@ def test_a_batch_the_database_refuses_is_retried_row_by_row(runtime, tmp_path, m
     # the batch fails, every row is retried alone, and only the refused row is rejected.
     from sqlalchemy.exc import IntegrityError
 
-    import nurture.lead_import as lead_import
+    import nurture.leads.csv_import as lead_import
 
     real = lead_import.upsert_leads
 

@@ -1,4 +1,4 @@
-"""Stage changes through nurture.lifecycle: recorded, enforced, and felt by campaigns."""
+"""Stage changes through nurture.leads.lifecycle: recorded, enforced, and felt by campaigns."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from nurture.db import transaction
-from nurture.engine import Engine
-from nurture.leads import LeadFields, upsert_leads
-from nurture.lifecycle import StageError, change_stage, stage_history
+from nurture.leads.lifecycle import StageError, change_stage, stage_history
+from nurture.leads.service import LeadFields, upsert_leads
 from nurture.models import Enrollment, Event, Lead, StageChange
+from nurture.platform.db import transaction
+from nurture.sending.engine import Engine
 from tests.integration.engine_support import (
     T0,
     add_lead,

@@ -1,7 +1,7 @@
 """The schema comes from Alembic, and the migrations match the models."""
 
-from nurture import migrate
-from nurture.db import make_engine
+from nurture.platform import migrate
+from nurture.platform.db import make_engine
 
 
 def test_migrated_database_matches_the_models(database_url):

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 import nurture.cli.outbox_cmd  # noqa: F401  (registers the commands on ``cli``)
 from nurture.cli import cli
-from nurture.db import transaction
-from nurture.delivery import Outgoing, Transport, make_transport
 from nurture.models import Lead, Message, OutboxMessage
-from nurture.outbox import (
+from nurture.platform.db import transaction
+from nurture.sending.delivery import Outgoing, Transport, make_transport
+from nurture.sending.outbox import (
     STORED_REPLY,
     OutboxTransport,
     clear_outbox,

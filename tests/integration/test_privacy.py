@@ -10,13 +10,13 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import select
 
-from nurture.apikeys import create_api_key
-from nurture.consent import is_mailable
-from nurture.db import transaction, utcnow
+from nurture.auth.apikeys import create_api_key
+from nurture.consent.rules import is_mailable
+from nurture.consent.suppression import is_suppressed
 from nurture.models import Event, Lead, Message, OutboxMessage
-from nurture.privacy import purge_tracking_data
-from nurture.suppression import is_suppressed
-from nurture.unsubscribe_mail import ingest_unsubscribe_mail
+from nurture.platform.db import transaction, utcnow
+from nurture.privacy.rights import purge_tracking_data
+from nurture.privacy.unsubscribe_mail import ingest_unsubscribe_mail
 from tests.integration.engine_support import T0, add_lead
 from tests.integration.privacy_support import (
     audit_actions,

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from nurture.cli import cli, qualification_cmd  # noqa: F401  (register commands)
-from nurture.db import transaction
-from nurture.leads import LeadFields, upsert_leads
-from nurture.lifecycle import change_stage
+from nurture.leads.lifecycle import change_stage
+from nurture.leads.service import LeadFields, upsert_leads
 from nurture.models import Event, Lead, QualificationVersion
+from nurture.platform.db import transaction
 from nurture.qualification import evaluate_readiness, regrade_everyone
 from nurture.qualification import service as qualification_service
 from nurture.qualification.versions import sync_file
@@ -302,7 +302,7 @@ def test_icp_and_readiness_commands(app, tmp_path):
 
 def test_a_hand_raise_on_a_b_grade_lead_is_handed_off_to_sales(qualified):
     pytest.importorskip("nurture.handoff.service")
-    from nurture.lifecycle import stage_history
+    from nurture.leads.lifecycle import stage_history
 
     (lead_id,) = _import(qualified, LeadFields(email="vera@acme.example", **VP))
     at = T0 + timedelta(days=1)
@@ -322,7 +322,7 @@ def test_a_hand_raise_on_a_b_grade_lead_is_handed_off_to_sales(qualified):
 
 
 def test_the_api_grades_an_upserted_lead_and_returns_its_fit(app, client):
-    from nurture.apikeys import create_api_key
+    from nurture.auth.apikeys import create_api_key
 
     runtime = app.extensions["nurture"]
     with transaction(runtime.sessions) as session:

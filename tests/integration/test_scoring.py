@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from nurture.db import transaction
-from nurture.engine import Engine
 from nurture.models import EnrollmentHistory, Event, Lead, ScoringVersion
+from nurture.platform.db import transaction
 from nurture.scoring import lead_score, rescore_everyone, rescore_leads, sync_scoring
 from nurture.scoring.service import event_is_hand_raiser
 from nurture.scoring.timeline import lead_timeline
 from nurture.scoring.watch import ScoringWatcher
+from nurture.sending.engine import Engine
 from tests.integration.engine_support import (
     T0,
     add_lead,

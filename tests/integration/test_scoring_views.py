@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from nurture.apikeys import create_api_key
+from nurture.auth.apikeys import create_api_key
 from nurture.cli import cli, lead_show_cmd, scoring_cmd  # noqa: F401  (register commands)
-from nurture.db import transaction, utcnow
 from nurture.models import Event, Lead
+from nurture.platform.db import transaction, utcnow
 from nurture.scoring import rescore_leads
 from nurture.scoring.watch import sync_scoring_file
 

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from nurture.db import transaction
-from nurture.engine import Engine
 from nurture.handoff import accept
+from nurture.handoff.sla import SlaPolicy, run_due
+from nurture.handoff.sla.service import compliance_report
 from nurture.models import Handoff, HandoffSla, Message, OutboxMessage
-from nurture.runtime import Runtime
-from nurture.sla import SlaPolicy, run_due
-from nurture.sla.service import compliance_report
+from nurture.platform.db import transaction
+from nurture.platform.runtime import Runtime
+from nurture.sending.engine import Engine
 from tests.integration.engine_support import add_lead
 from tests.integration.handoff_support import (
     add_account,

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
-from nurture.delivery import (
+from nurture.sending.delivery import (
     DeliveryResult,
     Outgoing,
     Transport,
@@ -23,9 +23,9 @@ from nurture.delivery import (
     make_transport,
     retry_delay,
 )
-from nurture.outbox import OutboxTransport
-from nurture.ratelimit import TokenBucket
-from nurture.smtp import SmtpConfig, SmtpPool, SmtpTransport, parse_smtp_url, redact_url
+from nurture.sending.outbox import OutboxTransport
+from nurture.sending.ratelimit import TokenBucket
+from nurture.sending.smtp import SmtpConfig, SmtpPool, SmtpTransport, parse_smtp_url, redact_url
 
 SENDER = "hello@brightpath.example"
 PASSWORD = "s3cr3t p@ss/word:%"  # needs URL-encoding: space, @, /, :, %
@@ -274,7 +274,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced(smtp_server):
 
 
 def test_a_connection_idle_for_too_long_is_replaced_before_use(smtp_server, caplog):
-    caplog.set_level(logging.INFO, logger="nurture.smtp")
+    caplog.set_level(logging.INFO, logger="nurture.sending.smtp")
     server = smtp_server()
     with SmtpTransport(url_of(server)) as transport:
         transport.max_idle = 0.05

@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from nurture import suppression
-from nurture.consent import is_mailable
-from nurture.db import transaction
-from nurture.engine import Engine
-from nurture.leads import upsert_leads, validate_lead_data
+from nurture.consent import suppression
+from nurture.consent.rules import is_mailable
+from nurture.leads.service import upsert_leads, validate_lead_data
 from nurture.models import AuditLog, Lead, Suppression
+from nurture.platform.db import transaction
+from nurture.sending.engine import Engine
 from tests.integration.engine_support import (
     T0,
     add_lead,

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from nurture.links import LinkSigner
 from nurture.models import TrackingHit
-from nurture.tokens import MessageSigner
+from nurture.tracking.links import LinkSigner
+from nurture.tracking.tokens import MessageSigner
 from tests.integration.tracking_support import (
     CHROME,
     LINKS,
@@ -323,8 +323,8 @@ def test_a_trusted_proxy_passes_on_the_clients_address(settings):
 
 
 def test_a_human_open_restarts_the_soft_bounce_count_and_a_machine_open_does_not(client, runtime):
-    from nurture.db import transaction
     from nurture.models import Lead
+    from nurture.platform.db import transaction
 
     human_reader = send_message(runtime, "ann@acme.example")
     proxied = send_message(runtime, "ben@acme.example")

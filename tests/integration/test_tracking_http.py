@@ -8,7 +8,7 @@ import time
 import pytest
 from werkzeug.serving import make_server
 
-from nurture.hits import HitProcessor
+from nurture.tracking.processing import HitProcessor
 from tests.integration.tracking_support import (
     CHROME,
     LINKS,

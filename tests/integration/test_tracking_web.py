@@ -6,10 +6,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from nurture.apikeys import create_api_key
-from nurture.db import transaction, utcnow
-from nurture.hits import merge_waiting
+from nurture.auth.apikeys import create_api_key
 from nurture.models import Lead, TrackingHit
+from nurture.platform.db import transaction, utcnow
+from nurture.tracking.processing import merge_waiting
 from tests.integration.tracking_support import (
     CHROME,
     activate_scoring,

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from nurture.db import transaction, utcnow
 from nurture.handoff import accept, reject
+from nurture.handoff.webhooks import deliver_due
 from nurture.models import WebhookDelivery
-from nurture.runtime import Runtime
-from nurture.webhooks import deliver_due
+from nurture.platform.db import transaction, utcnow
+from nurture.platform.runtime import Runtime
 from tests.integration.engine_support import T0, add_lead
 from tests.integration.handoff_support import (
     add_account,
@@ -187,7 +187,7 @@ def two_handoffs(runtime: Runtime) -> None:
 
 
 def test_erasing_a_lead_deletes_its_webhook_deliveries_and_only_those(settings, tmp_path, hooked):
-    from nurture.privacy import erase_lead
+    from nurture.privacy.rights import erase_lead
 
     with hooked() as receiver:
         runtime = runtime_for(settings, receiver, tmp_path)
@@ -208,7 +208,7 @@ def test_erasing_a_lead_deletes_its_webhook_deliveries_and_only_those(settings, 
 def test_finished_deliveries_are_purged_after_the_retention_pending_ones_stay(
     settings, tmp_path, hooked
 ):
-    from nurture.webhooks.service import purge_deliveries
+    from nurture.handoff.webhooks.service import purge_deliveries
 
     with hooked(script=[200, 503]) as receiver:
         runtime = runtime_for(settings, receiver, tmp_path)

@@ -8,10 +8,10 @@ import threading
 import pytest
 from sqlalchemy import func, insert, select
 
-from nurture.db import is_sqlite, transaction
-from nurture.engine import Engine
 from nurture.models import Campaign, Enrollment, Lead, Message
-from nurture.runtime import Runtime
+from nurture.platform.db import is_sqlite, transaction
+from nurture.platform.runtime import Runtime
+from nurture.sending.engine import Engine
 from nurture.worker import WorkerAlreadyRunning, single_worker_lock
 from tests.integration.engine_support import T0, sync_fixture_campaigns
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from nurture.db import transaction, utcnow
-from nurture.hits import process_pending_hits
-from nurture.links import LinkSigner, track_links
 from nurture.models import Event, Lead, Message, TrackingHit
-from nurture.rendering_compile import RenderedEmail
-from nurture.runtime import Runtime
+from nurture.platform.db import transaction, utcnow
+from nurture.platform.runtime import Runtime
+from nurture.rendering.compile import RenderedEmail
 from nurture.scoring import sync_scoring
-from nurture.tokens import MessageSigner, new_message_token
+from nurture.tracking.links import LinkSigner, track_links
+from nurture.tracking.processing import process_pending_hits
+from nurture.tracking.tokens import MessageSigner, new_message_token
 
 SCORING_FILE = Path(__file__).parent.parent / "fixtures" / "tracking" / "scoring.yaml"
 CHROME = (

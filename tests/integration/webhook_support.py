@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from nurture.webhooks.signing import SIGNATURE_HEADER, verify
+from nurture.handoff.webhooks.signing import SIGNATURE_HEADER, verify
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nurture.account_view import Person, aggregate, committee, parse_method
+from nurture.handoff.account_view import Person, aggregate, committee, parse_method
 
 
 def test_sum_max_and_top_n_aggregate_the_peoples_scores():

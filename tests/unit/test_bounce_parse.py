@@ -5,8 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from nurture.bounces import classify_bytes
-from nurture.bounces.parse import field_blocks, find_reply_code, find_status, normalise_address
+from nurture.sending.bounces import classify_bytes
+from nurture.sending.bounces.parse import (
+    field_blocks,
+    find_reply_code,
+    find_status,
+    normalise_address,
+)
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "bounces" / "messages"
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"bounce corpus not at {CORPUS}")

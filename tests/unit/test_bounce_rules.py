@@ -2,7 +2,7 @@
 
 import pytest
 
-from nurture.bounces.rules import (
+from nurture.sending.bounces.rules import (
     COMPLAINT,
     IGNORE,
     RETRY,

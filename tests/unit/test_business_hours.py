@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from nurture.business_hours import add_business_time, business_time_between
-from nurture.sla.policy import (
+from nurture.handoff.sla.business_hours import add_business_time, business_time_between
+from nurture.handoff.sla.policy import (
     Hours,
     SlaPolicy,
     clock_for,
@@ -166,7 +166,7 @@ def test_bad_sla_settings_say_what_to_write():
 
 
 def test_sla_settings_come_from_the_environment(tmp_path):
-    from nurture.config import ConfigError, Settings
+    from nurture.platform.config import ConfigError, Settings
 
     env = {
         "NURTURE_INSTANCE_PATH": str(tmp_path),

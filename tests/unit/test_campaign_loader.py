@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.loader import (
+from nurture.campaigns.loader import (
     CampaignError,
     Problem,
     checksum,
@@ -16,7 +16,7 @@ from campaigns.loader import (
     load_campaign_text,
     parse_campaign_data,
 )
-from campaigns.schema import (
+from nurture.campaigns.spec import (
     AllOf,
     AnyOf,
     AttributeCompare,

@@ -3,10 +3,10 @@
 from datetime import timedelta
 from pathlib import Path
 
-from campaigns.editing import remap_position, version_changes
-from campaigns.loader import load_campaign_text
-from campaigns.schema import Campaign, ExitStep, SendStep, Track, WaitStep
-from campaigns.validator import (
+from nurture.campaigns.editing import remap_position, version_changes
+from nurture.campaigns.loader import load_campaign_text
+from nurture.campaigns.spec import Campaign, ExitStep, SendStep, Track, WaitStep
+from nurture.campaigns.validator import (
     campaign_files,
     check_directory,
     validate_campaign,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from nurture.config import ConfigError, Settings
+from nurture.platform.config import ConfigError, Settings
 
 
 def test_trusted_proxies_is_a_count_of_at_least_zero(tmp_path):

@@ -2,7 +2,16 @@
 
 from datetime import UTC, datetime, time, timedelta
 
-from campaigns.schema import (
+from nurture.campaigns.drip import (
+    BACK_TO_BACK_GAP,
+    MAX_STEPS_PER_PASS,
+    Defaults,
+    LeadFacts,
+    Position,
+    advance,
+    evaluate,
+)
+from nurture.campaigns.spec import (
     SALES_STAGES,
     BranchStep,
     Campaign,
@@ -17,15 +26,6 @@ from campaigns.schema import (
     TemperatureIn,
     Track,
     WaitStep,
-)
-from nurture.drip import (
-    BACK_TO_BACK_GAP,
-    MAX_STEPS_PER_PASS,
-    Defaults,
-    LeadFacts,
-    Position,
-    advance,
-    evaluate,
 )
 
 ANY_TIME = SendWindow(days=frozenset(range(7)), start=time(0), end=time.max)

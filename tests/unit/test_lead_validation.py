@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from nurture.leads import (
+from nurture.leads.service import (
     ALLOWED_FIELDS,
     FREE_MAIL_DOMAINS,
     LeadFields,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from campaigns.schema import LIFECYCLE_STAGES
-from nurture.lifecycle import (
+from nurture.campaigns.spec import LIFECYCLE_STAGES
+from nurture.leads.lifecycle import (
     TRANSITIONS,
     allowed_next,
     check_transition,

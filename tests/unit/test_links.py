@@ -5,14 +5,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from itsdangerous import Signer, URLSafeSerializer
 
-from nurture.links import (
-    HONEYPOT_INDEX,
-    LinkSigner,
-    add_utm,
-    host_matches,
-    track_links,
-)
-from nurture.rendering_compile import RenderedEmail
+from nurture.rendering.compile import RenderedEmail
+from nurture.tracking.links import HONEYPOT_INDEX, LinkSigner, add_utm, host_matches, track_links
 
 PUBLIC = "http://nurture.test"
 SIGNER = LinkSigner("secret-one")

@@ -11,9 +11,9 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from nurture.config import PROJECT_ROOT
-from nurture.mime import MessageBuilder, build_message, new_message_id
-from nurture.rendering import TemplateLibrary, sample_context
+from nurture.platform.config import PROJECT_ROOT
+from nurture.rendering.library import TemplateLibrary, sample_context
+from nurture.sending.mime import MessageBuilder, build_message, new_message_id
 
 DATE = datetime(2025, 3, 4, 9, 30, 15, tzinfo=timezone(timedelta(hours=1)))
 UNSUBSCRIBE = (

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from nurture.ratelimit import RateLimiter, TokenBucket
+from nurture.sending.ratelimit import RateLimiter, TokenBucket
 
 
 class FakeClock:

@@ -9,14 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from nurture.config import PROJECT_ROOT, Settings
 from nurture.models import Account, Campaign, Lead
-from nurture.rendering import (
-    TemplateError,
-    TemplateLibrary,
-    build_context,
-    sample_context,
-)
+from nurture.platform.config import PROJECT_ROOT, Settings
+from nurture.rendering.library import TemplateError, TemplateLibrary, build_context, sample_context
 
 BUNDLED = PROJECT_ROOT / "templates"
 CAMPAIGN_TEMPLATES = {

@@ -2,8 +2,14 @@
 
 from datetime import UTC, datetime, time, timedelta
 
-from campaigns.schema import FrequencyCap, SendWindow, WaitStep
-from nurture.schedule import cap_frees_at, in_window, next_window_opening, wait_until, zone
+from nurture.campaigns.schedule import (
+    cap_frees_at,
+    in_window,
+    next_window_opening,
+    wait_until,
+    zone,
+)
+from nurture.campaigns.spec import FrequencyCap, SendWindow, WaitStep
 
 WEEKDAYS_9_TO_5 = SendWindow(days=frozenset(range(5)), start=time(9), end=time(17))
 BERLIN = zone("Europe/Berlin")

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from nurture.config import ConfigError, Settings, parse_quiet_hours
-from nurture.drip import Position, advance
-from nurture.schedule import quiet_hours_end, zone
-from nurture.sending_policy import (
+from nurture.campaigns.drip import Position, advance
+from nurture.campaigns.schedule import quiet_hours_end, zone
+from nurture.platform.config import ConfigError, Settings, parse_quiet_hours
+from nurture.sending.policy import (
     DomainLimit,
     SendBudget,
     SendingPolicy,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nurture.webhooks.service import Response, decide
-from nurture.webhooks.signing import signature, signature_header, verify
+from nurture.handoff.webhooks.service import Response, decide
+from nurture.handoff.webhooks.signing import signature, signature_header, verify
 
 SECRET = "whsec-test"
 BODY = b'{"id":"evt_1","type":"handoff.created"}'

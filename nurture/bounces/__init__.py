@@ -1,6 +1,0 @@
-"""Bounces and complaints: parse DSNs, ARF reports and free-text bounces, classify each
-failed recipient, and (in ``apply``) act on the decisions."""
-
-from nurture.bounces.classify import BounceReport, FailedRecipient, classify_bytes
-
-__all__ = ["BounceReport", "FailedRecipient", "classify_bytes"]

@@ -1,0 +1,62 @@
+"""Use cases that span the core's parts, each one transaction, for the CLI, API and worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from nurture.campaigns.enrolment import EnrolmentOutcome, enrol_lead
+from nurture.leads.service import get_lead
+from nurture.models import Campaign
+from nurture.platform.db import transaction
+from nurture.platform.runtime import Runtime
+from nurture.rendering.library import TemplateLibrary, template_library
+
+
+def template_checks(
+    library: TemplateLibrary,
+) -> tuple[Callable[[str], bool], Callable[[str], list[str]]]:
+    """The callables the campaign validator uses to check templates."""
+    return library.exists, lambda name: [str(problem) for problem in library.validate(name)]
+
+
+def sync_campaign_files(runtime: Runtime, *, now: datetime, path: Path | None = None):  # type: ignore[no-untyped-def]
+    """Load the campaign folder into the database (new versions for changed valid files; a
+    broken file leaves its previous version active). Returns the sync report."""
+    from nurture.campaigns.sync import sync_campaigns
+
+    exists, problems = template_checks(template_library(runtime))
+    with transaction(runtime.sessions) as session:
+        return sync_campaigns(
+            session,
+            path or runtime.settings.campaigns_path,
+            now=now,
+            template_exists=exists,
+            template_problems=problems,
+        )
+
+
+class NotFound(LookupError):
+    """A named lead or campaign does not exist."""
+
+
+def enrol_by_email(
+    runtime: Runtime, email: str, campaign_key: str, *, now: datetime, via: str = "manual"
+) -> EnrolmentOutcome:
+    """Enrol the lead ``email`` (or lead id) in the campaign ``campaign_key`` by hand or API."""
+    from nurture.campaigns.sync import campaign_spec_for_version
+
+    with transaction(runtime.sessions) as session:
+        lead = get_lead(session, email)
+        if lead is None:
+            raise NotFound(f"no lead {email}")
+        campaign = session.scalar(select(Campaign).where(Campaign.key == campaign_key))
+        if campaign is None or campaign.active_version_id is None:
+            raise NotFound(f"no active campaign {campaign_key!r}")
+        spec = campaign_spec_for_version(session, campaign.active_version_id)
+        if not spec.manual:
+            return EnrolmentOutcome(None, "campaign does not allow manual enrolment")
+        return enrol_lead(session, lead, campaign, spec, now, via=via)

@@ -1,0 +1,275 @@
+"""Data-subject rights and retention: export everything held about a person, erase it,
+and purge raw tracking data older than ``NURTURE_TRACKING_RETENTION``.
+
+Export reads the schema generically: every table with a ``lead_id`` column, and every
+table pointing at one of those by foreign key (enrolment history, outbox copies), so
+tables added later join the export without a change here.
+
+Erase keeps aggregates: the lead row stays as an anonymous tombstone (stage, account,
+dates), messages and events keep their campaign, template, type and time but lose the
+address, subject and properties; the address survives only as a peppered hash on the
+suppression list. Tables this module does not know are handled by an eraser registered in
+``ERASERS`` or, failing that, their rows of the lead are deleted (the safe default).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.orm import Session
+
+from nurture.consent import audit
+from nurture.consent.suppression import hash_for, suppress
+from nurture.leads.service import get_lead
+from nurture.models import AuditLog, Event, Handoff, Lead, Message, OutboxMessage, WebhookDelivery
+from nurture.platform.config import Settings
+from nurture.platform.db import Base
+
+# Lead columns that identify or describe the person; cleared on erasure.
+_PERSONAL_LEAD_COLUMNS = (
+    "first_name",
+    "last_name",
+    "title",
+    "phone",
+    "timezone",
+    "locale",
+    "source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "consent_source",
+    "consent_text",
+    "consent_ip",
+    "consent_version",
+)
+# Tables erase() handles itself (anonymised, not deleted) and those that hold nothing
+# personal beyond the lead id.
+_HANDLED = {"leads", "messages", "events", "outbox", "audit_log", "enrollments"}
+_KEPT_AS_IS = {"enrollment_history"}
+# Event properties that are raw tracking data (purged after the retention period).
+RAW_TRACKING_KEYS = ("ip", "user_agent", "ua", "remote_addr")
+
+Eraser = Callable[[Session, Lead, datetime], None]
+Purger = Callable[[Session, datetime], int]
+# Extension points: other parts register what to do with their own tables.
+ERASERS: dict[str, Eraser] = {}
+PURGERS: dict[str, Purger] = {}
+
+
+class UnknownLead(LookupError):
+    """No lead has that address or id."""
+
+
+# ---------------------------------------------------------------- export
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return {"base64": base64.b64encode(value).decode("ascii")}
+    return value
+
+
+def _rows(session: Session, table: Table, column: str, ids: list[Any]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    result = session.execute(
+        select(table).where(table.c[column].in_(ids)).order_by(*table.primary_key.columns)
+    )
+    return [{k: _jsonable(v) for k, v in row._mapping.items()} for row in result]
+
+
+def export_lead(session: Session, ref: str) -> dict[str, Any]:
+    """Everything held about the lead ``ref`` (email or id) as a JSON-ready dict.
+
+    Raises ``UnknownLead``. Includes the account the lead belongs to, and for every table
+    with a ``lead_id`` column its rows, plus rows of tables that reference those rows.
+    """
+    lead = get_lead(session, ref)
+    if lead is None or lead.erased_at is not None:
+        raise UnknownLead(f"no lead {ref}")
+    lead_table = Base.metadata.tables["leads"]
+    [profile] = _rows(session, lead_table, "id", [lead.id])
+    data: dict[str, Any] = {"lead": profile}
+    if lead.account_id is not None:
+        [data["account"]] = _rows(
+            session, Base.metadata.tables["accounts"], "id", [lead.account_id]
+        )
+    first_level: dict[str, list[dict[str, Any]]] = {}
+    for table in Base.metadata.sorted_tables:
+        if "lead_id" in table.c and table.name != "leads":
+            first_level[table.name] = _rows(session, table, "lead_id", [lead.id])
+    data.update(first_level)
+    for table in Base.metadata.sorted_tables:
+        if table.name in data or table.name == "leads":
+            continue
+        for fk in table.foreign_keys:
+            parent = fk.column.table.name
+            if parent in first_level and fk.column.name in fk.column.table.primary_key.columns:
+                ids = [row[fk.column.name] for row in first_level[parent]]
+                rows = _rows(session, table, fk.parent.name, ids)
+                if rows:
+                    data.setdefault(table.name, []).extend(rows)
+    return data
+
+
+def record_export(session: Session, lead_id: int, email: str, *, actor: str, now: datetime) -> None:
+    """Audit that a person's data was handed out."""
+    audit.record(
+        session,
+        action="lead.exported",
+        lead_id=lead_id,
+        email_hash=hash_for(session, email),
+        detail={},
+        actor=actor,
+        now=now,
+    )
+
+
+# ---------------------------------------------------------------- erase
+
+
+@dataclass(frozen=True)
+class ErasureReport:
+    """What an erasure did (counts only: the address is gone)."""
+
+    lead_id: int
+    messages: int
+    events: int
+    deleted: dict[str, int]
+
+
+def erase_lead(session: Session, ref: str, *, now: datetime, actor: str) -> ErasureReport:
+    """Erase the person ``ref`` (email or id), keeping anonymous aggregates.
+
+    Raises ``UnknownLead`` for an unknown (or already erased) address.
+    """
+    lead = get_lead(session, ref)
+    if lead is None or lead.erased_at is not None:
+        raise UnknownLead(f"no lead {ref}")
+    # First, while the address is still known: its hash goes on the suppression list.
+    suppress(session, lead, reason="erased", source="erasure", now=now, actor=actor)
+    placeholder = f"erased-{lead.id}@erased.invalid"
+    message_ids = list(session.scalars(select(Message.id).where(Message.lead_id == lead.id)))
+    if message_ids:
+        # The stored copies hold the full email: nothing of them is an aggregate.
+        session.execute(delete(OutboxMessage).where(OutboxMessage.message_id.in_(message_ids)))
+    messages = session.execute(
+        update(Message)
+        .where(Message.lead_id == lead.id)
+        .values(to_address=placeholder, subject=None, smtp_reply=None, error=None)
+    ).rowcount
+    events = session.execute(
+        update(Event)
+        .where(Event.lead_id == lead.id)
+        .values(properties={}, anonymous_id=None, machine_reasons=[])
+    ).rowcount
+    deleted: dict[str, int] = {}
+    # Webhook deliveries carry the handoff's JSON (name, email, company): they go before
+    # the handoffs, whose deletion would only unlink them.
+    deleted["webhook_deliveries"] = session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.handoff_id.in_(select(Handoff.id).where(Handoff.lead_id == lead.id))
+        )
+    ).rowcount
+    for table in reversed(Base.metadata.sorted_tables):
+        if "lead_id" not in table.c or table.name in _HANDLED | _KEPT_AS_IS:
+            continue
+        eraser = ERASERS.get(table.name)
+        if eraser is not None:
+            eraser(session, lead, now)
+        else:
+            deleted[table.name] = session.execute(
+                delete(table).where(table.c.lead_id == lead.id)
+            ).rowcount
+    for column in _PERSONAL_LEAD_COLUMNS:
+        setattr(lead, column, None)
+    lead.email = placeholder
+    lead.attributes = {}
+    lead.topic_opt_outs = []
+    lead.consent_status = "withdrawn"
+    lead.erased_at = now
+    lead.updated_at = now
+    audit.record(
+        session,
+        action="lead.erased",
+        lead_id=lead.id,
+        email_hash=session.scalar(
+            select(AuditLog.email_hash)
+            .where(AuditLog.lead_id == lead.id, AuditLog.action == "suppression.added")
+            .order_by(AuditLog.id.desc())
+            .limit(1)
+        ),
+        detail={"messages": messages, "events": events, "deleted": deleted},
+        actor=actor,
+        now=now,
+    )
+    return ErasureReport(lead.id, messages, events, deleted)
+
+
+# ---------------------------------------------------------------- retention
+
+
+def purge_expired(session: Session, settings: Settings, *, now: datetime) -> tuple[int, int]:
+    """The retention purge (daily in the worker, ``nurture privacy purge`` by hand): raw
+    tracking data older than ``tracking_retention``, then finished webhook deliveries older
+    than ``webhook_retention``. Returns (tracking rows changed, deliveries deleted)."""
+    from nurture.handoff.webhooks.service import purge_deliveries
+
+    changed = purge_tracking_data(session, now=now, retention=settings.tracking_retention)
+    deleted = purge_deliveries(session, now=now, retention=settings.webhook_retention)
+    return changed, deleted
+
+
+def purge_tracking_data(session: Session, *, now: datetime, retention: timedelta | None) -> int:
+    """Remove raw tracking data (IP addresses, user agents) older than ``retention``.
+
+    Event properties lose their raw keys (the event itself stays, so reports keep their
+    numbers); each registered ``PURGERS`` entry handles its own table. Returns how many
+    rows were changed or deleted. ``None`` retention keeps everything.
+    """
+    if retention is None:
+        return 0
+    cutoff = now - retention
+    changed = 0
+    last_id = 0
+    while True:
+        batch = session.execute(
+            select(Event.id, Event.properties)
+            .where(Event.occurred_at < cutoff, Event.id > last_id)
+            .order_by(Event.id)
+            .limit(1000)
+        ).all()
+        if not batch:
+            break
+        last_id = batch[-1].id
+        updates = [
+            {
+                "id": row.id,
+                "properties": {
+                    k: v for k, v in row.properties.items() if k not in RAW_TRACKING_KEYS
+                },
+            }
+            for row in batch
+            if row.properties and any(key in row.properties for key in RAW_TRACKING_KEYS)
+        ]
+        if updates:
+            session.execute(update(Event), updates)
+            changed += len(updates)
+    for purger in PURGERS.values():
+        changed += purger(session, cutoff)
+    return changed

@@ -1,0 +1,91 @@
+"""Mailto unsubscribes: messages sent to ``unsubscribe+<token>@domain`` (the second
+address in every List-Unsubscribe header), read from an .eml file, a maildir or an mbox.
+
+The token is the message's raw 128-bit random token; an unknown one changes nothing.
+Unreadable files are reported and skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import Message as EmailMessage
+from email.utils import getaddresses
+from pathlib import Path
+
+from nurture.platform.db import transaction
+from nurture.platform.runtime import Runtime
+from nurture.privacy.unsubscribe import unsubscribe_by_token
+
+_TOKEN_RE = re.compile(r"^unsubscribe\+([A-Za-z0-9_-]{10,40})@", re.IGNORECASE)
+_ADDRESS_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
+
+
+@dataclass
+class IngestReport:
+    """Counts of one ingest run (no addresses: they are personal data)."""
+
+    read: int = 0
+    unsubscribed: int = 0
+    unknown: int = 0
+    no_token: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def tokens_in(message: EmailMessage) -> set[str]:
+    """Unsubscribe tokens found in the recipient headers of one email (pure)."""
+    values = [str(v) for name in _ADDRESS_HEADERS for v in (message.get_all(name) or [])]
+    found = set()
+    for _name, address in getaddresses(values):
+        match = _TOKEN_RE.match(address.strip())
+        if match:
+            found.add(match.group(1))
+    return found
+
+
+def _messages(path: Path, report: IngestReport) -> Iterator[EmailMessage]:
+    if path.is_dir() and (path / "cur").is_dir():
+        for key, item in mailbox.Maildir(path, create=False).iteritems():
+            yield message_from_bytes(item.as_bytes(), policy=policy.compat32)
+            del key
+    elif path.is_dir():
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            yield from _messages(child, report)
+    elif path.read_bytes()[:5] == b"From ":
+        for item in mailbox.mbox(path, create=False):
+            yield message_from_bytes(item.as_bytes(), policy=policy.compat32)
+    else:
+        yield message_from_bytes(path.read_bytes(), policy=policy.compat32)
+
+
+def ingest_unsubscribe_mail(runtime: Runtime, path: Path, *, now: datetime) -> IngestReport:
+    """Unsubscribe the recipient named by every ``unsubscribe+<token>@`` email under
+    ``path`` (one transaction per email, so one bad message never undoes the others)."""
+    report = IngestReport()
+    try:
+        messages = list(_messages(path, report))
+    except (OSError, mailbox.Error) as exc:
+        report.problems.append(f"{path}: cannot read: {exc}")
+        return report
+    for message in messages:
+        report.read += 1
+        try:
+            tokens = tokens_in(message)
+        except Exception as exc:  # a malformed header must not stop the ingest
+            report.problems.append(f"message {report.read}: unreadable headers ({exc})")
+            continue
+        if not tokens:
+            report.no_token += 1
+            continue
+        for token in tokens:
+            with transaction(runtime.sessions) as session:
+                found = unsubscribe_by_token(session, token, source="mailto", now=now)
+            if found is None:
+                report.unknown += 1
+            else:
+                report.unsubscribed += 1
+    return report

@@ -1,0 +1,227 @@
+"""The context an email template sees: plain, read-only values built once per email.
+
+Templates never see ORM objects. A template is rendered in a sandbox, possibly long after the
+session that loaded the lead was closed, so the engine copies the few fields a template may
+use into small frozen objects (attribute access keeps templates readable: ``lead.first_name``).
+The contract is documented in docs/templates.md; ``sample_context`` is what template
+validation and ``nurture preview --sample`` render against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from nurture.models import Lead
+    from nurture.platform.config import Settings
+
+# The URL keys every context must carry: the layout's footer and open pixel use them.
+URL_KEYS = ("unsubscribe_url", "preferences_url", "open_pixel_url")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """The company a lead works for."""
+
+    name: str | None
+    domain: str | None
+    industry: str | None
+    employees: int | None
+    annual_revenue: int | None
+    # ISO 3166 alpha-2 code, e.g. "US".
+    country: str | None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LeadView:
+    """The recipient."""
+
+    email: str
+    first_name: str | None
+    last_name: str | None
+    # First and last name, or the email address when neither is known.
+    full_name: str
+    title: str | None
+    phone: str | None
+    locale: str | None
+    timezone: str | None
+    stage: str
+    temperature: str
+    # The account's name, or None when the lead has no account (or it has no name).
+    company: str | None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignView:
+    """The campaign sending the email (``id`` is the campaign file's ``id:``)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SenderView:
+    """Who the email is from, and the postal address the law wants in every footer."""
+
+    name: str
+    email: str
+    company_name: str
+    postal_address: str
+
+
+# Used to explain StrictUndefined errors ("lead has no field 'frist_name'; did you mean…").
+CONTEXT_TYPES: dict[type, str] = {
+    LeadView: "lead",
+    AccountView: "account",
+    CampaignView: "campaign",
+    SenderView: "sender",
+}
+
+
+class _CampaignLike(Protocol):
+    name: str
+
+
+def build_context(
+    lead: Lead,
+    *,
+    campaign: _CampaignLike | None = None,
+    urls: Mapping[str, str],
+    settings: Settings,
+) -> dict[str, Any]:
+    """Build the template context for one email to ``lead``.
+
+    ``campaign`` is the ORM ``Campaign`` (its ``key`` becomes ``campaign.id``) or a parsed
+    ``nurture.campaigns.spec.Campaign``; None outside a campaign. ``urls`` must hold
+    ``unsubscribe_url``, ``preferences_url`` and ``open_pixel_url``. ``lead.account`` is read,
+    so load it eagerly (``selectinload``) when building many contexts, or each lead costs a
+    query.
+    """
+    missing = [key for key in URL_KEYS if key not in urls]
+    if missing:
+        raise ValueError(f"build_context needs these URLs: {', '.join(missing)}")
+    account = lead.account
+    account_view = (
+        None
+        if account is None
+        else AccountView(
+            name=account.name,
+            domain=account.domain,
+            industry=account.industry,
+            employees=account.employees,
+            annual_revenue=account.annual_revenue,
+            country=account.country,
+            attributes=dict(account.attributes or {}),
+        )
+    )
+    lead_view = LeadView(
+        email=lead.email,
+        first_name=lead.first_name or None,
+        last_name=lead.last_name or None,
+        full_name=lead.full_name,
+        title=lead.title or None,
+        phone=lead.phone or None,
+        locale=lead.locale,
+        timezone=lead.timezone,
+        stage=lead.stage,
+        temperature=lead.temperature,
+        company=account_view.name if account_view else None,
+        attributes=dict(lead.attributes or {}),
+    )
+    campaign_view = None
+    if campaign is not None:
+        # The ORM row's ``key`` is the stable id from the campaign file; its ``id`` is a
+        # database number no template should depend on.
+        key = getattr(campaign, "key", None) or getattr(campaign, "id", "")
+        campaign_view = CampaignView(id=str(key), name=campaign.name)
+    return {
+        "lead": lead_view,
+        "account": account_view,
+        "campaign": campaign_view,
+        "sender": sender_view(settings.mail_from, settings.company_name, settings.postal_address),
+        "unsubscribe_url": str(urls["unsubscribe_url"]),
+        "preferences_url": str(urls["preferences_url"]),
+        "open_pixel_url": str(urls["open_pixel_url"]),
+    }
+
+
+@lru_cache(maxsize=16)
+def sender_view(mail_from: str, company_name: str, postal_address: str) -> SenderView:
+    """The sender object for these settings (cached: every email of an instance shares it)."""
+    name, email = parseaddr(mail_from)
+    return SenderView(
+        name=name or company_name,
+        email=email or mail_from,
+        company_name=company_name,
+        postal_address=postal_address,
+    )
+
+
+def sample_context(*, sparse: bool = False, public_url: str = "https://nurture.example") -> dict:
+    """A realistic context for validation and previews.
+
+    The full sample is a VP at a mid-sized company inside a campaign. ``sparse=True`` is the
+    least we may know about someone: an email address, no name, no account, no campaign.
+    Templates are validated against both, so a template that prints ``account.name`` without
+    ``{% if account %}`` fails validation instead of failing a send.
+    """
+    from nurture.platform.config import Settings
+
+    defaults = Settings.__dataclass_fields__
+    sender = sender_view(
+        defaults["mail_from"].default,
+        defaults["company_name"].default,
+        defaults["postal_address"].default,
+    )
+    urls = {
+        "unsubscribe_url": f"{public_url}/u/sample",
+        "preferences_url": f"{public_url}/u/sample/preferences",
+        "open_pixel_url": f"{public_url}/t/o/sample.gif",
+    }
+    if sparse:
+        lead = LeadView(
+            email="someone@example.org",
+            first_name=None,
+            last_name=None,
+            full_name="someone@example.org",
+            title=None,
+            phone=None,
+            locale=None,
+            timezone=None,
+            stage="subscriber",
+            temperature="cold",
+            company=None,
+            attributes={},
+        )
+        return {"lead": lead, "account": None, "campaign": None, "sender": sender, **urls}
+    account = AccountView(
+        name="Northwind Logistics",
+        domain="northwind.example",
+        industry="Logistics",
+        employees=420,
+        annual_revenue=85_000_000,
+        country="US",
+        attributes={"crm": "Salesforce", "segment": "mid-market"},
+    )
+    lead = LeadView(
+        email="dana.whitfield@northwind.example",
+        first_name="Dana",
+        last_name="Whitfield",
+        full_name="Dana Whitfield",
+        title="VP of Revenue Operations",
+        phone="+1 555 0100",
+        locale="en-US",
+        timezone="America/Chicago",
+        stage="lead",
+        temperature="warm",
+        company=account.name,
+        attributes={"crm": "Salesforce", "team_size": 12},
+    )
+    campaign = CampaignView(id="b2b-nurture", name="B2B nurture")
+    return {"lead": lead, "account": account, "campaign": campaign, "sender": sender, **urls}

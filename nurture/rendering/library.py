@@ -1,0 +1,255 @@
+"""Email rendering: the template library, its compile cache, and validation.
+
+A template is a folder under ``templates/`` (see docs/templates.md). Compiling one (layout,
+MJML, plain-text derivation) takes milliseconds, so it happens once per template *version*
+(a sha256 of every file it uses) and the result is cached in-process; per recipient only the
+cached Jinja renders, in microseconds. The compile pipeline lives in
+``nurture.rendering.compile``, the context contract in ``nurture.rendering.context``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nurture.rendering.compile import (
+    BODY_FILE,
+    CompiledTemplate,
+    RenderedEmail,
+    TemplateError,
+    TemplateProblem,
+    build_compiled,
+    compile_sources,
+    make_environments,
+    read_sources,
+)
+from nurture.rendering.context import (
+    AccountView,
+    CampaignView,
+    LeadView,
+    SenderView,
+    build_context,
+    sample_context,
+)
+
+if TYPE_CHECKING:
+    from nurture.platform.runtime import Runtime
+
+__all__ = [
+    "AccountView",
+    "CampaignView",
+    "CompiledTemplate",
+    "LeadView",
+    "RenderedEmail",
+    "SenderView",
+    "TemplateError",
+    "TemplateLibrary",
+    "TemplateProblem",
+    "build_context",
+    "sample_context",
+    "template_library",
+]
+
+# Template names are folder names; keeping them to this alphabet rules out paths
+# ("../secrets") once names come from a web form.
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+# (mtime_ns, size) of a file, or None when it does not exist.
+_Stamp = tuple[int, int] | None
+
+
+@dataclass
+class _Entry:
+    """A cache slot: the compiled template (or why it failed) and what it was built from."""
+
+    compiled: CompiledTemplate | None
+    error: TemplateError | None
+    version: str | None
+    # None: the failure happened before we knew every file involved; look again next time.
+    stamps: dict[Path, _Stamp] | None
+    checked_at: float
+
+
+class TemplateLibrary:
+    """The templates under ``root``, compiled on first use and cached per version.
+
+    ``get``/``render`` are safe to call from many threads. Each call re-checks the files'
+    modification times at most every ``check_interval`` seconds (0: every call), so an edited
+    template is picked up by a running worker; unchanged content never compiles twice.
+    """
+
+    def __init__(self, root: Path, *, check_interval: float = 2.0) -> None:
+        self.root = Path(root)
+        self.check_interval = check_interval
+        self._html_env, self._text_env = make_environments()
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+        self._name_locks: dict[str, threading.Lock] = {}
+        # How many MJML compiles ran (tests and metrics: each version compiles once).
+        self.compile_count = 0
+
+    # ------------------------------------------------------------ listing
+
+    def names(self) -> list[str]:
+        """The template names, sorted (folders holding body.mjml; ``_*`` folders are shared
+        layouts and partials, not templates)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            entry.name
+            for entry in self.root.iterdir()
+            if entry.is_dir()
+            and not entry.name.startswith(("_", "."))
+            and _NAME_RE.fullmatch(entry.name)
+            and (entry / BODY_FILE).is_file()
+        )
+
+    def exists(self, name: str) -> bool:
+        """True when a template called ``name`` exists (whether or not it compiles)."""
+        return self._valid_name(name) and (self.root / name / BODY_FILE).is_file()
+
+    # ------------------------------------------------------------ compiling and rendering
+
+    def get(self, name: str) -> CompiledTemplate:
+        """The compiled current version of ``name``; raises TemplateError if it is broken."""
+        entry = self._entries.get(name)
+        now = time.monotonic()
+        if entry is None or now - entry.checked_at >= self.check_interval:
+            entry = self._refresh(name, now)
+        if entry.error is not None:
+            # A fresh exception each time: re-raising the cached one would grow its
+            # traceback with every failed call.
+            raise TemplateError(entry.error.problem, entry.error.problems[1:])
+        assert entry.compiled is not None
+        return entry.compiled
+
+    def render(self, name: str, context: Mapping[str, Any]) -> RenderedEmail:
+        """Render template ``name`` for one recipient (``context`` from ``build_context``)."""
+        return self.get(name).render(context)
+
+    def invalidate(self, name: str | None = None) -> None:
+        """Forget the cached version of ``name`` (or of every template)."""
+        with self._lock:
+            if name is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(name, None)
+
+    def _refresh(self, name: str, now: float) -> _Entry:
+        with self._lock:
+            name_lock = self._name_locks.setdefault(name, threading.Lock())
+        # One thread compiles a given template; others wait for its result instead of
+        # compiling the same version in parallel.
+        with name_lock:
+            entry = self._entries.get(name)
+            if entry is not None and now - entry.checked_at < self.check_interval:
+                return entry
+            if (
+                entry is not None
+                and entry.stamps is not None
+                and _stamps(entry.stamps) == entry.stamps
+            ):
+                entry.checked_at = now
+                return entry
+            entry = self._load(name, entry, now)
+            if entry.version is None and entry.compiled is None and not self.exists(name):
+                # Not cached: names may come from a web form, and a missing template is a
+                # cheap check.
+                with self._lock:
+                    self._entries.pop(name, None)
+                return entry
+            with self._lock:
+                self._entries[name] = entry
+            return entry
+
+    def _load(self, name: str, previous: _Entry | None, now: float) -> _Entry:
+        if not self.exists(name):
+            return _Entry(None, TemplateError(self._missing(name)), None, None, now)
+        try:
+            sources = read_sources(self.root, name, self._html_env)
+        except TemplateError as error:
+            # Reading is cheap: try again at the next check, whichever file gets fixed.
+            return _Entry(None, error, None, None, now)
+        stamps = _stamps({path: None for path in (*sources.files, *sources.optional_files)})
+        if previous is not None and previous.version == sources.version:
+            # Touched but unchanged (a checkout, a save without edits): keep the compile.
+            return _Entry(previous.compiled, previous.error, previous.version, stamps, now)
+        with self._lock:
+            self.compile_count += 1
+        try:
+            compiled_sources = compile_sources(sources, self.root)
+            compiled = build_compiled(sources, compiled_sources, self._html_env, self._text_env)
+        except TemplateError as error:
+            return _Entry(None, error, sources.version, stamps, now)
+        return _Entry(compiled, None, sources.version, stamps, now)
+
+    # ------------------------------------------------------------ validation
+
+    def validate(self, name: str) -> list[TemplateProblem]:
+        """Every problem with template ``name``: missing files, Jinja syntax, MJML, and
+        errors rendering it for the sample leads (a full one and one we know nothing about)."""
+        try:
+            compiled = self.get(name)
+        except TemplateError as error:
+            return list(error.problems)
+        problems: list[TemplateProblem] = []
+        # Transactional templates declare what they are rendered with (meta.yaml
+        # ``context: handoff``); they are validated against samples of that too.
+        from nurture.handoff.samples import sample_extras
+
+        kind = compiled.meta.get("context")
+        for sparse in (False, True):
+            context = {**sample_context(sparse=sparse), **sample_extras(kind, sparse=sparse)}
+            try:
+                compiled.render(context)
+            except TemplateError as error:
+                if error.problem not in problems:
+                    problems.append(error.problem)
+        return problems
+
+    def validate_all(self) -> dict[str, list[TemplateProblem]]:
+        """``validate`` for every template; only templates with problems are listed."""
+        report = {name: self.validate(name) for name in self.names()}
+        return {name: problems for name, problems in report.items() if problems}
+
+    # ------------------------------------------------------------ helpers
+
+    def _valid_name(self, name: str) -> bool:
+        return bool(_NAME_RE.fullmatch(name)) and not name.startswith("_")
+
+    def _missing(self, name: str) -> TemplateProblem:
+        if not self._valid_name(name):
+            return TemplateProblem(self.root, None, f"{name!r} is not a template name")
+        folder = self.root / name
+        if folder.is_dir():
+            return TemplateProblem(folder / BODY_FILE, None, "file is missing")
+        known = ", ".join(self.names()) or "none"
+        return TemplateProblem(folder, None, f"no template named {name!r} (known: {known})")
+
+
+def _stamps(paths: Mapping[Path, _Stamp]) -> dict[Path, _Stamp]:
+    stamps: dict[Path, _Stamp] = {}
+    for path in paths:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            stamps[path] = None
+        else:
+            stamps[path] = (stat.st_mtime_ns, stat.st_size)
+    return stamps
+
+
+def template_library(rt: Runtime) -> TemplateLibrary:
+    """The runtime's shared TemplateLibrary (one compile cache per process)."""
+    key = "nurture.rendering.TemplateLibrary"
+    library = rt._cache.get(key)
+    if not isinstance(library, TemplateLibrary):
+        library = TemplateLibrary(rt.settings.templates_path)
+        rt._cache[key] = library
+    return library
