@@ -748,8 +748,8 @@ def run_send(
 
     With ``workers`` > 1 (PostgreSQL), that many processes tick at the same time, each with
     its own engine, as several ``nurture worker`` processes would."""
-    from nurture.sending.delivery import make_transport
     from nurture.sending.engine import Engine
+    from nurture.sending.transports import make_transport
 
     settings = bench_settings(url, workdir / "instance", smtp_url=sink.url, batch_size=batch_size)
     runtime = Runtime.from_settings(settings)
@@ -864,8 +864,8 @@ def _tick_in_processes(
 
 
 def _worker_tick(settings: Settings, now: datetime, start: Any, results: Any) -> None:
-    from nurture.sending.delivery import make_transport
     from nurture.sending.engine import Engine
+    from nurture.sending.transports import make_transport
 
     runtime = Runtime.from_settings(settings)
     transport = CountingTransport(make_transport(settings, runtime.sessions))

@@ -52,8 +52,9 @@ class Server(BaseApplication):  # type: ignore[misc]
         if which == "nurture" and not os.environ.get("BENCH_NO_PROCESSOR"):
             # As `nurture serve`: the hit processor in its own process at nice +10.
             from nurture.tracking.processor import ProcessorProcess
+            from nurture.worker import hit_processor
 
-            self.processor = ProcessorProcess()
+            self.processor = ProcessorProcess(hit_processor.ENTRY_MODULE)
         super().__init__()
 
     def load_config(self) -> None:

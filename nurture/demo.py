@@ -27,17 +27,19 @@ from typing import Any
 
 from sqlalchemy import select
 
+from nurture import wiring
 from nurture.campaigns.services import sync_campaign_files
 from nurture.handoff import HandoffError, accept, reject
-from nurture.handoff.mail import INTERNAL_KINDS
 from nurture.handoff.sla import SlaPolicy
 from nurture.handoff.sla import run_due as run_sla
+from nurture.leads.csv_import import import_leads_csv
 from nurture.models import Enrollment, Event, Handoff, HandoffSla, Lead, Message, SalesRep
 from nurture.platform import migrate
 from nurture.platform.config import Settings
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
 from nurture.sending.engine import Engine, TickReport
+from nurture.sending.kinds import INTERNAL_KINDS
 from nurture.tracking.capture import hit_row, record_hit
 from nurture.tracking.processing import process_pending_hits
 
@@ -128,8 +130,7 @@ def run_demo(
     seed: int = 7,
 ) -> DemoResult:
     """Set up a fresh demo instance and simulate ``weeks`` of nurturing, hour by hour."""
-    from nurture.leads.csv_import import import_leads_csv
-
+    wiring.connect()
     if settings.instance_path.exists():
         shutil.rmtree(settings.instance_path)
     settings.instance_path.mkdir(parents=True)

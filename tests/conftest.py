@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from nurture import wiring
 from nurture.platform import migrate
 from nurture.platform.config import Settings
 from nurture.platform.db import Base, make_engine
@@ -31,6 +32,13 @@ BACKEND = os.environ.get("NURTURE_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get(
     "NURTURE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/nurture_test"
 )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _wired() -> None:
+    """Every entry point connects the features' subscriptions (``nurture.wiring``); so does
+    the suite, once, before any test runs a use case."""
+    wiring.connect()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

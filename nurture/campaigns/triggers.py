@@ -1,5 +1,9 @@
-"""Hooks that enrol leads when something happens to them (called inside the use case's
-transaction, so the enrolment commits or rolls back with the change that caused it)."""
+"""Enrolment triggers: campaigns react to what happens to leads, inside the use case's
+transaction, so the enrolment commits or rolls back with the change that caused it.
+
+Leads and consent sit below campaigns and never import them: they send named events
+(``nurture.platform.hooks``) that :func:`subscribe` connects here at start-up.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,38 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from nurture.campaigns import enrolment
 from nurture.models import Lead
+from nurture.platform import hooks
 
 
 def lead_created(session: Session, lead: Lead, now: datetime) -> None:
-    """A new lead exists (import, API, form): enrol it in campaigns triggered by creation."""
-    from nurture.campaigns.enrolment import enrol_on_trigger
-
-    enrol_on_trigger(session, lead, now, kind="lead_created")
+    """A new lead exists (import, API, form) or a pending one confirmed: enrol it in
+    campaigns triggered by creation."""
+    enrolment.enrol_on_trigger(session, lead, now, kind="lead_created")
 
 
 def stage_changed(session: Session, lead: Lead, now: datetime) -> None:
     """A lead entered a new lifecycle stage: enrol it in campaigns triggered by that stage
     (``stage_changed: [recycled]`` starts the recycle track)."""
-    from nurture.campaigns.enrolment import enrol_on_trigger
+    enrolment.enrol_on_trigger(session, lead, now, kind="stage_changed", stage=lead.stage)
 
-    enrol_on_trigger(session, lead, now, kind="stage_changed", stage=lead.stage)
+
+def subscribe() -> None:
+    """Connect campaigns to the named events below them (start-up)."""
+    hooks.lead_created.connect(_on_lead_created, weak=False)
+    hooks.lead_changed.connect(_on_lead_changed, weak=False)
+    hooks.stage_changed.connect(_on_stage_changed, weak=False)
+
+
+# The receivers look the trigger functions up at call time, so a test can replace one.
+def _on_lead_created(session: Session, *, lead: Lead, now: datetime) -> None:
+    lead_created(session, lead, now)
+
+
+def _on_lead_changed(session: Session, *, lead: Lead, now: datetime) -> None:
+    enrolment.lead_changed(session, lead, now)
+
+
+def _on_stage_changed(session: Session, *, lead: Lead, now: datetime) -> None:
+    stage_changed(session, lead, now)

@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup
 
+from nurture import wiring
 from nurture.files.yaml_file import FileLoad
 from nurture.platform.runtime import Runtime
 
@@ -29,6 +30,7 @@ def _create_app():  # type: ignore[no-untyped-def]
 )
 def cli() -> None:
     """Nurture: stage-aware drip campaigns, scoring and sales handoff."""
+    wiring.connect()
 
 
 def runtime() -> Runtime:

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from nurture.cli import cli, runtime
-from nurture.handoff.samples import sample_extras
 from nurture.models import Lead
 from nurture.platform.runtime import Runtime
+from nurture.rendering.context import sample_extras
 from nurture.rendering.library import (
     RenderedEmail,
     TemplateError,

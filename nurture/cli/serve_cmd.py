@@ -32,11 +32,12 @@ def serve_command(host: str, port: int, workers: int, threads: int, process_hits
 
     from nurture.tracking.processor import ProcessorProcess
     from nurture.web import create_app
+    from nurture.worker import hit_processor
 
     # Tracking hits become events in their own process at a lower CPU priority, so the
     # serving processes keep the cores for requests (docs/tracking.md). Started before
     # gunicorn forks, so every worker inherits the pipe that wakes it.
-    processor = ProcessorProcess() if process_hits else None
+    processor = ProcessorProcess(hit_processor.ENTRY_MODULE) if process_hits else None
 
     class _Server(BaseApplication):  # type: ignore[misc]
         # Each gunicorn process builds its own app (and database pool) after the fork;

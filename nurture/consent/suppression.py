@@ -23,11 +23,13 @@ from sqlalchemy.orm import Session
 
 from nurture.consent import audit
 from nurture.models import Lead, Message, Suppression
+from nurture.platform import hooks
+from nurture.platform.addresses import normalise_email
+from nurture.platform.runtime import PEPPER_KEY
 
 REASONS = ("unsubscribed", "hard_bounce", "complaint", "erased", "manual")
 # Reasons that also count as the person withdrawing from marketing (unsubscribed_at).
 _WITHDRAWALS = frozenset({"unsubscribed", "complaint", "erased"})
-PEPPER_KEY = "nurture.suppression_pepper"
 
 
 def email_hash(email: str, pepper: str) -> str:
@@ -38,8 +40,6 @@ def email_hash(email: str, pepper: str) -> str:
 def canonical_email(raw: str) -> str:
     """The address as leads store it; addresses the validator rejects (odd bounce
     recipients) are still suppressed, lower-cased and stripped."""
-    from nurture.leads.service import normalise_email
-
     try:
         return normalise_email(raw)
     except ValueError:
@@ -184,12 +184,10 @@ def _resolve(session: Session, lead_or_email: Lead | str) -> tuple[Lead | None, 
 
 
 def _stop_sending(session: Session, lead: Lead, now: datetime) -> None:
-    from nurture.campaigns.enrolment import lead_changed
-
     # Enrolments exit at the next tick (the drip rules see the lead is not mailable);
     # making them due now means that happens before any wait would have ended.
     session.flush()
-    lead_changed(session, lead, now)
+    hooks.lead_changed.send(session, lead=lead, now=now)
     # A deferred retry is a send too: cancel it rather than let the retry loop deliver it.
     session.execute(
         update(Message)

@@ -20,8 +20,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from nurture.handoff.committee import ROLES, missing_roles, role_for_title
-from nurture.handoff.mail import INTERNAL_KINDS
 from nurture.models import Account, Event, Handoff, Lead, Message, SalesRep
+from nurture.sending.kinds import INTERNAL_KINDS
 
 # The temperatures that make a person "engaged", as the readiness file's account condition
 # counts them by default (docs/qualification.md).
@@ -31,16 +31,6 @@ ACTIVITY_DAYS = 90
 
 
 # ---------------------------------------------------------------- pure
-
-
-def parse_method(text: str) -> str:
-    """``sum``, ``max`` or ``topN`` (N from 1 to 99), e.g. ``top3``."""
-    value = text.strip().lower().replace("-", "")
-    if value in ("sum", "max") or _TOP_RE.fullmatch(value):
-        if value.startswith("top") and int(value[3:]) < 1:
-            raise ValueError("topN needs N of at least 1, e.g. top3")
-        return value
-    raise ValueError("use sum, max or topN (e.g. top3)")
 
 
 def aggregate(scores: Iterable[float], method: str) -> float:

@@ -1,9 +1,10 @@
 """What follows each handoff action: the SLA clock and the outgoing webhooks.
 
-``nurture.handoff.service.record_action`` calls ``on_action`` for every entry it writes to
-a handoff's log, in the same transaction, so the clock starts with the handoff (and its
-deadline is in the notification), stops when sales responds, and every change is announced
-to webhooks exactly when it commits.
+``nurture.handoff.service.record_action`` sends ``hooks.handoff_action`` for every entry it
+writes to a handoff's log, in the same transaction, and ``on_action`` follows it: the clock
+starts with the handoff (and its deadline is in the notification), stops when sales
+responds, and every change is announced to webhooks exactly when it commits. The SLA comes
+first, so a webhook announcing a new handoff already carries its deadline.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from nurture.handoff.sla import service as sla_service
+from nurture.handoff.webhooks import enqueue
 from nurture.models import Handoff
 
 # Handoff log actions that are sales' response to the lead, and their webhook events.
@@ -27,12 +30,8 @@ def on_action(
     session: Session, handoff: Handoff, action: str, now: datetime, detail: dict[str, Any]
 ) -> None:
     """React to one handoff log entry (see the module docstring)."""
-    from nurture.handoff import sla
-    from nurture.handoff.sla import service as sla_service
-    from nurture.handoff.webhooks import enqueue
-
     if action == "created":
-        sla.start(session, handoff, now)
+        sla_service.start(session, handoff, now)
         previous = detail.get("reassigned_from")
         if previous:
             enqueue(

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
@@ -26,25 +25,21 @@ from sqlalchemy.orm import Session
 from nurture.handoff.links import HandoffLinks
 from nurture.models import Handoff, Message
 from nurture.platform.runtime import settings_of
-from nurture.sending.mime import new_message_id
-from nurture.tracking.tokens import new_message_token
+from nurture.sending import kinds
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from nurture.platform.config import Settings
 
-NOTIFICATION_TEMPLATE = "sales-handoff"
-AUTO_REPLY_TEMPLATE = "handoff-auto-reply"
+NOTIFICATION_TEMPLATE = kinds.HANDOFF.template
+AUTO_REPLY_TEMPLATE = kinds.AUTO_REPLY.template
+# The handoff's kinds; the SLA's reminder to the owner and escalation to the manager
+# (nurture.handoff.sla) are queued here too.
 KINDS = {
-    "handoff": NOTIFICATION_TEMPLATE,
-    "auto_reply": AUTO_REPLY_TEMPLATE,
-    # The SLA's reminder to the owner and escalation to the manager (nurture.handoff.sla).
-    "sla_reminder": "sla-reminder",
-    "sla_escalation": "sla-escalation",
+    kind.name: kind
+    for kind in (kinds.HANDOFF, kinds.AUTO_REPLY, kinds.SLA_REMINDER, kinds.SLA_ESCALATION)
 }
-# Kinds whose recipient is not the lead: never tracked, never unsubscribe-able as the lead.
-INTERNAL_KINDS = frozenset({"handoff", "sla_reminder", "sla_escalation"})
 
 
 def queue(
@@ -53,20 +48,14 @@ def queue(
     """Queue one handoff email, due at once (sent at the engine's next tick)."""
     settings = settings_of(session)
     mail_from = settings.mail_from if settings else "nurture@localhost"
-    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
-    message = Message(
+    message = kinds.queue_message(
+        session,
+        KINDS[kind],
         lead_id=handoff.lead_id,
-        kind=kind,
-        template=KINDS[kind],
         to_address=to_address,
-        message_id=new_message_id(domain).strip("<>"),
-        token=new_message_token(),
-        status="deferred",
-        attempts=0,
-        next_attempt_at=now,
-        queued_at=now,
+        mail_from=mail_from,
+        now=now,
     )
-    session.add(message)
     session.flush()
     return message
 
@@ -80,8 +69,9 @@ def link_expiry(handoff: Handoff) -> datetime:
 def template_extras(
     session: Session, messages: Sequence[Message], settings: Settings
 ) -> dict[int, dict[str, Any]]:
-    """Extra template context for handoff messages among ``messages``, by message id."""
-    wanted = [m for m in messages if m.kind in KINDS]
+    """Extra template context of the notification and auto-reply among ``messages``, by
+    message id (registered with ``nurture.sending.kinds`` for those kinds)."""
+    wanted = [m for m in messages if m.kind in (kinds.HANDOFF.name, kinds.AUTO_REPLY.name)]
     if not wanted:
         return {}
     ids = [m.id for m in wanted]
@@ -107,9 +97,4 @@ def template_extras(
             }
         if handoff.auto_reply_message_id in ids:
             extras[handoff.auto_reply_message_id] = {"reply": snapshot.get("auto_reply") or {}}
-    from nurture.handoff.sla.mail import KINDS as SLA_KINDS
-    from nurture.handoff.sla.mail import sla_extras
-
-    sla_ids = [m.id for m in wanted if m.kind in SLA_KINDS]
-    extras.update(sla_extras(session, sla_ids, links, link_expiry))
     return extras

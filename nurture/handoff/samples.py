@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nurture.rendering import context as rendering
+
 _LINKS = {
     "view_url": "https://nurture.example/handoffs/sample",
     "accept_url": "https://nurture.example/handoffs/sample/accept",
@@ -186,14 +188,31 @@ def sample_reply(*, sparse: bool = False) -> dict[str, Any]:
     return {"rep": _REP, "contact": contact, "when": "within the hour"}
 
 
-def sample_extras(context_kind: str | None, *, sparse: bool) -> dict[str, Any]:
-    """What a template declaring ``context: <kind>`` sees on top of the lead context."""
-    if context_kind == "handoff":
-        return {"handoff": sample_handoff(sparse=sparse)}
-    if context_kind == "handoff-reply":
-        return {"reply": sample_reply(sparse=sparse)}
-    if context_kind == "handoff-sla":
-        from nurture.handoff.sla.mail import sample_sla_handoff
+def sample_sla_handoff(*, sparse: bool) -> dict[str, Any]:
+    """Samples for template validation: a handoff with its SLA part (an escalation that
+    reassigned the lead, and one where nobody else was available)."""
+    handoff = sample_handoff(sparse=sparse)
+    handoff["sla"] = {
+        "deadline": "Tue 01 Dec, 11:05 UTC",
+        "due_at": "2026-12-01T11:05:00Z",
+        "policy": "1 business hour",
+        "status": "breached" if not sparse else "pending",
+        "owner": None if sparse else "Maria Lopez",
+        "owner_email": None if sparse else "maria.lopez@brightpath.example",
+        "reassigned_to": None if sparse else "James Carter",
+        "reassigned_to_email": None if sparse else "james.carter@brightpath.example",
+        "reassign_problem": "nobody else is available" if sparse else None,
+        "hours": "mon-fri 08:30-17:00 (America/Los_Angeles)",
+    }
+    return handoff
 
-        return {"handoff": sample_sla_handoff(sparse=sparse)}
-    return {}
+
+def register_samples() -> None:
+    """Give template validation the handoff's samples (called by ``nurture.wiring``)."""
+    rendering.register_samples("handoff", lambda sparse: {"handoff": sample_handoff(sparse=sparse)})
+    rendering.register_samples(
+        "handoff-reply", lambda sparse: {"reply": sample_reply(sparse=sparse)}
+    )
+    rendering.register_samples(
+        "handoff-sla", lambda sparse: {"handoff": sample_sla_handoff(sparse=sparse)}
+    )

@@ -31,6 +31,7 @@ from nurture.handoff.team_parser import DEFAULT_REASONS, parse_working_hours
 from nurture.handoff.team_sync import active_team
 from nurture.leads.lifecycle import StageError, change_stage
 from nurture.models import Account, Event, Handoff, HandoffAction, Lead, SalesRep
+from nurture.platform import hooks
 from nurture.platform.db import is_sqlite
 from nurture.platform.runtime import settings_of
 
@@ -664,14 +665,12 @@ def record_action(
     """Add one entry to the handoff's own log (the SLA side adds reminded/escalated).
 
     Each entry also drives what follows it, in this transaction: the SLA clock and the
-    outgoing webhooks (``nurture.handoff.events``)."""
+    outgoing webhooks (``hooks.handoff_action``, followed by ``nurture.handoff.events``)."""
     entry = HandoffAction(
         handoff_id=handoff.id, at=now, action=action, actor=actor[:320], detail=dict(detail or {})
     )
     session.add(entry)
-    from nurture.handoff.events import on_action
-
-    on_action(session, handoff, action, now, entry.detail)
+    hooks.handoff_action.send(session, handoff=handoff, action=action, now=now, detail=entry.detail)
     return entry
 
 

@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 
 from nurture.campaigns.spec import LIFECYCLE_STAGES, SALES_STAGES
 from nurture.models import Event, Lead, StageChange
+from nurture.platform import hooks
 
 STAGES: tuple[str, ...] = LIFECYCLE_STAGES
 # Stages at which the lead belongs to sales; nurture campaigns exit there.
@@ -189,11 +190,8 @@ def change_stage(
     )
     session.flush()
 
-    from nurture.campaigns import triggers
-    from nurture.campaigns.enrolment import lead_changed
-
-    lead_changed(session, lead, now)
-    triggers.stage_changed(session, lead, now)
+    hooks.lead_changed.send(session, lead=lead, now=now)
+    hooks.stage_changed.send(session, lead=lead, now=now)
     return change
 
 

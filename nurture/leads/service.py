@@ -20,15 +20,15 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import idna
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
-from nurture.campaigns import triggers
 from nurture.campaigns.spec import LIFECYCLE_STAGES
 from nurture.consent import suppression as suppressions
 from nurture.leads.lifecycle import IMPORT_ACTOR, change_stage
 from nurture.models import Account, Event, Lead
+from nurture.platform import hooks
+from nurture.platform.addresses import normalise_email
 
 DEFAULT_STAGE = "subscriber"
 CONSENT_STATUSES = ("granted", "pending", "unknown", "withdrawn")
@@ -242,28 +242,6 @@ class UpsertResult:
 
 
 # ---------------------------------------------------------------- validation (pure)
-
-
-def normalise_email(raw: object) -> str:
-    """Return the canonical form of an email address, or raise ValueError with the reason.
-
-    email-validator checks the syntax and normalises the domain (lower case, IDN to ASCII).
-    The local part is lower-cased as well: RFC 5321 allows case-sensitive mailboxes, but no
-    mainstream provider has them, and the lead is upserted by this key, so "Jane@x.com" and
-    "jane@x.com" must be one lead, not two.
-    """
-    if raw is None:
-        raise ValueError("required")
-    if not isinstance(raw, str):
-        raise ValueError("must be a string")
-    text = raw.strip()
-    if not text:
-        raise ValueError("required")
-    try:
-        result = validate_email(text, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from exc
-    return f"{result.local_part.lower()}@{result.ascii_domain}"
 
 
 def validate_lead_data(
@@ -620,7 +598,7 @@ def upsert_leads(
       fields are filled from the lead's company data, non-empty ones are never overwritten.
     - ``defaults`` (columns in ``DEFAULTABLE_COLUMNS``) fill a column only while it is empty.
     - A ``lead.created``/``lead.updated`` event is recorded (nothing for an unchanged lead)
-      and ``nurture.campaigns.triggers.lead_created`` runs for every new lead.
+      and ``hooks.lead_created`` is sent for every new lead.
     - With ``double_opt_in``, given ``granted`` consent is stored as ``pending`` until the
       person confirms (``nurture.privacy.double_opt_in``); a suppressed address comes back
       suppressed, and every consent change is written to the audit log.
@@ -714,19 +692,15 @@ def upsert_leads(
             )
     # New data changes the fit (and a changed account that of all its people); a lead it
     # makes ready is handed to sales in this same transaction.
-    from nurture.qualification import lead_data_changed
-
-    lead_data_changed(
+    hooks.leads_data_changed.send(
         session,
-        [result.lead for result in results if result.created or result.changed],
-        now,
+        leads=[result.lead for result in results if result.created or result.changed],
+        now=now,
         account_ids={r.lead.account_id for r in results if r.account_filled and r.lead.account_id},
     )
     for result in results:
         if result.created:
-            # Looked up on the module at call time, so tests (and a later plug-in
-            # mechanism) can replace the hook.
-            triggers.lead_created(session, result.lead, now)
+            hooks.lead_created.send(session, lead=result.lead, now=now)
     return results
 
 

@@ -8,67 +8,32 @@ campaigns and templates, and a secret key generated once and kept in the instanc
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-if TYPE_CHECKING:
-    from nurture.handoff.sla.policy import SlaPolicy
-    from nurture.sending.policy import DomainLimit
+from nurture.platform.policies import (
+    DomainLimit,
+    SlaPolicy,
+    parse_accept_within,
+    parse_account_score_method,
+    parse_domain_limits,
+    parse_escalate,
+    parse_remind_at,
+    parse_warmup_schedule,
+)
+from nurture.platform.units import parse_clock, parse_duration, parse_weekdays
+
+__all__ = ["ConfigError", "Settings", "parse_clock", "parse_duration", "parse_weekdays"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class ConfigError(ValueError):
     """A setting has a value that cannot be used; the message names the variable."""
-
-
-def parse_duration(text: str) -> timedelta:
-    """Parse ``90s``, ``15m``, ``4h``, ``3d`` or ``2w`` into a timedelta."""
-    match = _DURATION_RE.match(str(text))
-    if not match:
-        raise ValueError(f"bad duration {text!r}: use a number and one of s, m, h, d, w (e.g. 3d)")
-    return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[match.group(2)])
-
-
-def parse_clock(text: str) -> time:
-    """Parse ``HH:MM`` (24-hour clock)."""
-    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", str(text))
-    if not match or int(match.group(1)) > 24 or int(match.group(2)) > 59:
-        raise ValueError(f"bad time of day {text!r}: use HH:MM, e.g. 09:30")
-    hour, minute = int(match.group(1)), int(match.group(2))
-    if hour == 24:
-        if minute:
-            raise ValueError(f"bad time of day {text!r}: 24:00 is the latest")
-        return time.max
-    return time(hour, minute)
-
-
-def parse_weekdays(text: str) -> frozenset[int]:
-    """Parse ``mon-fri`` or ``mon,wed,fri`` into weekday numbers (Monday = 0)."""
-    days: set[int] = set()
-    for part in str(text).lower().replace(" ", "").split(","):
-        if "-" in part:
-            first, last = part.split("-", 1)
-            if first not in _WEEKDAYS or last not in _WEEKDAYS:
-                raise ValueError(f"bad weekday range {part!r}: use e.g. mon-fri")
-            start, end = _WEEKDAYS.index(first), _WEEKDAYS.index(last)
-            span = range(start, end + 1) if start <= end else [*range(start, 7), *range(0, end + 1)]
-            days.update(span)
-        elif part in _WEEKDAYS:
-            days.add(_WEEKDAYS.index(part))
-        else:
-            raise ValueError(f"bad weekday {part!r}: use mon, tue, wed, thu, fri, sat or sun")
-    return frozenset(days)
 
 
 @dataclass(frozen=True)
@@ -161,7 +126,7 @@ class Settings:
     # How an account's engagement score aggregates its people's: sum, max or topN (top3).
     account_score: str = "top3"
     # The handoff SLA (docs/handoff.md#sla); None: no deadline, no reminder, no escalation.
-    sla: SlaPolicy | None = field(default_factory=lambda: _default_sla())
+    sla: SlaPolicy | None = field(default_factory=SlaPolicy)
 
     @property
     def suppression_pepper(self) -> str:
@@ -236,10 +201,10 @@ class Settings:
             "NURTURE_DKIM_SELECTOR": ("dkim_selector", str.strip),
             "NURTURE_DKIM_DOMAIN": ("dkim_domain", lambda v: v.strip().lower().rstrip(".")),
             "NURTURE_QUIET_HOURS": ("quiet_hours", parse_quiet_hours),
-            "NURTURE_DOMAIN_THROTTLE": ("domain_throttle", _domain_throttle),
+            "NURTURE_DOMAIN_THROTTLE": ("domain_throttle", parse_domain_limits),
             "NURTURE_WARMUP_START": ("warmup_start", date.fromisoformat),
-            "NURTURE_WARMUP_SCHEDULE": ("warmup_schedule", _warmup_schedule),
-            "NURTURE_ACCOUNT_SCORE": ("account_score", _account_score),
+            "NURTURE_WARMUP_SCHEDULE": ("warmup_schedule", parse_warmup_schedule),
+            "NURTURE_ACCOUNT_SCORE": ("account_score", parse_account_score_method),
             "NURTURE_WEBHOOK_URLS": ("webhook_urls", _webhook_urls),
             "NURTURE_WEBHOOK_SECRET": ("webhook_secret", str.strip),
             "NURTURE_WEBHOOK_MAX_ATTEMPTS": ("webhook_max_attempts", _positive_int),
@@ -320,18 +285,6 @@ def parse_quiet_hours(text: str) -> tuple[time, time] | None:
     return hours
 
 
-def _domain_throttle(text: str) -> tuple[DomainLimit, ...]:
-    from nurture.sending.policy import parse_domain_limits
-
-    return parse_domain_limits(text)
-
-
-def _warmup_schedule(text: str) -> tuple[int, ...]:
-    from nurture.sending.policy import parse_schedule
-
-    return parse_schedule(text)
-
-
 def _ip_privacy(text: str) -> str:
     mode = text.strip().lower()
     if mode not in ("truncate", "hash", "full", "none"):
@@ -365,22 +318,9 @@ def _timezone(name: str) -> str:
     return name
 
 
-def _default_sla() -> SlaPolicy:
-    from nurture.handoff.sla.policy import SlaPolicy
-
-    return SlaPolicy()
-
-
 def _sla_from_env(env: Mapping[str, str]) -> SlaPolicy | None:
     """The SLA policy from ``NURTURE_SLA_ACCEPT`` (``off`` disables it), ``NURTURE_SLA_REMIND``
     and ``NURTURE_SLA_ESCALATE``."""
-    from nurture.handoff.sla.policy import (
-        SlaPolicy,
-        parse_accept_within,
-        parse_escalate,
-        parse_remind_at,
-    )
-
     policy = SlaPolicy()
     parsers = {
         "NURTURE_SLA_ACCEPT": ("accept_within", parse_accept_within),
@@ -403,12 +343,6 @@ def _sla_from_env(env: Mapping[str, str]) -> SlaPolicy | None:
 
 def _seconds(text: str) -> float:
     return parse_duration(text).total_seconds()
-
-
-def _account_score(text: str) -> str:
-    from nurture.handoff.account_view import parse_method
-
-    return parse_method(text)
 
 
 def _webhook_urls(text: str) -> tuple[str, ...]:

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from nurture.consent.suppression import PEPPER_KEY
 from nurture.platform.config import Settings
 from nurture.platform.db import make_engine, make_session_factory
 
 SETTINGS_KEY = "nurture.settings"
+# The session info key under which the suppression list finds its pepper.
+PEPPER_KEY = "nurture.suppression_pepper"
 
 
 @dataclass

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 from datetime import datetime
-from email.utils import parseaddr
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,10 +22,9 @@ from nurture.consent import audit
 from nurture.consent.suppression import hash_for, lift
 from nurture.models import Lead, Message
 from nurture.privacy.unsubscribe import Recipient, recipient_for_token
-from nurture.sending.mime import new_message_id
-from nurture.tracking.tokens import new_message_token
+from nurture.sending import kinds
 
-CONFIRMATION_TEMPLATE = "confirm-subscription"
+CONFIRMATION_TEMPLATE = kinds.CONFIRMATION.template
 
 
 def stored_ip(ip: str | None, mode: str) -> str | None:
@@ -60,30 +58,23 @@ def request_confirmations(
         session.scalars(
             select(Message.lead_id).where(
                 Message.lead_id.in_([lead.id for lead in pending]),
-                Message.kind == "confirmation",
+                Message.kind == kinds.CONFIRMATION.name,
                 Message.status.in_(("deferred", "sending", "queued")),
             )
         )
     )
-    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
     queued = []
     for lead in pending:
         if lead.id in waiting:
             continue
-        message = Message(
+        message = kinds.queue_message(
+            session,
+            kinds.CONFIRMATION,
             lead_id=lead.id,
-            kind="confirmation",
-            template=CONFIRMATION_TEMPLATE,
             to_address=lead.email,
-            message_id=new_message_id(domain).strip("<>"),
-            token=new_message_token(),
-            # "deferred, due now": the engine's retry pass delivers it at the next tick.
-            status="deferred",
-            attempts=0,
-            next_attempt_at=now,
-            queued_at=now,
+            mail_from=mail_from,
+            now=now,
         )
-        session.add(message)
         queued.append(message)
         audit.record(
             session,

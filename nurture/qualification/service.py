@@ -21,6 +21,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from nurture.campaigns.facts import lead_fields
+from nurture.handoff import hand_off
 from nurture.leads.lifecycle import QUALIFIABLE
 from nurture.models import Event, Lead
 from nurture.platform.db import transaction
@@ -316,7 +317,6 @@ def evaluate_readiness(
     verdicts, version = readiness_verdicts(session, lead_ids, now, lock=True, colleagues=True)
     if not verdicts:
         return []
-    hand_off = _hand_off()
     raises = _latest_hand_raises(session, [lead.id for lead, v in verdicts if v.ready])
     qualifications = []
     for lead, verdict in verdicts:
@@ -343,29 +343,16 @@ def evaluate_readiness(
             event_id=raised.get("event_id") if rule.hand_raised is not None else None,
         )
         qualifications.append(qualification)
-        if hand_off is not None:
-            # A savepoint per lead: a handoff that fails (no way to reach the owner, a
-            # refused stage change) is logged and undone alone, and never rolls back the
-            # events and scores of the batch that triggered it; the lead is evaluated
-            # again at its next change.
-            try:
-                with session.begin_nested():
-                    hand_off(session, lead, qualification, now)
-            except Exception:
-                log.exception("handoff of lead %s (rule %s) failed", lead.id, rule.id)
+        # A savepoint per lead: a handoff that fails (no way to reach the owner, a refused
+        # stage change) is logged and undone alone, and never rolls back the events and
+        # scores of the batch that triggered it; the lead is evaluated again at its next
+        # change.
+        try:
+            with session.begin_nested():
+                hand_off(session, lead, qualification, now)
+        except Exception:
+            log.exception("handoff of lead %s (rule %s) failed", lead.id, rule.id)
     return qualifications
-
-
-def _hand_off() -> Callable[[Session, Lead, Qualification, datetime], Any] | None:
-    # The handoff package is built alongside this one; until it exports ``hand_off`` the
-    # qualifications are only returned (and tested as such).
-    try:
-        from nurture.handoff import hand_off
-    except ImportError as exc:
-        if exc.name == "nurture.handoff" or "hand_off" in str(exc):
-            return None
-        raise
-    return hand_off
 
 
 def _latest_hand_raises(session: Session, lead_ids: Sequence[int]) -> dict[int, dict[str, Any]]:

@@ -9,7 +9,7 @@ validation and ``nurture preview --sample`` render against.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from functools import lru_cache
@@ -161,6 +161,25 @@ def sender_view(mail_from: str, company_name: str, postal_address: str) -> Sende
         company_name=company_name,
         postal_address=postal_address,
     )
+
+
+# Samples of what transactional templates see besides the lead, by the ``context:`` their
+# meta.yaml declares (``handoff``, ``handoff-reply``, ``handoff-sla``). The features that
+# send those emails register them at start-up (``nurture.wiring``); template validation
+# renders every template against them.
+SampleFactory = Callable[[bool], dict[str, Any]]
+_SAMPLES: dict[str, SampleFactory] = {}
+
+
+def register_samples(context_kind: str, factory: SampleFactory) -> None:
+    """Make ``factory(sparse)`` the sample extras of templates with ``context: <kind>``."""
+    _SAMPLES[context_kind] = factory
+
+
+def sample_extras(context_kind: str | None, *, sparse: bool) -> dict[str, Any]:
+    """What a template declaring ``context: <kind>`` sees on top of the lead context."""
+    factory = _SAMPLES.get(context_kind) if context_kind else None
+    return factory(sparse) if factory else {}
 
 
 def sample_context(*, sparse: bool = False, public_url: str = "https://nurture.example") -> dict:

@@ -36,6 +36,7 @@ from nurture.rendering.context import (
     SenderView,
     build_context,
     sample_context,
+    sample_extras,
 )
 
 if TYPE_CHECKING:
@@ -201,8 +202,6 @@ class TemplateLibrary:
         problems: list[TemplateProblem] = []
         # Transactional templates declare what they are rendered with (meta.yaml
         # ``context: handoff``); they are validated against samples of that too.
-        from nurture.handoff.samples import sample_extras
-
         kind = compiled.meta.get("context")
         for sparse in (False, True):
             context = {**sample_context(sparse=sparse), **sample_extras(kind, sparse=sparse)}

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from nurture.campaigns.enrolment import lead_changed
 from nurture.models import Campaign, Event, Lead, Message
+from nurture.platform import hooks
 from nurture.platform.db import transaction
 from nurture.scoring.model import EventFacts, is_hand_raiser
 from nurture.scoring.rules import Evaluation, Explanation, cools_at, evaluate, explain
@@ -113,9 +114,7 @@ def rescore_leads(
     if reason != "decay":
         # Event-driven readiness (docs/qualification.md): a score or hand-raise that makes
         # a lead an MQL hands it to sales in this same transaction. Cooling never does.
-        from nurture.qualification import evaluate_readiness
-
-        evaluate_readiness(session, ids, now)
+        hooks.leads_rescored.send(session, lead_ids=ids, now=now)
     return changes
 
 

@@ -8,7 +8,7 @@ message and schedule the next attempt with :func:`retry_delay`.
 
 Two transports exist: :class:`nurture.sending.smtp.SmtpTransport` (a real SMTP server, chosen when
 ``settings.smtp_url`` is set) and :class:`nurture.sending.outbox.OutboxTransport` (rows in the local
-database, the default). :func:`make_transport` picks one.
+database, the default). :func:`nurture.sending.transports.make_transport` picks one.
 """
 
 from __future__ import annotations
@@ -21,9 +21,7 @@ from email.utils import parseaddr
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
-
-    from nurture.platform.config import Settings
+    pass
 
 DeliveryStatus = Literal["sent", "temporary", "permanent"]
 
@@ -150,24 +148,3 @@ def envelope_address(header_value: str) -> str:
     if not address or "@" not in address:
         raise ValueError(f"no email address in {header_value!r}")
     return address
-
-
-def make_transport(settings: Settings, session_factory: sessionmaker[Session]) -> Transport:
-    """The transport the settings ask for: SMTP when ``smtp_url`` is set, else the outbox.
-
-    SMTP settings are validated here, so a bad URL fails at start-up with a message that
-    names the problem (never the password). With DKIM configured, every message is signed.
-    """
-    from nurture.sending.dkim import DkimSigner, SigningTransport
-
-    signer = DkimSigner.from_settings(settings)
-    transport: Transport
-    if settings.smtp_url:
-        from nurture.sending.smtp import smtp_transport_from_settings
-
-        transport = smtp_transport_from_settings(settings)
-    else:
-        from nurture.sending.outbox import OutboxTransport
-
-        transport = OutboxTransport(session_factory)
-    return SigningTransport(transport, signer) if signer else transport

@@ -35,7 +35,6 @@ from nurture.campaigns.facts import Needs, campaign_needs, lead_facts_base, load
 from nurture.campaigns.spec import Campaign as CampaignSpec
 from nurture.campaigns.spec import FrequencyCap, SendWindow
 from nurture.consent.rules import is_mailable, wants_topic
-from nurture.handoff.mail import INTERNAL_KINDS, template_extras
 from nurture.models import Campaign, Enrollment, EnrollmentHistory, Event, Lead, Message
 from nurture.platform.config import Settings
 from nurture.platform.db import allocate_ids, bulk_insert, bulk_update, transaction
@@ -50,11 +49,12 @@ from nurture.sending.delivery import (
     DeliveryResult,
     Outgoing,
     Transport,
-    make_transport,
     retry_delay,
 )
+from nurture.sending.kinds import INTERNAL_KINDS, template_extras
 from nurture.sending.mime import MessageBuilder, new_message_id
 from nurture.sending.policy import load_budget, sending_policy
+from nurture.sending.transports import make_transport
 from nurture.tracking.links import link_signer, track_links
 from nurture.tracking.tokens import MessageSigner, message_urls, new_message_token
 

@@ -28,22 +28,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nurture.models import Message
-from nurture.platform.config import Settings, parse_duration
+from nurture.platform.config import Settings
+from nurture.platform.policies import DomainLimit
 
 DEFAULT_WARMUP_SCHEDULE: tuple[int, ...] = (
     50, 100, 200, 400, 800, 1500, 3000, 6000, 12000, 25000, 50000, 100000,
 )  # fmt: skip
 # A throttled domain is looked at again after this share of its period.
 _RECHECK_SHARE = 12
-
-
-@dataclass(frozen=True)
-class DomainLimit:
-    """At most ``max_emails`` to ``domain`` in any ``per``."""
-
-    domain: str
-    max_emails: int
-    per: timedelta
 
 
 @dataclass(frozen=True)
@@ -79,33 +71,6 @@ def sending_policy(settings: Settings) -> SendingPolicy:
     if settings.warmup_start is not None:
         warmup = WarmUp(settings.warmup_start, settings.warmup_schedule or DEFAULT_WARMUP_SCHEDULE)
     return SendingPolicy(tuple(settings.domain_throttle), warmup)
-
-
-def parse_domain_limits(text: str) -> tuple[DomainLimit, ...]:
-    """Parse ``gmail.com=2000/1h, yahoo.com=1000/1h``."""
-    limits = []
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        domain, equals, rule = part.partition("=")
-        count, slash, per = rule.partition("/")
-        if not equals or not slash or not count.strip().isdigit() or not domain.strip():
-            raise ValueError(f"bad domain throttle {part!r}: use DOMAIN=COUNT/DURATION")
-        limits.append(
-            DomainLimit(domain.strip().lower().lstrip("@"), int(count), parse_duration(per))
-        )
-    return tuple(limits)
-
-
-def parse_schedule(text: str) -> tuple[int, ...]:
-    """Parse ``50,100,200`` (daily caps, day 1 first)."""
-    try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError as exc:
-        raise ValueError("use daily caps separated by commas, e.g. 50,100,200") from exc
-    if not values or any(v <= 0 for v in values):
-        raise ValueError("use positive daily caps separated by commas, e.g. 50,100,200")
-    return values
 
 
 def recipient_domain(address: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from nurture.leads.service import normalise_email
+from nurture.platform.addresses import normalise_email
 
 EVENT_TYPES = (
     "form.submitted",

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from nurture.models import Event, Lead, Message
 from nurture.models.tracking import TrackingHit
+from nurture.platform import hooks
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
 from nurture.tracking.capture import HitLock
@@ -124,9 +125,7 @@ def rescore(session: Session, lead_ids: Iterable[int], now: datetime) -> None:
     ids = sorted(set(lead_ids))
     if not ids:
         return
-    from nurture.scoring import rescore_leads
-
-    rescore_leads(session, ids, now)
+    hooks.timelines_changed.send(session, lead_ids=ids, now=now)
 
 
 # ---------------------------------------------------------------- email hits

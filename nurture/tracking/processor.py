@@ -58,15 +58,18 @@ class PipeWaker:
 
 
 class ProcessorProcess:
-    """Starts ``python -m nurture.tracking.processor`` with a wake-up pipe; settings come from the
+    """Starts ``python -m ENTRY_MODULE`` (a module whose ``main`` connects the features'
+    subscriptions, then calls :func:`main` here) with a wake-up pipe; settings come from the
     same ``NURTURE_*`` environment as the server's. Create it before gunicorn forks its
     workers, so they inherit the pipe's write end (``waker``)."""
 
-    def __init__(self, *, niceness: int = DEFAULT_NICENESS, interval: float = 0.5) -> None:
+    def __init__(
+        self, entry_module: str, *, niceness: int = DEFAULT_NICENESS, interval: float = 0.5
+    ) -> None:
         read_fd, write_fd = os.pipe()
         os.set_blocking(write_fd, False)
         command = [
-            sys.executable, "-m", "nurture.tracking.processor", "--wake-fd", str(read_fd),
+            sys.executable, "-m", entry_module, "--wake-fd", str(read_fd),
             "--parent", str(os.getpid()), "--nice", str(niceness), "--interval", str(interval),
         ]  # fmt: skip
         self.process = subprocess.Popen(command, pass_fds=(read_fd,))  # noqa: S603 (own argv)
@@ -151,8 +154,8 @@ def _rest(wake_fd: int, seconds: float, lull: float) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the process ``ProcessorProcess`` starts."""
-    parser = argparse.ArgumentParser(prog="python -m nurture.tracking.processor")
+    """The process ``ProcessorProcess`` starts (through its entry module)."""
+    parser = argparse.ArgumentParser(prog="nurture hit processor")
     parser.add_argument("--wake-fd", type=int, required=True)
     parser.add_argument("--parent", type=int)
     parser.add_argument("--nice", type=int, default=DEFAULT_NICENESS)
@@ -168,7 +171,3 @@ def main(argv: list[str] | None = None) -> None:
         run(runtime, args.wake_fd, parent=args.parent, interval=args.interval)
     finally:
         runtime.close()
-
-
-if __name__ == "__main__":
-    main()

@@ -15,9 +15,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from nurture.leads.service import normalise_email
 from nurture.models import Event, Lead
 from nurture.models.tracking import Visitor
+from nurture.platform.addresses import normalise_email
 
 
 def email_visitor_id(email: str) -> str:

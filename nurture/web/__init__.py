@@ -9,6 +9,7 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from nurture import wiring
 from nurture.platform.config import Settings
 from nurture.platform.runtime import Runtime
 
@@ -19,6 +20,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ``test_config`` may hold ``NURTURE_SETTINGS`` (a ready Settings object) and any Flask
     config values; otherwise settings come from the environment.
     """
+    wiring.connect()
     app = Flask(__name__)
     app.session_interface = _CookieOnlySessionInterface()
     test_config = dict(test_config or {})

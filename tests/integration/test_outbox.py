@@ -12,7 +12,7 @@ import nurture.cli.outbox_cmd  # noqa: F401  (registers the commands on ``cli``)
 from nurture.cli import cli
 from nurture.models import Lead, Message, OutboxMessage
 from nurture.platform.db import transaction
-from nurture.sending.delivery import Outgoing, Transport, make_transport
+from nurture.sending.delivery import Outgoing, Transport
 from nurture.sending.outbox import (
     STORED_REPLY,
     OutboxTransport,
@@ -21,6 +21,7 @@ from nurture.sending.outbox import (
     get_outbox_message,
     list_outbox,
 )
+from nurture.sending.transports import make_transport
 from nurture.web import runtime_of
 
 SENDER = "hello@brightpath.example"

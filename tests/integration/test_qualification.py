@@ -40,8 +40,8 @@ def handed_off(monkeypatch):
     calls = []
     monkeypatch.setattr(
         qualification_service,
-        "_hand_off",
-        lambda: lambda session, lead, qualification, now: calls.append(qualification),
+        "hand_off",
+        lambda session, lead, qualification, now: calls.append(qualification),
     )
     return calls
 
@@ -301,7 +301,6 @@ def test_icp_and_readiness_commands(app, tmp_path):
 
 
 def test_a_hand_raise_on_a_b_grade_lead_is_handed_off_to_sales(qualified):
-    pytest.importorskip("nurture.handoff.service")
     from nurture.leads.lifecycle import stage_history
 
     (lead_id,) = _import(qualified, LeadFields(email="vera@acme.example", **VP))

@@ -20,12 +20,12 @@ from nurture.sending.delivery import (
     Outgoing,
     Transport,
     envelope_address,
-    make_transport,
     retry_delay,
 )
 from nurture.sending.outbox import OutboxTransport
 from nurture.sending.ratelimit import TokenBucket
 from nurture.sending.smtp import SmtpConfig, SmtpPool, SmtpTransport, parse_smtp_url, redact_url
+from nurture.sending.transports import make_transport
 
 SENDER = "hello@brightpath.example"
 PASSWORD = "s3cr3t p@ss/word:%"  # needs URL-encoding: space, @, /, :, %

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nurture.handoff.account_view import Person, aggregate, committee, parse_method
+from nurture.handoff.account_view import Person, aggregate, committee
+from nurture.platform.policies import parse_account_score_method
 
 
 def test_sum_max_and_top_n_aggregate_the_peoples_scores():
@@ -29,13 +30,13 @@ def test_negative_people_never_pull_the_account_below_zero():
 
 @pytest.mark.parametrize("text", ["sum", "MAX", "top3", "top-5"])
 def test_methods_are_read_case_insensitively(text):
-    assert parse_method(text) in ("sum", "max", "top3", "top5")
+    assert parse_account_score_method(text) in ("sum", "max", "top3", "top5")
 
 
 @pytest.mark.parametrize("text", ["avg", "top", "top0", "top100"])
 def test_unknown_methods_say_what_to_write(text):
     with pytest.raises(ValueError, match=r"sum, max or topN|at least 1"):
-        parse_method(text)
+        parse_account_score_method(text)
 
 
 def person(name: str, title: str | None, temperature: str, role: str) -> Person:

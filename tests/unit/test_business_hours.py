@@ -8,12 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from nurture.handoff.sla.business_hours import add_business_time, business_time_between
-from nurture.handoff.sla.policy import (
-    Hours,
+from nurture.handoff.sla.policy import Hours, clock_for, compliance, describe_deadline
+from nurture.platform.policies import (
     SlaPolicy,
-    clock_for,
-    compliance,
-    describe_deadline,
     parse_accept_within,
     parse_escalate,
     parse_remind_at,

@@ -9,14 +9,8 @@ import pytest
 from nurture.campaigns.drip import Position, advance
 from nurture.campaigns.schedule import quiet_hours_end, zone
 from nurture.platform.config import ConfigError, Settings, parse_quiet_hours
-from nurture.sending.policy import (
-    DomainLimit,
-    SendBudget,
-    SendingPolicy,
-    WarmUp,
-    parse_domain_limits,
-    parse_schedule,
-)
+from nurture.platform.policies import DomainLimit, parse_domain_limits, parse_warmup_schedule
+from nurture.sending.policy import SendBudget, SendingPolicy, WarmUp
 from tests.unit.test_drip import DEFAULTS, campaign, facts
 
 BERLIN = zone("Europe/Berlin")
@@ -101,5 +95,5 @@ def test_settings_parse_the_policy_variables(tmp_path):
     with pytest.raises(ValueError):
         parse_quiet_hours("21:00")
     with pytest.raises(ValueError):
-        parse_schedule("50,-1")
+        parse_warmup_schedule("50,-1")
     assert parse_domain_limits("") == ()

@@ -12,10 +12,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from nurture.handoff.links import HandoffLinks
-from nurture.models import Handoff, HandoffSla, SalesRep
-
-# Message kinds of the SLA emails and their templates (nurture.handoff.mail queues them).
-KINDS = {"sla_reminder": "sla-reminder", "sla_escalation": "sla-escalation"}
+from nurture.handoff.mail import link_expiry
+from nurture.models import Handoff, HandoffSla, Message, SalesRep
+from nurture.platform.config import Settings
 
 
 def sla_view(row: HandoffSla, owner: SalesRep | None, new_owner: SalesRep | None) -> dict[str, Any]:
@@ -78,22 +77,10 @@ def sla_extras(
     return extras
 
 
-def sample_sla_handoff(*, sparse: bool) -> dict[str, Any]:
-    """Samples for template validation: a handoff with its SLA part (an escalation that
-    reassigned the lead, and one where nobody else was available)."""
-    from nurture.handoff.samples import sample_handoff
-
-    handoff = sample_handoff(sparse=sparse)
-    handoff["sla"] = {
-        "deadline": "Tue 01 Dec, 11:05 UTC",
-        "due_at": "2026-12-01T11:05:00Z",
-        "policy": "1 business hour",
-        "status": "breached" if not sparse else "pending",
-        "owner": None if sparse else "Maria Lopez",
-        "owner_email": None if sparse else "maria.lopez@brightpath.example",
-        "reassigned_to": None if sparse else "James Carter",
-        "reassigned_to_email": None if sparse else "james.carter@brightpath.example",
-        "reassign_problem": "nobody else is available" if sparse else None,
-        "hours": "mon-fri 08:30-17:00 (America/Los_Angeles)",
-    }
-    return handoff
+def template_context(
+    session: Session, messages: Sequence[Message], settings: Settings
+) -> dict[int, dict[str, Any]]:
+    """Template context of SLA reminders and escalations, by message id (registered with
+    ``nurture.sending.kinds`` for those kinds)."""
+    links = HandoffLinks(settings.secret_key, settings.public_url)
+    return sla_extras(session, [m.id for m in messages], links, link_expiry)

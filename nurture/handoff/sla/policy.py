@@ -13,34 +13,13 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from nurture.handoff.sla.business_hours import add_business_time, business_time_between
+from nurture.platform.policies import ESCALATIONS, SlaPolicy
 
-ESCALATIONS = ("manager", "reassign")
+__all__ = ["ESCALATIONS", "STATUSES", "Clock", "Compliance", "Hours", "SlaPolicy"]
+
 # Statuses of a handoff's SLA: pending until the owner responds or the deadline passes;
 # void when the handoff was reassigned by hand before its deadline (nobody missed it).
 STATUSES = ("pending", "met", "breached", "void")
-
-
-@dataclass(frozen=True)
-class SlaPolicy:
-    """Respond (accept or reject) within ``accept_within`` of working time; remind the owner
-    after ``remind_at`` of it (a fraction, None: no reminder); after the deadline, do each
-    of ``escalate`` (``manager``: email the owner's manager; ``reassign``: give the lead to
-    the next available rep by the assignment rules)."""
-
-    accept_within: timedelta = timedelta(hours=1)
-    remind_at: float | None = 0.75
-    escalate: tuple[str, ...] = ("manager",)
-
-    def describe(self) -> str:
-        """``1 business hour``, ``30 business minutes``, ``2 business days`` (8 h each)."""
-        seconds = int(self.accept_within.total_seconds())
-        if seconds % 3600 == 0:
-            count, unit = seconds // 3600, "hour"
-        elif seconds % 60 == 0:
-            count, unit = seconds // 60, "minute"
-        else:
-            count, unit = seconds, "second"
-        return f"{count} business {unit}{'s' if count != 1 else ''}"
 
 
 @dataclass(frozen=True)
@@ -110,41 +89,3 @@ def describe_deadline(due_at: datetime, zone: ZoneInfo, policy: SlaPolicy) -> st
     local = due_at.astimezone(zone)
     day = f"{local:%a} {local.day} {local:%b}"
     return f"by {day}, {local:%H:%M} ({zone.key} time; {policy.describe()})"
-
-
-def parse_accept_within(text: str) -> timedelta | None:
-    """``1h``, ``30m``, ``2d`` (working time); ``off`` turns the SLA off."""
-    from nurture.platform.config import parse_duration
-
-    if text.strip().lower() in ("off", "none", "0"):
-        return None
-    value = parse_duration(text)
-    if value <= timedelta(0):
-        raise ValueError("must be longer than zero")
-    return value
-
-
-def parse_remind_at(text: str) -> float | None:
-    """``75%`` (of the SLA's working time) or ``off``."""
-    value = text.strip().lower()
-    if value in ("off", "none", "0", "0%"):
-        return None
-    number = value.removesuffix("%")
-    try:
-        share = float(number) / 100
-    except ValueError:
-        raise ValueError("use a percentage such as 75% (or off)") from None
-    if not 0 < share < 1:
-        raise ValueError("use a percentage between 1% and 99% (or off)")
-    return share
-
-
-def parse_escalate(text: str) -> tuple[str, ...]:
-    """``manager``, ``reassign``, ``manager,reassign`` or ``none``."""
-    items = [item.strip().lower() for item in text.split(",") if item.strip()]
-    if items in ([], ["none"], ["off"]):
-        return ()
-    unknown = [item for item in items if item not in ESCALATIONS]
-    if unknown:
-        raise ValueError(f"unknown escalation {unknown[0]!r}: use manager, reassign, both or none")
-    return tuple(dict.fromkeys(items))

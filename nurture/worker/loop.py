@@ -22,6 +22,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
+from nurture import wiring
 from nurture.handoff.sla import run_due as run_sla
 from nurture.handoff.team_sync import TeamWatcher
 from nurture.handoff.webhooks import deliver_due as deliver_webhooks
@@ -156,6 +157,7 @@ def _send_loop(settings: Settings, stop: Any) -> None:
     # Ctrl-C reaches the whole process group; the parent decides when senders stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    wiring.connect()
     runtime = Runtime.from_settings(settings)
     engine = Engine(runtime)
     try:

@@ -1,0 +1,28 @@
+"""Email addresses in one canonical form: the key leads, the suppression list and tracking
+agree on."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+
+
+def normalise_email(raw: object) -> str:
+    """Return the canonical form of an email address, or raise ValueError with the reason.
+
+    email-validator checks the syntax and normalises the domain (lower case, IDN to ASCII).
+    The local part is lower-cased as well: RFC 5321 allows case-sensitive mailboxes, but no
+    mainstream provider has them, and the lead is upserted by this key, so "Jane@x.com" and
+    "jane@x.com" must be one lead, not two.
+    """
+    if raw is None:
+        raise ValueError("required")
+    if not isinstance(raw, str):
+        raise ValueError("must be a string")
+    text = raw.strip()
+    if not text:
+        raise ValueError("required")
+    try:
+        result = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from exc
+    return f"{result.local_part.lower()}@{result.ascii_domain}"

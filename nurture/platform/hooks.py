@@ -1,0 +1,63 @@
+"""Named events: how a lower feature tells the features above it that something happened.
+
+A feature never imports one above it (the contracts in ``pyproject.toml`` forbid it). When
+leads, consent, tracking, scoring or the handoff must set off work that belongs higher up,
+they publish one of these signals (blinker, which Flask already depends on); the higher
+feature subscribes in its ``subscribe()`` function, and ``nurture.wiring.connect`` calls
+every one of those once per process, from every entry point (the CLI, the web app, the
+worker, the demo and the tests), so nothing depends on import order.
+
+Every signal is sent with the caller's ``Session`` as sender and keyword arguments, inside
+the caller's transaction: what a subscriber writes commits or rolls back with the change
+that caused it. Receivers run in the order ``connect`` subscribes them.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+lead_created = _signals.signal(
+    "lead-created",
+    doc="A new lead exists (import, API, form). Kwargs: ``lead``, ``now``. "
+    "Campaigns enrol it where creation is the trigger.",
+)
+
+lead_changed = _signals.signal(
+    "lead-changed",
+    doc="Something campaign rules read changed for a lead (stage, consent, suppression, "
+    "temperature). Kwargs: ``lead``, ``now``. Campaigns make its enrolments due now.",
+)
+
+stage_changed = _signals.signal(
+    "stage-changed",
+    doc="A lead entered a new lifecycle stage. Kwargs: ``lead``, ``now``. Campaigns "
+    "triggered by that stage enrol it.",
+)
+
+leads_data_changed = _signals.signal(
+    "leads-data-changed",
+    doc="Leads were created or their data changed. Kwargs: ``leads``, ``now``, "
+    "``account_ids`` (accounts whose data changed). Qualification regrades their fit and "
+    "hands those now ready to sales.",
+)
+
+leads_rescored = _signals.signal(
+    "leads-rescored",
+    doc="Scoring recomputed leads after new events. Kwargs: ``lead_ids``, ``now``. "
+    "Qualification evaluates readiness and hands the ready ones to sales.",
+)
+
+timelines_changed = _signals.signal(
+    "timelines-changed",
+    doc="New human events landed on leads' timelines (tracking, merged visitors). Kwargs: "
+    "``lead_ids``, ``now``. Scoring rescores them.",
+)
+
+handoff_action = _signals.signal(
+    "handoff-action",
+    doc="An entry was written to a handoff's log (created, accepted, rejected, converted, "
+    "reassigned, …). Kwargs: ``handoff``, ``action``, ``now``, ``detail``. The SLA clock "
+    "and the outgoing webhooks follow it.",
+)

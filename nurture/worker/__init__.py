@@ -1,0 +1,24 @@
+"""The worker: the processes that run beside the web app.
+
+- ``loop``: ``nurture worker`` — the APScheduler loop that fires the tick, the sending
+  processes of ``--senders N``, the file watchers, and the single-worker rule on SQLite.
+- ``hit_processor``: the tracking hit processor's own process (``nurture serve`` starts it).
+
+Each process connects the features' subscriptions (``nurture.wiring``) before it works.
+"""
+
+from nurture.worker.loop import (
+    CampaignWatcher,
+    SenderPool,
+    WorkerAlreadyRunning,
+    run_worker,
+    single_worker_lock,
+)
+
+__all__ = [
+    "CampaignWatcher",
+    "SenderPool",
+    "WorkerAlreadyRunning",
+    "run_worker",
+    "single_worker_lock",
+]
