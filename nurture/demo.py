@@ -32,12 +32,15 @@ from nurture.campaigns.services import sync_campaign_files
 from nurture.handoff import HandoffError, accept, reject
 from nurture.handoff.sla import SlaPolicy
 from nurture.handoff.sla import run_due as run_sla
+from nurture.handoff.team_sync import sync_team_file
 from nurture.leads.csv_import import import_leads_csv
 from nurture.models import Enrollment, Event, Handoff, HandoffSla, Lead, Message, SalesRep
 from nurture.platform import migrate
 from nurture.platform.config import Settings
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
+from nurture.qualification.watch import sync_qualification_files
+from nurture.scoring.watch import sync_scoring_file
 from nurture.sending.engine import Engine, TickReport
 from nurture.sending.kinds import INTERNAL_KINDS
 from nurture.tracking.capture import hit_row, record_hit
@@ -106,9 +109,6 @@ def first_monday(today: datetime) -> datetime:
 def _sync_configuration(runtime: Runtime, now: datetime, result_lines: list[str]) -> object:
     """Campaigns, scoring model, sales team, ICP and readiness, as `nurture campaigns sync`
     loads them."""
-    from nurture.handoff.team_sync import sync_team_file
-    from nurture.qualification.watch import sync_qualification_files
-    from nurture.scoring.watch import sync_scoring_file
 
     sync = sync_campaign_files(runtime, now=now)
     result_lines.append(f"campaigns: {sync}")

@@ -26,7 +26,7 @@ from werkzeug.urls import iri_to_uri
 from nurture.platform.runtime import Runtime
 from nurture.tracking.links import add_identity, host_matches, link_signer
 from nurture.tracking.tokens import MessageSigner
-from tracking import HONEYPOT_PAGE, NO_STORE, NOT_FOUND_PAGE, PIXEL, capture
+from tracking.collect import HONEYPOT_PAGE, NO_STORE, NOT_FOUND_PAGE, PIXEL, capture
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

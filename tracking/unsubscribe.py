@@ -14,24 +14,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Blueprint, Response, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from nurture.consent.suppression import lift
 from nurture.platform.db import transaction, utcnow
+from nurture.platform.pages import PAGE_HEADERS, page_templates
 from nurture.platform.runtime import Runtime
 from nurture.privacy.double_opt_in import confirm
 from nurture.privacy.preferences import available_topics, set_topic_opt_outs
 from nurture.privacy.unsubscribe import recipient_for_token, unsubscribe_by_token
 from nurture.tracking.tokens import MessageSigner
-from tracking import bp
 
-_pages = Environment(
-    loader=PackageLoader("tracking", "pages"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-)
-_FORM_SALT = "nurture.privacy.unsubscribe-form"
+bp = Blueprint("unsubscribe", __name__)
+
+_pages = page_templates("tracking")
+_FORM_SALT = "nurture.unsubscribe-form"
 # A page left open for a week still works; an old form token from a scraped page does not.
 _FORM_MAX_AGE = 7 * 24 * 3600
 # Reasons a person may undo themselves from the preference centre; bounces, complaints
@@ -46,15 +44,7 @@ def _runtime() -> Runtime:
 def _page(name: str, status: int = 200, **context: Any) -> Response:
     settings = _runtime().settings
     html = _pages.get_template(name).render(company=settings.company_name, **context)
-    response = Response(html, status=status, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    )
-    return response
+    return Response(html, status=status, mimetype="text/html", headers=PAGE_HEADERS)
 
 
 def _token(signed: str) -> str | None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from nurture.campaigns.drip import LeadFacts, evaluate
 from nurture.campaigns.facts import lead_facts_base
 from nurture.campaigns.spec import Campaign as CampaignSpec
+from nurture.campaigns.sync import active_campaigns, campaign_spec_for_version
 from nurture.consent.rules import is_mailable, wants_topic
 from nurture.models import Campaign, Enrollment, EnrollmentHistory, Lead
 
@@ -117,7 +118,6 @@ def enrol_on_trigger(
     attribute: str | None = None,
 ) -> list[EnrolmentOutcome]:
     """Enrol ``lead`` in every active campaign with a matching trigger."""
-    from nurture.campaigns.sync import active_campaigns
 
     outcomes = []
     for campaign, spec in active_campaigns(session):
@@ -146,7 +146,6 @@ def lead_changed(session: Session, lead: Lead, now: datetime) -> int:
 
     Returns how many enrolments were made due or switched.
     """
-    from nurture.campaigns.sync import campaign_spec_for_version
 
     live = session.execute(
         select(Enrollment, Campaign.active_version_id)

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from nurture.campaigns.enrolment import EnrolmentOutcome, enrol_lead
+from nurture.campaigns.sync import campaign_spec_for_version, sync_campaigns
 from nurture.leads.service import get_lead
 from nurture.models import Campaign
 from nurture.platform.db import transaction
@@ -26,7 +27,6 @@ def template_checks(
 def sync_campaign_files(runtime: Runtime, *, now: datetime, path: Path | None = None):  # type: ignore[no-untyped-def]
     """Load the campaign folder into the database (new versions for changed valid files; a
     broken file leaves its previous version active). Returns the sync report."""
-    from nurture.campaigns.sync import sync_campaigns
 
     exists, problems = template_checks(template_library(runtime))
     with transaction(runtime.sessions) as session:
@@ -47,7 +47,6 @@ def enrol_by_email(
     runtime: Runtime, email: str, campaign_key: str, *, now: datetime, via: str = "manual"
 ) -> EnrolmentOutcome:
     """Enrol the lead ``email`` (or lead id) in the campaign ``campaign_key`` by hand or API."""
-    from nurture.campaigns.sync import campaign_spec_for_version
 
     with transaction(runtime.sessions) as session:
         lead = get_lead(session, email)

@@ -9,7 +9,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from nurture.cli import cli, runtime
+from nurture.cli.group import cli, runtime
+from nurture.cli.worker_cmd import parse_timestamp
 from nurture.handoff.account_view import account_view, describe_method
 from nurture.platform.db import utcnow
 
@@ -31,7 +32,6 @@ def accounts_group() -> None:
 )
 def show_command(ref: str, events: int, as_json: bool, now_text: str | None) -> None:
     """The account with domain (or id) REF: engagement score, committee, people, timeline."""
-    from nurture.cli.worker_cmd import parse_timestamp
 
     now = parse_timestamp(now_text) if now_text else utcnow()
     settings = runtime().settings

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nurture.auth.apikeys import KEY_SCHEME, create_api_key, list_api_keys, revoke_api_key
-from nurture.cli import cli, runtime
+from nurture.cli.group import cli, runtime
 from nurture.platform.db import transaction, utcnow
 
 

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from nurture.cli import cli, runtime
+from nurture.cli.group import cli, runtime
 from nurture.sending.bounces import classify_bytes
 from nurture.sending.bounces.apply import IngestResult, ingest_file
 from nurture.sending.bounces.sources import iter_messages

@@ -17,11 +17,12 @@ from sqlalchemy import func, select
 
 from nurture.campaigns.sync import sync_campaigns
 from nurture.campaigns.validator import TemplateProblems, check_directory
-from nurture.cli import cli, runtime
+from nurture.cli.group import cli, runtime
 from nurture.handoff.team_sync import sync_team_file
 from nurture.models import Campaign, CampaignVersion, Enrollment
 from nurture.platform.db import transaction, utcnow
 from nurture.qualification.watch import sync_qualification_files
+from nurture.rendering.library import TemplateLibrary
 from nurture.scoring.watch import sync_scoring_file
 
 
@@ -36,12 +37,7 @@ class TemplateChecks:
 
 
 def template_checks(templates_path: Path) -> TemplateChecks:
-    """Checks through the template library (render against sample leads) when it is
-    installed, else a plain check that ``templates/<name>/body.mjml`` exists."""
-    try:
-        from nurture.rendering.library import TemplateLibrary
-    except ImportError:
-        return _file_checks(templates_path)
+    """Checks through the template library: every template rendered against sample leads."""
     library = TemplateLibrary(templates_path)
     return TemplateChecks(
         exists=library.exists,
@@ -49,18 +45,6 @@ def template_checks(templates_path: Path) -> TemplateChecks:
         known=library.names(),
         description=f"templates rendered for sample leads from {templates_path}",
     )
-
-
-def _file_checks(templates_path: Path) -> TemplateChecks:
-    def exists(name: str) -> bool:
-        return not name.startswith("_") and (templates_path / name / "body.mjml").is_file()
-
-    known = (
-        sorted(child.name for child in templates_path.iterdir() if exists(child.name))
-        if templates_path.is_dir()
-        else []
-    )
-    return TemplateChecks(exists, None, known, f"template files looked up in {templates_path}")
 
 
 def _count(number: int, noun: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from nurture.cli import cli, runtime
+from nurture.cli.group import cli, runtime
 from nurture.platform import migrate
 
 

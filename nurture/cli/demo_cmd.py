@@ -8,9 +8,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from nurture.cli import cli, runtime
+from nurture.cli.group import cli, runtime
 from nurture.demo import demo_settings, engagement_counts, handoff_rows, lead_rows, run_demo
+from nurture.models import Message
 from nurture.platform.db import utcnow
+from nurture.platform.runtime import Runtime
 
 
 @cli.command("demo")
@@ -107,9 +109,6 @@ def demo_command(weeks: int) -> None:
 
 def _outbox_kinds(settings) -> list[str]:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
-
-    from nurture.models import Message
-    from nurture.platform.runtime import Runtime
 
     rt = Runtime.from_settings(settings)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from nurture.campaigns.services import NotFound, enrol_by_email
-from nurture.cli import cli, runtime
+from nurture.cli.group import cli, runtime
 from nurture.cli.worker_cmd import parse_timestamp
 
 

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from nurture.cli import cli, runtime
+from nurture.cli.group import cli, runtime
 from nurture.handoff import service
 from nurture.handoff.model import OUTCOMES, STATUSES, HandoffError
 from nurture.handoff.reports import handoff_actions, handoff_json, list_handoffs, reasons_report

@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from nurture.cli import cli, runtime
+from nurture.cli.group import cli, runtime
 from nurture.cli.leads_cmd import leads_group
 from nurture.cli.worker_cmd import parse_timestamp
 from nurture.scoring.parser import half_life_text

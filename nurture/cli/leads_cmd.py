@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nurture.campaigns.spec import LIFECYCLE_STAGES
-from nurture.cli import cli, runtime
+from nurture.cli.group import cli, runtime
 from nurture.leads.csv_import import (
     EXTRA_COLUMN_MODES,
     ImportSummary,

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from nurture.cli import cli, runtime
+from nurture.cli.group import cli, runtime
 from nurture.models import OutboxMessage
 from nurture.platform.db import transaction
 from nurture.sending.outbox import clear_outbox, count_outbox, get_outbox_message, list_outbox

@@ -10,7 +10,7 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from nurture.cli import cli, runtime
+from nurture.cli.group import cli, runtime
 from nurture.models import Lead
 from nurture.platform.runtime import Runtime
 from nurture.rendering.context import sample_extras

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from nurture.cli import cli, runtime
+from nurture.cli.group import cli, runtime
 from nurture.cli.leads_cmd import leads_group
 from nurture.platform.db import transaction, utcnow
 from nurture.privacy.rights import (
@@ -19,6 +19,7 @@ from nurture.privacy.rights import (
     purge_expired,
     record_export,
 )
+from nurture.privacy.unsubscribe_mail import ingest_unsubscribe_mail
 
 
 @leads_group.command("export")
@@ -104,7 +105,6 @@ def unsubscribes_group() -> None:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def ingest_command(path: Path) -> None:
     """Unsubscribe the senders of emails to unsubscribe+TOKEN@… (.eml, maildir or mbox)."""
-    from nurture.privacy.unsubscribe_mail import ingest_unsubscribe_mail
 
     report = ingest_unsubscribe_mail(runtime(), path, now=utcnow())
     for problem in report.problems:

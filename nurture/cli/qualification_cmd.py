@@ -14,20 +14,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nurture.cli import cli, runtime, valid_or_exit
+from nurture.cli.group import cli, runtime, valid_or_exit
 from nurture.cli.leads_cmd import leads_group
 from nurture.cli.worker_cmd import parse_timestamp
 from nurture.leads.lifecycle import stage_history, time_in_stage
 from nurture.leads.service import get_lead
-from nurture.platform.db import utcnow
+from nurture.platform.db import transaction, utcnow
 from nurture.qualification.parser import load_icp_file, load_readiness_file
 from nurture.qualification.service import fit_of, readiness_verdicts, regrade_everyone
 from nurture.qualification.versions import active_icp, active_readiness, sync_file
 
 
 def _sync(kind: str, path: Path) -> None:
-    from nurture.platform.db import transaction
-
     rt = runtime()
     with transaction(rt.sessions) as session:
         report = sync_file(session, kind, path, now=utcnow())

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nurture.cli import cli, runtime, valid_or_exit
+from nurture.cli.group import cli, runtime, valid_or_exit
 from nurture.platform.db import utcnow
 from nurture.scoring.parser import half_life_text, load_scoring_file
 from nurture.scoring.service import rescore_everyone

@@ -6,7 +6,10 @@ from typing import Any
 
 import click
 
-from nurture.cli import cli
+from nurture.cli.group import cli
+from nurture.tracking.processor import ProcessorProcess
+from nurture.web import create_app
+from nurture.worker import hit_processor
 
 
 @cli.command("serve")
@@ -29,10 +32,6 @@ from nurture.cli import cli
 def serve_command(host: str, port: int, workers: int, threads: int, process_hits: bool) -> None:
     """Serve the web app, JSON API and tracking endpoints with gunicorn."""
     from gunicorn.app.base import BaseApplication
-
-    from nurture.tracking.processor import ProcessorProcess
-    from nurture.web import create_app
-    from nurture.worker import hit_processor
 
     # Tracking hits become events in their own process at a lower CPU priority, so the
     # serving processes keep the cores for requests (docs/tracking.md). Started before

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from nurture.cli import cli, runtime
+from nurture.cli.group import cli, runtime
 from nurture.handoff.sla.service import compliance_report
 from nurture.models import Handoff, HandoffSla, Lead, SalesRep
 from nurture.platform.db import utcnow

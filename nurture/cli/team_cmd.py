@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
-from nurture.cli import cli, runtime, valid_or_exit
+from nurture.cli.group import cli, runtime, valid_or_exit
 from nurture.handoff.assignment import unavailable_because
 from nurture.handoff.model import OPEN_STATUSES
 from nurture.handoff.service import rep_states

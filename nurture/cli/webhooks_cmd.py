@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from nurture.cli import cli, runtime
+from nurture.cli.group import cli, runtime
 from nurture.handoff.webhooks import list_deliveries, retry
 from nurture.models import WebhookDelivery
 from nurture.platform.db import transaction, utcnow

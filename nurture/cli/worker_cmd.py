@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from nurture.cli import cli, runtime
+from nurture.cli.group import cli, runtime
 from nurture.handoff.sla import run_due as run_sla
 from nurture.handoff.team_sync import TeamWatcher
 from nurture.handoff.webhooks import deliver_due as deliver_webhooks

@@ -22,6 +22,7 @@ from nurture.handoff.next_step import Signal, suggest_next_step
 from nurture.handoff.team import Team, WorkingHours
 from nurture.handoff.team_parser import parse_working_hours
 from nurture.models import Account, Campaign, Enrollment, Event, Lead, Message, SalesRep
+from nurture.scoring import lead_score
 
 # How far back the timeline and "engaged" colleagues look.
 TIMELINE_DAYS = 30
@@ -237,7 +238,6 @@ def fit_of(lead: Lead) -> dict[str, Any]:
 
 def score_of(session: Session, lead: Lead, now: datetime) -> dict[str, Any]:
     """The behavioural score now and the rules it comes from (``nurture.scoring``)."""
-    from nurture.scoring import lead_score
 
     explained = lead_score(session, lead, now)
     if explained is None:

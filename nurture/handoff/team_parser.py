@@ -39,7 +39,7 @@ from nurture.handoff.team import (
     Team,
     WorkingHours,
 )
-from nurture.platform.config import parse_clock
+from nurture.platform.config import parse_clock, parse_weekdays
 
 TOP_FIELDS = (
     "name",
@@ -139,7 +139,6 @@ def parse_team_data(
 
 def parse_working_hours(text: str) -> WorkingHours:
     """``mon-fri 09:00-17:30`` → WorkingHours; raises ValueError with a helpful message."""
-    from nurture.platform.config import parse_weekdays
 
     match = _HOURS_RE.match(str(text))
     if not match:

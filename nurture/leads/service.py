@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 from nurture.campaigns.spec import LIFECYCLE_STAGES
 from nurture.consent import suppression as suppressions
 from nurture.leads.lifecycle import IMPORT_ACTOR, change_stage
-from nurture.models import Account, Event, Lead
+from nurture.models import Account, AuditLog, Event, Lead
 from nurture.platform import hooks
 from nurture.platform.addresses import normalise_email
 
@@ -719,7 +719,6 @@ def audit_consent_changes(
 ) -> None:
     """Write an audit row for every lead whose consent changed or that came back
     suppressed (one bulk insert; the row names the lead by id and peppered hash)."""
-    from nurture.models import AuditLog
 
     pepper = suppressions.session_pepper(session)
     rows: list[dict[str, Any]] = []

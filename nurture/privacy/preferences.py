@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nurture.campaigns.sync import active_campaigns
 from nurture.consent import audit
 from nurture.consent.suppression import hash_for
 from nurture.models import Enrollment, EnrollmentHistory, Lead
@@ -36,7 +37,6 @@ def topic_label(key: str) -> str:
 
 def available_topics(session: Session) -> list[Topic]:
     """Topics of the active campaigns, sorted by label, with the campaign names."""
-    from nurture.campaigns.sync import active_campaigns
 
     names: dict[str, list[str]] = {}
     for _row, spec in active_campaigns(session):
@@ -59,7 +59,6 @@ def set_topic_opt_outs(
 ) -> list[str]:
     """Store the topics the lead does not want, end its live enrolments in campaigns of
     newly opted-out topics, and audit the change. Returns the stored opt-outs."""
-    from nurture.campaigns.sync import active_campaigns
 
     before = set(lead.topic_opt_outs or ())
     after = sorted(set(opt_outs))

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from nurture.consent import audit
 from nurture.consent.suppression import hash_for, suppress
+from nurture.handoff.webhooks.service import purge_deliveries
 from nurture.leads.service import get_lead
 from nurture.models import AuditLog, Event, Handoff, Lead, Message, OutboxMessage, WebhookDelivery
 from nurture.platform.config import Settings
@@ -228,7 +229,6 @@ def purge_expired(session: Session, settings: Settings, *, now: datetime) -> tup
     """The retention purge (daily in the worker, ``nurture privacy purge`` by hand): raw
     tracking data older than ``tracking_retention``, then finished webhook deliveries older
     than ``webhook_retention``. Returns (tracking rows changed, deliveries deleted)."""
-    from nurture.handoff.webhooks.service import purge_deliveries
 
     changed = purge_tracking_data(session, now=now, retention=settings.tracking_retention)
     deleted = purge_deliveries(session, now=now, retention=settings.webhook_retention)

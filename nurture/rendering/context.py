@@ -15,6 +15,8 @@ from email.utils import parseaddr
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
+from nurture.platform.config import Settings
+
 if TYPE_CHECKING:
     from nurture.models import Lead
     from nurture.platform.config import Settings
@@ -190,7 +192,6 @@ def sample_context(*, sparse: bool = False, public_url: str = "https://nurture.e
     Templates are validated against both, so a template that prints ``account.name`` without
     ``{% if account %}`` fails validation instead of failing a send.
     """
-    from nurture.platform.config import Settings
 
     defaults = Settings.__dataclass_fields__
     sender = sender_view(

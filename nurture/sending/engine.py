@@ -32,8 +32,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from nurture.campaigns.drip import Decision, Defaults, LeadFacts, Position, advance
 from nurture.campaigns.facts import Needs, campaign_needs, lead_facts_base, load_batch_facts
+from nurture.campaigns.loader import remap_position
 from nurture.campaigns.spec import Campaign as CampaignSpec
 from nurture.campaigns.spec import FrequencyCap, SendWindow
+from nurture.campaigns.sync import campaign_spec_for_version
 from nurture.consent.rules import is_mailable, wants_topic
 from nurture.models import Campaign, Enrollment, EnrollmentHistory, Event, Lead, Message
 from nurture.platform.config import Settings
@@ -406,7 +408,6 @@ class Engine:
         An enrolment on an older version is re-mapped onto the active one by step id (see
         docs/campaigns.md, "Editing a live campaign").
         """
-        from nurture.campaigns.loader import remap_position
 
         active_id = campaign.active_version_id
         assert active_id is not None, "claimed enrolments belong to active campaigns"
@@ -444,8 +445,6 @@ class Engine:
     def _spec(self, session: Session, version_id: int) -> CampaignSpec:
         spec = self._specs.by_version.get(version_id)
         if spec is None:
-            from nurture.campaigns.sync import campaign_spec_for_version
-
             spec = campaign_spec_for_version(session, version_id)
             self._specs.by_version[version_id] = spec
             self._specs.needs[version_id] = campaign_needs(spec)

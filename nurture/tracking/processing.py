@@ -358,8 +358,6 @@ def _web_hits(
 
 
 def _leads_by_email(session: Session, emails: Iterable[str]) -> dict[str, int]:
-    from nurture.models import Lead
-
     wanted = set(emails)
     if not wanted:
         return {}

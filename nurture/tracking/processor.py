@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 
+from nurture.platform.config import Settings
 from nurture.platform.db import utcnow
 from nurture.platform.runtime import Runtime
 from nurture.tracking.processing import HitProcessor
@@ -164,7 +165,6 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s hit-processor %(message)s")
     os.nice(args.nice)
     os.set_blocking(args.wake_fd, False)
-    from nurture.platform.config import Settings
 
     runtime = Runtime.from_settings(Settings.from_env())
     try:

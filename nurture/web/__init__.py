@@ -12,6 +12,18 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from nurture import wiring
 from nurture.platform.config import Settings
 from nurture.platform.runtime import Runtime
+from nurture.web import (
+    api_accounts,  # noqa: F401  (GET /api/v1/accounts/<domain>)
+    api_enrollments,  # noqa: F401  (adds its routes to the API)
+    api_events,  # noqa: F401  (POST /api/v1/events)
+    api_handoffs,  # noqa: F401  (handoffs: list, show, accept, reject, convert)
+    api_privacy,  # noqa: F401  (lead export and erasure)
+    api_scoring,  # noqa: F401  (lead score explained, timeline)
+)
+from nurture.web.api import bp as api_bp
+from nurture.web.handoffs import bp as handoffs_bp
+from tracking import bp as tracking_bp
+from tracking.fast_path import TrackingFastPath
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -31,9 +43,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(test_config)
     runtime = Runtime.from_settings(settings)
     app.extensions["nurture"] = runtime
-
-    from tracking import bp as tracking_bp
-    from tracking.fast_path import TrackingFastPath
 
     app.register_blueprint(tracking_bp)
     # The open pixel and click redirect are answered before Flask's request handling.
@@ -69,19 +78,7 @@ class _CookieOnlySessionInterface(SecureCookieSessionInterface):
 
 
 def _register_optional_blueprints(app: Flask) -> None:
-    from nurture.web import (
-        api_accounts,  # noqa: F401  (GET /api/v1/accounts/<domain>)
-        api_enrollments,  # noqa: F401  (adds its routes to the API)
-        api_events,  # noqa: F401  (POST /api/v1/events)
-        api_handoffs,  # noqa: F401  (handoffs: list, show, accept, reject, convert)
-        api_privacy,  # noqa: F401  (lead export and erasure)
-        api_scoring,  # noqa: F401  (lead score explained, timeline)
-    )
-    from nurture.web.api import bp as api_bp
-
     app.register_blueprint(api_bp)
-
-    from nurture.web.handoffs import bp as handoffs_bp
 
     # The pages behind the signed accept/reject links of handoff notifications.
     app.register_blueprint(handoffs_bp)

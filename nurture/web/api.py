@@ -23,6 +23,8 @@ from nurture.leads.service import LeadFields, get_lead, list_leads, upsert_leads
 from nurture.models import Lead
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
+from nurture.privacy.double_opt_in import request_confirmations
+from nurture.sending.bounces.apply import ingest_file
 from nurture.web.auth import require_api_key
 from nurture.web.errors import json_error, register_error_handlers, validation_error
 
@@ -163,8 +165,6 @@ def _opt_in() -> dict[str, bool]:
 def _request_confirmations(session: Session, leads: list[Lead], now: datetime) -> None:
     # Double opt-in (docs/privacy.md): pending leads get one confirmation email.
     if _runtime().settings.double_opt_in:
-        from nurture.privacy.double_opt_in import request_confirmations
-
         settings = _runtime().settings
         request_confirmations(session, leads, now=now, mail_from=settings.mail_from, actor="api")
 
@@ -275,7 +275,6 @@ def post_bounce() -> Any:
     """Ingest one bounce or complaint: the body is the raw RFC 822 message (what an MTA's
     pipe or a provider's inbound-mail webhook delivers), applied like ``nurture bounces
     ingest``. Unknown or malformed messages are answered 422 and change nothing."""
-    from nurture.sending.bounces.apply import ingest_file
 
     if request.content_length is not None and request.content_length > MAX_BOUNCE_BYTES:
         return json_error(413, "payload_too_large", f"at most {MAX_BOUNCE_BYTES} bytes")

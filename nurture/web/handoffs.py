@@ -18,7 +18,6 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,14 +28,12 @@ from nurture.handoff.team_parser import DEFAULT_REASONS
 from nurture.handoff.team_sync import active_team
 from nurture.models import Handoff, SalesRep
 from nurture.platform.db import transaction, utcnow
+from nurture.platform.pages import PAGE_HEADERS, page_templates
 from nurture.platform.runtime import Runtime
 
 bp = Blueprint("handoffs", __name__, url_prefix="/handoffs")
 
-_pages = Environment(
-    loader=PackageLoader("nurture.web", "pages"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-)
+_pages = page_templates("nurture.web")
 _FORM_SALT = "nurture.handoff-form"
 # A page left open for a working day still works; a scraped form token does not for long.
 _FORM_MAX_AGE = 24 * 3600
@@ -55,15 +52,7 @@ def _runtime() -> Runtime:
 
 def _page(name: str, status: int = 200, **context: Any) -> Response:
     html = _pages.get_template(name).render(company=_runtime().settings.company_name, **context)
-    response = Response(html, status=status, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    )
-    return response
+    return Response(html, status=status, mimetype="text/html", headers=PAGE_HEADERS)
 
 
 def _message(title: str, message: str, *, status: int = 200, ok: bool = True) -> Response:

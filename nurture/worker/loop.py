@@ -23,12 +23,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
 from nurture import wiring
+from nurture.campaigns.services import sync_campaign_files
 from nurture.handoff.sla import run_due as run_sla
 from nurture.handoff.team_sync import TeamWatcher
 from nurture.handoff.webhooks import deliver_due as deliver_webhooks
 from nurture.platform.config import Settings
-from nurture.platform.db import is_sqlite, utcnow
+from nurture.platform.db import is_sqlite, transaction, utcnow
 from nurture.platform.runtime import Runtime
+from nurture.privacy.rights import purge_expired
 from nurture.qualification.watch import QualificationWatcher
 from nurture.scoring.watch import ScoringWatcher
 from nurture.sending.engine import Engine, TickReport
@@ -93,7 +95,6 @@ class CampaignWatcher:
         current = self._current()
         if current == self._snapshot:
             return False
-        from nurture.campaigns.services import sync_campaign_files
 
         self.on_report(sync_campaign_files(self.runtime, now=now))
         self._snapshot = current
@@ -248,9 +249,6 @@ def run_worker(
         )  # fmt: skip
 
         def purge() -> None:
-            from nurture.platform.db import transaction
-            from nurture.privacy.rights import purge_expired
-
             with transaction(runtime.sessions) as session:
                 purged, deliveries = purge_expired(session, runtime.settings, now=utcnow())
             if purged:

@@ -266,7 +266,7 @@ def test_a_hit_that_cannot_be_stored_still_answers_and_says_so(client, runtime, 
     with runtime.engine.begin() as connection:
         connection.exec_driver_sql("ALTER TABLE tracking_hits RENAME TO tracking_hits_away")
     try:
-        with caplog.at_level(logging.ERROR, logger="tracking"):
+        with caplog.at_level(logging.ERROR, logger="tracking.collect"):
             pixel = client.get(sent.pixel, headers=browser())
             click = client.get(sent.clicks[2], headers=browser())
     finally:
@@ -274,7 +274,7 @@ def test_a_hit_that_cannot_be_stored_still_answers_and_says_so(client, runtime, 
             connection.exec_driver_sql("ALTER TABLE tracking_hits_away RENAME TO tracking_hits")
     assert (pixel.status_code, pixel.data) == (200, PIXEL)
     assert (click.status_code, click.headers["Location"]) == (302, LINKS[2])
-    assert [r.getMessage() for r in caplog.records if r.name == "tracking"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "tracking.collect"] == [
         "a open hit could not be stored and is lost",
         "a click hit could not be stored and is lost",
     ]

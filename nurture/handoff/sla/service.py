@@ -13,9 +13,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from nurture.handoff import mail
+from nurture.handoff.assignment import LeadFacts, assign
+from nurture.handoff.service import reassign, record_action, rep_states, timeline_event
 from nurture.handoff.sla.policy import Hours, SlaPolicy, clock_for, compliance, describe_deadline
 from nurture.handoff.team_parser import parse_working_hours
+from nurture.handoff.team_sync import active_team
+from nurture.handoff.webhooks import enqueue
 from nurture.models import Handoff, HandoffSla, Lead, SalesRep
+from nurture.platform.config import WindowDefault
 from nurture.platform.db import is_sqlite, transaction
 from nurture.platform.runtime import Runtime, settings_of
 
@@ -46,7 +52,6 @@ def hours_of(rep: SalesRep | None, session: Session) -> tuple[Hours, str, str]:
             return hours, rep.timezone, rep.working_hours
     name = settings.default_timezone if settings else "UTC"
     window = settings.send_window if settings else None
-    from nurture.platform.config import WindowDefault
 
     window = window or WindowDefault()
     names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -192,8 +197,6 @@ def run_due(runtime: Runtime, now: datetime) -> SlaReport:
 
 
 def _advance(session: Session, row: HandoffSla, now: datetime, report: SlaReport) -> None:
-    from nurture.handoff.service import record_action
-
     handoff = session.get(Handoff, row.handoff_id)
     assert handoff is not None
     if handoff.status != "offered":
@@ -207,7 +210,6 @@ def _advance(session: Session, row: HandoffSla, now: datetime, report: SlaReport
         _escalate(session, handoff, row, now, report)
         return
     # The reminder: to the owner (or, for a lead nobody could take, the manager).
-    from nurture.handoff import mail
 
     owner = session.get(SalesRep, handoff.rep_id) if handoff.rep_id else None
     to = owner.email if owner else _manager(session, None)
@@ -222,7 +224,6 @@ def _advance(session: Session, row: HandoffSla, now: datetime, report: SlaReport
 def _manager(session: Session, owner: SalesRep | None) -> str | None:
     if owner is not None and owner.manager_email:
         return owner.manager_email
-    from nurture.handoff.team_sync import active_team
 
     team = active_team(session)
     return team.manager_email if team else None
@@ -231,10 +232,6 @@ def _manager(session: Session, owner: SalesRep | None) -> str | None:
 def _escalate(
     session: Session, handoff: Handoff, row: HandoffSla, now: datetime, report: SlaReport
 ) -> None:
-    from nurture.handoff import mail
-    from nurture.handoff.service import reassign, record_action, timeline_event
-    from nurture.handoff.webhooks import enqueue
-
     policy = policy_of(session) or SlaPolicy()
     owner = session.get(SalesRep, handoff.rep_id) if handoff.rep_id else None
     row.status = "breached"
@@ -281,9 +278,6 @@ def _escalate(
 
 def next_rep(session: Session, handoff: Handoff, now: datetime) -> SalesRep | None:
     """The rep the assignment rules would choose now, the current owner excluded."""
-    from nurture.handoff.assignment import LeadFacts, assign
-    from nurture.handoff.service import rep_states
-    from nurture.handoff.team_sync import active_team
 
     team = active_team(session)
     if team is None:
