@@ -13,19 +13,10 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from typing import Any
 
-LIFECYCLE_STAGES = (
-    "subscriber",
-    "lead",
-    "mql",
-    "sal",
-    "sql",
-    "opportunity",
-    "customer",
-    "recycled",
-    "disqualified",
-)
-# Stages at which marketing has handed the lead to sales; nurture campaigns exit there.
-SALES_STAGES = frozenset({"mql", "sal", "sql", "opportunity", "customer"})
+from nurture.leads.stages import LIFECYCLE_STAGES, SALES_STAGES
+
+__all__ = ["LIFECYCLE_STAGES", "SALES_STAGES", "TEMPERATURES", "TRIGGER_KINDS"]
+
 TEMPERATURES = ("cold", "warm", "hot")
 TRIGGER_KINDS = ("lead_created", "event", "stage_changed", "attribute_changed")
 RE_ENTRY_POLICIES = ("never", "after_finish", "always")

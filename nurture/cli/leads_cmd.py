@@ -8,7 +8,6 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from nurture.campaigns.spec import LIFECYCLE_STAGES
 from nurture.cli.group import cli, runtime
 from nurture.leads.csv_import import (
     EXTRA_COLUMN_MODES,
@@ -18,6 +17,7 @@ from nurture.leads.csv_import import (
     parse_mapping,
 )
 from nurture.leads.service import LAWFUL_BASES, list_leads
+from nurture.leads.stages import LIFECYCLE_STAGES
 from nurture.platform.db import transaction, utcnow
 
 

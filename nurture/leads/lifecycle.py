@@ -2,9 +2,8 @@
 
 A lead moves forward through ``subscriber → lead → mql → sal → sql → opportunity →
 customer``; ``recycled`` (sales gave it back to marketing) and ``disqualified`` (not a buyer,
-ever) are the side exits. The stage names are the campaign spec's
-(``nurture.campaigns.spec.LIFECYCLE_STAGES``), so campaign files, the API and this module can never
-disagree on them.
+ever) are the side exits. The stage names are ``nurture.leads.stages.LIFECYCLE_STAGES``, which
+campaign files, the API and this module share, so they can never disagree on them.
 
 ``TRANSITIONS`` is the whole rule book, a plain table (docs/qualification.md prints it):
 
@@ -46,7 +45,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nurture.campaigns.spec import LIFECYCLE_STAGES, SALES_STAGES
+from nurture.leads.stages import LIFECYCLE_STAGES, SALES_STAGES
 from nurture.models import Event, Lead, StageChange
 from nurture.platform import hooks
 

@@ -23,9 +23,9 @@ import idna
 from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
-from nurture.campaigns.spec import LIFECYCLE_STAGES
 from nurture.consent import suppression as suppressions
 from nurture.leads.lifecycle import IMPORT_ACTOR, change_stage
+from nurture.leads.stages import LIFECYCLE_STAGES
 from nurture.models import Account, AuditLog, Event, Lead
 from nurture.platform import hooks
 from nurture.platform.addresses import normalise_email

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from nurture.campaigns.spec import SALES_STAGES
+from nurture.leads.stages import SALES_STAGES
 from nurture.qualification.icp import meets_grade
 
 TEMPERATURE_ORDER = ("cold", "warm", "hot")

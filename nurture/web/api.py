@@ -18,8 +18,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from nurture.campaigns.spec import LIFECYCLE_STAGES
 from nurture.leads.service import LeadFields, get_lead, list_leads, upsert_leads, validate_lead_data
+from nurture.leads.stages import LIFECYCLE_STAGES
 from nurture.models import Lead
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
