@@ -9,7 +9,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from nurture.campaigns.enrolment import EnrolmentOutcome, enrol_lead
-from nurture.campaigns.sync import campaign_spec_for_version, sync_campaigns
+from nurture.campaigns.sync import SyncReport, campaign_spec_for_version, sync_campaigns
+from nurture.files.watch import FileWatcher, folder_stamp
 from nurture.leads.service import get_lead
 from nurture.models import Campaign
 from nurture.platform.db import transaction
@@ -59,3 +60,18 @@ def enrol_by_email(
         if not spec.manual:
             return EnrolmentOutcome(None, "campaign does not allow manual enrolment")
         return enrol_lead(session, lead, campaign, spec, now, via=via)
+
+
+class CampaignWatcher(FileWatcher[SyncReport]):
+    """Re-syncs campaign files into the database when any of them changes on disk.
+
+    A broken edit is reported and the previous valid version stays active.
+    """
+
+    def __init__(self, runtime: Runtime, on_report: Callable[[SyncReport], None] | None = None):
+        super().__init__(
+            lambda: {"campaigns": runtime.settings.campaigns_path},
+            lambda _kind, path, now: sync_campaign_files(runtime, now=now, path=path),
+            on_report,
+            stamp=folder_stamp,
+        )

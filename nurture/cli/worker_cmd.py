@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
+from nurture.campaigns.services import CampaignWatcher
 from nurture.cli.group import cli, runtime
 from nurture.handoff.sla import run_due as run_sla
 from nurture.handoff.team_sync import TeamWatcher
@@ -15,7 +16,7 @@ from nurture.platform.db import utcnow
 from nurture.qualification.watch import QualificationWatcher
 from nurture.scoring.watch import ScoringWatcher
 from nurture.sending.engine import Engine
-from nurture.worker import CampaignWatcher, WorkerAlreadyRunning, run_worker, single_worker_lock
+from nurture.worker import WorkerAlreadyRunning, run_worker, single_worker_lock
 
 
 def parse_timestamp(value: str | None) -> datetime:

@@ -18,10 +18,9 @@ qualification table's ``kind``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, select, update
@@ -192,34 +191,3 @@ class ParsedVersions(Generic[T]):
                 self._values.clear()
             self._values[key] = value
         return value
-
-
-class ChangeWatch:
-    """Tells when files changed on disk since they were last synced, by mtime and size.
-
-    A file that cannot be stat-ed counts as changed every time, so a missing file keeps
-    being reported; a stamp is remembered only after its sync returned, so a sync that
-    raised is retried on the next look.
-    """
-
-    def __init__(self) -> None:
-        self._stamps: dict[Hashable, tuple[float, int] | None] = {}
-
-    def sync_if_changed(self, key: Hashable, path: Path, sync: Callable[[], T]) -> T | None:
-        """``sync()`` when the file at ``path`` changed since the last sync of ``key``;
-        None when it did not change (nothing ran)."""
-        current = file_stamp(path)
-        if current is not None and key in self._stamps and self._stamps[key] == current:
-            return None
-        result = sync()
-        self._stamps[key] = current
-        return result
-
-
-def file_stamp(path: Path) -> tuple[float, int] | None:
-    """The file's (mtime, size), or None when it cannot be stat-ed."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return (stat.st_mtime, stat.st_size)

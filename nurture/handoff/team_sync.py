@@ -20,13 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nurture.files.versions import (
-    ChangeWatch,
     FileSyncReport,
     ParsedVersions,
     activate,
     active_row,
     kept_note,
 )
+from nurture.files.watch import FileWatcher
 from nurture.handoff.team import Team
 from nurture.handoff.team_parser import load_team_file, parse_team_data
 from nurture.models import SalesRep, SalesTeamVersion
@@ -134,30 +134,13 @@ def sync_team_file(runtime: Runtime, *, now: datetime, path: Path | None = None)
         return sync_team(session, path or runtime.settings.sales_team_file, now=now)
 
 
-class TeamWatcher:
+class TeamWatcher(FileWatcher[TeamSyncReport]):
     """Re-syncs the team file whenever it changes on disk (the worker and ``nurture tick``);
     a broken edit is reported and the previous version stays active."""
 
     def __init__(self, runtime: Runtime, on_report: Callable[[TeamSyncReport], None] | None = None):
-        self.runtime = runtime
-        self.on_report = on_report or _log_report
-        self._watch = ChangeWatch()
-
-    def sync_if_changed(self, now: datetime) -> bool:
-        """Sync when the file changed since the last look; True when it synced."""
-        path = self.runtime.settings.sales_team_file
-        return self._watch.sync_if_changed("team", path, lambda: self._sync(now)) is not None
-
-    def _sync(self, now: datetime) -> TeamSyncReport:
-        # Reported inside the watched sync: if reporting fails, the edit is seen again.
-        report = sync_team_file(self.runtime, now=now)
-        self.on_report(report)
-        return report
-
-
-def _log_report(report: TeamSyncReport) -> None:
-    if report.ok:
-        if report.action != "unchanged":
-            log.info("%s", report)
-    else:
-        log.warning("%s", report)
+        super().__init__(
+            lambda: {"team": runtime.settings.sales_team_file},
+            lambda _kind, _path, now: sync_team_file(runtime, now=now),
+            on_report,
+        )

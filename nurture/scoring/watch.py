@@ -3,17 +3,14 @@ temperatures of leads whose scores decayed below their band since the last tick.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from nurture.files.versions import ChangeWatch
+from nurture.files.watch import FileWatcher
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
 from nurture.scoring.service import ScoreChange, cool_temperatures
 from nurture.scoring.versions import ScoringSyncReport, sync_scoring
-
-log = logging.getLogger(__name__)
 
 
 def sync_scoring_file(runtime: Runtime, *, now: datetime) -> ScoringSyncReport:
@@ -22,27 +19,19 @@ def sync_scoring_file(runtime: Runtime, *, now: datetime) -> ScoringSyncReport:
         return sync_scoring(session, runtime.settings.scoring_file, now=now)
 
 
-class ScoringWatcher:
+class ScoringWatcher(FileWatcher[ScoringSyncReport]):
     """Re-syncs the scoring file whenever it changes on disk (a broken edit is reported and
     the previous version stays active), and cools temperatures on every tick."""
 
     def __init__(
         self, runtime: Runtime, on_report: Callable[[ScoringSyncReport], None] | None = None
     ):
+        super().__init__(
+            lambda: {"scoring": runtime.settings.scoring_file},
+            lambda _kind, _path, now: sync_scoring_file(runtime, now=now),
+            on_report,
+        )
         self.runtime = runtime
-        self.on_report = on_report or _log_report
-        self._watch = ChangeWatch()
-
-    def sync_if_changed(self, now: datetime) -> bool:
-        """Sync when the file changed since the last look; True when it synced."""
-        path = self.runtime.settings.scoring_file
-        return self._watch.sync_if_changed("scoring", path, lambda: self._sync(now)) is not None
-
-    def _sync(self, now: datetime) -> ScoringSyncReport:
-        # Reported inside the watched sync: if reporting fails, the edit is seen again.
-        report = sync_scoring_file(self.runtime, now=now)
-        self.on_report(report)
-        return report
 
     def cool(self, now: datetime) -> list[ScoreChange]:
         """Rescore the leads whose temperature is due to drop by ``now`` (one transaction
@@ -59,10 +48,3 @@ class ScoringWatcher:
         """Both, in order: the newest model first, then the cooling it decides."""
         self.sync_if_changed(now)
         return self.cool(now)
-
-
-def _log_report(report: ScoringSyncReport) -> None:
-    if report.ok:
-        log.info("%s", report)
-    else:
-        log.warning("%s", report)

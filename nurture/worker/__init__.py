@@ -8,7 +8,6 @@ Each process connects the features' subscriptions (``nurture.wiring``) before it
 """
 
 from nurture.worker.loop import (
-    CampaignWatcher,
     SenderPool,
     WorkerAlreadyRunning,
     run_worker,
@@ -16,7 +15,6 @@ from nurture.worker.loop import (
 )
 
 __all__ = [
-    "CampaignWatcher",
     "SenderPool",
     "WorkerAlreadyRunning",
     "run_worker",

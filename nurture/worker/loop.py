@@ -23,7 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
 from nurture import wiring
-from nurture.campaigns.services import sync_campaign_files
+from nurture.campaigns.services import CampaignWatcher
 from nurture.handoff.sla import run_due as run_sla
 from nurture.handoff.team_sync import TeamWatcher
 from nurture.handoff.webhooks import deliver_due as deliver_webhooks
@@ -72,33 +72,6 @@ def single_worker_lock(runtime: Runtime) -> Iterator[None]:
     finally:
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
-
-
-class CampaignWatcher:
-    """Re-syncs campaign files into the database when any of them changes on disk.
-
-    A broken edit is reported and the previous valid version stays active.
-    """
-
-    def __init__(self, runtime: Runtime, on_report: Callable[[object], None] | None = None):
-        self.runtime = runtime
-        self.on_report = on_report or (lambda report: log.info("campaigns: %s", report))
-        self._snapshot: tuple[tuple[str, float, int], ...] | None = None
-
-    def _current(self) -> tuple[tuple[str, float, int], ...]:
-        root = self.runtime.settings.campaigns_path
-        files = sorted([*root.glob("*.yaml"), *root.glob("*.yml")]) if root.is_dir() else []
-        return tuple((str(f), f.stat().st_mtime, f.stat().st_size) for f in files)
-
-    def sync_if_changed(self, now: datetime) -> bool:
-        """Sync when the folder changed since the last look; True when it synced."""
-        current = self._current()
-        if current == self._snapshot:
-            return False
-
-        self.on_report(sync_campaign_files(self.runtime, now=now))
-        self._snapshot = current
-        return True
 
 
 class SenderPool:
