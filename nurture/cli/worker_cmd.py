@@ -7,16 +7,11 @@ from datetime import UTC, datetime
 
 import click
 
-from nurture.campaigns.services import CampaignWatcher
 from nurture.cli.group import cli, runtime
-from nurture.handoff.sla import run_due as run_sla
-from nurture.handoff.team_sync import TeamWatcher
 from nurture.handoff.webhooks import deliver_due as deliver_webhooks
 from nurture.platform.db import utcnow
-from nurture.qualification.watch import QualificationWatcher
-from nurture.scoring.watch import ScoringWatcher
-from nurture.sending.engine import Engine
-from nurture.worker import WorkerAlreadyRunning, run_worker, single_worker_lock
+from nurture.tracking.processing import HitProcessor
+from nurture.worker import WorkerAlreadyRunning, WorkerPass, run_worker, single_worker_lock
 
 
 def parse_timestamp(value: str | None) -> datetime:
@@ -40,25 +35,20 @@ def parse_timestamp(value: str | None) -> datetime:
     help="Run as if it were this time (ISO 8601; naive = UTC). Simulates weeks in seconds.",
 )
 def tick_command(now_text: str | None) -> None:
-    """Run one pass: sync campaign files, send what is due, retry what failed, and exit."""
+    """Run one pass: turn tracking hits into events, sync changed files, send what is due,
+    retry what failed, and exit."""
     now = parse_timestamp(now_text)
     rt = runtime()
     try:
         with single_worker_lock(rt):
-            CampaignWatcher(rt, on_report=lambda report: click.echo(str(report))).sync_if_changed(
-                now
-            )
-            TeamWatcher(rt, on_report=_echo_scoring).sync_if_changed(now)
-            QualificationWatcher(rt, on_report=_echo_scoring).sync_if_changed(now)
-            ScoringWatcher(rt, on_report=_echo_scoring).tick(now)
-            sla = run_sla(rt, now)
-            if sla.anything:
-                click.echo(str(sla))
-            engine = Engine(rt)
+            one_pass = WorkerPass(rt, on_report=_echo_news)
             try:
-                report = engine.tick(now)
+                # Tracking hits captured since the last pass become events (and scores,
+                # and handoffs) first, as the worker's own hit job does every second.
+                HitProcessor(rt).run_once(now)
+                report = one_pass.run(now)
             finally:
-                engine.close()
+                one_pass.close()
             # After the commit of everything above, and never inside it.
             webhooks = deliver_webhooks(rt, now)
     except WorkerAlreadyRunning as exc:
@@ -68,7 +58,7 @@ def tick_command(now_text: str | None) -> None:
         click.echo(f"webhooks: {webhooks} delivery attempt(s) (nurture webhooks list)")
 
 
-def _echo_scoring(report: object) -> None:
+def _echo_news(report: object) -> None:
     # Only news is printed: a tick every hour of a simulation should not repeat "unchanged".
     if getattr(report, "action", "") != "unchanged":
         click.echo(str(report))

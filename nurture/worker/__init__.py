@@ -10,6 +10,7 @@ Each process connects the features' subscriptions (``nurture.wiring``) before it
 from nurture.worker.loop import (
     SenderPool,
     WorkerAlreadyRunning,
+    WorkerPass,
     run_worker,
     single_worker_lock,
 )
@@ -17,6 +18,7 @@ from nurture.worker.loop import (
 __all__ = [
     "SenderPool",
     "WorkerAlreadyRunning",
+    "WorkerPass",
     "run_worker",
     "single_worker_lock",
 ]

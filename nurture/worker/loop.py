@@ -149,6 +149,51 @@ def _send_loop(settings: Settings, stop: Any) -> None:
         runtime.close()
 
 
+class WorkerPass:
+    """One pass of the worker, in the order that keeps its parts consistent: the marketer
+    files first (campaigns, then the sales team before anything that may hand a lead off,
+    then ICP and readiness, then the scoring model and the temperatures that cooled), then
+    the SLA's reminders and escalations, then the engine's tick, which sends what they
+    queued. ``nurture worker`` runs one every ``NURTURE_TICK_SECONDS``; ``nurture tick``
+    runs one and exits.
+
+    ``on_report`` receives each file sync's report (default: the log).
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        engine: Engine | None = None,
+        *,
+        on_report: Callable[[Any], None] | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.engine = engine or Engine(runtime)
+        self.on_report = on_report
+        self.watchers = (
+            CampaignWatcher(runtime, on_report),
+            TeamWatcher(runtime, on_report),
+            QualificationWatcher(runtime, on_report),
+        )
+        self.scoring = ScoringWatcher(runtime, on_report)
+
+    def run(self, now: datetime) -> TickReport:
+        """Sync changed files, cool scores, run the SLA, then tick the engine."""
+        for watcher in self.watchers:
+            watcher.sync_if_changed(now)
+        # Scores decay between ticks: temperatures that dropped switch tracks first.
+        self.scoring.tick(now)
+        # SLA reminders and escalations queue emails this same tick sends.
+        sla = run_sla(self.runtime, now)
+        if sla.anything:
+            (self.on_report or log.info)(sla)
+        return self.engine.tick(now)
+
+    def close(self) -> None:
+        """Close the engine's connections."""
+        self.engine.close()
+
+
 def run_worker(
     runtime: Runtime,
     *,
@@ -167,27 +212,12 @@ def run_worker(
         )
     with single_worker_lock(runtime):
         pool = SenderPool(runtime.settings, senders - 1) if senders > 1 else None
-        engine = engine or Engine(runtime)
-        watcher = CampaignWatcher(runtime)
-        team = TeamWatcher(runtime)
-        scoring = ScoringWatcher(runtime)
-        qualification = QualificationWatcher(runtime)
+        one_pass = WorkerPass(runtime, engine)
         scheduler = BlockingScheduler(timezone=UTC)
 
         def tick() -> None:
-            now = utcnow()
             try:
-                watcher.sync_if_changed(now)
-                # The sales team file, before anything that may hand a lead off.
-                team.sync_if_changed(now)
-                qualification.sync_if_changed(now)
-                # Scores decay between ticks: temperatures that dropped switch tracks first.
-                scoring.tick(now)
-                # SLA reminders and escalations queue emails this same tick sends.
-                sla = run_sla(runtime, now)
-                if sla.anything:
-                    log.info("%s", sla)
-                report = engine.tick(now)
+                report = one_pass.run(utcnow())
             except Exception:
                 # A failed tick is logged and the next one tries again: the work stays due
                 # in the database, nothing is lost.
@@ -249,4 +279,4 @@ def run_worker(
         finally:
             if pool is not None:
                 pool.stop()
-            engine.close()
+            one_pass.close()
