@@ -176,7 +176,7 @@ def lead_changed(session: Session, lead: Lead, now: datetime) -> int:
                 )
                 enrollment.track, enrollment.step, enrollment.step_started_at = track.id, None, None
                 changed = True
-        if enrollment.next_due_at > now:
+        if enrollment.next_due_at is not None and enrollment.next_due_at > now:
             enrollment.next_due_at = now
             changed = True
         touched += changed

@@ -125,6 +125,8 @@ def load_batch_facts(
     ).all()
     step_of_message: dict[int, tuple[int, str]] = {}
     for message_id, enrollment_id, key, template in sent:
+        if enrollment_id is None:  # the query asked for these enrolments only
+            continue
         facts.sent_templates[enrollment_id].add(template)
         if key:
             step_of_message[message_id] = (enrollment_id, key.rsplit("/", 1)[-1])
@@ -160,7 +162,8 @@ def load_batch_facts(
             .group_by(Event.lead_id, Event.type)
         ).all()
         for lead_id, event_type, latest in rows:
-            facts.events[lead_id][event_type] = _aware(latest)
+            if lead_id is not None:  # the query asked for these leads only
+                facts.events[lead_id][event_type] = _aware(latest)
 
     rows = session.execute(
         select(Message.lead_id, Message.queued_at).where(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -242,7 +242,7 @@ def _new_version(
 def _record_failure(
     item: CheckedFile,
     rows: dict[str, CampaignRow],
-    by_path: dict[str | None, CampaignRow],
+    by_path: Mapping[str, CampaignRow],
     now: datetime,
 ) -> tuple[SyncEntry, list[CampaignRow]]:
     """Note a broken file on its campaign, changing nothing that runs.
@@ -332,14 +332,14 @@ def campaign_spec_for_version(session: Session, version_id: int) -> CampaignSpec
 def active_campaigns(session: Session) -> list[tuple[CampaignRow, CampaignSpec]]:
     """Every campaign that runs (status active, with a valid version) and its spec, by key."""
     found = session.execute(
-        select(CampaignRow, CampaignVersion.checksum)
+        select(CampaignRow, CampaignVersion.id, CampaignVersion.checksum)
         .join(CampaignVersion, CampaignVersion.id == CampaignRow.active_version_id)
         .where(CampaignRow.status == "active")
         .order_by(CampaignRow.key)
     ).all()
     return [
-        (row, _cached_spec(session, row.active_version_id, checksum, row.source_path))
-        for row, checksum in found
+        (row, _cached_spec(session, version_id, checksum, row.source_path))
+        for row, version_id, checksum in found
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -29,7 +30,7 @@ def classify_command(paths: tuple[Path, ...], as_json: bool) -> None:
 
     PATHS may be .eml files, directories, maildirs or mbox files.
     """
-    documents = []
+    documents: list[dict[str, Any]] = []
     for item in iter_messages(paths):
         if item.error:
             documents.append({"file": item.label, "kind": "unreadable", "error": item.error})

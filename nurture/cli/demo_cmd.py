@@ -71,15 +71,15 @@ def demo_command(weeks: int) -> None:
     listing = Table(title="nurture handoffs list — leads handed to sales")
     for column in ("id", "created (UTC)", "lead", "owner", "why", "status", "SLA"):
         listing.add_column(column)
-    for row in handoffs:
+    for handoff in handoffs:
         listing.add_row(
-            str(row.id),
-            f"{row.created_at:%a %d %b %H:%M}",
-            f"{row.lead}\n{row.company}",
-            row.owner,
-            row.why,
-            row.status,
-            row.sla,
+            str(handoff.id),
+            f"{handoff.created_at:%a %d %b %H:%M}",
+            f"{handoff.lead}\n{handoff.company}",
+            handoff.owner,
+            handoff.why,
+            handoff.status,
+            handoff.sla,
         )
     console.print(listing if handoffs else "[yellow]No lead was handed to sales.[/]")
     for line in result.sales:

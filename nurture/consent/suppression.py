@@ -25,6 +25,7 @@ from nurture.consent import audit
 from nurture.models import Lead, Message, Suppression
 from nurture.platform import hooks
 from nurture.platform.addresses import normalise_email
+from nurture.platform.db import rows_affected
 from nurture.platform.runtime import PEPPER_KEY
 
 REASONS = ("unsubscribed", "hard_bounce", "complaint", "erased", "manual")
@@ -154,7 +155,9 @@ def lift(
     """
     lead, email = _resolve(session, lead_or_email)
     key = email_hash(email, session_pepper(session, pepper))
-    removed = session.execute(delete(Suppression).where(Suppression.email_hash == key)).rowcount
+    removed = rows_affected(
+        session.execute(delete(Suppression).where(Suppression.email_hash == key))
+    )
     was_marked = lead is not None and lead.suppressed_at is not None
     if lead is not None:
         lead.suppressed_at = None

@@ -177,7 +177,7 @@ def engaged_contacts(session: Session, lead: Lead, now: datetime) -> list[dict[s
             .group_by(Event.lead_id)
         ).all()
     )
-    contacts = []
+    contacts: list[dict[str, Any]] = []
     for other in others:
         score = other.decayed_score(now)
         if score < 0.5 and other.id not in last_seen:

@@ -38,8 +38,11 @@ class Qualification:
 class QualificationLike(Protocol):
     """Anything with ``rule`` and ``reasons`` (the readiness evaluator's own result)."""
 
-    rule: str
-    reasons: Sequence[str]
+    @property
+    def rule(self) -> str: ...
+
+    @property
+    def reasons(self) -> Sequence[str]: ...
 
 
 class HandoffError(Exception):

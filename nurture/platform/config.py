@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from pathlib import Path
@@ -169,7 +169,7 @@ class Settings:
             "privacy_pepper": env.get("NURTURE_PRIVACY_PEPPER")
             or _instance_secret(instance, "privacy_pepper"),
         }
-        simple = {
+        simple: dict[str, tuple[str, Callable[[str], object]]] = {
             "NURTURE_PUBLIC_URL": ("public_url", lambda v: v.rstrip("/")),
             "NURTURE_SMTP_URL": ("smtp_url", str),
             "NURTURE_MAIL_FROM": ("mail_from", str),

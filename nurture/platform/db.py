@@ -7,10 +7,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -161,14 +171,12 @@ def bulk_update(
         return
     names = list(rows[0])
     if connection.dialect.name != "postgresql":
-        from sqlalchemy import bindparam
-
-        statement = (
+        by_key = (
             table.update()
             .where(table.c[key] == bindparam("b_key"))
             .values({name: bindparam(name) for name in names if name != key})
         )
-        connection.execute(statement, [{**row, "b_key": row[key]} for row in rows])
+        connection.execute(by_key, [{**row, "b_key": row[key]} for row in rows])
         return
     casts, selects, arrays = _unnest_columns(connection, table, names, rows)
     aliases = [f"c{i}" for i in range(len(names))]
@@ -209,3 +217,9 @@ def _unnest_columns(
             selects.append(f"u.c{index}")
         arrays.append(values)
     return casts, selects, arrays
+
+
+def rows_affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE touched (the cursor's row count; SQLAlchemy types
+    ``Session.execute`` as returning a plain ``Result``)."""
+    return cast(CursorResult[Any], result).rowcount

@@ -7,9 +7,7 @@ Unreadable files are reported and skipped, never fatal.
 
 from __future__ import annotations
 
-import mailbox
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -20,6 +18,7 @@ from pathlib import Path
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
 from nurture.privacy.unsubscribe import unsubscribe_by_token
+from nurture.sending.bounces.sources import iter_messages
 
 _TOKEN_RE = re.compile(r"^unsubscribe\+([A-Za-z0-9_-]{10,40})@", re.IGNORECASE)
 _ADDRESS_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
@@ -47,34 +46,17 @@ def tokens_in(message: EmailMessage) -> set[str]:
     return found
 
 
-def _messages(path: Path, report: IngestReport) -> Iterator[EmailMessage]:
-    if path.is_dir() and (path / "cur").is_dir():
-        for key, item in mailbox.Maildir(path, create=False).iteritems():
-            yield message_from_bytes(item.as_bytes(), policy=policy.compat32)
-            del key
-    elif path.is_dir():
-        for child in sorted(p for p in path.rglob("*") if p.is_file()):
-            yield from _messages(child, report)
-    elif path.read_bytes()[:5] == b"From ":
-        for item in mailbox.mbox(path, create=False):
-            yield message_from_bytes(item.as_bytes(), policy=policy.compat32)
-    else:
-        yield message_from_bytes(path.read_bytes(), policy=policy.compat32)
-
-
 def ingest_unsubscribe_mail(runtime: Runtime, path: Path, *, now: datetime) -> IngestReport:
     """Unsubscribe the recipient named by every ``unsubscribe+<token>@`` email under
     ``path`` (one transaction per email, so one bad message never undoes the others)."""
     report = IngestReport()
-    try:
-        messages = list(_messages(path, report))
-    except (OSError, mailbox.Error) as exc:
-        report.problems.append(f"{path}: cannot read: {exc}")
-        return report
-    for message in messages:
+    for item in iter_messages([path]):
+        if item.error:
+            report.problems.append(f"{item.label}: {item.error}")
+            continue
         report.read += 1
         try:
-            tokens = tokens_in(message)
+            tokens = tokens_in(message_from_bytes(item.raw, policy=policy.compat32))
         except Exception as exc:  # a malformed header must not stop the ingest
             report.problems.append(f"message {report.read}: unreadable headers ({exc})")
             continue

@@ -345,11 +345,11 @@ def _missing(
     # In the order the profile names them, one entry per field.
     users: dict[str, list[str]] = {}
     stakes: dict[str, int] = {}
-    for gate, result in zip(icp.gates, gates, strict=True):
-        if is_missing(result.value):
+    for gate, gate_result in zip(icp.gates, gates, strict=True):
+        if is_missing(gate_result.value):
             users.setdefault(gate.field, []).append(f"gate {gate.id}")
-    for criterion, result in zip(icp.criteria, criteria, strict=True):
-        if result.missing:
+    for criterion, criterion_result in zip(icp.criteria, criteria, strict=True):
+        if criterion_result.missing:
             users.setdefault(criterion.field, []).append(criterion.name)
             stakes[criterion.field] = stakes.get(criterion.field, 0) + criterion.max_points
     return tuple(

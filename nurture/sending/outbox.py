@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from nurture.models import OutboxMessage
-from nurture.platform.db import transaction, utcnow
+from nurture.platform.db import rows_affected, transaction, utcnow
 from nurture.sending.delivery import DeliveryResult, Outgoing
 
 log = logging.getLogger(__name__)
@@ -124,5 +124,4 @@ def get_outbox_message(session: Session, id: int) -> OutboxMessage | None:
 
 def clear_outbox(session: Session) -> int:
     """Delete every stored message; returns how many there were. The caller commits."""
-    result = session.execute(delete(OutboxMessage))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rows_affected(session.execute(delete(OutboxMessage)))

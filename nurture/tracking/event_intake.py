@@ -87,7 +87,7 @@ def validate_event(data: Any, now: datetime) -> tuple[IncomingEvent | None, dict
         return None, errors
     return (
         IncomingEvent(
-            type=kind,
+            type=str(kind),
             occurred_at=occurred_at,
             email=email,
             visitor_id=visitor_id,

@@ -91,9 +91,9 @@ def process_pending_hits(runtime: Runtime, now: datetime, limit: int = POSTGRES_
             identify(session, visitor_id, lead_id, now)
             batch.touched.add(lead_id)
         for visitor_id, email in batch.by_email:
-            lead_id = identify_by_email(session, visitor_id, email, now)
-            if lead_id is not None:
-                batch.touched.add(lead_id)
+            found = identify_by_email(session, visitor_id, email, now)
+            if found is not None:
+                batch.touched.add(found)
         session.execute(
             update(TrackingHit)
             .where(TrackingHit.id.in_([h.id for h in hits]))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from nurture.models import Event, Lead
 from nurture.models.tracking import Visitor
 from nurture.platform.addresses import normalise_email
+from nurture.platform.db import rows_affected
 
 
 def email_visitor_id(email: str) -> str:
@@ -55,11 +56,13 @@ def identify(session: Session, visitor_id: str, lead_id: int, now: datetime) -> 
     changed = row.lead_id is None
     row.lead_id = lead_id
     row.identified_at = row.identified_at or now
-    moved = session.execute(
-        update(Event)
-        .where(Event.anonymous_id == visitor_id, Event.lead_id.is_(None))
-        .values(lead_id=lead_id)
-    ).rowcount
+    moved = rows_affected(
+        session.execute(
+            update(Event)
+            .where(Event.anonymous_id == visitor_id, Event.lead_id.is_(None))
+            .values(lead_id=lead_id)
+        )
+    )
     return changed or bool(moved)
 
 

@@ -158,8 +158,8 @@ def _validate(item: Any) -> tuple[LeadFields | None, dict[str, str]]:
     return validate_lead_data(item, default_timezone=_runtime().settings.default_timezone)
 
 
-def _opt_in() -> dict[str, bool]:
-    return {"double_opt_in": _runtime().settings.double_opt_in}
+def _double_opt_in() -> bool:
+    return _runtime().settings.double_opt_in
 
 
 def _request_confirmations(session: Session, leads: list[Lead], now: datetime) -> None:
@@ -176,7 +176,9 @@ def _upsert_one(payload: dict[str, Any]) -> Any:
     now = utcnow()
 
     def work(session: Session) -> tuple[bool, dict[str, Any]]:
-        (result,) = upsert_leads(session, [fields], now=now, source="api", **_opt_in())
+        (result,) = upsert_leads(
+            session, [fields], now=now, source="api", double_opt_in=_double_opt_in()
+        )
         _request_confirmations(session, [result.lead], now)
         return result.created, lead_json(result.lead)
 
@@ -201,7 +203,13 @@ def _upsert_many(payload: list[Any]) -> Any:
 
     def work(session: Session) -> None:
         # Invalid items were set aside above, so they cannot abort the valid ones.
-        upserted = upsert_leads(session, [f for _, f in valid], now=now, source="api", **_opt_in())
+        upserted = upsert_leads(
+            session,
+            [f for _, f in valid],
+            now=now,
+            source="api",
+            double_opt_in=_double_opt_in(),
+        )
         _request_confirmations(session, [r.lead for r in upserted], now)
         for (index, _), result in zip(valid, upserted, strict=True):
             status = "updated" if result.changed else "unchanged"

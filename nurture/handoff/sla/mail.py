@@ -72,7 +72,7 @@ def sla_extras(
             "sla": sla_view(row, owner, new_owner),
         }
         for message_id in (row.reminder_message_id, row.escalation_message_id):
-            if message_id in message_ids:
+            if message_id is not None and message_id in message_ids:
                 extras[message_id] = {"handoff": base}
     return extras
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from nurture.handoff.webhooks.payload import event_body
 from nurture.handoff.webhooks.signing import SIGNATURE_HEADER, signature_header
 from nurture.models import Handoff, WebhookDelivery
-from nurture.platform.db import is_sqlite, transaction
+from nurture.platform.db import is_sqlite, rows_affected, transaction
 from nurture.platform.runtime import Runtime, settings_of
 from nurture.sending.delivery import retry_delay
 
@@ -284,9 +284,11 @@ def purge_deliveries(session: Session, *, now: datetime, retention: timedelta | 
     bodies hold the lead's contact data); pending ones stay. Returns how many went."""
     if retention is None:
         return 0
-    return session.execute(
-        delete(WebhookDelivery).where(
-            WebhookDelivery.status.in_(("delivered", "failed")),
-            WebhookDelivery.created_at < now - retention,
+    return rows_affected(
+        session.execute(
+            delete(WebhookDelivery).where(
+                WebhookDelivery.status.in_(("delivered", "failed")),
+                WebhookDelivery.created_at < now - retention,
+            )
         )
-    ).rowcount
+    )

@@ -359,6 +359,7 @@ def classify(status: str, reply_code: str, text: str, command: str = "") -> Verd
     same verdict."""
     by_code = reason_from_code(status)
     subject = ".".join(status.split(".")[1:])
+    reason: str | None
     if by_code is not None and subject in _CODE_FIRST:
         reason = by_code
     else:
