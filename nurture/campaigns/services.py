@@ -25,7 +25,7 @@ def template_checks(
     return library.exists, lambda name: [str(problem) for problem in library.validate(name)]
 
 
-def sync_campaign_files(runtime: Runtime, *, now: datetime, path: Path | None = None):  # type: ignore[no-untyped-def]
+def sync_campaign_files(runtime: Runtime, *, now: datetime, path: Path | None = None) -> SyncReport:
     """Load the campaign folder into the database (new versions for changed valid files; a
     broken file leaves its previous version active). Returns the sync report."""
 

@@ -7,10 +7,12 @@ from collections import Counter
 import click
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
 from nurture.cli.group import cli, runtime
 from nurture.demo import demo_settings, engagement_counts, handoff_rows, lead_rows, run_demo
 from nurture.models import Message
+from nurture.platform.config import Settings
 from nurture.platform.db import utcnow
 from nurture.platform.runtime import Runtime
 
@@ -107,9 +109,7 @@ def demo_command(weeks: int) -> None:
     )
 
 
-def _outbox_kinds(settings) -> list[str]:  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
-
+def _outbox_kinds(settings: Settings) -> list[str]:
     rt = Runtime.from_settings(settings)
     try:
         with rt.sessions() as session:

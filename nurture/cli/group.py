@@ -7,7 +7,7 @@ import sys
 from typing import TypeVar
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
 from nurture import wiring
@@ -18,7 +18,7 @@ from nurture.web import create_app
 T = TypeVar("T")
 
 
-def _create_app():  # type: ignore[no-untyped-def]
+def _create_app() -> Flask:
 
     return create_app()
 

@@ -13,12 +13,14 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from nurture.cli.group import cli, runtime, valid_or_exit
 from nurture.cli.leads_cmd import leads_group
 from nurture.cli.worker_cmd import parse_timestamp
 from nurture.leads.lifecycle import stage_history, time_in_stage
 from nurture.leads.service import get_lead
+from nurture.models import Lead
 from nurture.platform.db import transaction, utcnow
 from nurture.qualification.parser import load_icp_file, load_readiness_file
 from nurture.qualification.service import fit_of, readiness_verdicts, regrade_everyone
@@ -35,7 +37,7 @@ def _sync(kind: str, path: Path) -> None:
         sys.exit(1)
 
 
-def _lead(session, ref: str):  # type: ignore[no-untyped-def]
+def _lead(session: Session, ref: str) -> Lead:
     lead = get_lead(session, ref)
     if lead is None:
         raise click.ClickException(f"no lead {ref!r}")

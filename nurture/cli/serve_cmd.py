@@ -38,7 +38,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, process_hits
     # gunicorn forks, so every worker inherits the pipe that wakes it.
     processor = ProcessorProcess(hit_processor.ENTRY_MODULE) if process_hits else None
 
-    class _Server(BaseApplication):  # type: ignore[misc]
+    class _Server(BaseApplication):
         # Each gunicorn process builds its own app (and database pool) after the fork;
         # sharing a pool across forked processes corrupts connections.
         def load_config(self) -> None:

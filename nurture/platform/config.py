@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nurture.platform.policies import (
@@ -145,9 +146,9 @@ class Settings:
         """True when no SMTP server is configured and mail goes to the local outbox."""
         return not self.smtp_url
 
-    def with_overrides(self, **changes: object) -> Settings:
+    def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with some settings changed (tests, CLI options)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes)
 
     @classmethod
     def from_env(
@@ -160,7 +161,7 @@ class Settings:
         ).resolve()
         database_url = env.get("NURTURE_DATABASE_URL") or f"sqlite:///{instance / 'nurture.db'}"
         secret_key = env.get("NURTURE_SECRET_KEY") or _instance_secret(instance)
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             "instance_path": instance,
             "database_url": database_url,
             "secret_key": secret_key,
@@ -224,7 +225,7 @@ class Settings:
             # Receivers need the key to verify signatures: generated once, kept beside the
             # database (mode 0600) for the operator to hand over.
             values["webhook_secret"] = _instance_secret(instance, "webhook_secret")
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
 
 def parse_window(text: str) -> WindowDefault:
@@ -327,7 +328,7 @@ def _sla_from_env(env: Mapping[str, str]) -> SlaPolicy | None:
         "NURTURE_SLA_REMIND": ("remind_at", parse_remind_at),
         "NURTURE_SLA_ESCALATE": ("escalate", parse_escalate),
     }
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     for variable, (name, convert) in parsers.items():
         raw = env.get(variable)
         if raw in (None, ""):
@@ -338,7 +339,7 @@ def _sla_from_env(env: Mapping[str, str]) -> SlaPolicy | None:
             raise ConfigError(f"{variable}={raw!r}: {exc}") from exc
     if "accept_within" in changes and changes["accept_within"] is None:
         return None
-    return replace(policy, **changes)  # type: ignore[arg-type]
+    return replace(policy, **changes)
 
 
 def _seconds(text: str) -> float:

@@ -150,7 +150,7 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
             continue
         names.append(column.name)
         for row in rows:
-            row[column.name] = default.arg if default.is_scalar else default.arg(None)  # type: ignore[attr-defined, operator]
+            row[column.name] = default.arg if default.is_scalar else default.arg(None)  # type: ignore[attr-defined]
     casts, selects, arrays = _unnest_columns(connection, table, names, rows)
     aliases = ", ".join(f"c{i}" for i in range(len(names)))
     # Every name was checked against the table's columns by _unnest_columns; values are

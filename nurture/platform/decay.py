@@ -6,6 +6,7 @@ No nightly job rewrites every lead.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 DEFAULT_HALF_LIFE = timedelta(days=30)
@@ -20,4 +21,4 @@ def decayed(
     elapsed = (now - as_of).total_seconds()
     if elapsed <= 0:
         return value
-    return value * 2.0 ** (-elapsed / half_life.total_seconds())
+    return value * math.pow(2.0, -elapsed / half_life.total_seconds())

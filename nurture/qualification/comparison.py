@@ -107,7 +107,7 @@ class Comparison:
             if number is None:
                 return None
             if self.op == "between":
-                low, high = self.value
+                low, high = (float(bound) for bound in self.value)
                 return low <= number <= high
             limit = float(self.value)
             return {
@@ -118,9 +118,9 @@ class Comparison:
             }[self.op]
         folded = _fold(actual)
         if self.op == "eq":
-            return folded == _fold(self.value)
+            return bool(folded == _fold(self.value))
         if self.op == "ne":
-            return folded != _fold(self.value)
+            return bool(folded != _fold(self.value))
         if self.op in ("in", "not_in"):
             found = folded in {_fold(item) for item in self.value}
             return found if self.op == "in" else not found

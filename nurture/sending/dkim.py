@@ -12,9 +12,10 @@ breaks the signature instead of riding on it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from email.utils import parseaddr
+from typing import Any
 
 import dkim
 from cryptography.hazmat.primitives import hashes, serialization
@@ -55,8 +56,8 @@ _PURE_PYTHON_SIGN = dkim.RSASSA_PKCS1_v1_5_sign
 _HASHES = {"sha256": hashes.SHA256, "sha1": hashes.SHA1}
 
 
-def _openssl_sign(hash_object, private_key):  # type: ignore[no-untyped-def]
-    key = _OPENSSL_KEYS.get(private_key.get("modulus"))
+def _openssl_sign(hash_object: Any, private_key: Mapping[str, Any]) -> bytes:
+    key = _OPENSSL_KEYS.get(int(private_key.get("modulus") or 0))
     algorithm = _HASHES.get(hash_object.name.lower())
     if key is None or algorithm is None:
         return _PURE_PYTHON_SIGN(hash_object, private_key)
