@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from nurture.campaigns.enrolment import EnrolmentOutcome, enrol_lead
 from nurture.campaigns.sync import campaign_spec_for_version, sync_campaigns
-from nurture.leads.service import get_lead
+from nurture.leads.queries import get_lead
 from nurture.models import Campaign
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
