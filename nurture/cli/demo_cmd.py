@@ -7,6 +7,7 @@ from collections import Counter
 import click
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
 from nurture.cli.group import cli, runtime
 from nurture.demo import demo_settings, engagement_counts, handoff_rows, lead_rows, run_demo
@@ -108,8 +109,6 @@ def demo_command(weeks: int) -> None:
 
 
 def _outbox_kinds(settings) -> list[str]:  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
-
     rt = Runtime.from_settings(settings)
     try:
         with rt.sessions() as session:
