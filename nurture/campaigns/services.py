@@ -11,7 +11,7 @@ from sqlalchemy import select
 from nurture.campaigns.enrolment import EnrolmentOutcome, enrol_lead
 from nurture.campaigns.sync import SyncReport, campaign_spec_for_version, sync_campaigns
 from nurture.files.watch import FileWatcher, folder_stamp
-from nurture.leads.service import get_lead
+from nurture.leads.queries import get_lead
 from nurture.models import Campaign
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime

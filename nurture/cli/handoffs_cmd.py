@@ -11,9 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from nurture.cli.group import cli, runtime
-from nurture.handoff import service
+from nurture.handoff import lookup, verdicts
 from nurture.handoff.model import OUTCOMES, STATUSES, HandoffError
 from nurture.handoff.reports import handoff_actions, handoff_json, list_handoffs, reasons_report
+from nurture.handoff.reps import find_rep
 from nurture.models import Lead, SalesRep
 from nurture.platform.db import transaction, utcnow
 
@@ -35,7 +36,7 @@ def list_command(status: str | None, rep: str | None, limit: int) -> None:
     """Handoffs, newest first."""
     with runtime().sessions() as session:
         try:
-            owner = service.find_rep(session, rep)
+            owner = find_rep(session, rep)
         except HandoffError as error:
             _fail(error)
         rows = list_handoffs(session, status=status, rep=owner, limit=limit)
@@ -70,7 +71,7 @@ def show_command(handoff_id: int, as_json: bool) -> None:
     """One handoff: the lead, why, the owner, what happened since."""
     with runtime().sessions() as session:
         try:
-            handoff = service.get_handoff(session, handoff_id)
+            handoff = lookup.get_handoff(session, handoff_id)
         except HandoffError as error:
             _fail(error)
         lead = session.get(Lead, handoff.lead_id)
@@ -144,8 +145,8 @@ def accept_command(handoff_id: int, rep: str) -> None:
     """Accept a lead for a rep: stage sal, the rep owns the lead (and the account)."""
 
     def work(session: Any, now: datetime) -> str:
-        acting = service.find_rep(session, rep)
-        handoff = service.accept(session, handoff_id, rep=acting, now=now)
+        acting = find_rep(session, rep)
+        handoff = verdicts.accept(session, handoff_id, rep=acting, now=now)
         return f"handoff {handoff.id} accepted by {handoff.decided_by}"
 
     _act(work)
@@ -160,8 +161,10 @@ def reject_command(handoff_id: int, reason: str, note: str | None, rep: str | No
     """Give a lead back to marketing with a reason (stage recycled or disqualified)."""
 
     def work(session: Any, now: datetime) -> str:
-        acting = service.find_rep(session, rep)
-        handoff = service.reject(session, handoff_id, reason=reason, note=note, rep=acting, now=now)
+        acting = find_rep(session, rep)
+        handoff = verdicts.reject(
+            session, handoff_id, reason=reason, note=note, rep=acting, now=now
+        )
         return f"handoff {handoff.id} rejected: {handoff.reject_reason}"
 
     _act(work)
@@ -179,8 +182,8 @@ def convert_command(
     """Record a sales outcome: sql, opportunity, won (customer) or lost (recycled)."""
 
     def work(session: Any, now: datetime) -> str:
-        acting = service.find_rep(session, rep)
-        handoff = service.convert(
+        acting = find_rep(session, rep)
+        handoff = verdicts.convert(
             session,
             handoff_id,
             outcome=outcome,
@@ -207,9 +210,9 @@ def assign_command(handoff_id: int, rep: str, reason: str) -> None:
     """Reassign an open handoff to another rep (the old links stop working)."""
 
     def work(session: Any, now: datetime) -> str:
-        target = service.find_rep(session, rep)
+        target = find_rep(session, rep)
         assert target is not None
-        new = service.reassign(
+        new = verdicts.reassign(
             session,
             handoff_id,
             to=target,

@@ -9,14 +9,10 @@ from rich.console import Console
 from rich.table import Table
 
 from nurture.cli.group import cli, runtime
-from nurture.leads.csv_import import (
-    EXTRA_COLUMN_MODES,
-    ImportSummary,
-    LeadImportError,
-    import_leads_csv,
-    parse_mapping,
-)
-from nurture.leads.service import LAWFUL_BASES, list_leads
+from nurture.leads.csv_columns import EXTRA_COLUMN_MODES, LeadImportError, parse_mapping
+from nurture.leads.csv_import import ImportSummary, import_leads_csv
+from nurture.leads.fields import LAWFUL_BASES
+from nurture.leads.queries import list_leads
 from nurture.leads.stages import LIFECYCLE_STAGES
 from nurture.platform.db import transaction, utcnow
 

@@ -19,7 +19,7 @@ from nurture.cli.group import cli, runtime, valid_or_exit
 from nurture.cli.leads_cmd import leads_group
 from nurture.cli.worker_cmd import parse_timestamp
 from nurture.leads.lifecycle import stage_history, time_in_stage
-from nurture.leads.service import get_lead
+from nurture.leads.queries import get_lead
 from nurture.models import Lead
 from nurture.platform.db import transaction, utcnow
 from nurture.qualification.parser import load_icp_file, load_readiness_file

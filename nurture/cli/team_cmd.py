@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from nurture.cli.group import cli, runtime, valid_or_exit
 from nurture.handoff.assignment import unavailable_because
 from nurture.handoff.model import OPEN_STATUSES
-from nurture.handoff.service import rep_states
+from nurture.handoff.reps import rep_states
 from nurture.handoff.team_parser import load_team_file
 from nurture.handoff.team_sync import active_team, active_version, sync_team_file
 from nurture.models import Handoff, SalesRep

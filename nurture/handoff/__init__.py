@@ -4,14 +4,18 @@ everything needed to continue the conversation; sales' verdict comes back.
 - ``team``, ``team_parser``: the sales team file (pure), ``team_sync``: versions and reps.
 - ``assignment``: who gets the lead (pure); ``committee``, ``next_step``: pure helpers of
   the notification; ``context``: the notification's content; ``mail``: its emails.
-- ``service``: the use cases — ``hand_off``, ``accept``, ``reject``, ``convert``,
-  ``reassign``; ``reports``: listings and the reject reasons report.
+- ``service``: ``hand_off``; ``verdicts``: sales' ``accept``, ``reject``, ``convert`` and
+  ``reassign``; ``reps``: the reps' open handoffs and the owner's choice; ``lookup``: finding
+  a handoff (by id, by lead, by signed link); ``trail``: its log and the lead's timeline;
+  ``reports``: listings and the reject reasons report.
 
 The readiness evaluator calls ``hand_off(session, lead, qualification, now)``.
 """
 
+from nurture.handoff.lookup import open_handoff
 from nurture.handoff.model import HandoffError, Qualification
-from nurture.handoff.service import accept, convert, hand_off, open_handoff, reassign, reject
+from nurture.handoff.service import hand_off
+from nurture.handoff.verdicts import accept, convert, reassign, reject
 
 __all__ = [
     "HandoffError",

@@ -1,6 +1,6 @@
 """What follows each handoff action: the SLA clock and the outgoing webhooks.
 
-``nurture.handoff.service.record_action`` sends ``hooks.handoff_action`` for every entry it
+``nurture.handoff.trail.record_action`` sends ``hooks.handoff_action`` for every entry it
 writes to a handoff's log, in the same transaction, and ``on_action`` follows it: the clock
 starts with the handoff (and its deadline is in the notification), stops when sales
 responds, and every change is announced to webhooks exactly when it commits. The SLA comes

@@ -27,30 +27,12 @@ from sqlalchemy.orm import Session
 from nurture.consent import audit
 from nurture.consent.suppression import hash_for, suppress
 from nurture.handoff.webhooks.service import purge_deliveries
-from nurture.leads.service import get_lead
+from nurture.leads.fields import ERASABLE_COLUMNS
+from nurture.leads.queries import get_lead
 from nurture.models import AuditLog, Event, Handoff, Lead, Message, OutboxMessage, WebhookDelivery
 from nurture.platform.config import Settings
 from nurture.platform.db import Base
 
-# Lead columns that identify or describe the person; cleared on erasure.
-_PERSONAL_LEAD_COLUMNS = (
-    "first_name",
-    "last_name",
-    "title",
-    "phone",
-    "timezone",
-    "locale",
-    "source",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "consent_source",
-    "consent_text",
-    "consent_ip",
-    "consent_version",
-)
 # Tables erase() handles itself (anonymised, not deleted) and those that hold nothing
 # personal beyond the lead id.
 _HANDLED = {"leads", "messages", "events", "outbox", "audit_log", "enrollments"}
@@ -197,7 +179,7 @@ def erase_lead(session: Session, ref: str, *, now: datetime, actor: str) -> Eras
             deleted[table.name] = session.execute(
                 delete(table).where(table.c.lead_id == lead.id)
             ).rowcount
-    for column in _PERSONAL_LEAD_COLUMNS:
+    for column in ERASABLE_COLUMNS:
         setattr(lead, column, None)
     lead.email = placeholder
     lead.attributes = {}

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from nurture.leads.service import get_lead
+from nurture.leads.queries import get_lead
 from nurture.models import Lead
 from nurture.scoring.service import LeadScore, lead_score
 from nurture.scoring.timeline import TimelineEntry, lead_timeline

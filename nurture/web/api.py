@@ -18,8 +18,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from nurture.leads.service import LeadFields, get_lead, list_leads, upsert_leads, validate_lead_data
+from nurture.leads.queries import get_lead, list_leads
+from nurture.leads.service import upsert_leads
 from nurture.leads.stages import LIFECYCLE_STAGES
+from nurture.leads.validation import LeadFields, validate_lead_data
 from nurture.models import Lead
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime

@@ -18,9 +18,10 @@ from typing import Any
 
 from flask import g, jsonify, request
 
-from nurture.handoff import service
+from nurture.handoff import lookup, verdicts
 from nurture.handoff.model import STATUSES, HandoffError
 from nurture.handoff.reports import handoff_actions, handoff_json, list_handoffs, reasons_report
+from nurture.handoff.reps import find_rep
 from nurture.models import Lead, SalesRep
 from nurture.platform.db import transaction, utcnow
 from nurture.web.api import _runtime, bp
@@ -63,7 +64,7 @@ def handoffs_list() -> Any:
         return validation_error(errors, "invalid query parameters")
     with _runtime().sessions() as session:
         try:
-            rep = service.find_rep(session, request.args.get("rep"))
+            rep = find_rep(session, request.args.get("rep"))
         except HandoffError as error:
             return _error(error)
         rows = list_handoffs(
@@ -95,7 +96,7 @@ def handoff_show(handoff_id: int) -> Any:
     """One handoff with what the owner was told and everything done since."""
     with _runtime().sessions() as session:
         try:
-            handoff = service.get_handoff(session, handoff_id)
+            handoff = lookup.get_handoff(session, handoff_id)
         except HandoffError as error:
             return _error(error)
         lead = session.get(Lead, handoff.lead_id)
@@ -115,12 +116,12 @@ def _act(handoff_id: int, action: str) -> Any:
     try:
         with transaction(_runtime().sessions) as session:
             now = utcnow()
-            rep = service.find_rep(session, body.get("rep"))
+            rep = find_rep(session, body.get("rep"))
             actor = f"user:{rep.email}" if rep else _actor()
             if action == "accept":
-                handoff = service.accept(session, handoff_id, rep=rep, actor=actor, now=now)
+                handoff = verdicts.accept(session, handoff_id, rep=rep, actor=actor, now=now)
             elif action == "reject":
-                handoff = service.reject(
+                handoff = verdicts.reject(
                     session,
                     handoff_id,
                     reason=str(body.get("reason") or ""),
@@ -130,7 +131,7 @@ def _act(handoff_id: int, action: str) -> Any:
                     now=now,
                 )
             else:
-                handoff = service.convert(
+                handoff = verdicts.convert(
                     session,
                     handoff_id,
                     outcome=str(body.get("outcome") or ""),

@@ -21,9 +21,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nurture.handoff import service
+from nurture.handoff import lookup, verdicts
 from nurture.handoff.links import HandoffLinks
 from nurture.handoff.model import HandoffError
+from nurture.handoff.reps import find_rep
 from nurture.handoff.team_parser import DEFAULT_REASONS
 from nurture.handoff.team_sync import active_team
 from nurture.models import Handoff, SalesRep
@@ -89,7 +90,7 @@ def _show(signed: str, mode: str) -> Response:
     claim = _links().read(signed)
     with _runtime().sessions() as session:
         try:
-            handoff = service.handoff_for_link(session, claim, utcnow())
+            handoff = lookup.handoff_for_link(session, claim, utcnow())
         except HandoffError as error:
             return _error(error)
         assert claim is not None
@@ -143,7 +144,7 @@ def reject_page(signed: str) -> Response:
 
 def _posted_handoff(session: Session, claim: Any, now: datetime) -> Handoff:
     """The handoff a link's form was posted for, once its CSRF token checks out."""
-    handoff = service.handoff_for_link(session, claim, now)
+    handoff = lookup.handoff_for_link(session, claim, now)
     if not _form_ok(handoff.token):
         raise HandoffError(
             "csrf",
@@ -162,7 +163,7 @@ def accept_post(signed: str) -> Response:
             now = utcnow()
             handoff = _posted_handoff(session, claim, now)
             rep = _acting_rep(session, claim, handoff)
-            service.accept(session, handoff.id, rep=rep, now=now)
+            verdicts.accept(session, handoff.id, rep=rep, now=now)
             lead_name = (handoff.snapshot or {}).get("lead", {}).get("name", "The lead")
     except HandoffError as error:
         return _error(error)
@@ -180,7 +181,7 @@ def reject_post(signed: str) -> Response:
             now = utcnow()
             handoff = _posted_handoff(session, claim, now)
             rep = _acting_rep(session, claim, handoff, required=False)
-            service.reject(
+            verdicts.reject(
                 session,
                 handoff.id,
                 reason=request.form.get("reason", ""),
@@ -205,4 +206,4 @@ def _acting_rep(
         if required and handoff.rep_id is None:
             raise HandoffError("owner_required", "choose the rep who takes this lead", status=422)
         return None
-    return service.find_rep(session, chosen)
+    return find_rep(session, chosen)

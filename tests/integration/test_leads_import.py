@@ -6,11 +6,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from nurture.campaigns import triggers
 from nurture.cli import cli
-from nurture.leads.csv_import import LeadImportError, import_leads_csv
-from nurture.leads.service import LeadFields, upsert_lead, validate_lead_data
+from nurture.leads import csv_import as lead_import
+from nurture.leads.csv_columns import LeadImportError
+from nurture.leads.csv_import import import_leads_csv
+from nurture.leads.service import upsert_lead, upsert_leads
+from nurture.leads.validation import LeadFields, validate_lead_data
 from nurture.models import Account, Event, Lead
 from nurture.platform.db import transaction
 
@@ -191,8 +195,6 @@ def test_the_free_mail_list_can_be_extended(runtime):
 
 
 def test_many_leads_in_one_call_share_new_accounts_and_handle_repeats(runtime, created_hook):
-    from nurture.leads.service import upsert_leads
-
     items = [
         fields(email="a@acme.com", company="Acme"),
         fields(email="b@acme.com"),
@@ -579,10 +581,6 @@ def test_cli_list_shows_leads_filtered_by_stage(app, tmp_path):
 def test_a_batch_the_database_refuses_is_retried_row_by_row(runtime, tmp_path, monkeypatch):
     # Simulates another process creating one of the leads between validation and insert:
     # the batch fails, every row is retried alone, and only the refused row is rejected.
-    from sqlalchemy.exc import IntegrityError
-
-    import nurture.leads.csv_import as lead_import
-
     real = lead_import.upsert_leads
 
     def refusing(session, items, **kwargs):

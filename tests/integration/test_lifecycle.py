@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from nurture.leads.lifecycle import StageError, change_stage, stage_history
-from nurture.leads.service import LeadFields, upsert_leads
+from nurture.leads.service import upsert_leads
+from nurture.leads.validation import LeadFields
 from nurture.models import Enrollment, Event, Lead, StageChange
 from nurture.platform.db import transaction
 from nurture.sending.engine import Engine

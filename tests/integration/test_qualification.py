@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from nurture.cli import cli, qualification_cmd  # noqa: F401  (register commands)
 from nurture.leads.lifecycle import change_stage
-from nurture.leads.service import LeadFields, upsert_leads
+from nurture.leads.service import upsert_leads
+from nurture.leads.validation import LeadFields
 from nurture.models import Event, Lead, QualificationVersion
 from nurture.platform.db import transaction
 from nurture.qualification import evaluate_readiness, regrade_everyone

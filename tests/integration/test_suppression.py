@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from nurture.consent import suppression
 from nurture.consent.rules import is_mailable
-from nurture.leads.service import upsert_leads, validate_lead_data
+from nurture.leads.service import upsert_leads
+from nurture.leads.validation import validate_lead_data
 from nurture.models import AuditLog, Lead, Suppression
 from nurture.platform.db import transaction
 from nurture.sending.engine import Engine

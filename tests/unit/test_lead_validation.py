@@ -4,15 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from nurture.leads.service import (
-    ALLOWED_FIELDS,
-    FREE_MAIL_DOMAINS,
-    LeadFields,
-    account_domain,
-    normalise_domain,
-    normalise_email,
-    validate_lead_data,
-)
+from nurture.leads.accounts import FREE_MAIL_DOMAINS, account_domain
+from nurture.leads.fields import IMPORTABLE_FIELDS
+from nurture.leads.validation import LeadFields, normalise_domain, validate_lead_data
+from nurture.platform.addresses import normalise_email
 
 
 def validate(**data):
@@ -271,7 +266,7 @@ def test_free_mail_addresses_give_no_account_domain(domain):
 def test_unknown_fields_are_refused_and_the_allowed_ones_listed():
     errors = errors_of(email="a@acme.com", favourite_colour="teal")
     assert list(errors) == ["favourite_colour"]
-    assert all(name in errors["favourite_colour"] for name in ALLOWED_FIELDS)
+    assert all(name in errors["favourite_colour"] for name in IMPORTABLE_FIELDS)
 
 
 def test_every_problem_is_reported_at_once():
@@ -309,5 +304,5 @@ def test_a_full_lead_validates():
         branches=4,
         country="DE",
     )
-    assert fields.given() == set(ALLOWED_FIELDS)
+    assert fields.given() == set(IMPORTABLE_FIELDS)
     assert fields.has_company_data()

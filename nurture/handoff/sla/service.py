@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from nurture.handoff import mail
 from nurture.handoff.assignment import LeadFacts, assign
-from nurture.handoff.service import reassign, record_action, rep_states, timeline_event
+from nurture.handoff.reps import rep_states
 from nurture.handoff.sla.policy import Hours, SlaPolicy, clock_for, compliance, describe_deadline
 from nurture.handoff.team_parser import parse_working_hours
 from nurture.handoff.team_sync import active_team
+from nurture.handoff.trail import record_action, timeline_event
+from nurture.handoff.verdicts import reassign
 from nurture.handoff.webhooks import enqueue
 from nurture.models import Handoff, HandoffSla, Lead, SalesRep
 from nurture.platform.config import WindowDefault

@@ -1,0 +1,137 @@
+"""Running the demo: a fresh embedded instance, the bundled configuration, the sample
+leads, and the simulated weeks, hour by hour."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from nurture import wiring
+from nurture.campaigns.services import sync_campaign_files
+from nurture.demo.report import DemoResult
+from nurture.demo.simulation import Simulation
+from nurture.handoff.sla import SlaPolicy
+from nurture.handoff.team_sync import sync_team_file
+from nurture.leads.csv_import import import_leads_csv
+from nurture.platform import migrate
+from nurture.platform.config import Settings
+from nurture.platform.runtime import Runtime
+from nurture.qualification.watch import sync_qualification_files
+from nurture.scoring.watch import sync_scoring_file
+from nurture.sending.engine import Engine, TickReport
+
+# The sample leads the demo imports (with a few rows that are rejected on purpose).
+DEMO_DATA = Path(__file__).resolve().parent / "data"
+
+
+def demo_settings(base: Settings) -> Settings:
+    """The demo's own instance folder and SQLite database, beside the normal instance, so it
+    never touches real data. A missed handoff is escalated to the manager and reassigned,
+    so the simulated weeks show the whole SLA."""
+    instance = base.instance_path / "demo"
+    return base.with_overrides(
+        instance_path=instance,
+        database_url=f"sqlite:///{instance / 'nurture.db'}",
+        smtp_url=None,
+        tick_seconds=3600.0,
+        webhook_urls=(),
+        sla=SlaPolicy(escalate=("manager", "reassign")),
+    )
+
+
+def first_monday(today: datetime) -> datetime:
+    """08:00 UTC on the Monday after ``today``: a repeatable start for the simulated weeks."""
+    days = (7 - today.weekday()) % 7 or 7
+    return datetime(today.year, today.month, today.day, 8, tzinfo=UTC) + timedelta(days=days)
+
+
+def _sync_configuration(runtime: Runtime, now: datetime, result_lines: list[str]) -> object:
+    """Campaigns, scoring model, sales team, ICP and readiness, as `nurture campaigns sync`
+    loads them."""
+
+    sync = sync_campaign_files(runtime, now=now)
+    result_lines.append(f"campaigns: {sync}")
+    for report in (
+        sync_scoring_file(runtime, now=now),
+        sync_team_file(runtime, now=now),
+        *sync_qualification_files(runtime, now=now),
+    ):
+        result_lines.extend(report.lines())
+    return sync
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    weeks: int,
+    today: datetime,
+    on_progress: Callable[[str], None] = lambda line: None,
+    seed: int = 7,
+) -> DemoResult:
+    """Set up a fresh demo instance and simulate ``weeks`` of nurturing, hour by hour."""
+    wiring.connect()
+    if settings.instance_path.exists():
+        shutil.rmtree(settings.instance_path)
+    settings.instance_path.mkdir(parents=True)
+    runtime = Runtime.from_settings(settings)
+    try:
+        migrate.upgrade(runtime.engine)
+        start = first_monday(today)
+        setup: list[str] = []
+        # The ICP first: imported leads are graded as they arrive.
+        sync = _sync_configuration(runtime, start, setup)
+        for line in setup:
+            on_progress(line)
+        summary = import_leads_csv(
+            runtime.sessions,
+            DEMO_DATA / "leads.csv",
+            now=start,
+            mapping=None,
+            rejects_path=settings.instance_path / "leads.rejects.csv",
+            default_timezone=settings.default_timezone,
+            source="demo-import",
+            extra_columns="attributes",
+            progress=False,
+        )
+        on_progress(f"leads: {summary}")
+        result = DemoResult(settings.instance_path, start, start, summary, sync, setup=setup)
+        simulation = Simulation(runtime, random.Random(seed), result)  # noqa: S311
+        engine = Engine(runtime)
+        try:
+            now = start
+            end = start + timedelta(weeks=weeks)
+            while now <= end:
+                simulation.before_tick(now)
+                report = engine.tick(now)
+                result.ticks += 1
+                _add(result.totals, report)
+                simulation.after_tick(now)
+                if now.weekday() == 0 and now.hour == 8:
+                    on_progress(
+                        f"week of {now:%Y-%m-%d}: {result.totals.sent} emails so far, "
+                        f"{simulation.handoffs_seen} handed to sales"
+                    )
+                now += timedelta(hours=1)
+            result.end = end
+        finally:
+            engine.close()
+        return result
+    finally:
+        runtime.close()
+
+
+def _add(total: TickReport, report: TickReport) -> None:
+    for name in (
+        "claimed",
+        "sent",
+        "deferred",
+        "failed",
+        "retried",
+        "completed",
+        "exited",
+        "batches",
+    ):
+        setattr(total, name, getattr(total, name) + getattr(report, name))
