@@ -9,12 +9,11 @@ wait, ``opened``/``clicked`` references, and tracks hidden behind earlier ones.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -47,8 +46,17 @@ from nurture.campaigns.spec import (
     Unsubscribed,
     WaitStep,
 )
+from nurture.files.parser import (
+    KEY_RE,
+    MAX_KEY,
+    MAX_NAME,
+    WEEKDAY_NAMES,
+    Parser,
+    human_list,
+    weekday_token,
+)
+from nurture.files.problems import ProblemsError, kind_name
 from nurture.files.yaml_lines import line_of, own_line
-from nurture.platform.config import parse_clock, parse_duration, parse_weekdays
 
 # ---------------------------------------------------------------- vocabulary
 
@@ -130,20 +138,9 @@ ACCOUNT_FIELD_NAMES = (
     "country",
 )
 
-WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_FULL_WEEKDAYS = {
-    "monday": "mon",
-    "tuesday": "tue",
-    "wednesday": "wed",
-    "thursday": "thu",
-    "friday": "fri",
-    "saturday": "sat",
-    "sunday": "sun",
-}
-
-# Words people reach for that mean one of our field names. difflib only catches typos
+# Words people reach for that mean one of a campaign's names. difflib only catches typos
 # ("wiat"), not synonyms ("delay"), so the common ones are listed here.
-_SYNONYMS = {
+SYNONYMS = {
     "delay": "wait",
     "pause": "wait",
     "sleep": "wait",
@@ -187,95 +184,16 @@ _SYNONYMS = {
 }
 
 _ID_RULE = "letters, digits, '-', '_', '.' and '?'"
-KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _STEP_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.?-]*$")
 _TEMPLATE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _EVENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 # Column sizes of the rows these values end up in (campaigns.key, enrollments.step, ...).
-MAX_KEY = 100
-MAX_NAME = 200
 MAX_REASON = 200
 MAX_EVENT_TYPE = 60
 
 
-# ---------------------------------------------------------------- problems
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a campaign file, at a line (1-based; 0 when not known)."""
-
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
-
-
-class ProblemsError(ValueError):
-    """Problems raised as one exception, one problem per line of the message.
-
-    The base of each file kind's error (campaign, scoring, team, ICP/readiness), raised when
-    stored data is not valid; ``problems`` keeps the list for callers that show each one.
-    """
-
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = list(problems)
-        super().__init__("\n".join(str(problem) for problem in self.problems))
-
-
 class CampaignError(ProblemsError):
     """Raised by :func:`parse_campaign_data` when the data is not a valid campaign."""
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def kind_name(value: Any) -> str:
-    """How a YAML value reads to a marketer, for 'must be X, not Y' messages."""
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-def suggest(name: Any, valid: Iterable[str]) -> str | None:
-    """The valid name closest to ``name`` (a known synonym or a likely typo), if any."""
-    options = list(valid)
-    text = str(name)
-    synonym = _SYNONYMS.get(text.lower())
-    if synonym in options:
-        return synonym
-    lowered = {option.lower(): option for option in options}
-    if text.lower() in lowered:
-        return lowered[text.lower()]
-    close = difflib.get_close_matches(text.lower(), list(lowered), n=1, cutoff=0.6)
-    return lowered[close[0]] if close else None
-
-
-def _did_you_mean(name: Any, valid: Iterable[str]) -> str:
-    guess = suggest(name, valid)
-    return f" (did you mean {guess!r}?)" if guess else ""
-
-
-def _human_list(names: Iterable[str]) -> str:
-    items = list(names)
-    return ", ".join(items[:-1]) + f" or {items[-1]}" if len(items) > 1 else "".join(items)
-
-
-def _weekday(token: str) -> str:
-    token = token.strip().lower()
-    return _FULL_WEEKDAYS.get(token, token)
 
 
 @dataclass
@@ -287,12 +205,51 @@ class _Reference:
     kind: str
 
 
-@dataclass
-class Parser:
-    """Turns plain or line-annotated YAML data into schema objects, collecting problems."""
+class FieldNameParser(Parser):
+    """Reads the name of a lead or account field as conditions write it.
 
-    path: str
-    problems: list[Problem] = field(default_factory=list)
+    Its own class because other files name lead fields the same way (the ICP's ``field:``),
+    and their suggestions always come from the campaign's words, whatever the subclass's.
+    """
+
+    def attribute_name(self, value: Any, line: int) -> str | None:
+        """A lead field, ``attributes.NAME``, ``account.FIELD`` or ``account.attributes.NAME``."""
+        name = self.text(value, line, "attribute name")
+        if name is None:
+            return None
+        if name.startswith("attributes.") and len(name) > len("attributes."):
+            return name
+        if name.startswith("account.attributes.") and len(name) > len("account.attributes."):
+            return name
+        if name.startswith("account."):
+            field_name = name.removeprefix("account.")
+            if field_name in ACCOUNT_FIELD_NAMES:
+                return name
+            self.error(
+                line,
+                f"unknown account field {field_name!r}"
+                f"{self.did_you_mean(field_name, ACCOUNT_FIELD_NAMES, SYNONYMS)}: use "
+                f"{human_list(ACCOUNT_FIELD_NAMES)}, or account.attributes.NAME",
+            )
+            return None
+        if name in LEAD_FIELD_NAMES:
+            return name
+        known = [*LEAD_FIELD_NAMES, *(f"account.{field}" for field in ACCOUNT_FIELD_NAMES)]
+        self.error(
+            line,
+            f"unknown lead field {name!r}{self.did_you_mean(name, known, SYNONYMS)}: use a "
+            f"lead field ({human_list(LEAD_FIELD_NAMES)}), attributes.NAME, account.FIELD or "
+            "account.attributes.NAME",
+        )
+        return None
+
+
+@dataclass
+class CampaignParser(FieldNameParser):
+    """Turns plain or line-annotated campaign data into schema objects, collecting problems."""
+
+    synonyms = SYNONYMS
+
     references: list[_Reference] = field(default_factory=list)
     # Lines of `then:` / `else:` in the track being read, keyed by (step id, key).
     target_lines: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -306,153 +263,6 @@ class Parser:
     pending_tracks: list[
         tuple[Any, list[Step], list[str], dict[tuple[str, str], int], Track | None, bool]
     ] = field(default_factory=list)
-
-    def error(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.path, line, message))
-
-    # -------------------------------------------------------- generic field checks
-
-    def mapping(self, value: Any, line: int, what: str) -> Mapping[Any, Any] | None:
-        if isinstance(value, Mapping):
-            return value
-        self.error(own_line(value, line), f"{what} must be a mapping, not {kind_name(value)}")
-        return None
-
-    def fields(self, mapping: Mapping[Any, Any], allowed: Sequence[str], line: int) -> None:
-        """Report every key of ``mapping`` that is not in ``allowed``."""
-        for key in mapping:
-            if key not in allowed:
-                self.error(
-                    line_of(mapping, key, line),
-                    f"unknown field {key!r}{_did_you_mean(key, allowed)}",
-                )
-
-    def required(self, mapping: Mapping[Any, Any], key: str, line: int, what: str) -> bool:
-        if key in mapping and mapping[key] is not None:
-            return True
-        self.error(
-            line_of(mapping, key, own_line(mapping, line)), f"missing field {key!r} in {what}"
-        )
-        return False
-
-    def text(
-        self, value: Any, line: int, what: str, *, max_length: int | None = None
-    ) -> str | None:
-        if not isinstance(value, str) or not value.strip():
-            shown = "empty" if isinstance(value, str) else kind_name(value)
-            self.error(line, f"{what} must be text, not {shown}")
-            return None
-        if max_length is not None and len(value) > max_length:
-            self.error(line, f"{what} is too long ({len(value)} characters; at most {max_length})")
-            return None
-        return value
-
-    def identifier(
-        self, value: Any, line: int, what: str, pattern: re.Pattern[str], rule: str
-    ) -> str | None:
-        # Numbers are accepted as ids (`id: 1` reads naturally) but stored as text.
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        name = self.text(value, line, what, max_length=MAX_KEY)
-        if name is None:
-            return None
-        if not pattern.match(name):
-            self.error(line, f"{what} {name!r} may only use {rule}")
-            return None
-        return name
-
-    def boolean(self, value: Any, line: int, what: str) -> bool | None:
-        if isinstance(value, bool):
-            return value
-        self.error(line, f"{what} must be true or false, not {value!r}")
-        return None
-
-    def number(self, value: Any, line: int, what: str) -> float | None:
-        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-            return value
-        self.error(line, f"{what} must be a number, not {kind_name(value)} {value!r}")
-        return None
-
-    def duration(self, value: Any, line: int, what: str) -> timedelta | None:
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.error(line, f"{what}: bad duration {value!r}: use e.g. 3d, 12h or 2w")
-            return None
-        try:
-            parsed = parse_duration(str(value))
-        except ValueError as exc:
-            self.error(line, f"{what}: {exc}")
-            return None
-        if parsed <= timedelta(0):
-            self.error(line, f"{what} must be longer than zero")
-            return None
-        return parsed
-
-    def clock(self, value: Any, line: int, what: str) -> time | None:
-        try:
-            return parse_clock(str(value))
-        except ValueError as exc:
-            self.error(line, f"{what}: {exc}")
-            return None
-
-    def names(
-        self, value: Any, line: int, what: str, valid: Sequence[str], noun: str
-    ) -> frozenset[str] | None:
-        """A name or list of names, each one of ``valid`` (stages, temperatures)."""
-        items = value if isinstance(value, list) else [value]
-        if not items:
-            self.error(line, f"{what} needs at least one {noun}")
-            return None
-        found: set[str] = set()
-        ok = True
-        for index, item in enumerate(items):
-            item_line = line_of(value, index, line)
-            if not isinstance(item, str):
-                self.error(item_line, f"{what}: a {noun} must be text, not {kind_name(item)}")
-                ok = False
-            elif item.lower() not in valid:
-                self.error(
-                    item_line,
-                    f"unknown {noun} {item!r}{_did_you_mean(item, valid)}: "
-                    f"use {_human_list(valid)}",
-                )
-                ok = False
-            else:
-                found.add(item.lower())
-        return frozenset(found) if ok else None
-
-    def weekdays(self, value: Any, line: int, what: str) -> frozenset[int] | None:
-        """``mon-fri``, ``mon,wed,fri`` or a list of such; full day names are accepted."""
-        parts = value if isinstance(value, list) else [value]
-        days: set[int] = set()
-        ok = bool(parts)
-        if not parts:
-            self.error(line, f"{what} needs at least one day")
-        for index, part in enumerate(parts):
-            part_line = line_of(value, index, line)
-            if not isinstance(part, str) or not part.strip():
-                self.error(part_line, f"{what}: a day must be text like mon or mon-fri")
-                ok = False
-                continue
-            tokens = [_weekday(token) for token in re.split(r"[,-]", part)]
-            bad = [token for token in tokens if token not in WEEKDAY_NAMES]
-            for token in bad:
-                self.error(
-                    part_line,
-                    f"unknown weekday {token!r}{_did_you_mean(token, WEEKDAY_NAMES)}: "
-                    f"use {_human_list(WEEKDAY_NAMES)}",
-                )
-            if bad:
-                ok = False
-                continue
-            normal = re.sub(
-                r"[A-Za-z]+", lambda match: _weekday(match.group(0)), part.replace(" ", "")
-            )
-            try:
-                days |= parse_weekdays(normal)
-            except ValueError as exc:
-                self.error(part_line, f"{what}: {exc}")
-                ok = False
-        return frozenset(days) if ok else None
 
     # -------------------------------------------------------- the campaign
 
@@ -597,8 +407,8 @@ class Parser:
                 return None
             self.error(
                 line,
-                f"unknown trigger {value!r}{_did_you_mean(value, TRIGGER_FORMS)}: "
-                f"use {_human_list(TRIGGER_FORMS)}",
+                f"unknown trigger {value!r}{self.did_you_mean(value, TRIGGER_FORMS)}: "
+                f"use {human_list(TRIGGER_FORMS)}",
             )
             return None
         trigger = self.mapping(value, line, "a trigger")
@@ -616,8 +426,8 @@ class Parser:
         if kind not in TRIGGER_FORMS:
             self.error(
                 line,
-                f"unknown trigger {kind!r}{_did_you_mean(kind, TRIGGER_FORMS)}: "
-                f"use {_human_list(TRIGGER_FORMS)}",
+                f"unknown trigger {kind!r}{self.did_you_mean(kind, TRIGGER_FORMS)}: "
+                f"use {human_list(TRIGGER_FORMS)}",
             )
             return None
         if kind == "lead_created":
@@ -646,36 +456,6 @@ class Parser:
             return None
         return event_type
 
-    def attribute_name(self, value: Any, line: int) -> str | None:
-        name = self.text(value, line, "attribute name")
-        if name is None:
-            return None
-        if name.startswith("attributes.") and len(name) > len("attributes."):
-            return name
-        if name.startswith("account.attributes.") and len(name) > len("account.attributes."):
-            return name
-        if name.startswith("account."):
-            field_name = name.removeprefix("account.")
-            if field_name in ACCOUNT_FIELD_NAMES:
-                return name
-            self.error(
-                line,
-                f"unknown account field {field_name!r}"
-                f"{_did_you_mean(field_name, ACCOUNT_FIELD_NAMES)}: use "
-                f"{_human_list(ACCOUNT_FIELD_NAMES)}, or account.attributes.NAME",
-            )
-            return None
-        if name in LEAD_FIELD_NAMES:
-            return name
-        known = [*LEAD_FIELD_NAMES, *(f"account.{field}" for field in ACCOUNT_FIELD_NAMES)]
-        self.error(
-            line,
-            f"unknown lead field {name!r}{_did_you_mean(name, known)}: use a lead field "
-            f"({_human_list(LEAD_FIELD_NAMES)}), attributes.NAME, account.FIELD or "
-            "account.attributes.NAME",
-        )
-        return None
-
     # -------------------------------------------------------- campaign-wide settings
 
     def re_entry(self, value: Any, line: int) -> ReEntry | None:
@@ -692,8 +472,8 @@ class Parser:
         if policy not in RE_ENTRY_POLICIES:
             self.error(
                 policy_line,
-                f"unknown re-entry policy {policy!r}{_did_you_mean(policy, RE_ENTRY_POLICIES)}:"
-                f" use {_human_list(RE_ENTRY_POLICIES)}",
+                f"unknown re-entry policy {policy!r}{self.did_you_mean(policy, RE_ENTRY_POLICIES)}:"
+                f" use {human_list(RE_ENTRY_POLICIES)}",
             )
             return None
         cooldown = None
@@ -830,8 +610,8 @@ class Parser:
             if key not in CONDITION_KEYS:
                 self.error(
                     key_line,
-                    f"unknown condition {key!r}{_did_you_mean(key, CONDITION_KEYS)}: use "
-                    f"{_human_list(CONDITION_KEYS)}",
+                    f"unknown condition {key!r}{self.did_you_mean(key, CONDITION_KEYS)}: use "
+                    f"{human_list(CONDITION_KEYS)}",
                 )
                 ok = False
                 continue
@@ -920,8 +700,8 @@ class Parser:
             if op not in SCORE_OPS:
                 self.error(
                     op_line,
-                    f"unknown score comparison {op!r}{_did_you_mean(op, SCORE_OPS)}: "
-                    f"use {_human_list(SCORE_OPS)}",
+                    f"unknown score comparison {op!r}{self.did_you_mean(op, SCORE_OPS)}: "
+                    f"use {human_list(SCORE_OPS)}",
                 )
                 ok = False
                 continue
@@ -955,8 +735,8 @@ class Parser:
             if op not in COMPARISON_OPS:
                 self.error(
                     op_line,
-                    f"unknown comparison {op!r}{_did_you_mean(op, COMPARISON_OPS)}: "
-                    f"use {_human_list(COMPARISON_OPS)}",
+                    f"unknown comparison {op!r}{self.did_you_mean(op, COMPARISON_OPS)}: "
+                    f"use {human_list(COMPARISON_OPS)}",
                 )
                 return None
             value, value_line = spec.get("value"), line_of(spec, "value", op_line)
@@ -1133,14 +913,14 @@ class Parser:
         if len(kinds) > 1:
             self.error(
                 line,
-                f"a step does one thing: found {_human_list(kinds).replace(' or ', ' and ')}; "
+                f"a step does one thing: found {human_list(kinds).replace(' or ', ' and ')}; "
                 "split it into separate steps",
             )
             return None
         if not kinds:
             self.fields(spec, ALL_STEP_FIELDS, line)
             if all(key in ALL_STEP_FIELDS for key in spec):
-                self.error(line, f"a step needs one of {_human_list(STEP_KINDS)}")
+                self.error(line, f"a step needs one of {human_list(STEP_KINDS)}")
             return None
         kind = kinds[0]
         self.fields(spec, STEP_FIELDS[kind], line)
@@ -1223,14 +1003,14 @@ class Parser:
         if argument.get("until") is not None:
             until_line = line_of(argument, "until", line)
             raw = argument["until"]
-            token = _weekday(raw) if isinstance(raw, str) else None
+            token = weekday_token(raw) if isinstance(raw, str) else None
             if token in WEEKDAY_NAMES:
                 weekday = WEEKDAY_NAMES.index(token)
             else:
                 self.error(
                     until_line,
-                    f"unknown weekday {raw!r}{_did_you_mean(raw, WEEKDAY_NAMES)}: until takes "
-                    f"one day: {_human_list(WEEKDAY_NAMES)}",
+                    f"unknown weekday {raw!r}{self.did_you_mean(raw, WEEKDAY_NAMES)}: until takes "
+                    f"one day: {human_list(WEEKDAY_NAMES)}",
                 )
                 ok = False
         if argument.get("at") is not None:
@@ -1281,7 +1061,7 @@ class Parser:
                     hint = (
                         " (a branch can only go to a step of its own track)"
                         if elsewhere
-                        else _did_you_mean(target, raw_ids)
+                        else self.did_you_mean(target, raw_ids)
                     )
                     self.error(
                         target_lines.get((step.id, key), step.line),
@@ -1349,7 +1129,7 @@ class Parser:
                 self.error(
                     reference.line,
                     f"{reference.kind}: no send step {reference.step!r} in this campaign"
-                    f"{_did_you_mean(reference.step, sorted(self.raw_send_ids))}",
+                    f"{self.did_you_mean(reference.step, sorted(self.raw_send_ids))}",
                 )
 
     def check_audience(self, audience: Condition, line: int) -> None:
@@ -1428,7 +1208,7 @@ def describe(condition: Condition) -> str:
 
 
 def _ordered(names: frozenset[str], order: Sequence[str]) -> str:
-    return _human_list([name for name in order if name in names])
+    return human_list([name for name in order if name in names])
 
 
 def _describe(condition: Condition) -> str:

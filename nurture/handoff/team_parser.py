@@ -2,8 +2,8 @@
 the way with its file and line (``FILE:LINE: message``), never stopping at the first.
 
 Built like the scoring parser: ``nurture.files.yaml_lines`` keeps line numbers (and reads
-``09:00``, ``NO`` and dates as text), and the campaign ``Parser``'s generic checks (unknown
-fields with "did you mean", text, numbers, durations, weekdays) are reused by subclassing.
+``09:00``, ``NO`` and dates as text), and the generic checks of ``nurture.files.parser.Parser``
+(unknown fields with "did you mean", text, numbers, durations) are reused by subclassing.
 """
 
 from __future__ import annotations
@@ -16,15 +16,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from nurture.campaigns.parser import (
-    KEY_RE,
-    MAX_NAME,
-    Parser,
-    Problem,
-    ProblemsError,
-    kind_name,
-    suggest,
-)
+from nurture.files.parser import KEY_RE, MAX_NAME, Parser
+from nurture.files.problems import Problem, ProblemsError, kind_name
 from nurture.files.yaml_file import FileLoad, load_yaml_text, read_file
 from nurture.files.yaml_lines import line_of, own_line
 from nurture.handoff.team import (
@@ -90,6 +83,15 @@ DEFAULT_REASONS = (
     RejectReason("duplicate", "Duplicate of a lead sales already works", "disqualified"),
 )
 MAX_REPS = 1000
+# Words people reach for that mean one of the field names above (see Parser.synonyms).
+SYNONYMS = {
+    "field": "name",
+    "title": "name",
+    "tz": "timezone",
+    "zone": "timezone",
+    "stages": "stage",
+    "lifecycle": "stage",
+}
 
 
 class TeamError(ProblemsError):
@@ -153,7 +155,9 @@ def parse_working_hours(text: str) -> WorkingHours:
 
 
 class TeamParser(Parser):
-    """The campaign parser's generic checks, applied to the fields of a team file."""
+    """The generic field checks, applied to the fields of a team file."""
+
+    synonyms = SYNONYMS
 
     def team(
         self, data: Mapping[Any, Any], *, source_path: str | None, checksum: str
@@ -287,8 +291,7 @@ class TeamParser(Parser):
                 written.append(token.upper())
                 countries.add(token.upper())
             else:
-                guess = suggest(token, list(regions))
-                hint = f" (did you mean {guess!r}?)" if guess else ""
+                hint = self.did_you_mean(token, list(regions))
                 self.error(
                     item_line,
                     f"{what}: {token!r} is neither a two-letter country code nor a region "
@@ -306,8 +309,7 @@ class TeamParser(Parser):
         for index, item in enumerate(items):
             item_line = line_of(value, index, line)
             if not isinstance(item, str) or item.strip().lower() not in known:
-                guess = suggest(item, sorted(known)) if isinstance(item, str) else None
-                hint = f" (did you mean {guess!r}?)" if guess else ""
+                hint = self.did_you_mean(item, sorted(known)) if isinstance(item, str) else ""
                 defined = ", ".join(sorted(known)) or "none"
                 self.error(item_line, f"{what}: unknown segment {item!r}{hint}; defined: {defined}")
                 ok = False

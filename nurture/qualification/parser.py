@@ -2,10 +2,10 @@
 out, and every problem found on the way with its file and line.
 
 Built like the scoring file reader (``nurture.scoring.parser``): ``nurture.files.yaml_lines``
-keeps line numbers (and reads ``NO`` — Norway — as text), the campaign ``Parser`` supplies
-the generic checks (unknown fields with "did you mean", text, numbers, durations, field
-names such as ``account.employees`` or ``attributes.budget``), and nothing stops at the
-first problem.
+keeps line numbers (and reads ``NO`` — Norway — as text), ``nurture.files.parser.Parser``
+supplies the generic checks (unknown fields with "did you mean", text, numbers, durations),
+the campaign grammar's ``FieldNameParser`` reads field names such as ``account.employees``
+or ``attributes.budget``, and nothing stops at the first problem.
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from nurture.campaigns.parser import KEY_RE, MAX_NAME, Parser, Problem, ProblemsError, kind_name
+from nurture.campaigns.parser import FieldNameParser
 from nurture.campaigns.spec import TEMPERATURES
-
-# FileLoad, the generic load result, started here; ICP/readiness callers import it from here.
-from nurture.files.yaml_file import FileLoad as FileLoad
-from nurture.files.yaml_file import load_yaml_text, read_file
+from nurture.files.parser import KEY_RE, MAX_NAME
+from nurture.files.problems import Problem, ProblemsError, kind_name
+from nurture.files.yaml_file import FileLoad, load_yaml_text, read_file
 from nurture.files.yaml_lines import LineDict, line_of, own_line
 from nurture.qualification.comparison import NUMERIC_OPS, OPS, Comparison
 from nurture.qualification.icp import GRADES, ICP, Band, Criterion, Gate, GradeThresholds
@@ -52,6 +51,8 @@ ACCOUNT_FIELDS = ("engaged_contacts", "engaged", "min_score", "min_grade")
 MAX_ITEMS = 200
 FIT_TOTAL = 100
 _EVENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+# Words people reach for that mean one of the field names above (see Parser.synonyms).
+SYNONYMS = {"field": "name", "title": "name", "temperatures": "temperature", "temp": "temperature"}
 
 T = TypeVar("T")
 
@@ -129,8 +130,13 @@ def parse_readiness_data(
 # ---------------------------------------------------------------- the parser
 
 
-class QualificationParser(Parser):
-    """The campaign parser's generic checks, applied to ICP and readiness files."""
+class QualificationParser(FieldNameParser):
+    """The generic field checks, applied to ICP and readiness files.
+
+    Field names (``field: account.employees``) are read as campaign conditions read them.
+    """
+
+    synonyms = SYNONYMS
 
     # ------------------------------------------------------------ shared
 

@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nurture.campaigns.parser import Problem
+from nurture.files.problems import Problem
 from nurture.files.versions import ParsedVersions, SyncReportText, activate, active_row, kept_note
+from nurture.files.yaml_file import FileLoad
 from nurture.models import Lead, QualificationVersion
 from nurture.qualification.icp import ICP
 from nurture.qualification.parser import (
-    FileLoad,
     load_icp_file,
     load_readiness_file,
     parse_icp_data,
