@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nurture.campaigns.loader import LoadResult, load_campaign_file
-from nurture.campaigns.parser import SYNONYMS
 from nurture.campaigns.spec import Campaign, SendStep
+from nurture.campaigns.vocabulary import SYNONYMS
 from nurture.files.parser import suggest
 from nurture.files.problems import Problem
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from nurture.campaigns.parser import FieldNameParser
+from nurture.campaigns.conditions import FieldNameParser
 from nurture.campaigns.spec import TEMPERATURES
 from nurture.files.parser import KEY_RE, MAX_NAME
 from nurture.files.problems import Problem, ProblemsError, kind_name
