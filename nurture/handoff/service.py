@@ -27,7 +27,8 @@ from nurture.handoff.model import (
     stage_path,
 )
 from nurture.handoff.team import RejectReason, Team
-from nurture.handoff.team_parser import DEFAULT_REASONS, parse_working_hours
+from nurture.handoff.team_fields import parse_working_hours
+from nurture.handoff.team_parser import DEFAULT_REASONS
 from nurture.handoff.team_sync import active_team
 from nurture.leads.lifecycle import StageError, change_stage
 from nurture.models import Account, Event, Handoff, HandoffAction, Lead, SalesRep

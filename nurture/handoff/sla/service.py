@@ -17,7 +17,7 @@ from nurture.handoff import mail
 from nurture.handoff.assignment import LeadFacts, assign
 from nurture.handoff.service import reassign, record_action, rep_states, timeline_event
 from nurture.handoff.sla.policy import Hours, SlaPolicy, clock_for, compliance, describe_deadline
-from nurture.handoff.team_parser import parse_working_hours
+from nurture.handoff.team_fields import parse_working_hours
 from nurture.handoff.team_sync import active_team
 from nurture.handoff.webhooks import enqueue
 from nurture.models import Handoff, HandoffSla, Lead, SalesRep
