@@ -26,9 +26,9 @@ from nurture.files.problems import Problem, kind_name
 from nurture.files.yaml_lines import line_of, own_line
 from nurture.platform.config import parse_clock, parse_duration, parse_weekdays
 
-# The id of a whole file or of a rule in it: it ends up in URLs, CLI arguments and key columns.
+# The id form most files use for themselves and their parts: lower-case letters, digits, dashes.
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-# Column sizes of the rows ids and names end up in (campaigns.key, the version tables' name).
+# The longest id and name a file may use: the sizes of the columns they are stored in.
 MAX_KEY = 100
 MAX_NAME = 200
 
@@ -194,7 +194,7 @@ class Parser:
     def names(
         self, value: Any, line: int, what: str, valid: Sequence[str], noun: str
     ) -> frozenset[str] | None:
-        """A name or list of names, each one of ``valid`` (stages, temperatures)."""
+        """A name or list of names, each one of ``valid``; ``noun`` names one in messages."""
         items = value if isinstance(value, list) else [value]
         if not items:
             self.error(line, f"{what} needs at least one {noun}")
