@@ -15,8 +15,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-# The names campaign conditions may compare: the validator and this gatherer share them.
-from nurture.campaigns.parser import ACCOUNT_FIELD_NAMES, LEAD_FIELD_NAMES
 from nurture.campaigns.spec import (
     AllOf,
     AnyOf,
@@ -28,6 +26,9 @@ from nurture.campaigns.spec import (
     Not,
     Opened,
 )
+
+# The names campaign conditions may compare: the grammar and this gatherer share them.
+from nurture.campaigns.vocabulary import ACCOUNT_FIELD_NAMES, LEAD_FIELD_NAMES
 from nurture.consent.rules import is_mailable
 from nurture.models import Enrollment, Event, Lead, Message
 

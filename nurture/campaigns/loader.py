@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nurture.campaigns.describe import describe as describe
+
 # The engine imports remap_position from here; it lives with the other editing rules.
 from nurture.campaigns.editing import remap_position as remap_position
-from nurture.campaigns.parser import KEY_RE, Parser
 from nurture.campaigns.parser import CampaignError as CampaignError
-from nurture.campaigns.parser import Problem as Problem
-from nurture.campaigns.parser import describe as describe
-from nurture.campaigns.parser import suggest as suggest
+from nurture.campaigns.parser import CampaignParser
 from nurture.campaigns.spec import Campaign
+from nurture.files.parser import KEY_RE
+from nurture.files.problems import Problem as Problem
 from nurture.files.yaml_file import (
     FileLoad,
     detailed_yaml_error,
@@ -85,7 +86,7 @@ def load_campaign_text(text: str, path: str | Path = "<campaign>") -> LoadResult
     if read.data is None:
         return LoadResult(name, None, read.problems, digest, text)
     data = read.data
-    parser = Parser(name)
+    parser = CampaignParser(name)
     campaign = parser.campaign(data, source_path=name, checksum=digest)
     problems = merge_problems(read.problems, parser.problems)
     return LoadResult(
@@ -106,7 +107,7 @@ def parse_campaign_data(
 
     Raises :class:`CampaignError` listing every problem when the data is not valid.
     """
-    parser = Parser(source_path or "<spec>")
+    parser = CampaignParser(source_path or "<spec>")
     if not isinstance(data, Mapping):
         raise CampaignError([Problem(parser.path, 0, "a campaign spec must be a mapping")])
     campaign = parser.campaign(data, source_path=source_path, checksum=checksum)

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nurture.campaigns.editing import version_changes
-from nurture.campaigns.loader import Problem, parse_campaign_data
+from nurture.campaigns.loader import parse_campaign_data
 from nurture.campaigns.spec import Campaign as CampaignSpec
 from nurture.campaigns.validator import (
     CheckedFile,
@@ -32,6 +32,7 @@ from nurture.campaigns.validator import (
     TemplateProblems,
     check_directory,
 )
+from nurture.files.problems import Problem
 from nurture.models import Campaign as CampaignRow
 from nurture.models import CampaignVersion, Enrollment
 

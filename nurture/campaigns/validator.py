@@ -15,8 +15,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nurture.campaigns.loader import LoadResult, Problem, load_campaign_file, suggest
+from nurture.campaigns.loader import LoadResult, load_campaign_file
 from nurture.campaigns.spec import Campaign, SendStep
+from nurture.campaigns.vocabulary import SYNONYMS
+from nurture.files.parser import suggest
+from nurture.files.problems import Problem
 
 TemplateExists = Callable[[str], bool]
 TemplateProblems = Callable[[str], Iterable[object]]
@@ -51,7 +54,7 @@ def validate_campaign(
             if name not in exists:
                 exists[name] = bool(template_exists(name))
             if not exists[name]:
-                guess = suggest(name, [option for option in known if option != name])
+                guess = suggest(name, [option for option in known if option != name], SYNONYMS)
                 hint = f" (did you mean {guess!r}?)" if guess else ""
                 problems.append(Problem(path, step.line, f"unknown template {name!r}{hint}"))
                 continue

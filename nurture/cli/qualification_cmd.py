@@ -22,7 +22,8 @@ from nurture.leads.lifecycle import stage_history, time_in_stage
 from nurture.leads.queries import get_lead
 from nurture.models import Lead
 from nurture.platform.db import transaction, utcnow
-from nurture.qualification.parser import load_icp_file, load_readiness_file
+from nurture.qualification.icp_parser import load_icp_file
+from nurture.qualification.readiness_parser import load_readiness_file
 from nurture.qualification.service import fit_of, readiness_verdicts, regrade_everyone
 from nurture.qualification.versions import active_icp, active_readiness, sync_file
 

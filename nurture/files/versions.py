@@ -2,12 +2,12 @@
 
 Shared by the scoring file (``nurture.scoring.versions``), the sales team file
 (``nurture.handoff.team_sync``) and the ICP/readiness files
-(``nurture.qualification.versions``); campaigns keep their own, richer sync
-(``nurture.campaigns.sync``). The file is the source of truth and the rows are the record of
-what ran: a valid file whose text is new becomes the next version and the active one, a
-file with the exact text of an older version makes that version active again, and a broken
-file changes nothing, so a typo never stops the engine. What each kind does *after* a
-version becomes active (rescore notes, mirroring reps) stays with the kind.
+(``nurture.qualification.versions``); campaign files keep their own, richer sync. The file
+is the source of truth and the rows are the record of what ran: a valid file whose text is
+new becomes the next version and the active one, a file with the exact text of an older
+version makes that version active again, and a broken file changes nothing, so a typo never
+stops the engine. What each kind does *after* a version becomes active (rescore notes,
+mirroring reps) stays with the kind.
 
 The version tables share their columns: ``number``, ``checksum``, ``name``,
 ``source_path``, ``source``, ``spec``, ``is_active``, ``created_at``, ``activated_at``;
@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from nurture.campaigns.parser import Problem
+from nurture.files.problems import Problem
 from nurture.files.yaml_file import FileLoad
 
 V = TypeVar("V")  # a version row class (ScoringVersion, SalesTeamVersion, ...)

@@ -18,9 +18,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import yaml
 
-# ProblemsError lives with Problem (the campaign parser raises it too); re-exported here.
-from nurture.campaigns.parser import Problem, kind_name
-from nurture.campaigns.parser import ProblemsError as ProblemsError
+from nurture.files.problems import Problem, kind_name
 from nurture.files.yaml_lines import LineDict, LineLoader, own_line, to_plain
 
 T = TypeVar("T")

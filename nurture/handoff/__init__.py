@@ -1,7 +1,8 @@
 """The sales handoff: a qualified lead becomes an MQL, gets an owner, and the owner gets
 everything needed to continue the conversation; sales' verdict comes back.
 
-- ``team``, ``team_parser``: the sales team file (pure), ``team_sync``: versions and reps.
+- ``team``, ``team_parser`` (with ``team_fields`` and ``team_assignment``): the sales team
+  file (pure), ``team_sync``: versions and reps.
 - ``assignment``: who gets the lead (pure); ``committee``, ``next_step``: pure helpers of
   the notification; ``context``: the notification's content; ``mail``: its emails.
 - ``service``: ``hand_off``; ``verdicts``: sales' ``accept``, ``reject``, ``convert`` and

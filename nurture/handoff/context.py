@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from nurture.handoff.committee import missing_roles, role_for_title
 from nurture.handoff.next_step import Signal, suggest_next_step
 from nurture.handoff.team import Team, WorkingHours
-from nurture.handoff.team_parser import parse_working_hours
+from nurture.handoff.team_fields import parse_working_hours
 from nurture.models import Account, Campaign, Enrollment, Event, Lead, Message, SalesRep
 from nurture.scoring import lead_score
 

@@ -21,7 +21,7 @@ from nurture.handoff.lookup import open_handoff
 from nurture.handoff.model import HandoffError, QualificationLike
 from nurture.handoff.reps import choose_owner
 from nurture.handoff.team import Team
-from nurture.handoff.team_parser import parse_working_hours
+from nurture.handoff.team_fields import parse_working_hours
 from nurture.handoff.team_sync import active_team
 from nurture.handoff.trail import record_action, timeline_event
 from nurture.leads.lifecycle import StageError, change_stage

@@ -2,8 +2,11 @@
 the way with its file and line (``FILE:LINE: message``), never stopping at the first.
 
 Built like the scoring parser: ``nurture.files.yaml_lines`` keeps line numbers (and reads
-``09:00``, ``NO`` and dates as text), and the campaign ``Parser``'s generic checks (unknown
-fields with "did you mean", text, numbers, durations, weekdays) are reused by subclassing.
+``09:00``, ``NO`` and dates as text), and the generic checks of ``nurture.files.parser.Parser``
+(unknown fields with "did you mean", text, numbers, durations) are reused by subclassing.
+The grammar is layered: ``nurture.handoff.team_fields`` reads the small field kinds every
+section uses, ``nurture.handoff.team_assignment`` the assignment rules, and this module the
+file's own fields and its other sections.
 """
 
 from __future__ import annotations
@@ -16,20 +19,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from nurture.campaigns.parser import (
-    KEY_RE,
-    MAX_NAME,
-    Parser,
-    Problem,
-    ProblemsError,
-    kind_name,
-    suggest,
-)
+from nurture.files.parser import MAX_NAME
+from nurture.files.problems import Problem, ProblemsError, kind_name
 from nurture.files.yaml_file import FileLoad, load_yaml_text, read_file
 from nurture.files.yaml_lines import line_of, own_line
 from nurture.handoff.team import (
-    FALLBACKS,
-    MATCH_KEYS,
     REJECT_STAGES,
     AssignmentRule,
     Contact,
@@ -37,9 +31,9 @@ from nurture.handoff.team import (
     Rep,
     Segment,
     Team,
-    WorkingHours,
 )
-from nurture.platform.config import parse_clock, parse_weekdays
+from nurture.handoff.team_assignment import AssignmentParser
+from nurture.handoff.team_fields import parse_working_hours
 
 TOP_FIELDS = (
     "name",
@@ -69,17 +63,9 @@ REP_FIELDS = (
     "active",
 )
 SEGMENT_FIELDS = ("id", "min_employees", "max_employees", "description")
-RULE_FIELDS = ("id", "description", "when", "match", "reps")
-WHEN_FIELDS = ("segment", "territory")
-ASSIGNMENT_FIELDS = ("rules", "fallback")
 REASON_FIELDS = ("id", "label", "stage")
 CONTACT_FIELDS = ("name", "email", "phone")
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
-_HOURS_RE = re.compile(
-    r"^\s*(?P<days>[A-Za-z,\- ]+?)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$"
-)
 # Sensible defaults so a small team file stays small.
 DEFAULT_REASONS = (
     RejectReason("not-a-fit", "Not a fit for our product"),
@@ -137,27 +123,13 @@ def parse_team_data(
     return team
 
 
-def parse_working_hours(text: str) -> WorkingHours:
-    """``mon-fri 09:00-17:30`` → WorkingHours; raises ValueError with a helpful message."""
-
-    match = _HOURS_RE.match(str(text))
-    if not match:
-        raise ValueError(
-            f"working hours {text!r}: use days and a time range, e.g. mon-fri 09:00-17:30"
-        )
-    days = parse_weekdays(match.group("days").lower())
-    start, end = parse_clock(match.group("start")), parse_clock(match.group("end"))
-    if end <= start:
-        raise ValueError(f"working hours {text!r}: the end must be after the start")
-    return WorkingHours(days=days, start=start, end=end, text=str(text).strip())
-
-
-class TeamParser(Parser):
-    """The campaign parser's generic checks, applied to the fields of a team file."""
+class TeamParser(AssignmentParser):
+    """Reads a whole team file: its own fields, regions, segments, reps and reject reasons."""
 
     def team(
         self, data: Mapping[Any, Any], *, source_path: str | None, checksum: str
     ) -> Team | None:
+        """The whole team, or ``None`` when any problem was found."""
         line = own_line(data, 0)
         self.fields(data, TOP_FIELDS, line)
         name = None
@@ -227,28 +199,8 @@ class TeamParser(Parser):
             source_path=source_path,
         )
 
-    # -------------------------------------------------------- small field kinds
-
-    def optional_text(self, spec: Mapping[Any, Any], key: str, line: int) -> str | None:
-        if spec.get(key) is None:
-            return None
-        if isinstance(spec[key], int | float) and not isinstance(spec[key], bool):
-            return str(spec[key])  # a phone number written without quotes
-        return self.text(spec[key], line_of(spec, key, line), key)
-
-    def email(self, value: Any, line: int, what: str) -> str | None:
-        text = self.text(value, line, what, max_length=320)
-        if text is None:
-            return None
-        if not _EMAIL_RE.match(text.strip()):
-            self.error(line, f"{what} {text!r} is not an email address")
-            return None
-        return text.strip().lower()
-
-    def key(self, value: Any, line: int, what: str) -> str | None:
-        return self.identifier(value, line, what, KEY_RE, "lower-case letters, digits and dashes")
-
     def contact(self, value: Any, line: int) -> Contact | None:
+        """``contact``: who the auto-reply names when no rep is assigned yet."""
         spec = self.mapping(value, line, "contact")
         if spec is None:
             return None
@@ -263,61 +215,10 @@ class TeamParser(Parser):
             return None
         return Contact(name=name, email=email, phone=phone)
 
-    def countries_or_regions(
-        self, value: Any, line: int, what: str, regions: Mapping[str, frozenset[str]]
-    ) -> tuple[tuple[str, ...], frozenset[str]] | None:
-        """Country codes and region names → (as written, expanded country codes)."""
-        items = value if isinstance(value, list) else [value]
-        written: list[str] = []
-        countries: set[str] = set()
-        ok = True
-        for index, item in enumerate(items):
-            item_line = line_of(value, index, line)
-            if not isinstance(item, str) or not item.strip():
-                self.error(
-                    item_line, f"{what}: a country or region must be text, not {kind_name(item)}"
-                )
-                ok = False
-                continue
-            token = item.strip()
-            if token.lower() in regions:
-                written.append(token.lower())
-                countries |= regions[token.lower()]
-            elif _COUNTRY_RE.match(token.upper()) and len(token) == 2:
-                written.append(token.upper())
-                countries.add(token.upper())
-            else:
-                guess = suggest(token, list(regions))
-                hint = f" (did you mean {guess!r}?)" if guess else ""
-                self.error(
-                    item_line,
-                    f"{what}: {token!r} is neither a two-letter country code nor a region "
-                    f"defined under regions{hint}",
-                )
-                ok = False
-        return (tuple(written), frozenset(countries)) if ok else None
-
-    def segment_names(
-        self, value: Any, line: int, what: str, known: set[str]
-    ) -> frozenset[str] | None:
-        items = value if isinstance(value, list) else [value]
-        found: set[str] = set()
-        ok = True
-        for index, item in enumerate(items):
-            item_line = line_of(value, index, line)
-            if not isinstance(item, str) or item.strip().lower() not in known:
-                guess = suggest(item, sorted(known)) if isinstance(item, str) else None
-                hint = f" (did you mean {guess!r}?)" if guess else ""
-                defined = ", ".join(sorted(known)) or "none"
-                self.error(item_line, f"{what}: unknown segment {item!r}{hint}; defined: {defined}")
-                ok = False
-                continue
-            found.add(item.strip().lower())
-        return frozenset(found) if ok else None
-
     # -------------------------------------------------------- sections
 
     def regions(self, value: Any, line: int) -> dict[str, frozenset[str]]:
+        """``regions``: names for groups of countries, usable wherever a country is."""
         if value is None:
             return {}
         spec = self.mapping(value, line, "regions")
@@ -335,6 +236,7 @@ class TeamParser(Parser):
         return regions
 
     def segments(self, value: Any, line: int) -> tuple[Segment, ...]:
+        """``segments``: company-size bands by number of employees."""
         if value is None:
             return ()
         if not isinstance(value, list):
@@ -383,6 +285,7 @@ class TeamParser(Parser):
     def reps(
         self, value: Any, line: int, regions: Mapping[str, frozenset[str]], segments: set[str]
     ) -> tuple[Rep, ...]:
+        """``reps``: the salespeople, each email once."""
         if not isinstance(value, list) or not value:
             shown = "an empty list" if isinstance(value, list) else kind_name(value)
             self.error(own_line(value, line), f"reps must be a list of salespeople, not {shown}")
@@ -406,6 +309,7 @@ class TeamParser(Parser):
     def rep(
         self, value: Any, line: int, regions: Mapping[str, frozenset[str]], segments: set[str]
     ) -> Rep | None:
+        """One rep: who they are, when they work, and which leads they take."""
         spec = self.mapping(value, line, "a rep")
         if spec is None:
             return None
@@ -496,117 +400,8 @@ class TeamParser(Parser):
             line=line,
         )
 
-    def assignment(
-        self,
-        value: Any,
-        line: int,
-        regions: Mapping[str, frozenset[str]],
-        segments: set[str],
-        rep_emails: set[str],
-    ) -> tuple[tuple[AssignmentRule, ...], str]:
-        spec = self.mapping(value, line, "assignment")
-        if spec is None:
-            return (), "round-robin"
-        self.fields(spec, ASSIGNMENT_FIELDS, line)
-        fallback = "round-robin"
-        if spec.get("fallback") is not None:
-            fallback_line = line_of(spec, "fallback", line)
-            text = self.text(spec["fallback"], fallback_line, "fallback")
-            if text is not None and text not in FALLBACKS:
-                self.error(fallback_line, f"fallback {text!r}: use {' or '.join(FALLBACKS)}")
-            elif text is not None:
-                fallback = text
-        rules: list[AssignmentRule] = []
-        raw = spec.get("rules")
-        if raw is None:
-            return (), fallback
-        rules_line = line_of(spec, "rules", line)
-        if not isinstance(raw, list):
-            self.error(
-                own_line(raw, rules_line), f"assignment.rules must be a list, not {kind_name(raw)}"
-            )
-            return (), fallback
-        for index, item in enumerate(raw):
-            rule = self.rule(item, line_of(raw, index, rules_line), regions, segments, rep_emails)
-            if rule is None:
-                continue
-            if any(r.id == rule.id for r in rules):
-                self.error(rule.line, f"duplicate rule id {rule.id!r}")
-                continue
-            rules.append(rule)
-        return tuple(rules), fallback
-
-    def rule(
-        self,
-        value: Any,
-        line: int,
-        regions: Mapping[str, frozenset[str]],
-        segments: set[str],
-        rep_emails: set[str],
-    ) -> AssignmentRule | None:
-        spec = self.mapping(value, line, "an assignment rule")
-        if spec is None:
-            return None
-        line = own_line(spec, line)
-        before = len(self.problems)
-        self.fields(spec, RULE_FIELDS, line)
-        rule_id = None
-        if self.required(spec, "id", line, "the rule"):
-            rule_id = self.key(spec["id"], line_of(spec, "id", line), "rule id")
-        only_segments = only_countries = None
-        if spec.get("when") is not None:
-            when_line = line_of(spec, "when", line)
-            when = self.mapping(spec["when"], when_line, "when")
-            if when is not None:
-                self.fields(when, WHEN_FIELDS, when_line)
-                if "segment" in when:
-                    only_segments = self.segment_names(
-                        when["segment"],
-                        line_of(when, "segment", when_line),
-                        "when.segment",
-                        segments,
-                    )
-                if "territory" in when:
-                    parsed = self.countries_or_regions(
-                        when["territory"],
-                        line_of(when, "territory", when_line),
-                        "when.territory",
-                        regions,
-                    )
-                    only_countries = parsed[1] if parsed else None
-        match: tuple[str, ...] = ()
-        if spec.get("match") is not None:
-            match_line = line_of(spec, "match", line)
-            names = self.names(spec["match"], match_line, "match", MATCH_KEYS, "match key")
-            match = tuple(key for key in MATCH_KEYS if names and key in names)
-        pool: list[str] = []
-        if spec.get("reps") is not None:
-            reps_line = line_of(spec, "reps", line)
-            items = spec["reps"] if isinstance(spec["reps"], list) else [spec["reps"]]
-            for index, item in enumerate(items):
-                email = self.email(item, line_of(spec["reps"], index, reps_line), "reps")
-                if email is not None and email not in rep_emails:
-                    self.error(
-                        line_of(spec["reps"], index, reps_line),
-                        f"reps: {email} is not one of the reps above",
-                    )
-                elif email is not None:
-                    pool.append(email)
-        if not match and not pool:
-            self.error(line, f"rule {rule_id or '?'} needs match (territory, segment) and/or reps")
-        if len(self.problems) > before or rule_id is None:
-            return None
-        return AssignmentRule(
-            id=rule_id,
-            match=match,
-            segments=only_segments,
-            countries=only_countries,
-            reps=tuple(pool),
-            description=self.optional_text(spec, "description", line) or "",
-            line=line,
-        )
-
     def reasons(self, value: Any, line: int) -> tuple[RejectReason, ...]:
+        """``reject_reasons``: why sales may hand a lead back, and the stage it goes to."""
         if not isinstance(value, list) or not value:
             shown = "an empty list" if isinstance(value, list) else kind_name(value)
             self.error(

@@ -2,7 +2,8 @@
 shared definition of a marketing-qualified lead (docs/qualification.md).
 
 - ``comparison``, ``icp``, ``readiness``: pure values and rules (no session, no clock).
-- ``parser``: the ICP and readiness files → values, with ``file:line`` problems.
+- ``icp_parser``, ``readiness_parser``: the ICP and readiness files → values, with
+  ``file:line`` problems, over what both share (``parser``).
 - ``versions``: the files into the database, versioned like the scoring model.
 - ``service``: ``regrade_leads``, ``lead_data_changed`` (the intake hook),
   ``regrade_everyone`` and ``evaluate_readiness`` (the hook after every rescore, which

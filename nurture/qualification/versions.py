@@ -17,18 +17,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nurture.campaigns.parser import Problem
+from nurture.files.problems import Problem
 from nurture.files.versions import ParsedVersions, SyncReportText, activate, active_row, kept_note
+from nurture.files.yaml_file import FileLoad
 from nurture.models import Lead, QualificationVersion
 from nurture.qualification.icp import ICP
-from nurture.qualification.parser import (
-    FileLoad,
-    load_icp_file,
-    load_readiness_file,
-    parse_icp_data,
-    parse_readiness_data,
-)
+from nurture.qualification.icp_parser import load_icp_file, parse_icp_data
 from nurture.qualification.readiness import Readiness
+from nurture.qualification.readiness_parser import load_readiness_file, parse_readiness_data
 
 KINDS = ("icp", "readiness")
 _LOADERS: dict[str, Callable[[Path | str], FileLoad[Any]]] = {

@@ -1,10 +1,11 @@
 """Reading scoring files: YAML text in, a :class:`ScoringModel` out, and every problem found
 on the way with the file and line it belongs to.
 
-It is built on the campaign file machinery: ``nurture.files.yaml_lines`` keeps every line
-number (and reads ``10:00``, ``NO`` and dates as text), and the campaign ``Parser``'s
-generic checks (unknown fields with "did you mean", text, numbers, durations) are reused by
-subclassing it. Like the campaign loader, it never stops at the first problem.
+It is built on the shared file machinery: ``nurture.files.yaml_lines`` keeps every line
+number (and reads ``10:00``, ``NO`` and dates as text), and the generic checks of
+``nurture.files.parser.Parser`` (unknown fields with "did you mean", text, numbers,
+durations) are reused by subclassing it. Like the campaign loader, it never stops at the
+first problem.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from nurture.campaigns.parser import KEY_RE, MAX_NAME, Parser, Problem, ProblemsError, kind_name
+from nurture.files.parser import KEY_RE, MAX_NAME, Parser
+from nurture.files.problems import Problem, ProblemsError, kind_name
 from nurture.files.yaml_file import FileLoad, load_yaml_text, read_file
 from nurture.files.yaml_lines import line_of, own_line
 from nurture.scoring.model import Bands, Cap, Conditions, Rule, ScoringModel
@@ -31,6 +33,8 @@ INTERNAL_EVENTS = frozenset({"score.changed", "temperature.changed", "lead.hand_
 _EVENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 MAX_EVENT_TYPE = 60
 MAX_RULES = 500
+# Words people reach for that mean one of the field names above (see Parser.synonyms).
+SYNONYMS = {"field": "name", "title": "name", "events": "event"}
 
 
 class ScoringError(ProblemsError):
@@ -83,7 +87,9 @@ def parse_scoring_data(
 
 
 class ScoringParser(Parser):
-    """The campaign parser's generic checks, applied to the fields of a scoring file."""
+    """The generic field checks, applied to the fields of a scoring file."""
+
+    synonyms = SYNONYMS
 
     def model(
         self, data: Mapping[Any, Any], *, source_path: str | None, checksum: str

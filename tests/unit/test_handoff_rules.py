@@ -13,7 +13,8 @@ from nurture.handoff.committee import role_for_title
 from nurture.handoff.links import HandoffLinks
 from nurture.handoff.model import outcome_error, stage_path
 from nurture.handoff.next_step import Signal, suggest_next_step
-from nurture.handoff.team_parser import load_team_file, load_team_text, parse_working_hours
+from nurture.handoff.team_fields import parse_working_hours
+from nurture.handoff.team_parser import load_team_file, load_team_text
 
 BUNDLED = Path(__file__).resolve().parents[2] / "campaigns" / "sales-team.yaml"
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # a Tuesday

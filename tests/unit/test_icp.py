@@ -8,7 +8,7 @@ import pytest
 
 from nurture.qualification.comparison import Comparison
 from nurture.qualification.icp import grade
-from nurture.qualification.parser import load_icp_file, load_icp_text
+from nurture.qualification.icp_parser import load_icp_file, load_icp_text
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from nurture.qualification.parser import load_readiness_file, load_readiness_text
 from nurture.qualification.readiness import ContactFacts, LeadFacts, evaluate
+from nurture.qualification.readiness_parser import load_readiness_file, load_readiness_text
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)

@@ -17,7 +17,7 @@ from nurture.handoff import mail
 from nurture.handoff.assignment import LeadFacts, assign
 from nurture.handoff.reps import rep_states
 from nurture.handoff.sla.policy import Hours, SlaPolicy, clock_for, compliance, describe_deadline
-from nurture.handoff.team_parser import parse_working_hours
+from nurture.handoff.team_fields import parse_working_hours
 from nurture.handoff.team_sync import active_team
 from nurture.handoff.trail import record_action, timeline_event
 from nurture.handoff.verdicts import reassign
