@@ -41,8 +41,9 @@ from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
 from nurture.qualification.watch import sync_qualification_files
 from nurture.scoring.watch import sync_scoring_file
-from nurture.sending.engine import Engine, TickReport
+from nurture.sending.engine import Engine
 from nurture.sending.kinds import INTERNAL_KINDS
+from nurture.sending.tick import TickReport
 from nurture.tracking.capture import hit_row, record_hit
 from nurture.tracking.processing import process_pending_hits
 
