@@ -760,10 +760,10 @@ def run_send(
     phases.after["record outcomes (delivery lane)"] = lambda: rss_samples.append(
         (transport.messages, rss_now_mb())
     )
-    phases.wrap(engine, "_decide_batch", "claim + decide + record sends (tx 1)")
-    phases.wrap(engine, "_claim_retries", "claim retries")
-    phases.wrap(engine, "_build", "render + MIME")
-    phases.wrap(engine, "_record", "record outcomes (delivery lane)")
+    phases.wrap(engine.decider, "decide_batch", "claim + decide + record sends (tx 1)")
+    phases.wrap(engine.decider, "claim_retries", "claim retries")
+    phases.wrap(engine.renderer, "build_message", "render + MIME")
+    phases.wrap(engine.recorder, "record", "record outcomes (delivery lane)")
     sql = SqlTimer()
     sql.attach(runtime.engine)
     sink_before = sink.count()
@@ -835,7 +835,7 @@ def _tick_in_processes(
 ) -> tuple[Any, float]:
     import multiprocessing
 
-    from nurture.sending.engine import TickReport
+    from nurture.sending.tick import TickReport
 
     context = multiprocessing.get_context("fork")
     start = context.Barrier(workers + 1)

@@ -3,9 +3,9 @@
     .venv/bin/python bench/render_cost.py [--template welcome-guide] [--n 3000] [--repeat 5]
 
 For one bundled template and the sample lead, each email gets a fresh message token and is
-built exactly as the engine builds it (``Engine._build``): Jinja render of the cached
-compiled template, ``track_links`` (signed click URLs, campaign UTM, honeypot), then the
-MIME bytes. Each phase is timed separately in CPU time of the thread (``thread_time_ns``:
+built exactly as the engine builds it (``BatchRenderer.build_message``): Jinja render of the
+cached compiled template, ``track_links`` (signed click URLs, campaign UTM, honeypot), then
+the MIME bytes. Each phase is timed separately in CPU time of the thread (``thread_time_ns``:
 time spent waiting for a CPU on this shared 2-core machine does not count) and reported in
 µs per email (median of ``--repeat`` runs of ``--n`` emails).
 

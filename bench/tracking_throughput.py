@@ -48,7 +48,7 @@ from nurture.models import Lead, Message, TrackingHit
 from nurture.platform.config import Settings
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
-from nurture.rendering.compile import RenderedEmail
+from nurture.rendering.compiled import RenderedEmail
 from nurture.scoring import sync_scoring
 from nurture.tracking.links import LinkSigner, track_links
 from nurture.tracking.tokens import MessageSigner, new_message_token

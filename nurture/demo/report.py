@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from nurture.models import Enrollment, Event, Handoff, HandoffSla, Lead, Message, SalesRep
 from nurture.platform.config import Settings
 from nurture.platform.runtime import Runtime
-from nurture.sending.engine import TickReport
 from nurture.sending.kinds import INTERNAL_KINDS
+from nurture.sending.tick import TickReport
 
 
 @dataclass

@@ -21,7 +21,8 @@ from nurture.platform.config import Settings
 from nurture.platform.runtime import Runtime
 from nurture.qualification.watch import sync_qualification_files
 from nurture.scoring.watch import sync_scoring_file
-from nurture.sending.engine import Engine, TickReport
+from nurture.sending.engine import Engine
+from nurture.sending.tick import TickReport
 
 # The sample leads the demo imports (with a few rows that are rejected on purpose).
 DEMO_DATA = Path(__file__).resolve().parent / "data"

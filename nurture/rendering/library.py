@@ -3,8 +3,8 @@
 A template is a folder under ``templates/`` (see docs/templates.md). Compiling one (layout,
 MJML, plain-text derivation) takes milliseconds, so it happens once per template *version*
 (a sha256 of every file it uses) and the result is cached in-process; per recipient only the
-cached Jinja renders, in microseconds. The compile pipeline lives in
-``nurture.rendering.compile``, the context contract in ``nurture.rendering.context``.
+cached Jinja renders, in microseconds. The compile pipeline is described in the package
+docstring (``nurture.rendering``), the context contract is in ``nurture.rendering.context``.
 """
 
 from __future__ import annotations
@@ -18,17 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nurture.rendering.compile import (
-    BODY_FILE,
-    CompiledTemplate,
-    RenderedEmail,
-    TemplateError,
-    TemplateProblem,
-    build_compiled,
-    compile_sources,
-    make_environments,
-    read_sources,
-)
+from nurture.rendering.compiled import CompiledTemplate, RenderedEmail, build_compiled
 from nurture.rendering.context import (
     AccountView,
     CampaignView,
@@ -38,6 +28,10 @@ from nurture.rendering.context import (
     sample_context,
     sample_extras,
 )
+from nurture.rendering.environment import make_environments
+from nurture.rendering.mjml_compile import compile_sources
+from nurture.rendering.problems import TemplateError, TemplateProblem
+from nurture.rendering.sources import BODY_FILE, read_sources
 
 if TYPE_CHECKING:
     from nurture.platform.runtime import Runtime

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from itsdangerous import BadData, SignatureExpired, Signer, TimestampSigner, URLSafeSerializer
 
-from nurture.rendering.compile import RenderedEmail
+from nurture.rendering.compiled import RenderedEmail
 
 CLICK_PATH = "/t/c/"
 # The link index the honeypot carries; real links count from 0.

@@ -33,7 +33,8 @@ from nurture.platform.runtime import Runtime
 from nurture.privacy.rights import purge_expired
 from nurture.qualification.watch import QualificationWatcher
 from nurture.scoring.watch import ScoringWatcher
-from nurture.sending.engine import Engine, TickReport
+from nurture.sending.engine import Engine
+from nurture.sending.tick import TickReport
 from nurture.tracking.processing import HitProcessor
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from nurture.models.tracking import Visitor
 from nurture.platform.config import Settings
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
-from nurture.rendering.compile import RenderedEmail
+from nurture.rendering.compiled import RenderedEmail
 from nurture.tracking.links import LinkSigner, track_links
 from nurture.tracking.processing import HitProcessor
 from nurture.tracking.tokens import new_message_token

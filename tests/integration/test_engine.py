@@ -13,8 +13,9 @@ from nurture.campaigns.enrolment import lead_changed
 from nurture.models import Enrollment, EnrollmentHistory, Event, Lead, Message, OutboxMessage
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
-from nurture.sending.engine import Engine, TickReport
+from nurture.sending.engine import Engine
 from nurture.sending.policy import DomainLimit
+from nurture.sending.tick import TickReport
 from tests.integration.engine_support import (
     FIXTURES,
     T0,
@@ -316,7 +317,7 @@ def test_message_of_a_crashed_worker_is_sent_after_its_lease(drip):
     enrol(drip, lead)
     engine = Engine(drip)
     # Phase one commits; then the worker "dies" before delivering.
-    assert engine._decide_batch(T0, TickReport())
+    assert engine.decider.decide_batch(T0, TickReport())
     [message] = messages_for(drip, lead)
     assert message.status == "sending"
     assert engine.tick(T0 + timedelta(minutes=1)).sent == 0  # lease still held

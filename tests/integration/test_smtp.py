@@ -24,7 +24,8 @@ from nurture.sending.delivery import (
 )
 from nurture.sending.outbox import OutboxTransport
 from nurture.sending.ratelimit import TokenBucket
-from nurture.sending.smtp import SmtpConfig, SmtpPool, SmtpTransport, parse_smtp_url, redact_url
+from nurture.sending.smtp import SmtpPool, SmtpTransport
+from nurture.sending.smtp_config import SmtpConfig, parse_smtp_url, redact_url
 from nurture.sending.transports import make_transport
 
 SENDER = "hello@brightpath.example"

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from nurture.models import Event, Lead, Message, TrackingHit
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
-from nurture.rendering.compile import RenderedEmail
+from nurture.rendering.compiled import RenderedEmail
 from nurture.scoring import sync_scoring
 from nurture.tracking.links import LinkSigner, track_links
 from nurture.tracking.processing import process_pending_hits

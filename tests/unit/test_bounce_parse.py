@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from nurture.sending.bounces import classify_bytes
-from nurture.sending.bounces.parse import (
+from nurture.sending.bounces.fields import (
     field_blocks,
     find_reply_code,
     find_status,

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from itsdangerous import Signer, URLSafeSerializer
 
-from nurture.rendering.compile import RenderedEmail
+from nurture.rendering.compiled import RenderedEmail
 from nurture.tracking.links import HONEYPOT_INDEX, LinkSigner, add_utm, host_matches, track_links
 
 PUBLIC = "http://nurture.test"

@@ -5,12 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from nurture.sending.bounces.parse import (
-    MalformedMessage,
-    ParsedBounce,
-    find_smtp_command,
-    parse_bounce,
-)
+from nurture.sending.bounces.fields import find_smtp_command
+from nurture.sending.bounces.message import MalformedMessage, ParsedBounce
+from nurture.sending.bounces.parse import parse_bounce
 from nurture.sending.bounces.rules import COMPLAINT, IGNORE, classify, decide, describe
 
 

@@ -1,0 +1,212 @@
+"""The compiled template: three Jinja templates rendered per recipient, and the errors
+they raise explained at their source line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from nurture.rendering.context import CONTEXT_TYPES
+from nurture.rendering.mjml_compile import CompiledSources
+from nurture.rendering.placeholders import SourceSpan
+from nurture.rendering.problems import TemplateError, TemplateProblem
+from nurture.rendering.segments import Segment
+from nurture.rendering.sources import BODY_FILE, SUBJECT_FILE, TEXT_FILE, TemplateSources
+
+# The file name Jinja gives a template compiled from a string, as its tracebacks show it.
+_TEMPLATE_FILENAME = "<template>"
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """One recipient's email: what the sender turns into a MIME message."""
+
+    template: str
+    version: str
+    subject: str
+    html: str
+    text: str
+    # The HTML as the pieces Jinja produced (template constants and values). The MIME
+    # builder encodes the constant pieces once per template instead of once per message.
+    html_parts: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledTemplate:
+    """One template version, compiled: render it per recipient with ``render``."""
+
+    name: str
+    version: str
+    folder: Path
+    files: tuple[Path, ...]
+    meta: Mapping[str, Any]
+    subject_source: str
+    html_source: str
+    text_source: str
+    # True when the text part was derived from the HTML (no body.txt).
+    text_derived: bool
+    _subject: jinja2.Template = field(repr=False)
+    _html: jinja2.Template = field(repr=False)
+    _text: jinja2.Template = field(repr=False)
+    _html_spans: tuple[SourceSpan, ...] = field(repr=False)
+    _text_spans: tuple[SourceSpan, ...] | None = field(repr=False)
+
+    def render(self, context: Mapping[str, Any]) -> RenderedEmail:
+        """Render subject, HTML and text for one recipient.
+
+        Raises TemplateError (with the source file and line) when the context does not fit
+        the template, e.g. an undefined variable.
+        """
+        part = "subject"
+        try:
+            # A subject is one header line whatever the data says (no CR/LF injection).
+            subject = " ".join(self._subject.render(context).split())
+            part = "html"
+            html_parts = tuple(self._html.generate(context))
+            part = "text"
+            text = self._text.render(context)
+        except TemplateError:
+            raise
+        except Exception as exc:
+            raise TemplateError(self.explain(exc, part)) from exc
+        return RenderedEmail(
+            template=self.name,
+            version=self.version,
+            subject=subject,
+            html="".join(html_parts),
+            text=text,
+            html_parts=html_parts,
+        )
+
+    def explain(self, exc: BaseException, part: str) -> TemplateProblem:
+        """Turn an error raised while rendering ``part`` into a problem at its source line."""
+        line = _template_line(exc)
+        if part == "subject":
+            return TemplateProblem(self.folder / SUBJECT_FILE, line, _describe(exc, None))
+        spans = self._html_spans if part == "html" else self._text_spans
+        if spans is None:
+            return TemplateProblem(self.folder / TEXT_FILE, line, _describe(exc, None))
+        seg_line, seg = _locate(spans, line, exc)
+        if seg is None:
+            return TemplateProblem(self.folder / BODY_FILE, None, _describe(exc, None))
+        return TemplateProblem(seg.path, seg_line, _describe(exc, seg))
+
+
+def build_compiled(
+    sources: TemplateSources,
+    compiled: CompiledSources,
+    html_env: jinja2.Environment,
+    text_env: jinja2.Environment,
+) -> CompiledTemplate:
+    """Compile the three Jinja sources of one version."""
+    body_path = sources.folder / BODY_FILE
+
+    def jinja(env: jinja2.Environment, source: str, path: Path) -> jinja2.Template:
+        try:
+            return env.from_string(source)
+        except jinja2.TemplateSyntaxError as exc:
+            # The sources passed their own syntax check, so this is the pipeline's fault.
+            message = f"compiled template is not valid Jinja ({exc.message}); please report"
+            raise TemplateError(TemplateProblem(path, None, message)) from exc
+
+    text_path = body_path if sources.text is None else sources.folder / TEXT_FILE
+    return CompiledTemplate(
+        name=sources.name,
+        version=sources.version,
+        folder=sources.folder,
+        files=tuple(sources.files),
+        meta=dict(sources.meta),
+        subject_source=sources.subject,
+        html_source=compiled.html,
+        text_source=compiled.text,
+        text_derived=sources.text is None,
+        _subject=jinja(text_env, sources.subject, sources.folder / SUBJECT_FILE),
+        _html=jinja(html_env, compiled.html, body_path),
+        _text=jinja(text_env, compiled.text, text_path),
+        _html_spans=compiled.html_spans,
+        _text_spans=compiled.text_spans,
+    )
+
+
+# ---------------------------------------------------------------- explaining render errors
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line Jinja's rewritten traceback points at, if any."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == _TEMPLATE_FILENAME:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _locate(
+    spans: tuple[SourceSpan, ...], line: int | None, exc: BaseException
+) -> tuple[int | None, Segment | None]:
+    if line is None:
+        return None, None
+    candidates = [span for span in spans if span.first <= line <= span.last]
+    if not candidates:
+        return None, None
+    attribute = _missing_name(str(exc))
+    chosen = candidates[0]
+    if attribute:
+        for span in candidates:
+            if re.search(rf"\b{re.escape(attribute)}\b", span.segment.source):
+                chosen = span
+                break
+    return chosen.segment.line + (line - chosen.first), chosen.segment
+
+
+_NO_ATTRIBUTE_RE = re.compile(r"^'(?P<owner>[^']+)' has no attribute '(?P<name>[^']+)'$")
+_UNDEFINED_RE = re.compile(r"^'(?P<name>[^']+)' is undefined$")
+
+
+def _missing_name(message: str) -> str | None:
+    match = _NO_ATTRIBUTE_RE.match(message) or _UNDEFINED_RE.match(message)
+    return match.group("name") if match else None
+
+
+def _describe(exc: BaseException, seg: Segment | None) -> str:
+    """A message a marketer can act on, e.g. ``{{ lead.frist_name }}: lead has no field
+    'frist_name' (did you mean 'first_name'?)``."""
+    where = f"{seg.source.strip()}: " if seg else ""
+    message = str(exc)
+    if isinstance(exc, jinja2.UndefinedError):
+        if match := _NO_ATTRIBUTE_RE.match(message):
+            owner, name = match.group("owner"), match.group("name")
+            if owner == "None":
+                return (
+                    f"{where}undefined: a value here is empty (None), e.g. `account` for a lead "
+                    f"without an account, so it has no {name!r}; guard it with {{% if … %}}"
+                )
+            for view, variable in CONTEXT_TYPES.items():
+                if owner.endswith(f".{view.__name__} object"):
+                    known = list(view.__dataclass_fields__)
+                    hint = get_close_matches(name, known, n=1)
+                    suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+                    return (
+                        f"{where}undefined: {variable} has no field {name!r}{suggestion}; "
+                        f"its fields are {', '.join(known)}"
+                    )
+            if owner == "dict object":
+                return (
+                    f"{where}undefined: no {name!r} in these attributes; custom attributes "
+                    "vary per lead, so give a fallback, e.g. `lead.attributes.get("
+                    f"{name!r}, '…')`"
+                )
+            return f"{where}undefined: {message}"
+        if match := _UNDEFINED_RE.match(message):
+            return f"{where}undefined variable {match.group('name')!r}"
+        return f"{where}undefined: {message}"
+    if isinstance(exc, jinja2.exceptions.SecurityError):
+        return f"{where}not allowed in a template: {message}"
+    return f"{where}{type(exc).__name__}: {message}"

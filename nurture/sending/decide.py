@@ -1,0 +1,352 @@
+"""Phase one of a tick: claim due enrolments, decide each with the drip rules, and record
+the sends, in one transaction; and claiming the messages due for a retry.
+
+Claiming uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any number of workers share the
+work without overlap. The facts the batch's campaigns need are loaded in a few queries, the
+pure drip rules decide, and one ``Message`` is inserted per send (the unique key on enrolment
+and step makes a second copy impossible to record) with a lease in ``next_attempt_at``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, selectinload
+
+from nurture.campaigns.drip import Decision, Defaults, LeadFacts, Position, advance
+from nurture.campaigns.facts import Needs, lead_facts_base, load_batch_facts
+from nurture.campaigns.loader import remap_position
+from nurture.campaigns.spec import Campaign as CampaignSpec
+from nurture.campaigns.spec import FrequencyCap, SendWindow
+from nurture.consent.rules import is_mailable, wants_topic
+from nurture.models import Campaign, Enrollment, EnrollmentHistory, Lead, Message
+from nurture.platform.config import Settings
+from nurture.platform.db import allocate_ids, bulk_insert, bulk_update, transaction
+from nurture.platform.runtime import Runtime
+from nurture.sending.kinds import template_extras
+from nurture.sending.mime import new_message_id
+from nurture.sending.policy import load_budget, sending_policy
+from nurture.sending.specs import SpecCache
+from nurture.sending.tick import Prepared, TickReport
+from nurture.tracking.tokens import new_message_token
+
+
+class Decider:
+    """Claims and decides batches for the engine; shares the engine's spec cache."""
+
+    def __init__(self, runtime: Runtime, specs: SpecCache, mail_domain: str) -> None:
+        self.runtime = runtime
+        self.settings: Settings = runtime.settings
+        self._specs = specs
+        self._mail_domain = mail_domain
+        self.defaults = Defaults(
+            send_window=_window(self.settings),
+            frequency_cap=_cap(self.settings),
+            timezone=self.settings.default_timezone,
+            quiet_hours=self.settings.quiet_hours,
+        )
+        self.policy = sending_policy(self.settings)
+
+    # ------------------------------------------------------------------ phase 1: decide
+
+    def decide_batch(self, now: datetime, report: TickReport) -> list[Prepared] | None:
+        """Claim and decide one batch; None when nothing was due."""
+        with transaction(self.runtime.sessions) as session:
+            enrollments = self._claim_enrollments(session, now)
+            if not enrollments:
+                return None
+            report.claimed += len(enrollments)
+            campaigns = {
+                c.id: c
+                for c in session.scalars(
+                    select(Campaign).where(Campaign.id.in_({e.campaign_id for e in enrollments}))
+                )
+            }
+            leads = {
+                lead.id: lead
+                for lead in session.scalars(
+                    select(Lead)
+                    .where(Lead.id.in_({e.lead_id for e in enrollments}))
+                    .options(selectinload(Lead.account))
+                )
+            }
+            specs: dict[int, CampaignSpec] = {}
+            orphaned: set[int] = set()
+            needs = Needs()
+            widest_cap = self.defaults.frequency_cap.per
+            for enrollment in enrollments:
+                campaign = campaigns[enrollment.campaign_id]
+                spec, survived = self._current_spec(session, enrollment, campaign, now)
+                specs[enrollment.id] = spec
+                if not survived:
+                    orphaned.add(enrollment.id)
+                needs = needs | self._specs.needs[campaign.active_version_id or 0]
+                if spec.frequency_cap and spec.frequency_cap.per > widest_cap:
+                    widest_cap = spec.frequency_cap.per
+            facts = load_batch_facts(session, enrollments, needs, now=now, cap_period=widest_cap)
+            budget = load_budget(session, self.policy, now)
+            base = {lead_id: lead_facts_base(lead, now) for lead_id, lead in leads.items()}
+
+            messages: list[dict[str, Any]] = []
+            prepared: list[Prepared] = []
+            history: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
+            lease_until = now + self.settings.send_lease
+            for enrollment in enrollments:
+                lead = leads[enrollment.lead_id]
+                spec = specs[enrollment.id]
+                blocked = budget.blocked(lead.email) if budget is not None else None
+                lead_base = base[lead.id]
+                if spec.topic is not None and not wants_topic(lead, spec.topic):
+                    # Opted out of this campaign's topic in the preference centre.
+                    lead_base = {**lead_base, "mailable": False}
+                lead_facts = LeadFacts(
+                    **lead_base,
+                    opened_steps=frozenset(facts.opened_steps.get(enrollment.id, ())),
+                    clicked={
+                        step: frozenset(urls)
+                        for step, urls in facts.clicked.get(enrollment.id, {}).items()
+                    },
+                    events={
+                        kind: at
+                        for kind, at in facts.events.get(lead.id, {}).items()
+                        if at >= enrollment.enrolled_at
+                    },
+                    sent_templates=frozenset(facts.sent_templates.get(enrollment.id, ())),
+                    recent_sends=tuple(facts.recent_sends.get(lead.id, ())),
+                    send_blocked_until=blocked[0] if blocked else None,
+                    send_blocked_reason=blocked[1] if blocked else "",
+                )
+                position = Position(enrollment.track, enrollment.step, enrollment.step_started_at)
+                if enrollment.id in orphaned:
+                    decision = Decision(position, status="completed", history=[])
+                    decision.exit_reason = "its step was removed from the campaign"
+                else:
+                    decision = advance(spec, position, lead_facts, now, self.defaults)
+                updates.append(_enrollment_update(enrollment, decision, now))
+                history.extend(
+                    {
+                        "enrollment_id": enrollment.id,
+                        "at": now,
+                        "action": entry.action,
+                        "track": entry.track,
+                        "step": entry.step,
+                        "detail": dict(entry.detail),
+                    }
+                    for entry in decision.history
+                )
+                _count(report, decision)
+                if decision.send is not None:
+                    # The cap counts this email for the lead's other enrolments in the batch.
+                    facts.recent_sends[lead.id].append(now)
+                    if budget is not None:
+                        budget.take(lead.email)
+                    token = new_message_token()
+                    message_id = new_message_id(self._mail_domain).strip("<>")  # stored bare
+                    messages.append(
+                        {
+                            "lead_id": lead.id,
+                            "campaign_id": enrollment.campaign_id,
+                            "enrollment_id": enrollment.id,
+                            "step_key": decision.send.key,
+                            "kind": "campaign",
+                            "template": decision.send.template,
+                            "to_address": lead.email,
+                            "message_id": message_id,
+                            "token": token,
+                            "status": "sending",
+                            "attempts": 0,
+                            "next_attempt_at": lease_until,
+                            "queued_at": now,
+                        }
+                    )
+                    prepared.append(
+                        Prepared(
+                            message_pk=0,
+                            token=token,
+                            message_id=message_id,
+                            template=decision.send.template,
+                            to_address=lead.email,
+                            lead=lead,
+                            campaign=campaigns[enrollment.campaign_id],
+                        )
+                    )
+            if messages:
+                self._insert_messages(session, messages, prepared)
+            # One statement per table (unnest on PostgreSQL), not the ORM bulk paths.
+            connection = session.connection()
+            bulk_update(connection, Enrollment.__table__, updates)
+            bulk_insert(connection, EnrollmentHistory.__table__, history)
+        return prepared
+
+    @staticmethod
+    def _insert_messages(
+        session: Session, messages: list[dict[str, Any]], prepared: list[Prepared]
+    ) -> None:
+        """Insert the batch's messages and note their ids on ``prepared``."""
+        ids = allocate_ids(session, "messages", len(messages))
+        if ids is not None:
+            for row, item, pk in zip(messages, prepared, ids, strict=True):
+                row["id"] = item.message_pk = pk
+            bulk_insert(session.connection(), Message.__table__, messages)
+            return
+        rows = session.execute(
+            insert(Message).returning(Message.id, Message.token, sort_by_parameter_order=True),
+            messages,
+        ).all()
+        for item, (pk, token) in zip(prepared, rows, strict=True):
+            assert item.token == token
+            item.message_pk = pk
+
+    def _claim_enrollments(self, session: Session, now: datetime) -> Sequence[Enrollment]:
+        # SKIP LOCKED lets concurrent workers each take different rows instead of queueing
+        # on the same ones; SQLite ignores it (one worker holds the write lock there).
+        stmt = (
+            select(Enrollment)
+            .join(Campaign, Campaign.id == Enrollment.campaign_id)
+            .where(Enrollment.next_due_at <= now, Campaign.status == "active")
+            .order_by(Enrollment.next_due_at)
+            .limit(self.settings.batch_size)
+            .with_for_update(skip_locked=True, of=Enrollment)
+        )
+        return session.scalars(stmt).all()
+
+    def _current_spec(
+        self, session: Session, enrollment: Enrollment, campaign: Campaign, now: datetime
+    ) -> tuple[CampaignSpec, bool]:
+        """The campaign's active spec, and False when the enrolment's position did not
+        survive an edit of the campaign (it then completes).
+
+        An enrolment on an older version is re-mapped onto the active one by step id (see
+        docs/campaigns.md, "Editing a live campaign").
+        """
+
+        active_id = campaign.active_version_id
+        assert active_id is not None, "claimed enrolments belong to active campaigns"
+        spec = self._specs.spec(session, active_id)
+        if enrollment.version_id == active_id:
+            return spec, True
+        old = self._specs.spec(session, enrollment.version_id)
+        track, step = remap_position(old, spec, enrollment.track, enrollment.step)
+        session.add(
+            EnrollmentHistory(
+                enrollment_id=enrollment.id,
+                at=now,
+                action="remapped",
+                track=track,
+                step=step,
+                detail={
+                    "from_version": enrollment.version_id,
+                    "to_version": active_id,
+                    "from": f"{enrollment.track}/{enrollment.step}",
+                },
+            )
+        )
+        enrollment.version_id = active_id
+        if track is None:
+            # The old track is gone: the drip rules move the lead to the matching one.
+            enrollment.track, enrollment.step, enrollment.step_started_at = "", None, None
+            return spec, True
+        if step is None:
+            return spec, False
+        if step != enrollment.step:
+            enrollment.step_started_at = None
+        enrollment.track, enrollment.step = track, step
+        return spec, True
+
+    # ------------------------------------------------------------------ retries
+
+    def claim_retries(self, now: datetime) -> list[Prepared] | None:
+        """Claim deferred messages whose retry time has come, and claimed ones whose worker
+        died before recording an outcome (their lease ran out); None when there are none.
+        Campaign emails to leads that can no longer be mailed are cancelled, not sent."""
+        with transaction(self.runtime.sessions) as session:
+            messages = session.scalars(
+                select(Message)
+                .where(
+                    Message.status.in_(("deferred", "sending")),
+                    Message.next_attempt_at <= now,
+                )
+                .order_by(Message.next_attempt_at)
+                .limit(self.settings.batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not messages:
+                return None
+            leads = {
+                lead.id: lead
+                for lead in session.scalars(
+                    select(Lead)
+                    .where(Lead.id.in_({m.lead_id for m in messages}))
+                    .options(selectinload(Lead.account))
+                )
+            }
+            campaigns = {
+                c.id: c
+                for c in session.scalars(
+                    select(Campaign).where(
+                        Campaign.id.in_({m.campaign_id for m in messages if m.campaign_id})
+                    )
+                )
+            }
+            extras = template_extras(session, messages, self.settings)
+            lease_until = now + self.settings.send_lease
+            prepared = []
+            for message in messages:
+                lead = leads[message.lead_id]
+                if message.kind == "campaign" and not is_mailable(lead):
+                    # Unsubscribed, suppressed or withdrawn since the first attempt.
+                    message.status, message.next_attempt_at = "cancelled", None
+                    message.error = "not sent: the lead can no longer be mailed"
+                    continue
+                message.status = "sending"
+                message.next_attempt_at = lease_until
+                prepared.append(
+                    Prepared(
+                        message_pk=message.id,
+                        token=message.token,
+                        message_id=message.message_id,
+                        template=message.template,
+                        to_address=message.to_address,
+                        lead=lead,
+                        campaign=campaigns.get(message.campaign_id or 0),
+                        attempts=message.attempts,
+                        kind=message.kind,
+                        extra=extras.get(message.id),
+                    )
+                )
+        return prepared
+
+
+def _enrollment_update(enrollment: Enrollment, decision: Decision, now: datetime) -> dict[str, Any]:
+    finished = decision.status != "active"
+    return {
+        "id": enrollment.id,
+        "track": decision.position.track,
+        "step": decision.position.step,
+        "step_started_at": decision.position.step_started_at,
+        "next_due_at": decision.next_due_at,
+        "status": decision.status,
+        "version_id": enrollment.version_id,
+        "finished_at": now if finished else None,
+        "exit_reason": decision.exit_reason if finished else None,
+    }
+
+
+def _count(report: TickReport, decision: Decision) -> None:
+    if decision.status == "completed":
+        report.completed += 1
+    elif decision.status == "exited":
+        report.exited += 1
+
+
+def _window(settings: Settings) -> SendWindow:
+    window = settings.send_window
+    return SendWindow(days=window.days, start=window.start, end=window.end, timezone=None)
+
+
+def _cap(settings: Settings) -> FrequencyCap:
+    return FrequencyCap(settings.frequency_cap.max_emails, settings.frequency_cap.per)
