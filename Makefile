@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make demo   set up a virtualenv and run the demo on SQLite with the local outbox
-#   make test   set up a virtualenv and run the tests (SQLite; PostgreSQL too when reachable)
+#   make test   set up a virtualenv, check style, architecture contracts and types, and run
+#               the tests (SQLite; PostgreSQL too when reachable)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -24,11 +25,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	bash scripts/test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) instance

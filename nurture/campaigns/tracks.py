@@ -293,7 +293,8 @@ class TrackParser(ConditionParser):
         self, step_id: str | None, argument: Any, line: int, step_line: int
     ) -> ExitStep | None:
         """``exit: REASON``, ``exit: true`` or ``exit: {reason, goal}``."""
-        reason, goal = "completed", False
+        reason: str | None = "completed"
+        goal: bool | None = False
         if isinstance(argument, Mapping):
             self.fields(argument, EXIT_STEP_FIELDS, line)
             if argument.get("reason") is not None:

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -29,7 +29,15 @@ from sqlalchemy.orm import Session
 from nurture.files.problems import Problem
 from nurture.files.yaml_file import FileLoad
 
-V = TypeVar("V")  # a version row class (ScoringVersion, SalesTeamVersion, ...)
+
+class VersionRow(Protocol):
+    """A version row of a marketer file (ScoringVersion, SalesTeamVersion, ...)."""
+
+    @property
+    def checksum(self) -> str: ...
+
+
+V = TypeVar("V", bound=VersionRow)
 T = TypeVar("T")
 
 

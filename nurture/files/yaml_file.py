@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import yaml
 
@@ -23,6 +23,7 @@ from nurture.files.yaml_lines import LineDict, LineLoader, own_line, to_plain
 
 T = TypeVar("T")
 R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
 
 
 def checksum(text: str) -> str:
@@ -51,7 +52,7 @@ class FileLoad(Generic[T]):
         return self.value is not None and not self.problems
 
 
-class LoadFactory(Protocol[R]):
+class LoadFactory(Protocol[R_co]):
     """Builds a kind's load result; every kind's result takes these six fields in order."""
 
     def __call__(
@@ -63,7 +64,7 @@ class LoadFactory(Protocol[R]):
         text: str = "",
         data: dict[str, Any] | None = None,
         /,
-    ) -> R: ...
+    ) -> R_co: ...
 
 
 def read_file(path: str | Path, load_text: Callable[[str, str], R], failed: LoadFactory[R]) -> R:
@@ -151,7 +152,7 @@ def read_yaml_mapping(
     if not isinstance(data, dict):
         problem = Problem(name, own_line(data, 1), f"{not_mapping}, not {kind_name(data)}")
         return YamlMapping(None, [*problems, problem])
-    return YamlMapping(data, problems)
+    return YamlMapping(cast(LineDict, data), problems)
 
 
 def merge_problems(*lists: list[Problem]) -> list[Problem]:

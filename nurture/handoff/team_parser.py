@@ -177,7 +177,7 @@ class TeamParser(AssignmentParser):
                 segment_ids,
                 {rep.email for rep in reps},
             )
-        reasons = DEFAULT_REASONS
+        reasons: tuple[RejectReason, ...] = DEFAULT_REASONS
         if data.get("reject_reasons") is not None:
             reasons = self.reasons(data["reject_reasons"], line_of(data, "reject_reasons", line))
         if name is None or manager is None or contact is None or self.problems:

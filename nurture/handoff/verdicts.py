@@ -252,7 +252,7 @@ def reassign(
     old.decided_by = actor
     session.flush()
     team = active_team(session)
-    assignment = {
+    assignment: dict[str, Any] = {
         "method": "manual",
         "rule": None,
         "reason": reason or f"reassigned by {actor}",

@@ -160,18 +160,18 @@ def plan_columns(
         if index in explicit or name in (LINE_COLUMN, REASON_COLUMN):
             continue
         key = normalise_header(name)
-        target = key if key in IMPORTABLE_FIELDS else HEADER_ALIASES.get(key)
-        if target is None:
+        guess = key if key in IMPORTABLE_FIELDS else HEADER_ALIASES.get(key)
+        if guess is None:
             unmapped.append(index)
-        elif target in taken:
+        elif guess in taken:
             notes.append(
-                f"column {name!r} also looks like {target!r}; column "
-                f"{header[taken[target]]!r} is used (choose with --map)"
+                f"column {name!r} also looks like {guess!r}; column "
+                f"{header[taken[guess]]!r} is used (choose with --map)"
             )
             unmapped.append(index)
         else:
-            taken[target] = index
-            fields[index] = target
+            taken[guess] = index
+            fields[index] = guess
 
     for index in unmapped:
         name = header[index]

@@ -146,7 +146,7 @@ def upsert_leads(
             before = lead.stage
             changed = _update_lead(lead, item, now=now, defaults=defaults)
             result = UpsertResult(lead=lead, created=False, changed=changed)
-            if "stage" in changed:
+            if "stage" in changed and item.stage is not None:
                 result.stage_change = (before, item.stage)
         link = link_account(lead, item, accounts, free_mail_domains)
         if link.moved:

@@ -223,3 +223,8 @@ def rows_affected(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE touched (the cursor's row count; SQLAlchemy types
     ``Session.execute`` as returning a plain ``Result``)."""
     return cast(CursorResult[Any], result).rowcount
+
+
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's table, typed as the ``Table`` it is (for the bulk helpers)."""
+    return cast(Table, model.__table__)

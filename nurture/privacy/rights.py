@@ -31,7 +31,7 @@ from nurture.leads.fields import ERASABLE_COLUMNS
 from nurture.leads.queries import get_lead
 from nurture.models import AuditLog, Event, Handoff, Lead, Message, OutboxMessage, WebhookDelivery
 from nurture.platform.config import Settings
-from nurture.platform.db import Base
+from nurture.platform.db import Base, rows_affected
 
 # Tables erase() handles itself (anonymised, not deleted) and those that hold nothing
 # personal beyond the lead id.
@@ -151,24 +151,30 @@ def erase_lead(session: Session, ref: str, *, now: datetime, actor: str) -> Eras
     if message_ids:
         # The stored copies hold the full email: nothing of them is an aggregate.
         session.execute(delete(OutboxMessage).where(OutboxMessage.message_id.in_(message_ids)))
-    messages = session.execute(
-        update(Message)
-        .where(Message.lead_id == lead.id)
-        .values(to_address=placeholder, subject=None, smtp_reply=None, error=None)
-    ).rowcount
-    events = session.execute(
-        update(Event)
-        .where(Event.lead_id == lead.id)
-        .values(properties={}, anonymous_id=None, machine_reasons=[])
-    ).rowcount
+    messages = rows_affected(
+        session.execute(
+            update(Message)
+            .where(Message.lead_id == lead.id)
+            .values(to_address=placeholder, subject=None, smtp_reply=None, error=None)
+        )
+    )
+    events = rows_affected(
+        session.execute(
+            update(Event)
+            .where(Event.lead_id == lead.id)
+            .values(properties={}, anonymous_id=None, machine_reasons=[])
+        )
+    )
     deleted: dict[str, int] = {}
     # Webhook deliveries carry the handoff's JSON (name, email, company): they go before
     # the handoffs, whose deletion would only unlink them.
-    deleted["webhook_deliveries"] = session.execute(
-        delete(WebhookDelivery).where(
-            WebhookDelivery.handoff_id.in_(select(Handoff.id).where(Handoff.lead_id == lead.id))
+    deleted["webhook_deliveries"] = rows_affected(
+        session.execute(
+            delete(WebhookDelivery).where(
+                WebhookDelivery.handoff_id.in_(select(Handoff.id).where(Handoff.lead_id == lead.id))
+            )
         )
-    ).rowcount
+    )
     for table in reversed(Base.metadata.sorted_tables):
         if "lead_id" not in table.c or table.name in _HANDLED | _KEPT_AS_IS:
             continue
@@ -176,9 +182,9 @@ def erase_lead(session: Session, ref: str, *, now: datetime, actor: str) -> Eras
         if eraser is not None:
             eraser(session, lead, now)
         else:
-            deleted[table.name] = session.execute(
-                delete(table).where(table.c.lead_id == lead.id)
-            ).rowcount
+            deleted[table.name] = rows_affected(
+                session.execute(delete(table).where(table.c.lead_id == lead.id))
+            )
     for column in ERASABLE_COLUMNS:
         setattr(lead, column, None)
     lead.email = placeholder

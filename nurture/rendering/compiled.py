@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
@@ -190,7 +190,7 @@ def _describe(exc: BaseException, seg: Segment | None) -> str:
                 )
             for view, variable in CONTEXT_TYPES.items():
                 if owner.endswith(f".{view.__name__} object"):
-                    known = list(view.__dataclass_fields__)
+                    known = [item.name for item in fields(view)]
                     hint = get_close_matches(name, known, n=1)
                     suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
                     return (

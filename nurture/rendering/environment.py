@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import jinja2
@@ -16,7 +17,7 @@ def _finalize(value: Any) -> Any:
 
 
 # The fields of the context's view objects (LeadView, …): frozen dataclasses of plain data.
-_VIEW_FIELDS = {view: frozenset(view.__dataclass_fields__) for view in CONTEXT_TYPES}
+_VIEW_FIELDS = {view: frozenset(item.name for item in fields(view)) for view in CONTEXT_TYPES}
 
 
 class EmailSandbox(ImmutableSandboxedEnvironment):

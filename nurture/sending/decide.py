@@ -24,7 +24,7 @@ from nurture.campaigns.spec import FrequencyCap, SendWindow
 from nurture.consent.rules import is_mailable, wants_topic
 from nurture.models import Campaign, Enrollment, EnrollmentHistory, Lead, Message
 from nurture.platform.config import Settings
-from nurture.platform.db import allocate_ids, bulk_insert, bulk_update, transaction
+from nurture.platform.db import allocate_ids, bulk_insert, bulk_update, table_of, transaction
 from nurture.platform.runtime import Runtime
 from nurture.sending.kinds import template_extras
 from nurture.sending.mime import new_message_id
@@ -178,8 +178,8 @@ class Decider:
                 self._insert_messages(session, messages, prepared)
             # One statement per table (unnest on PostgreSQL), not the ORM bulk paths.
             connection = session.connection()
-            bulk_update(connection, Enrollment.__table__, updates)
-            bulk_insert(connection, EnrollmentHistory.__table__, history)
+            bulk_update(connection, table_of(Enrollment), updates)
+            bulk_insert(connection, table_of(EnrollmentHistory), history)
         return prepared
 
     @staticmethod
@@ -191,7 +191,7 @@ class Decider:
         if ids is not None:
             for row, item, pk in zip(messages, prepared, ids, strict=True):
                 row["id"] = item.message_pk = pk
-            bulk_insert(session.connection(), Message.__table__, messages)
+            bulk_insert(session.connection(), table_of(Message), messages)
             return
         rows = session.execute(
             insert(Message).returning(Message.id, Message.token, sort_by_parameter_order=True),

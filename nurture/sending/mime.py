@@ -67,10 +67,17 @@ _CACHE_MIN_PIECE = 48
 
 
 class _RenderedLike(Protocol):
-    subject: str
-    html: str
-    text: str
-    html_parts: tuple[str, ...]
+    @property
+    def subject(self) -> str: ...
+
+    @property
+    def html(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def html_parts(self) -> tuple[str, ...]: ...
 
 
 class MessageBuilder:

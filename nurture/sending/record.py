@@ -8,7 +8,7 @@ from typing import Any
 
 from nurture.models import Event, Message
 from nurture.platform.config import Settings
-from nurture.platform.db import bulk_insert, bulk_update, transaction
+from nurture.platform.db import bulk_insert, bulk_update, table_of, transaction
 from nurture.platform.runtime import Runtime
 from nurture.sending.delivery import retry_delay
 from nurture.sending.kinds import INTERNAL_KINDS
@@ -89,5 +89,5 @@ class OutcomeRecorder:
                 )
         with transaction(self.runtime.sessions) as session:
             connection = session.connection()
-            bulk_update(connection, Message.__table__, updates)
-            bulk_insert(connection, Event.__table__, events)
+            bulk_update(connection, table_of(Message), updates)
+            bulk_insert(connection, table_of(Event), events)

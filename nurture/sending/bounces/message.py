@@ -4,6 +4,7 @@ original message, and the evidence types the format parsers fill in."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
 from email.header import decode_header, make_header
@@ -137,7 +138,7 @@ def human_text(message: Message) -> str:
     return "\n\n".join(plain)
 
 
-def _walk_outside_originals(message: Message):  # type: ignore[no-untyped-def]
+def _walk_outside_originals(message: Message) -> Iterator[Message]:
     """Parts of the message, not descending into attached messages."""
     yield message
     if message.is_multipart() and message.get_content_maintype() == "multipart":
