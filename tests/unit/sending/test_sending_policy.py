@@ -11,7 +11,7 @@ from nurture.campaigns.schedule import quiet_hours_end, zone
 from nurture.platform.config import ConfigError, Settings, parse_quiet_hours
 from nurture.platform.policies import DomainLimit, parse_domain_limits, parse_warmup_schedule
 from nurture.sending.policy import SendBudget, SendingPolicy, WarmUp
-from tests.unit.test_drip import DEFAULTS, campaign, facts
+from tests.unit.campaigns.test_drip import DEFAULTS, campaign, facts
 
 BERLIN = zone("Europe/Berlin")
 START = Position("cold", None)

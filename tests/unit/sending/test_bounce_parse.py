@@ -13,7 +13,7 @@ from nurture.sending.bounces.fields import (
     normalise_address,
 )
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "bounces" / "messages"
+CORPUS = Path(__file__).resolve().parents[4] / "shared" / "testdata" / "bounces" / "messages"
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"bounce corpus not at {CORPUS}")
 
 

@@ -18,7 +18,7 @@ from nurture.leads.validation import LeadFields, validate_lead_data
 from nurture.models import Account, Event, Lead
 from nurture.platform.db import transaction
 
-SAMPLE = Path(__file__).parent.parent / "fixtures" / "leads" / "sample.csv"
+SAMPLE = Path(__file__).parents[2] / "fixtures" / "leads" / "sample.csv"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 

@@ -11,7 +11,7 @@ import pytest
 from nurture.qualification.readiness import ContactFacts, LeadFacts, evaluate
 from nurture.qualification.readiness_parser import load_readiness_file, load_readiness_text
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
 READINESS = """\

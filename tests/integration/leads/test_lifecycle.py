@@ -103,7 +103,7 @@ def test_moving_to_a_sales_stage_exits_the_nurture_enrolment_at_the_next_tick(ru
 def test_a_recycled_lead_enters_the_campaign_triggered_by_recycling(runtime, tmp_path):
     folder = tmp_path / "campaigns"
     folder.mkdir()
-    source = Path(__file__).resolve().parents[2] / "campaigns" / "examples" / "recycle.yaml"
+    source = Path(__file__).resolve().parents[3] / "campaigns" / "examples" / "recycle.yaml"
     (folder / "recycle.yaml").write_text(source.read_text())
     report = sync_fixture_campaigns(runtime, folder)
     assert not getattr(report, "problems", None)

@@ -10,7 +10,7 @@ from nurture.qualification.comparison import Comparison
 from nurture.qualification.icp import grade
 from nurture.qualification.icp_parser import load_icp_file, load_icp_text
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 ICP = """\
 name: Test ICP

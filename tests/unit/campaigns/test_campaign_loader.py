@@ -40,7 +40,7 @@ from nurture.campaigns.spec import (
     WaitStep,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "campaigns"
 BROKEN = FIXTURES / "broken"
 EXAMPLES = ROOT / "campaigns" / "examples"

@@ -22,7 +22,7 @@ from nurture.qualification.versions import sync_file
 from nurture.scoring import rescore_leads, sync_scoring
 from tests.integration.engine_support import T0
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from nurture.handoff.next_step import Signal, suggest_next_step
 from nurture.handoff.team_fields import parse_working_hours
 from nurture.handoff.team_parser import load_team_file, load_team_text
 
-BUNDLED = Path(__file__).resolve().parents[2] / "campaigns" / "sales-team.yaml"
+BUNDLED = Path(__file__).resolve().parents[3] / "campaigns" / "sales-team.yaml"
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # a Tuesday
 
 TEAM = """\

@@ -14,7 +14,7 @@ from nurture.scoring.parser import load_scoring_file, load_scoring_text
 from nurture.scoring.rules import cools_at, evaluate, explain
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-BUNDLED = Path(__file__).resolve().parents[2] / "campaigns" / "scoring.yaml"
+BUNDLED = Path(__file__).resolve().parents[3] / "campaigns" / "scoring.yaml"
 
 MODEL_TEXT = """
 name: Test model

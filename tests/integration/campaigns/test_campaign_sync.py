@@ -17,7 +17,7 @@ from nurture.models import Campaign, CampaignVersion, Enrollment, Lead
 from nurture.platform.db import transaction
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TEMPLATES = {"welcome-guide", "cold-five-mistakes", "cold-benchmark-report"}
 
 DRIP = """\
