@@ -1,1 +1,15 @@
-"""platform"""
+"""The platform every feature stands on; it imports no feature.
+
+- ``config``: settings from ``NURTURE_*`` environment variables (``Settings``), with
+  ``units`` (durations, times of day, weekdays) and ``policies`` (the values of settings
+  that features interpret: throttles, warm-up, SLA, account score method).
+- ``db``: the engine, sessions, one transaction per use case, the declarative base, UTC
+  timestamps and bulk statements; ``migrate``: Alembic from code.
+- ``runtime``: settings plus the database handles built from them, one per process.
+- ``hooks``: the named events lower features publish and higher ones subscribe to.
+- ``addresses``: email addresses in canonical form; ``decay``: score decay (pure);
+  ``pages``: the Jinja set-up and headers of pages reached from an email's links.
+
+Its modules are imported directly (``from nurture.platform.config import Settings``): this
+face re-exports nothing, so importing one part never loads the others.
+"""

@@ -26,3 +26,11 @@ def normalise_email(raw: object) -> str:
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from exc
     return f"{result.local_part.lower()}@{result.ascii_domain}"
+
+
+def email_or_none(raw: object) -> str | None:
+    """The canonical form of ``raw``, or None when it is not an email address."""
+    try:
+        return normalise_email(raw)
+    except ValueError:
+        return None

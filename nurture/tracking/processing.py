@@ -29,13 +29,13 @@ from sqlalchemy.orm import Session
 from nurture.models import Event, Lead, Message
 from nurture.models.tracking import TrackingHit
 from nurture.platform import hooks
+from nurture.platform.addresses import email_or_none
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
 from nurture.tracking.capture import HitLock
 from nurture.tracking.links import LinkSigner, link_signer
 from nurture.tracking.machine_rules import HitView, Thresholds, burst_of_all_links, machine_reasons
 from nurture.tracking.visitors import (
-    canonical_email,
     email_visitor_id,
     identify,
     identify_by_email,
@@ -306,7 +306,7 @@ def _web_hits(
         else {}
     )
     emails = {
-        h.id: e for h in hits if (e := canonical_email(str((h.payload or {}).get("email") or "")))
+        h.id: e for h in hits if (e := email_or_none(str((h.payload or {}).get("email") or "")))
     }
     lead_by_email = _leads_by_email(session, emails.values())
     for hit in hits:

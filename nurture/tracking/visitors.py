@@ -17,21 +17,12 @@ from sqlalchemy.orm import Session
 
 from nurture.models import Event, Lead
 from nurture.models.tracking import Visitor
-from nurture.platform.addresses import normalise_email
 from nurture.platform.db import rows_affected
 
 
 def email_visitor_id(email: str) -> str:
     """A stable anonymous id for events that name an address matching no lead yet."""
     return "e:" + hashlib.sha256(email.encode()).hexdigest()[:40]
-
-
-def canonical_email(raw: str) -> str | None:
-    """The normalised address, or None when it is not an email address."""
-    try:
-        return normalise_email(raw)
-    except ValueError:
-        return None
 
 
 def visitor(session: Session, visitor_id: str, now: datetime) -> Visitor:
