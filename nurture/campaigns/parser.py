@@ -37,7 +37,7 @@ from nurture.campaigns.vocabulary import (
     UTM_FIELDS,
     WINDOW_FIELDS,
 )
-from nurture.files.parser import KEY_RE, MAX_NAME, human_list
+from nurture.files.parser import KEY_RE, human_list
 from nurture.files.problems import ProblemsError, kind_name
 from nurture.files.yaml_lines import line_of, own_line
 
@@ -67,15 +67,7 @@ class CampaignParser(TrackParser):
                 KEY_RE,
                 "lower-case letters, digits and dashes (e.g. b2b-nurture)",
             )
-        name = None
-        if self.required(data, "name", line, "the campaign"):
-            name = self.text(data["name"], line_of(data, "name", line), "name", max_length=MAX_NAME)
-        description = ""
-        if data.get("description") is not None:
-            description = (
-                self.text(data["description"], line_of(data, "description", line), "description")
-                or ""
-            )
+        name, description = self.name_and_description(data, line, "the campaign")
 
         topic = None
         if data.get("topic") is not None:

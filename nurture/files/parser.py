@@ -126,6 +126,32 @@ class Parser:
         )
         return False
 
+    def name_and_description(
+        self,
+        data: Mapping[Any, Any],
+        line: int,
+        owner: str,
+        *,
+        description_length: int | None = None,
+    ) -> tuple[str | None, str]:
+        """The file's ``name`` (required, at most ``MAX_NAME`` characters) and its
+        ``description`` (empty when unset); every kind of file starts with both."""
+        name = None
+        if self.required(data, "name", line, owner):
+            name = self.text(data["name"], line_of(data, "name", line), "name", max_length=MAX_NAME)
+        description = ""
+        if data.get("description") is not None:
+            description = (
+                self.text(
+                    data["description"],
+                    line_of(data, "description", line),
+                    "description",
+                    max_length=description_length,
+                )
+                or ""
+            )
+        return name, description
+
     def text(
         self, value: Any, line: int, what: str, *, max_length: int | None = None
     ) -> str | None:

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nurture.files.parser import MAX_NAME
 from nurture.files.problems import Problem, kind_name
 from nurture.files.yaml_file import FileLoad, load_yaml_text, read_file
 from nurture.files.yaml_lines import LineDict, line_of, own_line
@@ -60,10 +59,9 @@ class ICPParser(QualificationParser):
         """The whole ICP, or ``None`` when any problem was found."""
         line = own_line(data, 0)
         self.fields(data, ICP_FIELDS, line)
-        name = None
-        if self.required(data, "name", line, "the ICP file"):
-            name = self.text(data["name"], line_of(data, "name", line), "name", max_length=MAX_NAME)
-        description = self.optional_text(data, "description", line)
+        name, description = self.name_and_description(
+            data, line, "the ICP file", description_length=500
+        )
         grades = None
         if self.required(data, "grades", line, "the ICP file"):
             grades = self.grades(data["grades"], line_of(data, "grades", line))

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from nurture.campaigns.spec import TEMPERATURES
-from nurture.files.parser import MAX_NAME
 from nurture.files.problems import Problem
 from nurture.files.yaml_file import FileLoad, load_yaml_text, read_file
 from nurture.files.yaml_lines import LineDict, line_of, own_line
@@ -78,10 +77,9 @@ class ReadinessParser(QualificationParser):
         """The whole readiness definition, or ``None`` when any problem was found."""
         line = own_line(data, 0)
         self.fields(data, READINESS_FIELDS, line)
-        name = None
-        if self.required(data, "name", line, "the readiness file"):
-            name = self.text(data["name"], line_of(data, "name", line), "name", max_length=MAX_NAME)
-        description = self.optional_text(data, "description", line)
+        name, description = self.name_and_description(
+            data, line, "the readiness file", description_length=500
+        )
         cooldown: timedelta | None = timedelta(days=30)
         if data.get("recycle_cooldown") is not None:
             cooldown = self.duration(

@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from nurture.files.parser import KEY_RE, MAX_NAME, Parser
+from nurture.files.parser import KEY_RE, Parser
 from nurture.files.problems import Problem, ProblemsError, kind_name
 from nurture.files.yaml_file import FileLoad, load_yaml_text, read_file
 from nurture.files.yaml_lines import line_of, own_line
@@ -96,15 +96,7 @@ class ScoringParser(Parser):
     ) -> ScoringModel | None:
         line = own_line(data, 0)
         self.fields(data, TOP_FIELDS, line)
-        name = None
-        if self.required(data, "name", line, "the scoring file"):
-            name = self.text(data["name"], line_of(data, "name", line), "name", max_length=MAX_NAME)
-        description = ""
-        if data.get("description") is not None:
-            description = (
-                self.text(data["description"], line_of(data, "description", line), "description")
-                or ""
-            )
+        name, description = self.name_and_description(data, line, "the scoring file")
         half_life = None
         if self.required(data, "half_life", line, "the scoring file"):
             half_life = self.duration(
