@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.table import Table
 from sqlalchemy import func, select
 
 from nurture.campaigns.sync import sync_campaigns
@@ -145,9 +147,6 @@ def sync_command(path: Path | None) -> None:
 @campaigns_group.command("list")
 def list_command() -> None:
     """Show every campaign: version, status, active enrolments and the last sync error."""
-    from rich.console import Console
-    from rich.table import Table
-
     rt = runtime()
     with rt.sessions() as session:
         rows = session.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from gunicorn.app.base import BaseApplication
 
 from nurture.cli.group import cli
 from nurture.tracking.processor import ProcessorProcess
@@ -31,8 +32,6 @@ from nurture.worker import hit_processor
 )
 def serve_command(host: str, port: int, workers: int, threads: int, process_hits: bool) -> None:
     """Serve the web app, JSON API and tracking endpoints with gunicorn."""
-    from gunicorn.app.base import BaseApplication
-
     # Tracking hits become events in their own process at a lower CPU priority, so the
     # serving processes keep the cores for requests (docs/tracking.md). Started before
     # gunicorn forks, so every worker inherits the pipe that wakes it.

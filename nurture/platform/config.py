@@ -7,6 +7,8 @@ campaigns and templates, and a secret key generated once and kept in the instanc
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nurture.platform.policies import (
@@ -134,9 +137,6 @@ class Settings:
         """The key that turns addresses into suppression-list hashes."""
         if self.privacy_pepper:
             return self.privacy_pepper
-        import hashlib
-        import hmac
-
         return hmac.new(
             self.secret_key.encode(), b"nurture.suppression", hashlib.sha256
         ).hexdigest()
@@ -347,8 +347,6 @@ def _seconds(text: str) -> float:
 
 
 def _webhook_urls(text: str) -> tuple[str, ...]:
-    from urllib.parse import urlsplit
-
     urls = tuple(url.strip() for url in text.split(",") if url.strip())
     for url in urls:
         parts = urlsplit(url)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -87,8 +89,6 @@ class SenderPool:
     """
 
     def __init__(self, settings: Settings, count: int) -> None:
-        import multiprocessing
-
         # spawn, not fork: the parent has threads (APScheduler, the delivery lane) and
         # open connections that a forked child must not inherit.
         self._context = multiprocessing.get_context("spawn")
@@ -124,8 +124,6 @@ class SenderPool:
 
 def _send_loop(settings: Settings, stop: Any) -> None:
     """A sender process: tick every ``tick_seconds`` until ``stop`` is set."""
-    import time
-
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(processName)s: %(message)s"
     )
