@@ -23,20 +23,26 @@ def runtime(app):
 
 @pytest.fixture
 def lead_id(runtime):
-    """A lead of the bundled model: a demo request, two pricing views, a machine open."""
+    """A lead of the bundled model: a demo request, two pricing views on one UTC day (so the
+    model's daily cap applies whatever the time of day the test runs), a machine open."""
     now = utcnow()
+    yesterday = (now - timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
     sync_scoring_file(runtime, now=now)
     with transaction(runtime.sessions) as session:
         lead = Lead(email="grace@acme.example", first_name="Grace", stage="lead")
         session.add(lead)
         session.flush()
-        for hours, kind, machine, props in (
-            (30, "page.viewed", False, {"url": "https://brightpath.example/pricing"}),
-            (29, "page.viewed", False, {"url": "https://brightpath.example/pricing/team"}),
-            (5, "email.opened", True, {}),
-            (2, "demo.requested", False, {"form": "demo"}),
+        for at, kind, machine, props in (
+            (yesterday, "page.viewed", False, {"url": "https://brightpath.example/pricing"}),
+            (
+                yesterday + timedelta(hours=1),
+                "page.viewed",
+                False,
+                {"url": "https://brightpath.example/pricing/team"},
+            ),
+            (now - timedelta(hours=5), "email.opened", True, {}),
+            (now - timedelta(hours=2), "demo.requested", False, {"form": "demo"}),
         ):
-            at = now - timedelta(hours=hours)
             session.add(
                 Event(
                     lead_id=lead.id,
