@@ -36,11 +36,16 @@ from sqlalchemy import Engine as SAEngine  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from nurture import wiring  # noqa: E402
 from nurture.models import Campaign, Enrollment, Lead, Message  # noqa: E402
 from nurture.platform.config import Settings  # noqa: E402
 from nurture.platform.db import make_engine  # noqa: E402
 from nurture.platform.migrate import upgrade  # noqa: E402
 from nurture.platform.runtime import Runtime  # noqa: E402
+
+# The benchmarks run the product's use cases in their own processes: like every entry point,
+# they connect the features' subscriptions first.
+wiring.connect()
 
 BENCH_DIR = ROOT / "bench"
 BENCH_CAMPAIGNS = BENCH_DIR / "campaigns"

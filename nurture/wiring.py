@@ -5,14 +5,15 @@ web app factory, the worker and its sending processes, the hit processor, the de
 test suite — so a rescored lead reaches readiness and the handoff the same way everywhere,
 whatever was imported first. Calling it again changes nothing.
 
-The order is the order receivers of one event run in; no event has receivers in two of
-these features today.
+No event has receivers in two of these features today; where two reactions to one event
+must run in order, one receiver does both (``nurture.handoff.events``).
 """
 
 from __future__ import annotations
 
 from nurture.campaigns import triggers
 from nurture.handoff import subscriptions as handoff
+from nurture.platform import hooks
 from nurture.qualification import subscriptions as qualification
 from nurture.scoring import subscriptions as scoring
 
@@ -23,3 +24,4 @@ def connect() -> None:
     scoring.subscribe()
     qualification.subscribe()
     handoff.subscribe()
+    hooks.mark_connected()

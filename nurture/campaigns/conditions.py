@@ -18,7 +18,6 @@ from typing import Any
 from nurture.campaigns.describe import describe
 from nurture.campaigns.spec import (
     COMPARISON_OPS,
-    LIFECYCLE_STAGES,
     TEMPERATURES,
     AllOf,
     AnyOf,
@@ -49,6 +48,7 @@ from nurture.campaigns.vocabulary import (
 from nurture.files.parser import Parser, human_list
 from nurture.files.problems import kind_name
 from nurture.files.yaml_lines import line_of, own_line
+from nurture.leads.stages import LIFECYCLE_STAGES
 
 
 @dataclass

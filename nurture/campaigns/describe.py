@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from nurture.campaigns.spec import (
-    LIFECYCLE_STAGES,
     TEMPERATURES,
     AllOf,
     AnyOf,
@@ -23,6 +22,7 @@ from nurture.campaigns.spec import (
 )
 from nurture.campaigns.vocabulary import MAX_REASON
 from nurture.files.parser import human_list
+from nurture.leads.stages import LIFECYCLE_STAGES
 
 
 def describe(condition: Condition) -> str:

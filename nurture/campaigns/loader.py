@@ -18,9 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from nurture.campaigns.describe import describe as describe
-
-# The engine imports remap_position from here; it lives with the other editing rules.
-from nurture.campaigns.editing import remap_position as remap_position
 from nurture.campaigns.parser import CampaignError as CampaignError
 from nurture.campaigns.parser import CampaignParser
 from nurture.campaigns.spec import Campaign

@@ -17,7 +17,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nurture.campaigns.spec import (
-    LIFECYCLE_STAGES,
     RE_ENTRY_POLICIES,
     Campaign,
     Condition,
@@ -40,6 +39,7 @@ from nurture.campaigns.vocabulary import (
 from nurture.files.parser import KEY_RE, human_list
 from nurture.files.problems import ProblemsError, kind_name
 from nurture.files.yaml_lines import line_of, own_line
+from nurture.leads.stages import LIFECYCLE_STAGES
 
 
 class CampaignError(ProblemsError):

@@ -13,10 +13,6 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from typing import Any
 
-from nurture.leads.stages import LIFECYCLE_STAGES, SALES_STAGES
-
-__all__ = ["LIFECYCLE_STAGES", "SALES_STAGES", "TEMPERATURES", "TRIGGER_KINDS"]
-
 TEMPERATURES = ("cold", "warm", "hot")
 TRIGGER_KINDS = ("lead_created", "event", "stage_changed", "attribute_changed")
 RE_ENTRY_POLICIES = ("never", "after_finish", "always")

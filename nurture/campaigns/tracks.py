@@ -14,7 +14,6 @@ from typing import Any
 
 from nurture.campaigns.conditions import ConditionParser
 from nurture.campaigns.spec import (
-    LIFECYCLE_STAGES,
     TEMPERATURES,
     BranchStep,
     ExitStep,
@@ -39,6 +38,7 @@ from nurture.campaigns.vocabulary import (
 from nurture.files.parser import MAX_KEY, WEEKDAY_NAMES, human_list, weekday_token
 from nurture.files.problems import kind_name
 from nurture.files.yaml_lines import line_of, own_line
+from nurture.leads.stages import LIFECYCLE_STAGES
 
 
 @dataclass

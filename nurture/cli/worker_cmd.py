@@ -41,11 +41,10 @@ def tick_command(now_text: str | None) -> None:
     rt = runtime()
     try:
         with single_worker_lock(rt):
-            one_pass = WorkerPass(rt, on_report=_echo_news)
+            # Tracking hits captured since the last pass become events (and scores, and
+            # handoffs) too, as the worker's own hit job does every second.
+            one_pass = WorkerPass(rt, on_report=_echo_news, hits=HitProcessor(rt))
             try:
-                # Tracking hits captured since the last pass become events (and scores,
-                # and handoffs) first, as the worker's own hit job does every second.
-                HitProcessor(rt).run_once(now)
                 report = one_pass.run(now)
             finally:
                 one_pass.close()

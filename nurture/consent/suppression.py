@@ -190,7 +190,7 @@ def _stop_sending(session: Session, lead: Lead, now: datetime) -> None:
     # Enrolments exit at the next tick (the drip rules see the lead is not mailable);
     # making them due now means that happens before any wait would have ended.
     session.flush()
-    hooks.lead_changed.send(session, lead=lead, now=now)
+    hooks.publish(hooks.lead_changed, session, lead=lead, now=now)
     # A deferred retry is a send too: cancel it rather than let the retry loop deliver it.
     session.execute(
         update(Message)

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from nurture.files.problems import Problem, kind_name
 from nurture.files.yaml_lines import line_of, own_line
-from nurture.platform.config import parse_clock, parse_duration, parse_weekdays
+from nurture.platform.units import parse_clock, parse_duration, parse_weekdays
 
 # The id form most files use for themselves and their parts: lower-case letters, digits, dashes.
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")

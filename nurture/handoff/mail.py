@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
     from nurture.platform.config import Settings
 
-NOTIFICATION_TEMPLATE = kinds.HANDOFF.template
-AUTO_REPLY_TEMPLATE = kinds.AUTO_REPLY.template
 # The handoff's kinds; the SLA's reminder to the owner and escalation to the manager
 # (nurture.handoff.sla) are queued here too.
 KINDS = {

@@ -16,7 +16,7 @@ from nurture.files.parser import KEY_RE, Parser
 from nurture.files.problems import kind_name
 from nurture.files.yaml_lines import line_of
 from nurture.handoff.team import WorkingHours
-from nurture.platform.config import parse_clock, parse_weekdays
+from nurture.platform.units import parse_clock, parse_weekdays
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _COUNTRY_RE = re.compile(r"^[A-Z]{2}$")

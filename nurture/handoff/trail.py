@@ -27,7 +27,9 @@ def record_action(
         handoff_id=handoff.id, at=now, action=action, actor=actor[:320], detail=dict(detail or {})
     )
     session.add(entry)
-    hooks.handoff_action.send(session, handoff=handoff, action=action, now=now, detail=entry.detail)
+    hooks.publish(
+        hooks.handoff_action, session, handoff=handoff, action=action, now=now, detail=entry.detail
+    )
     return entry
 
 

@@ -189,8 +189,8 @@ def change_stage(
     )
     session.flush()
 
-    hooks.lead_changed.send(session, lead=lead, now=now)
-    hooks.stage_changed.send(session, lead=lead, now=now)
+    hooks.publish(hooks.lead_changed, session, lead=lead, now=now)
+    hooks.publish(hooks.stage_changed, session, lead=lead, now=now)
     return change
 
 

@@ -199,7 +199,8 @@ def upsert_leads(
             )
     # New data changes the fit (and a changed account that of all its people); a lead it
     # makes ready is handed to sales in this same transaction.
-    hooks.leads_data_changed.send(
+    hooks.publish(
+        hooks.leads_data_changed,
         session,
         leads=[result.lead for result in results if result.created or result.changed],
         now=now,
@@ -207,7 +208,7 @@ def upsert_leads(
     )
     for result in results:
         if result.created:
-            hooks.lead_created.send(session, lead=result.lead, now=now)
+            hooks.publish(hooks.lead_created, session, lead=result.lead, now=now)
     return results
 
 

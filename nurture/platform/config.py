@@ -31,8 +31,6 @@ from nurture.platform.policies import (
 )
 from nurture.platform.units import parse_clock, parse_duration, parse_weekdays
 
-__all__ = ["ConfigError", "Settings", "parse_clock", "parse_duration", "parse_weekdays"]
-
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -7,16 +7,47 @@ feature subscribes in its ``subscribe()`` function, and ``nurture.wiring.connect
 every one of those once per process, from every entry point (the CLI, the web app, the
 worker, the demo and the tests), so nothing depends on import order.
 
-Every signal is sent with the caller's ``Session`` as sender and keyword arguments, inside
-the caller's transaction: what a subscriber writes commits or rolls back with the change
-that caused it. Receivers run in the order ``connect`` subscribes them.
+Every signal is sent through :func:`publish`, with the caller's ``Session`` as sender and
+keyword arguments, inside the caller's transaction: what a subscriber writes commits or rolls
+back with the change that caused it. Each event has one receiver per feature that reacts to
+it; where the order of two reactions matters (the SLA clock before the webhooks of a handoff
+action), one receiver does both, in that order (blinker keeps receivers in a set).
+
+A process that runs use cases without ``connect`` would silently skip enrolment, rescoring
+and handoffs; :func:`publish` refuses instead, so a new entry point that forgets it fails at
+its first event.
 """
 
 from __future__ import annotations
 
-from blinker import Namespace
+from typing import Any
+
+from blinker import NamedSignal, Namespace
+from sqlalchemy.orm import Session
 
 _signals = Namespace()
+_connected = False
+
+
+class NotWired(RuntimeError):
+    """An event was sent in a process whose subscriptions were never connected."""
+
+
+def mark_connected() -> None:
+    """Called by ``nurture.wiring.connect`` once every feature has subscribed."""
+    global _connected  # one flag per process, like the signals themselves
+    _connected = True
+
+
+def publish(signal: NamedSignal, session: Session, **kwargs: Any) -> None:
+    """Send ``signal`` to its receivers, in the caller's transaction."""
+    if not _connected:
+        raise NotWired(
+            f"event {signal.name!r} sent before nurture.wiring.connect(): every entry point "
+            "must connect the features' subscriptions first"
+        )
+    signal.send(session, **kwargs)
+
 
 lead_created = _signals.signal(
     "lead-created",

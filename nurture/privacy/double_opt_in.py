@@ -24,8 +24,6 @@ from nurture.models import Lead, Message
 from nurture.privacy.unsubscribe import Recipient, recipient_for_token
 from nurture.sending import kinds
 
-CONFIRMATION_TEMPLATE = kinds.CONFIRMATION.template
-
 
 def stored_ip(ip: str | None, mode: str) -> str | None:
     """The part of ``ip`` the privacy setting keeps: ``full``, ``truncated`` (IPv4 /24,

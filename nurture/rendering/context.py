@@ -19,7 +19,6 @@ from nurture.platform.config import Settings
 
 if TYPE_CHECKING:
     from nurture.models import Lead
-    from nurture.platform.config import Settings
 
 # The URL keys every context must carry: the layout's footer and open pixel use them.
 URL_KEYS = ("unsubscribe_url", "preferences_url", "open_pixel_url")

@@ -3,8 +3,9 @@
 - ``model``, ``parser``, ``rules``: pure (the file format, rule evaluation, explanation,
   decay crossings); no session, no clock.
 - ``versions``: the scoring file synced into ``scoring_versions``, the active model.
-- ``service``: ``rescore_leads`` (the hook tracking calls after recording events),
-  cooling temperatures as scores decay, rescoring everyone, explaining a lead's score.
+- ``service``: ``rescore_leads`` (run for the ``timelines_changed`` event tracking sends
+  after recording events; ``subscriptions`` connects it), cooling temperatures as scores
+  decay, rescoring everyone, explaining a lead's score.
 - ``timeline``: a lead's events for people and for the API.
 """
 

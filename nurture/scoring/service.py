@@ -114,7 +114,7 @@ def rescore_leads(
     if reason != "decay":
         # Event-driven readiness (docs/qualification.md): a score or hand-raise that makes
         # a lead an MQL hands it to sales in this same transaction. Cooling never does.
-        hooks.leads_rescored.send(session, lead_ids=ids, now=now)
+        hooks.publish(hooks.leads_rescored, session, lead_ids=ids, now=now)
     return changes
 
 

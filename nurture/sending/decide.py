@@ -17,8 +17,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from nurture.campaigns.drip import Decision, Defaults, LeadFacts, Position, advance
+from nurture.campaigns.editing import remap_position
 from nurture.campaigns.facts import Needs, lead_facts_base, load_batch_facts
-from nurture.campaigns.loader import remap_position
 from nurture.campaigns.spec import Campaign as CampaignSpec
 from nurture.campaigns.spec import FrequencyCap, SendWindow
 from nurture.consent.rules import is_mailable, wants_topic

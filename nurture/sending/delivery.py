@@ -18,10 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parseaddr
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
-
-if TYPE_CHECKING:
-    pass
+from typing import Literal, Protocol, runtime_checkable
 
 DeliveryStatus = Literal["sent", "temporary", "permanent"]
 

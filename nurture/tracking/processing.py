@@ -125,7 +125,7 @@ def rescore(session: Session, lead_ids: Iterable[int], now: datetime) -> None:
     ids = sorted(set(lead_ids))
     if not ids:
         return
-    hooks.timelines_changed.send(session, lead_ids=ids, now=now)
+    hooks.publish(hooks.timelines_changed, session, lead_ids=ids, now=now)
 
 
 # ---------------------------------------------------------------- email hits

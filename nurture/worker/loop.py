@@ -156,7 +156,11 @@ class WorkerPass:
     queued. ``nurture worker`` runs one every ``NURTURE_TICK_SECONDS``; ``nurture tick``
     runs one and exits.
 
-    ``on_report`` receives each file sync's report (default: the log).
+    ``on_report`` receives each file sync's report (default: the log). With ``hits`` (``nurture
+    tick``; the worker runs its hit processor as a job of its own, every second), tracking
+    hits become events right after the files are synced, so a hand-raise is handed off under
+    the current team and readiness files; a failure there is logged and the pass goes on to
+    send.
     """
 
     def __init__(
@@ -165,10 +169,12 @@ class WorkerPass:
         engine: Engine | None = None,
         *,
         on_report: Callable[[Any], None] | None = None,
+        hits: HitProcessor | None = None,
     ) -> None:
         self.runtime = runtime
         self.engine = engine or Engine(runtime)
         self.on_report = on_report
+        self.hits = hits
         self.watchers = (
             CampaignWatcher(runtime, on_report),
             TeamWatcher(runtime, on_report),
@@ -177,9 +183,17 @@ class WorkerPass:
         self.scoring = ScoringWatcher(runtime, on_report)
 
     def run(self, now: datetime) -> TickReport:
-        """Sync changed files, cool scores, run the SLA, then tick the engine."""
+        """Sync changed files, process hits (if asked), cool scores, run the SLA, then tick
+        the engine."""
         for watcher in self.watchers:
             watcher.sync_if_changed(now)
+        if self.hits is not None:
+            try:
+                self.hits.run_once(now)
+            except Exception:
+                # The hits stay unprocessed in the database for the next pass; the email
+                # that is due must not wait for them.
+                log.exception("tracking hits could not be processed; they wait for the next pass")
         # Scores decay between ticks: temperatures that dropped switch tracks first.
         self.scoring.tick(now)
         # SLA reminders and escalations queue emails this same tick sends.

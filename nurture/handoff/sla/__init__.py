@@ -8,7 +8,7 @@ and compliance recorded per handoff.
 - ``mail``: what the reminder and escalation templates see.
 """
 
-from nurture.handoff.sla.policy import SlaPolicy
 from nurture.handoff.sla.service import run_due, start
+from nurture.platform.policies import SlaPolicy
 
 __all__ = ["SlaPolicy", "run_due", "start"]

@@ -13,9 +13,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from nurture.handoff.sla.business_hours import add_business_time, business_time_between
-from nurture.platform.policies import ESCALATIONS, SlaPolicy
-
-__all__ = ["ESCALATIONS", "STATUSES", "Clock", "Compliance", "Hours", "SlaPolicy"]
+from nurture.platform.policies import SlaPolicy
 
 # Statuses of a handoff's SLA: pending until the owner responds or the deadline passes;
 # void when the handoff was reassigned by hand before its deadline (nobody missed it).

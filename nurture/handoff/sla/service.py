@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from nurture.handoff import mail
 from nurture.handoff.assignment import LeadFacts, assign
 from nurture.handoff.reps import rep_states
-from nurture.handoff.sla.policy import Hours, SlaPolicy, clock_for, compliance, describe_deadline
+from nurture.handoff.sla.policy import Hours, clock_for, compliance, describe_deadline
 from nurture.handoff.team_fields import parse_working_hours
 from nurture.handoff.team_sync import active_team
 from nurture.handoff.trail import record_action, timeline_event
@@ -25,6 +25,7 @@ from nurture.handoff.webhooks import enqueue
 from nurture.models import Handoff, HandoffSla, Lead, SalesRep
 from nurture.platform.config import WindowDefault
 from nurture.platform.db import is_sqlite, transaction
+from nurture.platform.policies import SlaPolicy
 from nurture.platform.runtime import Runtime, settings_of
 
 log = logging.getLogger(__name__)

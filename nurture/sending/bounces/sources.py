@@ -20,19 +20,34 @@ class MessageFile:
 def iter_messages(paths: Iterable[Path]) -> Iterator[MessageFile]:
     """Every message under the given paths, in a stable order.
 
-    A directory is walked recursively (a maildir's ``tmp/`` is skipped: messages there are
-    still being written); a file that starts with an mbox ``From `` line and holds more
-    than one message is split as an mbox; any other file is one message.
+    A maildir (a folder with ``cur/`` or ``new/``) is read as one: the messages in its
+    ``cur/`` and ``new/``, not its ``tmp/`` (still being written), its subfolders or the
+    mail server's index files. Any other directory is walked recursively; a file that
+    starts with an mbox ``From `` line and holds more than one message is split as an mbox;
+    any other file is one message.
     """
     for path in paths:
         if not path.exists():
             yield MessageFile(str(path), error="no such file or directory")
+        elif (path / "cur").is_dir() or (path / "new").is_dir():
+            yield from _maildir(path)
         elif path.is_dir():
             for child in sorted(path.rglob("*")):
                 if _is_message_file(path, child):
                     yield from _file(child)
         else:
             yield from _file(path)
+
+
+def _maildir(path: Path) -> Iterator[MessageFile]:
+    box = mailbox.Maildir(path, factory=None, create=False)
+    for key in sorted(box.keys()):
+        try:
+            raw = box.get_bytes(key)
+        except OSError as exc:
+            yield MessageFile(f"{path}:{key}", error=f"cannot read: {exc.strerror or exc}")
+            continue
+        yield MessageFile(f"{path}:{key}", raw)
 
 
 def _is_message_file(root: Path, child: Path) -> bool:

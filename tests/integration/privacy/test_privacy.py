@@ -4,6 +4,7 @@ the real endpoints, CLI and engine."""
 from __future__ import annotations
 
 import json
+import mailbox
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -227,6 +228,32 @@ def test_mailto_unsubscribe_ingest(topics, tmp_path):
     report = ingest_unsubscribe_mail(topics, tmp_path, now=T0)
 
     assert (report.read, report.unsubscribed, report.unknown) == (3, 1, 1)
+    assert not is_mailable(lead(topics, lead_id))
+
+
+def test_mailto_unsubscribe_ingest_reads_a_maildir_as_a_mail_server_keeps_it(topics, tmp_path):
+    """Only the maildir's delivered mail counts: not its tmp/ (still being written), not the
+    server's index files, not its subfolders (Trash)."""
+    box = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    lead_id = _mailed_lead(topics)
+    email = EmailMessage()
+    email["To"] = f"unsubscribe+{first_message(topics, lead_id).token}@brightpath.example"
+    box.add(bytes(email))
+    other = EmailMessage()
+    other["To"] = "someone@brightpath.example"
+    seen = mailbox.MaildirMessage(bytes(other))
+    seen.set_subdir("cur")  # a message the mail client has already shown sits in cur/
+    box.add(seen)
+    root = tmp_path / "Maildir"
+    (root / "tmp" / "half-written").write_bytes(b"To: unsubscribe+AAAAAAAAAAAAAAAAAAAAAA@x\r\n")
+    (root / "dovecot-uidlist").write_text("3 V1 N3\n")
+    trash = mailbox.Maildir(root / ".Trash", create=True)
+    trash.add(b"To: unsubscribe+BBBBBBBBBBBBBBBBBBBBBB@brightpath.example\r\n\r\n")
+
+    report = ingest_unsubscribe_mail(topics, root, now=T0)
+
+    assert (report.read, report.unsubscribed, report.unknown, report.no_token) == (2, 1, 0, 1)
+    assert report.problems == []
     assert not is_mailable(lead(topics, lead_id))
 
 

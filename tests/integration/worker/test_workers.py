@@ -4,6 +4,7 @@ SQLite refuses a second worker with a clear message."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -12,8 +13,8 @@ from nurture.models import Campaign, Enrollment, Lead, Message
 from nurture.platform.db import is_sqlite, transaction
 from nurture.platform.runtime import Runtime
 from nurture.sending.engine import Engine
-from nurture.worker import WorkerAlreadyRunning, single_worker_lock
-from tests.integration.engine_support import T0, sync_fixture_campaigns
+from nurture.worker import WorkerAlreadyRunning, WorkerPass, single_worker_lock
+from tests.integration.engine_support import FIXTURES, T0, add_lead, enrol, sync_fixture_campaigns
 
 
 def _seed(runtime: Runtime, count: int) -> None:
@@ -153,3 +154,27 @@ def test_several_senders_are_refused_on_sqlite(runtime):
 
     with pytest.raises(WorkerAlreadyRunning, match="--senders needs PostgreSQL"):
         run_worker(runtime, senders=2)
+
+
+def test_a_pass_still_sends_when_tracking_hits_cannot_be_processed(settings, caplog):
+    runtime = Runtime.from_settings(settings.with_overrides(campaigns_path=FIXTURES))
+    try:
+        sync_fixture_campaigns(runtime)
+        enrol(runtime, add_lead(runtime, "ada@example.com"))
+
+        class UnreachableHits:
+            """A hit processor whose database refuses (what `nurture tick` hands the pass)."""
+
+            def run_once(self, now):
+                raise RuntimeError("the hits table could not be read")
+
+        one_pass = WorkerPass(runtime, hits=UnreachableHits())
+        try:
+            with caplog.at_level("ERROR", logger="nurture.worker.loop"):
+                report = one_pass.run(T0 + timedelta(minutes=1))
+        finally:
+            one_pass.close()
+    finally:
+        runtime.close()
+    assert report.sent == 1
+    assert "tracking hits could not be processed" in caplog.text

@@ -12,7 +12,6 @@ from nurture.campaigns.drip import (
     evaluate,
 )
 from nurture.campaigns.spec import (
-    SALES_STAGES,
     BranchStep,
     Campaign,
     Clicked,
@@ -27,6 +26,7 @@ from nurture.campaigns.spec import (
     Track,
     WaitStep,
 )
+from nurture.leads.stages import SALES_STAGES
 
 ANY_TIME = SendWindow(days=frozenset(range(7)), start=time(0), end=time.max)
 DEFAULTS = Defaults(send_window=ANY_TIME, frequency_cap=FrequencyCap(10, timedelta(days=1)))

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nurture.campaigns.spec import LIFECYCLE_STAGES
 from nurture.leads.lifecycle import (
     TRANSITIONS,
     allowed_next,
@@ -14,6 +13,7 @@ from nurture.leads.lifecycle import (
     time_in_stage,
     validate_actor,
 )
+from nurture.leads.stages import LIFECYCLE_STAGES
 from nurture.models import Lead
 
 
