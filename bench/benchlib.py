@@ -37,11 +37,15 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from nurture import wiring  # noqa: E402
+from nurture.campaigns.services import sync_campaign_files  # noqa: E402
 from nurture.models import Campaign, Enrollment, Lead, Message  # noqa: E402
 from nurture.platform.config import Settings  # noqa: E402
 from nurture.platform.db import make_engine  # noqa: E402
-from nurture.platform.migrate import upgrade  # noqa: E402
+from nurture.platform.migrate import alembic_config, upgrade  # noqa: E402
 from nurture.platform.runtime import Runtime  # noqa: E402
+from nurture.sending.engine import Engine  # noqa: E402
+from nurture.sending.tick import TickReport  # noqa: E402
+from nurture.sending.transports import make_transport  # noqa: E402
 
 # The benchmarks run the product's use cases in their own processes: like every entry point,
 # they connect the features' subscriptions first.
@@ -304,8 +308,6 @@ def migrate(url: str) -> None:
 def alembic_head() -> str:
     from alembic.script import ScriptDirectory
 
-    from nurture.platform.migrate import alembic_config
-
     return str(ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head())
 
 
@@ -337,7 +339,6 @@ def bench_settings(
 
 def sync_bench_campaign(runtime: Runtime, now: datetime) -> tuple[int, int]:
     """Load bench/campaigns through the real sync; returns (campaign id, active version id)."""
-    from nurture.campaigns.services import sync_campaign_files
 
     report = sync_campaign_files(runtime, now=now, path=BENCH_CAMPAIGNS)
     with runtime.sessions() as session:
@@ -753,8 +754,6 @@ def run_send(
 
     With ``workers`` > 1 (PostgreSQL), that many processes tick at the same time, each with
     its own engine, as several ``nurture worker`` processes would."""
-    from nurture.sending.engine import Engine
-    from nurture.sending.transports import make_transport
 
     settings = bench_settings(url, workdir / "instance", smtp_url=sink.url, batch_size=batch_size)
     runtime = Runtime.from_settings(settings)
@@ -840,8 +839,6 @@ def _tick_in_processes(
 ) -> tuple[Any, float]:
     import multiprocessing
 
-    from nurture.sending.tick import TickReport
-
     context = multiprocessing.get_context("fork")
     start = context.Barrier(workers + 1)
     results = context.Queue()
@@ -869,9 +866,6 @@ def _tick_in_processes(
 
 
 def _worker_tick(settings: Settings, now: datetime, start: Any, results: Any) -> None:
-    from nurture.sending.engine import Engine
-    from nurture.sending.transports import make_transport
-
     runtime = Runtime.from_settings(settings)
     transport = CountingTransport(make_transport(settings, runtime.sessions))
     engine = Engine(runtime, transport=transport)

@@ -42,6 +42,7 @@ from benchlib import (
 from sqlalchemy import select, text
 
 from nurture.auth.apikeys import create_api_key
+from nurture.campaigns.services import sync_campaign_files
 from nurture.handoff.team_sync import sync_team_file
 from nurture.models import Lead, Message
 from nurture.platform.config import Settings
@@ -114,7 +115,6 @@ def run(db: str, leads: int) -> list[float]:
     app.extensions["nurture.hit_processor"] = processor
     try:
         now = utcnow()
-        from nurture.campaigns.services import sync_campaign_files
 
         sync_campaign_files(runtime, now=now)
         assert sync_scoring_file(runtime, now=now).ok

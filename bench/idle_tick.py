@@ -54,6 +54,7 @@ from sqlalchemy import event, func, select, text
 from nurture.models import Enrollment
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
+from nurture.sending.engine import Engine
 
 GOAL_MS = 50.0
 DATABASE = "nurture_bench_idle"
@@ -158,8 +159,6 @@ def main() -> int:
     parser.add_argument("--ticks", type=int, default=20, help="timed ticks")
     parser.add_argument("--reseed", action="store_true", help="rebuild the cached database")
     args = parser.parse_args()
-
-    from nurture.sending.engine import Engine
 
     print(f"== idle tick: {args.db}, {args.leads:,} enrolled leads, none due ==")
     url, how = seeded_url(args.db, args.leads, args.reseed)

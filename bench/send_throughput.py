@@ -57,6 +57,9 @@ from benchlib import (
     verdict,
 )
 
+from nurture.sending.delivery import Outgoing
+from nurture.sending.smtp import smtp_transport_from_settings
+
 GOALS = {"postgresql": 0.8, "sqlite": 0.5}
 SENDER = "hello@brightpath.example"
 # Distinct prebuilt messages, used in turn; N copies of 14 KB would only measure memory.
@@ -128,8 +131,6 @@ def transport_ceiling(
     """The engine's own SMTP transport alone, on the same prebuilt messages, in batches as
     the engine hands them over; (seconds, not sent, received). Information, not the goal's
     reference: it shows what the SMTP stage costs without the database and the render."""
-    from nurture.sending.delivery import Outgoing
-    from nurture.sending.smtp import smtp_transport_from_settings
 
     settings = bench_settings("sqlite://", workdir / "instance", smtp_url=sink.url)
     transport = smtp_transport_from_settings(settings)

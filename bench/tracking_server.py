@@ -21,6 +21,9 @@ if str(ROOT) not in sys.path:
 from flask import Flask, Response  # noqa: E402
 from gunicorn.app.base import BaseApplication  # noqa: E402
 
+from nurture.tracking.processor import ProcessorProcess  # noqa: E402
+from nurture.web import create_app  # noqa: E402
+from nurture.worker import hit_processor  # noqa: E402
 from tracking import PIXEL  # noqa: E402
 
 
@@ -37,7 +40,6 @@ def trivial_app() -> Flask:
 
 def nurture_app(processor: Any) -> Flask:
     """What ``nurture serve`` loads in each process (settings from NURTURE_* variables)."""
-    from nurture.web import create_app
 
     app = create_app()
     if processor is not None:
@@ -51,8 +53,6 @@ class Server(BaseApplication):  # type: ignore[misc]
         self.processor: Any = None
         if which == "nurture" and not os.environ.get("BENCH_NO_PROCESSOR"):
             # As `nurture serve`: the hit processor in its own process at nice +10.
-            from nurture.tracking.processor import ProcessorProcess
-            from nurture.worker import hit_processor
 
             self.processor = ProcessorProcess(hit_processor.ENTRY_MODULE)
         super().__init__()

@@ -27,6 +27,7 @@ from nurture.platform import migrate
 from nurture.platform.config import Settings
 from nurture.platform.db import Base, make_engine
 from nurture.platform.runtime import Runtime
+from nurture.web import create_app
 
 BACKEND = os.environ.get("NURTURE_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get(
@@ -117,7 +118,6 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 @pytest.fixture
 def app(settings: Settings):  # type: ignore[no-untyped-def]
-    from nurture.web import create_app
 
     flask_app = create_app({"NURTURE_SETTINGS": settings, "TESTING": True})
     yield flask_app

@@ -8,9 +8,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from nurture.campaigns.enrolment import enrol_lead
+from nurture.campaigns.services import sync_campaign_files
+from nurture.campaigns.sync import campaign_spec_for_version
 from nurture.models import Campaign, Enrollment, Lead, Message
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
+from nurture.sending.engine import Engine
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "engine"
 # A Tuesday morning, inside any office-hours window in Europe.
@@ -19,7 +22,6 @@ T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 def sync_fixture_campaigns(runtime: Runtime, folder: Path = FIXTURES, now: datetime = T0):
     """Load the fixture campaigns into the database through the real sync."""
-    from nurture.campaigns.services import sync_campaign_files
 
     report = sync_campaign_files(runtime, now=now, path=folder)
     return report
@@ -44,8 +46,6 @@ def add_lead(runtime: Runtime, email: str, **fields) -> int:
 
 
 def enrol(runtime: Runtime, lead_id: int, campaign_key: str = "test-drip", now: datetime = T0):
-    from nurture.campaigns.sync import campaign_spec_for_version
-
     with transaction(runtime.sessions) as session:
         lead = session.get(Lead, lead_id)
         campaign = session.scalar(select(Campaign).where(Campaign.key == campaign_key))
@@ -74,7 +74,6 @@ def enrollment(runtime: Runtime, enrollment_id: int) -> Enrollment:
 def tick_hourly_until_sent(runtime: Runtime, lead_id: int, start: datetime, hours: int = 96):
     """Tick once an hour from ``start`` until the lead has a sent email (send windows and
     weekends can push the first email a few days out); returns the sent templates."""
-    from nurture.sending.engine import Engine
 
     engine = Engine(runtime)
     try:

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from nurture.models import AuditLog, Lead, Message
+from nurture.models import AuditLog, Campaign, Lead, Message
 from nurture.platform.runtime import Runtime
 from nurture.sending.engine import Engine
 from nurture.tracking.tokens import MessageSigner
@@ -44,7 +44,6 @@ def tick(runtime: Runtime, now: datetime, **overrides) -> None:
 
 def sent_campaigns(runtime: Runtime, lead_id: int) -> list[str]:
     """Campaign keys of the lead's sent campaign emails, in order."""
-    from nurture.models import Campaign
 
     with runtime.sessions() as session:
         rows = session.execute(

@@ -12,7 +12,10 @@ from nurture.auth.apikeys import (
     revoke_api_key,
     verify_api_key,
 )
-from nurture.cli import cli
+from nurture.cli import (
+    apikeys_cmd,  # noqa: F401  (registers the commands)
+    cli,
+)
 from nurture.models import ApiKey
 from nurture.platform.db import transaction
 
@@ -110,8 +113,6 @@ def test_list_returns_keys_in_creation_order(runtime):
 
 
 def test_cli_create_prints_the_key_once_and_list_never_shows_it(app):
-    from nurture.cli import apikeys_cmd  # noqa: F401  (registers the commands)
-
     runner = app.test_cli_runner()
     created = runner.invoke(cli, ["apikeys", "create", "CRM sync"])
     assert created.exit_code == 0, created.output
@@ -129,8 +130,6 @@ def test_cli_create_prints_the_key_once_and_list_never_shows_it(app):
 
 
 def test_cli_revoke(app):
-    from nurture.cli import apikeys_cmd  # noqa: F401
-
     runtime = app.extensions["nurture"]
     key, plaintext = create(runtime)
     runner = app.test_cli_runner()
@@ -146,8 +145,6 @@ def test_cli_revoke(app):
 
 
 def test_cli_create_refuses_an_empty_name(app):
-    from nurture.cli import apikeys_cmd  # noqa: F401
-
     result = app.test_cli_runner().invoke(cli, ["apikeys", "create", "  "])
     assert result.exit_code == 2
     assert "needs a name" in result.output

@@ -13,6 +13,10 @@ from nurture.campaigns.sync import (
     clear_spec_cache,
     sync_campaigns,
 )
+from nurture.cli import (
+    campaigns_cmd,  # noqa: F401  (registers the commands)
+    cli,
+)
 from nurture.models import Campaign, CampaignVersion, Enrollment, Lead
 from nurture.platform.db import transaction
 
@@ -353,11 +357,6 @@ def test_the_bundled_examples_sync_against_the_real_templates(runtime):
 
 
 def invoke(app, *args):
-    from nurture.cli import (
-        campaigns_cmd,  # noqa: F401  (registers the commands)
-        cli,
-    )
-
     return app.test_cli_runner().invoke(cli, ["campaigns", *args])
 
 

@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 from nurture.auth.apikeys import create_api_key
+from nurture.cli import accounts_cmd, cli  # noqa: F401  (registers the commands)
 from nurture.models import Lead, Message
 from nurture.platform.db import transaction, utcnow
 from tests.integration.engine_support import add_lead
@@ -94,8 +95,6 @@ def test_the_api_shows_the_accounts_score_committee_and_timeline(runtime, client
 
 
 def test_the_cli_shows_the_account_and_the_sum_method_counts_everyone(runtime, app):
-    from nurture.cli import accounts_cmd, cli  # noqa: F401  (registers the commands)
-
     acme(runtime)
     runner = app.test_cli_runner()
     shown = runner.invoke(cli, ["accounts", "show", "acme.example"], env={"COLUMNS": "160"})

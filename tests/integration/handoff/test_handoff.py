@@ -10,9 +10,15 @@ import pytest
 from sqlalchemy import func, select
 
 from nurture.auth.apikeys import create_api_key
-from nurture.cli import cli, handoffs_cmd, team_cmd  # noqa: F401  (registers the commands)
+from nurture.cli import (  # noqa: F401  (registers the commands)
+    cli,
+    handoffs_cmd,
+    preview_cmd,
+    team_cmd,
+)
 from nurture.handoff import HandoffError, accept, reassign
 from nurture.handoff.links import HandoffLinks
+from nurture.leads.lifecycle import stage_history
 from nurture.models import Account, Handoff, HandoffAction, Message, SalesRep
 from nurture.platform.db import transaction
 from tests.integration.engine_support import T0, add_lead
@@ -228,7 +234,6 @@ def test_convert_walks_the_funnel_and_outcomes_only_move_forward(runtime, client
         "EUR",
     )
     assert lead_row(runtime, lead).stage == "customer"
-    from nurture.leads.lifecycle import stage_history
 
     with runtime.sessions() as session:
         assert [c.to_stage for c in stage_history(session, lead)] == [
@@ -424,8 +429,6 @@ def test_concurrent_handoffs_on_postgresql_still_rotate_fairly(runtime, two_reps
 
 
 def test_the_handoff_templates_preview_with_a_sample_handoff(app, tmp_path) -> None:
-    from nurture.cli import preview_cmd  # noqa: F401  (registers the command)
-
     out = tmp_path / "note.txt"
     result = app.test_cli_runner().invoke(
         cli, ["preview", "sales-handoff", "--sample", "--text", "--out", str(out)]

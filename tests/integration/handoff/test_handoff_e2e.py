@@ -12,11 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from nurture.auth.apikeys import create_api_key
+from nurture.campaigns.services import sync_campaign_files
 from nurture.models import Account, Enrollment, Event, Lead, Message
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
 from nurture.scoring import sync_scoring
 from nurture.sending.engine import Engine
+from nurture.web import create_app
 from tests.integration.engine_support import add_lead, templates_sent
 from tests.integration.handoff_support import (
     BUNDLED_TEAM,
@@ -36,8 +38,6 @@ MARIA = "maria.lopez@brightpath.example"
 def e2e(settings, smtp_sink):
     """A runtime on the bundled configuration (campaigns, scoring, sales team) sending to
     the real SMTP server fixture, and the web app on the same database."""
-    from nurture.campaigns.services import sync_campaign_files
-    from nurture.web import create_app
 
     configured = settings.with_overrides(smtp_url=smtp_sink.url, sales_team_file=BUNDLED_TEAM)
     runtime = Runtime.from_settings(configured)

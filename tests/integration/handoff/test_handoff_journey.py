@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from nurture.auth.apikeys import create_api_key
+from nurture.campaigns.services import sync_campaign_files
 from nurture.handoff.sla import SlaPolicy, run_due
 from nurture.handoff.webhooks import deliver_due
 from nurture.handoff.webhooks.signing import SIGNATURE_HEADER, verify
@@ -25,6 +26,7 @@ from nurture.qualification.watch import sync_qualification_files
 from nurture.scoring import sync_scoring
 from nurture.sending.engine import Engine
 from nurture.tracking.processing import process_pending_hits
+from nurture.web import create_app
 from tests.integration.handoff_support import BUNDLED_TEAM, PROJECT, sync_team_file
 from tests.integration.webhook_support import webhook_receiver
 
@@ -34,9 +36,6 @@ MANAGER = "dana.ortiz@brightpath.example"
 
 @pytest.fixture
 def journey(settings, smtp_sink):
-    from nurture.campaigns.services import sync_campaign_files
-    from nurture.web import create_app
-
     with webhook_receiver(SECRET) as receiver:
         configured = settings.with_overrides(
             smtp_url=smtp_sink.url,

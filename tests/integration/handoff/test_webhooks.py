@@ -8,11 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from nurture.cli import cli, webhooks_cmd  # noqa: F401  (registers the commands)
 from nurture.handoff import accept, reject
 from nurture.handoff.webhooks import deliver_due
+from nurture.handoff.webhooks.service import purge_deliveries
 from nurture.models import WebhookDelivery
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
+from nurture.privacy.rights import erase_lead
+from nurture.web import create_app
 from tests.integration.engine_support import T0, add_lead
 from tests.integration.handoff_support import (
     add_account,
@@ -142,9 +146,6 @@ def test_accept_and_reject_are_announced_and_nothing_goes_without_an_endpoint(
 def test_a_permanent_refusal_fails_at_once_and_can_be_retried_from_the_cli(
     settings, tmp_path, hooked
 ):
-    from nurture.cli import cli, webhooks_cmd  # noqa: F401  (registers the commands)
-    from nurture.web import create_app
-
     with hooked(script=[404]) as receiver:
         configured = settings.with_overrides(webhook_urls=(receiver.url,), webhook_secret=SECRET)
         app = create_app({"NURTURE_SETTINGS": configured, "TESTING": True})
@@ -187,8 +188,6 @@ def two_handoffs(runtime: Runtime) -> None:
 
 
 def test_erasing_a_lead_deletes_its_webhook_deliveries_and_only_those(settings, tmp_path, hooked):
-    from nurture.privacy.rights import erase_lead
-
     with hooked() as receiver:
         runtime = runtime_for(settings, receiver, tmp_path)
         try:
@@ -208,8 +207,6 @@ def test_erasing_a_lead_deletes_its_webhook_deliveries_and_only_those(settings, 
 def test_finished_deliveries_are_purged_after_the_retention_pending_ones_stay(
     settings, tmp_path, hooked
 ):
-    from nurture.handoff.webhooks.service import purge_deliveries
-
     with hooked(script=[200, 503]) as receiver:
         runtime = runtime_for(settings, receiver, tmp_path)
         try:

@@ -9,7 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from nurture.campaigns import triggers
-from nurture.cli import cli
+from nurture.cli import (
+    cli,
+    leads_cmd,  # noqa: F401  (registers the commands)
+)
 from nurture.leads import csv_import as lead_import
 from nurture.leads.csv_columns import LeadImportError
 from nurture.leads.csv_import import import_leads_csv
@@ -511,8 +514,6 @@ def test_a_missing_or_undecodable_file_cannot_be_imported(runtime, tmp_path):
 
 
 def test_cli_import_prints_the_summary_and_the_rejects_path(app, tmp_path, created_hook):
-    from nurture.cli import leads_cmd  # noqa: F401  (registers the commands)
-
     rejects = tmp_path / "out" / "rejects.csv"
     result = app.test_cli_runner().invoke(
         cli,
@@ -547,16 +548,12 @@ def test_cli_import_prints_the_summary_and_the_rejects_path(app, tmp_path, creat
 
 
 def test_cli_import_exits_1_when_the_file_cannot_be_read(app, tmp_path):
-    from nurture.cli import leads_cmd  # noqa: F401
-
     result = app.test_cli_runner().invoke(cli, ["leads", "import", str(tmp_path / "missing.csv")])
     assert result.exit_code == 1
     assert "cannot read" in result.output
 
 
 def test_cli_import_reports_a_bad_mapping(app, tmp_path):
-    from nurture.cli import leads_cmd  # noqa: F401
-
     result = app.test_cli_runner().invoke(
         cli, ["leads", "import", str(SAMPLE), "--map", "no equals sign"]
     )
@@ -565,8 +562,6 @@ def test_cli_import_reports_a_bad_mapping(app, tmp_path):
 
 
 def test_cli_list_shows_leads_filtered_by_stage(app, tmp_path):
-    from nurture.cli import leads_cmd  # noqa: F401
-
     runtime = app.extensions["nurture"]
     upsert(runtime, email="a@acme.com", stage="mql")
     upsert(runtime, email="b@acme.com")

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from nurture.auth.apikeys import create_api_key
+from nurture.cli import cli, privacy_cmd  # noqa: F401  (registers the commands)
 from nurture.consent.rules import is_mailable
 from nurture.consent.suppression import is_suppressed
 from nurture.models import Event, Lead, Message, OutboxMessage
@@ -141,8 +142,6 @@ def test_double_opt_in_mails_only_after_the_confirmation_click(app, client, auth
 
 
 def _cli(app, *args):
-    from nurture.cli import cli, privacy_cmd  # noqa: F401  (registers the commands)
-
     return app.test_cli_runner().invoke(cli, list(args))
 
 

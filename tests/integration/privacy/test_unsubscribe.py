@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from nurture.consent.rules import is_mailable
+from nurture.tracking.tokens import MessageSigner
 from tests.integration.engine_support import T0, add_lead
 from tests.integration.privacy_support import (
     audit_actions,
@@ -120,8 +121,6 @@ def test_tampered_tokens_get_a_clear_page_and_change_nothing(topics, client, pat
 
 
 def test_a_validly_signed_token_of_no_message_changes_nothing(topics, client):
-    from nurture.tracking.tokens import MessageSigner
-
     signed = MessageSigner(topics.settings.secret_key).sign("no-such-message-token")
     response = client.post(f"/u/{signed}", data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 404 and "not valid" in response.text

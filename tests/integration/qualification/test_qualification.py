@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from nurture.auth.apikeys import create_api_key
 from nurture.cli import cli, qualification_cmd  # noqa: F401  (register commands)
-from nurture.leads.lifecycle import change_stage
+from nurture.leads.lifecycle import change_stage, stage_history
 from nurture.leads.service import upsert_leads
 from nurture.leads.validation import LeadFields
 from nurture.models import Event, Lead, QualificationVersion
@@ -302,8 +303,6 @@ def test_icp_and_readiness_commands(app, tmp_path):
 
 
 def test_a_hand_raise_on_a_b_grade_lead_is_handed_off_to_sales(qualified):
-    from nurture.leads.lifecycle import stage_history
-
     (lead_id,) = _import(qualified, LeadFields(email="vera@acme.example", **VP))
     at = T0 + timedelta(days=1)
     _event(qualified, lead_id, "demo.requested", at, form="demo")
@@ -322,8 +321,6 @@ def test_a_hand_raise_on_a_b_grade_lead_is_handed_off_to_sales(qualified):
 
 
 def test_the_api_grades_an_upserted_lead_and_returns_its_fit(app, client):
-    from nurture.auth.apikeys import create_api_key
-
     runtime = app.extensions["nurture"]
     with transaction(runtime.sessions) as session:
         assert sync_file(session, "icp", ROOT / "campaigns" / "icp.yaml", now=T0).ok

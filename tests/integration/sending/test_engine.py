@@ -9,8 +9,17 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from nurture.campaigns.enrolment import lead_changed
-from nurture.models import Enrollment, EnrollmentHistory, Event, Lead, Message, OutboxMessage
+from nurture.campaigns.enrolment import enrol_lead, lead_changed
+from nurture.campaigns.sync import campaign_spec_for_version
+from nurture.models import (
+    Campaign,
+    Enrollment,
+    EnrollmentHistory,
+    Event,
+    Lead,
+    Message,
+    OutboxMessage,
+)
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
 from nurture.sending.engine import Engine
@@ -184,10 +193,6 @@ def test_frequency_cap_counts_emails_from_other_campaigns(drip):
 
 
 def test_re_entry_after_finish_respects_cool_down(drip):
-    from nurture.campaigns.enrolment import enrol_lead
-    from nurture.campaigns.sync import campaign_spec_for_version
-    from nurture.models import Campaign
-
     lead = add_lead(drip, "again@acme.example")
     first = enrol(drip, lead)
     with transaction(drip.sessions) as session:

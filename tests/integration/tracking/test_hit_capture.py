@@ -18,7 +18,8 @@ from sqlalchemy.exc import OperationalError
 from nurture.models import TrackingHit
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
-from nurture.tracking.capture import HitWriter, _sink, hit_row
+from nurture.tracking.capture import HitLock, HitWriter, _sink, hit_row
+from nurture.tracking.processing import HitProcessor
 
 WAIT = 20.0  # seconds a test waits for a thread before calling it a hang
 
@@ -230,8 +231,6 @@ def test_every_column_is_stored_as_an_orm_insert_would_store_it(runtime):
 
 
 def test_a_backlog_bigger_than_one_pass_is_processed_in_one_run(runtime):
-    from nurture.tracking.processing import HitProcessor
-
     processor = HitProcessor(runtime)
     writer = HitWriter(runtime)
     backlog = processor.limit * 2 + 5  # three transactions
@@ -244,8 +243,6 @@ def test_a_backlog_bigger_than_one_pass_is_processed_in_one_run(runtime):
 
 
 def test_the_hit_lock_makes_a_second_holder_wait_for_the_first(runtime):
-    from nurture.tracking.capture import HitLock
-
     first, second = HitLock(runtime.engine), HitLock(runtime.engine, keep_open=False)
     if runtime.engine.dialect.name != "sqlite":
         # PostgreSQL needs no queue: the lock is a no-op, so holding both cannot block.

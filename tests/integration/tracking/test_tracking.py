@@ -7,9 +7,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from nurture.models import TrackingHit
+from nurture.models import Lead, TrackingHit
+from nurture.platform.db import transaction
 from nurture.tracking.links import LinkSigner
 from nurture.tracking.tokens import MessageSigner
+from nurture.web import create_app
 from tests.integration.tracking_support import (
     CHROME,
     LINKS,
@@ -295,8 +297,6 @@ def test_x_forwarded_for_is_ignored_unless_proxies_are_trusted(client, runtime):
 
 
 def test_a_trusted_proxy_passes_on_the_clients_address(settings):
-    from nurture.web import create_app
-
     app = create_app(
         {"NURTURE_SETTINGS": settings.with_overrides(trusted_proxies=1), "TESTING": True}
     )
@@ -323,9 +323,6 @@ def test_a_trusted_proxy_passes_on_the_clients_address(settings):
 
 
 def test_a_human_open_restarts_the_soft_bounce_count_and_a_machine_open_does_not(client, runtime):
-    from nurture.models import Lead
-    from nurture.platform.db import transaction
-
     human_reader = send_message(runtime, "ann@acme.example")
     proxied = send_message(runtime, "ben@acme.example")
     with transaction(runtime.sessions) as session:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+import nurture.web.api as api
 from nurture.auth.apikeys import create_api_key, revoke_api_key
 from nurture.campaigns import triggers
 from nurture.models import Account, Event, Lead
@@ -265,8 +266,6 @@ def test_paths_outside_the_api_keep_flasks_own_error_pages(client):
 
 
 def test_an_unexpected_error_is_a_json_500_without_details(app, client, auth, monkeypatch):
-    import nurture.web.api as api
-
     def explode(*args, **kwargs):
         raise RuntimeError("secret internals")
 
@@ -282,8 +281,6 @@ def test_a_unique_conflict_with_a_concurrent_request_is_retried(client, runtime,
     # Two requests creating the same lead at once: the loser's INSERT fails on the unique
     # email; run again, it finds the winner's lead and updates it.
     from sqlalchemy.exc import IntegrityError
-
-    import nurture.web.api as api
 
     real, calls = api.upsert_leads, []
 

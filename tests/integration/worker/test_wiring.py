@@ -25,6 +25,7 @@ from nurture.platform.runtime import Runtime
 from nurture.qualification import regrade_leads
 from nurture.qualification.watch import sync_qualification_files
 from nurture.scoring.watch import sync_scoring_file
+from nurture.web import create_app
 from tests.integration.engine_support import add_lead
 from tests.integration.handoff_support import BUNDLED_TEAM, PROJECT, add_account, sync_team_file
 
@@ -104,7 +105,6 @@ def _post_event(base_url: str, key: str) -> int:
 
 def _capture_in_this_process(runtime: Runtime, key: str) -> None:
     """The API stores the hit; with no processor attached it waits for the worker."""
-    from nurture.web import create_app
 
     app = create_app({"NURTURE_SETTINGS": runtime.settings, "TESTING": True})
     try:

@@ -9,11 +9,21 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
+from nurture.cli import (
+    cli,
+    worker_cmd,  # noqa: F401  (registers the commands)
+)
 from nurture.models import Campaign, Enrollment, Lead, Message
 from nurture.platform.db import is_sqlite, transaction
 from nurture.platform.runtime import Runtime
 from nurture.sending.engine import Engine
-from nurture.worker import WorkerAlreadyRunning, WorkerPass, single_worker_lock
+from nurture.worker import (
+    SenderPool,
+    WorkerAlreadyRunning,
+    WorkerPass,
+    run_worker,
+    single_worker_lock,
+)
 from tests.integration.engine_support import FIXTURES, T0, add_lead, enrol, sync_fixture_campaigns
 
 
@@ -97,10 +107,6 @@ def test_two_workers_share_the_work_and_never_send_twice(runtime, smtp_sink):
 def test_second_worker_on_sqlite_is_refused_with_a_clear_message(app, runtime):
     if not is_sqlite(runtime.engine):
         pytest.skip("the single-worker rule applies to SQLite only")
-    from nurture.cli import (
-        cli,
-        worker_cmd,  # noqa: F401  (registers the commands)
-    )
 
     with single_worker_lock(runtime):
         second = single_worker_lock(runtime)
@@ -114,8 +120,6 @@ def test_second_worker_on_sqlite_is_refused_with_a_clear_message(app, runtime):
 @pytest.mark.postgres
 def test_sender_processes_share_the_sending_and_send_each_email_once(runtime, smtp_sink):
     import time
-
-    from nurture.worker import SenderPool
 
     sync_fixture_campaigns(runtime)
     count = 300
@@ -150,7 +154,6 @@ def test_sender_processes_share_the_sending_and_send_each_email_once(runtime, sm
 def test_several_senders_are_refused_on_sqlite(runtime):
     if not is_sqlite(runtime.engine):
         pytest.skip("the single-writer rule applies to SQLite only")
-    from nurture.worker import run_worker
 
     with pytest.raises(WorkerAlreadyRunning, match="--senders needs PostgreSQL"):
         run_worker(runtime, senders=2)

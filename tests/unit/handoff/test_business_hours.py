@@ -9,6 +9,7 @@ import pytest
 
 from nurture.handoff.sla.business_hours import add_business_time, business_time_between
 from nurture.handoff.sla.policy import Hours, clock_for, compliance, describe_deadline
+from nurture.platform.config import ConfigError, Settings
 from nurture.platform.policies import (
     SlaPolicy,
     parse_accept_within,
@@ -163,8 +164,6 @@ def test_bad_sla_settings_say_what_to_write():
 
 
 def test_sla_settings_come_from_the_environment(tmp_path):
-    from nurture.platform.config import ConfigError, Settings
-
     env = {
         "NURTURE_INSTANCE_PATH": str(tmp_path),
         "NURTURE_SLA_ACCEPT": "2h",
