@@ -16,21 +16,17 @@ handoff's stored snapshot and the recipient's signed accept/reject links.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from nurture.handoff.links import HandoffLinks
 from nurture.models import Handoff, Message
+from nurture.platform.config import Settings
 from nurture.platform.runtime import settings_of
 from nurture.sending import kinds
-
-if TYPE_CHECKING:
-    from datetime import datetime
-
-    from nurture.platform.config import Settings
 
 # The handoff's kinds; the SLA's reminder to the owner and escalation to the manager
 # (nurture.handoff.sla) are queued here too.

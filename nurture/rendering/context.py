@@ -13,12 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from nurture.models import Lead
 from nurture.platform.config import Settings
-
-if TYPE_CHECKING:
-    from nurture.models import Lead
 
 # The URL keys every context must carry: the layout's footer and open pixel use them.
 URL_KEYS = ("unsubscribe_url", "preferences_url", "open_pixel_url")

@@ -16,8 +16,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from nurture.platform.runtime import Runtime
 from nurture.rendering.compiled import CompiledTemplate, RenderedEmail, build_compiled
 from nurture.rendering.context import (
     AccountView,
@@ -32,9 +33,6 @@ from nurture.rendering.environment import make_environments
 from nurture.rendering.mjml_compile import compile_sources
 from nurture.rendering.problems import TemplateError, TemplateProblem
 from nurture.rendering.sources import BODY_FILE, read_sources
-
-if TYPE_CHECKING:
-    from nurture.platform.runtime import Runtime
 
 __all__ = [
     "AccountView",

@@ -15,8 +15,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
+from nurture.platform.config import Settings
 from nurture.sending.delivery import DeliveryResult, Outgoing, Transport
 from nurture.sending.ratelimit import RateLimiter, TokenBucket
 from nurture.sending.smtp_config import SmtpConfig, parse_smtp_url
@@ -26,9 +27,6 @@ from nurture.sending.smtp_connection import (
     ServerClosing,
     SmtpConnection,
 )
-
-if TYPE_CHECKING:
-    from nurture.platform.config import Settings
 
 log = logging.getLogger(__name__)
 
