@@ -25,6 +25,7 @@ from nurture.cli import (  # noqa: F401  (each adds its commands to ``cli``)
     serve_cmd,
     sla_cmd,
     team_cmd,
+    users_cmd,
     webhooks_cmd,
     worker_cmd,
 )

@@ -15,6 +15,7 @@ from nurture.models.qualification import QualificationVersion
 from nurture.models.scoring import ScoringVersion
 from nurture.models.sla import HandoffSla
 from nurture.models.tracking import TrackingHit, Visitor
+from nurture.models.user import User
 from nurture.models.webhook import WebhookDelivery
 from nurture.platform.db import Base
 
@@ -42,6 +43,7 @@ __all__ = [
     "StageChange",
     "Suppression",
     "TrackingHit",
+    "User",
     "Visitor",
     "WebhookDelivery",
 ]
