@@ -10,7 +10,6 @@ the handoff notification uses, so both show the same committee.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,12 +20,12 @@ from sqlalchemy.orm import Session
 
 from nurture.handoff.committee import ROLES, missing_roles, role_for_title
 from nurture.models import Account, Event, Handoff, Lead, Message, SalesRep
+from nurture.platform.policies import TOP_N_RE
 from nurture.sending.kinds import INTERNAL_KINDS
 
 # The temperatures that make a person "engaged", as the readiness file's account condition
 # counts them by default (docs/qualification.md).
 ENGAGED_TEMPERATURES = frozenset({"warm", "hot"})
-_TOP_RE = re.compile(r"top(\d{1,2})")
 ACTIVITY_DAYS = 90
 
 
@@ -41,7 +40,7 @@ def aggregate(scores: Iterable[float], method: str) -> float:
         return 0.0
     if method == "max":
         return values[0]
-    match = _TOP_RE.fullmatch(method)
+    match = TOP_N_RE.fullmatch(method)
     if match:
         values = values[: int(match.group(1))]
     return sum(values)

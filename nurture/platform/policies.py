@@ -16,7 +16,8 @@ from nurture.platform.units import parse_duration
 
 # What may follow a missed SLA deadline.
 ESCALATIONS = ("manager", "reassign")
-_TOP_RE = re.compile(r"top(\d{1,2})")
+# The account score method "topN": the sum of the N best scores of the account's people.
+TOP_N_RE = re.compile(r"top(\d{1,2})")
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def parse_escalate(text: str) -> tuple[str, ...]:
 def parse_account_score_method(text: str) -> str:
     """``sum``, ``max`` or ``topN`` (N from 1 to 99), e.g. ``top3``."""
     value = text.strip().lower().replace("-", "")
-    if value in ("sum", "max") or _TOP_RE.fullmatch(value):
+    if value in ("sum", "max") or TOP_N_RE.fullmatch(value):
         if value.startswith("top") and int(value[3:]) < 1:
             raise ValueError("topN needs N of at least 1, e.g. top3")
         return value
