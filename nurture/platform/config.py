@@ -129,6 +129,11 @@ class Settings:
     account_score: str = "top3"
     # The handoff SLA (docs/handoff.md#sla); None: no deadline, no reminder, no escalation.
     sla: SlaPolicy | None = field(default_factory=SlaPolicy)
+    # The web app's sign-in (docs/web.md): failed attempts allowed per client address and
+    # account (flask-limiter's notation), and where the counters live (memory:// is per
+    # process; redis://host:6379 shares them between gunicorn processes and hosts).
+    login_rate_limit: str = "10 per minute;50 per hour"
+    ratelimit_storage_url: str = "memory://"
 
     @property
     def suppression_pepper(self) -> str:
@@ -209,6 +214,8 @@ class Settings:
             "NURTURE_WEBHOOK_MAX_ATTEMPTS": ("webhook_max_attempts", _positive_int),
             "NURTURE_WEBHOOK_TIMEOUT": ("webhook_timeout", _seconds),
             "NURTURE_WEBHOOK_RETENTION": ("webhook_retention", parse_retention),
+            "NURTURE_LOGIN_RATE_LIMIT": ("login_rate_limit", str.strip),
+            "NURTURE_RATELIMIT_STORAGE_URL": ("ratelimit_storage_url", str.strip),
         }
         for variable, (name, convert) in simple.items():
             raw = env.get(variable)

@@ -22,18 +22,20 @@ from nurture.web import (
 )
 from nurture.web.api import bp as api_bp
 from nurture.web.handoffs import bp as handoffs_bp
+from nurture.web.ui import init_ui
 from tracking import bp as tracking_bp
 from tracking.fast_path import TrackingFastPath
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: API, tracking and (later) the marketer/sales UI on one WSGI app.
+    """Build the app: API, tracking and the pages for marketers, sales and admins, on one
+    WSGI app.
 
     ``test_config`` may hold ``NURTURE_SETTINGS`` (a ready Settings object) and any Flask
     config values; otherwise settings come from the environment.
     """
     wiring.connect()
-    app = Flask(__name__)
+    app = Flask(__name__, template_folder="ui/templates")
     app.session_interface = _CookieOnlySessionInterface()
     test_config = dict(test_config or {})
     settings = test_config.pop("NURTURE_SETTINGS", None) or Settings.from_env()
@@ -54,6 +56,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
         )
     _register_optional_blueprints(app)
+    # The pages for people (sign-in, CSRF, rate limit, translations): after the other
+    # blueprints, so it can exempt the ones that guard themselves from CSRF.
+    init_ui(app, runtime)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -1,0 +1,83 @@
+"""The web app's pages: for marketers, sales and admins (docs/web.md).
+
+Server-rendered Jinja pages, autoescaped, every string translatable, every asset served by
+the app itself (``nurture/web/static``). Each page calls the same use cases as the CLI and
+the API; no rule lives here.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from nurture.platform.runtime import Runtime
+from nurture.web.ui import account, home
+from nurture.web.ui.i18n import init_i18n
+from nurture.web.ui.render import page
+from nurture.web.ui.security import csrf, init_security, limit_failures
+
+# Blueprints that guard themselves: the JSON API (API keys), the public tracking and
+# unsubscribe endpoints (RFC 8058 one-click POSTs come from mail clients, without a
+# session), and the handoff pages behind signed links (their own form tokens).
+CSRF_EXEMPT = ("api", "tracking", "handoffs")
+
+BLUEPRINTS = (account.bp, home.bp)
+
+
+def init_ui(app: Flask, runtime: Runtime) -> None:
+    """Install the pages, sign-in, CSRF, the rate limiter and translations on ``app``."""
+    limiter = init_security(app, runtime)
+    init_i18n(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    for name, registered in app.blueprints.items():
+        if name.split(".")[0] in CSRF_EXEMPT:
+            csrf.exempt(registered)
+    limit = runtime.settings.login_rate_limit
+    for endpoint in ("ui_account.login", "ui_account.forgot", "ui_account.set_password"):
+        limit_failures(limiter, app, endpoint, limit)
+    _register_error_pages(app)
+
+
+def _is_page_request() -> bool:
+    return not request.path.startswith(("/api/", "/t/"))
+
+
+def _register_error_pages(app: Flask) -> None:
+    titles = {
+        400: _("The request was not understood"),
+        403: _("Not allowed"),
+        404: _("Not found"),
+        405: _("Not allowed"),
+        413: _("Too large"),
+        429: _("Too many attempts"),
+    }
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> Response:
+        return page(
+            "ui/error.html",
+            status=400,
+            title=_("The form has expired"),
+            message=_("Nothing was saved. Go back, reload the page and submit it again."),
+        )
+
+    @app.errorhandler(403)
+    @app.errorhandler(429)
+    @app.errorhandler(413)
+    def client_error(exc: HTTPException) -> Response | HTTPException:
+        if not _is_page_request():
+            return exc
+        code = exc.code or 400
+        messages = {
+            403: _("Your role does not give access to this page. An admin can change it."),
+            429: _("Too many attempts from this address. Wait a while and try again."),
+        }
+        return page(
+            "ui/error.html",
+            status=code,
+            title=titles.get(code, _("Error")),
+            message=messages.get(code, exc.description or ""),
+        )

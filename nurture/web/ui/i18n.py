@@ -1,0 +1,41 @@
+"""Translatable strings: Flask-Babel, with the language from the browser's Accept-Language
+among the translations the app ships (``nurture/web/translations/<lang>``), English
+otherwise. Templates use ``{{ _("…") }}``; Python code ``gettext``/``lazy_gettext``.
+
+Extract and compile the catalogue (docs/web.md#translations)::
+
+    pybabel extract -F babel.cfg -o nurture/web/translations/messages.pot .
+    pybabel compile -d nurture/web/translations
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request
+from flask_babel import Babel, get_locale
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+DEFAULT_LOCALE = "en"
+
+
+def available_locales() -> list[str]:
+    """The languages the app can speak: English and every shipped translation."""
+    shipped = (
+        sorted(path.name for path in TRANSLATIONS.iterdir() if (path / "LC_MESSAGES").is_dir())
+        if TRANSLATIONS.is_dir()
+        else []
+    )
+    return [DEFAULT_LOCALE, *(name for name in shipped if name != DEFAULT_LOCALE)]
+
+
+def _select_locale() -> str | None:
+    return request.accept_languages.best_match(available_locales()) or DEFAULT_LOCALE
+
+
+def init_i18n(app: Flask) -> None:
+    """Install gettext in the app's templates and pick each request's language."""
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+    Babel(app, locale_selector=_select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale

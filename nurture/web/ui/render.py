@@ -1,0 +1,63 @@
+"""Rendering a page of the app: the navigation the user's role may see, flash messages,
+and the security headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, current_app, render_template
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from nurture.auth import roles
+from nurture.web.ui.security import add_page_headers, runtime
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the main navigation, shown to roles with its permission."""
+
+    endpoint: str
+    label: Any  # a lazy translation
+    permission: str
+
+
+NAVIGATION = (
+    NavItem("ui_home.index", _l("Home"), roles.REPORTS_VIEW),
+    NavItem("ui_campaigns.index", _l("Campaigns"), roles.CAMPAIGNS_VIEW),
+    NavItem("ui_leads.index", _l("Leads"), roles.LEADS_VIEW),
+    NavItem("ui_accounts.index", _l("Accounts"), roles.LEADS_VIEW),
+    NavItem("ui_import.index", _l("Import"), roles.LEADS_EDIT),
+    NavItem("ui_sales.inbox", _l("Sales"), roles.SALES_OWN),
+    NavItem("ui_settings.index", _l("Settings"), roles.SETTINGS_MANAGE),
+)
+
+
+def navigation() -> list[NavItem]:
+    """The entries the signed-in user may open (pages not installed are left out)."""
+    if not current_user.is_authenticated:
+        return []
+    return [
+        item
+        for item in NAVIGATION
+        if item.endpoint in current_app.view_functions and current_user.may(item.permission)
+    ]
+
+
+def has_page(endpoint: str) -> bool:
+    """True when the app serves ``endpoint`` (links to pages of other areas use it)."""
+    return endpoint in current_app.view_functions
+
+
+def page(template: str, *, status: int = 200, **context: Any) -> Response:
+    """A rendered page with the app's headers."""
+    settings = runtime().settings
+    html = render_template(
+        template,
+        nav=navigation(),
+        company=settings.company_name,
+        has_page=has_page,
+        **context,
+    )
+    return add_page_headers(Response(html, status=status, mimetype="text/html"))
