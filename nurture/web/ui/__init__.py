@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from nurture.platform.runtime import Runtime
 from nurture.web.ui import account, home
+from nurture.web.ui.forms import control_attributes
 from nurture.web.ui.i18n import init_i18n
 from nurture.web.ui.render import page
 from nurture.web.ui.security import csrf, init_security, limit_failures
@@ -30,6 +31,7 @@ def init_ui(app: Flask, runtime: Runtime) -> None:
     """Install the pages, sign-in, CSRF, the rate limiter and translations on ``app``."""
     limiter = init_security(app, runtime)
     init_i18n(app)
+    app.jinja_env.globals["control_attributes"] = control_attributes
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for name, registered in app.blueprints.items():

@@ -144,9 +144,11 @@ def requires(permission: str) -> Callable[[F], F]:
                 return login_manager.unauthorized()
             if permission != ANY_ROLE and not current_user.may(permission):
                 abort(403)
+            # Read before the view runs: signing out forgets who it was.
+            actor = current_user.actor
             response = make_response(view(*args, **kwargs))
             if request.method not in SAFE_METHODS and response.status_code < 400:
-                _audit_change(kwargs)
+                _audit_change(actor, kwargs)
             return response
 
         guarded.required_permission = permission  # type: ignore[attr-defined]
@@ -155,7 +157,7 @@ def requires(permission: str) -> Callable[[F], F]:
     return decorate
 
 
-def _audit_change(view_args: dict[str, Any]) -> None:
+def _audit_change(actor: str, view_args: dict[str, Any]) -> None:
     # Its own transaction, after the view's committed: the row says the change happened.
     # View arguments are ids and keys, never form contents (which may hold personal data).
     with transaction(runtime().sessions) as session:
@@ -165,7 +167,7 @@ def _audit_change(view_args: dict[str, Any]) -> None:
             lead_id=None,
             email_hash=None,
             detail={"method": request.method, **{k: str(v) for k, v in view_args.items()}},
-            actor=current_user.actor,
+            actor=actor,
             now=utcnow(),
         )
 

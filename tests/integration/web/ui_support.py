@@ -12,7 +12,9 @@ from nurture.auth import users
 from nurture.platform.db import transaction, utcnow
 
 PASSWORD = "correct horse battery staple"
-_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+_TOKEN = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 def make_user(app: Flask, role: str, email: str | None = None, password: str = PASSWORD) -> str:
@@ -20,8 +22,13 @@ def make_user(app: Flask, role: str, email: str | None = None, password: str = P
     email = email or f"{role}@example.com"
     with transaction(app.extensions["nurture"].sessions) as session:
         users.create_user(
-            session, email=email, name=role.title(), role=role, password=password,
-            actor="test", now=utcnow(),
+            session,
+            email=email,
+            name=role.title(),
+            role=role,
+            password=password,
+            actor="test",
+            now=utcnow(),
         )
     return email
 
@@ -37,9 +44,7 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
     """Sign in through the form; returns the response (302 on success)."""
     token = csrf_token(client, "/login")
-    return client.post(
-        "/login", data={"email": email, "password": password, "csrf_token": token}
-    )
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
 
 
 def signed_in_client(app: Flask, role: str, email: str | None = None) -> FlaskClient:
