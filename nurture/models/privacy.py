@@ -44,8 +44,9 @@ class AuditLog(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     # e.g. consent.granted, consent.pending, consent.confirmed, suppression.added,
-    # suppression.lifted, preferences.changed, lead.exported, lead.erased
-    action: Mapped[str] = mapped_column(String(40), index=True)
+    # suppression.lifted, preferences.changed, lead.exported, lead.erased, and
+    # app.<blueprint>.<view> for a change made through a page of the web app
+    action: Mapped[str] = mapped_column(String(80), index=True)
     lead_id: Mapped[int | None]
     email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     # Who made the change: "lead" (the person, via a link), "api", "cli", "system", ...

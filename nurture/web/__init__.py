@@ -23,6 +23,7 @@ from nurture.web import (
 from nurture.web.api import bp as api_bp
 from nurture.web.handoffs import bp as handoffs_bp
 from nurture.web.ui import init_ui
+from nurture.web.ui.security import session_config
 from tracking import bp as tracking_bp
 from tracking.fast_path import TrackingFastPath
 
@@ -39,7 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = _CookieOnlySessionInterface()
     test_config = dict(test_config or {})
     settings = test_config.pop("NURTURE_SETTINGS", None) or Settings.from_env()
-    app.config.update(SECRET_KEY=settings.secret_key)
+    app.config.update(SECRET_KEY=settings.secret_key, **session_config(settings))
     # Keep JSON keys in the order the API builds them (id, email, names…), not sorted.
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.update(test_config)

@@ -25,7 +25,7 @@ from nurture.auth.passwords import password_problem, verify_password
 from nurture.models import User
 from nurture.platform.db import transaction, utcnow
 from nurture.sending.direct import build_direct_message, send_now
-from nurture.web.ui.render import page
+from nurture.web.ui.render import has_page, page
 from nurture.web.ui.security import ANY_ROLE, SignedInUser, public, requires, runtime, safe_next
 
 bp = Blueprint("ui_account", __name__)
@@ -83,9 +83,11 @@ def _landing(user: SignedInUser, target: str | None) -> str:
     if target:
         return safe_next(target)
     # Each role lands where its work is: sales on its inbox, others on the overview.
-    if not user.may(roles.REPORTS_VIEW) and user.may(roles.SALES_OWN):
+    if user.may(roles.REPORTS_VIEW):
+        return url_for("ui_home.index")
+    if user.may(roles.SALES_OWN) and has_page("ui_sales.inbox"):
         return url_for("ui_sales.inbox")
-    return url_for("ui_home.index")
+    return url_for("ui_account.account")
 
 
 @bp.post("/logout")
@@ -105,8 +107,12 @@ def forgot() -> Any:
     if form.validate_on_submit():
         with transaction(runtime().sessions) as session:
             user = users.find_user(session, form.email.data)
-            if user is not None and user.active:
-                send_password_link(user, links.RESET)
+            if user is not None and not user.active:
+                user = None
+        # Mailed after the lookup's transaction: the outbox writes in its own, and SQLite
+        # has one writer at a time.
+        if user is not None:
+            send_password_link(user, links.RESET)
         # The same answer whether or not the address has an account.
         flash(
             _("If that address has an account, a link to set a new password is on its way."),
@@ -166,7 +172,11 @@ def account() -> Any:
 
 
 def send_password_link(user: User, kind: str) -> str:
-    """Email ``user`` a set-password link of ``kind`` and return the link."""
+    """Email ``user`` a set-password link of ``kind`` and return the link.
+
+    Call it outside any open transaction (the mail is stored or sent in its own); ``user``
+    may be detached, its loaded attributes are enough.
+    """
     settings = runtime().settings
     link = password_link(user, kind)
     if kind == links.INVITE:

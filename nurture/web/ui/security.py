@@ -24,6 +24,7 @@ from flask_wtf.csrf import CSRFProtect
 from nurture.auth import links, roles
 from nurture.consent import audit
 from nurture.models import User
+from nurture.platform.config import Settings
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
 
@@ -172,22 +173,37 @@ def _audit_change(actor: str, view_args: dict[str, Any]) -> None:
         )
 
 
-def init_security(app: Flask, runtime: Runtime) -> Limiter:
-    """Sessions, CSRF, headers and the rate limiter on ``app``; returns the limiter."""
-    settings = runtime.settings
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+def session_config(settings: Settings) -> dict[str, Any]:
+    """The session and remember-me cookies' settings (Flask config keys).
+
+    Flask's own defaults already hold these keys (SameSite unset, cookie "session"), so
+    they are applied as values, before any explicit configuration, not as defaults.
+    """
     # Secure cookies need HTTPS; an instance served on plain http (the demo on 127.0.0.1)
     # would otherwise never keep a session.
-    app.config.setdefault("SESSION_COOKIE_SECURE", settings.public_url.startswith("https://"))
-    app.config.setdefault("SESSION_COOKIE_NAME", "nurture_session")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", 12 * 3600)
-    app.config.setdefault("REMEMBER_COOKIE_DURATION", 14 * 24 * 3600)
-    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
-    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
-    # A form left open for a working day still submits.
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)
+    secure = settings.public_url.startswith("https://")
+    return {
+        "SESSION_COOKIE_NAME": "nurture_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        "REMEMBER_COOKIE_NAME": "nurture_remember",
+        "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure,
+        # A form left open for a working day still submits.
+        "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+    }
+
+
+def init_security(app: Flask, runtime: Runtime) -> Limiter:
+    """Sessions, CSRF, headers and the rate limiter on ``app``; returns the limiter.
+
+    The cookies' settings come from :func:`session_config`, applied by the app factory.
+    """
+    settings = runtime.settings
     login_manager.init_app(app)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_url)
