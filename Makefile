@@ -1,5 +1,6 @@
 # The two commands of the README:
-#   make demo   set up a virtualenv and run the demo on SQLite with the local outbox
+#   make demo   set up a virtualenv, run the demo on SQLite with the local outbox, then serve
+#               its web app on http://127.0.0.1:5000 until Ctrl-C
 #   make test   set up a virtualenv, check style, architecture contracts and types, and run
 #               the tests (SQLite; PostgreSQL too when reachable)
 PYTHON ?= python3

@@ -10,7 +10,15 @@ from rich.table import Table
 from sqlalchemy import select
 
 from nurture.cli.group import cli, runtime
-from nurture.demo import demo_settings, engagement_counts, handoff_rows, lead_rows, run_demo
+from nurture.cli.serve_cmd import serve
+from nurture.demo import (
+    create_demo_users,
+    demo_settings,
+    engagement_counts,
+    handoff_rows,
+    lead_rows,
+    run_demo,
+)
 from nurture.models import Message
 from nurture.platform.config import Settings
 from nurture.platform.db import utcnow
@@ -25,12 +33,24 @@ from nurture.platform.runtime import Runtime
     type=click.IntRange(1, 52),
     help="How many weeks to simulate.",
 )
-def demo_command(weeks: int) -> None:
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="Serve the demo's web app afterwards, until Ctrl-C (--no-serve: for scripts).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Where to serve it.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+def demo_command(weeks: int, serve: bool, host: str, port: int) -> None:
     """Set up a fresh demo instance (SQLite + local outbox), load the bundled B2B campaign,
-    scoring model, ICP, readiness rule and sales team, import sample leads, simulate WEEKS of
-    nurturing hour by hour (tracking, scoring, handoffs to sales), and show what happened."""
+    scoring model, ICP, readiness rule and sales team, import sample leads, simulate the last
+    WEEKS of nurturing hour by hour (tracking, scoring, handoffs to sales), show what
+    happened, then serve the demo's web app with an account for each role."""
     console = Console()
     settings = demo_settings(runtime().settings)
+    if serve:
+        # Links in the demo's emails (set-password, handoffs) lead to the server below.
+        settings = settings.with_overrides(public_url=f"http://{host}:{port}")
     console.print(f"[bold]Nurture demo[/] — instance {settings.instance_path}")
     result = run_demo(settings, weeks=weeks, today=utcnow(), on_progress=console.print)
 
@@ -107,6 +127,24 @@ def demo_command(weeks: int) -> None:
         f"  {env} .venv/bin/nurture leads show {handoffs[0].lead if handoffs else 'EMAIL'}\n"
         f"Rejected sample rows (with reasons): {settings.instance_path / 'leads.rejects.csv'}"
     )
+    if serve:
+        _serve(console, settings, host, port)
+
+
+def _serve(console: Console, settings: Settings, host: str, port: int) -> None:
+    rt = Runtime.from_settings(settings)
+    try:
+        logins, password = create_demo_users(rt, now=utcnow())
+    finally:
+        rt.close()
+    table = Table(title=f"The web app: http://{host}:{port} — sign in as")
+    for column in ("role", "email", "password"):
+        table.add_column(column)
+    for login in logins:
+        table.add_row(login.role, login.email, password)
+    console.print(table)
+    console.print("Press Ctrl-C to stop the server (the demo instance stays on disk).")
+    serve(host=host, port=port, workers=1, threads=8, settings=settings)
 
 
 def _outbox_kinds(settings: Settings) -> list[str]:

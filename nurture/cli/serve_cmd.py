@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
 
 from nurture.cli.group import cli
+from nurture.platform.config import Settings
 from nurture.tracking.processor import ProcessorProcess
 from nurture.web import create_app
 from nurture.worker import hit_processor
@@ -32,10 +34,31 @@ from nurture.worker import hit_processor
 )
 def serve_command(host: str, port: int, workers: int, threads: int, process_hits: bool) -> None:
     """Serve the web app, JSON API and tracking endpoints with gunicorn."""
+    serve(host=host, port=port, workers=workers, threads=threads, process_hits=process_hits)
+
+
+def serve(
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    process_hits: bool = True,
+    settings: Settings | None = None,
+) -> None:
+    """Run gunicorn until it is stopped (Ctrl-C), with ``settings`` or the environment's.
+
+    The hit processor is a separate program: it reads the environment, so ``settings``
+    that differ from it (the demo's instance) are handed to it as ``NURTURE_*`` variables.
+    """
     # Tracking hits become events in their own process at a lower CPU priority, so the
     # serving processes keep the cores for requests (docs/tracking.md). Started before
     # gunicorn forks, so every worker inherits the pipe that wakes it.
-    processor = ProcessorProcess(hit_processor.ENTRY_MODULE) if process_hits else None
+    processor = (
+        ProcessorProcess(hit_processor.ENTRY_MODULE, env=_environment_of(settings))
+        if process_hits
+        else None
+    )
 
     class _Server(BaseApplication):
         # Each gunicorn process builds its own app (and database pool) after the fork;
@@ -52,7 +75,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, process_hits
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            app = create_app()
+            app = create_app({"NURTURE_SETTINGS": settings} if settings else None)
             if processor is not None:
                 app.extensions["nurture.hit_processor"] = processor.waker
             return app
@@ -63,3 +86,15 @@ def serve_command(host: str, port: int, workers: int, threads: int, process_hits
     finally:
         if processor is not None:
             processor.stop()
+
+
+def _environment_of(settings: Settings | None) -> dict[str, str] | None:
+    if settings is None:
+        return None
+    return {
+        **os.environ,
+        "NURTURE_INSTANCE_PATH": str(settings.instance_path),
+        "NURTURE_DATABASE_URL": settings.database_url,
+        "NURTURE_SECRET_KEY": settings.secret_key,
+        "NURTURE_PRIVACY_PEPPER": settings.suppression_pepper,
+    }

@@ -16,6 +16,7 @@ scores it; readiness hands leads to sales from there.
 ``report``: what the demo shows at the end. The sample leads are ``data/leads.csv``.
 """
 
+from nurture.demo.accounts import DemoLogin, create_demo_users
 from nurture.demo.report import (
     DemoResult,
     HandoffRow,
@@ -24,16 +25,18 @@ from nurture.demo.report import (
     handoff_rows,
     lead_rows,
 )
-from nurture.demo.run import demo_settings, first_monday, run_demo
+from nurture.demo.run import demo_settings, run_demo, simulation_start
 
 __all__ = [
+    "DemoLogin",
     "DemoResult",
     "HandoffRow",
     "LeadRow",
+    "create_demo_users",
     "demo_settings",
     "engagement_counts",
-    "first_monday",
     "handoff_rows",
     "lead_rows",
     "run_demo",
+    "simulation_start",
 ]

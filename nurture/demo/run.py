@@ -43,10 +43,11 @@ def demo_settings(base: Settings) -> Settings:
     )
 
 
-def first_monday(today: datetime) -> datetime:
-    """08:00 UTC on the Monday after ``today``: a repeatable start for the simulated weeks."""
-    days = (7 - today.weekday()) % 7 or 7
-    return datetime(today.year, today.month, today.day, 8, tzinfo=UTC) + timedelta(days=days)
+def simulation_start(today: datetime, weeks: int) -> datetime:
+    """The hour ``weeks`` weeks before ``today``: the simulated weeks end now, so the web
+    app's "today" and "last 7 days" show them, and a run is repeatable for a given hour."""
+    now = today.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return now - timedelta(weeks=weeks)
 
 
 def _sync_configuration(runtime: Runtime, now: datetime, result_lines: list[str]) -> object:
@@ -80,7 +81,7 @@ def run_demo(
     runtime = Runtime.from_settings(settings)
     try:
         migrate.upgrade(runtime.engine)
-        start = first_monday(today)
+        start = simulation_start(today, weeks)
         setup: list[str] = []
         # The ICP first: imported leads are graded as they arrive.
         sync = _sync_configuration(runtime, start, setup)
@@ -110,7 +111,7 @@ def run_demo(
                 result.ticks += 1
                 _add(result.totals, report)
                 simulation.after_tick(now)
-                if now.weekday() == 0 and now.hour == 8:
+                if now.weekday() == start.weekday() and now.hour == start.hour:
                     on_progress(
                         f"week of {now:%Y-%m-%d}: {result.totals.sent} emails so far, "
                         f"{simulation.handoffs_seen} handed to sales"

@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 
 from nurture.platform.config import Settings
 from nurture.platform.db import utcnow
@@ -61,11 +62,16 @@ class PipeWaker:
 class ProcessorProcess:
     """Starts ``python -m ENTRY_MODULE`` (a module whose ``main`` connects the features'
     subscriptions, then calls :func:`main` here) with a wake-up pipe; settings come from the
-    same ``NURTURE_*`` environment as the server's. Create it before gunicorn forks its
-    workers, so they inherit the pipe's write end (``waker``)."""
+    same ``NURTURE_*`` environment as the server's (or ``env``, when given). Create it
+    before gunicorn forks its workers, so they inherit the pipe's write end (``waker``)."""
 
     def __init__(
-        self, entry_module: str, *, niceness: int = DEFAULT_NICENESS, interval: float = 0.5
+        self,
+        entry_module: str,
+        *,
+        niceness: int = DEFAULT_NICENESS,
+        interval: float = 0.5,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         read_fd, write_fd = os.pipe()
         os.set_blocking(write_fd, False)
@@ -73,7 +79,11 @@ class ProcessorProcess:
             sys.executable, "-m", entry_module, "--wake-fd", str(read_fd),
             "--parent", str(os.getpid()), "--nice", str(niceness), "--interval", str(interval),
         ]  # fmt: skip
-        self.process = subprocess.Popen(command, pass_fds=(read_fd,))  # noqa: S603 (own argv)
+        # Its own process group: Ctrl-C in the terminal reaches the server, which then
+        # stops this process itself (a SIGINT here could land mid-import, as a traceback).
+        self.process = subprocess.Popen(  # noqa: S603 (own argv)
+            command, pass_fds=(read_fd,), env=env, process_group=0
+        )
         os.close(read_fd)
         self.waker = PipeWaker(write_fd)
 

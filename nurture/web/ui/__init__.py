@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -48,13 +49,14 @@ def _is_page_request() -> bool:
 
 
 def _register_error_pages(app: Flask) -> None:
+    # Lazy: translated in each request's language, not once at start-up.
     titles = {
-        400: _("The request was not understood"),
-        403: _("Not allowed"),
-        404: _("Not found"),
-        405: _("Not allowed"),
-        413: _("Too large"),
-        429: _("Too many attempts"),
+        400: _l("The request was not understood"),
+        403: _l("Not allowed"),
+        404: _l("Not found"),
+        405: _l("Not allowed"),
+        413: _l("Too large"),
+        429: _l("Too many attempts"),
     }
 
     @app.errorhandler(CSRFError)

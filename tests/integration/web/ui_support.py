@@ -12,7 +12,7 @@ from nurture.auth import users
 from nurture.platform.db import transaction, utcnow
 
 PASSWORD = "correct horse battery staple"
-_TOKEN = re.compile(
+CSRF_TOKEN = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
 )
 
@@ -36,7 +36,7 @@ def make_user(app: Flask, role: str, email: str | None = None, password: str = P
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     """A valid CSRF token for this client's session, read off a page's form."""
     html = client.get(path).get_data(as_text=True)
-    match = _TOKEN.search(html)
+    match = CSRF_TOKEN.search(html)
     assert match, f"no CSRF token on {path}"
     return match.group(1) or match.group(2)
 
