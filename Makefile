@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup clean
+.PHONY: demo test lint setup clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+
+# The web app's message catalogue (docs/web.md#translations): extract every string, then
+# update and compile the shipped translations.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file \
+		-o nurture/web/translations/messages.pot .
+	if ls nurture/web/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel update -i nurture/web/translations/messages.pot -d nurture/web/translations; \
+		$(BIN)/pybabel compile -d nurture/web/translations; \
+	fi
 
 clean:
 	rm -rf $(VENV) instance

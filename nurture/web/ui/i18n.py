@@ -2,10 +2,8 @@
 among the translations the app ships (``nurture/web/translations/<lang>``), English
 otherwise. Templates use ``{{ _("…") }}``; Python code ``gettext``/``lazy_gettext``.
 
-Extract and compile the catalogue (docs/web.md#translations)::
-
-    pybabel extract -F babel.cfg -o nurture/web/translations/messages.pot .
-    pybabel compile -d nurture/web/translations
+``make messages`` extracts the catalogue (``_l`` and ``lazy_gettext`` included) and updates
+and compiles the shipped translations (docs/web.md#translations).
 """
 
 from __future__ import annotations

@@ -34,6 +34,21 @@ NAVIGATION = (
 )
 
 
+# How the pages name each role of nurture.auth.roles (the CLI keeps the role's key).
+ROLE_LABELS = {
+    "admin": _l("Admin"),
+    "marketer": _l("Marketer"),
+    "sales": _l("Sales rep"),
+    "sales-manager": _l("Sales manager"),
+    "viewer": _l("Viewer"),
+}
+
+
+def role_label(role: str) -> str:
+    """The role's name in the reader's language."""
+    return str(ROLE_LABELS.get(role, role))
+
+
 def navigation() -> list[NavItem]:
     """The entries the signed-in user may open (pages not installed are left out)."""
     if not current_user.is_authenticated:

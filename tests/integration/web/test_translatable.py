@@ -1,0 +1,159 @@
+"""Every word a page shows goes through gettext.
+
+The catalogue is extracted from the code as ``make messages`` does (``babel.cfg``), every message
+is "translated" into a pseudo-language that wraps it in ⟦…⟧, and each page of the app is
+read in that language: any text or label not inside ⟦…⟧ was written in the page, out of
+the translators' reach.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, url_for
+
+from nurture.auth import roles
+from nurture.platform.config import Settings
+from nurture.web import create_app
+from nurture.web.ui import i18n
+from nurture.web.ui.render import ROLE_LABELS
+from tests.integration.web.ui_support import signed_in_client
+
+ROOT = Path(__file__).resolve().parents[3]
+PSEUDO = "eo"  # a locale Babel knows and the app does not ship
+# Read by people as a label: these attributes need translating as much as text does.
+LABELS = ("aria-label", "title", "placeholder", "alt")
+# Nothing to translate: numbers, dates, symbols, and values that are data, not words.
+NOT_WORDS = re.compile(r"^[\W\d_]*$")
+
+
+@pytest.fixture(scope="module")
+def pseudo_translations(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("translations")
+    template = folder / "messages.pot"
+    CommandLineInterface().run(
+        [
+            *("pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg")),
+            *("-k", "_l", "-k", "lazy_gettext", "-o", str(template), str(ROOT)),
+        ]
+    )
+    with template.open("rb") as handle:
+        catalog = read_po(handle, locale=PSEUDO)
+    assert len(catalog) > 50, "the extraction found almost nothing"
+    for message in catalog:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            message.string = tuple(f"⟦{one}⟧" for one in message.id)
+        else:
+            message.string = f"⟦{message.id}⟧"
+    target = folder / PSEUDO / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    with (target / "messages.mo").open("wb") as handle:
+        write_mo(handle, catalog)
+    return folder
+
+
+@pytest.fixture
+def pseudo_app(
+    settings: Settings, pseudo_translations: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Flask]:
+    monkeypatch.setattr(i18n, "TRANSLATIONS", pseudo_translations)
+    app = create_app(
+        {"NURTURE_SETTINGS": settings, "BABEL_TRANSLATION_DIRECTORIES": str(pseudo_translations)}
+    )
+    yield app
+    app.extensions["nurture"].close()
+
+
+class _Words(HTMLParser):
+    """Collects the page's visible text and labels, outside <script>, <style>, <pre>."""
+
+    SKIP = frozenset({"script", "style", "pre", "code", "title"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words: list[str] = []
+        self._skipping: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.SKIP:
+            self._skipping.append(tag)
+        for name, value in attrs:
+            if name in LABELS and value:
+                self.words.append(value)
+        if tag == "input" and dict(attrs).get("type") in ("submit", "button"):
+            self.words.append(dict(attrs).get("value") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skipping and self._skipping[-1] == tag:
+            self._skipping.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping and data.strip():
+            self.words.append(data)
+
+
+def untranslated(html: str, data: set[str]) -> list[str]:
+    """The pieces of ``html`` shown in words that did not come from the catalogue."""
+    parser = _Words()
+    parser.feed(html)
+    outside = []
+    for text in parser.words:
+        rest = re.sub(r"⟦.*?⟧", "", text, flags=re.DOTALL)
+        for value in data:
+            rest = rest.replace(value, "")
+        if not NOT_WORDS.match(rest):
+            outside.append(text.strip())
+    return outside
+
+
+def _pages_without_arguments(app: Flask) -> list[str]:
+    with app.test_request_context():
+        return sorted(
+            url_for(rule.endpoint)
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint.startswith("ui_")
+            and "GET" in (rule.methods or ())
+            and not rule.arguments
+        )
+
+
+def test_every_page_speaks_only_through_the_catalogue(
+    pseudo_app: Flask, settings: Settings
+) -> None:
+    admin = signed_in_client(pseudo_app, "admin")
+    anonymous = pseudo_app.test_client()
+    # Data shown as it is stored: the instance's name and the signed-in person's.
+    data = {settings.company_name, "Admin", "admin@example.com", "Nurture"}
+    pages = _pages_without_arguments(pseudo_app)
+    assert "/" in pages and "/login" in pages
+
+    failures = {}
+    for path in pages:
+        client = anonymous if path in ("/login", "/password/forgot") else admin
+        response = client.get(path, headers={"Accept-Language": PSEUDO})
+        assert response.status_code == 200, path
+        words = untranslated(response.get_data(as_text=True), data)
+        if words:
+            failures[path] = words
+    assert not failures, "text written outside gettext:\n" + "\n".join(
+        f"{path}: {words}" for path, words in failures.items()
+    )
+
+
+def test_the_check_finds_a_word_written_in_a_page() -> None:
+    html = '<p>⟦Saved⟧</p><button aria-label="Close">⟦x⟧</button><p>Hard-coded</p>'
+
+    assert untranslated(html, set()) == ["Close", "Hard-coded"]
+
+
+def test_every_role_has_a_name_for_the_pages() -> None:
+    assert set(ROLE_LABELS) == set(roles.ROLES)
