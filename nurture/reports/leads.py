@@ -57,7 +57,7 @@ class LeadFilter:
     owner: int | None = None
     sort: str = DEFAULT_SORT
 
-    def query_args(self) -> dict[str, str]:
+    def query_args(self) -> dict[str, Any]:
         """The filter as URL query parameters (empty ones left out)."""
         args = {
             "q": self.q,
@@ -242,7 +242,8 @@ class LeadRow:
 
     id: int
     email: str
-    name: str
+    first_name: str | None
+    last_name: str | None
     title: str | None
     stage: str
     fit_grade: str | None
@@ -256,6 +257,10 @@ class LeadRow:
     created_at: datetime
     last_activity_at: datetime
     cursor: Cursor
+
+    @property
+    def name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
 
 
 @dataclass(frozen=True)
@@ -272,7 +277,8 @@ def _row(lead: Lead, company: str | None, owner: str | None, now: datetime, sort
     return LeadRow(
         id=lead.id,
         email=lead.email,
-        name=" ".join(p for p in (lead.first_name, lead.last_name) if p),
+        first_name=lead.first_name,
+        last_name=lead.last_name,
         title=lead.title,
         stage=lead.stage,
         fit_grade=lead.fit_grade,
