@@ -21,6 +21,7 @@ from nurture.reports.leads import (
     parse_filter,
 )
 from tests.integration.engine_support import sync_fixture_campaigns
+from tests.integration.tracking_support import CHROME, process, send_message
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -232,3 +233,28 @@ def test_the_overview_gathers_bant_lifecycle_and_campaign_positions(runtime):
     assert overview.campaigns[0].last_action == "enrolled"
     assert overview.next_stages == ["mql", "disqualified"]
     assert overview.mailable is True
+
+
+def test_last_activity_moves_with_human_hits_and_not_with_machine_ones(app):
+    runtime = app.extensions["nurture"]
+    client = app.test_client()
+    sent = send_message(runtime, "ada@acme.example", sent_ago=timedelta(hours=3))
+    with runtime.sessions() as session:
+        created = session.get(Lead, sent.lead_id).last_activity_at
+    # A HEAD request (a prefetch, not a person): a machine hit, not activity.
+    client.head(sent.pixel, headers={"User-Agent": CHROME})
+    process(runtime)
+    with runtime.sessions() as session:
+        assert session.scalar(select(Event.is_machine).where(Event.lead_id == sent.lead_id))
+        assert session.get(Lead, sent.lead_id).last_activity_at == created
+    client.get(sent.pixel, headers={"User-Agent": CHROME},
+               environ_base={"REMOTE_ADDR": "203.0.113.77"})  # fmt: skip
+    process(runtime)
+    with runtime.sessions() as session:
+        lead = session.get(Lead, sent.lead_id)
+        opened = session.scalar(
+            select(Event.occurred_at).where(Event.lead_id == lead.id, Event.is_machine.is_(False))
+        )
+        assert lead.last_activity_at == opened > created
+        page = list_page(session, LeadFilter(sort="activity"), NOW)
+    assert ids(page)[0] == sent.lead_id
