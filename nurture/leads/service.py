@@ -10,7 +10,7 @@ caller's transaction. What they take is ``LeadFields`` from ``validate_lead_data
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -33,6 +33,9 @@ from nurture.models import AuditLog, Event, Lead
 from nurture.platform import hooks
 
 DEFAULT_STAGE = "subscriber"
+# What a person may empty in a form: the overwritten profile columns that are not part of
+# the consent record (consent changes only through its own paths, with evidence).
+CLEARABLE_COLUMNS = frozenset(OVERWRITTEN_COLUMNS) - CONSENT_COLUMNS
 
 
 @dataclass(slots=True)
@@ -61,6 +64,7 @@ def upsert_lead(
     source: str,
     defaults: Mapping[str, Any] | None = None,
     free_mail_domains: frozenset[str] = FREE_MAIL_DOMAINS,
+    clear: Collection[str] = (),
 ) -> UpsertResult:
     """Create or update the lead with ``lead_fields.email`` (see ``upsert_leads``)."""
     return upsert_leads(
@@ -70,6 +74,7 @@ def upsert_lead(
         source=source,
         defaults=defaults,
         free_mail_domains=free_mail_domains,
+        clear=clear,
     )[0]
 
 
@@ -82,6 +87,7 @@ def upsert_leads(
     defaults: Mapping[str, Any] | None = None,
     free_mail_domains: frozenset[str] = FREE_MAIL_DOMAINS,
     double_opt_in: bool = False,
+    clear: Collection[str] = (),
 ) -> list[UpsertResult]:
     """Create or update many leads in the caller's transaction, one result per item.
 
@@ -104,12 +110,19 @@ def upsert_leads(
     - With ``double_opt_in``, given ``granted`` consent is stored as ``pending`` until the
       person confirms (``nurture.privacy.double_opt_in``); a suppressed address comes back
       suppressed, and every consent change is written to the audit log.
+    - ``clear`` names columns a person emptied in a form (``CLEARABLE_COLUMNS`` only):
+      existing leads lose their value, like any other change. Feeds never clear.
     """
     defaults = dict(defaults or {})
     unknown = set(defaults) - DEFAULTABLE_COLUMNS
     if unknown:
         raise ValueError(
             f"no defaults for {sorted(unknown)}; allowed: {sorted(DEFAULTABLE_COLUMNS)}"
+        )
+    not_clearable = set(clear) - CLEARABLE_COLUMNS
+    if not_clearable:
+        raise ValueError(
+            f"cannot clear {sorted(not_clearable)}; allowed: {sorted(CLEARABLE_COLUMNS)}"
         )
     if not items:
         return []
@@ -144,7 +157,7 @@ def upsert_leads(
             result = UpsertResult(lead=lead, created=True, changed=_given_lead_fields(item))
         else:
             before = lead.stage
-            changed = _update_lead(lead, item, now=now, defaults=defaults)
+            changed = _update_lead(lead, item, now=now, defaults=defaults, clear=clear)
             result = UpsertResult(lead=lead, created=False, changed=changed)
             if "stage" in changed and item.stage is not None:
                 result.stage_change = (before, item.stage)
@@ -289,9 +302,18 @@ def _new_lead(item: LeadFields, *, now: datetime, source: str, defaults: Mapping
 
 
 def _update_lead(
-    lead: Lead, item: LeadFields, *, now: datetime, defaults: Mapping[str, Any]
+    lead: Lead,
+    item: LeadFields,
+    *,
+    now: datetime,
+    defaults: Mapping[str, Any],
+    clear: Collection[str] = (),
 ) -> set[str]:
     changed: set[str] = set()
+    for name in clear:
+        if getattr(item, name) is None and getattr(lead, name) is not None:
+            setattr(lead, name, None)
+            changed.add(name)
     for name in OVERWRITTEN_COLUMNS:
         value = getattr(item, name)
         if value is not None and getattr(lead, name) != value:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nurture.platform.db import Base, utcnow
@@ -18,6 +18,13 @@ class Account(Base):
     """A company. Leads join it by email domain or explicitly."""
 
     __tablename__ = "accounts"
+    __table_args__ = (
+        # Company search in the lead list: a prefix of the name (``name_key``) or domain.
+        Index("ix_accounts_name_key", "name_key", postgresql_ops={"name_key": "text_pattern_ops"}),
+        Index(
+            "ix_accounts_domain_pattern", "domain", postgresql_ops={"domain": "text_pattern_ops"}
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Lower-case registrable domain; null for accounts created by hand without one.
@@ -36,4 +43,13 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    # The name lower-cased, kept by ``_derive_name_key`` on every ORM insert and update.
+    name_key: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
     leads: Mapped[list[Lead]] = relationship(back_populates="account")
+
+
+@event.listens_for(Account, "before_insert")
+@event.listens_for(Account, "before_update")
+def _derive_name_key(_mapper: object, _connection: object, account: Account) -> None:
+    account.name_key = (account.name or "").strip().lower()[:200]

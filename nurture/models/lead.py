@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Float, ForeignKey, String
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nurture.platform.db import Base, utcnow
-from nurture.platform.decay import DEFAULT_HALF_LIFE, decayed
+from nurture.platform.decay import DEFAULT_HALF_LIFE, decayed, score_rank
 
 if TYPE_CHECKING:
     from nurture.models.account import Account
@@ -19,6 +19,25 @@ class Lead(Base):
     """A person: profile, lifecycle stage, engagement and consent."""
 
     __tablename__ = "leads"
+    __table_args__ = (
+        # The lead list's orders (docs/web/leads.md): each a (key, id) pair, so a page is
+        # one index range scan whatever the table's size, and keyset pagination is exact.
+        Index("ix_leads_created_at_id", "created_at", "id"),
+        Index("ix_leads_last_activity_at_id", "last_activity_at", "id"),
+        Index("ix_leads_score_rank_id", "score_rank", "id"),
+        Index("ix_leads_name_key_id", "name_key", "id"),
+        # Prefix search: ``LIKE 'jan%'`` uses a btree index on PostgreSQL only with the
+        # pattern operator class (or the C collation).
+        Index("ix_leads_email_pattern", "email", postgresql_ops={"email": "text_pattern_ops"}),
+        Index(
+            "ix_leads_name_key_pattern", "name_key", postgresql_ops={"name_key": "text_pattern_ops"}
+        ),
+        Index(
+            "ix_leads_full_name_key_pattern",
+            "full_name_key",
+            postgresql_ops={"full_name_key": "text_pattern_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Normalised by email-validator (domain lower-cased, IDN to ASCII); unique.
@@ -98,6 +117,17 @@ class Lead(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    # Kept for the lead list (sorting and search), derived from the columns above on every
+    # ORM insert and update (``_derive_keys`` below): "last first" lower-cased (the email
+    # when there is no name), "first last" lower-cased, and the score's sort key
+    # (``nurture.platform.decay.score_rank``).
+    name_key: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    full_name_key: Mapped[str] = mapped_column(String(201), default="", server_default="")
+    score_rank: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # The latest human activity: the lead's creation, then every open, click, page view,
+    # form or API event the tracking processor records for it.
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+
     def decayed_score(self, now: datetime) -> float:
         """The behavioural score at ``now``: (value, as_of) decayed with the half-life it
         was computed with (the default half-life for leads never scored by a model)."""
@@ -111,3 +141,25 @@ class Lead(Base):
         """First and last name, or the email address when neither is known."""
         name = " ".join(part for part in (self.first_name, self.last_name) if part)
         return name or self.email
+
+
+def name_keys(first_name: str | None, last_name: str | None, email: str) -> tuple[str, str]:
+    """(``name_key``, ``full_name_key``) of a lead with these names and address."""
+    first = (first_name or "").strip().lower()
+    last = (last_name or "").strip().lower()
+    sort = f"{last} {first}".strip() or email.lower()
+    return sort[:320], f"{first} {last}".strip()[:201]
+
+
+@event.listens_for(Lead, "before_insert")
+@event.listens_for(Lead, "before_update")
+def _derive_keys(_mapper: object, _connection: object, lead: Lead) -> None:
+    # Every path that writes a lead through the ORM (intake, import, edits, erasure,
+    # scoring) keeps the list's sort and search keys in step, without each knowing them.
+    lead.name_key, lead.full_name_key = name_keys(lead.first_name, lead.last_name, lead.email)
+    half_life = (
+        timedelta(seconds=lead.score_half_life) if lead.score_half_life else DEFAULT_HALF_LIFE
+    )
+    lead.score_rank = score_rank(lead.score_value or 0.0, lead.score_as_of, half_life)
+    if lead.last_activity_at is None:
+        lead.last_activity_at = lead.created_at or utcnow()

@@ -184,6 +184,24 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+def score_history(explanation: Explanation, moments: Iterable[datetime]) -> list[float]:
+    """The score at each of ``moments`` (none after ``explanation.now``), from the awards
+    behind ``explanation``: the events that had happened by then, each decayed to then.
+
+    Exact, because caps are taken in the order events happened (an event's award never
+    depends on a later one) and decay depends only on the time since each event.
+    """
+    awards = [award for part in explanation.rules for award in part.awards]
+    return [
+        math.fsum(
+            decayed(award.points, award.event.occurred_at, moment, explanation.half_life)
+            for award in awards
+            if award.event.occurred_at <= moment
+        )
+        for moment in moments
+    ]
+
+
 # ---------------------------------------------------------------- cooling
 
 

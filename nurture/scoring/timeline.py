@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from nurture.models import Campaign, Event, Message
@@ -79,10 +79,16 @@ def lead_timeline(
     *,
     limit: int = 100,
     before: datetime | None = None,
+    before_id: int | None = None,
+    machine: bool | None = None,
     explanation: Explanation | None = None,
 ) -> list[TimelineEntry]:
     """The newest ``limit`` events of a lead (before ``before`` if given), with the points
-    each earned according to ``explanation`` (see ``nurture.scoring.lead_score``)."""
+    each earned according to ``explanation`` (see ``nurture.scoring.lead_score``).
+
+    With ``before_id`` too, the page starts after the event (``before``, ``before_id``) in
+    the timeline's order (keyset pagination, exact when several events share a time);
+    ``machine`` keeps only machine hits (True) or only people's events (False)."""
     query = (
         select(Event, Campaign.key, Message.template, Message.subject)
         .outerjoin(Message, Message.id == Event.message_id)
@@ -91,8 +97,12 @@ def lead_timeline(
         .order_by(Event.occurred_at.desc(), Event.id.desc())
         .limit(limit)
     )
-    if before is not None:
+    if before is not None and before_id is not None:
+        query = query.where(tuple_(Event.occurred_at, Event.id) < tuple_(before, before_id))
+    elif before is not None:
         query = query.where(Event.occurred_at < before)
+    if machine is not None:
+        query = query.where(Event.is_machine.is_(machine))
     awards: dict[int, Award] = {}
     if explanation is not None:
         awards = {a.event.id: a for part in explanation.rules for a in part.awards}

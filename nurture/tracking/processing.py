@@ -87,6 +87,7 @@ def process_pending_hits(runtime: Runtime, now: datetime, limit: int = POSTGRES_
         _web_hits(session, [h for h in hits if h.kind not in EMAIL_KINDS], signer, batch, now)
         if batch.events:
             session.execute(insert(Event), batch.events)
+            _record_activity(session, batch.events)
         for visitor_id, lead_id in batch.by_lead:
             identify(session, visitor_id, lead_id, now)
             batch.touched.add(lead_id)
@@ -110,6 +111,24 @@ def process_pending_hits(runtime: Runtime, now: datetime, limit: int = POSTGRES_
             )
         rescore(session, batch.touched, now)
     return len(hits)
+
+
+def _record_activity(session: Session, events: list[dict[str, Any]]) -> None:
+    """Move each lead's ``last_activity_at`` to its newest human event of the batch (the
+    lead list sorts by it; machine hits are not activity)."""
+    latest: dict[int, datetime] = {}
+    for row in events:
+        lead_id, when = row.get("lead_id"), row.get("occurred_at")
+        if lead_id is None or when is None or row.get("is_machine"):
+            continue
+        if lead_id not in latest or when > latest[lead_id]:
+            latest[lead_id] = when
+    for lead_id, when in sorted(latest.items()):
+        session.execute(
+            update(Lead)
+            .where(Lead.id == lead_id, Lead.last_activity_at < when)
+            .values(last_activity_at=when)
+        )
 
 
 def merge_waiting(runtime: Runtime, now: datetime) -> int:

@@ -11,7 +11,7 @@ import pytest
 
 from nurture.scoring.model import EventFacts, is_hand_raiser
 from nurture.scoring.parser import load_scoring_file, load_scoring_text
-from nurture.scoring.rules import cools_at, evaluate, explain
+from nurture.scoring.rules import cools_at, evaluate, explain, score_history
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 BUNDLED = Path(__file__).resolve().parents[3] / "campaigns" / "scoring.yaml"
@@ -213,3 +213,30 @@ def test_the_bundled_model_is_valid_and_rewards_intent_over_reading():
     assert is_hand_raiser(ev("demo.requested"), model)
     job_seeker = [ev("page.viewed", url="https://brightpath.example/careers")] * 3
     assert evaluate(model, job_seeker, T0).score < 0
+
+
+def test_the_score_history_is_the_score_each_moment_would_have_shown(model):
+    # A demo request at T0 and pricing views on two days (capped at 10 a day).
+    events = [
+        ev("demo.requested"),
+        ev("page.viewed", T0 + timedelta(days=7), url="/pricing"),
+        ev("page.viewed", T0 + timedelta(days=7, hours=1), url="/pricing/team"),
+        ev("page.viewed", T0 + timedelta(days=14), url="/pricing"),
+    ]
+    now = T0 + timedelta(days=28)
+    moments = [
+        T0 - timedelta(days=1),
+        T0,
+        T0 + timedelta(days=7, hours=2),
+        T0 + timedelta(days=14),
+        now,
+    ]
+    history = score_history(explain(model, events, now), moments)
+    # The second view of day 7 is capped to nothing; each award halves every 14 days.
+    assert history[:2] == [0.0, 40.0]
+    assert history[3] == pytest.approx(20 + 10 / math.sqrt(2) + 10)
+    assert history[4] == pytest.approx(10 + 10 / 2**1.5 + 5)
+    # Every point agrees with scoring the events that had happened by then.
+    for moment, value in zip(moments, history, strict=True):
+        past = [e for e in events if e.occurred_at <= moment]
+        assert value == pytest.approx(evaluate(model, past, moment).score)
