@@ -1,7 +1,7 @@
 """The lead list: sort and search keys on leads and accounts, and their indexes.
 
 Revision ID: 9530
-Revises: 9500
+Revises: 9501
 """
 
 import math
@@ -14,7 +14,7 @@ from alembic import op
 import nurture.platform.db
 
 revision: str = "9530"
-down_revision: str | None = "9500"
+down_revision: str | None = "9501"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,7 +5,8 @@ Excel, LibreOffice and Google Sheets as a formula (``=HYPERLINK(...)`` leaks dat
 clicked; DDE formulas run commands). Every CSV the product writes from data someone else
 typed (exports, import rejects) passes its cells through :func:`safe_cell`, which prefixes
 such a cell with an apostrophe, as OWASP's CSV-injection guidance recommends: the sheet
-shows the text as typed, and the apostrophe is visible in a text editor.
+shows the text as typed, and the apostrophe is visible in a text editor. Leading spaces do
+not hide a formula: some spreadsheets trim them before reading the cell.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def safe_cell(value: object) -> object:
     """``value``, with an apostrophe in front when it is text a spreadsheet would run."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_STARTS):
         return "'" + value
     return value
 

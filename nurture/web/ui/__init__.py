@@ -17,6 +17,7 @@ from nurture.platform.runtime import Runtime
 from nurture.web.ui import account, home, leads
 from nurture.web.ui.forms import control_attributes
 from nurture.web.ui.i18n import init_i18n
+from nurture.web.ui.labels import init_labels
 from nurture.web.ui.render import page, role_label
 from nurture.web.ui.security import csrf, init_security, limit_failures
 
@@ -32,6 +33,7 @@ def init_ui(app: Flask, runtime: Runtime) -> None:
     """Install the pages, sign-in, CSRF, the rate limiter and translations on ``app``."""
     limiter = init_security(app, runtime)
     init_i18n(app)
+    init_labels(app)
     app.jinja_env.globals["control_attributes"] = control_attributes
     app.jinja_env.globals["role_label"] = role_label
     for blueprint in BLUEPRINTS:

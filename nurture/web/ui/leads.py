@@ -21,8 +21,8 @@ from nurture.campaigns.services import BULK_BATCH, NotFound, enrol_leads
 from nurture.consent import audit
 from nurture.leads.fields import CONSENT_STATUSES
 from nurture.leads.stages import LIFECYCLE_STAGES
+from nurture.platform.csv_safety import safe_cell
 from nurture.platform.db import transaction, utcnow
-from nurture.platform.spreadsheet import safe_cell
 from nurture.reports.leads import (
     DEFAULT_SORT,
     GRADES,

@@ -26,7 +26,7 @@ def test_a_cell_a_spreadsheet_would_run_is_kept_as_text(hostile: str) -> None:
     assert safe_cell(hostile) == "'" + hostile
 
 
-@pytest.mark.parametrize("harmless", ["ada@example.com", "Ada Lovelace", "", "1+1", " =x", "café"])
+@pytest.mark.parametrize("harmless", ["ada@example.com", "Ada Lovelace", "", "1+1", "café", "a=b"])
 def test_ordinary_text_is_unchanged(harmless: str) -> None:
     assert safe_cell(harmless) == harmless
 

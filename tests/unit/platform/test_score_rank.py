@@ -1,13 +1,10 @@
-"""The lead list's score key orders scores as they are now; CSV cells never run formulas."""
+"""The lead list's score key orders scores as they are now."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from nurture.platform.decay import decayed, score_rank
-from nurture.platform.spreadsheet import safe_cell
 
 HALF_LIFE = timedelta(days=30)
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -20,21 +17,3 @@ def test_the_rank_orders_scores_like_their_decayed_values_at_any_moment():
     for now in (T0 + timedelta(days=60), T0 + timedelta(days=400)):
         by_value = sorted(scores, key=lambda s: decayed(s[0], s[1], now, HALF_LIFE))
         assert by_rank == by_value
-
-
-@pytest.mark.parametrize(
-    ("value", "cell"),
-    [
-        ('=HYPERLINK("http://evil","x")', '\'=HYPERLINK("http://evil","x")'),
-        ("+1", "'+1"),
-        ("-2", "'-2"),
-        ("@x", "'@x"),
-        ("\t=1", "'\t=1"),
-        ("  =1", "'  =1"),
-        ("Ada", "Ada"),
-        (None, ""),
-        (42, "42"),
-    ],
-)
-def test_cells_that_a_spreadsheet_would_run_are_quoted(value, cell):
-    assert safe_cell(value) == cell
