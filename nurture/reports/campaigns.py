@@ -259,7 +259,7 @@ def step_figures(
     ):
         entered[f"{track}/{step}"] = int(count)
     here = {
-        f"{track}/{step}": int(count)
+        f"{track}/{step or ''}": int(count)
         for track, step, count in session.execute(
             select(Enrollment.track, Enrollment.step, func.count())
             .where(Enrollment.campaign_id == campaign_id, Enrollment.status == "active")
