@@ -80,10 +80,12 @@ class SelectionForm(FlaskForm):
     """A filtered set of leads. Read from the query string for the preview (no CSRF: it
     changes nothing) and from the confirming POST (with CSRF)."""
 
-    stage = SelectField(_l("Stage"), choices=_choices(LIFECYCLE_STAGES, _l("Any stage")))
-    fit_grade = SelectField(_l("Fit grade"), choices=_choices(GRADES, _l("Any grade")))
+    stage = SelectField(
+        _l("Stage"), choices=_choices(LIFECYCLE_STAGES, _l("Any stage")), default=""
+    )
+    fit_grade = SelectField(_l("Fit grade"), choices=_choices(GRADES, _l("Any grade")), default="")
     temperature = SelectField(
-        _l("Temperature"), choices=_choices(TEMPERATURES, _l("Any temperature"))
+        _l("Temperature"), choices=_choices(TEMPERATURES, _l("Any temperature")), default=""
     )
     source = StringField(_l("Source"), validators=[Optional(), Length(max=100), _printable])
     account_domain = StringField(
