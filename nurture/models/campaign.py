@@ -21,7 +21,11 @@ class Campaign(Base):
     key: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     source_path: Mapped[str | None] = mapped_column(String(500))
+    # active | paused (by a person: nothing of it is sent) | archived (its file is gone)
     status: Mapped[str] = mapped_column(String(20), default="active")
+    # Who paused it and when, while it is paused (``nurture.campaigns.pausing``).
+    paused_at: Mapped[datetime | None]
+    paused_by: Mapped[str | None] = mapped_column(String(100))
     active_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaign_versions.id", use_alter=True)
     )

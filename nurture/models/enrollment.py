@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nurture.platform.db import Base, utcnow
@@ -19,7 +19,15 @@ class Enrollment(Base):
     """
 
     __tablename__ = "enrollments"
-    __table_args__ = (UniqueConstraint("lead_id", "campaign_id", "entry_number"),)
+    __table_args__ = (
+        UniqueConstraint("lead_id", "campaign_id", "entry_number"),
+        # A campaign's enrolments by state and position (how many are where, from the
+        # index alone), newest first (the enrolments page's keyset), and those that
+        # finished in a period (exits per step).
+        Index("ix_enrollments_campaign_status_position", "campaign_id", "status", "track", "step"),
+        Index("ix_enrollments_campaign_enrolled_at", "campaign_id", "enrolled_at", "id"),
+        Index("ix_enrollments_campaign_finished_at", "campaign_id", "finished_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
@@ -44,6 +52,8 @@ class EnrollmentHistory(Base):
     """What happened to an enrolment, step by step (sent, waited, branched, switched, exited)."""
 
     __tablename__ = "enrollment_history"
+    # The steps enrolments reached in a period (a campaign's step figures).
+    __table_args__ = (Index("ix_enrollment_history_at", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrollment_id: Mapped[int] = mapped_column(

@@ -20,6 +20,8 @@ class Message(Base):
         Index("ix_messages_lead_id_queued_at", "lead_id", "queued_at"),
         # Volume over time: the warm-up and domain-throttle counts, and send reports.
         Index("ix_messages_queued_at", "queued_at"),
+        # A campaign's emails sent in a period (the campaign and step figures).
+        Index("ix_messages_campaign_id_sent_at", "campaign_id", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

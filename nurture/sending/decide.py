@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from nurture.campaigns.drip import Decision, Defaults, LeadFacts, Position, advance
@@ -266,13 +266,16 @@ class Decider:
         with transaction(self.runtime.sessions) as session:
             messages = session.scalars(
                 select(Message)
+                .outerjoin(Campaign, Campaign.id == Message.campaign_id)
                 .where(
                     Message.status.in_(("deferred", "sending")),
                     Message.next_attempt_at <= now,
+                    # A paused campaign's retries wait for it to be resumed.
+                    or_(Campaign.id.is_(None), Campaign.status != "paused"),
                 )
                 .order_by(Message.next_attempt_at)
                 .limit(self.settings.batch_size)
-                .with_for_update(skip_locked=True)
+                .with_for_update(skip_locked=True, of=Message)
             ).all()
             if not messages:
                 return None
