@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -340,7 +341,7 @@ def test_a_new_campaign_starts_from_a_copy_and_is_created_on_save(app, marketer,
     assert "id: spring-recycle" in html
     assert "new: saving creates it" in html
     text = html.split("<textarea", 1)[1].split(">", 1)[1].split("</textarea>")[0]
-    text = text.lstrip("\n").replace("&#34;", '"').replace("&#39;", "'").replace("&amp;", "&")
+    text = unescape(text.lstrip("\n"))
     response = save(
         marketer, "/authoring/campaigns/spring-recycle", {"text": text, "base": base_of(html)}
     )
