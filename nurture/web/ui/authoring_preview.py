@@ -133,7 +133,7 @@ def preview_show(token: str) -> Any:
             lead_email = lead.email if lead is not None else None
         context: dict[str, Any] = {
             "token": token,
-            "template": shown.template,
+            "template_name": shown.template,
             "campaign_key": shown.campaign_key,
             "step_id": shown.step_id,
             "edited": shown.edited,
