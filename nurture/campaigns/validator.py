@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nurture.campaigns.loader import LoadResult, load_campaign_file
+from nurture.campaigns.loader import LoadResult, load_campaign_file, load_campaign_text
 from nurture.campaigns.spec import Campaign, SendStep
 from nurture.campaigns.vocabulary import SYNONYMS
 from nurture.files.parser import suggest
@@ -159,19 +159,57 @@ def check_directory(
     result: list[CheckedFile] = []
     for item in checked:
         others = [other for other in by_key.get(item.load.key or "", []) if other is not item]
-        if not others:
-            result.append(item)
-            continue
-        names = ", ".join(other.path.name for other in others)
-        duplicate = Problem(
-            str(item.path),
-            item.load.id_line,
-            f"campaign id {item.load.key!r} is also used by {names}: each campaign needs its "
-            "own id",
-        )
-        problems = sorted([*item.problems, duplicate], key=lambda problem: problem.line)
-        result.append(CheckedFile(item.path, item.load, problems))
+        result.append(_with_duplicates(item, [other.path for other in others]))
     return result
+
+
+def _with_duplicates(item: CheckedFile, others: list[Path]) -> CheckedFile:
+    """``item``, with a problem at its ``id:`` line when ``others`` use the same id."""
+    if not others:
+        return item
+    names = ", ".join(other.name for other in others)
+    duplicate = Problem(
+        str(item.path),
+        item.load.id_line,
+        f"campaign id {item.load.key!r} is also used by {names}: each campaign needs its own id",
+    )
+    problems = sorted([*item.problems, duplicate], key=lambda problem: problem.line)
+    return CheckedFile(item.path, item.load, problems)
+
+
+def check_edit(
+    path: Path,
+    text: str,
+    *,
+    template_exists: TemplateExists,
+    template_problems: TemplateProblems | None = None,
+    known_templates: Iterable[str] = (),
+) -> CheckedFile:
+    """Check ``text`` as if it were saved as the campaign file ``path``, without writing it.
+
+    Exactly what :func:`check_directory` would report for that file once saved: its own
+    problems, its templates, and an id already used by another file of its folder (those
+    are only read for their ids; their own problems are theirs).
+    """
+    path = Path(path)
+    load = load_campaign_text(text, path)
+    problems = list(load.problems)
+    if load.campaign is not None:
+        problems += validate_campaign(
+            load.campaign,
+            template_exists=template_exists,
+            template_problems=template_problems,
+            known_templates=known_templates,
+        )
+    item = CheckedFile(path, load, sorted(problems, key=lambda problem: problem.line))
+    if load.key is None or not path.parent.is_dir():
+        return item
+    others = [
+        other
+        for other in campaign_files(path.parent)
+        if other.name != path.name and load_campaign_file(other).key == load.key
+    ]
+    return _with_duplicates(item, others)
 
 
 def validate_directory(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from nurture.cli.group import cli, runtime
 from nurture.models import Lead
 from nurture.platform.runtime import Runtime
-from nurture.rendering.context import sample_extras
+from nurture.rendering.context import preview_urls, sample_extras
 from nurture.rendering.library import (
     RenderedEmail,
     TemplateError,
@@ -73,14 +73,9 @@ def _render_for_lead(
 ) -> tuple[RenderedEmail, str]:
     """Render for the lead with this email (any case); returns the email and its address."""
     settings = rt.settings
-    base = f"{settings.public_url}/u/preview"
     # Preview URLs, not real tokens: a click in a preview must not unsubscribe the lead or
     # count as an open.
-    urls = {
-        "unsubscribe_url": base,
-        "preferences_url": f"{base}/preferences",
-        "open_pixel_url": f"{settings.public_url}/t/o/preview.gif",
-    }
+    urls = preview_urls(settings.public_url)
     with rt.sessions() as session:
         lead = session.scalars(
             select(Lead)

@@ -10,6 +10,7 @@ from nurture.models.handoff import Handoff, HandoffAction, SalesRep, SalesTeamVe
 from nurture.models.lead import Lead
 from nurture.models.lifecycle import StageChange
 from nurture.models.message import Message, OutboxMessage
+from nurture.models.preview import EmailPreview
 from nurture.models.privacy import AuditLog, Suppression
 from nurture.models.qualification import QualificationVersion
 from nurture.models.scoring import ScoringVersion
@@ -27,6 +28,7 @@ __all__ = [
     "BounceReceipt",
     "Campaign",
     "CampaignVersion",
+    "EmailPreview",
     "Enrollment",
     "EnrollmentHistory",
     "Event",

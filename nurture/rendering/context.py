@@ -150,6 +150,18 @@ def build_context(
     }
 
 
+def preview_urls(public_url: str) -> dict[str, str]:
+    """The URLs of a preview of a real lead's email: harmless placeholders, not the lead's
+    tokens, so a click in a preview never unsubscribes the lead or counts as an open (the
+    tracking edge ignores them)."""
+    base = f"{public_url}/u/preview"
+    return {
+        "unsubscribe_url": base,
+        "preferences_url": f"{base}/preferences",
+        "open_pixel_url": f"{public_url}/t/o/preview.gif",
+    }
+
+
 @lru_cache(maxsize=16)
 def sender_view(mail_from: str, company_name: str, postal_address: str) -> SenderView:
     """The sender object for these settings (cached: every email of an instance shares it)."""

@@ -14,7 +14,15 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from nurture.platform.runtime import Runtime
-from nurture.web.ui import account, campaigns, home, leads
+from nurture.web.ui import (
+    account,
+    authoring,
+    authoring_new,  # noqa: F401  (adds the new-file page to ui_authoring)
+    authoring_preview,  # noqa: F401  (adds the previews and test sends to ui_authoring)
+    campaigns,
+    home,
+    leads,
+)
 from nurture.web.ui.forms import control_attributes
 from nurture.web.ui.i18n import init_i18n
 from nurture.web.ui.labels import init_labels
@@ -26,7 +34,7 @@ from nurture.web.ui.security import csrf, init_security, limit_failures
 # session), and the handoff pages behind signed links (their own form tokens).
 CSRF_EXEMPT = ("api", "tracking", "handoffs")
 
-BLUEPRINTS = (account.bp, home.bp, campaigns.bp, leads.bp)
+BLUEPRINTS = (account.bp, home.bp, campaigns.bp, authoring.bp, leads.bp)
 
 
 def init_ui(app: Flask, runtime: Runtime) -> None:

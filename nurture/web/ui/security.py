@@ -130,11 +130,12 @@ def public(view: F) -> F:
 ANY_ROLE = "any role"
 
 
-def requires(permission: str) -> Callable[[F], F]:
+def requires(permission: str, *, audit_changes: bool = True) -> Callable[[F], F]:
     """Guard a view: anonymous users are sent to sign in, users whose role lacks
     ``permission`` (a permission of :mod:`nurture.auth.roles`, or ``ANY_ROLE``) get 403, and
     a successful change (any method but GET/HEAD/OPTIONS) writes an audit row: who, which
-    page, which object, when."""
+    page, which object, when. ``audit_changes=False`` is for POSTs that change nothing
+    (an editor's check as one types), which would otherwise fill the log."""
     if permission != ANY_ROLE and permission not in roles.ALL_PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
 
@@ -148,7 +149,7 @@ def requires(permission: str) -> Callable[[F], F]:
             # Read before the view runs: signing out forgets who it was.
             actor = current_user.actor
             response = make_response(view(*args, **kwargs))
-            if request.method not in SAFE_METHODS and response.status_code < 400:
+            if audit_changes and request.method not in SAFE_METHODS and response.status_code < 400:
                 _audit_change(actor, kwargs)
             return response
 

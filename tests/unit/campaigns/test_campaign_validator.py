@@ -9,6 +9,7 @@ from nurture.campaigns.spec import Campaign, ExitStep, SendStep, Track, WaitStep
 from nurture.campaigns.validator import (
     campaign_files,
     check_directory,
+    check_edit,
     validate_campaign,
     validate_directory,
 )
@@ -236,3 +237,19 @@ def test_version_changes_say_where_enrolments_on_removed_steps_go():
         "step cold/done removed: enrolments there complete",
     ]
     assert not version_changes(OLD, OLD)
+
+
+def test_an_edited_text_is_checked_as_if_saved_among_its_folder(tmp_path) -> None:
+    (tmp_path / "a.yaml").write_text("id: shared\nname: A\n")
+    (tmp_path / "b.yaml").write_text("id: other\nname: B\n")
+    text = "# b, renamed\nid: shared\nname: B\ntracks: {}\n"
+
+    checked = check_edit(tmp_path / "b.yaml", text, template_exists=lambda name: True)
+
+    (tmp_path / "b.yaml").write_text(text)
+    saved = {
+        item.path.name: item
+        for item in check_directory(tmp_path, template_exists=lambda name: True)
+    }
+    assert [str(p) for p in checked.problems] == [str(p) for p in saved["b.yaml"].problems]
+    assert any("also used by a.yaml" in p.message and p.line == 2 for p in checked.problems)

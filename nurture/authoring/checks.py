@@ -1,0 +1,149 @@
+"""Checking an edited file as if it were saved: the same code, the same messages as the
+``validate`` commands (``nurture campaigns validate``, ``scoring validate``, ``icp
+validate``, ``readiness validate``, ``team validate``), and the template library's own
+validation for templates, including the cross-file checks (a campaign sending a missing or
+broken template; a template that does not render for the sample leads)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nurture.authoring.files import REQUIRED_PARTS
+from nurture.authoring.workspace import real_paths, template_workspace
+from nurture.campaigns.loader import load_campaign_text
+from nurture.campaigns.spec import Campaign, SendStep
+from nurture.campaigns.validator import check_edit
+from nurture.files.problems import Problem
+from nurture.files.yaml_file import FileLoad
+from nurture.handoff.team_parser import load_team_text
+from nurture.qualification.icp_parser import load_icp_text
+from nurture.qualification.readiness_parser import load_readiness_text
+from nurture.rendering.library import TemplateLibrary, TemplateProblem
+from nurture.scoring.parser import load_scoring_text
+
+CONFIG_LOADERS: dict[str, Callable[[str, str], FileLoad[Any]]] = {
+    "scoring": load_scoring_text,
+    "icp": load_icp_text,
+    "readiness": load_readiness_text,
+    "team": load_team_text,
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, placed for the editor: which of the edited files, which line.
+
+    ``text`` is the problem exactly as the CLI prints it (``path:line: message``).
+    """
+
+    file: str
+    line: int
+    message: str
+    text: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "message": self.message, "text": self.text}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Every problem found; none means the text may be saved and made live."""
+
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def lines_of(self, file: str) -> frozenset[int]:
+        """The lines of ``file`` that have a problem."""
+        return frozenset(f.line for f in self.findings if f.file == file and f.line)
+
+
+def _from_problem(problem: Problem, file: str) -> Finding:
+    return Finding(file, problem.line, problem.message, str(problem))
+
+
+def check_campaign(library: TemplateLibrary, path: Path, text: str) -> CheckResult:
+    """``text`` checked as the campaign file ``path``: the file, its templates (rendered
+    for the sample leads by ``library``) and its id among the other files of the folder."""
+    checked = check_edit(
+        path,
+        text,
+        template_exists=library.exists,
+        template_problems=lambda name: [str(problem) for problem in library.validate(name)],
+        known_templates=library.names(),
+    )
+    return CheckResult(tuple(_from_problem(problem, path.name) for problem in checked.problems))
+
+
+def check_config(kind: str, path: Path, text: str) -> CheckResult:
+    """``text`` checked as the ``kind`` file (scoring, icp, readiness, team) at ``path``."""
+    load = CONFIG_LOADERS[kind](text, str(path))
+    return CheckResult(tuple(_from_problem(problem, path.name) for problem in load.problems))
+
+
+def check_template(root: Path, name: str, parts: Mapping[str, str | None]) -> CheckResult:
+    """The template ``name`` of the templates folder ``root`` with ``parts`` (file name →
+    text, None or empty for an optional part left out) checked as the library checks it:
+    syntax, layout, MJML, and rendering for the full and the sparse sample lead."""
+    missing = [
+        Finding(part, 0, "file is missing", f"{root / name / part}: file is missing")
+        for part in sorted(REQUIRED_PARTS)
+        if not (parts.get(part) or "").strip()
+    ]
+    if missing:
+        return CheckResult(tuple(missing))
+    with template_workspace(root, name, written_parts(parts)) as work:
+        library = TemplateLibrary(work, check_interval=0)
+        problems = library.validate(name)
+        return CheckResult(tuple(template_finding(p, work, root, name) for p in problems))
+
+
+def written_parts(parts: Mapping[str, str | None]) -> dict[str, str | None]:
+    # An optional part left empty is no file at all (body.txt: the text part is derived).
+    return {part: (text if (text or "").strip() else None) for part, text in parts.items()}
+
+
+def template_finding(problem: TemplateProblem, work: Path, root: Path, name: str) -> Finding:
+    folder = work / name
+    path = problem.path
+    if path.is_relative_to(folder):
+        file = path.relative_to(folder).as_posix()
+    elif path.is_relative_to(work):
+        file = path.relative_to(work).as_posix()
+    else:
+        file = path.name
+    return Finding(
+        file,
+        problem.line or 0,
+        real_paths(problem.message, work, root),
+        real_paths(str(problem), work, root),
+    )
+
+
+@dataclass(frozen=True)
+class SendStepRef:
+    """A step of a campaign that sends an email: what the editor offers to preview."""
+
+    track: str
+    step: str
+    template: str
+    line: int
+
+
+def send_steps(text: str) -> tuple[Campaign | None, list[SendStepRef]]:
+    """The campaign in ``text`` (None when it does not parse) and its send steps."""
+    campaign = load_campaign_text(text).campaign
+    if campaign is None:
+        return None, []
+    steps = [
+        SendStepRef(track.id, step.id, step.template, step.line)
+        for track in campaign.tracks
+        for step in track.steps
+        if isinstance(step, SendStep)
+    ]
+    return campaign, steps
