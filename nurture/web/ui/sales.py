@@ -181,9 +181,16 @@ def accept(handoff_id: int) -> Any:
             rep, actor = _acting(session, handoff_id)
             done = verdicts.accept(session, handoff_id, rep=rep, actor=actor, now=utcnow())
             name = (done.snapshot or {}).get("lead", {}).get("name") or _("The lead")
+            owner = done.decided_by
     except HandoffError as error:
         return _refused(handoff_id, error)
-    flash(_("Accepted: %(name)s is yours. The suggested next step is below.", name=name), "success")
+    if rep is None:
+        flash(_("Accepted for %(owner)s, the owner.", owner=owner), "success")
+    else:
+        flash(
+            _("Accepted: %(name)s is yours. The suggested next step is below.", name=name),
+            "success",
+        )
     return redirect(url_for("ui_sales.handoff", handoff_id=handoff_id))
 
 

@@ -40,7 +40,10 @@ STATUS_TONES = {
 }
 ACTION_LABELS = {
     "created": _l("Handed off"),
+    "assigned": _l("Owner chosen"),
+    "unassigned": _l("Nobody available"),
     "notified": _l("Notified"),
+    "auto_replied": _l("Auto-reply sent to the lead"),
     "accepted": _l("Accepted"),
     "rejected": _l("Rejected"),
     "converted": _l("Outcome recorded"),

@@ -465,6 +465,7 @@ def test_a_manager_may_act_for_the_owner_and_the_log_names_the_manager(app, rt):
 
     client.post(f"{path}/accept", data={"csrf_token": csrf_token(client, path)})
 
+    assert f"Accepted for {ANN}, the owner." in text(client.get(path))
     row = handoff(rt, handoff_id)
     assert (row.status, row.decided_by) == ("accepted", ANN)
     assert ("accepted", "user:dana@sales.example") in log_actions(rt, handoff_id)
