@@ -1,6 +1,6 @@
 """What the sales pages read: a rep's inbox (waiting, open deals, closed), one handoff in
-full, and the manager's views (open handoffs with their SLA state, rejections with notes,
-rejections counted by reason, the team's SLA compliance).
+full, and the rows, keys and reps every sales list shares (the manager's views are in
+``nurture.reports.sales_team``).
 
 Lists are keyset-paged (``after``: the sort key and id of the last row shown) over the
 handoffs' indexes: ``(rep_id, created_at)`` for an inbox, ``(status, created_at)`` for the
@@ -10,7 +10,6 @@ by primary key. Changes never happen here: they go through ``nurture.handoff.ver
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,10 +18,9 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from nurture.handoff.model import FINAL_OUTCOMES, OPEN_STATUSES, HandoffError
+from nurture.handoff.model import FINAL_OUTCOMES, HandoffError
 from nurture.handoff.reports import handoff_actions
 from nurture.handoff.reps import find_rep
-from nurture.handoff.sla.service import ComplianceRow, compliance_report
 from nurture.handoff.team import RejectReason
 from nurture.handoff.team_parser import DEFAULT_REASONS
 from nurture.handoff.team_sync import active_team
@@ -79,7 +77,7 @@ class RepInfo:
         return self.active and self.in_team
 
 
-def _rep_info(rep: SalesRep) -> RepInfo:
+def rep_info(rep: SalesRep) -> RepInfo:
     return RepInfo(
         rep.id, rep.name, rep.email, rep.timezone, rep.working_hours, rep.active, rep.in_team
     )
@@ -91,7 +89,7 @@ def rep_for_user(session: Session, email: str) -> RepInfo | None:
         rep = find_rep(session, email.strip().lower()) if "@" in email else None
     except HandoffError:
         return None
-    return _rep_info(rep) if rep is not None else None
+    return rep_info(rep) if rep is not None else None
 
 
 def team_reps(session: Session) -> list[RepInfo]:
@@ -99,7 +97,7 @@ def team_reps(session: Session) -> list[RepInfo]:
     reps = session.scalars(
         select(SalesRep).where(SalesRep.in_team.is_(True)).order_by(SalesRep.name, SalesRep.id)
     )
-    return [_rep_info(rep) for rep in reps]
+    return [rep_info(rep) for rep in reps]
 
 
 def reject_reasons(session: Session) -> tuple[RejectReason, ...]:
@@ -181,7 +179,7 @@ class ListPage:
     next_after: str | None
 
 
-def _base() -> Select[Handoff, Lead, Account, SalesRep, HandoffSla]:
+def base_query() -> Select[Handoff, Lead, Account, SalesRep, HandoffSla]:
     return (
         select(Handoff, Lead, Account, SalesRep, HandoffSla)
         .join(Lead, Lead.id == Handoff.lead_id)
@@ -221,7 +219,7 @@ def _row(
         lead_title=lead.title,
         lead_stage=lead.stage,
         company=(account.name or account.domain) if account is not None else None,
-        owner=_rep_info(rep) if rep is not None else None,
+        owner=rep_info(rep) if rep is not None else None,
         needs_owner=handoff.needs_owner,
         qualification_rule=handoff.qualification_rule,
         hand_raiser=handoff.hand_raiser,
@@ -240,7 +238,7 @@ def _row(
     )
 
 
-def _page(
+def page_of(
     session: Session,
     query: Select[Handoff, Lead, Account, SalesRep, HandoffSla],
     key: Any,
@@ -260,7 +258,7 @@ def _page(
     return ListPage(rows, next_after)
 
 
-def _keyset(column: Any, after: tuple[datetime, int] | None, *, ascending: bool) -> Any:
+def keyset_after(column: Any, after: tuple[datetime, int] | None, *, ascending: bool) -> Any:
     if after is None:
         return None
     moment, row_id = after
@@ -299,15 +297,15 @@ def inbox(
     if tab not in TABS:
         raise ValueError(f"unknown tab {tab!r}")
     ascending = tab == "waiting"
-    query = _base().where(Handoff.rep_id == rep_id, _tab_condition(tab))
-    keyset = _keyset(Handoff.created_at, after, ascending=ascending)
+    query = base_query().where(Handoff.rep_id == rep_id, _tab_condition(tab))
+    keyset = keyset_after(Handoff.created_at, after, ascending=ascending)
     if keyset is not None:
         query = query.where(keyset)
     if ascending:
         query = query.order_by(Handoff.created_at, Handoff.id)
     else:
         query = query.order_by(Handoff.created_at.desc(), Handoff.id.desc())
-    return _page(session, query, after, limit)
+    return page_of(session, query, after, limit)
 
 
 @dataclass(frozen=True)
@@ -379,7 +377,7 @@ class HandoffDetail:
 
 def handoff_detail(session: Session, handoff_id: int) -> HandoffDetail | None:
     """The handoff with ``handoff_id``, or None."""
-    found = session.execute(_base().where(Handoff.id == handoff_id)).first()
+    found = session.execute(base_query().where(Handoff.id == handoff_id)).first()
     if found is None:
         return None
     handoff = found[0]
@@ -397,200 +395,3 @@ def handoff_detail(session: Session, handoff_id: int) -> HandoffDetail | None:
         previous_id=handoff.previous_id,
         next_id=next_id,
     )
-
-
-# ---------------------------------------------------------------- the manager's views
-
-
-def open_handoffs(
-    session: Session,
-    *,
-    now: datetime,
-    rep_id: int | None = None,
-    unowned: bool = False,
-    sla: str | None = None,
-    after: tuple[datetime, int] | None = None,
-    limit: int = PAGE_SIZE,
-) -> ListPage:
-    """Every open handoff (offered or accepted), oldest first, with owner and SLA state;
-    optionally one rep's (``rep_id``), the unowned ones, or one SLA state."""
-    query = _base().where(Handoff.status.in_(tuple(sorted(OPEN_STATUSES))))
-    if unowned:
-        query = query.where(Handoff.rep_id.is_(None))
-    elif rep_id is not None:
-        query = query.where(Handoff.rep_id == rep_id)
-    if sla == "overdue":
-        query = query.where(HandoffSla.status == "pending", HandoffSla.due_at <= now)
-    elif sla == "running":
-        query = query.where(HandoffSla.status == "pending", HandoffSla.due_at > now)
-    elif sla in ("met", "breached"):
-        query = query.where(HandoffSla.status == sla)
-    elif sla == "none":
-        query = query.where(HandoffSla.handoff_id.is_(None))
-    keyset = _keyset(Handoff.created_at, after, ascending=True)
-    if keyset is not None:
-        query = query.where(keyset)
-    return _page(session, query.order_by(Handoff.created_at, Handoff.id), after, limit)
-
-
-def rejections(
-    session: Session,
-    *,
-    since: datetime,
-    reason: str | None = None,
-    rep_id: int | None = None,
-    after: tuple[datetime, int] | None = None,
-    limit: int = PAGE_SIZE,
-) -> ListPage:
-    """Handoffs rejected since ``since``, latest decision first, with reason and note."""
-    query = _base().where(Handoff.status == "rejected", Handoff.decided_at >= since)
-    if reason:
-        query = query.where(Handoff.reject_reason == reason)
-    if rep_id is not None:
-        query = query.where(Handoff.rep_id == rep_id)
-    keyset = _keyset(Handoff.decided_at, after, ascending=False)
-    if keyset is not None:
-        query = query.where(keyset)
-    query = query.order_by(Handoff.decided_at.desc(), Handoff.id.desc())
-    return _page(session, query, after, limit, key_of="decided_at")
-
-
-@dataclass(frozen=True)
-class ReasonFigure:
-    """One reject reason in a period: its id, its label in the team file, and count."""
-
-    reason: str
-    label: str
-    count: int
-    with_note: int
-
-
-@dataclass(frozen=True)
-class RejectionSummary:
-    """Sales' responses in a period: how many handoffs were accepted (accepted or later
-    converted) and rejected, and the rejections by reason, most frequent first."""
-
-    accepted: int
-    rejected: int
-    reasons: list[ReasonFigure]
-
-    @property
-    def rejection_rate(self) -> float | None:
-        """Rejected ÷ handoffs sales responded to (accepted or rejected) in the period."""
-        answered = self.accepted + self.rejected
-        return None if answered == 0 else self.rejected / answered
-
-
-def rejection_summary(session: Session, *, since: datetime) -> RejectionSummary:
-    """Accepted and rejected handoffs decided since ``since``, rejections by reason."""
-    decided = dict(
-        session.execute(
-            select(Handoff.status, func.count())
-            .where(
-                Handoff.status.in_(("accepted", "converted", "rejected")),
-                Handoff.decided_at >= since,
-            )
-            .group_by(Handoff.status)
-        ).all()
-    )
-    labels = {reason.id: reason.label for reason in reject_reasons(session)}
-    by_reason = session.execute(
-        select(
-            Handoff.reject_reason,
-            func.count(),
-            func.count(Handoff.reject_note),
-        )
-        .where(Handoff.status == "rejected", Handoff.decided_at >= since)
-        .group_by(Handoff.reject_reason)
-    ).all()
-    reasons = sorted(
-        (
-            ReasonFigure(reason or "unknown", labels.get(reason or "", reason or "?"), n, notes)
-            for reason, n, notes in by_reason
-        ),
-        key=lambda figure: (-figure.count, figure.reason),
-    )
-    return RejectionSummary(
-        accepted=decided.get("accepted", 0) + decided.get("converted", 0),
-        rejected=decided.get("rejected", 0),
-        reasons=reasons,
-    )
-
-
-@dataclass(frozen=True)
-class SlaFigure:
-    """One rep's SLA compliance in a period (``nurture.handoff.sla.service``)."""
-
-    rep: RepInfo | None
-    email: str
-    handoffs: int
-    met: int
-    breached: int
-    pending: int
-    median_business_minutes: float | None
-
-    @property
-    def rate(self) -> float | None:
-        """Met ÷ (met + breached): the share answered in time, of those decided."""
-        decided = self.met + self.breached
-        return None if decided == 0 else self.met / decided
-
-
-@dataclass(frozen=True)
-class SlaReport:
-    """The team's SLA compliance: a row per rep and the whole team's totals."""
-
-    reps: list[SlaFigure]
-    total: SlaFigure
-
-
-def sla_report(session: Session, *, since: datetime) -> SlaReport:
-    """Per rep, for clocks started since ``since``: handoffs with a clock, answered in time
-    (met), breached, still running, and the median working time to respond."""
-    rows: Sequence[ComplianceRow] = compliance_report(session, since=since)
-    reps = {
-        rep.email: _rep_info(rep)
-        for rep in session.scalars(
-            select(SalesRep).where(SalesRep.email.in_([row.rep for row in rows]))
-        )
-    }
-    figures = [
-        SlaFigure(
-            reps.get(row.rep),
-            row.rep,
-            row.handoffs,
-            row.met,
-            row.breached,
-            row.pending,
-            row.median_business_minutes,
-        )
-        for row in rows
-    ]
-    figures.sort(key=lambda f: ((f.rep.name if f.rep else f.email).lower(), f.email))
-    total = SlaFigure(
-        None,
-        "",
-        sum(f.handoffs for f in figures),
-        sum(f.met for f in figures),
-        sum(f.breached for f in figures),
-        sum(f.pending for f in figures),
-        _team_median(session, since),
-    )
-    return SlaReport(figures, total)
-
-
-def _team_median(session: Session, since: datetime) -> float | None:
-    # The team's median over every response, by the same rule as the per-rep one
-    # (the upper middle of an even count), not a median of the reps' medians.
-    times = sorted(
-        seconds / 60
-        for seconds in session.scalars(
-            select(HandoffSla.response_business_seconds).where(
-                HandoffSla.status != "void",
-                HandoffSla.started_at >= since,
-                HandoffSla.response_business_seconds.is_not(None),
-            )
-        )
-        if seconds is not None
-    )
-    return times[len(times) // 2] if times else None

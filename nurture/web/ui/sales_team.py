@@ -17,15 +17,8 @@ from flask import request
 
 from nurture.auth import roles
 from nurture.platform.db import transaction, utcnow
-from nurture.reports.sales import (
-    decode_after,
-    open_handoffs,
-    reject_reasons,
-    rejection_summary,
-    rejections,
-    sla_report,
-    team_reps,
-)
+from nurture.reports.sales import decode_after, reject_reasons, team_reps
+from nurture.reports.sales_team import open_handoffs, rejection_summary, rejections, sla_report
 from nurture.web.ui.render import page
 from nurture.web.ui.sales_common import bp
 from nurture.web.ui.sales_forms import OpenFilters, ReassignForm, RejectionFilters, TeamFilters

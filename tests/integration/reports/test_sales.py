@@ -10,7 +10,7 @@ import pytest
 from nurture.handoff import accept, convert, reassign, reject
 from nurture.handoff.reps import find_rep
 from nurture.platform.db import transaction
-from nurture.reports import sales
+from nurture.reports import sales, sales_team
 from tests.integration.engine_support import T0
 from tests.integration.sales_support import ANN, BEN, hand_off_to, sync_sales_team
 
@@ -91,7 +91,7 @@ def test_lists_page_by_keyset_without_gaps_or_repeats(runtime, team):
         opened: list[int] = []
         after = None
         while True:
-            page = sales.open_handoffs(session, now=NOW, after=after, limit=2)
+            page = sales_team.open_handoffs(session, now=NOW, after=after, limit=2)
             opened += [row.id for row in page.rows]
             if page.next_after is None:
                 break
@@ -112,7 +112,7 @@ def test_open_handoffs_filter_by_owner_and_sla_state(runtime, team):
     with runtime.sessions() as session:
 
         def ids(**filters):  # type: ignore[no-untyped-def]
-            return [row.id for row in sales.open_handoffs(session, now=NOW, **filters).rows]
+            return [row.id for row in sales_team.open_handoffs(session, now=NOW, **filters).rows]
 
         assert ids() == [met, overdue, running]
         assert ids(sla="overdue") == [overdue]
@@ -150,11 +150,11 @@ def test_rejections_and_the_sla_report_count_exactly(runtime, team):
         ben_id = ben.id  # type: ignore[union-attr]
 
     with runtime.sessions() as session:
-        summary = sales.rejection_summary(session, since=since)
-        report = sales.sla_report(session, since=since)
-        listing = sales.rejections(session, since=since)
-        only_ben = sales.rejections(session, since=since, rep_id=ben_id)
-        no_budget = sales.rejections(session, since=since, reason="no-budget")
+        summary = sales_team.rejection_summary(session, since=since)
+        report = sales_team.sla_report(session, since=since)
+        listing = sales_team.rejections(session, since=since)
+        only_ben = sales_team.rejections(session, since=since, rep_id=ben_id)
+        no_budget = sales_team.rejections(session, since=since, reason="no-budget")
 
     assert (summary.accepted, summary.rejected) == (1, 3)
     assert summary.rejection_rate == 0.75
