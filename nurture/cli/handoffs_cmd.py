@@ -107,7 +107,8 @@ def _print_handoff(body: dict[str, Any]) -> None:
         lines.append(f"  rejected   {body['reject_reason']}{note}")
     if body["outcome"]:
         value = f" {body['deal_value']} {body['deal_currency']}" if body["deal_value"] else ""
-        lines.append(f"  outcome    {body['outcome']}{value}")
+        lost = f" ({body['lost_reason']})" if body.get("lost_reason") else ""
+        lines.append(f"  outcome    {body['outcome']}{value}{lost}")
     step = snapshot.get("next_step")
     if step:
         lines.append(f"  next step  {step['action']} ({step['because']})")
@@ -175,9 +176,15 @@ def reject_command(handoff_id: int, reason: str, note: str | None, rep: str | No
 @click.option("--outcome", required=True, type=click.Choice(OUTCOMES))
 @click.option("--value", help="Deal value, e.g. 24000 or 24000.50.")
 @click.option("--currency", help="ISO code (default: the team file's currency).")
+@click.option("--reason", help="Why the deal was lost (outcome lost).")
 @click.option("--as", "rep", help="The rep (email or id; default: the owner).")
 def convert_command(
-    handoff_id: int, outcome: str, value: str | None, currency: str | None, rep: str | None
+    handoff_id: int,
+    outcome: str,
+    value: str | None,
+    currency: str | None,
+    reason: str | None,
+    rep: str | None,
 ) -> None:
     """Record a sales outcome: sql, opportunity, won (customer) or lost (recycled)."""
 
@@ -189,6 +196,7 @@ def convert_command(
             outcome=outcome,
             value=value,
             currency=currency,
+            reason=reason,
             rep=acting,
             now=now,
         )

@@ -84,6 +84,7 @@ def handoff_json(
         "outcome_at": _iso(handoff.outcome_at),
         "deal_value": None if handoff.deal_value is None else str(handoff.deal_value),
         "deal_currency": handoff.deal_currency,
+        "lost_reason": handoff.lost_reason,
         "previous_id": handoff.previous_id,
     }
     if full:

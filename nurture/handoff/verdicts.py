@@ -161,15 +161,18 @@ def convert(
     outcome: str,
     value: Any = None,
     currency: str | None = None,
+    reason: str | None = None,
     rep: SalesRep | None = None,
     actor: str | None = None,
     now: datetime,
 ) -> Handoff:
     """Record a sales outcome: ``sql``, ``opportunity``, ``won`` (stage customer) or
-    ``lost`` (back to marketing as recycled), with the deal value. Outcomes only move
-    forward; won and lost are final. Converting an offered handoff accepts it too."""
+    ``lost`` (back to marketing as recycled), with the deal value and, for a lost deal, why
+    (``reason``, kept for the reports). Outcomes only move forward; won and lost are final.
+    Converting an offered handoff accepts it too."""
     outcome = (outcome or "").strip().lower()
     amount = _amount(value)
+    lost_reason = ((reason or "").strip()[:200] or None) if outcome == "lost" else None
     handoff = get_handoff(session, handoff_id, lock=True)
     error = closed_error(session, handoff, "convert")
     if error is not None:
@@ -205,8 +208,11 @@ def convert(
     if amount is not None:
         handoff.deal_value = amount
         handoff.deal_currency = (currency or (team.currency if team else "USD")).upper()[:3]
+    if lost_reason is not None:
+        handoff.lost_reason = lost_reason
     detail = {
         "outcome": outcome,
+        "reason": lost_reason,
         "value": str(amount) if amount is not None else None,
         "currency": handoff.deal_currency if amount is not None else None,
         "final": outcome in FINAL_OUTCOMES,
@@ -244,6 +250,10 @@ def reassign(
         raise error or HandoffError("closed", f"cannot reassign: the handoff is {old.status}")
     if old.rep_id == to.id:
         raise HandoffError("same_owner", f"{to.name} already owns this handoff")
+    if not (to.active and to.in_team):
+        # A lead given to someone who no longer works leads would wait for nobody.
+        why = "is marked inactive" if to.in_team else "is no longer in the sales team file"
+        raise HandoffError("rep_unavailable", f"cannot reassign to {to.name}: {why}", status=422)
     lead = session.get(Lead, old.lead_id)
     assert lead is not None
     old.status = "reassigned"

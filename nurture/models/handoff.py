@@ -75,6 +75,10 @@ class Handoff(Base):
     __table_args__ = (
         Index("ix_handoffs_status_created_at", "status", "created_at"),
         Index("ix_handoffs_rep_id_status", "rep_id", "status"),
+        # A rep's inbox, newest first (keyset over created_at, id).
+        Index("ix_handoffs_rep_id_created_at", "rep_id", "created_at"),
+        # The manager's rejections of a period, newest decision first.
+        Index("ix_handoffs_status_decided_at", "status", "decided_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,6 +130,8 @@ class Handoff(Base):
     outcome_at: Mapped[datetime | None]
     deal_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     deal_currency: Mapped[str | None] = mapped_column(String(3))
+    # Why a deal was lost, in the rep's words (the outcome ``lost`` only).
+    lost_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class HandoffAction(Base):

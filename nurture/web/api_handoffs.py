@@ -5,6 +5,7 @@
 - ``POST /api/v1/handoffs/<id>/accept``  ``{"rep": "email"}`` (rep needed when unowned)
 - ``POST /api/v1/handoffs/<id>/reject``  ``{"reason": "no-budget", "note": "…"}``
 - ``POST /api/v1/handoffs/<id>/convert`` ``{"outcome": "won", "value": 12000, "currency": "EUR"}``
+  (``"reason"`` says why, for ``"outcome": "lost"``)
 - ``GET /api/v1/handoffs/reasons?since=2026-11-01``
 
 A refused action answers with ``error`` (a stable code: ``already_accepted``,
@@ -137,6 +138,7 @@ def _act(handoff_id: int, action: str) -> Any:
                     outcome=str(body.get("outcome") or ""),
                     value=body.get("value"),
                     currency=body.get("currency"),
+                    reason=body.get("reason") if isinstance(body.get("reason"), str) else None,
                     rep=rep,
                     actor=actor,
                     now=now,

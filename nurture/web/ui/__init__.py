@@ -22,6 +22,7 @@ from nurture.web.ui import (
     campaigns,
     home,
     leads,
+    sales,
 )
 from nurture.web.ui.forms import control_attributes
 from nurture.web.ui.i18n import init_i18n
@@ -34,7 +35,7 @@ from nurture.web.ui.security import csrf, init_security, limit_failures
 # session), and the handoff pages behind signed links (their own form tokens).
 CSRF_EXEMPT = ("api", "tracking", "handoffs")
 
-BLUEPRINTS = (account.bp, home.bp, campaigns.bp, authoring.bp, leads.bp)
+BLUEPRINTS = (account.bp, home.bp, campaigns.bp, authoring.bp, leads.bp, sales.bp)
 
 
 def init_ui(app: Flask, runtime: Runtime) -> None:

@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -124,7 +125,11 @@ def untranslated(html: str, data: set[str]) -> list[str]:
 
 
 def _file_names(settings: Settings) -> set[str]:
+    """Names the marketer's files give: campaign keys, template folders, and the sales
+    team's reject reasons (written in the team's own language)."""
     names = {path.name for path in settings.templates_path.iterdir() if path.is_dir()}
+    team = yaml.safe_load(settings.sales_team_file.read_text(encoding="utf-8"))
+    names.update(reason["label"] for reason in team.get("reject_reasons", []))
     for path in settings.campaigns_path.glob("*.y*ml"):
         names.add(path.stem)
         key = re.search(r"^key:\s*(\S+)", path.read_text(encoding="utf-8"), re.MULTILINE)
