@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nurture.platform.db import Base, utcnow
@@ -18,6 +18,15 @@ class Account(Base):
     """A company. Leads join it by email domain or explicitly."""
 
     __tablename__ = "accounts"
+    __table_args__ = (
+        # The account list's sort orders and filters (nurture.reports.accounts).
+        Index("ix_accounts_score_rank_id", "score_rank", "id"),
+        Index("ix_accounts_last_activity_at_id", "last_activity_at", "id"),
+        Index("ix_accounts_name_id", "name", "id"),
+        Index("ix_accounts_industry", "industry"),
+        Index("ix_accounts_country", "country"),
+        Index("ix_accounts_employees", "employees"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Lower-case registrable domain; null for accounts created by hand without one.
@@ -35,5 +44,13 @@ class Account(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The engagement score rolled up from its people (nurture.handoff.account_scores), kept
+    # so lists can sort accounts by it: (value, as_of), decayed when read like a lead's, and
+    # ``score_rank``, an order that stays true as every score decays at the same rate.
+    score_value: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    score_as_of: Mapped[datetime | None]
+    score_rank: Mapped[float] = mapped_column(Float, default=-1.0e9, server_default="-1000000000")
+    # The latest human activity (open, click, visit, form…) of any of its people.
+    last_activity_at: Mapped[datetime | None]
 
     leads: Mapped[list[Lead]] = relationship(back_populates="account")

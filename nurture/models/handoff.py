@@ -75,6 +75,8 @@ class Handoff(Base):
     __table_args__ = (
         Index("ix_handoffs_status_created_at", "status", "created_at"),
         Index("ix_handoffs_rep_id_status", "rep_id", "status"),
+        # An account's handoffs (its page, the account list's "open handoff" filter).
+        Index("ix_handoffs_account_id_open_lead_id", "account_id", "open_lead_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
