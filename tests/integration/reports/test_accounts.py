@@ -182,3 +182,21 @@ def test_the_rank_orders_scores_whenever_they_were_taken():
     later = score_rank(6.0, NOW + timedelta(days=30))  # 10 decays to 5 by then
     assert later > early
     assert score_rank(0.0, NOW) < score_rank(0.001, NOW)
+
+
+def test_the_refresh_command_computes_scores_of_accounts_from_before_the_upgrade(app):
+    from nurture.cli import accounts_cmd, cli  # noqa: F401  (registers the commands)
+
+    rt = app.extensions["nurture"]
+    build(rt)
+    with transaction(rt.sessions) as session:
+        for account in session.query(Account):
+            account.score_value, account.score_as_of, account.score_rank = 0.0, None, -1.0e9
+            account.last_activity_at = None
+    result = app.test_cli_runner().invoke(cli, ["accounts", "refresh-scores"])
+    assert result.exit_code == 0, result.output
+    assert "3 account(s) refreshed" in result.output
+    with transaction(rt.sessions) as session:
+        page = list_accounts(session, now=NOW)
+        assert names(page) == ["acme.com", "beta.io", "gamma.org"]
+        assert page.rows[0].last_activity_at == NOW - timedelta(hours=2)
