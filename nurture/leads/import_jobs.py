@@ -205,6 +205,8 @@ def check_mapping(
         fields["consent_basis"] = "Choose the lawful basis for this batch."
     if not source.strip() or len(source.strip()) > 100:
         fields["source"] = "A source name has 1 to 100 characters."
+    elif _CONTROL_RE.search(source):
+        fields["source"] = "A source name cannot hold control characters."
     if not (columns or general):
         try:
             plan_columns(list(header), {}, "ignore", list(targets))

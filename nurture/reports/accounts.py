@@ -81,7 +81,19 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _text(value: str) -> str:
+    # PostgreSQL text cannot hold NUL: a value with one matches nothing stored anyway.
+    return value.replace("\x00", "")
+
+
 def _conditions(filters: AccountFilter) -> list[ColumnElement[bool]]:
+    filters = AccountFilter(
+        query=_text(filters.query),
+        industry=_text(filters.industry),
+        country=_text(filters.country),
+        size=filters.size,
+        open_handoff=filters.open_handoff,
+    )
     where: list[ColumnElement[bool]] = []
     if filters.query.strip():
         pattern = f"%{_escape_like(filters.query.strip().lower())}%"
@@ -109,7 +121,7 @@ def _conditions(filters: AccountFilter) -> list[ColumnElement[bool]]:
 
 def parse_cursor(sort: str, after: str) -> tuple[object, int] | None:
     """``<sort key>,<id>`` back into its values; None when it is not one."""
-    key, _, ident = after.rpartition(",")
+    key, _, ident = _text(after).rpartition(",")
     if not ident.isdigit() or len(ident) > 10 or int(ident) > 2**31 - 1:
         return None
     if sort == "score":

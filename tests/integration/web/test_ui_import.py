@@ -171,6 +171,9 @@ def test_a_file_without_an_email_column_cannot_start_and_nothing_is_saved(app, m
     response = start(marketer, job_id, ["first_name", "phone"])
     assert response.status_code == 422
     assert "Map one column to Email" in response.get_data(as_text=True)
+    response = start(marketer, job_id, ["email", "phone"], source="fa\x00ir")
+    assert response.status_code == 422
+    assert 'id="source-error"' in response.get_data(as_text=True)
     with transaction(sessions(app)) as session:
         job = session.get(ImportJob, job_id)
         assert (job.status, job.mapping) == ("uploaded", None)
