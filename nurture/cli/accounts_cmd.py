@@ -11,8 +11,9 @@ from rich.table import Table
 
 from nurture.cli.group import cli, runtime
 from nurture.cli.worker_cmd import parse_timestamp
+from nurture.handoff.account_scores import refresh_all_account_scores
 from nurture.handoff.account_view import account_view, describe_method
-from nurture.platform.db import utcnow
+from nurture.platform.db import transaction, utcnow
 
 
 @cli.group("accounts")
@@ -115,3 +116,24 @@ def show_command(ref: str, events: int, as_json: bool, now_text: str | None) -> 
             (entry["detail"] or "") + machine,
         )
     console.print(timeline)
+
+
+@accounts_group.command("refresh-scores")
+def refresh_scores_command() -> None:
+    """Recompute every account's rolled-up score and latest activity (the account list sorts
+    by them). They follow their people by themselves; run this once after upgrading, or
+    after changing NURTURE_ACCOUNT_SCORE."""
+    settings = runtime().settings
+    now = utcnow()
+    total, after = 0, 0
+    while True:
+        # One transaction per thousand accounts: a big instance is never locked for long.
+        with transaction(runtime().sessions) as session:
+            count, last = refresh_all_account_scores(
+                session, now, settings.account_score, after=after, limit=1000
+            )
+        total += count
+        if last is None:
+            break
+        after = last
+    click.echo(f"{total} account(s) refreshed")

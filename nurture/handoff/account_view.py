@@ -192,7 +192,7 @@ def account_view(
                     Event.lead_id.in_(ids),
                     Event.is_machine.is_(False),
                     Event.occurred_at >= now - timedelta(days=ACTIVITY_DAYS),
-                    Event.type.in_(_ACTIVITY_TYPES),
+                    Event.type.in_(ACTIVITY_TYPES),
                 )
                 .group_by(Event.lead_id)
             ).all()
@@ -247,7 +247,7 @@ def account_view(
     )
 
 
-_ACTIVITY_TYPES = (
+ACTIVITY_TYPES = (
     "email.opened",
     "email.clicked",
     "page.viewed",

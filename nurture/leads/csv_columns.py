@@ -9,7 +9,7 @@ read.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from nurture.leads.fields import IMPORTABLE_FIELDS
@@ -22,6 +22,7 @@ REASON_COLUMN = "_reason"
 # ``--map "Notes=-"`` drops a column on purpose (it is then not reported as ignored).
 IGNORE_TARGET = "-"
 _ATTRIBUTE_PREFIX = "attributes."
+_ATTRIBUTE_KEY_MAX = 64
 
 # Header spellings seen in CRM and spreadsheet exports, after normalisation (lower case,
 # runs of other characters turned into "_"). Every field name also maps to itself.
@@ -106,10 +107,27 @@ class ColumnPlan:
         return described
 
 
+def is_target(target: str) -> bool:
+    """True when ``target`` is something a column can become: a lead field,
+    ``attributes.<name>`` (at most 64 characters) or ``-`` (skip the column)."""
+    if target in IMPORTABLE_FIELDS or target == IGNORE_TARGET:
+        return True
+    key = target.removeprefix(_ATTRIBUTE_PREFIX)
+    return target.startswith(_ATTRIBUTE_PREFIX) and 0 < len(key.strip()) <= _ATTRIBUTE_KEY_MAX
+
+
 def plan_columns(
-    header: list[str], mapping: Mapping[str, str], extra_columns: str
+    header: list[str],
+    mapping: Mapping[str, str],
+    extra_columns: str,
+    targets: Sequence[str] | None = None,
 ) -> tuple[ColumnPlan, list[str]]:
-    """Assign every column a field, an attribute, or nothing. Returns the plan and notes."""
+    """Assign every column a field, an attribute, or nothing. Returns the plan and notes.
+
+    ``targets`` (one per column, in order: what the web app's mapping form gives) names every
+    column's target by position, so columns without a name or with the same name can be
+    mapped too; ``mapping`` names them by header.
+    """
     notes: list[str] = []
     by_name = {name: i for i, name in enumerate(header)}
     by_normalised: dict[str, int] = {}
@@ -117,6 +135,15 @@ def plan_columns(
         by_normalised.setdefault(normalise_header(name), i)
 
     explicit: dict[int, str] = {}
+    if targets is not None:
+        if len(targets) != len(header):
+            raise LeadImportError(
+                f"the mapping names {len(targets)} columns; the file has {len(header)}"
+            )
+        for position, target in enumerate(targets):
+            if not is_target(target):
+                raise LeadImportError(f"column {position + 1}: {target!r} is not a lead field")
+            explicit[position] = target
     for column, target in mapping.items():
         index = by_name.get(column)
         if index is None:
@@ -126,11 +153,7 @@ def plan_columns(
                 f"--map names column {column!r}, which the file does not have; its columns "
                 f"are: {', '.join(repr(h) for h in header)}"
             )
-        if not (
-            target in IMPORTABLE_FIELDS
-            or target == IGNORE_TARGET
-            or (target.startswith(_ATTRIBUTE_PREFIX) and len(target) > len(_ATTRIBUTE_PREFIX))
-        ):
+        if not is_target(target):
             raise LeadImportError(
                 f"--map {column}={target}: {target!r} is not a lead field; use one of "
                 f"{', '.join(IMPORTABLE_FIELDS)}, attributes.<name>, or - to skip the column"
@@ -145,7 +168,13 @@ def plan_columns(
         if target == IGNORE_TARGET:
             continue
         if target.startswith(_ATTRIBUTE_PREFIX):
-            attributes[index] = target.removeprefix(_ATTRIBUTE_PREFIX)
+            key = target.removeprefix(_ATTRIBUTE_PREFIX).strip()
+            if key in attributes.values():
+                raise LeadImportError(
+                    f"columns {header[_key_index(attributes, key)]!r} and {header[index]!r} are "
+                    f"both mapped to attribute {key!r}"
+                )
+            attributes[index] = key
             continue
         if target in taken:
             raise LeadImportError(
@@ -192,3 +221,7 @@ def plan_columns(
             + ")"
         )
     return ColumnPlan(header=header, fields=fields, attributes=attributes, ignored=ignored), notes
+
+
+def _key_index(attributes: Mapping[int, str], key: str) -> int:
+    return next(index for index, name in attributes.items() if name == key)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ from nurture.leads.csv_columns import EXTRA_COLUMN_MODES, LeadImportError, plan_
 from nurture.leads.csv_rows import (
     EmailMemo,
     RejectsFile,
+    RejectSink,
     detect_delimiter,
     detect_encoding,
     parse_row,
@@ -44,6 +45,21 @@ from nurture.leads.validation import LeadFields
 from nurture.platform.db import transaction
 
 _SNIFF_BYTES = 64 * 1024
+# How often pass 1 reports how far it got (rows).
+_SCAN_REPORT_EVERY = 1000
+# The counts an interrupted import resumes from (an import job keeps them).
+RESUMABLE_COUNTS = (
+    "rows_read",
+    "created",
+    "updated",
+    "unchanged",
+    "rejected",
+    "duplicates",
+    "blank",
+    "accounts_created",
+    "stage_changes",
+    "unlinked_companies",
+)
 
 
 @dataclass
@@ -122,6 +138,11 @@ def import_leads_csv(
     extra_columns: str = "ignore",
     consent_basis: str | None = None,
     free_mail_domains: frozenset[str] = FREE_MAIL_DOMAINS,
+    column_targets: Sequence[str] | None = None,
+    rejects: RejectSink | None = None,
+    on_scan: Callable[[int, bool], None] | None = None,
+    on_commit: Callable[[Session, ImportSummary], None] | None = None,
+    resume: Mapping[str, int] | None = None,
 ) -> ImportSummary:
     """Import leads from a CSV file; return what happened.
 
@@ -133,6 +154,14 @@ def import_leads_csv(
     ``extra_columns="attributes"`` imports unrecognised columns as custom attributes;
     ``"ignore"`` lists them in the summary. ``consent_basis`` is the lawful basis recorded
     for leads that have none. Raises ``LeadImportError`` when the import cannot start.
+
+    For the web app's import jobs: ``column_targets`` maps every column by position (see
+    ``plan_columns``); ``rejects`` takes the rejected rows instead of a file; ``on_scan``
+    hears how many rows the first pass has read (and True once it is done); ``on_commit``
+    runs inside every batch's transaction once its rows are written, so what it records
+    (progress, counts, rejects) commits with them or not at all; ``resume`` (counts from
+    ``RESUMABLE_COUNTS``) carries on after the first ``rows_read`` rows of an import that was
+    interrupted, with its counts.
     """
     started = time.perf_counter()
     path = Path(path)
@@ -150,7 +179,10 @@ def import_leads_csv(
         raise LeadImportError("the rejects file must not be the file being imported")
 
     try:
-        encoding = detect_encoding(path)
+        try:
+            encoding = detect_encoding(path)
+        except LeadImportError as exc:
+            raise LeadImportError(f"{path} cannot be imported: {exc}") from None
         with path.open(encoding=encoding, newline="") as handle:
             delimiter = detect_delimiter(handle.read(_SNIFF_BYTES))
             handle.seek(0)
@@ -158,21 +190,29 @@ def import_leads_csv(
             header_record = next(records, None)
             if header_record is None:
                 raise LeadImportError(f"{path} is empty: the first line must name the columns")
-            header = [name.strip() for name in header_record[1]]
+            if header_record.problem is not None:
+                raise LeadImportError(f"{path.name}: the header line {header_record.problem}")
+            header = [name.strip() for name in header_record.values]
             duplicates = sorted({h for h in header if h and header.count(h) > 1})
-            if duplicates:
+            if duplicates and column_targets is None:
                 raise LeadImportError(f"{path}: duplicate column names {duplicates}")
-            plan, notes = plan_columns(header, mapping or {}, extra_columns)
+            plan, notes = plan_columns(header, mapping or {}, extra_columns, column_targets)
             # Pass 1: the last valid row of every email address (and the total for the
             # progress bar). An invalid later row does not displace an earlier valid one.
             emails = EmailMemo()
             last_row: dict[str, tuple[int, int]] = {}
             total = 0
-            for number, (line, values) in enumerate(records):
+            for number, (line, values, problem) in enumerate(records):
                 total += 1
+                if on_scan is not None and total % _SCAN_REPORT_EVERY == 0:
+                    on_scan(total, False)
+                if problem is not None:
+                    continue
                 fields, _ = parse_row(plan, values, default_timezone, emails)
                 if fields is not None:
                     last_row[fields.email] = (number, line)
+            if on_scan is not None:
+                on_scan(total, True)
     except OSError as exc:
         raise LeadImportError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except csv.Error as exc:
@@ -186,7 +226,15 @@ def import_leads_csv(
         encoding=encoding,
         delimiter=delimiter,
     )
-    rejects = RejectsFile(rejects_file, header, delimiter)
+    skip = 0
+    for name, value in (resume or {}).items():
+        if name not in RESUMABLE_COUNTS:
+            raise LeadImportError(f"cannot resume from {name!r}")
+        setattr(summary, name, value)
+        skip = summary.rows_read
+    sink: RejectSink = (
+        rejects if rejects is not None else RejectsFile(rejects_file, header, delimiter)
+    )
     batch: list[tuple[int, list[str], LeadFields]] = []
 
     def flush() -> None:
@@ -194,11 +242,12 @@ def import_leads_csv(
             session_factory,
             batch,
             summary,
-            rejects,
+            sink,
             now=now,
             source=source,
             defaults=defaults,
             free_mail_domains=free_mail_domains,
+            on_commit=on_commit,
         )
         batch.clear()
 
@@ -216,17 +265,23 @@ def import_leads_csv(
             task = bar.add_task("import", total=total, name=path.name)
             records = read_records(handle, delimiter)
             next(records)  # the header
-            for number, (line, values) in enumerate(records):
+            for number, (line, values, problem) in enumerate(records):
+                if number < skip:
+                    continue  # imported before the interruption
                 summary.rows_read += 1
                 if number % 200 == 0:
                     bar.update(task, completed=number)
-                fields, reason = parse_row(plan, values, default_timezone, emails)
+                reason: str | None
+                if problem is not None:
+                    fields, reason = None, problem
+                else:
+                    fields, reason = parse_row(plan, values, default_timezone, emails)
                 if fields is None:
                     if reason is None:
                         summary.blank += 1
                     else:
                         summary.rejected += 1
-                        rejects.write(line, values, reason)
+                        sink.write(line, values, reason)
                     continue
                 # (A row missing from pass 1 means the file changed in between: import it.)
                 last_number, last_line = last_row.get(fields.email, (number, line))
@@ -244,9 +299,9 @@ def import_leads_csv(
                 flush()
             bar.update(task, completed=total)
     finally:
-        rejects.close()
+        sink.close()
 
-    if rejects.used:
+    if rejects is None and sink.used:
         summary.rejects_path = rejects_file
     summary.ignored_columns = plan.ignored
     summary.seconds = time.perf_counter() - started
@@ -269,12 +324,13 @@ def _import_batch(
     session_factory: sessionmaker[Session],
     batch: list[tuple[int, list[str], LeadFields]],
     summary: ImportSummary,
-    rejects: RejectsFile,
+    rejects: RejectSink,
     *,
     now: datetime,
     source: str,
     defaults: Mapping[str, Any],
     free_mail_domains: frozenset[str],
+    on_commit: Callable[[Session, ImportSummary], None] | None,
 ) -> None:
     """Upsert one batch in one transaction.
 
@@ -282,8 +338,12 @@ def _import_batch(
     changed under the import (another process created the same lead or account a moment
     earlier). Then every row is retried in its own transaction, and a row the database still
     refuses is rejected with the database's reason: the rest of the batch is still imported.
+
+    ``on_commit`` runs in the batch's transaction with the counts including the batch (after
+    a retry, in one more transaction of its own).
     """
     items = [fields for _, _, fields in batch]
+    counted = {name: getattr(summary, name) for name in RESUMABLE_COUNTS}
     try:
         with transaction(session_factory) as session:
             results = upsert_leads(
@@ -294,11 +354,15 @@ def _import_batch(
                 defaults=defaults,
                 free_mail_domains=free_mail_domains,
             )
+            for result in results:
+                _count(summary, result)
+            if on_commit is not None:
+                on_commit(session, summary)
     except IntegrityError:
-        pass
+        # Counted inside the transaction that was rolled back: undone with it.
+        for name, value in counted.items():
+            setattr(summary, name, value)
     else:
-        for result in results:
-            _count(summary, result)
         return
     for line, values, fields in batch:
         try:
@@ -316,3 +380,6 @@ def _import_batch(
             rejects.write(line, values, f"the database refused the row: {exc.orig}")
         else:
             _count(summary, result)
+    if on_commit is not None:
+        with transaction(session_factory) as session:
+            on_commit(session, summary)

@@ -6,30 +6,115 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
+from collections import deque
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple, Protocol
 
 from nurture.leads.csv_columns import LINE_COLUMN, REASON_COLUMN, ColumnPlan, LeadImportError
 from nurture.leads.validation import LeadFields, validate_lead_data
 from nurture.platform.addresses import normalise_email
+from nurture.platform.csv_safety import safe_row
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Single-byte encodings, most likely first: Windows-1252 is what Excel on Windows writes for
+# "CSV (Comma delimited)" in Western Europe and the Americas, Windows-1250 in Central Europe
+# (Polish, Czech, Hungarian…). Latin-1 decodes any byte and is only the last resort.
+_SINGLE_BYTE = ("cp1252", "cp1250")
+_SAMPLE = 1 << 16
+# Images and documents people pick by mistake: PNG, JPEG, GIF, PDF.
+_BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF")
+# C0 and C1 control characters other than tab, line feed and carriage return: never in a
+# text file, so text that decodes to them is binary or in another encoding.
+_BINARY_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252, which is what Excel on Windows writes
-    for "CSV (Comma delimited)". Decoding the whole file first means a bad byte is found
-    before anything is imported."""
-    for encoding in ("utf-8-sig", "cp1252"):
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            with path.open("rb") as handle:
-                while chunk := handle.read(1 << 20):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
+    """The file's text encoding: UTF-8 (with or without BOM), UTF-16 (with a BOM, or
+    without one when every other byte of the start is zero), else Windows-1252 or
+    Windows-1250, whichever reads as more plausible text, else Latin-1. Decoding the whole
+    file first means a bad byte is found before anything is imported.
+
+    Raises ``LeadImportError`` for a file that is not text (a spreadsheet, an image).
+    """
+    with path.open("rb") as handle:
+        head = handle.read(_SAMPLE)
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise LeadImportError(
+            "it is a spreadsheet or archive (e.g. .xlsx, .xls), not a CSV file: save it as "
+            "CSV first"
+        )
+    bom = next((encoding for mark, encoding in _BOMS if head.startswith(mark)), None)
+    if bom is None:
+        bom = _utf16_without_bom(head)
+    if bom is not None:
+        if bom.startswith("utf-16") and not _decodes(path, bom):
+            raise LeadImportError("it starts like UTF-16 text but does not decode as it")
+        return bom
+    if head.startswith(_BINARY_MAGIC) or head.count(0) > max(2, len(head) // 100):
+        # A stray NUL in a row is that row's problem; many of them make a binary file.
+        raise LeadImportError("it is not a text file (it holds binary data)")
+    if _decodes(path, "utf-8-sig"):
+        return "utf-8-sig"
+    decodable = [encoding for encoding in _SINGLE_BYTE if _decodes(path, encoding)]
+    if decodable:
+        # A tie keeps the first (Windows-1252): Western European text reads the same in both.
+        return max(decodable, key=lambda enc: _plausibility(head.decode(enc, "replace")))
+    if not _BINARY_RE.search(head.decode("latin-1")):
+        return "latin-1"
+    raise LeadImportError(
+        "it is neither UTF-8 nor Windows-1252 text (nor UTF-16, Windows-1250 or "
+        "Latin-1): save it as UTF-8 CSV"
+    )
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 without a BOM: mostly ASCII text, so every other byte is zero."""
+    sample = head[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                text = decoder.decode(chunk)
+                if encoding.startswith("utf-16") and "\x00" in text:
+                    return False
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _plausibility(text: str) -> int:
+    """How much ``text`` reads like words: accented letters count for it, symbols stuck to
+    letters against it (Polish "Wałbrzych" read as Windows-1252 is "Wa³brzych")."""
+    score = 0
+    for i, ch in enumerate(text):
+        if ord(ch) < 128:
             continue
-        return encoding
-    raise LeadImportError(f"{path} is neither UTF-8 nor Windows-1252 text: save it as UTF-8 CSV")
+        if ch.isalpha():
+            score += 1
+            continue
+        before = text[i - 1] if i else " "
+        after = text[i + 1] if i + 1 < len(text) else " "
+        if before.isalpha() or after.isalpha():
+            score -= 3
+    return score
 
 
 def detect_delimiter(sample: str) -> str:
@@ -44,15 +129,118 @@ def detect_delimiter(sample: str) -> str:
         return best if counts[best] else ","
 
 
-def read_records(handle: IO[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(first physical line number, values) for each record, header included."""
-    reader = csv.reader(handle, delimiter=delimiter, strict=False)
-    line = 0
-    for values in reader:
-        start = line + 1
-        line = reader.line_num
-        if values:  # csv yields [] for an empty line: not a record
-            yield start, values
+class Record(NamedTuple):
+    """One record of the file: its first physical line, its values, and why it cannot be
+    read as a row (``None`` when it can)."""
+
+    line: int
+    values: list[str]
+    problem: str | None = None
+
+
+class _LineFeed:
+    """The file's lines for the csv reader, keeping those of the record being read, so a
+    record that turns out malformed can be read again from its second line."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._source = iter(handle)
+        self._replay: deque[str] = deque()
+        self.current: list[str] = []
+        self.exhausted = False
+
+    def __iter__(self) -> _LineFeed:
+        return self
+
+    def __next__(self) -> str:
+        if self._replay:
+            line = self._replay.popleft()
+        else:
+            try:
+                line = next(self._source)
+            except StopIteration:
+                self.exhausted = True
+                raise
+        self.current.append(line)
+        return line
+
+    def replay(self, lines: list[str]) -> None:
+        """Read ``lines`` again before the rest of the file."""
+        self._replay.extendleft(reversed(lines))
+        self.exhausted = False
+
+
+def _unterminated(lines: list[str], delimiter: str) -> bool:
+    """True when ``lines`` end inside a quoted value (the quote is never closed)."""
+    try:
+        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "end of data" in str(exc)
+    return False
+
+
+def _first_line_values(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter, strict=False), [])
+
+
+def read_records(handle: IO[str], delimiter: str) -> Iterator[Record]:
+    """Every record of the file, header included.
+
+    A quote that is never closed would make the csv module swallow the rest of the file
+    into one value, and the rows after it would vanish. Instead the line that opens it is
+    returned with a problem, and reading goes on from the next line; so is a line with a
+    value longer than the csv module's limit.
+    """
+    feed = _LineFeed(handle)
+    line = 0  # physical lines read before the current record
+    while True:
+        reader = csv.reader(feed, delimiter=delimiter, strict=False)
+        while True:
+            feed.current = []
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                lines = feed.current
+                if not lines:
+                    raise
+                yield Record(
+                    line + 1,
+                    _first_line_values(lines[0], delimiter),
+                    f"cannot be read: {exc} (a quote that is never closed?)",
+                )
+                line += 1
+                feed.replay(lines[1:])
+                break  # a fresh reader: the failed one is in an unknown state
+            lines = feed.current
+            start = line + 1
+            if feed.exhausted and _unterminated(lines, delimiter):
+                yield Record(
+                    start,
+                    _first_line_values(lines[0], delimiter),
+                    'a quoted value starting on this line is never closed (a missing ")',
+                )
+                line += 1
+                feed.replay(lines[1:])
+                break
+            line += len(lines)
+            if values:  # csv yields [] for an empty line: not a record
+                yield Record(start, values)
+
+
+class RejectSink(Protocol):
+    """Where rejected rows go: the rejects file (the CLI) or an import job's table."""
+
+    def write(self, line: int, values: list[str], reason: str) -> None:
+        """Take one rejected row: its first line, its original values, the reason."""
+
+    @property
+    def used(self) -> bool:
+        """True once a row was rejected."""
+
+    def close(self) -> None:
+        """No more rows come."""
 
 
 class RejectsFile:
@@ -82,8 +270,10 @@ class RejectsFile:
         kept = [values[i] if i < len(values) else "" for i in self.keep]
         # Values beyond the header go after the reason: nothing is lost, the named columns
         # stay aligned, and the row is rejected again until someone fixes it.
+        # Rejected values are whatever someone typed: a formula in them must not run when
+        # the file is opened in a spreadsheet to fix it.
         extra = values[self.width :]
-        self._writer.writerow([*kept, line, reason, *extra])
+        self._writer.writerow(safe_row([*kept, line, reason, *extra]))
 
     @property
     def used(self) -> bool:

@@ -7,6 +7,7 @@ from nurture.models.campaign import Campaign, CampaignVersion
 from nurture.models.enrollment import Enrollment, EnrollmentHistory
 from nurture.models.event import Event
 from nurture.models.handoff import Handoff, HandoffAction, SalesRep, SalesTeamVersion
+from nurture.models.import_job import ImportJob, ImportReject
 from nurture.models.lead import Lead
 from nurture.models.lifecycle import StageChange
 from nurture.models.message import Message, OutboxMessage
@@ -35,6 +36,8 @@ __all__ = [
     "Handoff",
     "HandoffAction",
     "HandoffSla",
+    "ImportJob",
+    "ImportReject",
     "Lead",
     "Message",
     "OutboxMessage",

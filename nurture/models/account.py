@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, event
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nurture.platform.db import Base, utcnow
@@ -24,6 +24,13 @@ class Account(Base):
         Index(
             "ix_accounts_domain_pattern", "domain", postgresql_ops={"domain": "text_pattern_ops"}
         ),
+        # The account list's sort orders and filters (nurture.reports.accounts).
+        Index("ix_accounts_score_rank_id", "score_rank", "id"),
+        Index("ix_accounts_last_activity_at_id", "last_activity_at", "id"),
+        Index("ix_accounts_name_id", "name", "id"),
+        Index("ix_accounts_industry", "industry"),
+        Index("ix_accounts_country", "country"),
+        Index("ix_accounts_employees", "employees"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,6 +49,14 @@ class Account(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The engagement score rolled up from its people (nurture.handoff.account_scores), kept
+    # so lists can sort accounts by it: (value, as_of), decayed when read like a lead's, and
+    # ``score_rank``, an order that stays true as every score decays at the same rate.
+    score_value: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    score_as_of: Mapped[datetime | None]
+    score_rank: Mapped[float] = mapped_column(Float, default=-1.0e9, server_default="-1000000000")
+    # The latest human activity (open, click, visit, form…) of any of its people.
+    last_activity_at: Mapped[datetime | None]
 
     # The name lower-cased, kept by ``_derive_name_key`` on every ORM insert and update.
     name_key: Mapped[str] = mapped_column(String(200), default="", server_default="")

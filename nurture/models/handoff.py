@@ -79,6 +79,8 @@ class Handoff(Base):
         Index("ix_handoffs_rep_id_created_at", "rep_id", "created_at"),
         # The manager's rejections of a period, newest decision first.
         Index("ix_handoffs_status_decided_at", "status", "decided_at"),
+        # An account's handoffs (its page, the account list's "open handoff" filter).
+        Index("ix_handoffs_account_id_open_lead_id", "account_id", "open_lead_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

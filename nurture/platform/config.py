@@ -29,7 +29,7 @@ from nurture.platform.policies import (
     parse_remind_at,
     parse_warmup_schedule,
 )
-from nurture.platform.units import parse_clock, parse_duration, parse_weekdays
+from nurture.platform.units import parse_clock, parse_duration, parse_size, parse_weekdays
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -134,6 +134,8 @@ class Settings:
     # process; redis://host:6379 shares them between gunicorn processes and hosts).
     login_rate_limit: str = "10 per minute;50 per hour"
     ratelimit_storage_url: str = "memory://"
+    # The largest lead file the web app's import accepts (docs/web/import.md).
+    import_max_size: int = 50 * 1024 * 1024
 
     @property
     def suppression_pepper(self) -> str:
@@ -216,6 +218,7 @@ class Settings:
             "NURTURE_WEBHOOK_RETENTION": ("webhook_retention", parse_retention),
             "NURTURE_LOGIN_RATE_LIMIT": ("login_rate_limit", str.strip),
             "NURTURE_RATELIMIT_STORAGE_URL": ("ratelimit_storage_url", str.strip),
+            "NURTURE_IMPORT_MAX_SIZE": ("import_max_size", parse_size),
         }
         for variable, (name, convert) in simple.items():
             raw = env.get(variable)

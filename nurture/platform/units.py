@@ -49,3 +49,26 @@ def parse_weekdays(text: str) -> frozenset[int]:
         else:
             raise ValueError(f"bad weekday {part!r}: use mon, tue, wed, thu, fri, sat or sun")
     return frozenset(days)
+
+
+_SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(b|kb|k|mb|m|gb|g)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {
+    "b": 1,
+    "k": 1024,
+    "kb": 1024,
+    "m": 1024**2,
+    "mb": 1024**2,
+    "g": 1024**3,
+    "gb": 1024**3,
+}
+
+
+def parse_size(text: str) -> int:
+    """Parse ``500000``, ``512KB``, ``50MB`` or ``1GB`` (binary units) into bytes."""
+    match = _SIZE_RE.match(str(text))
+    if not match:
+        raise ValueError(f"bad size {text!r}: use a number of bytes or e.g. 50MB")
+    size = int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
+    if size < 1:
+        raise ValueError("a size must be at least 1 byte")
+    return size

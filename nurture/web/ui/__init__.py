@@ -16,11 +16,13 @@ from werkzeug.exceptions import HTTPException
 from nurture.platform.runtime import Runtime
 from nurture.web.ui import (
     account,
+    accounts,
     authoring,
     authoring_new,  # noqa: F401  (adds the new-file page to ui_authoring)
     authoring_preview,  # noqa: F401  (adds the previews and test sends to ui_authoring)
     campaigns,
     home,
+    imports,
     leads,
     sales,
 )
@@ -35,7 +37,16 @@ from nurture.web.ui.security import csrf, init_security, limit_failures
 # session), and the handoff pages behind signed links (their own form tokens).
 CSRF_EXEMPT = ("api", "tracking", "handoffs")
 
-BLUEPRINTS = (account.bp, home.bp, campaigns.bp, authoring.bp, leads.bp, sales.bp)
+BLUEPRINTS = (
+    account.bp,
+    home.bp,
+    campaigns.bp,
+    authoring.bp,
+    leads.bp,
+    accounts.bp,
+    imports.bp,
+    sales.bp,
+)
 
 
 def init_ui(app: Flask, runtime: Runtime) -> None:

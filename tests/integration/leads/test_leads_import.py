@@ -506,7 +506,7 @@ def test_a_missing_or_undecodable_file_cannot_be_imported(runtime, tmp_path):
         import_leads_csv(runtime.sessions, tmp_path / "nope.csv", now=NOW, progress=False)
     path = tmp_path / "binary.csv"
     path.write_bytes(b"email\n\x81\x8d\x8f\x90\x9d@x.com\n")
-    with pytest.raises(LeadImportError, match="neither UTF-8 nor Windows-1252"):
+    with pytest.raises(LeadImportError, match="neither UTF-8 nor Windows-1252 text"):
         import_leads_csv(runtime.sessions, path, now=NOW, progress=False)
 
 

@@ -1,0 +1,94 @@
+"""The accounts' rolled-up engagement: kept on each account row so lists can sort and page
+accounts by score and by latest activity without reading every lead.
+
+An account's score is its people's decayed scores aggregated (``aggregate``, the method of
+``NURTURE_ACCOUNT_SCORE``), stored as (value, as_of) and decayed on read like a lead's.
+Every score decays at the same rate, so the order of two accounts never changes with time;
+``score_rank`` (log₂ of the score at a fixed reference time) is that order as a number an
+index can hold. It is refreshed, in the transaction of the change, whenever people are
+rescored or their data (and so possibly their account) changes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nurture.handoff.account_view import ACTIVITY_TYPES, aggregate
+from nurture.models import Account, Event, Lead
+from nurture.platform.decay import DEFAULT_HALF_LIFE, decayed
+
+# The reference time of ``score_rank`` and the rank of an account without a score.
+RANK_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+NO_SCORE_RANK = -1.0e9
+_CHUNK = 500
+
+
+def score_rank(value: float, as_of: datetime | None) -> float:
+    """The sort key of a score of ``value`` at ``as_of``: larger means more engaged, at any
+    time (decay divides every score by the same factor)."""
+    if value <= 0 or as_of is None:
+        return NO_SCORE_RANK
+    elapsed = (as_of - RANK_EPOCH).total_seconds() / DEFAULT_HALF_LIFE.total_seconds()
+    return math.log2(value) + elapsed
+
+
+def account_score(value: float, as_of: datetime | None, now: datetime) -> float:
+    """The rolled-up score read at ``now``."""
+    return decayed(value, as_of, now)
+
+
+def refresh_account_scores(
+    session: Session, account_ids: Iterable[int], now: datetime, method: str
+) -> int:
+    """Recompute the stored score and latest activity of these accounts; returns how many."""
+    ids = sorted({i for i in account_ids if i})
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        scores: dict[int, list[float]] = defaultdict(list)
+        for lead in session.scalars(
+            select(Lead).where(Lead.account_id.in_(chunk), Lead.erased_at.is_(None))
+        ):
+            assert lead.account_id is not None
+            scores[lead.account_id].append(lead.decayed_score(now))
+        latest = dict(
+            session.execute(
+                select(Lead.account_id, func.max(Event.occurred_at))
+                .join(Event, Event.lead_id == Lead.id)
+                .where(
+                    Lead.account_id.in_(chunk),
+                    Event.is_machine.is_(False),
+                    Event.type.in_(ACTIVITY_TYPES),
+                )
+                .group_by(Lead.account_id)
+            ).all()
+        )
+        for account in session.scalars(select(Account).where(Account.id.in_(chunk))):
+            value = aggregate(scores.get(account.id, []), method)
+            account.score_value = value
+            account.score_as_of = now
+            account.score_rank = score_rank(value, now)
+            account.last_activity_at = latest.get(account.id)
+    return len(ids)
+
+
+def refresh_all_account_scores(
+    session: Session, now: datetime, method: str, *, after: int = 0, limit: int = 5000
+) -> tuple[int, int | None]:
+    """Refresh up to ``limit`` accounts with an id above ``after``; returns how many and the
+    last id (None when there are no more). ``nurture accounts refresh-scores`` calls it once
+    per transaction until it is done."""
+    ids = list(
+        session.scalars(
+            select(Account.id).where(Account.id > after).order_by(Account.id).limit(limit)
+        )
+    )
+    if not ids:
+        return 0, None
+    refresh_account_scores(session, ids, now, method)
+    return len(ids), ids[-1]
