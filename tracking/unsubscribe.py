@@ -17,6 +17,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from nurture.consent.brand import current_brand
 from nurture.consent.suppression import lift
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.pages import PAGE_HEADERS, page_templates
@@ -42,8 +43,10 @@ def _runtime() -> Runtime:
 
 
 def _page(name: str, status: int = 200, **context: Any) -> Response:
-    settings = _runtime().settings
-    html = _pages.get_template(name).render(company=settings.company_name, **context)
+    runtime = _runtime()
+    with runtime.sessions() as session:
+        company = current_brand(session, runtime.settings).company_name
+    html = _pages.get_template(name).render(company=company, **context)
     return Response(html, status=status, mimetype="text/html", headers=PAGE_HEADERS)
 
 

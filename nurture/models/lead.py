@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Float, ForeignKey, String
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nurture.platform.db import Base, utcnow
@@ -19,6 +19,18 @@ class Lead(Base):
     """A person: profile, lifecycle stage, engagement and consent."""
 
     __tablename__ = "leads"
+    __table_args__ = (
+        # The suppression list searched by address prefix (settings, sending): only the
+        # suppressed leads, in an order a LIKE 'prefix%' can range-scan on PostgreSQL
+        # whatever the database's collation.
+        Index(
+            "ix_leads_suppressed_email",
+            "email",
+            postgresql_ops={"email": "text_pattern_ops"},
+            postgresql_where=text("suppressed_at IS NOT NULL"),
+            sqlite_where=text("suppressed_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Normalised by email-validator (domain lower-cased, IDN to ASCII); unique.

@@ -21,6 +21,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nurture.consent.brand import current_brand
 from nurture.handoff import lookup, verdicts
 from nurture.handoff.links import HandoffLinks
 from nurture.handoff.model import HandoffError
@@ -52,7 +53,10 @@ def _runtime() -> Runtime:
 
 
 def _page(name: str, status: int = 200, **context: Any) -> Response:
-    html = _pages.get_template(name).render(company=_runtime().settings.company_name, **context)
+    runtime = _runtime()
+    with runtime.sessions() as session:
+        company = current_brand(session, runtime.settings).company_name
+    html = _pages.get_template(name).render(company=company, **context)
     return Response(html, status=status, mimetype="text/html", headers=PAGE_HEADERS)
 
 

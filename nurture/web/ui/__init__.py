@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from nurture.platform.runtime import Runtime
-from nurture.web.ui import account, home
+from nurture.web.ui import account, home, settings
 from nurture.web.ui.forms import control_attributes
 from nurture.web.ui.i18n import init_i18n
 from nurture.web.ui.render import page
@@ -24,7 +24,7 @@ from nurture.web.ui.security import csrf, init_security, limit_failures
 # session), and the handoff pages behind signed links (their own form tokens).
 CSRF_EXEMPT = ("api", "tracking", "handoffs")
 
-BLUEPRINTS = (account.bp, home.bp)
+BLUEPRINTS = (account.bp, home.bp, settings.bp)
 
 
 def init_ui(app: Flask, runtime: Runtime) -> None:
