@@ -69,9 +69,9 @@ def audit_page(
         query = query.where(AuditLog.actor == actor)
     if action:
         if action.endswith(("*", ".")):
-            stem = action.rstrip("*")
-            # A range, not LIKE: it uses the (action, at, id) index on every backend.
-            query = query.where(AuditLog.action >= stem, AuditLog.action < stem + "\uffff")
+            # LIKE, not a range: a range in a non-C collation (which may ignore punctuation)
+            # would not mean "starts with". The page still walks the (at, id) index.
+            query = query.where(AuditLog.action.startswith(action.rstrip("*"), autoescape=True))
         else:
             query = query.where(AuditLog.action == action)
     if since is not None:
