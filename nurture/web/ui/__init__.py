@@ -16,7 +16,7 @@ from nurture.platform.runtime import Runtime
 from nurture.web.ui import account, home, settings
 from nurture.web.ui.forms import control_attributes
 from nurture.web.ui.i18n import init_i18n
-from nurture.web.ui.render import page
+from nurture.web.ui.render import page, prefetch_brand
 from nurture.web.ui.security import csrf, init_security, limit_failures
 
 # Blueprints that guard themselves: the JSON API (API keys), the public tracking and
@@ -32,6 +32,7 @@ def init_ui(app: Flask, runtime: Runtime) -> None:
     limiter = init_security(app, runtime)
     init_i18n(app)
     app.jinja_env.globals["control_attributes"] = control_attributes
+    app.before_request(prefetch_brand)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for name, registered in app.blueprints.items():

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from flask import Response, current_app, g, render_template
+from flask import Response, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -58,6 +58,14 @@ def page_brand() -> Brand:
         with runtime().sessions() as session:
             g.nurture_brand = current_brand(session, runtime().settings)
     return cast(Brand, g.nurture_brand)
+
+
+def prefetch_brand() -> None:
+    """Read the brand as a page request starts (a ``before_request`` hook), before any view
+    opens its transaction: on SQLite a second session would wait for that one's write
+    lock, so a view may then render (and send emails) inside its transaction."""
+    if (request.blueprint or "").startswith("ui_"):
+        page_brand()
 
 
 def page(template: str, *, status: int = 200, **context: Any) -> Response:
