@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from nurture.consent.brand import current_brand
 from nurture.consent.suppression import lift
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.pages import PAGE_HEADERS, page_templates
@@ -41,9 +42,17 @@ def _runtime() -> Runtime:
     return current_app.extensions["nurture"]
 
 
+@bp.before_request
+def _read_brand() -> None:
+    # The brand's company name heads every page. Read before the view opens its
+    # transaction: on SQLite a second session would wait for that one's write lock.
+    runtime = _runtime()
+    with runtime.sessions() as session:
+        g.nurture_company = current_brand(session, runtime.settings).company_name
+
+
 def _page(name: str, status: int = 200, **context: Any) -> Response:
-    settings = _runtime().settings
-    html = _pages.get_template(name).render(company=settings.company_name, **context)
+    html = _pages.get_template(name).render(company=g.nurture_company, **context)
     return Response(html, status=status, mimetype="text/html", headers=PAGE_HEADERS)
 
 

@@ -8,10 +8,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 import click
+from flask import current_app
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from nurture.auth import links
 from nurture.auth.roles import ROLES
 from nurture.auth.users import (
     UserError,
@@ -26,6 +28,7 @@ from nurture.auth.users import (
 from nurture.cli.group import cli, runtime
 from nurture.models import User
 from nurture.platform.db import transaction, utcnow
+from nurture.web.ui.account import password_link
 
 ACTOR = "cli"
 
@@ -51,10 +54,19 @@ def _password(from_stdin: bool) -> str:
     "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
 )
 @click.option("--no-password", is_flag=True, help="Create it without a password for now.")
+@click.option(
+    "--invite",
+    is_flag=True,
+    help="No password: print a one-time link (valid 3 days) for the user to set one.",
+)
 def create_command(
-    email: str, role: str, name: str, password_stdin: bool, no_password: bool
+    email: str, role: str, name: str, password_stdin: bool, no_password: bool, invite: bool
 ) -> None:
-    """Create a user who signs in with EMAIL and a password (prompted for, hidden)."""
+    """Create a user who signs in with EMAIL and a password (prompted for, hidden), or who
+    sets one through an invitation link (--invite)."""
+    if invite and password_stdin:
+        raise click.UsageError("--invite and --password-stdin exclude each other")
+    no_password = no_password or invite
     password = None if no_password else _password(password_stdin)
     try:
         with transaction(runtime().sessions) as session:
@@ -68,8 +80,17 @@ def create_command(
                 now=utcnow(),
             )
             summary = f"user {user.email} created ({user.role})"
+            if invite:
+                # The link's path comes from the app's own route; the host from
+                # NURTURE_PUBLIC_URL (password_link), as in the emailed invitations.
+                with current_app.test_request_context():
+                    link = password_link(user, links.INVITE)
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
+    if invite:
+        click.echo(f"{summary}; send them this one-time link to set a password:", err=True)
+        click.echo(link)
+        return
     click.echo(
         summary + ("; no password yet: set one with nurture users password" if no_password else "")
     )

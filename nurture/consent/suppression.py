@@ -31,6 +31,31 @@ from nurture.platform.runtime import PEPPER_KEY
 REASONS = ("unsubscribed", "hard_bounce", "complaint", "erased", "manual")
 # Reasons that also count as the person withdrawing from marketing (unsubscribed_at).
 _WITHDRAWALS = frozenset({"unsubscribed", "complaint", "erased"})
+# What an admin may take off the list by hand: a hard bounce (the mailbox works again, or
+# the bounce was misread) and a manual entry. An unsubscribe, a complaint or an erasure is
+# the person's own decision: only the person can reverse it, by new consent (a confirmed
+# opt-in, the preference centre), never an admin.
+LIFTABLE_BY_ADMIN = frozenset({"hard_bounce", "manual"})
+
+
+class SuppressionError(ValueError):
+    """A refused suppression change; nothing was changed. The message is for people."""
+
+
+def lift_refusal(reason: str, *, unsubscribed: bool, withdrawn: bool) -> str | None:
+    """Why an admin may not lift a suppression with ``reason`` (pure), or None when they
+    may. ``unsubscribed``/``withdrawn``: the lead also unsubscribed or withdrew consent."""
+    if reason == "unsubscribed":
+        return "the person unsubscribed; only they can subscribe again"
+    if reason == "complaint":
+        return "the person reported an email as spam; only they can subscribe again"
+    if reason == "erased":
+        return "the person's data was erased at their request"
+    if reason not in LIFTABLE_BY_ADMIN:
+        return f"a suppression for {reason!r} cannot be lifted by hand"
+    if unsubscribed or withdrawn:
+        return "the person also unsubscribed or withdrew consent; only they can subscribe again"
+    return None
 
 
 def email_hash(email: str, pepper: str) -> str:
@@ -176,6 +201,37 @@ def lift(
         now=now,
     )
     return True
+
+
+def lift_by_admin(
+    session: Session, email: str, *, actor: str, now: datetime, pepper: str | None = None
+) -> str:
+    """Take ``email`` off the suppression list on an admin's word, where
+    :func:`lift_refusal` allows it; returns the reason it had. SuppressionError (nothing
+    changed) when it is not suppressed or may not be lifted by hand."""
+    lead, address = _resolve(session, email)
+    key = email_hash(address, session_pepper(session, pepper))
+    entry = session.scalar(select(Suppression).where(Suppression.email_hash == key))
+    reason = entry.reason if entry is not None else (lead.suppression_reason if lead else None)
+    if reason is None:
+        raise SuppressionError("that address is not on the suppression list")
+    refusal = lift_refusal(
+        reason,
+        unsubscribed=lead is not None and lead.unsubscribed_at is not None,
+        withdrawn=lead is not None and lead.consent_status == "withdrawn",
+    )
+    if refusal:
+        raise SuppressionError(refusal)
+    lift(
+        session,
+        lead if lead is not None else address,
+        source="admin",
+        now=now,
+        actor=actor,
+        detail={"reason": reason},
+        pepper=pepper,
+    )
+    return reason
 
 
 def _resolve(session: Session, lead_or_email: Lead | str) -> tuple[Lead | None, str]:

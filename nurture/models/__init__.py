@@ -3,6 +3,7 @@
 from nurture.models.account import Account
 from nurture.models.apikey import ApiKey
 from nurture.models.bounce import BounceReceipt
+from nurture.models.brand import BRAND_ROW_ID, BrandSettings
 from nurture.models.campaign import Campaign, CampaignVersion
 from nurture.models.enrollment import Enrollment, EnrollmentHistory
 from nurture.models.event import Event
@@ -22,11 +23,13 @@ from nurture.models.webhook import WebhookDelivery
 from nurture.platform.db import Base
 
 __all__ = [
+    "BRAND_ROW_ID",
     "Account",
     "ApiKey",
     "AuditLog",
     "Base",
     "BounceReceipt",
+    "BrandSettings",
     "Campaign",
     "CampaignVersion",
     "EmailPreview",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, event
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nurture.platform.db import Base, utcnow
@@ -36,6 +36,16 @@ class Lead(Base):
             "ix_leads_full_name_key_pattern",
             "full_name_key",
             postgresql_ops={"full_name_key": "text_pattern_ops"},
+        ),
+        # The suppression list searched by address prefix (settings, sending): only the
+        # suppressed leads, in an order a LIKE 'prefix%' can range-scan on PostgreSQL
+        # whatever the database's collation.
+        Index(
+            "ix_leads_suppressed_email",
+            "email",
+            postgresql_ops={"email": "text_pattern_ops"},
+            postgresql_where=text("suppressed_at IS NOT NULL"),
+            sqlite_where=text("suppressed_at IS NOT NULL"),
         ),
     )
 

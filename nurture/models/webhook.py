@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from nurture.platform.db import Base, utcnow
 
+# A delivery's states (``WebhookDelivery.status``), in the order a delivery goes through them.
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
+
 
 class WebhookDelivery(Base):
     """One handoff event to be POSTed to one endpoint, and what happened.
@@ -21,7 +24,11 @@ class WebhookDelivery(Base):
     """
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
+        # The delivery log filtered by status, newest first (keyset over id).
+        Index("ix_webhook_deliveries_status_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(40))

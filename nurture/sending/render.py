@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from nurture.consent.brand import Brand, current_brand
 from nurture.platform.config import Settings
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
@@ -57,10 +58,25 @@ class BatchRenderer:
         self._specs = specs
         self._envelope_address = envelope_address
         self._mail_domain = mail_domain
+        self._brand: Brand | None = None
+        self._branded: Settings = runtime.settings
+
+    def refresh_brand(self) -> Settings:
+        """The settings emails are rendered with: the company name and postal address of
+        the brand page (nurture.consent.brand), read once per batch (it caches them)."""
+        with self.runtime.sessions() as session:
+            brand = current_brand(session, self.settings)
+        if brand != self._brand:
+            self._brand = brand
+            self._branded = self.settings.with_overrides(
+                company_name=brand.company_name, postal_address=brand.postal_address
+            )
+        return self._branded
 
     def render_batch(self, prepared: list[Prepared], now: datetime) -> Built:
         """Render and build the MIME bytes of a batch; template errors fail only their email."""
         built = Built(prepared)
+        self.refresh_brand()
         for item in prepared:
             try:
                 data, subject, version = self.build_message(item, now)
@@ -87,8 +103,10 @@ class BatchRenderer:
         """One message's MIME bytes, subject and template version."""
         signed = self.signer.sign(item.token)
         urls = message_urls(self.settings.public_url, signed)
+        if self._brand is None:
+            self.refresh_brand()
         context = build_context(
-            item.lead, campaign=item.campaign, urls=urls, settings=self.settings
+            item.lead, campaign=item.campaign, urls=urls, settings=self._branded
         )
         if item.extra:
             context.update(item.extra)

@@ -25,11 +25,12 @@ from nurture.web.ui import (
     imports,
     leads,
     sales,
+    settings,
 )
 from nurture.web.ui.forms import control_attributes
 from nurture.web.ui.i18n import init_i18n
 from nurture.web.ui.labels import init_labels
-from nurture.web.ui.render import page, role_label
+from nurture.web.ui.render import page, prefetch_brand, role_label
 from nurture.web.ui.security import csrf, init_security, limit_failures
 
 # Blueprints that guard themselves: the JSON API (API keys), the public tracking and
@@ -46,6 +47,7 @@ BLUEPRINTS = (
     accounts.bp,
     imports.bp,
     sales.bp,
+    settings.bp,
 )
 
 
@@ -56,6 +58,7 @@ def init_ui(app: Flask, runtime: Runtime) -> None:
     init_labels(app)
     app.jinja_env.globals["control_attributes"] = control_attributes
     app.jinja_env.globals["role_label"] = role_label
+    app.before_request(prefetch_brand)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for name, registered in app.blueprints.items():

@@ -24,8 +24,9 @@ from nurture.auth import links, roles, users
 from nurture.auth.passwords import password_problem, verify_password
 from nurture.models import User
 from nurture.platform.db import transaction, utcnow
+from nurture.sending.delivery import DeliveryResult
 from nurture.sending.direct import build_direct_message, send_now
-from nurture.web.ui.render import has_page, page
+from nurture.web.ui.render import has_page, page, page_brand
 from nurture.web.ui.security import ANY_ROLE, SignedInUser, public, requires, runtime, safe_next
 
 bp = Blueprint("ui_account", __name__)
@@ -128,11 +129,10 @@ def set_password(token: str) -> Any:
     """The page behind a reset or invitation link."""
     settings = runtime().settings
     form = NewPasswordForm()
+    email = None
     with transaction(runtime().sessions) as session:
         user = links.user_for_token(session, settings.secret_key, token, now=utcnow())
-        if user is None:
-            return page("ui/link_invalid.html", status=404)
-        if form.validate_on_submit():
+        if user is not None and form.validate_on_submit():
             problem = password_problem(form.password.data, email=user.email)
             if problem is None:
                 users.set_password(
@@ -141,7 +141,11 @@ def set_password(token: str) -> Any:
                 flash(_("Your password is set. Sign in with it now."), "success")
                 return redirect(url_for("ui_account.login"))
             form.password.errors.append(problem)
-        email = user.email
+        email = user.email if user is not None else None
+    # Rendered after the transaction: the page reads the signed-in user and the brand in
+    # sessions of its own, which SQLite would make wait for this one's write lock.
+    if email is None:
+        return page("ui/link_invalid.html", status=404)
     return page("ui/set_password.html", form=form, email=email)
 
 
@@ -177,13 +181,21 @@ def send_password_link(user: User, kind: str) -> str:
     Call it outside any open transaction (the mail is stored or sent in its own); ``user``
     may be detached, its loaded attributes are enough.
     """
+    return send_password_link_for(user, kind)[0]
+
+
+def send_password_link_for(user: User, kind: str) -> tuple[str, DeliveryResult]:
+    """Email ``user`` a set-password link of ``kind``; the link and what the mail server
+    answered (the settings pages show both: an admin can hand the link over by hand).
+    Outside any open transaction, like :func:`send_password_link`."""
     settings = runtime().settings
+    company = page_brand().company_name
     link = password_link(user, kind)
     if kind == links.INVITE:
-        subject = _("Your %(company)s account", company=settings.company_name)
+        subject = _("Your %(company)s account", company=company)
         intro = _("An account was opened for you. Choose a password to sign in:")
     else:
-        subject = _("Set a new password for %(company)s", company=settings.company_name)
+        subject = _("Set a new password for %(company)s", company=company)
         intro = _("Someone (hopefully you) asked to reset your password. Choose a new one:")
     hours = int(links.LIFETIMES[kind].total_seconds() // 3600)
     text = "\n\n".join(
@@ -195,8 +207,8 @@ def send_password_link(user: User, kind: str) -> str:
         ]
     )
     data = build_direct_message(settings, to=user.email, subject=subject, text=text)
-    send_now(settings, runtime().sessions, to=user.email, subject=subject, data=data)
-    return link
+    result = send_now(settings, runtime().sessions, to=user.email, subject=subject, data=data)
+    return link, result
 
 
 def password_link(user: User, kind: str) -> str:

@@ -1,7 +1,7 @@
 """The engine's vocabulary as people read it: stage, temperature, consent and lawful basis
 names in the reader's language. Stored values stay the engine's keys; every page shows them
 through these (Jinja filters ``stage_label``, ``temperature_label``, ``consent_label``,
-``basis_label``), so a translation covers them once for all pages."""
+``basis_label``, ``delivery_label``), so a translation covers them once for all pages."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from nurture.leads.fields import CONSENT_STATUSES, LAWFUL_BASES
 from nurture.leads.stages import LIFECYCLE_STAGES
+from nurture.models.webhook import DELIVERY_STATUSES
 from nurture.scoring.model import TEMPERATURES
 
 STAGES: Mapping[str, Any] = {
@@ -33,6 +34,11 @@ CONSENT: Mapping[str, Any] = {
     "unknown": _l("Unknown"),
     "withdrawn": _l("Withdrawn"),
 }
+DELIVERIES: Mapping[str, Any] = {
+    "pending": _l("Waiting"),
+    "delivered": _l("Delivered"),
+    "failed": _l("Failed"),
+}
 BASES: Mapping[str, Any] = {
     "consent": _l("Consent"),
     "legitimate_interest": _l("Legitimate interest"),
@@ -45,6 +51,7 @@ VOCABULARIES = (
     (TEMPERATURE_NAMES, TEMPERATURES),
     (CONSENT, CONSENT_STATUSES),
     (BASES, LAWFUL_BASES),
+    (DELIVERIES, DELIVERY_STATUSES),
 )
 
 
@@ -69,6 +76,11 @@ def consent_label(value: str | None) -> str:
     return _label(CONSENT, value)
 
 
+def delivery_label(value: str | None) -> str:
+    """A webhook delivery's state."""
+    return _label(DELIVERIES, value)
+
+
 def basis_label(value: str | None) -> str:
     """A lawful basis's name."""
     return _label(BASES, value)
@@ -81,4 +93,5 @@ def init_labels(app: Flask) -> None:
         temperature_label=temperature_label,
         consent_label=consent_label,
         basis_label=basis_label,
+        delivery_label=delivery_label,
     )

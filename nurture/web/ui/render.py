@@ -4,13 +4,14 @@ and the security headers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from flask import Response, current_app, render_template
+from flask import Response, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from nurture.auth import roles
+from nurture.consent.brand import Brand, current_brand
 from nurture.web.ui.security import add_page_headers, runtime
 
 
@@ -65,13 +66,31 @@ def has_page(endpoint: str) -> bool:
     return endpoint in current_app.view_functions
 
 
+def page_brand() -> Brand:
+    """The brand (company name, logo, colour), read once per request (and cached across
+    requests by nurture.consent.brand for a few seconds)."""
+    if "nurture_brand" not in g:
+        with runtime().sessions() as session:
+            g.nurture_brand = current_brand(session, runtime().settings)
+    return cast(Brand, g.nurture_brand)
+
+
+def prefetch_brand() -> None:
+    """Read the brand as a page request starts (a ``before_request`` hook), before any view
+    opens its transaction: on SQLite a second session would wait for that one's write
+    lock, so a view may then render (and send emails) inside its transaction."""
+    if (request.blueprint or "").startswith("ui_"):
+        page_brand()
+
+
 def page(template: str, *, status: int = 200, **context: Any) -> Response:
     """A rendered page with the app's headers."""
-    settings = runtime().settings
+    brand = page_brand()
     html = render_template(
         template,
         nav=navigation(),
-        company=settings.company_name,
+        company=brand.company_name,
+        brand=brand,
         has_page=has_page,
         **context,
     )

@@ -167,3 +167,35 @@ def test_the_cli_creates_lists_and_manages_users(app):
         input=PASSWORD + "\n",
     )
     assert unknown.exit_code == 1 and "no user" in unknown.output
+
+
+def test_the_cli_invites_a_user_with_a_set_password_link_instead_of_a_password(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        cli, ["users", "create", "Kim@Brightpath.example", "--role", "viewer", "--invite"]
+    )
+    assert result.exit_code == 0, result.output
+    link = result.stdout.strip()
+    assert link.startswith("http://nurture.test/password/set/")
+    assert "one-time link" in result.stderr
+    with app.extensions["nurture"].sessions() as session:
+        user = find_user(session, "kim@brightpath.example")
+        assert user is not None and user.password_hash is None
+
+    # The link opens the set-password page for that account.
+    page = app.test_client().get(link.removeprefix("http://nurture.test"))
+    assert page.status_code == 200 and "kim@brightpath.example" in page.get_data(as_text=True)
+    both = runner.invoke(
+        cli,
+        [
+            "users",
+            "create",
+            "x@brightpath.example",
+            "--role",
+            "viewer",
+            "--invite",
+            "--password-stdin",
+        ],
+        input="pw\n",
+    )
+    assert both.exit_code != 0 and "exclude each other" in both.output

@@ -89,7 +89,14 @@ def test_every_page_is_guarded_or_marked_public(routes: list[Route]) -> None:
     unguarded = [str(route) for route in routes if route.permission == "UNGUARDED"]
     assert not unguarded, "views with neither @requires nor @public:\n" + "\n".join(unguarded)
     public = {route.endpoint for route in routes if route.permission is None}
-    assert public == {"ui_account.login", "ui_account.forgot", "ui_account.set_password"}
+    # Sign-in and password pages, and the brand's stylesheet and logo that they show.
+    assert public == {
+        "ui_account.login",
+        "ui_account.forgot",
+        "ui_account.set_password",
+        "ui_settings.brand_css",
+        "ui_settings.logo",
+    }
 
 
 def test_every_navigation_entry_is_a_guarded_page(app: Flask, routes: list[Route]) -> None:
