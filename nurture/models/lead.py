@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Float, ForeignKey, String
+from sqlalchemy import JSON, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nurture.platform.db import Base, utcnow
@@ -19,6 +19,11 @@ class Lead(Base):
     """A person: profile, lifecycle stage, engagement and consent."""
 
     __tablename__ = "leads"
+    __table_args__ = (
+        # Leads created in a period (the home page's new leads), and the newest first with a
+        # tie-breaker, for keyset pages.
+        Index("ix_leads_created_at_id", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Normalised by email-validator (domain lower-cased, IDN to ASCII); unique.

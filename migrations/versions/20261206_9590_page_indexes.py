@@ -1,0 +1,29 @@
+"""Indexes for the home page's figures: events of a type in a period, leads created in a
+period, leads reaching a stage in a period.
+
+Revision ID: 9590
+Revises: 9501
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "9590"
+down_revision: str | None = "9501"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_events_type_occurred_at", "events", ["type", "occurred_at"], unique=False)
+    op.create_index("ix_leads_created_at_id", "leads", ["created_at", "id"], unique=False)
+    op.create_index(
+        "ix_stage_changes_to_stage_at", "stage_changes", ["to_stage", "at"], unique=False
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_stage_changes_to_stage_at", table_name="stage_changes")
+    op.drop_index("ix_leads_created_at_id", table_name="leads")
+    op.drop_index("ix_events_type_occurred_at", table_name="events")
