@@ -128,10 +128,10 @@ class StatementLog:
             self.capturing = False
 
 
-def make_app(url: str, instance: Path) -> tuple[Flask, StatementLog]:
+def make_app(url: str, instance: Path, campaigns: int) -> tuple[Flask, StatementLog]:
     folder = instance / "campaigns"
     folder.mkdir(parents=True, exist_ok=True)
-    web_data.write_campaign_files(folder, 50)  # the same files the build synced
+    web_data.write_campaign_files(folder, campaigns)  # the same files the build synced
     settings = web_data.bench_settings(url, instance, folder)
     app = create_app({"NURTURE_SETTINGS": settings})
     log = StatementLog()
@@ -472,7 +472,7 @@ def run_pages(
 ) -> Run:
     """Discover, measure and EXPLAIN every page against the database at ``url``."""
     with tempfile.TemporaryDirectory(prefix="nurture-bench-web-") as tmp:
-        app, log = make_app(url, Path(tmp))
+        app, log = make_app(url, Path(tmp), sizes.campaigns)
         try:
             pages, missing = discover(app)
             print(f"\n{len(pages)} page URLs on {name} ({requests} requests each):", flush=True)
