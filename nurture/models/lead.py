@@ -21,7 +21,8 @@ class Lead(Base):
     __tablename__ = "leads"
     __table_args__ = (
         # The lead list's orders (docs/web/leads.md): each a (key, id) pair, so a page is
-        # one index range scan whatever the table's size, and keyset pagination is exact.
+        # one index range scan whatever the table's size, and keyset pagination is exact;
+        # created_at also finds the leads created in a period (the home page's new leads).
         Index("ix_leads_created_at_id", "created_at", "id"),
         Index("ix_leads_last_activity_at_id", "last_activity_at", "id"),
         Index("ix_leads_score_rank_id", "score_rank", "id"),

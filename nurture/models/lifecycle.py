@@ -19,7 +19,11 @@ class StageChange(Base):
     """
 
     __tablename__ = "stage_changes"
-    __table_args__ = (Index("ix_stage_changes_lead_id_at", "lead_id", "at"),)
+    __table_args__ = (
+        Index("ix_stage_changes_lead_id_at", "lead_id", "at"),
+        # New MQLs (or any stage) of a period, for the home page.
+        Index("ix_stage_changes_to_stage_at", "to_stage", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
