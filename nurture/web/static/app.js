@@ -12,3 +12,18 @@ document.addEventListener("change", (event) => {
     control.form.requestSubmit();
   }
 });
+
+// A table wider than the screen scrolls inside its box: make that box reachable by keyboard
+// (and named after its table's caption) so it can be scrolled with the arrow keys. Boxes that
+// already say so in their markup are left as they are.
+function markScrollingTables() {
+  document.querySelectorAll(".table-wrap:not([tabindex])").forEach((box) => {
+    if (box.scrollWidth <= box.clientWidth) return;
+    const caption = box.querySelector("caption");
+    box.setAttribute("tabindex", "0");
+    box.setAttribute("role", "region");
+    box.setAttribute("aria-label", caption ? caption.textContent.trim() : document.title);
+  });
+}
+document.addEventListener("DOMContentLoaded", markScrollingTables);
+window.addEventListener("resize", markScrollingTables);
