@@ -10,10 +10,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
 
 from nurture.auth import users
-from nurture.models import SalesRep
+from nurture.models import Handoff, SalesRep
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
 
@@ -43,7 +44,7 @@ def create_demo_users(runtime: Runtime, *, now: datetime) -> tuple[list[DemoLogi
                 select(SalesRep).where(SalesRep.active, SalesRep.in_team).order_by(SalesRep.id)
             )
         )
-        rep = _busiest(reps)
+        rep = _busiest(session, reps)
         manager = next((r.manager_email for r in reps if r.manager_email), None)
         logins = [
             DemoLogin("admin", f"admin@{OFFICE_DOMAIN}", "Alex Admin"),
@@ -67,6 +68,17 @@ def create_demo_users(runtime: Runtime, *, now: datetime) -> tuple[list[DemoLogi
     return logins, password
 
 
-def _busiest(reps: list[SalesRep]) -> SalesRep | None:
-    # The rep who was given the most leads has the fullest inbox to show.
-    return max(reps, key=lambda rep: rep.last_assigned_seq, default=None)
+def _busiest(session: Session, reps: list[SalesRep]) -> SalesRep | None:
+    # The rep with the most handoffs still waiting (then the most in all) has the fullest
+    # inbox to show.
+    counts = {
+        rep_id: (waiting or 0, total)
+        for rep_id, waiting, total in session.execute(
+            select(
+                Handoff.rep_id,
+                func.sum(case((Handoff.status == "offered", 1), else_=0)),
+                func.count(),
+            ).group_by(Handoff.rep_id)
+        )
+    }
+    return max(reps, key=lambda rep: counts.get(rep.id, (0, 0)), default=None)
