@@ -40,6 +40,7 @@ from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy
 import web_data
+import web_rows
 from benchlib import git_revision, percentile, postgres_url, print_machine, verdict
 from flask import Flask
 from flask.testing import FlaskClient
@@ -184,7 +185,7 @@ def sample_args(app: Flask) -> list[tuple[str, dict[str, Any]]]:
             return {"lead_id": lead_id, "message_id": message}
 
         leads = one("SELECT max(id) FROM leads")
-        busy = web_data.BUSY_EVERY * (leads // web_data.BUSY_EVERY // 2) + 3
+        busy = web_rows.BUSY_EVERY * (leads // web_rows.BUSY_EVERY // 2) + 3
         if busy > leads:
             busy = 3
         middle = leads // 2

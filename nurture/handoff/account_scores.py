@@ -11,31 +11,18 @@ rescored or their data (and so possibly their account) changes.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nurture.handoff.account_view import ACTIVITY_TYPES, aggregate
 from nurture.models import Account, Event, Lead
-from nurture.platform.decay import DEFAULT_HALF_LIFE, decayed
+from nurture.platform.decay import DEFAULT_HALF_LIFE, decayed, score_rank
 
-# The reference time of ``score_rank`` and the rank of an account without a score.
-RANK_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
-NO_SCORE_RANK = -1.0e9
 _CHUNK = 500
-
-
-def score_rank(value: float, as_of: datetime | None) -> float:
-    """The sort key of a score of ``value`` at ``as_of``: larger means more engaged, at any
-    time (decay divides every score by the same factor)."""
-    if value <= 0 or as_of is None:
-        return NO_SCORE_RANK
-    elapsed = (as_of - RANK_EPOCH).total_seconds() / DEFAULT_HALF_LIFE.total_seconds()
-    return math.log2(value) + elapsed
 
 
 def account_score(value: float, as_of: datetime | None, now: datetime) -> float:
@@ -72,7 +59,7 @@ def refresh_account_scores(
             value = aggregate(scores.get(account.id, []), method)
             account.score_value = value
             account.score_as_of = now
-            account.score_rank = score_rank(value, now)
+            account.score_rank = score_rank(value, now, DEFAULT_HALF_LIFE)
             account.last_activity_at = latest.get(account.id)
     return len(ids)
 

@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nurture.handoff.account_scores import refresh_account_scores, score_rank
+from nurture.handoff.account_scores import refresh_account_scores
 from nurture.leads.service import upsert_leads
 from nurture.leads.validation import validate_lead_data
 from nurture.models import Account, Event, Handoff, Lead
 from nurture.platform.db import transaction
+from nurture.platform.decay import DEFAULT_HALF_LIFE, score_rank
 from nurture.reports.accounts import AccountFilter, list_accounts, parse_cursor
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -178,10 +179,11 @@ def test_bad_cursors_are_ignored():
 
 
 def test_the_rank_orders_scores_whenever_they_were_taken():
-    early = score_rank(10.0, NOW)
-    later = score_rank(6.0, NOW + timedelta(days=30))  # 10 decays to 5 by then
+    # Accounts share the leads' sort key (nurture.platform.decay.score_rank).
+    early = score_rank(10.0, NOW, DEFAULT_HALF_LIFE)
+    later = score_rank(6.0, NOW + timedelta(days=30), DEFAULT_HALF_LIFE)  # 10 decays to 5
     assert later > early
-    assert score_rank(0.0, NOW) < score_rank(0.001, NOW)
+    assert score_rank(0.0, NOW, DEFAULT_HALF_LIFE) < score_rank(0.001, NOW, DEFAULT_HALF_LIFE)
 
 
 def test_the_refresh_command_computes_scores_of_accounts_from_before_the_upgrade(app):
