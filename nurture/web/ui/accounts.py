@@ -9,11 +9,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, request, url_for
-from flask_babel import format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
@@ -57,28 +55,6 @@ class FilterForm(FlaskForm):
     size = SelectField(_l("Employees"), validate_choice=False)
     open_handoff = BooleanField(_l("Only with an open handoff"))
     sort = SelectField(_l("Sort by"), choices=SORT_CHOICES, validate_choice=False)
-
-
-@bp.app_template_filter("accounts_number")
-def accounts_number(value: float | None, digits: int = 0) -> str:
-    """A number in the reader's locale (— for none)."""
-    if value is None:
-        return "—"
-    return str(
-        format_decimal(
-            round(value, digits), format="#,##0" + ("." + "0" * digits if digits else "")
-        )
-    )
-
-
-@bp.app_template_filter("accounts_when")
-def accounts_when(value: datetime | str | None) -> str:
-    """A moment (or an ISO 8601 text) in the reader's locale."""
-    if not value:
-        return "—"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return str(format_datetime(value, "short"))
 
 
 @bp.get("/accounts")

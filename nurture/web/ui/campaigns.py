@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_babel import format_datetime, format_decimal, format_percent, format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -42,6 +41,7 @@ from nurture.web.ui.campaigns_forms import (
     reason_text,
     valid_key,
 )
+from nurture.web.ui.formatting import number_text
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
 
@@ -51,26 +51,6 @@ STATUSES = ("active", "paused", "archived")
 
 
 # ---------------------------------------------------------------- template filters
-
-
-@bp.app_template_filter("campaigns_pct")
-def _pct(rate: float | None) -> str:
-    return "—" if rate is None else format_percent(rate, "#,##0.0%")
-
-
-@bp.app_template_filter("campaigns_number")
-def _number(value: int) -> str:
-    return format_decimal(value)
-
-
-@bp.app_template_filter("campaigns_datetime")
-def _datetime(value: Any) -> str:
-    return format_datetime(value, "medium") if value is not None else "—"
-
-
-@bp.app_template_filter("campaigns_duration")
-def _duration(value: timedelta) -> str:
-    return format_timedelta(value, threshold=1, add_direction=False)
 
 
 @bp.app_template_filter("campaigns_reason")
@@ -132,7 +112,7 @@ def pause(key: str) -> Any:
             _(
                 "Paused. %(count)s live enrolments hold their place; nothing is sent until "
                 "you resume it.",
-                count=format_decimal(outcome.enrolments),
+                count=number_text(outcome.enrolments),
             ),
             "success",
         )
@@ -151,8 +131,8 @@ def resume(key: str) -> Any:
             _(
                 "Resumed. %(count)s live enrolments continue; %(due)s were due and go out "
                 "within the campaign's send window and caps.",
-                count=format_decimal(outcome.enrolments),
-                due=format_decimal(outcome.overdue),
+                count=number_text(outcome.enrolments),
+                due=number_text(outcome.overdue),
             ),
             "success",
         )
@@ -312,8 +292,8 @@ def enrol_set(key: str) -> Any:
     flash(
         _(
             "%(enrolled)s of %(matched)s leads enrolled.",
-            enrolled=format_decimal(outcome.enrolled),
-            matched=format_decimal(outcome.matched),
+            enrolled=number_text(outcome.enrolled),
+            matched=number_text(outcome.matched),
         ),
         "success",
     )
@@ -321,7 +301,7 @@ def enrol_set(key: str) -> Any:
         flash(
             _(
                 "%(count)s not enrolled: %(reason)s.",
-                count=format_decimal(count),
+                count=number_text(count),
                 reason=reason_text(reason),
             ),
             "warning",

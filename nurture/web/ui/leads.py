@@ -8,11 +8,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, stream_with_context, url_for
-from flask_babel import format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -63,20 +61,6 @@ CSV_COLUMNS = (
     "created_at",
     "last_activity_at",
 )
-
-
-@bp.app_template_filter("leads_datetime")
-def leads_datetime(value: datetime | None, style: str = "medium") -> str:
-    """A time in the reader's language (UTC), or a dash."""
-    return "—" if value is None else format_datetime(value, style)
-
-
-@bp.app_template_filter("leads_number")
-def leads_number(value: float | int | None, digits: int = 1) -> str:
-    """A number in the reader's language with ``digits`` decimals, or a dash."""
-    if value is None:
-        return "—"
-    return format_decimal(round(value, digits), format="#,##0." + "0" * digits if digits else None)
 
 
 def _filter() -> tuple[LeadFilter, dict[str, str]]:
