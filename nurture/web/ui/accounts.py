@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, abort, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
@@ -29,6 +29,7 @@ from nurture.reports.accounts import (
     list_accounts,
     open_handoffs,
 )
+from nurture.web.ui.paging import page_links
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
 
@@ -84,16 +85,13 @@ def index() -> Any:
         after = request.args.get("after") or None
         result = list_accounts(session, now=utcnow(), filters=filters, sort=sort, after=after)
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
-    next_url = (
-        url_for("ui_accounts.index", **args, after=result.next_after) if result.next_after else None
-    )
-    first_url = url_for("ui_accounts.index", **args) if after else None
+    links = page_links("ui_accounts.index", result.next_after, bool(after), **args)
     return page(
         "ui/accounts/index.html",
         form=form,
         accounts=result.rows,
-        next_url=next_url,
-        first_url=first_url,
+        next_url=links.next_url,
+        first_url=links.first_url,
         sort=sort,
         status=200 if valid else 400,
     )

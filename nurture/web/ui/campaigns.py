@@ -31,17 +31,17 @@ from nurture.models import Campaign, CampaignVersion
 from nurture.platform.db import transaction, utcnow
 from nurture.reports import campaign_flow
 from nurture.reports import campaigns as report
+from nurture.reports.keyset import moment_cursor, parse_moment_cursor
 from nurture.web.ui.campaigns_forms import (
     ENROLMENT_STATES,
     EnrolOneForm,
     SelectionForm,
-    format_after,
-    parse_after,
     period_days,
     reason_text,
     valid_key,
 )
 from nurture.web.ui.formatting import number_text
+from nurture.web.ui.paging import page_links
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
 
@@ -151,10 +151,9 @@ def enrolments(key: str) -> Any:
     if state and state not in ENROLMENT_STATES:
         errors["state"], state = _("Choose a state from the list."), ""
     track, step, email = args.get("track", ""), args.get("step", ""), args.get("email", "")
-    try:
-        after = parse_after(args.get("after"))
-    except ValueError:
-        errors["after"], after = _("That page link is not valid: showing the first page."), None
+    after = parse_moment_cursor(args.get("after"))
+    if args.get("after") and after is None:
+        errors["after"] = _("That page link is not valid: showing the first page.")
     with transaction(runtime().sessions) as session:
         campaign = _campaign(session, key)
         tracks, steps = _positions(session, campaign)
@@ -179,12 +178,8 @@ def enrolments(key: str) -> Any:
         for name, value in (("state", state), ("track", track), ("step", step), ("email", email))
         if value and name not in errors
     }
-    next_url = (
-        url_for(".enrolments", key=key, after=format_after(found.next_key), **query)
-        if found.next_key
-        else None
-    )
-    first_url = url_for(".enrolments", key=key, **query) if after else None
+    cursor = moment_cursor(*found.next_key) if found.next_key else None
+    links = page_links(".enrolments", cursor, bool(after), key=key, **query)
     return page(
         "ui/campaigns/enrolments.html",
         status=400 if errors and "after" not in errors else 200,
@@ -195,8 +190,8 @@ def enrolments(key: str) -> Any:
         states=ENROLMENT_STATES,
         tracks=tracks,
         steps=steps,
-        next_url=next_url,
-        first_url=first_url,
+        next_url=links.next_url,
+        first_url=links.first_url,
     )
 
 

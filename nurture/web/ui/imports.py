@@ -43,6 +43,7 @@ from nurture.models import ImportJob
 from nurture.platform.csv_safety import safe_row
 from nurture.platform.db import transaction, utcnow
 from nurture.reports.imports import JobRow, job_row, list_jobs, rejects_after
+from nurture.reports.keyset import parse_id
 from nurture.web.ui.formatting import number_text
 from nurture.web.ui.imports_forms import (
     FIELD_LABELS,
@@ -51,6 +52,7 @@ from nurture.web.ui.imports_forms import (
     default_targets,
     mapping_form,
 )
+from nurture.web.ui.paging import page_links
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
 
@@ -104,15 +106,14 @@ def _index_page(form: UploadForm, *, status: int = 200) -> Response:
     after = request.args.get("after", "")
     with transaction(runtime().sessions) as session:
         import_jobs.recover_interrupted(session, utcnow())
-        jobs = list_jobs(session, after=int(after) if after.isdigit() and len(after) < 12 else None)
-    next_url = url_for("ui_import.index", after=jobs.next_after) if jobs.next_after else None
-    first_url = url_for("ui_import.index") if after else None
+        jobs = list_jobs(session, after=parse_id(after))
+    links = page_links("ui_import.index", jobs.next_after, bool(after))
     return page(
         "ui/import/index.html",
         form=form,
         jobs=jobs.rows,
-        next_url=next_url,
-        first_url=first_url,
+        next_url=links.next_url,
+        first_url=links.first_url,
         max_size=runtime().settings.import_max_size,
         status=status,
     )

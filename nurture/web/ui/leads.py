@@ -36,6 +36,7 @@ from nurture.reports.leads import (
     parse_filter,
 )
 from nurture.web.ui import lead_views
+from nurture.web.ui.paging import page_links
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
 
@@ -77,20 +78,16 @@ def index() -> Any:
         result = list_page(session, flt, utcnow(), after=after)
         choices = filter_choices(session, flt)
     args = flt.query_args()
-    next_url = (
-        url_for("ui_leads.index", **args, after=result.next_cursor.text())
-        if result.next_cursor
-        else None
-    )
-    first_url = url_for("ui_leads.index", **args) if after is not None else None
+    cursor = result.next_cursor.text() if result.next_cursor else None
+    links = page_links("ui_leads.index", cursor, after is not None, **args)
     return page(
         "ui/leads/index.html",
         status=400 if errors else 200,
         flt=flt,
         errors=errors,
         rows=result.rows,
-        next_url=next_url,
-        first_url=first_url,
+        next_url=links.next_url,
+        first_url=links.first_url,
         choices=choices,
         stages=LIFECYCLE_STAGES,
         grades=GRADES,
