@@ -18,7 +18,7 @@ def test_a_marketer_finds_a_lead_and_reads_its_timeline(
     page = open_signed_in(browser, live_app, "marketer", viewport=viewport)
 
     page.goto("/leads")
-    page.get_by_label("Search").fill("lovel")
+    page.get_by_role("searchbox", name="Search").fill("lovel")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("link", name="Ada Lovelace")).to_be_visible()
     check_page(page)
