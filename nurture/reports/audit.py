@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nurture.models import AuditLog, User
+from nurture.reports.keyset import after_row, moment_cursor
 
 PAGE_SIZE = 50
 USER_ACTOR = "user:"
@@ -36,20 +37,6 @@ class AuditPage:
     rows: list[AuditRow]
     # The key of the next page, "<iso at>,<id>"; None on the last page.
     next_after: str | None
-
-
-def parse_after(text: str | None) -> tuple[datetime, int] | None:
-    """The (at, id) of an ``after`` key, or None when it is missing or malformed."""
-    if not text:
-        return None
-    stamp, _, number = text.rpartition(",")
-    if not number.isdigit() or len(number) > 18:
-        return None
-    try:
-        at = datetime.fromisoformat(stamp)
-    except ValueError:
-        return None
-    return (at, int(number)) if at.tzinfo is not None else None
 
 
 def audit_page(
@@ -79,8 +66,7 @@ def audit_page(
     if until is not None:
         query = query.where(AuditLog.at < until)
     if after is not None:
-        at, row_id = after
-        query = query.where(or_(AuditLog.at < at, and_(AuditLog.at == at, AuditLog.id < row_id)))
+        query = query.where(after_row((AuditLog.at, AuditLog.id), after, descending=True))
     found = list(session.scalars(query))
     page = found[:PAGE_SIZE]
     names = actor_names(session, [row.actor for row in page])
@@ -97,7 +83,7 @@ def audit_page(
         for row in page
     ]
     more = len(found) > PAGE_SIZE
-    return AuditPage(rows, f"{page[-1].at.isoformat()},{page[-1].id}" if more else None)
+    return AuditPage(rows, moment_cursor(page[-1].at, page[-1].id) if more else None)
 
 
 def actor_names(session: Session, actors: list[str]) -> dict[str, str]:

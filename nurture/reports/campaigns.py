@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, distinct, func, select, tuple_
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from nurture.models import (
@@ -38,6 +38,7 @@ from nurture.models import (
     Lead,
     Message,
 )
+from nurture.reports.keyset import after_row
 
 WEEK = timedelta(days=7)
 PAGE_SIZE = 50
@@ -398,7 +399,9 @@ def enrolments_page(
     if filters.lead_id is not None:
         query = query.where(Enrollment.lead_id == filters.lead_id)
     if after is not None:
-        query = query.where(tuple_(Enrollment.enrolled_at, Enrollment.id) < tuple_(*after))
+        query = query.where(
+            after_row((Enrollment.enrolled_at, Enrollment.id), after, descending=True)
+        )
     found = session.execute(query).all()
     rows = [
         EnrolmentRow(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from nurture.consent.rules import is_mailable
@@ -31,6 +31,7 @@ from nurture.models import (
     SalesRep,
     StageChange,
 )
+from nurture.reports.keyset import after_row
 from nurture.scoring.rules import score_history
 from nurture.scoring.service import LeadScore, lead_score
 from nurture.scoring.timeline import TimelineEntry, lead_timeline
@@ -335,7 +336,7 @@ def messages_page(
         .limit(size + 1)
     )
     if before is not None:
-        query = query.where(tuple_(Message.queued_at, Message.id) < tuple_(*before))
+        query = query.where(after_row((Message.queued_at, Message.id), before, descending=True))
     rows = session.execute(query).all()
     more = len(rows) > size
     rows = rows[:size]

@@ -17,12 +17,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, tuple_, union
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from nurture.leads.fields import CONSENT_STATUSES
 from nurture.leads.stages import LIFECYCLE_STAGES
 from nurture.models import Account, Campaign, Enrollment, Lead, SalesRep
+from nurture.reports.keyset import after_row
 
 PAGE_SIZE = 50
 GRADES = ("A", "B", "C", "D")
@@ -228,9 +229,7 @@ def _conditions(flt: LeadFilter) -> list[ColumnElement[bool]]:
 def _ordered(query: _Q, flt: LeadFilter, after: Cursor | None) -> _Q:
     column, desc = SORTS[flt.sort]
     if after is not None:
-        position = tuple_(column, Lead.id)
-        bound = tuple_(after.key, after.id)
-        query = query.where(position < bound if desc else position > bound)
+        query = query.where(after_row((column, Lead.id), (after.key, after.id), descending=desc))
     if desc:
         return query.order_by(column.desc(), Lead.id.desc())
     return query.order_by(column, Lead.id)

@@ -25,6 +25,7 @@ from nurture.handoff.team import RejectReason
 from nurture.handoff.team_parser import DEFAULT_REASONS
 from nurture.handoff.team_sync import active_team
 from nurture.models import Account, Handoff, HandoffSla, Lead, SalesRep
+from nurture.reports.keyset import after_row
 
 PAGE_SIZE = 50
 # The inbox's tabs: waiting for the rep's verdict, accepted deals without a final outcome,
@@ -261,10 +262,7 @@ def page_of(
 def keyset_after(column: Any, after: tuple[datetime, int] | None, *, ascending: bool) -> Any:
     if after is None:
         return None
-    moment, row_id = after
-    if ascending:
-        return or_(column > moment, and_(column == moment, Handoff.id > row_id))
-    return or_(column < moment, and_(column == moment, Handoff.id < row_id))
+    return after_row((column, Handoff.id), after, descending=not ascending)
 
 
 # ---------------------------------------------------------------- the rep's inbox

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.browser.conftest import LiveApp
+from tests.browser.web_support import LiveApp
 from tests.integration.campaign_figures_support import Story, build_story
 from tests.integration.engine_support import add_lead
 

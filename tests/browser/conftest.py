@@ -1,4 +1,5 @@
-"""Fixtures for the browser tests: Debian's chromium driven by Playwright (sync API).
+"""Fixtures for the browser tests: Debian's chromium driven by Playwright (sync API), and
+the web app served for one test (the helpers the journeys share are in ``web_support``).
 
 The browser is the one the distribution ships (``apt-get install chromium``), never a build
 downloaded by Playwright. Where it is missing the tests are skipped with the command to
@@ -10,18 +11,15 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from werkzeug.serving import make_server
 
 from nurture.platform.config import Settings
-from nurture.platform.runtime import Runtime
 from nurture.web import create_app
-from tests.integration.web.ui_support import PASSWORD, make_user
+from tests.browser.web_support import LiveApp
 
 CHROMIUM = Path(os.environ.get("NURTURE_CHROMIUM", "/usr/bin/chromium"))
 INSTALL_HINT = "install Debian's browser with `sudo apt-get install -y chromium`"
@@ -65,18 +63,6 @@ def browser() -> Iterator[Any]:
 # ------------------------------------------------------------ the web app in a browser
 
 
-@dataclass
-class LiveApp:
-    """The app served by a real (werkzeug, threaded) HTTP server on 127.0.0.1."""
-
-    url: str
-    app: Any
-
-    @property
-    def runtime(self) -> Runtime:
-        return self.app.extensions["nurture"]
-
-
 @pytest.fixture
 def live_app(settings: Settings) -> Iterator[LiveApp]:
     """The web app on a free port of 127.0.0.1 for one test."""
@@ -90,52 +76,3 @@ def live_app(settings: Settings) -> Iterator[LiveApp]:
         server.shutdown()
         thread.join()
         app.extensions["nurture"].close()
-
-
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 740}
-
-
-def open_signed_in(
-    browser: Any,
-    live: LiveApp,
-    role: str,
-    *,
-    viewport: dict[str, int] | None = None,
-    email: str | None = None,
-) -> Any:
-    """A new browser page of a new account with ``role``, signed in through the form."""
-    address = make_user(live.app, role, email)
-    context = browser.new_context(viewport=viewport or DESKTOP, base_url=live.url)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Email").fill(address)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
-    return page
-
-
-def assert_accessible(page: Any) -> None:
-    """axe-core finds no serious or critical violation on the page as it is now."""
-    results = Axe().run(page)
-    bad = [
-        violation
-        for violation in results.response["violations"]
-        if violation.get("impact") in ("serious", "critical")
-    ]
-    details = "\n".join(
-        f"{v['id']} ({v['impact']}): {v['help']} — "
-        + "; ".join(node["target"][0] for node in v["nodes"][:5])
-        for v in bad
-    )
-    assert not bad, f"accessibility violations on {page.url}:\n{details}"
-
-
-def assert_fits(page: Any) -> None:
-    """Nothing makes the page scroll sideways (tables scroll inside their own box)."""
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 1, f"{page.url} is {overflow}px wider than the viewport"

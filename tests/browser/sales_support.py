@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from nurture.platform.db import utcnow
-from tests.browser.conftest import LiveApp
+from tests.browser.web_support import LiveApp
 from tests.integration.sales_support import ANN, hand_off_to, sync_sales_team
 
 

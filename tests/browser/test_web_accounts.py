@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (
-    DESKTOP,
-    PHONE,
-    LiveApp,
-    assert_accessible,
-    assert_fits,
-    open_signed_in,
-)
+from tests.browser.web_support import LiveApp, check_page, on_desktop_and_phone, open_signed_in
 from tests.integration.reports.test_accounts import build
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@on_desktop_and_phone
 def test_finding_an_account_and_reading_its_committee(
     browser: Any, live_app: LiveApp, viewport: dict[str, int]
 ) -> None:
@@ -26,8 +18,7 @@ def test_finding_an_account_and_reading_its_committee(
     page = open_signed_in(browser, live_app, "sales-manager", viewport=viewport)
     page.goto("/accounts")
     expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
-    assert_accessible(page)
-    assert_fits(page)
+    check_page(page)
 
     page.get_by_label("Search name or domain").fill("acme")
     page.get_by_role("button", name="Show").click()
@@ -35,5 +26,4 @@ def test_finding_an_account_and_reading_its_committee(
     page.get_by_role("link", name="Acme").click()
     expect(page.get_by_role("heading", name="Buying committee")).to_be_visible()
     expect(page.get_by_text("missing: find someone").first).to_be_visible()
-    assert_accessible(page)
-    assert_fits(page)
+    check_page(page)

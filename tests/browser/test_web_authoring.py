@@ -11,14 +11,7 @@ from playwright.sync_api import expect
 
 from nurture.platform.config import Settings
 from tests.browser.authoring_support import replace_text, wait_for_check
-from tests.browser.conftest import (
-    DESKTOP,
-    PHONE,
-    LiveApp,
-    assert_accessible,
-    assert_fits,
-    open_signed_in,
-)
+from tests.browser.web_support import LiveApp, check_page, on_desktop_and_phone, open_signed_in
 from tests.integration.web.authoring_support import editable_settings
 
 
@@ -27,15 +20,14 @@ def settings(settings: Settings, tmp_path: Path, smtp_sink: Any) -> Settings:
     return editable_settings(settings, tmp_path / "files").with_overrides(smtp_url=smtp_sink.url)
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@on_desktop_and_phone
 def test_a_marketer_authors_previews_and_test_sends_an_email(
     browser: Any, live_app: LiveApp, settings: Settings, smtp_sink: Any, viewport: dict[str, int]
 ) -> None:
     page = open_signed_in(browser, live_app, "marketer", viewport=viewport)
     page.goto("/authoring")
     expect(page.get_by_role("heading", name="Files", exact=True)).to_be_visible()
-    assert_accessible(page)
-    assert_fits(page)
+    check_page(page)
 
     # A campaign step naming a template that does not exist: the check marks its line.
     page.get_by_role("link", name="recycle", exact=True).click()
@@ -46,8 +38,7 @@ def test_a_marketer_authors_previews_and_test_sends_an_email(
     wait_for_check(page, "unknown template 'recycle-whats-nu'")
     line = next(n for n, text in enumerate(broken.splitlines(), 1) if "- id: whats-new" in text)
     expect(page.locator(".gutter .bad")).to_have_text(str(line))
-    assert_accessible(page)
-    assert_fits(page)
+    check_page(page)
 
     # Saving is refused while it has the problem; fixed, it is saved and made live.
     page.get_by_role("button", name="Save and make live").click()
@@ -70,8 +61,7 @@ def test_a_marketer_authors_previews_and_test_sends_an_email(
     assert page.locator("iframe.mobile").bounding_box()["width"] == 375
     frame = page.frame_locator("iframe.mobile")
     expect(frame.get_by_text("Read the starter guide")).to_be_visible()
-    assert_accessible(page)
-    assert_fits(page)
+    check_page(page)
 
     # The test send goes to the marketer's own address, really delivered.
     page.get_by_role("button", name="Send a test to marketer@example.com").click()

@@ -7,15 +7,13 @@ import csv
 import io
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (
-    DESKTOP,
-    PHONE,
+from tests.browser.web_support import (
     LiveApp,
-    assert_accessible,
     assert_fits,
+    check_page,
+    on_desktop_and_phone,
     open_signed_in,
 )
 
@@ -27,15 +25,14 @@ POLISH = (
 ).encode("cp1250")
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@on_desktop_and_phone
 def test_a_marketer_imports_a_csv_with_the_suggested_mapping(
     browser: Any, live_app: LiveApp, viewport: dict[str, int]
 ) -> None:
     page = open_signed_in(browser, live_app, "marketer", viewport=viewport)
     page.goto("/import")
     expect(page.get_by_role("heading", name="Import leads")).to_be_visible()
-    assert_accessible(page)
-    assert_fits(page)
+    check_page(page)
 
     page.get_by_label("CSV file", exact=True).set_input_files(
         {"name": "targi.csv", "mimeType": "text/csv", "buffer": POLISH}
@@ -49,8 +46,7 @@ def test_a_marketer_imports_a_csv_with_the_suggested_mapping(
     page.get_by_label("Column “Kod rabatowy” becomes").select_option("attributes.kod_rabatowy")
     page.get_by_label("Lawful basis for this batch").select_option("legitimate_interest")
     page.get_by_label("I confirm we may contact").check()
-    assert_accessible(page)
-    assert_fits(page)
+    check_page(page)
 
     page.get_by_role("button", name="Start the import").click()
     expect(page.get_by_role("heading", name="Import of targi.csv")).to_be_visible()
@@ -58,8 +54,7 @@ def test_a_marketer_imports_a_csv_with_the_suggested_mapping(
     expect(page.locator("#import-progress")).to_have_attribute("value", "100")
     expect(page.locator('[data-import-count="created"]')).to_have_text("2")
     expect(page.locator('[data-import-count="rejected"]')).to_have_text("1")
-    assert_accessible(page)
-    assert_fits(page)
+    check_page(page)
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download the 1 rejected rows (CSV)").click()

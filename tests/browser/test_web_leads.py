@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (
-    DESKTOP,
-    PHONE,
-    LiveApp,
-    assert_accessible,
-    assert_fits,
-    open_signed_in,
-)
 from tests.browser.leads_support import lead_with_history
+from tests.browser.web_support import LiveApp, check_page, on_desktop_and_phone, open_signed_in
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@on_desktop_and_phone
 def test_a_marketer_finds_a_lead_and_reads_its_timeline(
     browser: Any, live_app: LiveApp, viewport: dict[str, int]
 ) -> None:
@@ -26,11 +18,10 @@ def test_a_marketer_finds_a_lead_and_reads_its_timeline(
     page = open_signed_in(browser, live_app, "marketer", viewport=viewport)
 
     page.goto("/leads")
-    page.get_by_label("Search", exact=True).fill("lovel")
+    page.get_by_role("searchbox", name="Search").fill("lovel")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("link", name="Ada Lovelace")).to_be_visible()
-    assert_accessible(page)
-    assert_fits(page)
+    check_page(page)
 
     page.get_by_role("link", name="Ada Lovelace").click()
     expect(page.get_by_role("heading", name="Ada Lovelace", level=1)).to_be_visible()
@@ -39,8 +30,7 @@ def test_a_marketer_finds_a_lead_and_reads_its_timeline(
     # The machine hit is shown apart, with its reason, and is not scored.
     expect(timeline.locator("li.machine")).to_contain_text("apple mail privacy protection")
     expect(timeline.locator("li.machine")).to_contain_text("Machine, not scored")
-    assert_accessible(page)
-    assert_fits(page)
+    check_page(page)
 
     # People only: the machine hit goes (the select applies itself; the button without JS).
     page.get_by_label("Show", exact=True).select_option("people")

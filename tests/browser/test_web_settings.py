@@ -5,41 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (
-    DESKTOP,
-    PHONE,
-    LiveApp,
-    assert_accessible,
-    assert_fits,
-    open_signed_in,
-)
+from tests.browser.web_support import LiveApp, check_page, on_desktop_and_phone, open_signed_in
 
 
-def _check(page: Any) -> None:
-    assert_accessible(page)
-    assert_fits(page)
-
-
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@on_desktop_and_phone
 def test_an_admin_creates_a_user_and_an_api_key(
     browser: Any, live_app: LiveApp, viewport: dict[str, int]
 ) -> None:
     admin = open_signed_in(browser, live_app, "admin", viewport=viewport)
     admin.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
     expect(admin.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
-    _check(admin)
+    check_page(admin)
 
     admin.get_by_role("navigation", name="Settings").get_by_role("link", name="Users").click()
     admin.get_by_label("Email").fill("kim@brightpath.example")
     admin.get_by_label("Name").fill("Kim Lee")
     admin.get_by_label("Role").select_option("viewer")
-    _check(admin)
+    check_page(admin)
     admin.get_by_role("button", name="Create the user").click()
     expect(admin.get_by_role("heading", name="The user is created")).to_be_visible()
-    _check(admin)
+    check_page(admin)
     link = admin.get_by_role("textbox", name="Set-password link").input_value()
     assert "/password/set/" in link
 
@@ -49,7 +36,7 @@ def test_an_admin_creates_a_user_and_an_api_key(
     kim.goto(link.replace("http://nurture.test", live_app.url))
     kim.get_by_label("New password", exact=True).fill("a long and winding road 42")
     kim.get_by_label("Repeat the new password").fill("a long and winding road 42")
-    _check(kim)
+    check_page(kim)
     kim.get_by_role("button", name="Set the password").click()
     kim.wait_for_url("**/login")
     kim.get_by_label("Email").fill("kim@brightpath.example")
@@ -63,17 +50,17 @@ def test_an_admin_creates_a_user_and_an_api_key(
     admin.get_by_label("Name").fill("zapier")
     admin.get_by_role("button", name="Create the key").click()
     expect(admin.get_by_role("heading", name="The key zapier is created")).to_be_visible()
-    _check(admin)
+    check_page(admin)
     key = admin.get_by_role("textbox", name="API key").input_value()
     assert key.startswith("nrt_")
     admin.get_by_role("link", name="Back to the API keys").click()
     expect(admin.get_by_role("cell", name="zapier")).to_be_visible()
     assert key not in admin.content()
-    _check(admin)
+    check_page(admin)
     admin.context.close()
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@on_desktop_and_phone
 def test_every_settings_page_is_accessible_and_fits(
     browser: Any, live_app: LiveApp, viewport: dict[str, int]
 ) -> None:
@@ -82,11 +69,11 @@ def test_every_settings_page_is_accessible_and_fits(
     admin.get_by_label("Primary colour").fill("#0a3d62")
     admin.get_by_role("button", name="Save the brand").click()
     expect(admin.get_by_text("The brand is saved.")).to_be_visible()
-    _check(admin)
+    check_page(admin)
     admin.get_by_label("Primary colour").fill("#ffee00")
     admin.get_by_role("button", name="Save the brand").click()
     expect(admin.get_by_text("contrast of 1.2:1")).to_be_visible()
-    _check(admin)
+    check_page(admin)
     for path in (
         "/settings/sending",
         "/settings/sending/suppressions?q=a",
@@ -95,5 +82,5 @@ def test_every_settings_page_is_accessible_and_fits(
         "/settings/users/1",
     ):
         admin.goto(path)
-        _check(admin)
+        check_page(admin)
     admin.context.close()

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (
-    DESKTOP,
-    PHONE,
+from tests.browser.web_support import (
     LiveApp,
     assert_accessible,
-    assert_fits,
+    check_page,
+    on_desktop_and_phone,
     open_signed_in,
 )
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@on_desktop_and_phone
 def test_a_marketer_signs_in_sees_the_overview_and_signs_out(
     browser: Any, live_app: LiveApp, viewport: dict[str, int]
 ) -> None:
@@ -25,8 +23,7 @@ def test_a_marketer_signs_in_sees_the_overview_and_signs_out(
 
     assert page.get_by_role("heading", name="At a glance").is_visible()
     assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Home").is_visible()
-    assert_accessible(page)
-    assert_fits(page)
+    check_page(page)
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login")

@@ -27,6 +27,7 @@ from nurture.web.ui import (
     sales,
     settings,
 )
+from nurture.web.ui.formatting import init_formatting
 from nurture.web.ui.forms import control_attributes
 from nurture.web.ui.i18n import init_i18n
 from nurture.web.ui.labels import init_labels
@@ -56,6 +57,7 @@ def init_ui(app: Flask, runtime: Runtime) -> None:
     limiter = init_security(app, runtime)
     init_i18n(app)
     init_labels(app)
+    init_formatting(app)
     app.jinja_env.globals["control_attributes"] = control_attributes
     app.jinja_env.globals["role_label"] = role_label
     app.before_request(prefetch_brand)

@@ -9,11 +9,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, request, url_for
-from flask_babel import format_datetime, format_decimal
+from flask import Blueprint, abort, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
@@ -31,6 +29,7 @@ from nurture.reports.accounts import (
     list_accounts,
     open_handoffs,
 )
+from nurture.web.ui.paging import page_links
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
 
@@ -57,28 +56,6 @@ class FilterForm(FlaskForm):
     size = SelectField(_l("Employees"), validate_choice=False)
     open_handoff = BooleanField(_l("Only with an open handoff"))
     sort = SelectField(_l("Sort by"), choices=SORT_CHOICES, validate_choice=False)
-
-
-@bp.app_template_filter("accounts_number")
-def accounts_number(value: float | None, digits: int = 0) -> str:
-    """A number in the reader's locale (— for none)."""
-    if value is None:
-        return "—"
-    return str(
-        format_decimal(
-            round(value, digits), format="#,##0" + ("." + "0" * digits if digits else "")
-        )
-    )
-
-
-@bp.app_template_filter("accounts_when")
-def accounts_when(value: datetime | str | None) -> str:
-    """A moment (or an ISO 8601 text) in the reader's locale."""
-    if not value:
-        return "—"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return str(format_datetime(value, "short"))
 
 
 @bp.get("/accounts")
@@ -108,16 +85,13 @@ def index() -> Any:
         after = request.args.get("after") or None
         result = list_accounts(session, now=utcnow(), filters=filters, sort=sort, after=after)
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
-    next_url = (
-        url_for("ui_accounts.index", **args, after=result.next_after) if result.next_after else None
-    )
-    first_url = url_for("ui_accounts.index", **args) if after else None
+    links = page_links("ui_accounts.index", result.next_after, bool(after), **args)
     return page(
         "ui/accounts/index.html",
         form=form,
         accounts=result.rows,
-        next_url=next_url,
-        first_url=first_url,
+        next_url=links.next_url,
+        first_url=links.first_url,
         sort=sort,
         status=200 if valid else 400,
     )

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -78,11 +77,6 @@ CONFIG_TITLES = {
     "readiness": _l("Readiness (MQL definition)"),
     "team": _l("Sales team"),
 }
-
-
-@bp.app_template_filter("authoring_when")
-def _when(value: Any) -> str:
-    return format_datetime(value, "medium") if value is not None else "—"
 
 
 @dataclass(frozen=True)

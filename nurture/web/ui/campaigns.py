@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_babel import format_datetime, format_decimal, format_percent, format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -32,16 +31,17 @@ from nurture.models import Campaign, CampaignVersion
 from nurture.platform.db import transaction, utcnow
 from nurture.reports import campaign_flow
 from nurture.reports import campaigns as report
+from nurture.reports.keyset import moment_cursor, parse_moment_cursor
 from nurture.web.ui.campaigns_forms import (
     ENROLMENT_STATES,
     EnrolOneForm,
     SelectionForm,
-    format_after,
-    parse_after,
     period_days,
     reason_text,
     valid_key,
 )
+from nurture.web.ui.formatting import number_text
+from nurture.web.ui.paging import page_links
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
 
@@ -51,26 +51,6 @@ STATUSES = ("active", "paused", "archived")
 
 
 # ---------------------------------------------------------------- template filters
-
-
-@bp.app_template_filter("campaigns_pct")
-def _pct(rate: float | None) -> str:
-    return "—" if rate is None else format_percent(rate, "#,##0.0%")
-
-
-@bp.app_template_filter("campaigns_number")
-def _number(value: int) -> str:
-    return format_decimal(value)
-
-
-@bp.app_template_filter("campaigns_datetime")
-def _datetime(value: Any) -> str:
-    return format_datetime(value, "medium") if value is not None else "—"
-
-
-@bp.app_template_filter("campaigns_duration")
-def _duration(value: timedelta) -> str:
-    return format_timedelta(value, threshold=1, add_direction=False)
 
 
 @bp.app_template_filter("campaigns_reason")
@@ -132,7 +112,7 @@ def pause(key: str) -> Any:
             _(
                 "Paused. %(count)s live enrolments hold their place; nothing is sent until "
                 "you resume it.",
-                count=format_decimal(outcome.enrolments),
+                count=number_text(outcome.enrolments),
             ),
             "success",
         )
@@ -151,8 +131,8 @@ def resume(key: str) -> Any:
             _(
                 "Resumed. %(count)s live enrolments continue; %(due)s were due and go out "
                 "within the campaign's send window and caps.",
-                count=format_decimal(outcome.enrolments),
-                due=format_decimal(outcome.overdue),
+                count=number_text(outcome.enrolments),
+                due=number_text(outcome.overdue),
             ),
             "success",
         )
@@ -171,10 +151,9 @@ def enrolments(key: str) -> Any:
     if state and state not in ENROLMENT_STATES:
         errors["state"], state = _("Choose a state from the list."), ""
     track, step, email = args.get("track", ""), args.get("step", ""), args.get("email", "")
-    try:
-        after = parse_after(args.get("after"))
-    except ValueError:
-        errors["after"], after = _("That page link is not valid: showing the first page."), None
+    after = parse_moment_cursor(args.get("after"))
+    if args.get("after") and after is None:
+        errors["after"] = _("That page link is not valid: showing the first page.")
     with transaction(runtime().sessions) as session:
         campaign = _campaign(session, key)
         tracks, steps = _positions(session, campaign)
@@ -199,12 +178,8 @@ def enrolments(key: str) -> Any:
         for name, value in (("state", state), ("track", track), ("step", step), ("email", email))
         if value and name not in errors
     }
-    next_url = (
-        url_for(".enrolments", key=key, after=format_after(found.next_key), **query)
-        if found.next_key
-        else None
-    )
-    first_url = url_for(".enrolments", key=key, **query) if after else None
+    cursor = moment_cursor(*found.next_key) if found.next_key else None
+    links = page_links(".enrolments", cursor, bool(after), key=key, **query)
     return page(
         "ui/campaigns/enrolments.html",
         status=400 if errors and "after" not in errors else 200,
@@ -215,8 +190,8 @@ def enrolments(key: str) -> Any:
         states=ENROLMENT_STATES,
         tracks=tracks,
         steps=steps,
-        next_url=next_url,
-        first_url=first_url,
+        next_url=links.next_url,
+        first_url=links.first_url,
     )
 
 
@@ -312,8 +287,8 @@ def enrol_set(key: str) -> Any:
     flash(
         _(
             "%(enrolled)s of %(matched)s leads enrolled.",
-            enrolled=format_decimal(outcome.enrolled),
-            matched=format_decimal(outcome.matched),
+            enrolled=number_text(outcome.enrolled),
+            matched=number_text(outcome.matched),
         ),
         "success",
     )
@@ -321,7 +296,7 @@ def enrol_set(key: str) -> Any:
         flash(
             _(
                 "%(count)s not enrolled: %(reason)s.",
-                count=format_decimal(count),
+                count=number_text(count),
                 reason=reason_text(reason),
             ),
             "warning",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -30,23 +29,6 @@ def valid_key(key: str) -> bool:
 def period_days(raw: str | None) -> int:
     """The figures' period in days from ``?period=`` (the default when absent or odd)."""
     return int(raw) if raw and raw.isdigit() and int(raw) in PERIODS else DEFAULT_PERIOD
-
-
-def parse_after(raw: str | None) -> tuple[datetime, int] | None:
-    """The keyset position ``<enrolled_at ISO>,<id>``; ValueError when it is malformed."""
-    if not raw:
-        return None
-    moment, _, ident = raw.rpartition(",")
-    if not ident.isdigit() or len(ident) > 18:
-        raise ValueError(raw)
-    parsed = datetime.fromisoformat(moment)
-    if parsed.tzinfo is None:
-        raise ValueError(raw)
-    return parsed, int(ident)
-
-
-def format_after(key: tuple[datetime, int]) -> str:
-    return f"{key[0].isoformat()},{key[1]}"
 
 
 def _printable(form: Any, field: Any) -> None:

@@ -14,7 +14,6 @@ import csv
 import io
 import threading
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -31,7 +30,7 @@ from flask import (
     url_for,
 )
 from flask.blueprints import BlueprintSetupState
-from flask_babel import format_datetime, format_decimal
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -44,6 +43,8 @@ from nurture.models import ImportJob
 from nurture.platform.csv_safety import safe_row
 from nurture.platform.db import transaction, utcnow
 from nurture.reports.imports import JobRow, job_row, list_jobs, rejects_after
+from nurture.reports.keyset import parse_id
+from nurture.web.ui.formatting import number_text
 from nurture.web.ui.imports_forms import (
     FIELD_LABELS,
     UploadForm,
@@ -51,6 +52,7 @@ from nurture.web.ui.imports_forms import (
     default_targets,
     mapping_form,
 )
+from nurture.web.ui.paging import page_links
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
 
@@ -83,19 +85,7 @@ def import_size(size: int) -> str:
     for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if size >= factor:
             return f"{format_decimal(size / factor, format='#,##0.#')} {unit}"
-    return _("%(count)s bytes", count=format_decimal(size))
-
-
-@bp.app_template_filter("import_number")
-def import_number(value: int | None) -> str:
-    """A count in the reader's locale."""
-    return "—" if value is None else str(format_decimal(value))
-
-
-@bp.app_template_filter("import_datetime")
-def import_datetime(value: datetime | None) -> str:
-    """A moment in the reader's locale."""
-    return "—" if value is None else str(format_datetime(value, "short"))
+    return _("%(count)s bytes", count=number_text(size))
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -116,15 +106,14 @@ def _index_page(form: UploadForm, *, status: int = 200) -> Response:
     after = request.args.get("after", "")
     with transaction(runtime().sessions) as session:
         import_jobs.recover_interrupted(session, utcnow())
-        jobs = list_jobs(session, after=int(after) if after.isdigit() and len(after) < 12 else None)
-    next_url = url_for("ui_import.index", after=jobs.next_after) if jobs.next_after else None
-    first_url = url_for("ui_import.index") if after else None
+        jobs = list_jobs(session, after=parse_id(after))
+    links = page_links("ui_import.index", jobs.next_after, bool(after))
     return page(
         "ui/import/index.html",
         form=form,
         jobs=jobs.rows,
-        next_url=next_url,
-        first_url=first_url,
+        next_url=links.next_url,
+        first_url=links.first_url,
         max_size=runtime().settings.import_max_size,
         status=status,
     )
@@ -276,14 +265,14 @@ def join_imports(app: Flask, timeout: float = 60.0) -> None:
 def status_text(job: JobRow) -> str:
     """The progress in words, as the page and its JSON status show it."""
     if job.phase == "checking":
-        return _("Checking the file: %(rows)s rows read…", rows=format_decimal(job.rows_scanned))
+        return _("Checking the file: %(rows)s rows read…", rows=number_text(job.rows_scanned))
     if job.status == "queued":
         return _("Waiting to start…")
     total = job.rows_total if job.rows_total is not None else job.rows_read
     text = _(
         "%(done)s of %(total)s rows",
-        done=format_decimal(job.rows_read),
-        total=format_decimal(total),
+        done=number_text(job.rows_read),
+        total=number_text(total),
     )
     if job.percent is not None:
         text += f" ({job.percent} %)"

@@ -13,16 +13,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 from wtforms import StringField
 
 from nurture.auth import roles
 from nurture.leads.profile import BANT_ATTRIBUTES, PROFILE_COLUMNS, edit_profile
+from nurture.models import Lead, Message
 from nurture.platform.addresses import normalise_email
 from nurture.platform.db import transaction, utcnow
 from nurture.privacy.preferences import available_topics
 from nurture.privacy.rights import UnknownLead, erase_lead, export_lead, record_export
 from nurture.rendering.library import template_library
-from nurture.reports.lead_email import email_copy, lead_message
+from nurture.reports.lead_email import EmailCopy, email_copy, lead_message
 from nurture.reports.lead_page import find_lead, lead_overview, messages_page, timeline_page
 from nurture.tracking.links import link_signer
 from nurture.web.ui.leads_chart import score_chart
@@ -170,43 +172,30 @@ def edit(lead_id: int) -> Any:
     return redirect(url_for("ui_leads.show", lead_id=lead_id) + "#profile")
 
 
+def _lead_email(session: Session, lead_id: int, message_id: int) -> tuple[Lead, Message, EmailCopy]:
+    """The lead, one email it received and that email as sent; the not-found page when the
+    lead or the email is unknown, or the email is another lead's."""
+    rt = runtime()
+    lead = find_lead(session, _lead_id(lead_id))
+    found = lead_message(session, lead.id, _lead_id(message_id)) if lead else None
+    if lead is None or found is None:
+        abort(404)
+    signer = link_signer(rt.settings.secret_key)
+    copy = email_copy(session, rt.settings, template_library(rt), signer, found, lead)
+    return lead, found, copy
+
+
 def message(lead_id: int, message_id: int) -> Any:
     """One email the lead received: its facts, the email in a sandboxed frame, its links."""
-    lead_id, message_id = _lead_id(lead_id), _lead_id(message_id)
-    rt = runtime()
-    with transaction(rt.sessions) as session:
-        lead = find_lead(session, lead_id)
-        found = lead_message(session, lead_id, message_id) if lead else None
-        if lead is None or found is None:
-            abort(404)
-        copy = email_copy(
-            session,
-            rt.settings,
-            template_library(rt),
-            link_signer(rt.settings.secret_key),
-            found,
-            lead,
-        )
+    with transaction(runtime().sessions) as session:
+        lead, found, copy = _lead_email(session, lead_id, message_id)
         return page("ui/leads/message.html", lead=lead, message=found, copy=copy)
 
 
 def message_frame(lead_id: int, message_id: int) -> Any:
     """The email's HTML alone, for the frame of the message page (its own strict policy)."""
-    lead_id, message_id = _lead_id(lead_id), _lead_id(message_id)
-    rt = runtime()
-    with transaction(rt.sessions) as session:
-        lead = find_lead(session, lead_id)
-        found = lead_message(session, lead_id, message_id) if lead else None
-        if lead is None or found is None:
-            abort(404)
-        copy = email_copy(
-            session,
-            rt.settings,
-            template_library(rt),
-            link_signer(rt.settings.secret_key),
-            found,
-            lead,
-        )
+    with transaction(runtime().sessions) as session:
+        _lead, _found, copy = _lead_email(session, lead_id, message_id)
     response = Response(copy.html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = FRAME_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -8,11 +8,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, stream_with_context, url_for
-from flask_babel import format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -38,6 +36,7 @@ from nurture.reports.leads import (
     parse_filter,
 )
 from nurture.web.ui import lead_views
+from nurture.web.ui.paging import page_links
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
 
@@ -65,20 +64,6 @@ CSV_COLUMNS = (
 )
 
 
-@bp.app_template_filter("leads_datetime")
-def leads_datetime(value: datetime | None, style: str = "medium") -> str:
-    """A time in the reader's language (UTC), or a dash."""
-    return "—" if value is None else format_datetime(value, style)
-
-
-@bp.app_template_filter("leads_number")
-def leads_number(value: float | int | None, digits: int = 1) -> str:
-    """A number in the reader's language with ``digits`` decimals, or a dash."""
-    if value is None:
-        return "—"
-    return format_decimal(round(value, digits), format="#,##0." + "0" * digits if digits else None)
-
-
 def _filter() -> tuple[LeadFilter, dict[str, str]]:
     return parse_filter(request.args)
 
@@ -93,20 +78,16 @@ def index() -> Any:
         result = list_page(session, flt, utcnow(), after=after)
         choices = filter_choices(session, flt)
     args = flt.query_args()
-    next_url = (
-        url_for("ui_leads.index", **args, after=result.next_cursor.text())
-        if result.next_cursor
-        else None
-    )
-    first_url = url_for("ui_leads.index", **args) if after is not None else None
+    cursor = result.next_cursor.text() if result.next_cursor else None
+    links = page_links("ui_leads.index", cursor, after is not None, **args)
     return page(
         "ui/leads/index.html",
         status=400 if errors else 200,
         flt=flt,
         errors=errors,
         rows=result.rows,
-        next_url=next_url,
-        first_url=first_url,
+        next_url=links.next_url,
+        first_url=links.first_url,
         choices=choices,
         stages=LIFECYCLE_STAGES,
         grades=GRADES,

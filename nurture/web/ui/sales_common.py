@@ -1,5 +1,6 @@
 """What the sales pages share: the blueprint, the Jinja filters that word an SLA clock,
-a due time in the rep's timezone, money and working time, and the refusals of the
+a due time in the rep's timezone, money and working time (numbers and shares use the
+shared ``formatting`` filters), and the refusals of the
 handoff's use cases in the reader's language."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime as babel_datetime
 from flask import Blueprint, abort
-from flask_babel import format_currency, format_decimal, get_locale, ngettext
+from flask_babel import format_currency, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -130,24 +131,6 @@ def money(value: Decimal | None, currency: str | None) -> str:
     if value is None:
         return "—"
     return format_currency(value, currency or "USD")
-
-
-@bp.app_template_filter("sales_number")
-def number(value: float | int | None, digits: int = 0) -> str:
-    """A number in the reader's format."""
-    if value is None:
-        return "—"
-    return format_decimal(
-        round(value, digits), format="#,##0" + ("." + "0" * digits if digits else "")
-    )
-
-
-@bp.app_template_filter("sales_percent")
-def percent(rate: float | None) -> str:
-    """A share as a percentage, or a dash when there is nothing to divide."""
-    if rate is None:
-        return "—"
-    return format_decimal(rate * 100, format="0.0") + " %"
 
 
 @bp.app_template_filter("sales_minutes")

@@ -12,7 +12,8 @@ from nurture.consent import audit
 from nurture.consent.suppression import suppress
 from nurture.models import Lead, Message, WebhookDelivery
 from nurture.platform.db import transaction
-from nurture.reports.audit import audit_page, parse_after
+from nurture.reports.audit import audit_page
+from nurture.reports.keyset import parse_moment_cursor
 from nurture.reports.settings import overview, suppressions, warmup, webhook_deliveries
 from tests.integration.engine_support import add_lead
 
@@ -192,7 +193,7 @@ def test_the_audit_log_pages_newest_first_filters_and_names_users(runtime):
     with runtime.sessions() as session:
         first = audit_page(session)
         assert [r.detail.get("n") for r in first.rows] == list(range(59, 9, -1))
-        rest = audit_page(session, after=parse_after(first.next_after))
+        rest = audit_page(session, after=parse_moment_cursor(first.next_after))
         assert [r.detail.get("n") for r in rest.rows] == [*range(9, -1, -1), None]
         assert rest.rows[-1].action == "user.created" and rest.next_after is None
         mine = audit_page(session, actor=f"user:{user.id}", action="brand.")
@@ -203,5 +204,8 @@ def test_the_audit_log_pages_newest_first_filters_and_names_users(runtime):
         )
         assert [r.detail["n"] for r in window.rows] == [12, 11, 10]
         assert audit_page(session, action="user.role_changed").rows[0].detail["n"] == 58
-    assert parse_after("garbage") is None and parse_after("2026-12-06T15:00:00,x") is None
-    assert parse_after("2026-12-06T15:00:00,5") is None  # no time zone: not one of ours
+    assert (
+        parse_moment_cursor("garbage") is None
+        and parse_moment_cursor("2026-12-06T15:00:00,x") is None
+    )
+    assert parse_moment_cursor("2026-12-06T15:00:00,5") is None  # no time zone: not one of ours

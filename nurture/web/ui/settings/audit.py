@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import request, url_for
+from flask import request
 from flask_babel import gettext as _
 
 from nurture.auth import roles
 from nurture.platform.db import transaction
-from nurture.reports.audit import audit_page, parse_after, user_actors
+from nurture.reports.audit import audit_page, user_actors
+from nurture.reports.keyset import parse_moment_cursor
+from nurture.web.ui.paging import page_links
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
 from nurture.web.ui.settings.blueprint import bp
@@ -49,7 +51,7 @@ def audit() -> Any:
         errors["until"] = _("Use a date like 2026-12-06.")
     if since and until and until < since:
         errors["until"] = _("The end comes before the start.")
-    after = parse_after(args.get("after"))
+    after = parse_moment_cursor(args.get("after"))
     with transaction(runtime().sessions) as session:
         people = user_actors(session)
         found = (
@@ -71,12 +73,9 @@ def audit() -> Any:
         "since": since_text or None,
         "until": until_text or None,
     }
-    next_url = (
-        url_for("ui_settings.audit", **filters, after=found.next_after)
-        if found and found.next_after
-        else None
+    links = page_links(
+        "ui_settings.audit", found.next_after if found else None, bool(after), **filters
     )
-    first_url = url_for("ui_settings.audit", **filters) if after else None
     return page(
         "ui/settings/audit.html",
         rows=found.rows if found else [],
@@ -86,7 +85,7 @@ def audit() -> Any:
         since=since_text,
         until=until_text,
         errors=errors,
-        next_url=next_url,
-        first_url=first_url,
+        next_url=links.next_url,
+        first_url=links.first_url,
         status=400 if errors else 200,
     )

@@ -18,6 +18,7 @@ from nurture.reports.settings import suppressions, warmup
 from nurture.sending.direct import build_direct_message, send_now
 from nurture.sending.dns_records import dkim_record, dmarc_hint, sending_domain, spf_hint
 from nurture.sending.smtp_config import redact_url
+from nurture.web.ui.paging import page_links
 from nurture.web.ui.render import page, page_brand
 from nurture.web.ui.security import requires, runtime
 from nurture.web.ui.settings.blueprint import bp
@@ -106,14 +107,12 @@ def _suppressions(status: int = 200, problem: str | None = None) -> Any:
         match = "prefix"
     with transaction(runtime().sessions) as session:
         found = suppressions(session, query=query, exact=match == "exact", after=after)
-    next_url = (
-        url_for("ui_settings.suppressions_index", q=query or None, match=match,
-                after=found.next_after)
-        if found.next_after
-        else None
-    )  # fmt: skip
-    first_url = (
-        url_for("ui_settings.suppressions_index", q=query or None, match=match) if after else None
+    links = page_links(
+        "ui_settings.suppressions_index",
+        found.next_after,
+        bool(after),
+        q=query or None,
+        match=match,
     )
     return page(
         "ui/settings/suppressions.html",
@@ -122,8 +121,8 @@ def _suppressions(status: int = 200, problem: str | None = None) -> Any:
         match=match,
         error=error,
         problem=problem,
-        next_url=next_url,
-        first_url=first_url,
+        next_url=links.next_url,
+        first_url=links.first_url,
         status=status,
     )
 

@@ -15,7 +15,9 @@ from nurture.handoff.webhooks import retry
 from nurture.models import WebhookDelivery
 from nurture.models.webhook import DELIVERY_STATUSES
 from nurture.platform.db import transaction, utcnow
+from nurture.reports.keyset import parse_id
 from nurture.reports.settings import webhook_deliveries, webhook_endpoints
+from nurture.web.ui.paging import page_links
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
 from nurture.web.ui.settings.blueprint import MAX_ID, bp, not_found
@@ -30,26 +32,22 @@ def webhooks_index() -> Any:
     """Endpoints, then the delivery log, newest first (filter: ``?status=``)."""
     status = request.args.get("status", "")
     status = status if status in STATUSES else ""
-    raw_after = request.args.get("after", "")
-    after = int(raw_after) if raw_after.isdigit() and len(raw_after) <= 18 else None
+    after = parse_id(request.args.get("after"))
     settings = runtime().settings
     with transaction(runtime().sessions) as session:
         endpoints = webhook_endpoints(session, settings)
         deliveries = webhook_deliveries(session, status=status or None, after=after)
-    next_url = (
-        url_for("ui_settings.webhooks_index", status=status or None, after=deliveries.next_after)
-        if deliveries.next_after
-        else None
+    links = page_links(
+        "ui_settings.webhooks_index", deliveries.next_after, bool(after), status=status or None
     )
-    first_url = url_for("ui_settings.webhooks_index", status=status or None) if after else None
     return page(
         "ui/settings/webhooks.html",
         endpoints=endpoints,
         deliveries=deliveries.rows,
         status_filter=status,
         statuses=STATUSES,
-        next_url=next_url,
-        first_url=first_url,
+        next_url=links.next_url,
+        first_url=links.first_url,
         secret_set=bool(settings.webhook_secret),
         max_attempts=settings.webhook_max_attempts,
     )
