@@ -339,6 +339,17 @@ def test_a_lead_page_links_to_its_handoff_only_for_roles_that_may_open_it(app, r
     assert client.get(f"/sales/handoffs/{handoff_id}").status_code == 403
 
 
+@pytest.mark.parametrize("path", ["/sales/team", "/sales/team/rejections"])
+@pytest.mark.parametrize("days", [" ", "\t", "7 ", "1e3", "-7"])
+def test_a_blank_or_odd_period_shows_the_default_period_never_a_server_error(app, rt, path, days):
+    client = signed_in_client(app, "sales-manager")
+
+    response = client.get(path, query_string={"days": days})
+
+    assert response.status_code in (200, 400)
+    assert "30" in text(response)
+
+
 # ---------------------------------------------------------------- access and bad ids
 
 
