@@ -14,6 +14,11 @@ from nurture.tracking.processor import ProcessorProcess
 from nurture.web import create_app
 from nurture.worker import hit_processor
 
+# Gunicorn's default line has the query string and the referring page, and both carry
+# people's data (a lead search by email address, the suppression search, the referrer of a
+# page reached from such a search): the access log names the path only.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s"'
+
 
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -70,6 +75,7 @@ def serve(
                 "threads": threads,
                 "worker_class": "gthread",
                 "accesslog": "-",
+                "access_log_format": ACCESS_LOG_FORMAT,
             }
             for key, value in options.items():
                 self.cfg.set(key, value)

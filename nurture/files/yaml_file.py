@@ -133,7 +133,16 @@ def read_yaml_mapping(
     ``not_mapping`` is the problem when the top is a list or a value, followed by
     ``, not <what it is>``; ``later_key`` ends each duplicate-key problem.
     """
-    loader = LineLoader(text)
+    try:
+        loader = LineLoader(text)
+    except yaml.reader.ReaderError as exc:
+        # A character YAML refuses (a NUL, a control character) fails before parsing,
+        # with its position in the text rather than a line.
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        char = exc.character
+        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+        reason = f"character {shown} is not allowed in YAML ({exc.reason})"
+        return YamlMapping(None, [Problem(name, line, f"YAML syntax error: {reason}")])
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:

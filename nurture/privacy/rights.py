@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, Text, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from nurture.consent import audit
@@ -29,7 +29,17 @@ from nurture.consent.suppression import hash_for, suppress
 from nurture.handoff.webhooks.service import purge_deliveries
 from nurture.leads.fields import ERASABLE_COLUMNS
 from nurture.leads.queries import get_lead
-from nurture.models import AuditLog, Event, Handoff, Lead, Message, OutboxMessage, WebhookDelivery
+from nurture.models import (
+    AuditLog,
+    Event,
+    Handoff,
+    ImportJob,
+    ImportReject,
+    Lead,
+    Message,
+    OutboxMessage,
+    WebhookDelivery,
+)
 from nurture.platform.config import Settings
 from nurture.platform.db import Base, rows_affected
 
@@ -39,6 +49,8 @@ _HANDLED = {"leads", "messages", "events", "outbox", "audit_log", "enrollments"}
 _KEPT_AS_IS = {"enrollment_history"}
 # Event properties that are raw tracking data (purged after the retention period).
 RAW_TRACKING_KEYS = ("ip", "user_agent", "ua", "remote_addr")
+# What a rejected import row says once the person in it is erased.
+ERASED_ROW_REASON = "erased at the person's request"
 
 Eraser = Callable[[Session, Lead, datetime], None]
 Purger = Callable[[Session, datetime], int]
@@ -185,6 +197,7 @@ def erase_lead(session: Session, ref: str, *, now: datetime, actor: str) -> Eras
             deleted[table.name] = rows_affected(
                 session.execute(delete(table).where(table.c.lead_id == lead.id))
             )
+    deleted["import_rows"] = _erase_import_rows(session, lead.email)
     for column in ERASABLE_COLUMNS:
         setattr(lead, column, None)
     lead.email = placeholder
@@ -208,6 +221,26 @@ def erase_lead(session: Session, ref: str, *, now: datetime, actor: str) -> Eras
         now=now,
     )
     return ErasureReport(lead.id, messages, events, deleted)
+
+
+def _erase_import_rows(session: Session, email: str) -> int:
+    """Forget the rows of uploaded lead files that hold ``email``: the rejected rows an
+    import job keeps, as read from the file (one that failed on another field still has
+    the address), and the first rows its mapping page shows. A rejected row keeps its
+    line, so the job's counts still add up; its values and reason go."""
+    email = email.lower()
+    holds = func.lower(cast(ImportReject.values, Text)).contains(email, autoescape=True)
+    changed = rows_affected(
+        session.execute(
+            update(ImportReject).where(holds).values(values=[], reason=ERASED_ROW_REASON)
+        )
+    )
+    in_preview = func.lower(cast(ImportJob.preview, Text)).contains(email, autoescape=True)
+    for job in session.scalars(select(ImportJob).where(in_preview)):
+        rows = [row for row in job.preview if not any(email in str(v).lower() for v in row)]
+        changed += len(job.preview) - len(rows)
+        job.preview = rows
+    return changed
 
 
 # ---------------------------------------------------------------- retention

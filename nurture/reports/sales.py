@@ -371,6 +371,7 @@ class HandoffDetail:
     log: list[LogEntry]
     previous_id: int | None
     next_id: int | None
+    account_id: int | None = None
 
 
 def handoff_detail(session: Session, handoff_id: int) -> HandoffDetail | None:
@@ -392,4 +393,5 @@ def handoff_detail(session: Session, handoff_id: int) -> HandoffDetail | None:
         log=log,
         previous_id=handoff.previous_id,
         next_id=next_id,
+        account_id=handoff.account_id,
     )

@@ -7,6 +7,8 @@ the API; no rule lives here.
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Flask, Response, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -96,20 +98,44 @@ def _register_error_pages(app: Flask) -> None:
             message=_("Nothing was saved. Go back, reload the page and submit it again."),
         )
 
+    # The JSON API answers routing errors under /api (an unknown URL, a wrong method) with
+    # app-wide handlers (nurture.web.errors), registered before these replace them: every
+    # request that is not a page's goes back to them.
+    earlier = {code: dict(app.error_handler_spec[None][code]) for code in (400, 404, 405)}
+
+    def not_for_pages(exc: HTTPException) -> Response | HTTPException:
+        for cls in type(exc).__mro__:
+            handler = earlier.get(exc.code or 0, {}).get(cls)
+            if handler is not None:
+                return cast(Response | HTTPException, handler(exc))
+        return exc
+
+    @app.errorhandler(400)
     @app.errorhandler(403)
+    @app.errorhandler(404)
+    @app.errorhandler(405)
     @app.errorhandler(429)
     @app.errorhandler(413)
     def client_error(exc: HTTPException) -> Response | HTTPException:
         if not _is_page_request():
-            return exc
+            return not_for_pages(exc)
         code = exc.code or 400
         messages = {
+            400: _("Nothing was changed. Go back, check what you entered and try again."),
             403: _("Your role does not give access to this page. An admin can change it."),
+            404: _("There is nothing at this address: it may have been deleted or mistyped."),
+            405: _("This page cannot be used this way. Go back and use its form or link."),
+            413: _("What was sent is too large; nothing was saved."),
             429: _("Too many attempts from this address. Wait a while and try again."),
         }
-        return page(
+        response = page(
             "ui/error.html",
             status=code,
             title=titles.get(code, _("Error")),
             message=messages.get(code, exc.description or ""),
         )
+        # What the exception says besides its page (Allow on 405, Retry-After on 429).
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers.setdefault(name, value)
+        return response

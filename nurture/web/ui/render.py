@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from nurture.auth import roles
 from nurture.consent.brand import Brand, current_brand
-from nurture.web.ui.security import add_page_headers, runtime
+from nurture.web.ui.security import ANY_ROLE, add_page_headers, runtime
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,14 @@ def navigation() -> list[NavItem]:
 
 
 def has_page(endpoint: str) -> bool:
-    """True when the app serves ``endpoint`` (links to pages of other areas use it)."""
-    return endpoint in current_app.view_functions
+    """True when the app serves ``endpoint`` and the signed-in user's role opens it: links
+    to pages of other areas use it, so nobody is shown a link that answers "Not allowed"
+    (a marketer to a handoff, a sales rep to a campaign)."""
+    view = current_app.view_functions.get(endpoint)
+    if view is None:
+        return False
+    permission = getattr(view, "required_permission", None)
+    return permission in (None, ANY_ROLE) or current_user.may(permission)
 
 
 def page_brand() -> Brand:

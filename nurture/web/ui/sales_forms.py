@@ -212,7 +212,10 @@ class TeamFilters(_Filters):
     @property
     def period(self) -> int:
         """The chosen period, or the default when the choice was not valid."""
-        return int(self.days.data) if not self.days.errors and self.days.data else DEFAULT_PERIOD
+        # Optional() lets a blank value (" ") through without checking the choice.
+        chosen = (self.days.data or "").strip()
+        valid = not self.days.errors and chosen in {str(days) for days in PERIODS}
+        return int(chosen) if valid else DEFAULT_PERIOD
 
 
 def _rep_choice(form: Any, field: Field) -> None:

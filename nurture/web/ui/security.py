@@ -234,7 +234,15 @@ def add_page_headers(response: Response) -> Response:
 
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a path on this site, never another site."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+    # Browsers drop tabs and newlines inside a URL ("/<tab>/evil.example" is
+    # "//evil.example", another site), and a newline cannot go in a header: a path of
+    # this site, as the sign-in link makes it, is percent-encoded and holds neither.
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and not any(char.isspace() or not char.isprintable() for char in target)
+    ):
         return target
     return url_for("ui_home.index")
 

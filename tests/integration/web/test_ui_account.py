@@ -75,6 +75,23 @@ def test_signing_in_lands_on_the_page_asked_for_but_never_on_another_site(
     assert response.headers["Location"] == "/account?tab=password"
 
 
+@pytest.mark.parametrize("target", ["/\t/evil.example/x", "/\n/evil.example", "/\r\n/x", "/ /x"])
+def test_a_next_page_with_control_characters_never_leaves_the_site(
+    app: Flask, client: FlaskClient, target: str
+) -> None:
+    # Browsers drop tabs and newlines from a URL, so "/<tab>/evil.example" is "//evil.example".
+    email = make_user(app, "marketer")
+    form = {"email": email, "password": PASSWORD, "csrf_token": csrf_token(client)}
+
+    response = client.post("/login", query_string={"next": target}, data=form)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    # Already signed in: the sign-in page sends on at once, as safely.
+    response = client.get("/login", query_string={"next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
 def test_each_role_lands_where_it_can_work(app: Flask, client: FlaskClient) -> None:
     email = make_user(app, "sales")
     response = sign_in(client, email)

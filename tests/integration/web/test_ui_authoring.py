@@ -431,3 +431,22 @@ def test_the_check_writes_no_audit_row_and_needs_the_csrf_token(app, marketer):
         rows = session.scalars(select(AuditLog.action)).all()
     assert not [row for row in rows if "check" in row]
     assert json.loads(json.dumps(rows)) == rows
+
+
+@pytest.mark.parametrize(
+    "url", ["/authoring/campaigns/recycle", "/authoring/files/scoring", "/authoring/files/icp"]
+)
+def test_a_character_yaml_refuses_is_a_problem_on_its_line_not_a_server_error(
+    marketer, settings, url
+):
+    text = "id: recycle\nname: a\x00b\n"
+    kind, name = url.split("/")[-2:]
+    kind = {"campaigns": "campaign", "files": name}[kind]
+
+    body = check(marketer, f"/authoring/check/{kind}/{name}", {"text": text}).get_json()
+    assert body["ok"] is False
+    assert [(p["line"], "#x0000" in p["message"]) for p in body["problems"]] == [(2, True)]
+    html = marketer.get(url).get_data(as_text=True)
+    response = save(marketer, url, {"text": text, "base": base_of(html)})
+    assert response.status_code == 422
+    assert "#x0000" in response.get_data(as_text=True)

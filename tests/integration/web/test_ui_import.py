@@ -285,3 +285,35 @@ def test_the_list_shows_past_imports_and_a_bad_cursor_is_the_first_page(app, mar
     html = marketer.get("/import?after=%00zz").get_data(as_text=True)
     assert "&lt;img src=x onerror=alert(1)&gt;.csv" in html and "<img src=x" not in html
     assert "Waiting for mapping" in html
+
+
+def test_erasing_a_person_erases_their_rows_kept_by_imports(app, marketer):
+    first = job_id_of(upload(marketer, b"email,first_name\r\nbob_1@acme.example,Bob\r\n"))
+    start(marketer, first, ["email", "first_name"])
+    join_imports(app)
+    # A later file has Bob again, on a row that fails on another field: it is rejected and
+    # kept with the job, values and all; an unknown file waits with its first rows shown.
+    later = b"email,first_name,timezone\r\nBOB_1@acme.example,Bob,Mars/Olympus_Mons\r\n"
+    rejected = job_id_of(upload(marketer, later))
+    start(marketer, rejected, ["email", "first_name", "timezone"])
+    join_imports(app)
+    waiting = job_id_of(
+        upload(marketer, b"email,name\r\nann@acme.example,Ann\r\nbob_1@acme.example,Bob\r\n")
+    )
+    assert "bob_1@acme.example" in marketer.get(f"/import/{waiting}").get_data(as_text=True)
+    assert "BOB_1" in marketer.get(f"/import/{rejected}/rejects.csv").get_data(as_text=True)
+    with transaction(sessions(app)) as session:
+        bob = session.scalar(select(Lead).where(Lead.email == "bob_1@acme.example"))
+        bob_id = bob.id
+
+    admin = signed_in_client(app, "admin")
+    token = csrf_token(admin, f"/leads/{bob_id}/erase")
+    admin.post(
+        f"/leads/{bob_id}/erase", data={"csrf_token": token, "confirm": "bob_1@acme.example"}
+    )
+
+    rejects = marketer.get(f"/import/{rejected}/rejects.csv").get_data(as_text=True)
+    assert "bob" not in rejects.lower() and "Mars" not in rejects
+    assert len(rejects.strip().splitlines()) == 2  # the header, and the row's line kept
+    page = marketer.get(f"/import/{waiting}").get_data(as_text=True)
+    assert "bob_1@acme.example" not in page and "ann@acme.example" in page

@@ -312,6 +312,44 @@ def test_the_handoff_page_carries_the_notifications_context(app, rt):
         assert expected in page, expected
 
 
+def test_a_handoff_its_lead_and_its_account_link_to_each_other(app, rt):
+    handoff_id = hand_off_to(rt, ANN, "ada@acme.example", utcnow(), company="Acme Robotics")
+    lead = lead_of(rt, handoff_id)
+    client = signed_in_client(app, "sales", ANN)
+
+    page = text(client.get(f"/sales/handoffs/{handoff_id}"))
+    assert f'href="/leads/{lead.id}"' in page
+    assert f'href="/accounts/{lead.account_id}"' in page
+    assert f'href="/sales/handoffs/{handoff_id}"' in text(
+        client.get(f"/accounts/{lead.account_id}")
+    )
+    assert f'href="/sales/handoffs/{handoff_id}"' in text(client.get(f"/leads/{lead.id}"))
+
+
+@pytest.mark.parametrize("role", ["marketer", "viewer"])
+def test_a_lead_page_links_to_its_handoff_only_for_roles_that_may_open_it(app, rt, role):
+    handoff_id = hand_off_to(rt, ANN, "ada@acme.example", utcnow(), company="Acme Robotics")
+    lead = lead_of(rt, handoff_id)
+    client = signed_in_client(app, role)
+
+    page = text(client.get(f"/leads/{lead.id}"))
+
+    assert "Handoffs to sales" in page
+    assert f"/sales/handoffs/{handoff_id}" not in page
+    assert client.get(f"/sales/handoffs/{handoff_id}").status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/sales/team", "/sales/team/rejections"])
+@pytest.mark.parametrize("days", [" ", "\t", "7 ", "1e3", "-7"])
+def test_a_blank_or_odd_period_shows_the_default_period_never_a_server_error(app, rt, path, days):
+    client = signed_in_client(app, "sales-manager")
+
+    response = client.get(path, query_string={"days": days})
+
+    assert response.status_code in (200, 400)
+    assert "30" in text(response)
+
+
 # ---------------------------------------------------------------- access and bad ids
 
 
