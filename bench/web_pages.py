@@ -364,6 +364,11 @@ def measure(app: Flask, log: StatementLog, pages: list[Page], requests: int, war
         pages.extend(extra)
 
 
+def _short(text: str, limit: int = 160) -> str:
+    # A filter can hold a list of a thousand ids: the start says which condition it is.
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def reference(app: Flask, requests: int) -> dict[str, dict[str, float]]:
     client = app.test_client()
     floor: list[float] = []
@@ -414,7 +419,8 @@ def explain(app: Flask, pages: list[Page], analyze: bool) -> None:
                         page.scans.append(relation)
                         if relation in SEQ_SCAN_FORBIDDEN:
                             page.problems.append(
-                                f"Seq Scan on {relation} (filter: {node.get('Filter', '-')})"
+                                f"Seq Scan on {relation}"
+                                f" (filter: {_short(node.get('Filter', '-'))})"
                                 f" in: {one_line(statement)[:160]}"
                             )
     finally:
