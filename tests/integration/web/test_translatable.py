@@ -41,17 +41,26 @@ BRAND_ASSETS = {"ui_settings.brand_css", "ui_settings.logo"}
 NOT_WORDS = re.compile(r"^[^A-Za-z]*$")
 
 
+SHIPPED_TEMPLATE = ROOT / "nurture" / "web" / "translations" / "messages.pot"
+
+
 @pytest.fixture(scope="module")
-def pseudo_translations(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("translations")
-    template = folder / "messages.pot"
+def extracted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The catalogue template as ``make messages`` extracts it from the code now."""
+    template = tmp_path_factory.mktemp("extracted") / "messages.pot"
     CommandLineInterface().run(
         [
             *("pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg")),
             *("-k", "_l", "-k", "lazy_gettext", "-o", str(template), str(ROOT)),
         ]
     )
-    with template.open("rb") as handle:
+    return template
+
+
+@pytest.fixture(scope="module")
+def pseudo_translations(tmp_path_factory: pytest.TempPathFactory, extracted: Path) -> Path:
+    folder = tmp_path_factory.mktemp("translations")
+    with extracted.open("rb") as handle:
         catalog = read_po(handle, locale=PSEUDO)
     assert len(catalog) > 50, "the extraction found almost nothing"
     for message in catalog:
@@ -201,6 +210,17 @@ def test_the_check_finds_a_word_written_in_a_page() -> None:
     )
 
     assert untranslated(html, set()) == ["Close", "Hard-coded", "pending"]
+
+
+def test_the_shipped_catalogue_template_holds_every_message_of_the_code(extracted: Path) -> None:
+    # Translators work from the committed messages.pot: a string added to a page without
+    # `make messages` would never reach them.
+    with extracted.open("rb") as handle:
+        wanted = {message.id for message in read_po(handle) if message.id}
+    with SHIPPED_TEMPLATE.open("rb") as handle:
+        shipped = {message.id for message in read_po(handle) if message.id}
+    missing = sorted(str(message) for message in wanted - shipped)
+    assert not missing, f"run `make messages`; not in {SHIPPED_TEMPLATE.name}: {missing[:10]}"
 
 
 def test_every_role_has_a_name_for_the_pages() -> None:
