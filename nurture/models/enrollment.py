@@ -27,6 +27,9 @@ class Enrollment(Base):
         Index("ix_enrollments_campaign_status_position", "campaign_id", "status", "track", "step"),
         Index("ix_enrollments_campaign_enrolled_at", "campaign_id", "enrolled_at", "id"),
         Index("ix_enrollments_campaign_finished_at", "campaign_id", "finished_at"),
+        # The leads with an enrolment of a campaign in a status (the lead list's campaign
+        # filter), from the index alone.
+        Index("ix_enrollments_campaign_status_lead", "campaign_id", "status", "lead_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -268,10 +268,14 @@ def timeline_page(
     before: tuple[datetime, int] | None = None,
     machine: bool | None = None,
     size: int = TIMELINE_PAGE,
+    overview: LeadOverview | None = None,
 ) -> TimelinePage:
     """The lead's events before ``before`` (keyset), machine hits marked with their reasons
-    and each scored event's points (``machine``: only machine hits / only people's)."""
-    score = lead_score(session, lead, now)
+    and each scored event's points (``machine``: only machine hits / only people's).
+
+    ``overview``: the lead's overview at the same ``now``, whose score is used rather than
+    computed again (scoring reads every event of the lead: thousands for a busy one)."""
+    score = overview.score if overview is not None else lead_score(session, lead, now)
     entries = lead_timeline(
         session,
         lead.id,

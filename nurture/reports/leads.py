@@ -5,19 +5,21 @@ Every order is a (key, id) pair with an index of its own (``nurture.models.lead`
 page is one index range scan whatever the table's size, and "next page" is exact even when
 many leads share a key. Search is by prefix (email, first or last name, company name or
 domain), each an index range scan on lower-cased keys (PostgreSQL: ``text_pattern_ops``);
-there is no leading-wildcard scan. Nothing here counts the whole table: the filtered set is
-counted up to a bound (``count_matching``).
+there is no leading-wildcard scan. A page takes the first rows of each way of matching in
+the list's order, then the first of those: a common prefix (thousands of matches) costs a
+short walk of the order's index, a rare one a range of its key's index. Nothing here
+counts the whole table: the filtered set is counted up to a bound (``count_matching``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Select, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from nurture.leads.fields import CONSENT_STATUSES
@@ -176,27 +178,29 @@ def _prefix(column: Any, term: str) -> ColumnElement[bool]:
     return column.like(_escape(term) + "%", escape="\\")
 
 
-def _search(term: str) -> ColumnElement[bool]:
-    """Leads whose email, first or last name, or company (name or domain) starts with
-    ``term``: a union of index range scans, one per key."""
+def _search(term: str) -> list[ColumnElement[bool]]:
+    """The ways a lead matches ``term``: its email, first or last name ("last first" and
+    "first last" keys), or its company's name or domain starts with it. Each is an index
+    range scan of its own (PostgreSQL: ``text_pattern_ops``); a lead matches when any does.
+    """
     term = term.lower()
     if "@" in term:
-        return _prefix(Lead.email, term)
-    matching = union(
-        select(Lead.id).where(_prefix(Lead.email, term)),
-        select(Lead.id).where(_prefix(Lead.name_key, term)),
-        select(Lead.id).where(_prefix(Lead.full_name_key, term)),
-        select(Lead.id)
-        .join(Account, Account.id == Lead.account_id)
-        .where(or_(_prefix(Account.name_key, term), _prefix(Account.domain, term))),
-    )
-    return Lead.id.in_(select(matching.subquery().c.id))
+        return [_prefix(Lead.email, term)]
+    return [
+        _prefix(Lead.email, term),
+        _prefix(Lead.name_key, term),
+        _prefix(Lead.full_name_key, term),
+        Lead.account_id.in_(
+            select(Account.id).where(
+                or_(_prefix(Account.name_key, term), _prefix(Account.domain, term))
+            )
+        ),
+    ]
 
 
 def _conditions(flt: LeadFilter) -> list[ColumnElement[bool]]:
+    """The filter's conditions but its search (``_branches`` adds that)."""
     conditions: list[ColumnElement[bool]] = [Lead.erased_at.is_(None)]
-    if flt.q:
-        conditions.append(_search(flt.q))
     if flt.stage:
         conditions.append(Lead.stage == flt.stage)
     if flt.grade:
@@ -212,18 +216,43 @@ def _conditions(flt: LeadFilter) -> list[ColumnElement[bool]]:
     if flt.owner is not None:
         conditions.append(Lead.owner_id == flt.owner)
     if flt.campaign:
+        # The campaign's active enrolments, from ix_enrollments_campaign_status_lead alone.
+        campaign_id = select(Campaign.id).where(Campaign.key == flt.campaign).scalar_subquery()
         conditions.append(
-            exists(
-                select(Enrollment.id)
-                .join(Campaign, Campaign.id == Enrollment.campaign_id)
-                .where(
-                    Enrollment.lead_id == Lead.id,
-                    Enrollment.status == "active",
-                    Campaign.key == flt.campaign,
+            Lead.id.in_(
+                select(Enrollment.lead_id).where(
+                    Enrollment.campaign_id == campaign_id, Enrollment.status == "active"
                 )
             )
         )
     return conditions
+
+
+def _branches(flt: LeadFilter) -> list[list[ColumnElement[bool]]]:
+    """The filter as lists of conditions: a lead matches when it meets every condition of
+    one list. One list without a search; with one, a list per way of matching it, so that
+    each is planned on its own (``_first_ids``)."""
+    conditions = _conditions(flt)
+    if not flt.q:
+        return [conditions]
+    return [[*conditions, match] for match in _search(flt.q)]
+
+
+def _first_ids(
+    flt: LeadFilter, limit: int, arrange: Callable[[Select[int]], Select[int]]
+) -> Select[int] | CompoundSelect[int]:
+    """The ids of the first ``limit`` leads of each branch of ``flt`` in the order (and
+    after the cursor) ``arrange`` gives: every lead among the first ``limit`` the whole
+    filter matches is among them. Each branch is its own small plan (a walk of the order's
+    index while matches are common, the search key's index and a sort while they are rare),
+    so a page never reads all the matches of a common prefix."""
+    picks = [
+        arrange(select(Lead.id).where(*conditions)).limit(limit).subquery()
+        for conditions in _branches(flt)
+    ]
+    if len(picks) == 1:
+        return select(picks[0].c.id)
+    return union(*(select(pick.c.id) for pick in picks))
 
 
 def _ordered(query: _Q, flt: LeadFilter, after: Cursor | None) -> _Q:
@@ -294,13 +323,13 @@ def _row(lead: Lead, company: str | None, owner: str | None, now: datetime, sort
     )
 
 
-def _rows_query(flt: LeadFilter) -> Select[Lead, str, str]:
+def _rows_query(ids: Select[int] | CompoundSelect[int]) -> Select[Lead, str, str]:
     owner = aliased(SalesRep)
     return (
         select(Lead, func.coalesce(Account.name, Account.domain), owner.name)
         .outerjoin(Account, Account.id == Lead.account_id)
         .outerjoin(owner, owner.id == Lead.owner_id)
-        .where(and_(*_conditions(flt)))
+        .where(Lead.id.in_(ids))
     )
 
 
@@ -312,8 +341,12 @@ def list_page(
     after: Cursor | None = None,
     size: int = PAGE_SIZE,
 ) -> LeadPage:
-    """The page of ``size`` leads after ``after`` in the filter's order."""
-    query = _ordered(_rows_query(flt), flt, after).limit(size + 1)
+    """The page of ``size`` leads after ``after`` in the filter's order.
+
+    The page's ids first (from the order's index alone where the filter allows, e.g. a
+    campaign's leads), then those rows with their company and owner."""
+    ids = _first_ids(flt, size + 1, lambda query: _ordered(query, flt, after))
+    query = _ordered(_rows_query(ids), flt, None).limit(size + 1)
     found = [
         _row(lead, company, owner, now, flt.sort) for lead, company, owner in session.execute(query)
     ]
@@ -324,14 +357,17 @@ def list_page(
 
 def count_matching(session: Session, flt: LeadFilter, *, bound: int) -> int:
     """How many leads the filter matches, counted up to ``bound + 1`` (a number above
-    ``bound`` means "more than ``bound``"), so the count never reads the whole table."""
-    limited = select(Lead.id).where(and_(*_conditions(flt))).limit(bound + 1).subquery()
-    return int(session.scalar(select(func.count()).select_from(limited)) or 0)
+    ``bound`` means "more than ``bound``"), so the count never reads the whole table: the
+    first ``bound + 1`` by id (the primary key's order) of each branch of the filter."""
+    ids = _first_ids(flt, bound + 1, lambda query: query.order_by(Lead.id)).subquery()
+    found = int(session.scalar(select(func.count()).select_from(ids)) or 0)
+    return min(found, bound + 1)
 
 
 def matching_ids(session: Session, flt: LeadFilter, *, limit: int) -> list[int]:
     """The ids of the first ``limit`` leads the filter matches, in the filter's order."""
-    query = _ordered(select(Lead.id).where(and_(*_conditions(flt))), flt, None).limit(limit)
+    ids = _first_ids(flt, limit, lambda query: _ordered(query, flt, None))
+    query = _ordered(select(Lead.id).where(Lead.id.in_(ids)), flt, None).limit(limit)
     return list(session.scalars(query))
 
 

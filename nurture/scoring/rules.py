@@ -189,14 +189,21 @@ def score_history(explanation: Explanation, moments: Iterable[datetime]) -> list
     behind ``explanation``: the events that had happened by then, each decayed to then.
 
     Exact, because caps are taken in the order events happened (an event's award never
-    depends on a later one) and decay depends only on the time since each event.
+    depends on a later one) and decay depends only on the time since each event. Awards of
+    no points (capped) add nothing at any moment and are left out: a busy lead's events
+    are mostly those.
     """
-    awards = [award for part in explanation.rules for award in part.awards]
+    awards = [
+        (award.points, award.event.occurred_at)
+        for part in explanation.rules
+        for award in part.awards
+        if award.points
+    ]
     return [
         math.fsum(
-            decayed(award.points, award.event.occurred_at, moment, explanation.half_life)
-            for award in awards
-            if award.event.occurred_at <= moment
+            decayed(points, occurred_at, moment, explanation.half_life)
+            for points, occurred_at in awards
+            if occurred_at <= moment
         )
         for moment in moments
     ]

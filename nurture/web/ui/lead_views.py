@@ -112,7 +112,9 @@ def _show(lead_id: int, form: ProfileForm | None = None, status: int = 200) -> A
         if lead is None:
             abort(404)
         overview = lead_overview(session, lead, now)
-        timeline = timeline_page(session, lead, now, before=_before("before"), machine=machine)
+        timeline = timeline_page(
+            session, lead, now, before=_before("before"), machine=machine, overview=overview
+        )
         emails = messages_page(session, lead.id, before=_before("emails_before"))
         topics = available_topics(session)
         form = form or _form_for(lead)

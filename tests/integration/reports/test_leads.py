@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from nurture.leads.service import upsert_leads
 from nurture.leads.validation import validate_lead_data
-from nurture.models import Campaign, Event, Lead, Message, SalesRep
+from nurture.models import Campaign, Enrollment, Event, Lead, Message, SalesRep
 from nurture.platform.db import transaction
 from nurture.reports.lead_page import lead_overview, messages_page
 from nurture.reports.leads import (
@@ -114,6 +114,48 @@ def test_search_matches_the_start_of_email_names_and_company(runtime):
     assert search("1_0") == []  # LIKE wildcards are taken literally
 
 
+def test_a_search_pages_through_every_way_of_matching_once_in_each_order(runtime):
+    # Each lead matches "kim" another way (one matches every way); all are created at the
+    # same instant, so the newest order is a tie broken by id. The page size is smaller
+    # than what each way finds, so pages continue within and across the ways.
+    made = add_leads(
+        runtime,
+        {"email": "kim.one@acme.example"},  # email
+        {"email": "a1@acme.example", "first_name": "Kim", "last_name": "Two"},  # first name
+        {"email": "a2@acme.example", "first_name": "Lee", "last_name": "Kimball"},  # last
+        {"email": "kim@kimco.example", "first_name": "Kim", "last_name": "Kimura",
+         "company": "Kimco"},  # every way at once
+        {"email": "a3@berry.example", "company": "Kimberly Ltd"},  # company name
+        {"email": "a4@kimdomain.example", "company": "Other"},  # company domain
+        {"email": "kim.two@acme.example"},
+        {"email": "bo@acme.example", "first_name": "Bo", "last_name": "Nokim"},  # no match
+    )  # fmt: skip
+    matching = made[:7]
+    with runtime.sessions() as session:
+        rows = session.execute(select(Lead.id, Lead.name_key).where(Lead.id.in_(matching)))
+        keys = {lead_id: key for lead_id, key in rows}
+    by_name = sorted(matching, key=lambda lead_id: (keys[lead_id], lead_id))
+    for size in (1, 2, 3):
+        assert all_pages(runtime, LeadFilter(q="kim"), size) == sorted(matching, reverse=True)
+        assert all_pages(runtime, LeadFilter(q="Kim", sort="oldest"), size) == matching
+        assert all_pages(runtime, LeadFilter(q="kim", sort="name"), size) == by_name
+        # Nobody has scored: a tie on the score, broken by id.
+        newest_first = sorted(matching, reverse=True)
+        assert all_pages(runtime, LeadFilter(q="kim", sort="score"), size) == newest_first
+    with transaction(runtime.sessions) as session:
+        for lead_id in made[1], made[3], made[7]:
+            session.get(Lead, lead_id).stage = "mql"
+    with runtime.sessions() as session:
+        flt = LeadFilter(q="kim", stage="mql")
+        assert ids(list_page(session, flt, NOW, size=5)) == [made[3], made[1]]
+        assert count_matching(session, LeadFilter(q="kim"), bound=100) == 7
+        assert count_matching(session, LeadFilter(q="kim"), bound=3) == 4  # "more than 3"
+        assert count_matching(session, flt, bound=100) == 2
+        oldest = LeadFilter(q="kim", sort="oldest")
+        assert matching_ids(session, oldest, limit=4) == matching[:4]
+        assert matching_ids(session, LeadFilter(q="kim@"), limit=10) == [made[3]]
+
+
 def test_filters_narrow_the_list_and_combine(runtime):
     sync_fixture_campaigns(runtime)  # enrols new leads (its trigger) from here on
     one, two, three = add_leads(
@@ -148,6 +190,12 @@ def test_filters_narrow_the_list_and_combine(runtime):
     # The campaign's trigger enrolled the mailable lead at stage "lead" only.
     assert matching(campaign="test-drip") == [two]
     assert matching(campaign="no-such-campaign") == []
+    assert matching(campaign="test-drip", source="csv") == []
+    # Only an active enrolment counts.
+    with transaction(runtime.sessions) as session:
+        for enrollment in session.scalars(select(Enrollment).where(Enrollment.lead_id == two)):
+            enrollment.status = "paused"
+    assert matching(campaign="test-drip") == []
 
 
 def test_counts_are_bounded_and_ids_follow_the_order(runtime):
