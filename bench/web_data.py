@@ -50,8 +50,9 @@ from web_rows import (
 
 from nurture.auth import users
 from nurture.campaigns.services import sync_campaign_files
+from nurture.handoff.service import hand_off
 from nurture.handoff.team_sync import sync_team_file
-from nurture.models import Base
+from nurture.models import Base, Lead
 from nurture.platform.config import Settings
 from nurture.platform.db import transaction
 from nurture.platform.decay import DEFAULT_HALF_LIFE, score_rank
@@ -319,8 +320,6 @@ def _check_foreign_keys(conn: Any) -> None:
 def _load_handoffs(runtime: Runtime, sizes: Sizes, now: datetime) -> None:
     """A few handoffs through the product's own use case (real snapshots, SLA clocks,
     notifications), then many more like them by COPY."""
-    from nurture.handoff.service import hand_off
-    from nurture.models import Lead
 
     began = time.perf_counter()
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from nurture.cli import accounts_cmd, cli  # noqa: F401  (registers the commands)
 from nurture.handoff.account_scores import refresh_account_scores
 from nurture.leads.service import upsert_leads
 from nurture.leads.validation import validate_lead_data
@@ -187,7 +188,6 @@ def test_the_rank_orders_scores_whenever_they_were_taken():
 
 
 def test_the_refresh_command_computes_scores_of_accounts_from_before_the_upgrade(app):
-    from nurture.cli import accounts_cmd, cli  # noqa: F401  (registers the commands)
 
     rt = app.extensions["nurture"]
     build(rt)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from nurture.campaigns.services import sync_campaign_files
 from nurture.models import AuditLog, Campaign, Enrollment, Lead
 from nurture.platform.db import transaction, utcnow
 from tests.integration.campaign_figures_support import build_story
@@ -250,7 +251,6 @@ def test_enrol_a_filtered_set_after_a_preview(app):
 
 
 def test_versions_page_shows_the_diff(app, tmp_path):
-    from nurture.campaigns.services import sync_campaign_files
     from tests.integration.engine_support import FIXTURES
 
     build_story(app)
@@ -267,7 +267,6 @@ def test_versions_page_shows_the_diff(app, tmp_path):
 
 
 def test_file_errors_are_shown_with_file_and_line(app, tmp_path):
-    from nurture.campaigns.services import sync_campaign_files
     from tests.integration.engine_support import FIXTURES
 
     build_story(app)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from nurture.models import AuditLog, ImportJob, ImportReject, Lead
 from nurture.platform.db import transaction, utcnow
+from nurture.web import create_app
 from nurture.web.ui.imports import join_imports
 from tests.integration.web.ui_support import csrf_token, signed_in_client
 
@@ -198,7 +199,6 @@ def test_files_that_are_not_csv_are_refused_beside_the_field(app, marketer, data
 
 
 def test_a_file_over_the_size_limit_gets_a_clear_413_page(settings):
-    from nurture.web import create_app
 
     app = create_app(
         {"NURTURE_SETTINGS": settings.with_overrides(import_max_size=1000), "TESTING": True}

@@ -14,6 +14,7 @@ from nurture.handoff import verdicts
 from nurture.handoff.reps import find_rep
 from nurture.models import AuditLog, HandoffSla
 from nurture.platform.db import transaction, utcnow
+from nurture.reports import sales as sales_report
 from tests.integration.sales_support import (
     ANN,
     BEN,
@@ -96,13 +97,10 @@ def test_the_inbox_pages_with_a_keyset_and_ignores_a_bad_one(app, rt):
         for n in range(3)
     ]
     client = signed_in_client(app, "sales", ANN)
-    with app.test_request_context():
-        from nurture.reports import sales as sales_report
-
-        with rt.sessions() as session:
-            first = sales_report.inbox(
-                session, rep_id=handoff(rt, ids[0]).rep_id, tab="waiting", limit=2
-            )
+    with app.test_request_context(), rt.sessions() as session:
+        first = sales_report.inbox(
+            session, rep_id=handoff(rt, ids[0]).rep_id, tab="waiting", limit=2
+        )
     assert [row.id for row in first.rows] == ids[:2] and first.next_after
 
     page = text(client.get(f"/sales?after={first.next_after}"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from nurture.auth import roles
+from nurture.web import create_app
 from tests.integration.web.settings_support import (
     KEY,
     LINK,
@@ -99,7 +100,6 @@ def test_an_admin_invites_a_user_who_sets_a_password_and_signs_in(app, client, s
 
 
 def test_the_invitation_goes_by_email_with_the_brand_name(app, settings, smtp_sink):
-    from nurture.web import create_app
 
     smtp_app = create_app(
         {"NURTURE_SETTINGS": settings.with_overrides(smtp_url=smtp_sink.url), "TESTING": True}
@@ -126,7 +126,6 @@ def test_the_invitation_goes_by_email_with_the_brand_name(app, settings, smtp_si
 
 
 def test_a_refusing_mail_server_still_gives_the_admin_the_link(app, settings, smtp_sink):
-    from nurture.web import create_app
 
     smtp_sink.fail_next = ["554 5.7.1 relay denied"]
     smtp_app = create_app(
