@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from nurture.handoff.committee import ROLES, missing_roles, role_for_title
 from nurture.models import Account, Event, Handoff, Lead, Message, SalesRep
+from nurture.models.lead import decayed_score, full_name
 from nurture.platform.policies import TOP_N_RE
 from nurture.sending.kinds import INTERNAL_KINDS
 
@@ -193,12 +194,12 @@ def account_view(
             Person(
                 lead_id=lead.id,
                 email=lead.email,
-                name=lead.full_name,
+                name=lead.name,
                 title=lead.title,
                 role=role_for_title(lead.title),
                 stage=lead.stage,
                 temperature=lead.temperature,
-                score=lead.decayed_score(now),
+                score=lead.score,
                 fit_grade=lead.fit_grade,
                 last_activity=last_seen.get(lead.id),
                 owner=owners[lead.owner_id].name if lead.owner_id in owners else None,
@@ -236,9 +237,25 @@ ACTIVITY_TYPES = (
 )
 
 
+@dataclass(frozen=True)
+class _Lead:
+    """What the view reads of a person (columns, not the ORM object: an account can have
+    thousands)."""
+
+    id: int
+    email: str
+    name: str
+    title: str | None
+    stage: str
+    temperature: str
+    score: float
+    fit_grade: str | None
+    owner_id: int | None
+
+
 def _people(
     session: Session, account_id: int, now: datetime
-) -> tuple[list[Lead], dict[int, datetime], dict[int, datetime]]:
+) -> tuple[list[_Lead], dict[int, datetime], dict[int, datetime]]:
     """The account's people (by id), each one's latest human activity of the last
     ACTIVITY_DAYS and each one's latest event of any kind: one statement, whose per-person
     subqueries each read the newest end of that person's ``(lead_id, occurred_at)`` index
@@ -262,24 +279,51 @@ def _people(
         .limit(1)
         .scalar_subquery()
     )
-    leads: list[Lead] = []
+    leads: list[_Lead] = []
     last_seen: dict[int, datetime] = {}
     latest: dict[int, datetime] = {}
-    for lead, seen, last in session.execute(
-        select(Lead, human, newest)
+    for row in session.execute(
+        select(
+            Lead.id,
+            Lead.email,
+            Lead.first_name,
+            Lead.last_name,
+            Lead.title,
+            Lead.stage,
+            Lead.temperature,
+            Lead.score_value,
+            Lead.score_as_of,
+            Lead.score_half_life,
+            Lead.fit_grade,
+            Lead.owner_id,
+            human.label("seen"),
+            newest.label("newest"),
+        )
         .where(Lead.account_id == account_id, Lead.erased_at.is_(None))
         .order_by(Lead.id)
     ):
-        leads.append(lead)
-        if seen is not None:
-            last_seen[lead.id] = seen
-        if last is not None:
-            latest[lead.id] = last
+        leads.append(
+            _Lead(
+                id=row.id,
+                email=row.email,
+                name=full_name(row.first_name, row.last_name, row.email),
+                title=row.title,
+                stage=row.stage,
+                temperature=row.temperature,
+                score=decayed_score(row.score_value, row.score_as_of, row.score_half_life, now),
+                fit_grade=row.fit_grade,
+                owner_id=row.owner_id,
+            )
+        )
+        if row.seen is not None:
+            last_seen[row.id] = row.seen
+        if row.newest is not None:
+            latest[row.id] = row.newest
     return leads, last_seen, latest
 
 
 def _timeline(
-    session: Session, latest: dict[int, datetime], leads: dict[int, Lead], limit: int
+    session: Session, latest: dict[int, datetime], leads: dict[int, _Lead], limit: int
 ) -> list[dict[str, Any]]:
     """The account's people's events together, newest first; machine hits included and
     marked (reports show both numbers), email subjects joined.
@@ -325,7 +369,7 @@ def _timeline(
 
 def _events(
     session: Session, ids: list[int], since: datetime | None, limit: int
-) -> Sequence[Row[tuple[Event, str | None]]]:
+) -> Sequence[Row[Event, str | None]]:
     """The newest ``limit`` timeline events of these people (at or after ``since``)."""
     query = (
         select(Event, Message.subject)
