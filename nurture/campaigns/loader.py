@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +63,23 @@ class LoadResult(FileLoad[Campaign]):
 # ---------------------------------------------------------------- public entry points
 
 
+# How many parsed campaign files are kept (by name and text); many times a folder's size.
+LOADS_KEPT = 512
+
+
 def load_campaign_file(path: str | Path) -> LoadResult:
-    """Read and parse one campaign file; unreadable files are reported as problems."""
-    return read_file(path, load_campaign_text, LoadResult)
+    """Read and parse one campaign file; unreadable files are reported as problems.
+
+    Parsing is a pure function of the name and the text, and the editor's pages read the
+    whole folder on every request: a file whose text was parsed before (under the same
+    name) gives the same result, kept in-process. An edited file has a new text, so it is
+    parsed again; the results are frozen, so sharing them is safe."""
+    return read_file(path, _load_saved_text, LoadResult)
+
+
+@lru_cache(maxsize=LOADS_KEPT)
+def _load_saved_text(text: str, name: str) -> LoadResult:
+    return load_campaign_text(text, name)
 
 
 def load_campaign_text(text: str, path: str | Path = "<campaign>") -> LoadResult:

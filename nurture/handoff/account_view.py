@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from nurture.handoff.committee import ROLES, missing_roles, role_for_title
 from nurture.models import Account, Event, Handoff, Lead, Message, SalesRep
+from nurture.models.lead import decayed_score, full_name
 from nurture.platform.policies import TOP_N_RE
 from nurture.sending.kinds import INTERNAL_KINDS
 
@@ -176,30 +177,7 @@ def account_view(
     account = find_account(session, ref)
     if account is None:
         return None
-    leads = list(
-        session.scalars(
-            select(Lead)
-            .where(Lead.account_id == account.id, Lead.erased_at.is_(None))
-            .order_by(Lead.id)
-        )
-    )
-    ids = [lead.id for lead in leads]
-    last_seen = (
-        dict(
-            session.execute(
-                select(Event.lead_id, func.max(Event.occurred_at))
-                .where(
-                    Event.lead_id.in_(ids),
-                    Event.is_machine.is_(False),
-                    Event.occurred_at >= now - timedelta(days=ACTIVITY_DAYS),
-                    Event.type.in_(ACTIVITY_TYPES),
-                )
-                .group_by(Event.lead_id)
-            ).all()
-        )
-        if ids
-        else {}
-    )
+    leads, last_seen, latest = _people(session, account.id, now)
     owners = {
         rep.id: rep
         for rep in session.scalars(
@@ -216,12 +194,12 @@ def account_view(
             Person(
                 lead_id=lead.id,
                 email=lead.email,
-                name=lead.full_name,
+                name=lead.name,
                 title=lead.title,
                 role=role_for_title(lead.title),
                 stage=lead.stage,
                 temperature=lead.temperature,
-                score=lead.decayed_score(now),
+                score=lead.score,
                 fit_grade=lead.fit_grade,
                 last_activity=last_seen.get(lead.id),
                 owner=owners[lead.owner_id].name if lead.owner_id in owners else None,
@@ -239,7 +217,7 @@ def account_view(
         people=people,
         roles=roles,
         missing=missing_roles(engaged_roles),
-        timeline=_timeline(session, ids, {lead.id: lead for lead in leads}, now, timeline),
+        timeline=_timeline(session, latest, {lead.id: lead for lead in leads}, timeline),
         handoffs=_handoffs(session, account.id, owners),
         owner=owners.get(account.owner_id) if account.owner_id else None,
         now=now,
@@ -259,24 +237,116 @@ ACTIVITY_TYPES = (
 )
 
 
+@dataclass(frozen=True)
+class _Lead:
+    """What the view reads of a person (columns, not the ORM object: an account can have
+    thousands)."""
+
+    id: int
+    email: str
+    name: str
+    title: str | None
+    stage: str
+    temperature: str
+    score: float
+    fit_grade: str | None
+    owner_id: int | None
+
+
+def _people(
+    session: Session, account_id: int, now: datetime
+) -> tuple[list[_Lead], dict[int, datetime], dict[int, datetime]]:
+    """The account's people (by id), each one's latest human activity of the last
+    ACTIVITY_DAYS and each one's latest event of any kind: one statement, whose per-person
+    subqueries each read the newest end of that person's ``(lead_id, occurred_at)`` index
+    rather than every event of the account's people."""
+    human = (
+        select(Event.occurred_at)
+        .where(
+            Event.lead_id == Lead.id,
+            Event.is_machine.is_(False),
+            Event.occurred_at >= now - timedelta(days=ACTIVITY_DAYS),
+            Event.type.in_(ACTIVITY_TYPES),
+        )
+        .order_by(Event.occurred_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    newest = (
+        select(Event.occurred_at)
+        .where(Event.lead_id == Lead.id)
+        .order_by(Event.occurred_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    leads: list[_Lead] = []
+    last_seen: dict[int, datetime] = {}
+    latest: dict[int, datetime] = {}
+    for row in session.execute(
+        select(
+            Lead.id,
+            Lead.email,
+            Lead.first_name,
+            Lead.last_name,
+            Lead.title,
+            Lead.stage,
+            Lead.temperature,
+            Lead.score_value,
+            Lead.score_as_of,
+            Lead.score_half_life,
+            Lead.fit_grade,
+            Lead.owner_id,
+            human.label("seen"),
+            newest.label("newest"),
+        )
+        .where(Lead.account_id == account_id, Lead.erased_at.is_(None))
+        .order_by(Lead.id)
+    ):
+        leads.append(
+            _Lead(
+                id=row.id,
+                email=row.email,
+                name=full_name(row.first_name, row.last_name, row.email),
+                title=row.title,
+                stage=row.stage,
+                temperature=row.temperature,
+                score=decayed_score(row.score_value, row.score_as_of, row.score_half_life, now),
+                fit_grade=row.fit_grade,
+                owner_id=row.owner_id,
+            )
+        )
+        if row.seen is not None:
+            last_seen[row.id] = row.seen
+        if row.newest is not None:
+            latest[row.id] = row.newest
+    return leads, last_seen, latest
+
+
 def _timeline(
-    session: Session, ids: list[int], leads: dict[int, Lead], now: datetime, limit: int
+    session: Session, latest: dict[int, datetime], leads: dict[int, _Lead], limit: int
 ) -> list[dict[str, Any]]:
     """The account's people's events together, newest first; machine hits included and
-    marked (reports show both numbers), email subjects joined."""
-    if not ids:
+    marked (reports show both numbers), email subjects joined.
+
+    ``latest`` is each person's newest event (people without events are left out). The
+    newest ``limit`` events all happened at or after the ``limit``-th newest of those
+    moments, so only the people whose newest event is that recent are read, and only from
+    that moment on. Events the timeline leaves out (emails to the team) can leave fewer
+    than ``limit`` in that window: then a wider one is read, until everything is."""
+    if not latest or limit <= 0:
         return []
-    rows = session.execute(
-        select(Event, Message.subject)
-        .outerjoin(Message, Message.id == Event.message_id)
-        .where(
-            Event.lead_id.in_(ids),
-            # Emails to the team about a lead (notifications, SLA) are not the lead's story.
-            or_(Message.kind.is_(None), Message.kind.not_in(INTERNAL_KINDS)),
-        )
-        .order_by(Event.occurred_at.desc(), Event.id.desc())
-        .limit(limit)
-    ).all()
+    moments = sorted(latest.values(), reverse=True)
+    rank = limit
+    while True:
+        if rank <= len(moments):
+            since: datetime | None = moments[rank - 1]
+            ids = [lead_id for lead_id, moment in latest.items() if moment >= moments[rank - 1]]
+        else:
+            since, ids = None, list(latest)
+        rows = _events(session, sorted(ids), since, limit)
+        if len(rows) == limit or since is None:
+            break
+        rank *= 4
     entries = []
     for event, subject in rows:
         props = event.properties or {}
@@ -295,6 +365,26 @@ def _timeline(
             }
         )
     return entries
+
+
+def _events(
+    session: Session, ids: list[int], since: datetime | None, limit: int
+) -> Sequence[Row[Event, str | None]]:
+    """The newest ``limit`` timeline events of these people (at or after ``since``)."""
+    query = (
+        select(Event, Message.subject)
+        .outerjoin(Message, Message.id == Event.message_id)
+        .where(
+            Event.lead_id.in_(ids),
+            # Emails to the team about a lead (notifications, SLA) are not the lead's story.
+            or_(Message.kind.is_(None), Message.kind.not_in(INTERNAL_KINDS)),
+        )
+        .order_by(Event.occurred_at.desc(), Event.id.desc())
+        .limit(limit)
+    )
+    if since is not None:
+        query = query.where(Event.occurred_at >= since)
+    return session.execute(query).all()
 
 
 def _handoffs(

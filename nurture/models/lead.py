@@ -152,16 +152,25 @@ class Lead(Base):
     def decayed_score(self, now: datetime) -> float:
         """The behavioural score at ``now``: (value, as_of) decayed with the half-life it
         was computed with (the default half-life for leads never scored by a model)."""
-        half_life = (
-            timedelta(seconds=self.score_half_life) if self.score_half_life else DEFAULT_HALF_LIFE
-        )
-        return decayed(self.score_value or 0.0, self.score_as_of, now, half_life)
+        return decayed_score(self.score_value, self.score_as_of, self.score_half_life, now)
 
     @property
     def full_name(self) -> str:
         """First and last name, or the email address when neither is known."""
-        name = " ".join(part for part in (self.first_name, self.last_name) if part)
-        return name or self.email
+        return full_name(self.first_name, self.last_name, self.email)
+
+
+def decayed_score(
+    value: float | None, as_of: datetime | None, half_life: float | None, now: datetime
+) -> float:
+    """``Lead.decayed_score`` from the columns (for reports that read columns, not leads)."""
+    span = timedelta(seconds=half_life) if half_life else DEFAULT_HALF_LIFE
+    return decayed(value or 0.0, as_of, now, span)
+
+
+def full_name(first_name: str | None, last_name: str | None, email: str) -> str:
+    """``Lead.full_name`` from the columns."""
+    return " ".join(part for part in (first_name, last_name) if part) or email
 
 
 def name_keys(first_name: str | None, last_name: str | None, email: str) -> tuple[str, str]:

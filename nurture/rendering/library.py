@@ -84,6 +84,8 @@ class TemplateLibrary:
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
         self._name_locks: dict[str, threading.Lock] = {}
+        # name -> (the compiled version validated, its problems): one slot per template.
+        self._validated: dict[str, tuple[CompiledTemplate, tuple[TemplateProblem, ...]]] = {}
         # How many MJML compiles ran (tests and metrics: each version compiles once).
         self.compile_count = 0
 
@@ -131,8 +133,10 @@ class TemplateLibrary:
         with self._lock:
             if name is None:
                 self._entries.clear()
+                self._validated.clear()
             else:
                 self._entries.pop(name, None)
+                self._validated.pop(name, None)
 
     def _refresh(self, name: str, now: float) -> _Entry:
         with self._lock:
@@ -186,11 +190,18 @@ class TemplateLibrary:
 
     def validate(self, name: str) -> list[TemplateProblem]:
         """Every problem with template ``name``: missing files, Jinja syntax, MJML, and
-        errors rendering it for the sample leads (a full one and one we know nothing about)."""
+        errors rendering it for the sample leads (a full one and one we know nothing about).
+
+        The sample renders are a pure function of the compiled version, so their problems
+        are kept with it and found again while the template's files stay the same (the
+        editor's pages check every template on every request)."""
         try:
             compiled = self.get(name)
         except TemplateError as error:
             return list(error.problems)
+        kept = self._validated.get(name)
+        if kept is not None and kept[0] is compiled:
+            return list(kept[1])
         problems: list[TemplateProblem] = []
         # Transactional templates declare what they are rendered with (meta.yaml
         # ``context: handoff``); they are validated against samples of that too.
@@ -202,6 +213,8 @@ class TemplateLibrary:
             except TemplateError as error:
                 if error.problem not in problems:
                     problems.append(error.problem)
+        with self._lock:
+            self._validated[name] = (compiled, tuple(problems))
         return problems
 
     def validate_all(self) -> dict[str, list[TemplateProblem]]:

@@ -21,8 +21,8 @@ over the indexes of migration 9510: ``messages (campaign_id, sent_at)``, ``event
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -146,9 +146,30 @@ def step_email_figures(
     session: Session, campaign_id: int, start: datetime, end: datetime
 ) -> dict[str, EmailFigures]:
     """Per step key (``track/step``): the figures of the emails it sent in ``[start, end)``."""
+    found = campaign_email_figures(session, campaign_id, start, end)
+    return {str(key): figures for key, figures in found.items() if key}
+
+
+def campaign_email_figures(
+    session: Session, campaign_id: int, start: datetime, end: datetime
+) -> dict[str | None, EmailFigures]:
+    """Per step key, and for the campaign's emails of no step (None), the figures of the
+    emails sent in ``[start, end)``: every email of the period once, so they add up to the
+    campaign's (``added``)."""
     where = (Message.campaign_id == campaign_id,)
     found = _figures(session, where, (Message.step_key,), start, end)
-    return {str(key[0]): figures for key, figures in found.items() if key[0]}
+    return {key[0]: figures for key, figures in found.items()}
+
+
+def added(figures: Iterable[EmailFigures]) -> EmailFigures:
+    """The figures of several sets of emails together (each email in one set: every
+    figure counts emails, so they add up)."""
+    names = [item.name for item in fields(EmailFigures)]
+    total = dict.fromkeys(names, 0)
+    for item in figures:
+        for name in names:
+            total[name] += getattr(item, name)
+    return EmailFigures(**total)
 
 
 def _figures(
@@ -238,9 +259,15 @@ class CampaignTotals:
 
 
 def step_figures(
-    session: Session, campaign_id: int, start: datetime, end: datetime
+    session: Session,
+    campaign_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    emails: Mapping[str | None, EmailFigures] | None = None,
 ) -> dict[str, StepFigures]:
-    """Per step key (``track/step``): entered, now here, email figures and exits."""
+    """Per step key (``track/step``): entered, now here, email figures and exits.
+    ``emails``: the period's ``campaign_email_figures`` when the caller has them."""
     entered: dict[str, int] = {}
     for track, step, count in session.execute(
         select(
@@ -285,7 +312,9 @@ def step_figures(
         .group_by(Enrollment.track, Enrollment.step, Enrollment.status, Enrollment.exit_reason)
     ):
         exits[f"{track}/{step or ''}"].append(Exit(status, reason or "", int(count)))
-    email = step_email_figures(session, campaign_id, start, end)
+    if emails is None:
+        emails = campaign_email_figures(session, campaign_id, start, end)
+    email = {str(key): figures for key, figures in emails.items() if key}
     keys = set(entered) | set(here) | set(exits) | set(email)
     return {
         key: StepFigures(
@@ -299,9 +328,16 @@ def step_figures(
 
 
 def campaign_totals(
-    session: Session, campaign_id: int, start: datetime, end: datetime
+    session: Session,
+    campaign_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    emails: Mapping[str | None, EmailFigures] | None = None,
 ) -> CampaignTotals:
-    """The campaign's live enrolments and the period's entries, exits and email figures."""
+    """The campaign's live enrolments and the period's entries, exits and email figures.
+    ``emails``: the period's ``campaign_email_figures`` when the caller has them (the
+    campaign page: its steps' figures add up to the campaign's, one query less)."""
     active = session.scalar(
         select(func.count()).where(
             Enrollment.campaign_id == campaign_id, Enrollment.status == "active"
@@ -325,7 +361,10 @@ def campaign_totals(
             .group_by(Enrollment.status)
         ).all()
     )
-    email = email_figures(session, [campaign_id], start, end).get(campaign_id, EmailFigures())
+    if emails is not None:
+        email = added(emails.values())
+    else:
+        email = email_figures(session, [campaign_id], start, end).get(campaign_id, EmailFigures())
     return CampaignTotals(
         active=int(active or 0),
         entered=int(entered or 0),

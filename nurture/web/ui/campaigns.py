@@ -84,11 +84,13 @@ def show(key: str) -> Any:
         campaign = _campaign(session, key)
         version = _active_number(session, campaign)
         flow = None
+        # The period's emails once: per step for the flow, added up for the totals.
+        emails = report.campaign_email_figures(session, campaign.id, start, now)
         if campaign.active_version_id is not None:
             spec = campaign_spec_for_version(session, campaign.active_version_id)
-            figures = report.step_figures(session, campaign.id, start, now)
+            figures = report.step_figures(session, campaign.id, start, now, emails=emails)
             flow = campaign_flow.flow(spec, figures)
-        totals = report.campaign_totals(session, campaign.id, start, now)
+        totals = report.campaign_totals(session, campaign.id, start, now, emails=emails)
         problems = campaign_flow.file_problems(campaign)
     return page(
         "ui/campaigns/show.html",

@@ -167,3 +167,31 @@ def test_versions_and_their_diff(app, tmp_path):
     added = [line.text for line in diff.lines if line.kind == "added"]
     assert removed == ["        wait: 3d", "      - id: done-mistakes", "        exit: completed"]
     assert added == ["        wait: 4d"]
+
+
+def test_the_campaign_pages_emails_read_once_give_the_same_steps_and_totals(app):
+    story = build_story(app)
+    runtime = app.extensions["nurture"]
+    now = utcnow()
+    start = now - timedelta(days=30)
+    with transaction(runtime.sessions) as session:
+        # An email of no step (sent by hand in the campaign's name) counts in the totals.
+        message = session.scalar(select(Message).where(Message.lead_id == story.cat))
+        message.step_key = None
+        session.add(
+            Event(
+                lead_id=story.cat, type="email.opened", message_id=message.id,
+                campaign_id=message.campaign_id,
+            )
+        )  # fmt: skip
+    with transaction(runtime.sessions) as session:
+        campaign = _campaign(session)
+        emails = report.campaign_email_figures(session, campaign.id, start, now)
+        assert None in emails
+        assert report.step_figures(
+            session, campaign.id, start, now, emails=emails
+        ) == report.step_figures(session, campaign.id, start, now)
+        shared = report.campaign_totals(session, campaign.id, start, now, emails=emails)
+        alone = report.campaign_totals(session, campaign.id, start, now)
+    assert shared == alone
+    assert (alone.email.sent, alone.email.opened) == (4, 2)

@@ -1,6 +1,7 @@
 """Campaign files: YAML in, schema objects or problems with file:line out."""
 
 import json
+import os
 from dataclasses import fields, is_dataclass, replace
 from datetime import time, timedelta
 from pathlib import Path
@@ -417,3 +418,26 @@ def test_parse_campaign_data_raises_with_every_problem():
         "missing field 'name' in the campaign",
         "a campaign needs at least one track",
     ]
+
+
+def test_a_file_read_again_unchanged_is_not_parsed_again_and_an_edit_is(tmp_path):
+    path = tmp_path / "recycle.yaml"
+    text = (EXAMPLES / "recycle.yaml").read_text()
+    path.write_text(text)
+    first = load_campaign_file(path)
+    assert first.campaign is not None
+    assert load_campaign_file(path) is first  # the same text under the same name
+    # The same text under another name names that file in its problems: parsed anew.
+    other = tmp_path / "copy.yaml"
+    other.write_text(text)
+    assert load_campaign_file(other) is not first
+    assert load_campaign_file(other).path == str(other)
+    # An edit (even one keeping the size and modification time) is a new text.
+    stat = path.stat()
+    path.write_text(text.replace("tracks:", "trakcs:", 1))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    edited = load_campaign_file(path)
+    assert edited.campaign is None
+    assert any("trakcs" in problem.message for problem in edited.problems)
+    path.write_text(text)
+    assert load_campaign_file(path).campaign == first.campaign

@@ -599,3 +599,29 @@ def test_a_deleted_template_stops_rendering_and_missing_names_are_not_cached(lib
     with pytest.raises(TemplateError):
         library.get("../../etc/passwd")
     assert library._entries == {}
+
+
+def test_validation_is_kept_with_the_compiled_version_and_redone_after_an_edit(
+    library, root, monkeypatch
+) -> None:
+    import nurture.rendering.library as library_module
+
+    folder = write_template(root, "company", child(section("At {{ account.name }}")))
+    renders = []
+    real = library_module.sample_context
+    monkeypatch.setattr(
+        library_module, "sample_context", lambda **kw: renders.append(kw) or real(**kw)
+    )
+    (problem,) = library.validate("company")
+    assert len(renders) == 2  # the full and the sparse sample
+    assert library.validate("company") == [problem]
+    assert len(renders) == 2  # unchanged files: the kept result
+    body = folder / "body.mjml"
+    body.write_text(child(section("{% if account %}At {{ account.name }}{% endif %}")))
+    stat = body.stat()
+    os.utime(body, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert library.validate("company") == []
+    assert len(renders) == 4
+    library.invalidate()
+    assert library.validate("company") == []
+    assert len(renders) == 6
