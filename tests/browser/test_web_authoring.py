@@ -57,8 +57,10 @@ def test_a_marketer_authors_previews_and_test_sends_an_email(
     wait_for_check(page, "No problems")
     page.get_by_role("button", name="Preview this text").click()
     expect(page.get_by_text("Your guide, Dana")).to_be_visible()
-    assert page.locator("iframe.desktop").bounding_box()["width"] == 600
-    assert page.locator("iframe.mobile").bounding_box()["width"] == 375
+    # Retried until the page's stylesheet applies (a loaded machine can be slower than the
+    # first look: an unstyled frame is 300 px wide).
+    expect(page.locator("iframe.desktop")).to_have_css("width", "600px")
+    expect(page.locator("iframe.mobile")).to_have_css("width", "375px")
     frame = page.frame_locator("iframe.mobile")
     expect(frame.get_by_text("Read the starter guide")).to_be_visible()
     check_page(page)
