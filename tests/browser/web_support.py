@@ -56,7 +56,9 @@ def open_signed_in(
 
 
 def assert_accessible(page: Any) -> None:
-    """axe-core finds no serious or critical violation on the page as it is now."""
+    """axe-core finds no serious or critical violation on the page once it has loaded."""
+    # Stylesheets and scripts first: contrast and scrolling boxes depend on them.
+    page.wait_for_load_state("load")
     results = Axe().run(page)
     bad = [
         violation
@@ -73,6 +75,7 @@ def assert_accessible(page: Any) -> None:
 
 def assert_fits(page: Any) -> None:
     """Nothing makes the page scroll sideways (tables scroll inside their own box)."""
+    page.wait_for_load_state("load")
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
