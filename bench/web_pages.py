@@ -637,6 +637,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.compare_small:
         problems += growth(runs[0], runs[1])
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(to_json(runs), indent=1, default=str))
     slowest = max((p.p(0.95) for p in runs[0].pages if p.ms), default=0.0)
     print(
