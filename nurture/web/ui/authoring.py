@@ -15,12 +15,12 @@ Previews and test sends are in :mod:`nurture.web.ui.authoring_preview`.
 
 from __future__ import annotations
 
-import difflib
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -47,7 +47,6 @@ from nurture.authoring.files import (
 from nurture.authoring.saving import (
     Conflict,
     Refused,
-    Saved,
     save_campaign,
     save_config,
     save_template,
@@ -56,6 +55,7 @@ from nurture.platform.db import transaction, utcnow
 from nurture.rendering.library import template_library
 from nurture.rendering.sources import BODY_FILE, META_FILE, SUBJECT_FILE, TEXT_FILE
 from nurture.reports.authoring import authoring_index, version_history
+from nurture.web.ui.authoring_saving import changes, check_or_save, flash_saved
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
 
@@ -161,25 +161,16 @@ def campaign_save(key: str) -> Any:
     """Check (no JavaScript) or save the edited campaign file."""
     path = _located_campaign(key)
     text = _text_field()
-    base = request.form.get("base", "")
-    if request.form.get("action") != "save":
-        on_disk = read_text(path)
-        shown = normalise(text, on_disk=on_disk)
-        result = check_campaign(template_library(runtime()), path, shown)
-        return _campaign_page(key, path, text, None, result, base=base, checked=True)
-    try:
-        saved = save_campaign(
+    return check_or_save(
+        path,
+        text,
+        check=lambda shown: check_campaign(template_library(runtime()), path, shown),
+        save=lambda base: save_campaign(
             runtime(), path, text, base=base, actor=current_user.actor, now=utcnow()
-        )
-    except Refused as refused:
-        return _campaign_page(key, path, text, None, refused.result, base=base, status=422)
-    except Conflict as conflict:
-        diff = _diff(conflict.on_disk, {path.name: text})
-        return _campaign_page(
-            key, path, text, None, None, base=conflict.fingerprint, conflict=diff, status=409
-        )
-    _flash_saved(saved)
-    return redirect(url_for("ui_authoring.campaign_file", key=saved.name))
+        ),
+        render=functools.partial(_campaign_page, key, path, text),
+        done=lambda saved: url_for("ui_authoring.campaign_file", key=saved.name),
+    )
 
 
 def _campaign_page(
@@ -251,11 +242,11 @@ def template_save(name: str) -> Any:
     except Refused as refused:
         return _template_page(name, folder, parts, None, refused.result, base=base, status=422)
     except Conflict as conflict:
-        diff = _diff(conflict.on_disk, dict(parts))
+        diff = changes(conflict.on_disk, dict(parts))
         return _template_page(
             name, folder, parts, None, None, base=conflict.fingerprint, conflict=diff, status=409
         )
-    _flash_saved(saved)
+    flash_saved(saved)
     return redirect(url_for("ui_authoring.template", name=name))
 
 
@@ -320,23 +311,16 @@ def config_save(kind: str) -> Any:
     """Check (no JavaScript) or save the edited file."""
     path = _located_config(kind)
     text = _text_field()
-    base = request.form.get("base", "")
-    if request.form.get("action") != "save":
-        result = check_config(kind, path, normalise(text, on_disk=read_text(path)))
-        return _config_page(kind, path, text, None, result, base=base, checked=True)
-    try:
-        saved = save_config(
+    return check_or_save(
+        path,
+        text,
+        check=lambda shown: check_config(kind, path, shown),
+        save=lambda base: save_config(
             runtime(), kind, text, base=base, actor=current_user.actor, now=utcnow()
-        )
-    except Refused as refused:
-        return _config_page(kind, path, text, None, refused.result, base=base, status=422)
-    except Conflict as conflict:
-        diff = _diff(conflict.on_disk, {path.name: text})
-        return _config_page(
-            kind, path, text, None, None, base=conflict.fingerprint, conflict=diff, status=409
-        )
-    _flash_saved(saved)
-    return redirect(url_for("ui_authoring.config_file", kind=kind))
+        ),
+        render=functools.partial(_config_page, kind, path, text),
+        done=lambda saved: url_for("ui_authoring.config_file", kind=kind),
+    )
 
 
 def _config_page(
@@ -373,35 +357,6 @@ def _config_page(
         check_url=url_for("ui_authoring.check", kind=kind, name=kind),
         **context,
     )
-
-
-def _flash_saved(saved: Saved) -> None:
-    if saved.version is not None:
-        flash(
-            _(
-                "Saved %(file)s; version %(version)d is live.",
-                file=saved.path.name,
-                version=saved.version,
-            ),
-            "success",
-        )
-    elif saved.files:
-        flash(_("Saved %(file)s.", file=saved.path.name), "success")
-    else:
-        flash(_("Nothing changed: the files already had this text."), "info")
-
-
-def _diff(on_disk: Mapping[str, str | None], mine: Mapping[str, str]) -> list[str]:
-    lines: list[str] = []
-    for file in sorted(on_disk):
-        theirs = (on_disk.get(file) or "").splitlines()
-        yours = normalise(mine.get(file, "")).splitlines()
-        lines.extend(
-            difflib.unified_diff(
-                theirs, yours, f"{file} (on disk now)", f"{file} (your text)", lineterm="", n=2
-            )
-        )
-    return lines
 
 
 # ---------------------------------------------------------------- check as one types

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import nurture.rendering.library as library_module
 from nurture.models import Account, Campaign, Lead
 from nurture.platform.config import PROJECT_ROOT, Settings
 from nurture.rendering.library import TemplateError, TemplateLibrary, build_context, sample_context
@@ -604,8 +605,6 @@ def test_a_deleted_template_stops_rendering_and_missing_names_are_not_cached(lib
 def test_validation_is_kept_with_the_compiled_version_and_redone_after_an_edit(
     library, root, monkeypatch
 ) -> None:
-    import nurture.rendering.library as library_module
-
     folder = write_template(root, "company", child(section("At {{ account.name }}")))
     renders = []
     real = library_module.sample_context
