@@ -363,7 +363,7 @@ def _config_page(
 
 
 @bp.post("/authoring/check/<kind>/<name>")
-@requires(roles.CAMPAIGNS_VIEW, audit_changes=False)
+@requires(roles.CAMPAIGNS_EDIT, audit_changes=False)
 def check(kind: str, name: str) -> Any:
     """The problems of the posted text, as JSON: ``{ok, count, problems: [{file, line,
     message, text}]}`` (``authoring.js`` marks the lines). Nothing is written."""

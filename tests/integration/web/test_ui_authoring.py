@@ -171,6 +171,15 @@ def test_a_viewer_reads_the_editor_but_cannot_save_or_check_by_form(app, setting
     assert response.status_code == 403
     assert recycle(settings).read_text() == before
     assert viewer.get("/authoring/new").status_code == 403
+    # Nor as you type: a read-only editor has nothing to check, and the check renders
+    # whatever text it is sent.
+    assert "data-check-url" not in html
+    checked = viewer.post(
+        "/authoring/check/campaign/recycle",
+        data={"text": "id: x"},
+        headers={"X-CSRFToken": token},
+    )
+    assert checked.status_code == 403
 
 
 def test_roles_without_campaigns_never_reach_the_editor(app):
