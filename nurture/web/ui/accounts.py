@@ -37,6 +37,10 @@ bp = Blueprint("ui_accounts", __name__)
 
 MAX_ID = 2**31 - 1
 TIMELINE = 30
+# People listed on an account's page, most engaged first; the rest are in the lead list
+# filtered by the account (an account can have thousands, and the page must stay readable
+# and fast).
+PEOPLE_SHOWN = 50
 SORT_CHOICES = [
     SelectChoice("score", _l("Account score")),
     SelectChoice("name", _l("Name")),
@@ -114,6 +118,8 @@ def show(account_id: int) -> Any:
             "ui/accounts/show.html",
             view=view,
             account=view.account,
+            people=view.people[:PEOPLE_SHOWN],
+            more_people=max(0, len(view.people) - PEOPLE_SHOWN),
             counted=counted_people(view),
             open_handoffs=open_handoffs(view),
             top_n=view.method[3:] if view.method.startswith("top") else None,

@@ -8,6 +8,7 @@ import pytest
 
 from nurture.models import Account
 from nurture.platform.db import transaction
+from nurture.web.ui import accounts as accounts_page
 from tests.integration.reports.test_accounts import build
 from tests.integration.web.ui_support import signed_in_client
 
@@ -77,3 +78,17 @@ def test_anonymous_people_are_sent_to_sign_in(client, app):
     with transaction(app.extensions["nurture"].sessions) as session:
         session.add(Account(domain="x.com"))
     assert client.get("/accounts").status_code == 302
+
+
+def test_a_big_account_lists_its_most_engaged_people_and_links_to_everyone(app, data, monkeypatch):
+    monkeypatch.setattr(accounts_page, "PEOPLE_SHOWN", 1)
+    client = signed_in_client(app, "marketer")
+
+    html = client.get(f"/accounts/{data['acme.com']}").get_data(as_text=True)
+
+    people = html[html.index('id="people-h"') : html.index('id="handoffs-h"')]
+    listed = re.findall(r"<tr[^>]*>\s*<th scope=\"row\">", people)
+    assert len(listed) == 1
+    assert "ceo@acme.com" in people and "dev@acme.com" not in people  # the engaged one first
+    assert "1 more person works here" in people
+    assert f'href="/leads?account={data["acme.com"]}"' in people
