@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,9 +71,20 @@ def live_app(settings: Settings) -> Iterator[LiveApp]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
+    live = LiveApp(f"http://127.0.0.1:{server.server_port}", app)
     try:
-        yield LiveApp(f"http://127.0.0.1:{server.server_port}", app)
+        yield live
     finally:
+        for context in live.contexts:
+            context.close()
         server.shutdown()
         thread.join()
-        app.extensions["nurture"].close()
+        # Request threads are daemons the server does not join: one still answering the
+        # page's last request holds a pooled connection, which disposing the pool would
+        # leave open (a ResourceWarning when it is collected). Let them finish first.
+        runtime = app.extensions["nurture"]
+        checked_out = getattr(runtime.engine.pool, "checkedout", lambda: 0)
+        deadline = time.monotonic() + 10
+        while checked_out() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        runtime.close()

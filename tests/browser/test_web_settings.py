@@ -31,7 +31,7 @@ def test_an_admin_creates_a_user_and_an_api_key(
     assert "/password/set/" in link
 
     # The new person, in a browser of their own, sets a password and signs in.
-    guest = browser.new_context(viewport=viewport, base_url=live_app.url)
+    guest = live_app.new_context(browser, viewport=viewport)
     kim = guest.new_page()
     kim.goto(link.replace("http://nurture.test", live_app.url))
     kim.get_by_label("New password", exact=True).fill("a long and winding road 42")

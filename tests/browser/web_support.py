@@ -4,7 +4,7 @@ accessibility violation, no sideways scrolling)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -20,6 +20,15 @@ class LiveApp:
 
     url: str
     app: Any
+    # Browser contexts opened on this app, closed before the server stops so that no
+    # keep-alive request is still running when the connection pool is released.
+    contexts: list[Any] = field(default_factory=list)
+
+    def new_context(self, browser: Any, **options: Any) -> Any:
+        """A browser context on this app, closed when the app stops."""
+        context = browser.new_context(base_url=self.url, **options)
+        self.contexts.append(context)
+        return context
 
     @property
     def runtime(self) -> Runtime:
@@ -44,7 +53,7 @@ def open_signed_in(
 ) -> Any:
     """A new browser page of a new account with ``role``, signed in through the form."""
     address = make_user(live.app, role, email)
-    context = browser.new_context(viewport=viewport or DESKTOP, base_url=live.url)
+    context = live.new_context(browser, viewport=viewport or DESKTOP)
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.goto("/login")
