@@ -59,6 +59,7 @@ from nurture.platform.decay import DEFAULT_HALF_LIFE, score_rank
 from nurture.platform.runtime import Runtime
 from nurture.qualification.watch import sync_qualification_files
 from nurture.scoring.watch import sync_scoring_file
+from nurture.tracking import backfill_engagement
 
 # --------------------------------------------------------------------------- loading
 
@@ -280,6 +281,15 @@ def _load_tables(runtime: Runtime, sizes: Sizes, campaigns: Campaigns, now: date
                 f"  peak RSS {rss_peak_mb():.0f} MB",
                 flush=True,
             )
+        began = time.perf_counter()
+        # What people did with each email, as the hit processor keeps it on the message.
+        with runtime.engine.begin() as connection:
+            connection.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+            filled = backfill_engagement(connection)
+        print(
+            f"  engagement     {filled:>11,} messages {time.perf_counter() - began:5.1f} s",
+            flush=True,
+        )
         began = time.perf_counter()
         with conn.cursor() as cur:
             for table in BIG_TABLES:

@@ -495,13 +495,23 @@ def prepare(name: str, sizes: web_data.Sizes, rebuild: bool) -> str:
 
 
 def run_pages(
-    url: str, name: str, sizes: web_data.Sizes, *, requests: int, warmup: int, analyze: bool
+    url: str,
+    name: str,
+    sizes: web_data.Sizes,
+    *,
+    requests: int,
+    warmup: int,
+    analyze: bool,
+    only: frozenset[str] = frozenset(),
 ) -> Run:
-    """Discover, measure and EXPLAIN every page against the database at ``url``."""
+    """Discover, measure and EXPLAIN every page (or the endpoints in ``only``) against the
+    database at ``url``."""
     with tempfile.TemporaryDirectory(prefix="nurture-bench-web-") as tmp:
         app, log = make_app(url, Path(tmp), sizes.campaigns)
         try:
             pages, missing = discover(app)
+            if only:
+                pages = [page for page in pages if page.endpoint in only]
             print(f"\n{len(pages)} page URLs on {name} ({requests} requests each):", flush=True)
             refs = reference(app, requests)
             measure(app, log, pages, requests, warmup)
@@ -615,7 +625,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plans", action="store_true", help="print every plan node")
     parser.add_argument("--analyze", action="store_true", help="EXPLAIN ANALYZE (runs them)")
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument(
+        "--only", default="", help="comma-separated endpoints to measure (a quick look)"
+    )
     args = parser.parse_args(argv)
+    only = frozenset(filter(None, args.only.split(",")))
     sizes = web_data.Sizes(args.leads, args.accounts, args.events, args.campaigns)
     print_machine()
     print("server time: in-process Flask test client, no network; PostgreSQL on this host")
@@ -627,7 +641,13 @@ def main(argv: list[str] | None = None) -> int:
         url = prepare(name, size, args.rebuild)
         runs.append(
             run_pages(
-                url, name, size, requests=args.requests, warmup=args.warmup, analyze=args.analyze
+                url,
+                name,
+                size,
+                requests=args.requests,
+                warmup=args.warmup,
+                analyze=args.analyze,
+                only=only,
             )
         )
     for run in runs:

@@ -9,6 +9,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from nurture.platform.db import Base, utcnow
 
+# What a person did with an email (see ``Message.opened_at``).
+ENGAGEMENT_COLUMNS = (
+    "opened_at",
+    "clicked_at",
+    "unsubscribed_at",
+    "bounce_reported_at",
+    "complained_at",
+)
+
 
 class Message(Base):
     """An email to one lead. The unique key on (enrolment, step) makes a double send
@@ -20,8 +29,16 @@ class Message(Base):
         Index("ix_messages_lead_id_queued_at", "lead_id", "queued_at"),
         # Volume over time: the warm-up and domain-throttle counts, and send reports.
         Index("ix_messages_queued_at", "queued_at"),
-        # A campaign's emails sent in a period (the campaign and step figures).
-        Index("ix_messages_campaign_id_sent_at", "campaign_id", "sent_at"),
+        # A campaign's emails sent in a period (the campaign and step figures) and every
+        # email sent in a period (the home page's): on PostgreSQL each carries what its
+        # figures count, so they are read from the index alone.
+        Index(
+            "ix_messages_campaign_id_sent_at",
+            "campaign_id",
+            "sent_at",
+            postgresql_include=["step_key", *ENGAGEMENT_COLUMNS],
+        ),
+        Index("ix_messages_sent_at", "sent_at", postgresql_include=["kind", *ENGAGEMENT_COLUMNS]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +74,15 @@ class Message(Base):
     bounced_at: Mapped[datetime | None]
     bounce_status: Mapped[str | None] = mapped_column(String(12))
     bounce_decision: Mapped[str | None] = mapped_column(String(20))
+    # What a person did with it, from its events (machine hits left out), kept here so the
+    # period figures read messages, not events (nurture.tracking.engagement): the first
+    # human open or click, the first human click, and the first unsubscribe, bounce report
+    # and complaint.
+    opened_at: Mapped[datetime | None]
+    clicked_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+    bounce_reported_at: Mapped[datetime | None]
+    complained_at: Mapped[datetime | None]
 
 
 class OutboxMessage(Base):

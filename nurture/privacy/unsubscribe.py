@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from nurture.consent.suppression import suppress
 from nurture.models import Event, Lead, Message
+from nurture.tracking import refresh_engagement
 
 
 @dataclass(frozen=True)
@@ -75,4 +76,5 @@ def unsubscribe_by_token(
             }
         ],
     )
+    refresh_engagement(session, [message.id])
     return recipient

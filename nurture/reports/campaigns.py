@@ -11,11 +11,13 @@ person who clicked read the email, even with images blocked), as the drip rules 
 - open rate = opened ÷ delivered; click rate = clicked ÷ delivered;
 - click-to-open rate = clicked ÷ opened.
 
+What people did with each email is kept on its message (``nurture.tracking.engagement``),
+so a period's figures are one read of the period's messages, not of their events.
+
 Every query is bounded by one campaign (or the list's few campaign ids) and the period,
-over the indexes of migration 9510: ``messages (campaign_id, sent_at)``, ``events
-(message_id)``, ``enrollments (campaign_id, status, track, step)``, ``enrollments
-(campaign_id, enrolled_at, id)``, ``enrollments (campaign_id, finished_at)`` and
-``enrollment_history (at)``.
+over the indexes of migration 9510: ``messages (campaign_id, sent_at)``, ``enrollments
+(campaign_id, status, track, step)``, ``enrollments (campaign_id, enrolled_at, id)``,
+``enrollments (campaign_id, finished_at)`` and ``enrollment_history (at)``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from nurture.models import (
@@ -34,7 +36,6 @@ from nurture.models import (
     CampaignVersion,
     Enrollment,
     EnrollmentHistory,
-    Event,
     Lead,
     Message,
 )
@@ -179,46 +180,26 @@ def _figures(
     start: datetime,
     end: datetime,
 ) -> dict[tuple[Any, ...], EmailFigures]:
-    cohort = (*where, Message.sent_at >= start, Message.sent_at < end)
-    counts: dict[tuple[Any, ...], dict[str, int]] = defaultdict(dict)
-    for *key, sent in session.execute(select(*group, func.count()).where(*cohort).group_by(*group)):
-        counts[tuple(key)]["sent"] = int(sent)
-
-    def per_message(*types: str) -> Any:
-        return func.count(distinct(case((Event.type.in_(types), Event.message_id))))
-
-    engagement = (
+    names = ("sent", "opened", "clicked", "unsubscribed", "bounced", "complained")
+    rows = session.execute(
         select(
             *group,
-            per_message("email.opened", "email.clicked"),
-            per_message("email.clicked"),
-            per_message("email.unsubscribed"),
-            per_message("email.bounced"),
-            per_message("email.complained"),
+            func.count(),
+            func.count(Message.opened_at),
+            func.count(Message.clicked_at),
+            func.count(Message.unsubscribed_at),
+            func.count(Message.bounce_reported_at),
+            func.count(Message.complained_at),
         )
-        .join(Event, Event.message_id == Message.id)
-        .where(
-            *cohort,
-            Event.type.in_(
-                (
-                    "email.opened",
-                    "email.clicked",
-                    "email.unsubscribed",
-                    "email.bounced",
-                    "email.complained",
-                )
-            ),
-            Event.is_machine.is_(False),
-        )
+        .where(*where, Message.sent_at >= start, Message.sent_at < end)
         .group_by(*group)
     )
-    names = ("opened", "clicked", "unsubscribed", "bounced", "complained")
-    for row in session.execute(engagement):
-        values = row[len(group) :]
-        counts[tuple(row[: len(group)])].update(
-            {name: int(value) for name, value in zip(names, values, strict=True)}
+    return {
+        tuple(row[: len(group)]): EmailFigures(
+            **{name: int(value or 0) for name, value in zip(names, row[len(group) :], strict=True)}
         )
-    return {key: EmailFigures(**values) for key, values in counts.items()}
+        for row in rows
+    }
 
 
 # ---------------------------------------------------------------- steps

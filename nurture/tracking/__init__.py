@@ -9,9 +9,24 @@ into timeline events.
   ``timelines_changed`` for scoring; ``processor``: that work in its own process.
 - ``visitors``: first-party visitor ids, and merging a visitor's history into its lead.
 - ``event_intake``: server-side events (``POST /api/v1/events``) checked (pure).
+- ``engagement``: what a person did with each email, kept on its message row
+  (``refresh_engagement``) for the period figures.
 """
 
 from nurture.tracking.capture import hit_row, hit_writer
+from nurture.tracking.engagement import (
+    ENGAGEMENT_EVENTS,
+    backfill_engagement,
+    refresh_engagement,
+)
 from nurture.tracking.processing import HitProcessor, process_pending_hits
 
-__all__ = ["HitProcessor", "hit_row", "hit_writer", "process_pending_hits"]
+__all__ = [
+    "ENGAGEMENT_EVENTS",
+    "HitProcessor",
+    "backfill_engagement",
+    "hit_row",
+    "hit_writer",
+    "process_pending_hits",
+    "refresh_engagement",
+]

@@ -33,6 +33,7 @@ from nurture.platform.addresses import email_or_none
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
 from nurture.tracking.capture import HitLock
+from nurture.tracking.engagement import refresh_engagement
 from nurture.tracking.links import LinkSigner, link_signer
 from nurture.tracking.machine_rules import HitView, Thresholds, burst_of_all_links, machine_reasons
 from nurture.tracking.visitors import (
@@ -67,6 +68,8 @@ class _Batch:
     by_email: list[tuple[str, str]] = field(default_factory=list)
     # Leads with a human open or click in this batch: their mailbox works.
     engaged: set[int] = field(default_factory=set)
+    # Messages whose email events change (new hits, clicks re-flagged as a machine's).
+    messages: set[int] = field(default_factory=set)
 
 
 def process_pending_hits(runtime: Runtime, now: datetime, limit: int = POSTGRES_PASS) -> int:
@@ -88,6 +91,7 @@ def process_pending_hits(runtime: Runtime, now: datetime, limit: int = POSTGRES_
         if batch.events:
             session.execute(insert(Event), batch.events)
             _record_activity(session, batch.events)
+        refresh_engagement(session, batch.messages)
         for visitor_id, lead_id in batch.by_lead:
             identify(session, visitor_id, lead_id, now)
             batch.touched.add(lead_id)
@@ -211,6 +215,7 @@ def _email_hits(
             }
         )
         batch.touched.add(message.lead_id)
+        batch.messages.add(message.id)
         if not reasons[hit.id]:
             batch.engaged.add(message.lead_id)
 
@@ -289,6 +294,8 @@ def _reflag(session: Session, earlier: dict[tuple[int, datetime], set[str]], bat
         if merged != event.machine_reasons or not event.is_machine:
             event.machine_reasons = merged
             event.is_machine = True
+            if event.message_id is not None:
+                batch.messages.add(event.message_id)
             if event.lead_id is not None:
                 batch.touched.add(event.lead_id)
 

@@ -30,6 +30,7 @@ from nurture.models import BounceReceipt, Event, Lead, Message
 from nurture.platform.db import transaction, utcnow
 from nurture.sending.bounces.classify import BounceReport, FailedRecipient, classify_bytes
 from nurture.sending.bounces.rules import COMPLAINT, IGNORE, RETRY, SENDER_ISSUE, SUPPRESS
+from nurture.tracking import refresh_engagement
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +212,10 @@ def _apply_one(
     else:
         # The receiving side refused *us*; the lead keeps its standing.
         outcome.action = "sender_issue"
-    session.add(_event(lead, message, failed, report, outcome, now))
+    event = _event(lead, message, failed, report, outcome, now)
+    session.add(event)
+    if event.message_id is not None:
+        refresh_engagement(session, [event.message_id])
     return outcome
 
 

@@ -13,6 +13,9 @@ from nurture.models import Campaign, Event, Message
 from nurture.platform.db import transaction, utcnow
 from nurture.reports import campaign_flow
 from nurture.reports import campaigns as report
+from nurture.sending.bounces.apply import ingest_file
+from nurture.tracking import refresh_engagement
+from tests.integration.bounce_support import arf, dsn
 from tests.integration.campaign_figures_support import build_story
 from tests.integration.engine_support import FIXTURES
 
@@ -47,18 +50,27 @@ def test_a_bounce_leaves_delivered_emails_out_of_the_rates(app):
     runtime = app.extensions["nurture"]
     with transaction(runtime.sessions) as session:
         message = session.scalar(select(Message).where(Message.lead_id == story.cat))
-        session.add(
-            Event(
-                lead_id=story.cat,
-                type="email.bounced",
-                message_id=message.id,
-                campaign_id=message.campaign_id,
-                step_key=message.step_key,
-            )
-        )
+        token, address = message.token, message.to_address
+    # The bounce and a complaint arrive as mailbox providers send them.
+    raw = dsn(address, "5.1.1", "550 5.1.1 no such user", token=token)
+    assert ingest_file(runtime.sessions, raw, label="b.eml", soft_bounce_limit=3).state == (
+        "applied"
+    )
+    with transaction(runtime.sessions) as session:
+        ada = session.scalar(select(Message).where(Message.lead_id == story.ada))
+        ada_token = ada.token
+    complaint = ingest_file(
+        runtime.sessions, arf(token=ada_token), label="c.eml", soft_bounce_limit=3
+    )
+    assert complaint.state == "applied"
     with transaction(runtime.sessions) as session:
         (row,) = report.campaign_summaries(session, utcnow())
-    assert (row.week.sent, row.week.bounced, row.week.delivered) == (4, 1, 3)
+    assert (row.week.sent, row.week.bounced, row.week.delivered, row.week.complained) == (
+        4,
+        1,
+        3,
+        1,
+    )
     assert row.week.open_rate == 1 / 3
 
 
@@ -184,6 +196,8 @@ def test_the_campaign_pages_emails_read_once_give_the_same_steps_and_totals(app)
                 campaign_id=message.campaign_id,
             )
         )  # fmt: skip
+        # As the hit processor does for every open it records.
+        refresh_engagement(session, [message.id])
     with transaction(runtime.sessions) as session:
         campaign = _campaign(session)
         emails = report.campaign_email_figures(session, campaign.id, start, now)

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from nurture.models import Lead, TrackingHit
+from nurture.models import Lead, Message, TrackingHit
 from nurture.platform.db import transaction
 from nurture.tracking.links import LinkSigner
 from nurture.tracking.tokens import MessageSigner
@@ -170,6 +170,33 @@ def test_every_link_clicked_within_seconds_marks_all_those_clicks_machine(client
     clicks = events(runtime, "email.clicked")
     assert [c.machine_reasons for c in clicks] == [["all-links-clicked"]] * 3
     assert lead(runtime, sent.lead_id).score_value == 0  # rescored without them
+
+
+def test_the_message_keeps_what_a_person_did_and_forgets_clicks_found_to_be_a_machines(
+    client, runtime
+):
+    sent = send_message(runtime)
+    client.head(sent.pixel, headers=browser())  # a prefetch: a machine's open
+    process(runtime)
+    assert engagement(runtime, sent.message_id) == (None, None)
+    client.get(sent.clicks[0], headers=browser())
+    client.get(sent.clicks[1], headers=browser())
+    process(runtime)
+    opened, clicked = engagement(runtime, sent.message_id)
+    assert opened is not None and opened == clicked  # a click counts as an open
+    client.get(sent.clicks[2], headers=browser())  # every link within seconds: a scanner
+    process(runtime)
+    assert engagement(runtime, sent.message_id) == (None, None)
+    client.get(sent.pixel, headers=browser())
+    process(runtime)
+    opened, clicked = engagement(runtime, sent.message_id)
+    assert opened is not None and clicked is None
+
+
+def engagement(runtime, message_id):
+    with runtime.sessions() as session:
+        message = session.get(Message, message_id)
+        return message.opened_at, message.clicked_at
 
 
 def test_the_honeypot_answers_and_marks_the_messages_clicks_machine(client, runtime):
