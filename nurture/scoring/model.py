@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 TEMPERATURES = ("cold", "warm", "hot")
 # Properties a form name may be sent under, in the order they are looked at.
 FORM_PROPERTIES = ("form", "form_name", "form_id")
+# How many distinct sets of event facts a model remembers the matching rule of.
+_MATCH_MEMORY = 4096
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,18 @@ class ScoringModel:
     description: str = ""
     checksum: str = ""
     source_path: str | None = None
+    # Which rule scores events that look alike (see ``rule_for``); not part of the model.
+    _matched: dict[tuple[Any, ...], Rule | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+    # The event properties some rule's conditions read.
+    _property_names: tuple[str, ...] = field(
+        default=(), init=False, repr=False, compare=False, hash=False
+    )
+
+    def __post_init__(self) -> None:
+        names = {name for rule in self.rules for name, _ in rule.conditions.properties}
+        object.__setattr__(self, "_property_names", tuple(sorted(names)))
 
     @property
     def event_types(self) -> frozenset[str]:
@@ -151,11 +165,47 @@ class ScoringModel:
         return frozenset(rule.event for rule in self.rules)
 
     def rule_for(self, event: EventFacts) -> Rule | None:
-        """The first rule, in file order, that applies to ``event``."""
+        """The first rule, in file order, that applies to ``event``.
+
+        A busy lead's history repeats itself (the same pages, the same emails), and glob
+        matching URLs is most of the cost of a score: the answer is remembered per set of
+        the facts the rules look at, so each distinct one is matched once per model.
+        """
+        key = self._facts_key(event)
+        if key is None:
+            return self._first_match(event)
+        try:
+            return self._matched[key]
+        except KeyError:
+            pass
+        if len(self._matched) >= _MATCH_MEMORY:
+            self._matched.clear()
+        rule = self._matched[key] = self._first_match(event)
+        return rule
+
+    def _first_match(self, event: EventFacts) -> Rule | None:
         for rule in self.rules:
             if rule.matches(event):
                 return rule
         return None
+
+    def _facts_key(self, event: EventFacts) -> tuple[Any, ...] | None:
+        """Every fact a rule's conditions may read, or None when one is not hashable."""
+        props = event.properties or {}
+        form = next((props[k] for k in FORM_PROPERTIES if props.get(k) is not None), None)
+        # With each value's type: 1, 1.0 and True are one dict key but match apart.
+        values = (props.get("url"), form, *(props.get(name) for name in self._property_names))
+        key = (
+            event.type,
+            event.campaign,
+            event.template,
+            *((type(value), value) for value in values),
+        )
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
 
     def rule(self, rule_id: str) -> Rule | None:
         """The rule with id ``rule_id``."""

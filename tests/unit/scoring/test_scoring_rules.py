@@ -240,3 +240,32 @@ def test_the_score_history_is_the_score_each_moment_would_have_shown(model):
     for moment, value in zip(moments, history, strict=True):
         past = [e for e in events if e.occurred_at <= moment]
         assert value == pytest.approx(evaluate(model, past, moment).score)
+
+
+def test_a_model_remembers_matches_without_mixing_up_values_that_compare_equal():
+    load = load_scoring_text(
+        """
+name: Flags
+half_life: 14d
+bands: { warm: 20, hot: 50 }
+rules:
+  - id: flagged
+    event: trial.started
+    when: { properties: { flag: ["true"] } }
+    points: 5
+""",
+        "flags.yaml",
+    )
+    assert load.ok, load.problems
+    flags = load.model
+    # True == 1 in Python, but the text pattern "true" matches True only; a list cannot be
+    # remembered and is matched each time.
+    assert [
+        evaluate(flags, [ev("trial.started", flag=value)], T0).score for value in (True, 1)
+    ] == [
+        5,
+        0,
+    ]
+    for _ in range(2):
+        assert evaluate(flags, [ev("trial.started", flag=["true"])], T0).score == 0
+        assert evaluate(flags, [ev("trial.started", flag=True)], T0).score == 5
