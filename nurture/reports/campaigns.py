@@ -139,7 +139,9 @@ def email_figures(
     where = (Message.campaign_id.in_(campaign_ids),)
     return {
         key[0]: figures
-        for key, figures in _figures(session, where, (Message.campaign_id,), start, end).items()
+        for key, figures in grouped_email_figures(
+            session, where, (Message.campaign_id,), start, end
+        ).items()
     }
 
 
@@ -158,7 +160,7 @@ def campaign_email_figures(
     emails sent in ``[start, end)``: every email of the period once, so they add up to the
     campaign's (``added``)."""
     where = (Message.campaign_id == campaign_id,)
-    found = _figures(session, where, (Message.step_key,), start, end)
+    found = grouped_email_figures(session, where, (Message.step_key,), start, end)
     return {key[0]: figures for key, figures in found.items()}
 
 
@@ -173,13 +175,15 @@ def added(figures: Iterable[EmailFigures]) -> EmailFigures:
     return EmailFigures(**total)
 
 
-def _figures(
+def grouped_email_figures(
     session: Session,
     where: tuple[Any, ...],
     group: tuple[Any, ...],
     start: datetime,
     end: datetime,
 ) -> dict[tuple[Any, ...], EmailFigures]:
+    """The figures of the messages meeting ``where`` sent in ``[start, end)``, per value of
+    ``group`` (no group: one entry, under ``()``)."""
     names = ("sent", "opened", "clicked", "unsubscribed", "bounced", "complained")
     rows = session.execute(
         select(

@@ -25,6 +25,7 @@ from nurture.models import (
     WebhookDelivery,
 )
 from nurture.platform.config import Settings
+from nurture.reports.campaigns import EmailFigures, grouped_email_figures
 from nurture.sending.kinds import INTERNAL_KINDS
 from nurture.sending.policy import sending_policy
 
@@ -84,23 +85,13 @@ class Glance:
 def figures(session: Session, start: datetime, end: datetime) -> Figures:
     """The figures of ``[start, end)``: the emails sent to leads in it and what people did
     with them so far (as the campaign figures count), the leads and MQLs it brought."""
-    emails = session.execute(
-        select(
-            func.count(),
-            func.count(Message.opened_at),
-            func.count(Message.clicked_at),
-            func.count(Message.unsubscribed_at),
-            func.count(Message.bounce_reported_at),
-            func.count(Message.complained_at),
-        ).where(
-            Message.sent_at >= start,
-            Message.sent_at < end,
-            # A rep's handoff notification is not an email a lead got.
-            Message.kind.not_in(INTERNAL_KINDS),
-        )
-    ).one()
-    names = ("sent", "opened", "clicked", "unsubscribed", "bounced", "complained")
-    counts = {name: int(value or 0) for name, value in zip(names, emails, strict=True)}
+    # A rep's handoff notification is not an email a lead got.
+    to_leads = (Message.kind.not_in(INTERNAL_KINDS),)
+    emails = grouped_email_figures(session, to_leads, (), start, end).get((), EmailFigures())
+    counts: dict[str, int] = {
+        name: getattr(emails, name)
+        for name in ("sent", "opened", "clicked", "unsubscribed", "bounced", "complained")
+    }
     counts["new_leads"] = int(
         session.scalar(
             select(func.count())
