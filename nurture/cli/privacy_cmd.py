@@ -61,7 +61,13 @@ def erase_command(email: str, yes: bool) -> None:
     rt = runtime()
     try:
         with transaction(rt.sessions) as session:
-            report = erase_lead(session, email, now=utcnow(), actor="cli")
+            report = erase_lead(
+                session,
+                email,
+                now=utcnow(),
+                actor="cli",
+                instance_path=rt.settings.instance_path,
+            )
     except UnknownLead:
         click.echo("error: no lead with that email address or id; nothing erased", err=True)
         sys.exit(1)
@@ -69,6 +75,13 @@ def erase_command(email: str, yes: bool) -> None:
         f"erased lead {report.lead_id}: {report.messages} messages and {report.events} events "
         "anonymised; the address is kept only as a hash on the suppression list"
     )
+    imports = report.imports
+    if imports.imports:
+        click.echo(
+            f"removed from {imports.imports} lead import(s): {imports.file_rows} row(s) of "
+            f"uploaded files, {imports.rejected_rows} rejected row(s), "
+            f"{imports.preview_rows} preview row(s)"
+        )
 
 
 @cli.group("privacy")

@@ -162,6 +162,13 @@ def suppressions_for(
     return {keys[row.email_hash]: row for row in rows}
 
 
+def erased_among(session: Session, emails: Iterable[str], *, pepper: str | None = None) -> set[str]:
+    """The normalised addresses among ``emails`` whose person was erased at their request
+    (and has not opted in again since: new consent lifts the suppression)."""
+    found = suppressions_for(session, emails, pepper=pepper)
+    return {email for email, entry in found.items() if entry.reason == "erased"}
+
+
 def lift(
     session: Session,
     lead_or_email: Lead | str,

@@ -28,9 +28,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from nurture.consent.suppression import erased_among
 from nurture.leads.accounts import FREE_MAIL_DOMAINS
 from nurture.leads.csv_columns import EXTRA_COLUMN_MODES, LeadImportError, plan_columns
 from nurture.leads.csv_rows import (
+    ERASED_ROW_REASON,
     EmailMemo,
     RejectsFile,
     RejectSink,
@@ -139,8 +141,11 @@ def import_leads_csv(
     consent_basis: str | None = None,
     free_mail_domains: frozenset[str] = FREE_MAIL_DOMAINS,
     column_targets: Sequence[str] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
     rejects: RejectSink | None = None,
     on_scan: Callable[[int, bool], None] | None = None,
+    on_begin: Callable[[Session], None] | None = None,
     on_commit: Callable[[Session, ImportSummary], None] | None = None,
     resume: Mapping[str, int] | None = None,
 ) -> ImportSummary:
@@ -153,11 +158,16 @@ def import_leads_csv(
     imported and the others are listed in ``duplicate_lines``.
     ``extra_columns="attributes"`` imports unrecognised columns as custom attributes;
     ``"ignore"`` lists them in the summary. ``consent_basis`` is the lawful basis recorded
-    for leads that have none. Raises ``LeadImportError`` when the import cannot start.
+    for leads that have none. A row whose address was erased at the person's request is
+    rejected without its values (``ERASED_ROW_REASON``): an import never brings an erased
+    person back. Raises ``LeadImportError`` when the import cannot start.
 
     For the web app's import jobs: ``column_targets`` maps every column by position (see
-    ``plan_columns``); ``rejects`` takes the rejected rows instead of a file; ``on_scan``
-    hears how many rows the first pass has read (and True once it is done); ``on_commit``
+    ``plan_columns``); ``encoding`` and ``delimiter`` are those found when the file was
+    uploaded (its start may have changed since: an erasure empties rows); ``rejects`` takes
+    the rejected rows instead of a file; ``on_scan`` hears how many rows the first pass has
+    read (and True once it is done); ``on_begin`` runs first in every batch's transaction (a
+    job locks its row there, so that an erasure and a batch never overlap); ``on_commit``
     runs inside every batch's transaction once its rows are written, so what it records
     (progress, counts, rejects) commits with them or not at all; ``resume`` (counts from
     ``RESUMABLE_COUNTS``) carries on after the first ``rows_read`` rows of an import that was
@@ -180,11 +190,11 @@ def import_leads_csv(
 
     try:
         try:
-            encoding = detect_encoding(path)
+            encoding = encoding or detect_encoding(path)
         except LeadImportError as exc:
             raise LeadImportError(f"{path} cannot be imported: {exc}") from None
         with path.open(encoding=encoding, newline="") as handle:
-            delimiter = detect_delimiter(handle.read(_SNIFF_BYTES))
+            delimiter = delimiter or detect_delimiter(handle.read(_SNIFF_BYTES))
             handle.seek(0)
             records = read_records(handle, delimiter)
             header_record = next(records, None)
@@ -217,6 +227,9 @@ def import_leads_csv(
         raise LeadImportError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except csv.Error as exc:
         raise LeadImportError(f"{path} is not a readable CSV file: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        # Only with a given encoding: a detected one has decoded the whole file already.
+        raise LeadImportError(f"{path} is not {encoding} text: {exc.reason}") from exc
 
     summary = ImportSummary(
         path=path,
@@ -247,6 +260,7 @@ def import_leads_csv(
             source=source,
             defaults=defaults,
             free_mail_domains=free_mail_domains,
+            on_begin=on_begin,
             on_commit=on_commit,
         )
         batch.clear()
@@ -330,25 +344,37 @@ def _import_batch(
     source: str,
     defaults: Mapping[str, Any],
     free_mail_domains: frozenset[str],
+    on_begin: Callable[[Session], None] | None,
     on_commit: Callable[[Session, ImportSummary], None] | None,
 ) -> None:
     """Upsert one batch in one transaction.
+
+    Rows of erased people are rejected first, in the batch's own transaction, so an erasure
+    committed while the import runs (after the file was read) still counts.
 
     Rows were validated already, so the database refuses a batch only when something
     changed under the import (another process created the same lead or account a moment
     earlier). Then every row is retried in its own transaction, and a row the database still
     refuses is rejected with the database's reason: the rest of the batch is still imported.
 
-    ``on_commit`` runs in the batch's transaction with the counts including the batch (after
-    a retry, in one more transaction of its own).
+    ``on_begin`` runs first in each of these transactions; ``on_commit`` runs in the batch's
+    transaction with the counts including the batch (after a retry, in one more transaction
+    of its own).
     """
-    items = [fields for _, _, fields in batch]
     counted = {name: getattr(summary, name) for name in RESUMABLE_COUNTS}
+    erased: set[str] = set()
     try:
         with transaction(session_factory) as session:
+            if on_begin is not None:
+                on_begin(session)
+            erased = erased_among(session, {fields.email for _, _, fields in batch})
+            for line, _, fields in batch:
+                if fields.email in erased:
+                    summary.rejected += 1
+                    rejects.write(line, [], ERASED_ROW_REASON)
             results = upsert_leads(
                 session,
-                items,
+                [fields for _, _, fields in batch if fields.email not in erased],
                 now=now,
                 source=source,
                 defaults=defaults,
@@ -359,14 +385,20 @@ def _import_batch(
             if on_commit is not None:
                 on_commit(session, summary)
     except IntegrityError:
-        # Counted inside the transaction that was rolled back: undone with it.
+        # Counted inside the transaction that was rolled back: undone with it, except the
+        # erased rows, which the rejects have already taken.
         for name, value in counted.items():
             setattr(summary, name, value)
+        summary.rejected += sum(fields.email in erased for _, _, fields in batch)
     else:
         return
     for line, values, fields in batch:
+        if fields.email in erased:
+            continue
         try:
             with transaction(session_factory) as session:
+                if on_begin is not None:
+                    on_begin(session)
                 (result,) = upsert_leads(
                     session,
                     [fields],
@@ -382,4 +414,6 @@ def _import_batch(
             _count(summary, result)
     if on_commit is not None:
         with transaction(session_factory) as session:
+            if on_begin is not None:
+                on_begin(session)
             on_commit(session, summary)

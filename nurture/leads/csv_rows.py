@@ -229,6 +229,11 @@ def read_records(handle: IO[str], delimiter: str) -> Iterator[Record]:
                 yield Record(start, values)
 
 
+# Why a row of an erased person is rejected (its values are not kept), and what a kept
+# rejected row says once the person in it is erased.
+ERASED_ROW_REASON = "erased at the person's request"
+
+
 class RejectSink(Protocol):
     """Where rejected rows go: the rejects file (the CLI) or an import job's table."""
 

@@ -9,8 +9,10 @@ happens the job never counts a row that is not in the database, nor misses one t
 
 When the process running a job dies, its heartbeat stops: ``recover_interrupted`` marks it
 ``interrupted`` and ``resume_job`` carries on after the last committed batch. The stored
-file is deleted once the import is over (done or cancelled); the rejected rows stay with the
-job until it is deleted.
+file is deleted once the import is over (done, failed or cancelled); the rejected rows stay
+with the job until it is deleted. Erasing a person empties their rows in all of these
+(``nurture.leads.import_erasure``); every transaction that deletes a job's file, and every
+batch, locks the job's row first, so none of them overlaps an erasure.
 """
 
 from __future__ import annotations
@@ -25,12 +27,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from nurture.consent.suppression import canonical_email, erased_among
 from nurture.leads.csv_columns import IGNORE_TARGET, LeadImportError, is_target, plan_columns
 from nurture.leads.csv_import import RESUMABLE_COUNTS, ImportSummary, import_leads_csv
-from nurture.leads.csv_rows import detect_delimiter, detect_encoding, read_records
+from nurture.leads.csv_rows import (
+    ERASED_ROW_REASON,
+    detect_delimiter,
+    detect_encoding,
+    read_records,
+)
 from nurture.leads.fields import LAWFUL_BASES
 from nurture.models import ImportJob, ImportReject
 from nurture.platform.db import transaction, utcnow
@@ -46,9 +54,13 @@ MAX_HEADER_NAME = 200
 STALE_AFTER = timedelta(minutes=5)
 OPEN_STATUSES = ("queued", "running")
 RESUMABLE_STATUSES = ("interrupted",)
+# Jobs that are over: their stored file is deleted.
+FINISHED_STATUSES = ("done", "failed", "cancelled")
 _REJECT_VALUE_MAX = 20_000
 _REASON_MAX = 2000
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# Something shaped like an email address inside a rejected value.
+_ADDRESS_LIKE_RE = re.compile(r"[^\s@<>()\[\]\"',;:]+@[^\s@<>()\[\]\"',;:]+")
 
 
 class ImportCancelled(Exception):
@@ -224,8 +236,8 @@ def start_job(
     source: str,
     now: datetime,
 ) -> MappingProblems:
-    """Record the mapping and queue the job; returns the problems instead when there are
-    any (nothing is changed then)."""
+    """Record the mapping, forget the first rows and queue the job; returns the problems
+    instead when there are any (nothing is changed then)."""
     problems = check_mapping(job.header, targets, consent_basis, source)
     if job.status != "uploaded":
         problems.general.append("This import has already started.")
@@ -234,6 +246,9 @@ def start_job(
     job.mapping = list(targets)
     job.consent_basis = consent_basis
     job.source = source.strip()
+    # The first rows were kept for the mapping page only: not a copy of people's data to
+    # keep for as long as the job is listed.
+    job.preview = []
     job.status = "queued"
     job.heartbeat_at = now
     return problems
@@ -271,9 +286,20 @@ class _JobRejects:
         return None
 
     def flush(self, session: Session) -> None:
-        if self.pending:
-            session.execute(insert(ImportReject), self.pending)
-            self.pending = []
+        if not self.pending:
+            return
+        # A row read before its person was erased (the erasure came while the file was
+        # being read) keeps only its line, like the rows the erasure emptied itself.
+        found = [
+            {canonical_email(a) for v in row["values"] for a in _ADDRESS_LIKE_RE.findall(v)}
+            for row in self.pending
+        ]
+        erased = erased_among(session, set().union(*found))
+        for row, addresses in zip(self.pending, found, strict=True):
+            if addresses & erased:
+                row["values"], row["reason"] = [], ERASED_ROW_REASON
+        session.execute(insert(ImportReject), self.pending)
+        self.pending = []
 
 
 def _record_counts(job: ImportJob, summary: ImportSummary, now: datetime) -> None:
@@ -293,7 +319,7 @@ def run_job(
 ) -> str:
     """Import a queued job's file; returns the job's final status."""
     with transaction(session_factory) as session:
-        job = session.get(ImportJob, job_id)
+        job = session.get(ImportJob, job_id, with_for_update=True)
         if job is None or job.status != "queued":
             return "missing" if job is None else job.status
         if job.cancel_requested:
@@ -305,6 +331,7 @@ def run_job(
         path = stored_path(instance_path, job)
         resume = {name: getattr(job, name) for name in RESUMABLE_COUNTS} if job.rows_read else None
         targets, basis, source = list(job.mapping or []), job.consent_basis, job.source
+        encoding, delimiter = job.encoding, job.delimiter
     sink = _JobRejects(job_id)
     last_scan = [0.0]
 
@@ -321,6 +348,9 @@ def run_job(
             job.heartbeat_at = clock()
             if done:
                 job.rows_total = rows
+
+    def on_begin(session: Session) -> None:
+        session.get(ImportJob, job_id, with_for_update=True)
 
     def on_commit(session: Session, summary: ImportSummary) -> None:
         job = session.get(ImportJob, job_id)
@@ -339,6 +369,8 @@ def run_job(
             path,
             now=clock(),
             column_targets=targets,
+            encoding=encoding,
+            delimiter=delimiter,
             rejects=sink,
             default_timezone=default_timezone,
             source=source,
@@ -346,6 +378,7 @@ def run_job(
             batch_size=batch_size,
             consent_basis=basis,
             on_scan=on_scan,
+            on_begin=on_begin,
             on_commit=on_commit,
             resume=resume,
         )
@@ -365,7 +398,7 @@ def run_job(
             clock,
         )
     with transaction(session_factory) as session:
-        job = session.get(ImportJob, job_id)
+        job = session.get(ImportJob, job_id, with_for_update=True)
         assert job is not None
         _record_counts(job, summary, clock())
         sink.flush(session)
@@ -384,7 +417,7 @@ def _end(
     # The rows rejected since the last commit are dropped with the counts that were not
     # committed either: a resumed import reads those rows again.
     with transaction(session_factory) as session:
-        job = session.get(ImportJob, job_id)
+        job = session.get(ImportJob, job_id, with_for_update=True)
         assert job is not None
         job.error = error[:1000] if error else None
         _finish(job, status, clock(), instance_path)
@@ -392,12 +425,14 @@ def _end(
 
 
 def _finish(job: ImportJob, status: str, now: datetime, instance_path: Path) -> None:
+    """End the job (its row is locked by the caller, so no erasure is rewriting the file
+    being deleted)."""
     job.status = status
     job.finished_at = now
     job.heartbeat_at = now
-    if status in ("done", "cancelled"):
-        # The import is over: no copy of the people's data is kept beyond the leads and
-        # the rejected rows.
+    if status in FINISHED_STATUSES:
+        # The import is over (a failed job cannot be started again either): no copy of the
+        # people's data is kept beyond the leads and the rejected rows.
         path = stored_path(instance_path, job)
         if path is not None:
             path.unlink(missing_ok=True)
@@ -410,15 +445,18 @@ def _finish(job: ImportJob, status: str, now: datetime, instance_path: Path) -> 
 def recover_interrupted(session: Session, now: datetime) -> int:
     """Mark queued or running jobs whose heartbeat stopped as interrupted; returns how
     many. Called when the import pages are read, so a restart shows what was left."""
-    result = session.execute(
-        update(ImportJob)
+    # Locked in the order of their ids, as an erasure locks jobs: two transactions locking
+    # the same rows in different orders could deadlock.
+    stale = session.scalars(
+        select(ImportJob)
         .where(ImportJob.status.in_(OPEN_STATUSES), ImportJob.heartbeat_at < now - STALE_AFTER)
-        .values(
-            status="interrupted",
-            error="the process running the import stopped; resume it to carry on",
-        )
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+        .order_by(ImportJob.id)
+        .with_for_update()
+    ).all()
+    for job in stale:
+        job.status = "interrupted"
+        job.error = "the process running the import stopped; resume it to carry on"
+    return len(stale)
 
 
 def resume_job(session: Session, job: ImportJob, now: datetime) -> bool:
@@ -435,6 +473,7 @@ def resume_job(session: Session, job: ImportJob, now: datetime) -> bool:
 def request_cancel(session: Session, job: ImportJob, now: datetime, instance_path: Path) -> bool:
     """Stop a job: an interrupted one at once, a queued or running one at its next batch
     (the rows already imported stay)."""
+    session.refresh(job, with_for_update=True)
     if job.status in RESUMABLE_STATUSES:
         _finish(job, "cancelled", now, instance_path)
         return True
@@ -447,6 +486,7 @@ def request_cancel(session: Session, job: ImportJob, now: datetime, instance_pat
 def delete_job(session: Session, job: ImportJob, instance_path: Path) -> bool:
     """Forget a job that is not running: its stored file, its rejected rows and itself
     (the leads it imported stay)."""
+    session.refresh(job, with_for_update=True)
     if job.status in OPEN_STATUSES:
         return False
     path = stored_path(instance_path, job)

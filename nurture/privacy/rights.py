@@ -9,7 +9,9 @@ Erase keeps aggregates: the lead row stays as an anonymous tombstone (stage, acc
 dates), messages and events keep their campaign, template, type and time but lose the
 address, subject and properties; the address survives only as a peppered hash on the
 suppression list. Tables this module does not know are handled by an eraser registered in
-``ERASERS`` or, failing that, their rows of the lead are deleted (the safe default).
+``ERASERS`` or, failing that, their rows of the lead are deleted (the safe default). What
+lead imports keep (uploaded files, rejected rows, previews) is purged of the person's rows
+by ``nurture.leads.import_erasure``, and imports refuse the address from then on.
 """
 
 from __future__ import annotations
@@ -19,22 +21,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, Text, cast, delete, func, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from nurture.consent import audit
 from nurture.consent.suppression import hash_for, suppress
 from nurture.handoff.webhooks.service import purge_deliveries
 from nurture.leads.fields import ERASABLE_COLUMNS
+from nurture.leads.import_erasure import ImportErasure, erase_from_imports
 from nurture.leads.queries import get_lead
 from nurture.models import (
     AuditLog,
     Event,
     Handoff,
-    ImportJob,
-    ImportReject,
     Lead,
     Message,
     OutboxMessage,
@@ -49,8 +51,6 @@ _HANDLED = {"leads", "messages", "events", "outbox", "audit_log", "enrollments"}
 _KEPT_AS_IS = {"enrollment_history"}
 # Event properties that are raw tracking data (purged after the retention period).
 RAW_TRACKING_KEYS = ("ip", "user_agent", "ua", "remote_addr")
-# What a rejected import row says once the person in it is erased.
-ERASED_ROW_REASON = "erased at the person's request"
 
 Eraser = Callable[[Session, Lead, datetime], None]
 Purger = Callable[[Session, datetime], int]
@@ -140,22 +140,31 @@ def record_export(session: Session, lead_id: int, email: str, *, actor: str, now
 
 @dataclass(frozen=True)
 class ErasureReport:
-    """What an erasure did (counts only: the address is gone)."""
+    """What an erasure did (counts only: the address is gone). ``imports``: the rows it
+    removed from lead imports (uploaded files, rejected rows, previews)."""
 
     lead_id: int
     messages: int
     events: int
     deleted: dict[str, int]
+    imports: ImportErasure
 
 
-def erase_lead(session: Session, ref: str, *, now: datetime, actor: str) -> ErasureReport:
+def erase_lead(
+    session: Session, ref: str, *, now: datetime, actor: str, instance_path: Path
+) -> ErasureReport:
     """Erase the person ``ref`` (email or id), keeping anonymous aggregates.
 
-    Raises ``UnknownLead`` for an unknown (or already erased) address.
+    ``instance_path`` is the instance folder, where uploaded lead files wait for their
+    import. Raises ``UnknownLead`` for an unknown (or already erased) address.
     """
     lead = get_lead(session, ref)
     if lead is None or lead.erased_at is not None:
         raise UnknownLead(f"no lead {ref}")
+    # Before anything is changed: this locks the imports that still have a file, so a batch
+    # of a running import either commits before the erasure changes the person's data, or
+    # waits for the erasure to commit and then refuses the address.
+    imports = erase_from_imports(session, lead.email, instance_path=instance_path)
     # First, while the address is still known: its hash goes on the suppression list.
     suppress(session, lead, reason="erased", source="erasure", now=now, actor=actor)
     placeholder = f"erased-{lead.id}@erased.invalid"
@@ -197,7 +206,6 @@ def erase_lead(session: Session, ref: str, *, now: datetime, actor: str) -> Eras
             deleted[table.name] = rows_affected(
                 session.execute(delete(table).where(table.c.lead_id == lead.id))
             )
-    deleted["import_rows"] = _erase_import_rows(session, lead.email)
     for column in ERASABLE_COLUMNS:
         setattr(lead, column, None)
     lead.email = placeholder
@@ -216,31 +224,16 @@ def erase_lead(session: Session, ref: str, *, now: datetime, actor: str) -> Eras
             .order_by(AuditLog.id.desc())
             .limit(1)
         ),
-        detail={"messages": messages, "events": events, "deleted": deleted},
+        detail={
+            "messages": messages,
+            "events": events,
+            "deleted": deleted,
+            "imports": imports.as_dict(),
+        },
         actor=actor,
         now=now,
     )
-    return ErasureReport(lead.id, messages, events, deleted)
-
-
-def _erase_import_rows(session: Session, email: str) -> int:
-    """Forget the rows of uploaded lead files that hold ``email``: the rejected rows an
-    import job keeps, as read from the file (one that failed on another field still has
-    the address), and the first rows its mapping page shows. A rejected row keeps its
-    line, so the job's counts still add up; its values and reason go."""
-    email = email.lower()
-    holds = func.lower(cast(ImportReject.values, Text)).contains(email, autoescape=True)
-    changed = rows_affected(
-        session.execute(
-            update(ImportReject).where(holds).values(values=[], reason=ERASED_ROW_REASON)
-        )
-    )
-    in_preview = func.lower(cast(ImportJob.preview, Text)).contains(email, autoescape=True)
-    for job in session.scalars(select(ImportJob).where(in_preview)):
-        rows = [row for row in job.preview if not any(email in str(v).lower() for v in row)]
-        changed += len(job.preview) - len(rows)
-        job.preview = rows
-    return changed
+    return ErasureReport(lead.id, messages, events, deleted, imports)
 
 
 # ---------------------------------------------------------------- retention

@@ -42,7 +42,13 @@ def erase_lead_view(ref: str) -> Any:
     runtime = current_app.extensions["nurture"]
     try:
         with transaction(runtime.sessions) as session:
-            report = erase_lead(session, ref, now=utcnow(), actor=_actor())
+            report = erase_lead(
+                session,
+                ref,
+                now=utcnow(),
+                actor=_actor(),
+                instance_path=runtime.settings.instance_path,
+            )
     except UnknownLead:
         return json_error(404, "not_found", f"no lead with id or email {ref!r}")
     return jsonify(
@@ -52,5 +58,6 @@ def erase_lead_view(ref: str) -> Any:
             "messages_anonymised": report.messages,
             "events_anonymised": report.events,
             "rows_deleted": report.deleted,
+            "removed_from_imports": report.imports.as_dict(),
         }
     )

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -258,7 +259,11 @@ def erase(lead_id: int) -> Any:
             try:
                 with transaction(runtime().sessions) as session:
                     report = erase_lead(
-                        session, str(lead_id), now=utcnow(), actor=current_user.actor
+                        session,
+                        str(lead_id),
+                        now=utcnow(),
+                        actor=current_user.actor,
+                        instance_path=runtime().settings.instance_path,
                     )
             except UnknownLead:
                 abort(404)
@@ -270,6 +275,15 @@ def erase(lead_id: int) -> Any:
                 ),
                 "success",
             )
+            if report.imports.imports:
+                flash(
+                    ngettext(
+                        "Their rows were also removed from %(num)d lead import.",
+                        "Their rows were also removed from %(num)d lead imports.",
+                        report.imports.imports,
+                    ),
+                    "success",
+                )
             return redirect(url_for("ui_leads.show", lead_id=lead_id))
     return page(
         "ui/leads/erase.html",

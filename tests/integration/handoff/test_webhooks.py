@@ -194,7 +194,13 @@ def test_erasing_a_lead_deletes_its_webhook_deliveries_and_only_those(settings, 
             two_handoffs(runtime)
             assert deliver_due(runtime, T0) == 2
             with transaction(runtime.sessions) as session:
-                erase_lead(session, "ada@acme.example", now=T0, actor="test")
+                erase_lead(
+                    session,
+                    "ada@acme.example",
+                    now=T0,
+                    actor="test",
+                    instance_path=runtime.settings.instance_path,
+                )
             left = deliveries(runtime)
             # The queued JSON held Ada's name and address: nothing of it is kept.
             assert [("bob@acme.example" in d.body, "ada@acme" in d.body) for d in left] == [

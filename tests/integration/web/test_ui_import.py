@@ -308,12 +308,23 @@ def test_erasing_a_person_erases_their_rows_kept_by_imports(app, marketer):
 
     admin = signed_in_client(app, "admin")
     token = csrf_token(admin, f"/leads/{bob_id}/erase")
-    admin.post(
-        f"/leads/{bob_id}/erase", data={"csrf_token": token, "confirm": "bob_1@acme.example"}
+    erased = admin.post(
+        f"/leads/{bob_id}/erase",
+        data={"csrf_token": token, "confirm": "bob_1@acme.example"},
+        follow_redirects=True,
     )
+    assert "Their rows were also removed from 2 lead imports." in erased.get_data(as_text=True)
 
     rejects = marketer.get(f"/import/{rejected}/rejects.csv").get_data(as_text=True)
     assert "bob" not in rejects.lower() and "Mars" not in rejects
     assert len(rejects.strip().splitlines()) == 2  # the header, and the row's line kept
     page = marketer.get(f"/import/{waiting}").get_data(as_text=True)
     assert "bob_1@acme.example" not in page and "ann@acme.example" in page
+    # The waiting file lost Bob's row: importing it now brings Ann in, and not Bob back.
+    start(marketer, waiting, ["email", "first_name"])
+    join_imports(app)
+    with transaction(sessions(app)) as session:
+        job = session.get(ImportJob, waiting)
+        assert (job.status, job.created, job.blank) == ("done", 1, 1)
+        emails = set(session.scalars(select(Lead.email).where(Lead.erased_at.is_(None))))
+    assert emails == {"ann@acme.example"}
