@@ -27,7 +27,10 @@ from nurture.models import Campaign, Lead
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
 
-BULK_LIMIT = 5000
+# Most leads one enrolment by hand takes, here and from the lead list: larger sets are
+# narrowed first (or enrolled by a campaign's audience and triggers, which is what they
+# are for).
+BULK_LIMIT = 10_000
 # Leads loaded per query while enrolling a set.
 CHUNK = 500
 

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from nurture.auth import roles
+from nurture.campaigns.bulk import BULK_LIMIT
 from nurture.campaigns.services import BULK_BATCH, NotFound, enrol_leads
 from nurture.consent import audit
 from nurture.leads.fields import CONSENT_STATUSES
@@ -42,9 +43,6 @@ from nurture.web.ui.security import requires, runtime
 
 bp = Blueprint("ui_leads", __name__)
 
-# Most leads one bulk enrolment takes: larger sets are narrowed first (or enrolled by a
-# campaign's audience and triggers, which is what they are for).
-BULK_LIMIT = 10_000
 CSV_COLUMNS = (
     "id",
     "email",
