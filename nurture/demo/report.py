@@ -29,6 +29,7 @@ class DemoResult:
     ticks: int = 0
     totals: TickReport = field(default_factory=TickReport)
     hits: Counter[str] = field(default_factory=Counter)
+    arrivals: int = 0
     human_events: int = 0
     machine_events: int = 0
     demo_requests: list[str] = field(default_factory=list)
