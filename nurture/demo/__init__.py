@@ -25,9 +25,11 @@ from nurture.demo.report import (
     DemoResult,
     HandoffRow,
     LeadRow,
+    SalesSummary,
     engagement_counts,
     handoff_rows,
     lead_rows,
+    sales_summary,
 )
 from nurture.demo.run import demo_settings, run_demo, simulation_start
 
@@ -36,11 +38,13 @@ __all__ = [
     "DemoResult",
     "HandoffRow",
     "LeadRow",
+    "SalesSummary",
     "create_demo_users",
     "demo_settings",
     "engagement_counts",
     "handoff_rows",
     "lead_rows",
     "run_demo",
+    "sales_summary",
     "simulation_start",
 ]

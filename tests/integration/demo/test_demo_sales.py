@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 from flask.testing import FlaskClient
 from markupsafe import escape
 from sqlalchemy import select
 
-from nurture.demo import DemoLogin, create_demo_users, demo_settings, run_demo
+from nurture.demo import DemoLogin, create_demo_users, demo_settings, run_demo, sales_summary
 from nurture.models import Handoff, HandoffSla, Lead, SalesRep
 from nurture.platform.config import Settings
 from nurture.platform.db import utcnow
@@ -34,6 +35,14 @@ class Shown:
     reason: str | None
     note: str | None
     sla: str | None
+    due_at: datetime | None
+
+    def late(self, now: datetime) -> bool:
+        """Waiting past its deadline: escalated, or due since the demo's last hour."""
+        return self.status == "offered" and (
+            self.sla == "breached"
+            or (self.sla == "pending" and self.due_at is not None and self.due_at <= now)
+        )
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
                     handoff.reject_reason,
                     handoff.reject_note,
                     clock.status if clock else None,
+                    clock.due_at if clock else None,
                 )
                 for handoff, lead, rep, clock in rows
             ]
@@ -156,11 +166,15 @@ def test_the_sales_accounts_inbox_lists_its_handoffs_by_state(
         assert all(link not in page for other, page in tabs.items() if other != tab)
     waiting = [h for h in mine if h.status == "offered"]
     assert waiting
+    now = utcnow()
     for handoff in waiting:
         # Each with the lead's name and where its deadline stands.
         row = _row(tabs["waiting"], handoff.id)
         assert str(escape(handoff.name)) in row
-        assert ("due in" if handoff.sla == "pending" else "deadline missed") in row
+        if handoff.sla == "breached":
+            assert "deadline missed" in row
+        else:
+            assert ("overdue by" if handoff.late(now) else "due in") in row
 
 
 def test_the_managers_pages_show_the_deadlines_missed_and_the_rejections(
@@ -172,8 +186,8 @@ def test_the_managers_pages_show_the_deadlines_missed_and_the_rejections(
     assert 'class="badge bad"' in response_times  # a rep with breached deadlines
     for handoff in (h for h in demo.handoffs if h.status == "rejected"):
         assert str(escape(handoff.note or "")) in given_back
-    late = [h for h in demo.handoffs if h.status == "offered" and h.sla == "breached"]
-    assert late
+    late = [h for h in demo.handoffs if h.late(utcnow())]
+    assert [h for h in late if h.sla == "breached"]
     for handoff in late:
         assert f'href="/sales/handoffs/{handoff.id}"' in attention
 
@@ -183,3 +197,25 @@ def test_the_managers_pages_show_the_deadlines_missed_and_the_rejections(
         assert shown == (handoff.status in ("offered", "accepted")), handoff
     overdue = _page(manager_client, "/sales/team/open?sla=overdue")
     assert all(f'href="/sales/handoffs/{h.id}"' in overdue for h in late)
+
+
+def test_the_summary_counts_where_the_handoffs_stand(demo: Demo) -> None:
+    now = utcnow()
+    summary = sales_summary(demo.settings, now)
+
+    def count(*statuses: str, outcomes: tuple[str | None, ...] = (None,)) -> int:
+        return sum(1 for h in demo.handoffs if h.status in statuses and h.outcome in outcomes)
+
+    assert summary.handoffs == len(demo.handoffs)
+    assert summary.waiting == count("offered")
+    # Past the deadline: the missed ones; those made last are still within it.
+    assert summary.late == sum(1 for h in demo.handoffs if h.late(now))
+    assert 0 < summary.late < summary.waiting
+    assert summary.open == count("accepted") + count("converted", outcomes=("sql", "opportunity"))
+    assert (summary.won, summary.lost) == (
+        count("converted", outcomes=("won",)),
+        count("converted", outcomes=("lost",)),
+    )
+    assert summary.rejected == count("rejected") and summary.reassigned == count("reassigned")
+    # A deal accepted in the first week is won by the end, with its value.
+    assert summary.won and sum(summary.won_value.values()) > 0
