@@ -64,7 +64,7 @@ SHOTS = (
     Shot("account", "marketer", "/accounts", follow=r"^/accounts/\d+$"),
     Shot("import", "marketer", "/import"),
     Shot("sales-inbox", "sales", "/sales", phone=True),
-    Shot("sales-handoff", "sales", "/sales?tab=open", follow=r"^/sales/handoffs/\d+$"),
+    Shot("sales-handoff", "sales", "/sales", follow=r"^/sales/handoffs/\d+$"),
     Shot("sales-team", "sales-manager", "/sales/team"),
     Shot("settings", "admin", "/settings"),
     Shot("settings-users", "admin", "/settings/users"),

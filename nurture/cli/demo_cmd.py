@@ -12,12 +12,14 @@ from sqlalchemy import select
 from nurture.cli.group import cli, runtime
 from nurture.cli.serve_cmd import serve
 from nurture.demo import (
+    SalesSummary,
     create_demo_users,
     demo_settings,
     engagement_counts,
     handoff_rows,
     lead_rows,
     run_demo,
+    sales_summary,
 )
 from nurture.models import Message
 from nurture.platform.config import Settings
@@ -106,6 +108,7 @@ def demo_command(weeks: int, serve: bool, host: str, port: int) -> None:
     console.print(listing if handoffs else "[yellow]No lead was handed to sales.[/]")
     for line in result.sales:
         console.print(f"  sales: {line}")
+    console.print(_sales_line(sales_summary(settings, result.end)))
 
     by_kind = Counter(message_kind for message_kind in _outbox_kinds(settings))
     by_template = Table(title="Emails in the local outbox, by template")
@@ -120,6 +123,7 @@ def demo_command(weeks: int, serve: bool, host: str, port: int) -> None:
     console.print(
         "\nExplore the result (same instance):\n"
         f"  {env} .venv/bin/nurture handoffs list\n"
+        f"  {env} .venv/bin/nurture handoffs list --status offered\n"
         f"  {env} .venv/bin/nurture accounts show {domain} --now {result.end:%Y-%m-%dT%H:%M}\n"
         f"  {env} .venv/bin/nurture sla report --days 3650\n"
         f"  {env} .venv/bin/nurture outbox list\n"
@@ -145,6 +149,17 @@ def _serve(console: Console, settings: Settings, host: str, port: int) -> None:
     console.print(table)
     console.print("Press Ctrl-C to stop the server (the demo instance stays on disk).")
     serve(host=host, port=port, workers=1, threads=8, settings=settings)
+
+
+def _sales_line(summary: SalesSummary) -> str:
+    """Where the handoffs stand at the end, in one sentence."""
+    won = ", ".join(f"{currency} {value:,.0f}" for currency, value in summary.won_value.items())
+    return (
+        f"Sales at the end: {summary.handoffs} handoffs — {summary.waiting} waiting for a rep "
+        f"({summary.late} past the deadline), {summary.open} accepted and open, "
+        f"{summary.won} won{f' ({won})' if won else ''}, {summary.lost} lost, "
+        f"{summary.rejected} rejected (back to nurture), {summary.reassigned} reassigned."
+    )
 
 
 def _outbox_kinds(settings: Settings) -> list[str]:

@@ -54,7 +54,9 @@ def create_demo_users(runtime: Runtime, *, now: datetime) -> tuple[list[DemoLogi
         if rep is not None:
             logins.append(DemoLogin("sales", rep.email, rep.name))
         if manager is not None:
-            logins.append(DemoLogin("sales-manager", manager, manager.split("@")[0].title()))
+            # The team file knows the manager by address only: dana.ortiz@… is "Dana Ortiz".
+            name = manager.split("@")[0].replace(".", " ").title()
+            logins.append(DemoLogin("sales-manager", manager, name))
         for login in logins:
             users.create_user(
                 session,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -29,6 +30,7 @@ class DemoResult:
     ticks: int = 0
     totals: TickReport = field(default_factory=TickReport)
     hits: Counter[str] = field(default_factory=Counter)
+    arrivals: int = 0
     human_events: int = 0
     machine_events: int = 0
     demo_requests: list[str] = field(default_factory=list)
@@ -138,11 +140,17 @@ def handoff_rows(settings: Settings) -> list[HandoffRow]:
                 status = handoff.status
                 if handoff.reject_reason:
                     status += f": {handoff.reject_reason}"
+                elif handoff.outcome:
+                    status += f": {handoff.outcome}"
+                    if handoff.deal_value is not None:
+                        status += f" ({handoff.deal_currency} {handoff.deal_value:,.0f})"
                 sla_text = "—"
                 if sla is not None:
                     sla_text = sla.status
                     if sla.response_business_seconds is not None:
                         sla_text += f" ({sla.response_business_seconds / 60:.0f} business min)"
+                    elif sla.status == "pending":
+                        sla_text += f" (due {sla.due_at:%a %d %b %H:%M} UTC)"
                 result.append(
                     HandoffRow(
                         id=handoff.id,
@@ -159,3 +167,56 @@ def handoff_rows(settings: Settings) -> list[HandoffRow]:
             return result
     finally:
         runtime.close()
+
+
+@dataclass
+class SalesSummary:
+    """Where the handoffs stand at the end: waiting for a verdict (and how many of those
+    are past their deadline), accepted and still open, won (with the deals' total per
+    currency), lost, rejected, and reassigned to another rep."""
+
+    handoffs: int = 0
+    waiting: int = 0
+    late: int = 0
+    open: int = 0
+    won: int = 0
+    won_value: dict[str, Decimal] = field(default_factory=dict)
+    lost: int = 0
+    rejected: int = 0
+    reassigned: int = 0
+
+
+def sales_summary(settings: Settings, now: datetime) -> SalesSummary:
+    """Count the handoffs by where they stand at ``now``."""
+    runtime = Runtime.from_settings(settings)
+    try:
+        with runtime.sessions() as session:
+            rows = session.execute(
+                select(Handoff, HandoffSla).outerjoin(
+                    HandoffSla, HandoffSla.handoff_id == Handoff.id
+                )
+            ).all()
+    finally:
+        runtime.close()
+    summary = SalesSummary(handoffs=len(rows))
+    for handoff, sla in rows:
+        if handoff.status == "offered":
+            summary.waiting += 1
+            if sla is not None and sla.responded_at is None and sla.due_at <= now:
+                summary.late += 1
+        elif handoff.outcome == "won":
+            summary.won += 1
+            if handoff.deal_value is not None:
+                currency = handoff.deal_currency or ""
+                summary.won_value[currency] = (
+                    summary.won_value.get(currency, Decimal(0)) + handoff.deal_value
+                )
+        elif handoff.outcome == "lost":
+            summary.lost += 1
+        elif handoff.status in ("accepted", "converted"):
+            summary.open += 1
+        elif handoff.status == "rejected":
+            summary.rejected += 1
+        elif handoff.status == "reassigned":
+            summary.reassigned += 1
+    return summary

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from nurture import wiring
 from nurture.campaigns.services import sync_campaign_files
+from nurture.demo.arrivals import read_arrivals
 from nurture.demo.report import DemoResult
 from nurture.demo.simulation import Simulation
 from nurture.handoff.sla import SlaPolicy
@@ -24,14 +25,20 @@ from nurture.scoring.watch import sync_scoring_file
 from nurture.sending.engine import Engine
 from nurture.sending.tick import TickReport
 
-# The sample leads the demo imports (with a few rows that are rejected on purpose).
+# The sample leads the demo imports (with a few rows that are rejected on purpose), and
+# the people who arrive through the website's forms during the simulated weeks.
 DEMO_DATA = Path(__file__).resolve().parent / "data"
 
 
 def demo_settings(base: Settings) -> Settings:
     """The demo's own instance folder and SQLite database, beside the normal instance, so it
-    never touches real data. A missed handoff is escalated to the manager and reassigned,
-    so the simulated weeks show the whole SLA."""
+    never touches real data.
+
+    Sales has four working hours to answer a handoff (the default is one): the simulated
+    weeks end on the hour, so with one hour a lead handed off at the end would be overdue
+    before anyone signed in to see it waiting. A missed deadline is escalated to the
+    manager only (the default), so the lead stays in its late owner's inbox until the
+    manager reassigns it."""
     instance = base.instance_path / "demo"
     return base.with_overrides(
         instance_path=instance,
@@ -39,7 +46,7 @@ def demo_settings(base: Settings) -> Settings:
         smtp_url=None,
         tick_seconds=3600.0,
         webhook_urls=(),
-        sla=SlaPolicy(escalate=("manager", "reassign")),
+        sla=SlaPolicy(accept_within=timedelta(hours=4), escalate=("manager",)),
     )
 
 
@@ -100,11 +107,12 @@ def run_demo(
         )
         on_progress(f"leads: {summary}")
         result = DemoResult(settings.instance_path, start, start, summary, sync, setup=setup)
+        end = start + timedelta(weeks=weeks)
         simulation = Simulation(runtime, random.Random(seed), result)  # noqa: S311
+        simulation.expect(read_arrivals(DEMO_DATA / "arrivals.csv"), start, end)
         engine = Engine(runtime)
         try:
             now = start
-            end = start + timedelta(weeks=weeks)
             while now <= end:
                 simulation.before_tick(now)
                 report = engine.tick(now)
@@ -114,6 +122,7 @@ def run_demo(
                 if now.weekday() == start.weekday() and now.hour == start.hour:
                     on_progress(
                         f"week of {now:%Y-%m-%d}: {result.totals.sent} emails so far, "
+                        f"{result.arrivals} new leads from the website, "
                         f"{simulation.handoffs_seen} handed to sales"
                     )
                 now += timedelta(hours=1)

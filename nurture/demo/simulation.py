@@ -1,8 +1,8 @@
-"""The simulated people of the demo: leads that open, click, browse and ask for a demo, the
-machines (mail privacy proxies, link scanners) that fetch some emails, and sales reps who
-accept, reject or miss handoffs. A seeded random model decides; every reaction is captured
-as a tracking hit or an events-API call at its simulated time and goes through the same
-processor as in production."""
+"""The simulated people of the demo: people who fill in the website's forms, leads that
+open, click, browse and ask for a demo, the machines (mail privacy proxies, link scanners)
+that fetch some emails, and the sales team (``nurture.demo.sales``). A seeded random model
+decides; every reaction is captured as a tracking hit or an events-API call at its simulated
+time and goes through the same processor as in production."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from nurture.demo.arrivals import FORM_EVENTS, Arrival, arrival_time, lead_data
 from nurture.demo.report import DemoResult
-from nurture.handoff import HandoffError, accept, reject
+from nurture.demo.sales import SalesTeam
 from nurture.handoff.sla import run_due as run_sla
+from nurture.leads import upsert_lead, validate_lead_data
 from nurture.models import Handoff, Lead, Message
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
@@ -56,14 +58,20 @@ class Simulation:
         self.asked: set[int] = set()
         self.webinar: set[int] = set()
         self.handoffs_seen = 0
-        self.fresh = 0
         self.last_message_id = 0
         self.last_handoff_id = 0
+        self.sales = SalesTeam(runtime, rng, result, self.later)
 
     def later(self, at: datetime, action: str, **data: Any) -> None:
-        """Queue ``action`` (a tracking hit, or a rep's verdict) for simulated time ``at``."""
+        """Queue ``action`` (a tracking hit, an arrival, or a sales action) for simulated
+        time ``at``."""
         self.sequence += 1
         heapq.heappush(self.queue, (at, self.sequence, action, data))
+
+    def expect(self, arrivals: list[Arrival], start: datetime, end: datetime) -> None:
+        """Queue the people who will fill in a form between ``start`` and ``end``."""
+        for arrival in arrivals:
+            self.later(arrival_time(arrival, start, end, self.rng), "arrive", arrival=arrival)
 
     # ------------------------------------------------------------ each hour
 
@@ -76,8 +84,10 @@ class Simulation:
             if action == "hit":
                 self._capture(at, data)
                 captured += 1
+            elif action == "arrive":
+                self._arrive(at, data["arrival"])
             else:
-                self._rep_acts(at, action, data)
+                self.sales.act(at, action, data)
         if captured:
             while process_pending_hits(self.runtime, now):
                 pass
@@ -92,18 +102,51 @@ class Simulation:
                 .where(Message.id > self.last_message_id, Message.status == "sent")
                 .order_by(Message.id)
             ).all()
-            handoffs = session.scalars(
+            for handoff in session.scalars(
                 select(Handoff).where(Handoff.id > self.last_handoff_id).order_by(Handoff.id)
-            ).all()
+            ):
+                self.last_handoff_id = handoff.id
+                self.handoffs_seen += 1
+                self.sales.plan(session, handoff)
         for message, lead in rows:
             self.last_message_id = max(self.last_message_id, message.id)
             if message.kind == "campaign":
                 self._react_to_email(message, lead, message.sent_at or now)
-        for handoff in handoffs:
-            self.last_handoff_id = handoff.id
-            self._plan_rep(handoff, now)
 
     # ------------------------------------------------------------ leads
+
+    def _arrive(self, at: datetime, arrival: Arrival) -> None:
+        """A person fills in a form: the website creates the lead through the API, then
+        posts the form's event with the visitor id of the pages it browsed."""
+        settings = self.runtime.settings
+        fields, errors = validate_lead_data(
+            lead_data(arrival, at), default_timezone=settings.default_timezone
+        )
+        if fields is None:
+            raise ValueError(f"demo arrival {arrival.email}: {errors}")
+        with transaction(self.runtime.sessions) as session:
+            lead = upsert_lead(session, fields, now=at, source="api").lead
+            session.flush()
+            lead_id = lead.id
+        self.result.arrivals += 1
+        visitor = f"demo-visitor-{lead_id:04d}"
+        event_type, form = FORM_EVENTS[arrival.form]
+        page = f"{_SITE}/{form}"
+        self.later(at, "hit", kind="page", visitor=visitor, url=page)
+        self._api_event(at + timedelta(minutes=1), arrival.email, visitor, event_type, form)
+        if event_type == "demo.requested" or form == "contact-sales":
+            self.asked.add(lead_id)
+            asked = "asked for a demo" if event_type == "demo.requested" else "asked sales to call"
+            self.result.demo_requests.append(
+                f"{arrival.email} {asked} on the website ({at:%a %d %b %H:%M} UTC)"
+            )
+        if arrival.form == "webinar" and arrival.interest != "low":
+            # The webinar is two days later; the pricing slide sends some to the website.
+            self.webinar.add(lead_id)
+            webinar = at + timedelta(days=2)
+            self._api_event(webinar, arrival.email, visitor, "webinar.attended", "forecasting-101")
+            self.later(webinar + timedelta(hours=1), "hit", kind="page", visitor=visitor,
+                       url=f"{_SITE}/pricing")  # fmt: skip
 
     def _react_to_email(self, message: Message, lead: Lead, sent: datetime) -> None:
         rng, token = self.rng, message.token
@@ -142,19 +185,17 @@ class Simulation:
                 visitor=visitor,
                 url=f"{_SITE}/pricing/enterprise",
             )
-        if interest == "medium" and index == 2:
+        if interest != "low" and index == 2:
             # Reading the benchmark report from the email: a gated download (the form
-            # posts to the events API).
-            self._api_event(
-                clicked + timedelta(minutes=4), lead, visitor, "content.downloaded", "benchmarks"
-            )
+            # posts to the events API, which also ties the visitor's pages to the lead).
+            downloaded = clicked + timedelta(minutes=4)
+            self._api_event(downloaded, lead.email, visitor, "content.downloaded", "benchmarks")
         if interest == "medium" and lead.id not in self.webinar:
             # Interested but not ready to buy: joins next week's webinar. With the reading
             # above this warms the lead, and its enrolment moves to the warm track.
             self.webinar.add(lead.id)
-            self._api_event(
-                clicked + timedelta(days=2), lead, visitor, "webinar.attended", "forecasting-101"
-            )
+            webinar = clicked + timedelta(days=2)
+            self._api_event(webinar, lead.email, visitor, "webinar.attended", "forecasting-101")
         if (
             interest == "high"
             and lead.id not in self.asked
@@ -165,13 +206,13 @@ class Simulation:
             # also ties the visitor's pages to the lead.
             self.asked.add(lead.id)
             at = clicked + timedelta(minutes=6)
-            self._api_event(at, lead, visitor, "demo.requested", "demo-request")
+            self._api_event(at, lead.email, visitor, "demo.requested", "demo-request")
             self.result.demo_requests.append(
                 f"{lead.email} asked for a demo ({at:%a %d %b %H:%M} UTC)"
             )
 
     def _api_event(
-        self, at: datetime, lead: Lead, visitor: str, event_type: str, name: str
+        self, at: datetime, email: str, visitor: str, event_type: str, name: str
     ) -> None:
         """A website form that posts ``event_type`` to the events API with the visitor id
         (which also ties the visitor's pages to the lead)."""
@@ -180,7 +221,7 @@ class Simulation:
             "hit",
             kind="api",
             visitor=visitor,
-            email=lead.email,
+            email=email,
             type=event_type,
             name=name,
             url=f"{_SITE}/{name}",
@@ -222,37 +263,3 @@ class Simulation:
         )
         record_hit(self.runtime, row)
         self.result.hits[kind] += 1
-
-    # ------------------------------------------------------------ sales
-
-    def _plan_rep(self, handoff: Handoff, now: datetime) -> None:
-        """Most reps accept within minutes; the second lead is given back (bad timing);
-        the third is missed, so the SLA escalates it and the rep it is reassigned to
-        accepts."""
-        self.handoffs_seen += 1
-        if handoff.rep_id is None:
-            return
-        if handoff.previous_id is None:
-            self.fresh += 1
-        if handoff.previous_id is None and self.fresh == 2:
-            self.later(handoff.created_at + timedelta(minutes=40), "reject", handoff=handoff.id)
-        elif handoff.previous_id is not None or self.fresh != 3:
-            self.later(handoff.created_at + timedelta(minutes=25), "accept", handoff=handoff.id)
-
-    def _rep_acts(self, at: datetime, kind: str, data: dict[str, Any]) -> None:
-        try:
-            with transaction(self.runtime.sessions) as session:
-                if kind == "accept":
-                    handoff = accept(session, data["handoff"], now=at)
-                    verb = "accepted"
-                else:
-                    handoff = reject(
-                        session, data["handoff"], reason="bad-timing",
-                        note="Budget frozen until Q2; try again then.", now=at,
-                    )  # fmt: skip
-                    verb = "rejected (bad timing)"
-                lead = session.get(Lead, handoff.lead_id)
-                who = lead.email if lead else "?"
-                self.result.sales.append(f"{at:%a %d %b %H:%M}: {handoff.decided_by} {verb} {who}")
-        except HandoffError as exc:
-            self.result.sales.append(f"{at:%a %d %b %H:%M}: {exc.message}")

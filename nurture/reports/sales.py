@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from nurture.handoff.model import FINAL_OUTCOMES, HandoffError
@@ -129,8 +129,23 @@ class SlaState:
     response_business_seconds: float | None
 
     def overdue(self, now: datetime) -> bool:
-        """Still waiting and past the deadline."""
-        return self.status == "pending" and self.due_at <= now
+        """Not answered and past the deadline (``past_deadline``)."""
+        return (
+            self.status in ("pending", "breached")
+            and self.responded_at is None
+            and self.due_at <= now
+        )
+
+
+def past_deadline(now: datetime) -> ColumnElement[bool]:
+    """A clock whose deadline passed without an answer: still pending (the worker has not
+    escalated it yet) or breached. With escalation to the manager only, a breached handoff
+    stays with its owner, waiting, and is no less late for having been escalated."""
+    return and_(
+        HandoffSla.status.in_(("pending", "breached")),
+        HandoffSla.responded_at.is_(None),
+        HandoffSla.due_at <= now,
+    )
 
 
 @dataclass(frozen=True)
@@ -335,12 +350,7 @@ def inbox_counts(session: Session, rep_id: int, now: datetime) -> InboxCounts:
         select(func.count())
         .select_from(Handoff)
         .join(HandoffSla, HandoffSla.handoff_id == Handoff.id)
-        .where(
-            Handoff.rep_id == rep_id,
-            Handoff.status == "offered",
-            HandoffSla.status == "pending",
-            HandoffSla.due_at <= now,
-        )
+        .where(Handoff.rep_id == rep_id, Handoff.status == "offered", past_deadline(now))
     )
     return InboxCounts(counts["waiting"], counts["open"], counts["closed"], overdue or 0)
 

@@ -25,6 +25,7 @@ from nurture.reports.sales import (
     base_query,
     keyset_after,
     page_of,
+    past_deadline,
     reject_reasons,
     rep_info,
 )
@@ -48,7 +49,7 @@ def open_handoffs(
     elif rep_id is not None:
         query = query.where(Handoff.rep_id == rep_id)
     if sla == "overdue":
-        query = query.where(HandoffSla.status == "pending", HandoffSla.due_at <= now)
+        query = query.where(past_deadline(now))
     elif sla == "running":
         query = query.where(HandoffSla.status == "pending", HandoffSla.due_at > now)
     elif sla in ("met", "breached"):

@@ -42,6 +42,7 @@ def test_no_serve_runs_the_demo_and_exits(tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert "Where each lead is" in done.stdout
+    assert re.search(r"Sales at the end: \d+ handoffs — \d+ waiting for a rep", done.stdout)
     assert "serving on" not in done.stdout
     assert (tmp_path / "instance" / "demo" / "nurture.db").exists()
 

@@ -9,10 +9,11 @@ import pytest
 
 from nurture.handoff import accept, convert, reassign, reject
 from nurture.handoff.reps import find_rep
+from nurture.handoff.sla import run_due
 from nurture.platform.db import transaction
 from nurture.reports import sales, sales_team
 from tests.integration.engine_support import T0
-from tests.integration.sales_support import ANN, BEN, hand_off_to, sync_sales_team
+from tests.integration.sales_support import ANN, BEN, clock, hand_off_to, sync_sales_team
 
 NOW = T0 + timedelta(hours=10)
 
@@ -121,6 +122,36 @@ def test_open_handoffs_filter_by_owner_and_sla_state(runtime, team):
         assert ids(sla="breached") == []
         assert ids(rep_id=ben_id) == [running]
         assert ids(unowned=True) == []
+
+
+def test_a_handoff_left_waiting_after_its_breach_is_still_past_its_deadline(runtime, team):
+    # Escalated to the manager only (the default policy), a breached handoff stays with its
+    # owner, unanswered; one answered late is not waiting any more.
+    waiting = hand_off_to(runtime, ANN, "a@one.example", NOW - timedelta(hours=3))
+    late = hand_off_to(runtime, ANN, "b@two.example", NOW - timedelta(hours=3))
+    report = run_due(runtime, NOW - timedelta(hours=1))
+    with transaction(runtime.sessions) as session:
+        ann = find_rep(session, ANN)
+        assert ann is not None
+        accept(session, late, rep=ann, now=NOW - timedelta(minutes=30))
+        ann_id = ann.id
+
+    with runtime.sessions() as session:
+        counts = sales.inbox_counts(session, ann_id, NOW)
+        (row,) = sales.inbox(session, ann_id, "waiting").rows
+
+        def ids(sla: str) -> list[int]:
+            return [r.id for r in sales_team.open_handoffs(session, now=NOW, sla=sla).rows]
+
+        overdue, breached = ids("overdue"), ids("breached")
+
+    assert report.breached == 2 and report.reassigned == 0
+    clocks = [clock(runtime, handoff_id) for handoff_id in (waiting, late)]
+    assert [c.status if c else None for c in clocks] == ["breached", "breached"]
+    assert (counts.waiting, counts.overdue) == (1, 1)
+    assert row.id == waiting and row.sla is not None and row.sla.overdue(NOW)
+    assert overdue == [waiting]
+    assert breached == [waiting, late]
 
 
 def test_rejections_and_the_sla_report_count_exactly(runtime, team):
