@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from nurture.models import (
@@ -119,8 +119,21 @@ def glance(session: Session, settings: Settings, now: datetime) -> Glance:
     waiting = session.scalar(
         select(func.count()).select_from(Handoff).where(Handoff.status == "offered")
     )
+    # A deadline that passed unanswered is a breach from that moment, whether or not the
+    # worker's SLA pass has marked it yet.
     breaches = session.scalar(
-        select(func.count()).select_from(HandoffSla).where(HandoffSla.breached_at >= week_start)
+        select(func.count())
+        .select_from(HandoffSla)
+        .where(
+            or_(
+                HandoffSla.breached_at >= week_start,
+                and_(
+                    HandoffSla.status == "pending",
+                    HandoffSla.due_at < now,
+                    HandoffSla.due_at >= week_start,
+                ),
+            )
+        )
     )
     return Glance(
         today=today,

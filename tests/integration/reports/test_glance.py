@@ -8,12 +8,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from nurture.handoff.sla import run_due
 from nurture.models import Message
 from nurture.platform.db import transaction, utcnow
 from nurture.reports.glance import figures, glance
 from nurture.sending.bounces.apply import ingest_file
 from tests.integration.bounce_support import arf, dsn
 from tests.integration.campaign_figures_support import build_story
+from tests.integration.engine_support import T0
+from tests.integration.sales_support import ANN, BEN, clock, hand_off_to, sync_sales_team
 
 
 def _ingest(runtime, raw):
@@ -76,3 +79,18 @@ def test_bounces_among_too_few_emails_are_not_called_a_spike(app):
         assert today.bounced == 2 and not [
             p for p in glance(session, runtime.settings, utcnow()).problems if "spike" in p.code
         ]
+
+
+def test_a_deadline_missed_counts_as_a_breach_before_the_sla_pass_marks_it(runtime, tmp_path):
+    now = T0 + timedelta(hours=10)
+    sync_sales_team(runtime, tmp_path, T0 - timedelta(days=1))
+    missed = hand_off_to(runtime, ANN, "a@one.example", now - timedelta(hours=3))
+    marked = hand_off_to(runtime, ANN, "b@two.example", now - timedelta(hours=4))
+    hand_off_to(runtime, BEN, "c@three.example", now - timedelta(minutes=10))  # still running
+    run_due(runtime, now - timedelta(hours=2, minutes=30))  # marks the older one breached
+    assert clock(runtime, marked).status == "breached"
+    assert clock(runtime, missed).status == "pending" and clock(runtime, missed).due_at < now
+    with runtime.sessions() as session:
+        assert glance(session, runtime.settings, now).sla_breaches == 2
+        # A week later both deadlines are out of the period.
+        assert glance(session, runtime.settings, now + timedelta(days=8)).sla_breaches == 0
