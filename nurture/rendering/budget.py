@@ -33,8 +33,7 @@ from jinja2.utils import Namespace
 T = TypeVar("T")
 
 # The processor clock costs a system call (~1 µs), so it is read every 32 steps only.
-_CLOCK_SHIFT = 5
-CLOCK_MASK = (1 << _CLOCK_SHIFT) - 1
+CLOCK_MASK = 31
 
 # Python refuses to print an integer of more than 4,300 digits (about 14,300 bits), and
 # arithmetic on much larger ones takes seconds in one operation.
@@ -89,8 +88,8 @@ def too_large_number(bits: int) -> RenderLimitExceeded:
 
 
 class Meter:
-    """What one render has used so far. Hooks charge it directly (``steps += 1``) on the
-    hot paths; the checks are here."""
+    """What one render has used so far: steps, and characters printed. The sandbox's hooks
+    count on it directly on their hot paths (``steps += 1``); the checks are here."""
 
     __slots__ = ("limits", "max_chars", "produced", "started", "steps")
 
@@ -128,33 +127,26 @@ class Meter:
                 "to render — a loop inside a loop, or work on very long texts?",
             )
 
-    def loop(self, iterable: Iterable[T]) -> Iterable[T]:
+    def loop(self, iterable: Iterable[T]) -> Iterator[T]:
         """``iterable`` with each item counted as a step (every ``{% for %}`` goes through
-        this). A loop over a list, a dict or a text takes its turns up front (Jinja has no
-        ``break``), so a loop too long for the budget fails before it starts, and its
-        items cost nothing more."""
+        this). A loop over a list, a dict or a text that cannot finish within the steps left
+        fails before it starts (Jinja's ``break`` is not enabled)."""
         try:
             turns = len(iterable)  # type: ignore[arg-type]
         except TypeError:
-            return self._counted(iterable)
-        before = self.steps
-        self.steps += turns
-        if before >> _CLOCK_SHIFT != self.steps >> _CLOCK_SHIFT:
+            turns = 0
+        if self.steps + turns > self.limits.max_steps:
+            self.steps += turns
             self.check()
-        return iterable
+        return self._counted(iterable)
 
     def _counted(self, iterable: Iterable[T]) -> Iterator[T]:
+        # Item by item, so the clock is read during a long loop whose body takes no steps.
         for item in iterable:
             self.steps += 1
             if not self.steps & CLOCK_MASK:
                 self.check()
             yield item
-
-    def charge(self, size: int) -> None:
-        """Count ``size`` printed characters."""
-        self.produced += size
-        if self.produced > self.max_chars:
-            raise too_much_output(self.limits)
 
 
 _METER: ContextVar[Meter | None] = ContextVar("nurture.rendering.meter", default=None)

@@ -75,15 +75,14 @@ class CompiledTemplate:
         (``self.limits``: characters, steps, processor time).
         """
         part = "subject"
+        variables = dict(context)
         metering = start_metering(self.limits)
         try:
-            # A subject is one header line whatever the data says (no CR/LF injection).
-            subject = " ".join(self._subject.render(context).split())
+            subject_parts = _pieces(self._subject, variables, self.limits)
             part = "html"
-            html_parts = tuple(self._html.generate(context))
-            check_output(html_parts, self.limits)
+            html_parts = _pieces(self._html, variables, self.limits)
             part = "text"
-            text = self._text.render(context)
+            text_parts = _pieces(self._text, variables, self.limits)
         except TemplateError:
             raise
         except Exception as exc:
@@ -93,9 +92,10 @@ class CompiledTemplate:
         return RenderedEmail(
             template=self.name,
             version=self.version,
-            subject=subject,
+            # A subject is one header line whatever the data says (no CR/LF injection).
+            subject=" ".join("".join(subject_parts).split()),
             html="".join(html_parts),
-            text=text,
+            text="".join(text_parts),
             html_parts=html_parts,
         )
 
@@ -111,6 +111,20 @@ class CompiledTemplate:
         if seg is None:
             return TemplateProblem(self.folder / BODY_FILE, None, _describe(exc, None))
         return TemplateProblem(seg.path, seg_line, _describe(exc, seg))
+
+
+def _pieces(
+    template: jinja2.Template, variables: dict[str, Any], limits: RenderLimits
+) -> tuple[str, ...]:
+    """What ``template`` prints for ``variables``, in pieces (``Template.render`` without
+    the join): measured before anything joins them."""
+    try:
+        pieces = tuple(template.root_render_func(template.new_context(variables)))
+    except Exception:
+        # Re-raised with the template's own line numbers in the traceback (``explain``).
+        template.environment.handle_exception()
+    check_output(pieces, limits)
+    return pieces
 
 
 def build_compiled(

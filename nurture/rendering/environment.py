@@ -38,6 +38,7 @@ from nurture.rendering.budget import (
     current_meter,
     text_size,
     too_many_chars,
+    too_much_output,
 )
 from nurture.rendering.context import CONTEXT_TYPES
 from nurture.rendering.guards import (
@@ -60,27 +61,30 @@ BUILT_FILTER = "nurture:built"
 _BUILT = (list, tuple, dict, set, frozenset, Namespace)
 
 
-# Printed texts shorter than this are not counted as they are printed (checking costs a
-# tenth of a microsecond, and most of a render is short prints). Every rendered text is
-# measured whole before it is joined; counting as they are printed is for long values
-# printed again and again, each print a new copy (escaped, or a list made text).
-_UNCOUNTED = 64
-
-
 @pass_context
 def _finalize(context: Context, value: Any) -> Any:
+    # What is printed is counted as it is printed: each print of a text in the HTML part is
+    # a new (escaped) copy, and a loop printing a long text must stop at the limit, not
+    # once the pieces of the email hold millions of copies of it. Rendered texts are also
+    # measured whole before they are joined (constant text printed by a loop).
     if isinstance(value, str):
-        if len(value) < _UNCOUNTED:
-            return value
-    elif isinstance(value, int):
-        if value.bit_length() < _UNCOUNTED * 3:  # fewer than ~57 digits
+        meter = current_meter()
+        if meter is not None:
+            meter.produced += len(value)
+            if meter.produced > meter.max_chars:
+                raise too_much_output(meter.limits)
+        return value
+    if isinstance(value, int):
+        if value.bit_length() < 192:  # fewer than ~57 digits
             return value
     elif value is None:
         # ``{{ lead.title }}`` for a lead without a title must print nothing, never "None".
         return ""
     meter = current_meter()
     if meter is not None and not isinstance(value, Undefined):
-        meter.charge(len(value) if isinstance(value, str) else text_size(value, meter.max_chars))
+        meter.produced += text_size(value, meter.max_chars)
+        if meter.produced > meter.max_chars:
+            raise too_much_output(meter.limits)
     return value
 
 
