@@ -21,7 +21,7 @@ from nurture.files.yaml_file import FileLoad
 from nurture.handoff.team_parser import load_team_text
 from nurture.qualification.icp_parser import load_icp_text
 from nurture.qualification.readiness_parser import load_readiness_text
-from nurture.rendering.library import TemplateLibrary, TemplateProblem
+from nurture.rendering.library import RenderLimits, TemplateLibrary, TemplateProblem
 from nurture.scoring.parser import load_scoring_text
 
 CONFIG_LOADERS: dict[str, Callable[[str, str], FileLoad[Any]]] = {
@@ -86,10 +86,17 @@ def check_config(kind: str, path: Path, text: str) -> CheckResult:
     return CheckResult(tuple(_from_problem(problem, path.name) for problem in load.problems))
 
 
-def check_template(root: Path, name: str, parts: Mapping[str, str | None]) -> CheckResult:
+def check_template(
+    root: Path,
+    name: str,
+    parts: Mapping[str, str | None],
+    *,
+    limits: RenderLimits | None = None,
+) -> CheckResult:
     """The template ``name`` of the templates folder ``root`` with ``parts`` (file name →
     text, None or empty for an optional part left out) checked as the library checks it:
-    syntax, layout, MJML, and rendering for the full and the sparse sample lead."""
+    syntax, layout, MJML, and rendering for the full and the sparse sample lead, each held
+    to ``limits`` (the render budget; the defaults when None)."""
     missing = [
         Finding(part, 0, "file is missing", f"{root / name / part}: file is missing")
         for part in sorted(REQUIRED_PARTS)
@@ -98,7 +105,7 @@ def check_template(root: Path, name: str, parts: Mapping[str, str | None]) -> Ch
     if missing:
         return CheckResult(tuple(missing))
     with template_workspace(root, name, written_parts(parts)) as work:
-        library = TemplateLibrary(work, check_interval=0)
+        library = TemplateLibrary(work, check_interval=0, limits=limits)
         problems = library.validate(name)
         return CheckResult(tuple(template_finding(p, work, root, name) for p in problems))
 

@@ -34,6 +34,7 @@ from nurture.rendering.library import (
     TemplateError,
     TemplateLibrary,
     build_context,
+    render_limits,
     sample_context,
     template_library,
 )
@@ -141,7 +142,7 @@ def _render(runtime: Runtime, request: PreviewRequest, context: dict[str, Any]) 
         return _render_with(library, name, context, None)
     root = runtime.settings.templates_path
     with template_workspace(root, name, written_parts(request.parts)) as work:
-        library = TemplateLibrary(work, check_interval=0)
+        library = TemplateLibrary(work, check_interval=0, limits=render_limits(runtime.settings))
         return _render_with(library, name, context, (work, root))
 
 

@@ -39,7 +39,7 @@ from nurture.handoff.team_sync import TeamSyncReport, sync_team
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
 from nurture.qualification.versions import QualificationSyncReport, sync_file
-from nurture.rendering.library import template_library
+from nurture.rendering.library import render_limits, template_library
 from nurture.scoring.versions import ScoringSyncReport, sync_scoring
 
 
@@ -158,7 +158,7 @@ def save_template(
         for part in TEMPLATE_PARTS:
             raw = parts.get(part, "")
             texts[part] = normalise(raw, on_disk=on_disk[part]) if raw.strip() else None
-        result = check_template(root, name, texts)
+        result = check_template(root, name, texts, limits=render_limits(runtime.settings))
         if not result.ok:
             raise Refused(result)
         written = []

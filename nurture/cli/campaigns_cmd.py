@@ -32,7 +32,7 @@ from nurture.handoff.team_sync import sync_team_file
 from nurture.models import Campaign, CampaignVersion, Enrollment
 from nurture.platform.db import transaction, utcnow
 from nurture.qualification.watch import sync_qualification_files
-from nurture.rendering.library import TemplateLibrary
+from nurture.rendering.library import RenderLimits, TemplateLibrary, render_limits
 from nurture.scoring.watch import sync_scoring_file
 
 
@@ -46,9 +46,10 @@ class TemplateChecks:
     description: str
 
 
-def template_checks(templates_path: Path) -> TemplateChecks:
-    """Checks through the template library: every template rendered against sample leads."""
-    library = TemplateLibrary(templates_path)
+def template_checks(templates_path: Path, limits: RenderLimits | None = None) -> TemplateChecks:
+    """Checks through the template library: every template rendered against sample leads
+    (held to ``limits``, the render budget)."""
+    library = TemplateLibrary(templates_path, limits=limits)
     return TemplateChecks(
         exists=library.exists,
         problems=lambda name: [str(problem) for problem in library.validate(name)],
@@ -81,7 +82,8 @@ def validate_command(path: Path | None) -> None:
     Prints every problem as FILE:LINE: MESSAGE and exits with status 1 if there is any.
     """
     target = _target(path)
-    checks = template_checks(runtime().settings.templates_path)
+    settings = runtime().settings
+    checks = template_checks(settings.templates_path, render_limits(settings))
     results = check_directory(
         target,
         template_exists=checks.exists,
@@ -123,7 +125,7 @@ def sync_command(path: Path | None) -> None:
     """
     target = _target(path)
     rt = runtime()
-    checks = template_checks(rt.settings.templates_path)
+    checks = template_checks(rt.settings.templates_path, render_limits(rt.settings))
     with transaction(rt.sessions) as session:
         report = sync_campaigns(
             session,

@@ -136,6 +136,12 @@ class Settings:
     ratelimit_storage_url: str = "memory://"
     # The largest lead file the web app's import accepts (docs/web/import.md).
     import_max_size: int = 50 * 1024 * 1024
+    # What one render of an email template may do (docs/templates.md#limits): characters
+    # produced, steps (loop turns, calls, filters), and processor seconds. Templates are
+    # edited and previewed in the web app: a runaway one must fail, not stall a process.
+    render_max_chars: int = 2_000_000
+    render_max_steps: int = 1_000_000
+    render_max_cpu: float = 1.0
 
     @property
     def suppression_pepper(self) -> str:
@@ -219,6 +225,9 @@ class Settings:
             "NURTURE_LOGIN_RATE_LIMIT": ("login_rate_limit", str.strip),
             "NURTURE_RATELIMIT_STORAGE_URL": ("ratelimit_storage_url", str.strip),
             "NURTURE_IMPORT_MAX_SIZE": ("import_max_size", parse_size),
+            "NURTURE_RENDER_MAX_CHARS": ("render_max_chars", _positive_int),
+            "NURTURE_RENDER_MAX_STEPS": ("render_max_steps", _positive_int),
+            "NURTURE_RENDER_MAX_CPU": ("render_max_cpu", _positive_seconds),
         }
         for variable, (name, convert) in simple.items():
             raw = env.get(variable)
@@ -352,6 +361,17 @@ def _sla_from_env(env: Mapping[str, str]) -> SlaPolicy | None:
 
 def _seconds(text: str) -> float:
     return parse_duration(text).total_seconds()
+
+
+def _positive_seconds(text: str) -> float:
+    """A duration (``2s``) or a number of seconds (``0.5``), more than zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = _seconds(text)
+    if not value > 0:
+        raise ValueError("must be more than 0 seconds")
+    return value
 
 
 def _webhook_urls(text: str) -> tuple[str, ...]:

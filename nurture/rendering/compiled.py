@@ -12,7 +12,15 @@ from typing import Any
 
 import jinja2
 
+from nurture.rendering.budget import (
+    RenderLimitExceeded,
+    RenderLimits,
+    check_output,
+    start_metering,
+    stop_metering,
+)
 from nurture.rendering.context import CONTEXT_TYPES
+from nurture.rendering.environment import EmailSandbox
 from nurture.rendering.mjml_compile import CompiledSources
 from nurture.rendering.placeholders import SourceSpan
 from nurture.rendering.problems import TemplateError, TemplateProblem
@@ -51,6 +59,8 @@ class CompiledTemplate:
     text_source: str
     # True when the text part was derived from the HTML (no body.txt).
     text_derived: bool
+    # What one render may do (nurture.rendering.budget).
+    limits: RenderLimits
     _subject: jinja2.Template = field(repr=False)
     _html: jinja2.Template = field(repr=False)
     _text: jinja2.Template = field(repr=False)
@@ -61,26 +71,31 @@ class CompiledTemplate:
         """Render subject, HTML and text for one recipient.
 
         Raises TemplateError (with the source file and line) when the context does not fit
-        the template, e.g. an undefined variable.
+        the template, e.g. an undefined variable, or when the render goes over its limits
+        (``self.limits``: characters, steps, processor time).
         """
         part = "subject"
+        variables = dict(context)
+        metering = start_metering(self.limits)
         try:
-            # A subject is one header line whatever the data says (no CR/LF injection).
-            subject = " ".join(self._subject.render(context).split())
+            subject_parts = _pieces(self._subject, variables, self.limits)
             part = "html"
-            html_parts = tuple(self._html.generate(context))
+            html_parts = _pieces(self._html, variables, self.limits)
             part = "text"
-            text = self._text.render(context)
+            text_parts = _pieces(self._text, variables, self.limits)
         except TemplateError:
             raise
         except Exception as exc:
             raise TemplateError(self.explain(exc, part)) from exc
+        finally:
+            stop_metering(metering)
         return RenderedEmail(
             template=self.name,
             version=self.version,
-            subject=subject,
+            # A subject is one header line whatever the data says (no CR/LF injection).
+            subject=" ".join("".join(subject_parts).split()),
             html="".join(html_parts),
-            text=text,
+            text="".join(text_parts),
             html_parts=html_parts,
         )
 
@@ -98,13 +113,28 @@ class CompiledTemplate:
         return TemplateProblem(seg.path, seg_line, _describe(exc, seg))
 
 
+def _pieces(
+    template: jinja2.Template, variables: dict[str, Any], limits: RenderLimits
+) -> tuple[str, ...]:
+    """What ``template`` prints for ``variables``, in pieces (``Template.render`` without
+    the join): measured before anything joins them."""
+    try:
+        pieces = tuple(template.root_render_func(template.new_context(variables)))
+    except Exception:
+        # Re-raised with the template's own line numbers in the traceback (``explain``).
+        template.environment.handle_exception()
+    check_output(pieces, limits)
+    return pieces
+
+
 def build_compiled(
     sources: TemplateSources,
     compiled: CompiledSources,
-    html_env: jinja2.Environment,
-    text_env: jinja2.Environment,
+    html_env: EmailSandbox,
+    text_env: EmailSandbox,
 ) -> CompiledTemplate:
-    """Compile the three Jinja sources of one version."""
+    """Compile the three Jinja sources of one version (rendered with ``html_env``'s
+    limits)."""
     body_path = sources.folder / BODY_FILE
 
     def jinja(env: jinja2.Environment, source: str, path: Path) -> jinja2.Template:
@@ -126,6 +156,7 @@ def build_compiled(
         html_source=compiled.html,
         text_source=compiled.text,
         text_derived=sources.text is None,
+        limits=html_env.limits,
         _subject=jinja(text_env, sources.subject, sources.folder / SUBJECT_FILE),
         _html=jinja(html_env, compiled.html, body_path),
         _text=jinja(text_env, compiled.text, text_path),
@@ -207,6 +238,8 @@ def _describe(exc: BaseException, seg: Segment | None) -> str:
         if match := _UNDEFINED_RE.match(message):
             return f"{where}undefined variable {match.group('name')!r}"
         return f"{where}undefined: {message}"
+    if isinstance(exc, RenderLimitExceeded):
+        return f"{where}{message}"
     if isinstance(exc, jinja2.exceptions.SecurityError):
         return f"{where}not allowed in a template: {message}"
     return f"{where}{type(exc).__name__}: {message}"

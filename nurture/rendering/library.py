@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nurture.platform.config import Settings
 from nurture.platform.runtime import Runtime
+from nurture.rendering.budget import RenderLimitExceeded, RenderLimits
 from nurture.rendering.compiled import CompiledTemplate, RenderedEmail, build_compiled
 from nurture.rendering.context import (
     AccountView,
@@ -39,12 +41,15 @@ __all__ = [
     "CampaignView",
     "CompiledTemplate",
     "LeadView",
+    "RenderLimitExceeded",
+    "RenderLimits",
     "RenderedEmail",
     "SenderView",
     "TemplateError",
     "TemplateLibrary",
     "TemplateProblem",
     "build_context",
+    "render_limits",
     "sample_context",
     "template_library",
 ]
@@ -77,10 +82,13 @@ class TemplateLibrary:
     template is picked up by a running worker; unchanged content never compiles twice.
     """
 
-    def __init__(self, root: Path, *, check_interval: float = 2.0) -> None:
+    def __init__(
+        self, root: Path, *, check_interval: float = 2.0, limits: RenderLimits | None = None
+    ) -> None:
         self.root = Path(root)
         self.check_interval = check_interval
-        self._html_env, self._text_env = make_environments()
+        self.limits = limits or RenderLimits()
+        self._html_env, self._text_env = make_environments(self.limits)
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
         self._name_locks: dict[str, threading.Lock] = {}
@@ -213,6 +221,9 @@ class TemplateLibrary:
             except TemplateError as error:
                 if error.problem not in problems:
                     problems.append(error.problem)
+                if isinstance(error.__cause__, RenderLimitExceeded):
+                    # A runaway template: the other sample lead would only take as long.
+                    break
         with self._lock:
             self._validated[name] = (compiled, tuple(problems))
         return problems
@@ -249,11 +260,20 @@ def _stamps(paths: Mapping[Path, _Stamp]) -> dict[Path, _Stamp]:
     return stamps
 
 
+def render_limits(settings: Settings) -> RenderLimits:
+    """What one render may do, from the ``NURTURE_RENDER_MAX_*`` settings."""
+    return RenderLimits(
+        max_chars=settings.render_max_chars,
+        max_steps=settings.render_max_steps,
+        max_seconds=settings.render_max_cpu,
+    )
+
+
 def template_library(rt: Runtime) -> TemplateLibrary:
     """The runtime's shared TemplateLibrary (one compile cache per process)."""
     key = "nurture.rendering.TemplateLibrary"
     library = rt._cache.get(key)
     if not isinstance(library, TemplateLibrary):
-        library = TemplateLibrary(rt.settings.templates_path)
+        library = TemplateLibrary(rt.settings.templates_path, limits=render_limits(rt.settings))
         rt._cache[key] = library
     return library

@@ -52,7 +52,7 @@ from nurture.authoring.saving import (
     save_template,
 )
 from nurture.platform.db import transaction, utcnow
-from nurture.rendering.library import template_library
+from nurture.rendering.library import render_limits, template_library
 from nurture.rendering.sources import BODY_FILE, META_FILE, SUBJECT_FILE, TEXT_FILE
 from nurture.reports.authoring import authoring_index, version_history
 from nurture.web.ui.authoring_saving import changes, check_or_save, flash_saved
@@ -221,7 +221,7 @@ def template(name: str) -> Any:
         parts = starter_template(starter)
     else:
         parts = {part: text or "" for part, text in on_disk.items()}
-    result = check_template(runtime().settings.templates_path, name, parts)
+    result = _check_template(name, parts)
     return _template_page(name, folder, parts, on_disk, result)
 
 
@@ -233,7 +233,7 @@ def template_save(name: str) -> Any:
     parts = _template_parts()
     base = request.form.get("base", "")
     if request.form.get("action") != "save":
-        result = check_template(runtime().settings.templates_path, name, _normalised(parts))
+        result = _check_template(name, _normalised(parts))
         return _template_page(name, folder, parts, None, result, base=base, checked=True)
     try:
         saved = save_template(
@@ -252,6 +252,13 @@ def template_save(name: str) -> Any:
 
 def _normalised(parts: Mapping[str, str]) -> dict[str, str | None]:
     return {part: normalise(text) for part, text in parts.items()}
+
+
+def _check_template(name: str, parts: Mapping[str, str | None]) -> CheckResult:
+    # Rendered for the sample leads under the configured render budget: the text may be
+    # anyone's, and a runaway loop must come back as a problem, not hold the request.
+    settings = runtime().settings
+    return check_template(settings.templates_path, name, parts, limits=render_limits(settings))
 
 
 def _template_page(
@@ -367,7 +374,6 @@ def _config_page(
 def check(kind: str, name: str) -> Any:
     """The problems of the posted text, as JSON: ``{ok, count, problems: [{file, line,
     message, text}]}`` (``authoring.js`` marks the lines). Nothing is written."""
-    settings = runtime().settings
     if kind == CAMPAIGN:
         path = _located_campaign(name)
         result = check_campaign(
@@ -375,7 +381,7 @@ def check(kind: str, name: str) -> Any:
         )
     elif kind == TEMPLATE:
         _located_template(name)
-        result = check_template(settings.templates_path, name, _normalised(_template_parts()))
+        result = _check_template(name, _normalised(_template_parts()))
     elif kind in CONFIG_KINDS and name == kind:
         path = _located_config(kind)
         result = check_config(kind, path, normalise(_text_field(), on_disk=read_text(path)))
