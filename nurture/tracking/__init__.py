@@ -10,13 +10,14 @@ into timeline events.
 - ``visitors``: first-party visitor ids, and merging a visitor's history into its lead.
 - ``event_intake``: server-side events (``POST /api/v1/events``) checked (pure).
 - ``engagement``: what a person did with each email, kept on its message row
-  (``refresh_engagement``) for the period figures.
+  (``note_engagement``, ``refresh_engagement``) for the period figures.
 """
 
 from nurture.tracking.capture import hit_row, hit_writer
 from nurture.tracking.engagement import (
     ENGAGEMENT_EVENTS,
     backfill_engagement,
+    note_engagement,
     refresh_engagement,
 )
 from nurture.tracking.processing import HitProcessor, process_pending_hits
@@ -27,6 +28,7 @@ __all__ = [
     "backfill_engagement",
     "hit_row",
     "hit_writer",
+    "note_engagement",
     "process_pending_hits",
     "refresh_engagement",
 ]

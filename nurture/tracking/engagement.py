@@ -4,9 +4,11 @@ The figures of the home page, the campaign list and a campaign's steps ask, of t
 sent in a period, how many a person opened, clicked, unsubscribed from, how many bounced
 and drew a complaint. Counting that from the event history reads every event of the period
 (20 million events make it seconds); kept on the message, it is one read of the period's
-messages. The columns are derived from the message's events and nothing else, so they are
-recomputed (never incremented) whenever its email events change: a click re-flagged as a
-scanner's later, a bounce report, an unsubscribe. Machine hits never count.
+messages. The columns are derived from the message's events and nothing else. New human
+events can only make a first moment earlier, so the hit processor moves them with what it
+records (``note_engagement``, no event read back); anything else that changes a message's
+events (a click re-flagged as a scanner's later, a bounce report, an unsubscribe)
+recomputes them from its events (``refresh_engagement``). Machine hits never count.
 
 - ``opened_at``: the first human open or click (a person who clicked read the email);
 - ``clicked_at``: the first human click;
@@ -15,15 +17,17 @@ scanner's later, a bounce report, an unsubscribe. Machine hits never count.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, case, func, select, update
+from sqlalchemy import Connection, Select, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from nurture.models import Event, Message
 from nurture.models.message import ENGAGEMENT_COLUMNS
-from nurture.platform.db import bulk_update, rows_affected, table_of
+from nurture.platform.db import UTCDateTime, bulk_update, rows_affected, table_of
 
 # Event types that change a message's engagement columns.
 ENGAGEMENT_EVENTS = (
@@ -33,6 +37,14 @@ ENGAGEMENT_EVENTS = (
     "email.bounced",
     "email.complained",
 )
+# The columns an event of each type can set.
+_SETS = {
+    "email.opened": ("opened_at",),
+    "email.clicked": ("opened_at", "clicked_at"),
+    "email.unsubscribed": ("unsubscribed_at",),
+    "email.bounced": ("bounce_reported_at",),
+    "email.complained": ("complained_at",),
+}
 # One statement per this many messages (bind parameter limits, short lock times).
 _CHUNK = 500
 
@@ -90,3 +102,47 @@ def backfill_engagement(connection: Connection) -> int:
         .values({name: found.c[name] for name in ENGAGEMENT_COLUMNS})
     )
     return rows_affected(result)
+
+
+def note_engagement(session: Session, events: Iterable[Mapping[str, Any]]) -> int:
+    """Move the engagement columns of the messages of newly recorded ``events`` (rows as
+    inserted: ``message_id``, ``type``, ``occurred_at``, ``is_machine``) to an event's moment
+    where it is earlier or the column is empty; how many messages were written.
+
+    Exact while none of those messages' earlier events lost its human standing in the same
+    transaction (then call ``refresh_engagement`` for them); it never reads events, so its
+    cost does not grow with a message's history.
+    """
+    firsts: dict[int, dict[str, datetime]] = defaultdict(dict)
+    for row in events:
+        message_id, kind = row.get("message_id"), row.get("type")
+        if message_id is None or row.get("is_machine") or kind not in _SETS:
+            continue
+        at = row["occurred_at"]
+        for column in _SETS[kind]:
+            current = firsts[message_id].get(column)
+            if current is None or at < current:
+                firsts[message_id][column] = at
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for message_id, moments in sorted(firsts.items()):
+        by_columns[tuple(sorted(moments))].append({"mid": message_id, **moments})
+    messages = table_of(Message)
+    connection = session.connection()
+    for columns, rows in by_columns.items():
+        earlier = {
+            column: case(
+                (
+                    or_(
+                        messages.c[column].is_(None),
+                        messages.c[column] > bindparam(column, type_=UTCDateTime()),
+                    ),
+                    bindparam(column, type_=UTCDateTime()),
+                ),
+                else_=messages.c[column],
+            )
+            for column in columns
+        }
+        statement = update(messages).where(messages.c.id == bindparam("mid")).values(earlier)
+        for start in range(0, len(rows), _CHUNK):
+            connection.execute(statement, rows[start : start + _CHUNK])
+    return len(firsts)

@@ -33,7 +33,7 @@ from nurture.platform.addresses import email_or_none
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
 from nurture.tracking.capture import HitLock
-from nurture.tracking.engagement import refresh_engagement
+from nurture.tracking.engagement import note_engagement, refresh_engagement
 from nurture.tracking.links import LinkSigner, link_signer
 from nurture.tracking.machine_rules import HitView, Thresholds, burst_of_all_links, machine_reasons
 from nurture.tracking.visitors import (
@@ -68,8 +68,8 @@ class _Batch:
     by_email: list[tuple[str, str]] = field(default_factory=list)
     # Leads with a human open or click in this batch: their mailbox works.
     engaged: set[int] = field(default_factory=set)
-    # Messages whose email events change (new hits, clicks re-flagged as a machine's).
-    messages: set[int] = field(default_factory=set)
+    # Messages with a click recorded earlier that turned out to be a machine's.
+    reflagged: set[int] = field(default_factory=set)
 
 
 def process_pending_hits(runtime: Runtime, now: datetime, limit: int = POSTGRES_PASS) -> int:
@@ -91,7 +91,8 @@ def process_pending_hits(runtime: Runtime, now: datetime, limit: int = POSTGRES_
         if batch.events:
             session.execute(insert(Event), batch.events)
             _record_activity(session, batch.events)
-        refresh_engagement(session, batch.messages)
+            note_engagement(session, batch.events)
+        refresh_engagement(session, batch.reflagged)
         for visitor_id, lead_id in batch.by_lead:
             identify(session, visitor_id, lead_id, now)
             batch.touched.add(lead_id)
@@ -215,7 +216,6 @@ def _email_hits(
             }
         )
         batch.touched.add(message.lead_id)
-        batch.messages.add(message.id)
         if not reasons[hit.id]:
             batch.engaged.add(message.lead_id)
 
@@ -295,7 +295,7 @@ def _reflag(session: Session, earlier: dict[tuple[int, datetime], set[str]], bat
             event.machine_reasons = merged
             event.is_machine = True
             if event.message_id is not None:
-                batch.messages.add(event.message_id)
+                batch.reflagged.add(event.message_id)
             if event.lead_id is not None:
                 batch.touched.add(event.lead_id)
 
