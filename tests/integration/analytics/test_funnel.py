@@ -1,0 +1,154 @@
+"""The funnel's period and cohort views on the story of ``analytics_support`` (every
+expected figure is counted by hand from the table in its docstring)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from nurture.analytics import FilterError, cohort_report, funnel_report, parse_filter
+from tests.integration.analytics.analytics_support import Story, tell_story
+
+TODAY = date(2026, 4, 15)
+
+
+@pytest.fixture
+def story(runtime, tmp_path) -> Story:  # type: ignore[no-untyped-def]
+    return tell_story(runtime, tmp_path)
+
+
+def funnel(runtime, **args):  # type: ignore[no-untyped-def]
+    report = parse_filter(today=TODAY, **{"start": "2026-01-01", "end": "2026-04-01", **args})
+    with runtime.sessions() as session:
+        return {row.group: dict(row.counts) for row in funnel_report(session, report).rows}
+
+
+def cohorts(runtime, **args):  # type: ignore[no-untyped-def]
+    report = parse_filter(today=TODAY, **{"start": "2026-01-01", "end": "2026-03-01", **args})
+    with runtime.sessions() as session:
+        return cohort_report(session, report).rows
+
+
+def counts(leads, mql, sal, sql, opportunity, won, lost):  # type: ignore[no-untyped-def]
+    return dict(leads=leads, mql=mql, sal=sal, sql=sql, opportunity=opportunity, won=won, lost=lost)
+
+
+def test_the_period_view_counts_each_lead_once_per_stage_it_entered(runtime, story):
+    # New: L1-L4 (L5 came in December). MQL: L1, L2 (twice: once), L3 (skipped to sql), L5;
+    # the erased L4 no longer has the change that made it an MQL.
+    assert funnel(runtime) == {None: counts(4, 4, 3, 2, 1, 1, 1)}
+    with runtime.sessions() as session:
+        [row] = funnel_report(
+            session, parse_filter(today=TODAY, start="2026-01-01", end="2026-04-01")
+        ).rows
+    assert row.rates == {
+        "lead_to_mql": 1.0,
+        "mql_to_sal": 0.75,
+        "sal_to_sql": pytest.approx(2 / 3),
+        "sql_to_opportunity": 0.5,
+        "opportunity_to_won": 1.0,
+        "win_rate": 0.5,
+    }
+
+
+def test_by_month_a_recycled_lead_counts_in_each_month_it_became_an_mql(runtime, story):
+    assert funnel(runtime, group_by="month") == {
+        "2026-01": counts(2, 2, 1, 0, 0, 0, 0),
+        "2026-02": counts(2, 2, 2, 2, 1, 1, 1),
+        "2026-03": counts(0, 1, 0, 0, 0, 0, 0),
+    }
+
+
+def test_grouped_by_owner_source_and_segment(runtime, story):
+    assert funnel(runtime, group_by="owner") == {
+        "ann@sales.example": counts(2, 2, 2, 1, 1, 1, 1),
+        "ben@sales.example": counts(0, 1, 0, 0, 0, 0, 0),
+        None: counts(2, 1, 1, 1, 0, 0, 0),
+    }
+    # The erased L4 lost its source with its identity: it is counted under none.
+    assert funnel(runtime, group_by="source") == {
+        "ads": counts(1, 1, 1, 1, 0, 0, 0),
+        "partner": counts(0, 1, 0, 0, 0, 0, 0),
+        "webinar": counts(2, 2, 2, 1, 1, 1, 1),
+        None: counts(1, 0, 0, 0, 0, 0, 0),
+    }
+    assert funnel(runtime, group_by="segment") == {
+        "enterprise": counts(1, 2, 1, 0, 0, 0, 1),
+        "smb": counts(2, 1, 1, 1, 1, 1, 0),
+        None: counts(1, 1, 1, 1, 0, 0, 0),
+    }
+
+
+def test_filters_narrow_the_leads_counted(runtime, story):
+    assert funnel(runtime, campaign="test-drip") == {None: counts(2, 2, 2, 2, 1, 1, 0)}
+    assert funnel(runtime, grade="a") == {None: counts(2, 3, 2, 2, 1, 1, 0)}
+    assert funnel(runtime, segment="enterprise") == {None: counts(1, 2, 1, 0, 0, 0, 1)}
+    assert funnel(runtime, owner="BEN@sales.example") == {None: counts(0, 1, 0, 0, 0, 0, 0)}
+    assert funnel(runtime, source="ads", group_by="campaign") == {
+        "test-drip": counts(1, 1, 1, 1, 0, 0, 0)
+    }
+
+
+def test_an_empty_period_has_one_row_of_zeros_and_no_rates(runtime, story):
+    assert funnel(runtime, start="2025-01-01", end="2025-06-01") == {
+        None: counts(0, 0, 0, 0, 0, 0, 0)
+    }
+
+
+def test_filters_naming_nothing_are_refused_with_every_reason(runtime, story):
+    report = parse_filter(
+        today=TODAY, start=None, end=None, source="tv", campaign="nope", owner="x@y.example",
+        segment="galactic",
+    )  # fmt: skip
+    with runtime.sessions() as session, pytest.raises(FilterError) as caught:
+        funnel_report(session, report)
+    assert set(caught.value.errors) == {"source", "campaign", "owner", "segment"}
+    assert "enterprise, smb" in caught.value.errors["segment"]
+
+
+def test_the_cohort_view_counts_what_each_months_leads_reached_and_how_soon(runtime, story):
+    january, february = cohorts(runtime)
+    assert (january.month, january.created, february.month, february.created) == (
+        "2026-01",
+        2,
+        "2026-02",
+        2,
+    )
+
+    def reach(row, stage):  # type: ignore[no-untyped-def]
+        r = row.reached[stage]
+        return (r.by_now, r.within[30], r.within[60], r.within[90])
+
+    # L1 (Jan 05): MQL after 5 days, SAL after 7, SQL / opportunity / won after 46.
+    # L2 (Jan 20): MQL after 12 days, SAL and lost after 21.
+    assert {s: reach(january, s) for s in january.reached} == {
+        "mql": (2, 2, 2, 2),
+        "sal": (2, 2, 2, 2),
+        "sql": (1, 0, 1, 1),
+        "opportunity": (1, 0, 1, 1),
+        "won": (1, 0, 1, 1),
+        "lost": (1, 1, 1, 1),
+    }
+    # L3 skipped to sql the day after it came; the erased L4 counts only as created.
+    assert {s: reach(february, s) for s in february.reached} == {
+        "mql": (1, 1, 1, 1),
+        "sal": (1, 1, 1, 1),
+        "sql": (1, 1, 1, 1),
+        "opportunity": (0, 0, 0, 0),
+        "won": (0, 0, 0, 0),
+        "lost": (0, 0, 0, 0),
+    }
+    assert january.share("won") == 0.5
+
+
+def test_cohorts_are_grouped_within_each_month(runtime, story):
+    rows = cohorts(runtime, group_by="grade")
+    assert [(r.month, r.group, r.created, r.reached["mql"].by_now) for r in rows] == [
+        ("2026-01", "A", 1, 1),
+        ("2026-01", "B", 1, 1),
+        ("2026-01", "C", 0, 0),
+        ("2026-02", "A", 1, 1),
+        ("2026-02", "B", 0, 0),
+        ("2026-02", "C", 1, 0),
+    ]
