@@ -3,12 +3,16 @@ expected figure is counted by hand from the table in its docstring)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from nurture.analytics import FilterError, cohort_report, funnel_report, parse_filter
+from nurture.leads.lifecycle import change_stage
+from nurture.models import Lead
+from nurture.platform.db import transaction
 from tests.integration.analytics.analytics_support import Story, tell_story
+from tests.integration.engine_support import add_lead
 
 TODAY = date(2026, 4, 15)
 
@@ -152,3 +156,18 @@ def test_cohorts_are_grouped_within_each_month(runtime, story):
         ("2026-02", "B", 0, 0),
         ("2026-02", "C", 1, 0),
     ]
+
+
+def test_a_window_of_30_days_ends_just_before_the_30th_day_after_creation(runtime):
+    created = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    for email, after in (
+        ("late@example.com", timedelta(days=30)),
+        ("early@example.com", timedelta(days=30) - timedelta(seconds=1)),
+    ):
+        lead_id = add_lead(runtime, email, created_at=created)
+        with transaction(runtime.sessions) as session:
+            lead = session.get(Lead, lead_id)
+            change_stage(session, lead, "mql", reason="ready", actor="system", now=created + after)
+    [row] = cohorts(runtime, end="2026-02-01")
+    mql = row.reached["mql"]
+    assert (row.created, mql.by_now, mql.within[30], mql.within[60]) == (2, 2, 1, 2)
