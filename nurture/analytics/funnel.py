@@ -46,7 +46,14 @@ from nurture.analytics.definitions import (
     Reach,
 )
 from nurture.analytics.filters import ReportFilter, month_key, months
-from nurture.analytics.scope import AnySelect, check_filter, month_name, month_number, scoped
+from nurture.analytics.scope import (
+    AnySelect,
+    check_filter,
+    month_name,
+    month_number,
+    scoped,
+    uses_leads,
+)
 from nurture.models import Handoff, Lead, StageChange
 
 REACHED: tuple[str, ...] = (*(STAGE_LABELS[s] for s in FUNNEL_STAGES), "lost")
@@ -86,35 +93,42 @@ def funnel_report(session: Session, report: ReportFilter) -> FunnelReport:
     start, end = report.start_at, report.end_at
     counts: dict[Any, dict[str, int]] = {}
 
+    # A lead is one row per group here (the campaign grouping's rows are distinct pairs),
+    # so a plain count is a count of distinct leads.
     created = select(Lead.id.label("lead_id")).where(
         Lead.created_at >= start, Lead.created_at < end
     )
     inner, group = scoped(created, report, team, when=Lead.created_at)
     sub = _with_group(inner, group).subquery("created")
-    for row in session.execute(_grouped(sub, [func.count(distinct(sub.c.lead_id))])):
+    for row in session.execute(_grouped(sub, [func.count()])):
         counts.setdefault(row[0], {})["leads"] = row[1]
 
-    changes = (
-        select(StageChange.lead_id, StageChange.from_stage, StageChange.to_stage)
-        .join(Lead, Lead.id == StageChange.lead_id)
-        .where(
-            StageChange.at >= start,
-            StageChange.at < end,
-            StageChange.to_stage.in_(FUNNEL_STAGES),
-        )
+    changes = select(StageChange.lead_id, StageChange.from_stage, StageChange.to_stage).where(
+        StageChange.at >= start,
+        StageChange.at < end,
+        StageChange.to_stage.in_(FUNNEL_STAGES),
     )
+    if uses_leads(report):
+        changes = changes.join(Lead, Lead.id == StageChange.lead_id)
     inner, group = scoped(changes, report, team, when=StageChange.at)
-    sub = _with_group(inner, group).subquery("changes")
-    entered = [
-        func.count(
-            distinct(case((_enters(stage, sub.c.from_stage, sub.c.to_stage), sub.c.lead_id)))
-        )
-        for stage in FUNNEL_STAGES
-    ]
-    for row in session.execute(_grouped(sub, entered)):
+    rows_of_changes = _with_group(inner, group).subquery("changes")
+    # First per lead (did it enter the stage at all in the period), then per group: one
+    # aggregation over the changes instead of a sort per stage for COUNT(DISTINCT).
+    per_lead = _per_lead(
+        rows_of_changes,
+        [
+            func.max(
+                case((_enters(stage, rows_of_changes.c.from_stage, rows_of_changes.c.to_stage), 1),
+                     else_=0)
+            ).label(f"stage_{index}")
+            for index, stage in enumerate(FUNNEL_STAGES)
+        ],
+    )  # fmt: skip
+    entered = [func.sum(per_lead.c[f"stage_{i}"]) for i in range(len(FUNNEL_STAGES))]
+    for row in session.execute(_grouped(per_lead, entered)):
         target = counts.setdefault(row[0], {})
         for stage, value in zip(FUNNEL_STAGES, row[1:], strict=True):
-            target[STAGE_LABELS[stage]] = value
+            target[STAGE_LABELS[stage]] = int(value or 0)
 
     lost = (
         select(Handoff.lead_id)
@@ -147,78 +161,105 @@ def cohort_report(session: Session, report: ReportFilter) -> CohortReport:
         report_groups = report
     start, end = report.start_at, report.end_at
     dialect = session.get_bind().dialect.name
-    created: dict[tuple[Any, Any], int] = {}
-    reached: dict[tuple[Any, Any], dict[str, Reach]] = {}
+    in_period = and_(Lead.created_at >= start, Lead.created_at < end)
 
-    base = (
+    created_rows = select(Lead.id.label("lead_id")).where(in_period)
+    inner, group = scoped(created_rows, report_groups, team, when=Lead.created_at)
+    sub = _with_group(inner, group, month_of=Lead.created_at).subquery("cohort")
+    created = {
+        (row[0], row[1]): row[2]
+        for row in session.execute(_grouped(sub, [func.count()], by_month=True))
+    }
+
+    changes = (
         select(
-            Lead.id.label("lead_id"),
+            StageChange.lead_id,
             Lead.created_at.label("created_at"),
             StageChange.from_stage,
             StageChange.to_stage,
-            StageChange.at.label("at"),
+            StageChange.at,
         )
-        .outerjoin(
-            StageChange,
-            and_(StageChange.lead_id == Lead.id, StageChange.to_stage.in_(FUNNEL_STAGES)),
-        )
-        .where(Lead.created_at >= start, Lead.created_at < end)
+        .join(Lead, Lead.id == StageChange.lead_id)
+        .where(in_period, StageChange.to_stage.in_(FUNNEL_STAGES))
     )
-    inner, group = scoped(base, report_groups, team, when=Lead.created_at)
-    sub = _with_group(inner, group, month_of=Lead.created_at).subquery("cohort")
-    columns = [func.count(distinct(sub.c.lead_id))]
-    for stage in FUNNEL_STAGES:
-        enters = _enters(stage, sub.c.from_stage, sub.c.to_stage)
-        columns.append(func.count(distinct(case((enters, sub.c.lead_id)))))
-        for days in WINDOWS:
-            soon = and_(enters, _within(sub.c.at, sub.c.created_at, days, dialect))
-            columns.append(func.count(distinct(case((soon, sub.c.lead_id)))))
+    inner, group = scoped(changes, report_groups, team, when=Lead.created_at)
+    rows_of_changes = _with_group(inner, group, month_of=Lead.created_at).subquery("changes")
+    # When each lead first reached each stage; then, per month and group, how many did.
+    first = _per_lead(
+        rows_of_changes,
+        [
+            func.min(
+                case((_enters(stage, rows_of_changes.c.from_stage, rows_of_changes.c.to_stage),
+                      rows_of_changes.c.at))
+            ).label(f"stage_{index}")
+            for index, stage in enumerate(FUNNEL_STAGES)
+        ],
+    )  # fmt: skip
+    columns = []
+    for index in range(len(FUNNEL_STAGES)):
+        columns += _reach_columns(first, f"stage_{index}", dialect)
+    reached: dict[tuple[Any, Any], dict[str, Reach]] = {}
     width = 1 + len(WINDOWS)
-    for row in session.execute(_grouped(sub, columns, by_month=True)):
-        key = (row[0], row[1])
-        created[key] = row[2]
-        values = row[3:]
-        reached[key] = {
+    for row in session.execute(_grouped(first, columns, by_month=True)):
+        values = row[2:]
+        reached[(row[0], row[1])] = {
             STAGE_LABELS[stage]: _reach(values[i * width : (i + 1) * width])
             for i, stage in enumerate(FUNNEL_STAGES)
         }
 
     lost = (
         select(
-            Lead.id.label("lead_id"),
+            Handoff.lead_id,
             Lead.created_at.label("created_at"),
             Handoff.outcome_at.label("at"),
         )
-        .join(Handoff, Handoff.lead_id == Lead.id)
-        .where(Handoff.outcome == "lost", Lead.created_at >= start, Lead.created_at < end)
+        .join(Lead, Lead.id == Handoff.lead_id)
+        .where(in_period, Handoff.outcome == "lost")
     )
     inner, group = scoped(lost, report_groups, team, when=Lead.created_at)
-    sub = _with_group(inner, group, month_of=Lead.created_at).subquery("cohort_lost")
-    columns = [func.count(distinct(sub.c.lead_id))]
-    for days in WINDOWS:
-        soon = _within(sub.c.at, sub.c.created_at, days, dialect)
-        columns.append(func.count(distinct(case((soon, sub.c.lead_id)))))
+    rows_of_lost = _with_group(inner, group, month_of=Lead.created_at).subquery("lost")
+    first = _per_lead(rows_of_lost, [func.min(rows_of_lost.c.at).label("lost")])
     lost_by_key = {
         (row[0], row[1]): _reach(row[2:])
-        for row in session.execute(_grouped(sub, columns, by_month=True))
+        for row in session.execute(
+            _grouped(first, _reach_columns(first, "lost", dialect), by_month=True)
+        )
     }
 
     groups = _group_keys(report_groups, {key[1]: {} for key in created})
     rows: list[CohortRow] = []
     for month in months(report.start, report.end):
         number = month.year * 100 + month.month
-        for group in groups:
-            key = (number, group)
+        for group_key in groups:
+            key = (number, group_key)
             stages = reached.get(key, {label: Reach() for label in REACHED[:-1]})
             rows.append(
                 CohortRow(
                     month=month_key(month),
-                    group=_group_name(report_groups, group),
+                    group=_group_name(report_groups, group_key),
                     created=created.get(key, 0),
                     reached={**stages, "lost": lost_by_key.get(key, Reach())},
                 )
             )
     return CohortReport(report, rows)
+
+
+def _per_lead(rows: Any, aggregates: list[Any]) -> Any:
+    """``aggregates`` per lead (and its creation, month and group, where ``rows`` has them)."""
+    names = ("lead_id", "created_at", "cohort_month", "report_group")
+    keys = [rows.c[name] for name in names if name in rows.c]
+    return select(*keys, *aggregates).group_by(*keys).subquery()
+
+
+def _reach_columns(first: Any, name: str, dialect: str) -> list[Any]:
+    """How many leads have a first time in ``first.c[name]``, and how many within each
+    window of their creation."""
+    reached_at = first.c[name]
+    columns: list[Any] = [func.count(reached_at)]
+    for days in WINDOWS:
+        soon = _within(reached_at, first.c.created_at, days, dialect)
+        columns.append(func.coalesce(func.sum(case((soon, 1), else_=0)), 0))
+    return columns
 
 
 def _enters(stage: str, from_stage: Any, to_stage: Any) -> ColumnElement[bool]:
@@ -258,8 +299,8 @@ def _grouped(sub: Any, aggregates: Iterable[Any], *, by_month: bool = False) -> 
     keys: list[Any] = [sub.c.cohort_month] if by_month else []
     if "report_group" in sub.c:
         keys.append(sub.c.report_group)
-        return select(*keys, *aggregates).group_by(*keys)
-    statement = select(*keys, null(), *aggregates)
+        return select(*keys, *aggregates).select_from(sub).group_by(*keys)
+    statement = select(*keys, null(), *aggregates).select_from(sub)
     return statement.group_by(*keys) if keys else statement
 
 

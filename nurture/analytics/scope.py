@@ -72,6 +72,13 @@ def check_filter(session: Session, report: ReportFilter) -> Team | None:
     return team
 
 
+def uses_leads(report: ReportFilter) -> bool:
+    """Whether the filter or the grouping reads anything of the lead (a query that starts
+    elsewhere can then leave ``leads`` out)."""
+    filters = (report.source, report.campaign, report.owner, report.grade, report.segment)
+    return any(value is not None for value in filters) or report.group_by not in (None, "month")
+
+
 def month_number(when: Any) -> ColumnElement[int]:
     """``when``'s month as a number, 202601 for January 2026 (the same on every backend)."""
     return cast(extract("year", when) * 100 + extract("month", when), Integer)
