@@ -245,10 +245,16 @@ def cohort_report(session: Session, report: ReportFilter) -> CohortReport:
 
 
 def _per_lead(rows: Any, aggregates: list[Any]) -> Any:
-    """``aggregates`` per lead (and its creation, month and group, where ``rows`` has them)."""
-    names = ("lead_id", "created_at", "cohort_month", "report_group")
-    keys = [rows.c[name] for name in names if name in rows.c]
-    return select(*keys, *aggregates).group_by(*keys).subquery()
+    """``aggregates`` per lead (and group: a lead is in several campaigns), keeping the
+    lead's creation and cohort month where ``rows`` has them. Grouping by the lead alone
+    keeps the sort narrow; its creation and month are the same on each of its rows."""
+    keys = [rows.c[name] for name in ("lead_id", "report_group") if name in rows.c]
+    same = [
+        func.min(rows.c[name]).label(name)
+        for name in ("created_at", "cohort_month")
+        if name in rows.c
+    ]
+    return select(*keys, *same, *aggregates).group_by(*keys).subquery()
 
 
 def _reach_columns(first: Any, name: str, dialect: str) -> list[Any]:
