@@ -28,6 +28,7 @@ from sqlalchemy import (
     cast,
     exists,
     extract,
+    func,
     literal,
     null,
     select,
@@ -102,7 +103,11 @@ def scoped(
     if needs_account:
         statement = statement.outerjoin(Account, Account.id == Lead.account_id)
     segment = _segment(team)
-    owner = _owner()
+    owner: Any = None
+    if report.owner is not None or report.group_by == "owner":
+        owners = _latest_owners()
+        statement = statement.outerjoin(owners, owners.c.lead_id == Lead.id)
+        owner = owners.c.email
     if report.source is not None:
         statement = statement.where(Lead.source == report.source)
     if report.grade is not None:
@@ -142,16 +147,16 @@ def scoped(
     return statement, groups[report.group_by]
 
 
-def _owner() -> ColumnElement[Any]:
+def _latest_owners() -> Any:
     # The latest handoff's rep: a lead handed off again after a rejection or a lost deal
-    # belongs to whoever has it now (or had it last).
+    # belongs to whoever has it now (or had it last). A derived table of the (few)
+    # handoffs, joined once, rather than a lookup per lead.
+    latest = select(func.max(Handoff.id)).group_by(Handoff.lead_id)
     return (
-        select(SalesRep.email)
-        .join(Handoff, Handoff.rep_id == SalesRep.id)
-        .where(Handoff.lead_id == Lead.id)
-        .order_by(Handoff.id.desc())
-        .limit(1)
-        .scalar_subquery()
+        select(Handoff.lead_id, SalesRep.email)
+        .join(SalesRep, SalesRep.id == Handoff.rep_id)
+        .where(Handoff.id.in_(latest))
+        .subquery("report_owners")
     )
 
 

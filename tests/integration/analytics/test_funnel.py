@@ -8,11 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from nurture.analytics import FilterError, cohort_report, funnel_report, parse_filter
+from nurture.handoff import reassign
+from nurture.handoff.reps import find_rep
 from nurture.leads.lifecycle import change_stage
 from nurture.models import Lead
 from nurture.platform.db import transaction
 from tests.integration.analytics.analytics_support import Story, tell_story
 from tests.integration.engine_support import add_lead
+from tests.integration.sales_support import ANN, BEN, hand_off_to, sync_sales_team
 
 TODAY = date(2026, 4, 15)
 
@@ -171,3 +174,16 @@ def test_a_window_of_30_days_ends_just_before_the_30th_day_after_creation(runtim
     [row] = cohorts(runtime, end="2026-02-01")
     mql = row.reached["mql"]
     assert (row.created, mql.by_now, mql.within[30], mql.within[60]) == (2, 2, 1, 2)
+
+
+def test_a_lead_belongs_to_the_rep_of_its_latest_handoff(runtime, tmp_path):
+    sync_sales_team(runtime, tmp_path, datetime(2026, 1, 1, tzinfo=UTC))
+    handoff_id = hand_off_to(runtime, ANN, "pat@acme.example", datetime(2026, 1, 2, tzinfo=UTC))
+    with transaction(runtime.sessions) as session:
+        ben = find_rep(session, BEN)
+        reassign(
+            session, handoff_id, to=ben, reason="", actor="t", now=datetime(2026, 1, 3, tzinfo=UTC)
+        )
+    # The MQL was made while Ann had it; the lead is Ben's now, and so is the figure.
+    assert funnel(runtime, group_by="owner") == {BEN: counts(0, 1, 0, 0, 0, 0, 0)}
+    assert funnel(runtime, owner=ANN) == {None: counts(0, 0, 0, 0, 0, 0, 0)}
