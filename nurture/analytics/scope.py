@@ -117,10 +117,13 @@ def scoped(
     if report.segment is not None:
         statement = statement.where(segment == report.segment)
     if report.group_by == "campaign":
+        # Entry 1 is a lead's first enrolment in a campaign (re-entries number on from
+        # it, and enrolments are never deleted): one row per lead and campaign, without
+        # the DISTINCT over every enrolment that made this the slowest grouping.
         enrolled = (
             select(Enrollment.lead_id, Campaign.key)
             .join(Campaign, Campaign.id == Enrollment.campaign_id)
-            .distinct()
+            .where(Enrollment.entry_number == 1)
         )
         if report.campaign is not None:
             enrolled = enrolled.where(Campaign.key == report.campaign)
