@@ -11,10 +11,10 @@ from nurture.analytics import FilterError, cohort_report, funnel_report, parse_f
 from nurture.handoff import reassign
 from nurture.handoff.reps import find_rep
 from nurture.leads.lifecycle import change_stage
-from nurture.models import Lead
+from nurture.models import Enrollment, Lead
 from nurture.platform.db import transaction
 from tests.integration.analytics.analytics_support import Story, tell_story
-from tests.integration.engine_support import add_lead
+from tests.integration.engine_support import add_lead, enrol, sync_fixture_campaigns
 from tests.integration.sales_support import ANN, BEN, hand_off_to, sync_sales_team
 
 TODAY = date(2026, 4, 15)
@@ -187,3 +187,17 @@ def test_a_lead_belongs_to_the_rep_of_its_latest_handoff(runtime, tmp_path):
     # The MQL was made while Ann had it; the lead is Ben's now, and so is the figure.
     assert funnel(runtime, group_by="owner") == {BEN: counts(0, 1, 0, 0, 0, 0, 0)}
     assert funnel(runtime, owner=ANN) == {None: counts(0, 0, 0, 0, 0, 0, 0)}
+
+
+def test_a_lead_that_entered_a_campaign_twice_counts_once_for_it(runtime):
+    sync_fixture_campaigns(runtime, now=datetime(2026, 1, 1, tzinfo=UTC))
+    lead_id = add_lead(runtime, "twice@example.com", created_at=datetime(2026, 1, 2, tzinfo=UTC))
+    first = enrol(runtime, lead_id, "test-drip", now=datetime(2026, 1, 2, tzinfo=UTC))
+    with transaction(runtime.sessions) as session:
+        # The drip ran its course (as the engine records a finished enrolment).
+        enrollment = session.get(Enrollment, first)
+        enrollment.status, enrollment.finished_at = "finished", datetime(2026, 1, 3, tzinfo=UTC)
+    second = enrol(runtime, lead_id, "test-drip", now=datetime(2026, 2, 10, tzinfo=UTC))
+    with runtime.sessions() as session:
+        assert session.get(Enrollment, second).entry_number == 2
+    assert funnel(runtime, group_by="campaign") == {"test-drip": counts(1, 0, 0, 0, 0, 0, 0)}
