@@ -18,6 +18,7 @@ from nurture.web import (
     api_events,  # noqa: F401  (POST /api/v1/events)
     api_handoffs,  # noqa: F401  (handoffs: list, show, accept, reject, convert)
     api_privacy,  # noqa: F401  (lead export and erasure)
+    api_reports,  # noqa: F401  (the funnel and cohort reports)
     api_scoring,  # noqa: F401  (lead score explained, timeline)
 )
 from nurture.web.api import bp as api_bp

@@ -1,0 +1,330 @@
+"""The funnel from history: the period view and the cohort view (docs/analytics.md).
+
+Both count distinct leads, read from what was recorded as it happened: a lead's creation
+(``leads.created_at``), its stage changes (``stage_changes``: the funnel stages each one
+enters, ``nurture.analytics.definitions.entered_stages``), and lost deals (the handoff's
+outcome ``lost`` and its ``outcome_at``, which is how ``nurture.handoff.verdicts.convert``
+records one). A lead's current stage is never read.
+
+- **Period view**: of the changes in ``[start, end)``, how many distinct leads entered each
+  stage; how many leads were created; how many lost a deal. A lead recycled and qualified
+  again in the same period counts once per stage; in two periods (or two months of a
+  ``month`` grouping), once in each.
+- **Cohort view**: the leads created in each month of the period; of them, how many have
+  reached each stage by now, and within 30, 60 and 90 days of their creation.
+
+Erased leads keep their row (creation, fit grade, account) and so count as created, under
+no source; erasure deletes their stage changes and handoffs, so no later stage counts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    distinct,
+    func,
+    null,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from nurture.analytics.definitions import (
+    COUNTS,
+    FUNNEL_STAGES,
+    RANK,
+    STAGE_LABELS,
+    WINDOWS,
+    CohortRow,
+    FunnelRow,
+    Reach,
+)
+from nurture.analytics.filters import ReportFilter, month_key, months
+from nurture.analytics.scope import (
+    AnySelect,
+    check_filter,
+    month_name,
+    month_number,
+    scoped,
+    uses_leads,
+)
+from nurture.models import Handoff, Lead, StageChange
+
+REACHED: tuple[str, ...] = (*(STAGE_LABELS[s] for s in FUNNEL_STAGES), "lost")
+
+
+@dataclass(frozen=True)
+class FunnelReport:
+    """The period view: one row per group (one row when ungrouped)."""
+
+    filter: ReportFilter
+    rows: list[FunnelRow]
+
+    def as_dict(self) -> dict[str, object]:
+        """The report as plain values (the API's body)."""
+        return {"filter": self.filter.as_dict(), "rows": [row.as_dict() for row in self.rows]}
+
+
+@dataclass(frozen=True)
+class CohortReport:
+    """The cohort view: one row per month of creation (and group)."""
+
+    filter: ReportFilter
+    rows: list[CohortRow]
+
+    def as_dict(self) -> dict[str, object]:
+        """The report as plain values (the API's body)."""
+        return {
+            "filter": self.filter.as_dict(),
+            "windows_days": list(WINDOWS),
+            "rows": [row.as_dict() for row in self.rows],
+        }
+
+
+def funnel_report(session: Session, report: ReportFilter) -> FunnelReport:
+    """The period view of ``report`` (``FilterError`` for a filter naming nothing)."""
+    team = check_filter(session, report)
+    start, end = report.start_at, report.end_at
+    counts: dict[Any, dict[str, int]] = {}
+
+    # A lead is one row per group here (the campaign grouping's rows are distinct pairs),
+    # so a plain count is a count of distinct leads.
+    created = select(Lead.id.label("lead_id")).where(
+        Lead.created_at >= start, Lead.created_at < end
+    )
+    inner, group = scoped(created, report, team, when=Lead.created_at)
+    sub = _with_group(inner, group).subquery("created")
+    for row in session.execute(_grouped(sub, [func.count()])):
+        counts.setdefault(row[0], {})["leads"] = row[1]
+
+    changes = select(StageChange.lead_id, StageChange.from_stage, StageChange.to_stage).where(
+        StageChange.at >= start,
+        StageChange.at < end,
+        StageChange.to_stage.in_(FUNNEL_STAGES),
+    )
+    if uses_leads(report):
+        changes = changes.join(Lead, Lead.id == StageChange.lead_id)
+    inner, group = scoped(changes, report, team, when=StageChange.at)
+    rows_of_changes = _with_group(inner, group).subquery("changes")
+    # First per lead (did it enter the stage at all in the period), then per group: one
+    # aggregation over the changes instead of a sort per stage for COUNT(DISTINCT).
+    per_lead = _per_lead(
+        rows_of_changes,
+        [
+            func.max(
+                case((_enters(stage, rows_of_changes.c.from_stage, rows_of_changes.c.to_stage), 1),
+                     else_=0)
+            ).label(f"stage_{index}")
+            for index, stage in enumerate(FUNNEL_STAGES)
+        ],
+    )  # fmt: skip
+    entered = [func.sum(per_lead.c[f"stage_{i}"]) for i in range(len(FUNNEL_STAGES))]
+    for row in session.execute(_grouped(per_lead, entered)):
+        target = counts.setdefault(row[0], {})
+        for stage, value in zip(FUNNEL_STAGES, row[1:], strict=True):
+            target[STAGE_LABELS[stage]] = int(value or 0)
+
+    lost = (
+        select(Handoff.lead_id)
+        .join(Lead, Lead.id == Handoff.lead_id)
+        .where(Handoff.outcome == "lost", Handoff.outcome_at >= start, Handoff.outcome_at < end)
+    )
+    inner, group = scoped(lost, report, team, when=Handoff.outcome_at)
+    sub = _with_group(inner, group).subquery("lost")
+    for row in session.execute(_grouped(sub, [func.count(distinct(sub.c.lead_id))])):
+        counts.setdefault(row[0], {})["lost"] = row[1]
+
+    keys = _group_keys(report, counts)
+    rows = [
+        FunnelRow(
+            group=_group_name(report, key),
+            counts={name: counts.get(key, {}).get(name, 0) for name in COUNTS},
+        )
+        for key in keys
+    ]
+    return FunnelReport(report, rows)
+
+
+def cohort_report(session: Session, report: ReportFilter) -> CohortReport:
+    """The cohort view of ``report`` (``FilterError`` for a filter naming nothing). A
+    ``month`` grouping is the cohort's own month: it adds no column."""
+    team = check_filter(session, report)
+    if report.group_by == "month":
+        report_groups = ReportFilter(**{**report.__dict__, "group_by": None})
+    else:
+        report_groups = report
+    start, end = report.start_at, report.end_at
+    dialect = session.get_bind().dialect.name
+    in_period = and_(Lead.created_at >= start, Lead.created_at < end)
+
+    created_rows = select(Lead.id.label("lead_id")).where(in_period)
+    inner, group = scoped(created_rows, report_groups, team, when=Lead.created_at)
+    sub = _with_group(inner, group, month_of=Lead.created_at).subquery("cohort")
+    created = {
+        (row[0], row[1]): row[2]
+        for row in session.execute(_grouped(sub, [func.count()], by_month=True))
+    }
+
+    changes = (
+        select(
+            StageChange.lead_id,
+            Lead.created_at.label("created_at"),
+            StageChange.from_stage,
+            StageChange.to_stage,
+            StageChange.at,
+        )
+        .join(Lead, Lead.id == StageChange.lead_id)
+        .where(in_period, StageChange.to_stage.in_(FUNNEL_STAGES))
+    )
+    inner, group = scoped(changes, report_groups, team, when=Lead.created_at)
+    rows_of_changes = _with_group(inner, group, month_of=Lead.created_at).subquery("changes")
+    # When each lead first reached each stage; then, per month and group, how many did.
+    first = _per_lead(
+        rows_of_changes,
+        [
+            func.min(
+                case((_enters(stage, rows_of_changes.c.from_stage, rows_of_changes.c.to_stage),
+                      rows_of_changes.c.at))
+            ).label(f"stage_{index}")
+            for index, stage in enumerate(FUNNEL_STAGES)
+        ],
+    )  # fmt: skip
+    columns = []
+    for index in range(len(FUNNEL_STAGES)):
+        columns += _reach_columns(first, f"stage_{index}", dialect)
+    reached: dict[tuple[Any, Any], dict[str, Reach]] = {}
+    width = 1 + len(WINDOWS)
+    for row in session.execute(_grouped(first, columns, by_month=True)):
+        values = row[2:]
+        reached[(row[0], row[1])] = {
+            STAGE_LABELS[stage]: _reach(values[i * width : (i + 1) * width])
+            for i, stage in enumerate(FUNNEL_STAGES)
+        }
+
+    lost = (
+        select(
+            Handoff.lead_id,
+            Lead.created_at.label("created_at"),
+            Handoff.outcome_at.label("at"),
+        )
+        .join(Lead, Lead.id == Handoff.lead_id)
+        .where(in_period, Handoff.outcome == "lost")
+    )
+    inner, group = scoped(lost, report_groups, team, when=Lead.created_at)
+    rows_of_lost = _with_group(inner, group, month_of=Lead.created_at).subquery("lost")
+    first = _per_lead(rows_of_lost, [func.min(rows_of_lost.c.at).label("lost")])
+    lost_by_key = {
+        (row[0], row[1]): _reach(row[2:])
+        for row in session.execute(
+            _grouped(first, _reach_columns(first, "lost", dialect), by_month=True)
+        )
+    }
+
+    groups = _group_keys(report_groups, {key[1]: {} for key in created})
+    rows: list[CohortRow] = []
+    for month in months(report.start, report.end):
+        number = month.year * 100 + month.month
+        for group_key in groups:
+            key = (number, group_key)
+            stages = reached.get(key, {label: Reach() for label in REACHED[:-1]})
+            rows.append(
+                CohortRow(
+                    month=month_key(month),
+                    group=_group_name(report_groups, group_key),
+                    created=created.get(key, 0),
+                    reached={**stages, "lost": lost_by_key.get(key, Reach())},
+                )
+            )
+    return CohortReport(report, rows)
+
+
+def _per_lead(rows: Any, aggregates: list[Any]) -> Any:
+    """``aggregates`` per lead (and group: a lead is in several campaigns), keeping the
+    lead's creation and cohort month where ``rows`` has them. Grouping by the lead alone
+    keeps the sort narrow; its creation and month are the same on each of its rows."""
+    keys = [rows.c[name] for name in ("lead_id", "report_group") if name in rows.c]
+    same = [
+        func.min(rows.c[name]).label(name)
+        for name in ("created_at", "cohort_month")
+        if name in rows.c
+    ]
+    return select(*keys, *same, *aggregates).group_by(*keys).subquery()
+
+
+def _reach_columns(first: Any, name: str, dialect: str) -> list[Any]:
+    """How many leads have a first time in ``first.c[name]``, and how many within each
+    window of their creation."""
+    reached_at = first.c[name]
+    columns: list[Any] = [func.count(reached_at)]
+    for days in WINDOWS:
+        soon = _within(reached_at, first.c.created_at, days, dialect)
+        columns.append(func.coalesce(func.sum(case((soon, 1), else_=0)), 0))
+    return columns
+
+
+def _enters(stage: str, from_stage: Any, to_stage: Any) -> ColumnElement[bool]:
+    """SQL for ``stage in entered_stages(from_stage, to_stage)``."""
+    position = RANK[stage]
+    return or_(
+        and_(_rank(to_stage) >= position, _rank(from_stage) < position),
+        to_stage == stage,
+    )
+
+
+def _rank(column: Any) -> ColumnElement[int]:
+    return case(RANK, value=column, else_=0)
+
+
+def _within(at: Any, created_at: Any, days: int, dialect: str) -> ColumnElement[bool]:
+    """``at`` is less than ``days`` days after ``created_at``."""
+    if dialect == "sqlite":
+        # SQLite keeps timestamps as text; the bound is written the same way, to the
+        # millisecond, so the comparison is exact at the boundary.
+        return at < func.strftime("%Y-%m-%d %H:%M:%f", created_at, f"+{days} days")
+    return at < created_at + func.make_interval(0, 0, 0, days)
+
+
+def _with_group(
+    statement: AnySelect, group: ColumnElement[Any] | None, *, month_of: Any = None
+) -> AnySelect:
+    if month_of is not None:
+        statement = statement.add_columns(month_number(month_of).label("cohort_month"))
+    if group is not None:
+        statement = statement.add_columns(group.label("report_group"))
+    return statement
+
+
+def _grouped(sub: Any, aggregates: Iterable[Any], *, by_month: bool = False) -> AnySelect:
+    """The outer query: the month (cohorts), the group (null when ungrouped), aggregates."""
+    keys: list[Any] = [sub.c.cohort_month] if by_month else []
+    if "report_group" in sub.c:
+        keys.append(sub.c.report_group)
+        return select(*keys, *aggregates).select_from(sub).group_by(*keys)
+    statement = select(*keys, null(), *aggregates).select_from(sub)
+    return statement.group_by(*keys) if keys else statement
+
+
+def _group_keys(report: ReportFilter, counts: dict[Any, Any]) -> list[Any]:
+    if report.group_by is None:
+        return [None]
+    if report.group_by == "month":
+        return [m.year * 100 + m.month for m in months(report.start, report.end)]
+    found = list(counts)
+    return sorted((k for k in found if k is not None), key=str) + ([None] if None in found else [])
+
+
+def _group_name(report: ReportFilter, key: Any) -> str | None:
+    if key is None:
+        return None
+    return month_name(int(key)) if report.group_by == "month" else str(key)
+
+
+def _reach(values: Any) -> Reach:
+    by_now, *within = (int(v) for v in values)
+    return Reach(by_now=by_now, within=dict(zip(WINDOWS, within, strict=True)))

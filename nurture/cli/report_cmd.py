@@ -1,0 +1,174 @@
+"""Commands: ``nurture report funnel|cohorts`` — the funnel from history (docs/analytics.md),
+as a table, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from nurture.analytics import (
+    COUNTS,
+    GROUP_BY,
+    RATES,
+    FilterError,
+    FunnelReport,
+    ReportFilter,
+    cohort_report,
+    funnel_report,
+    parse_filter,
+)
+from nurture.analytics.definitions import WINDOWS
+from nurture.analytics.funnel import REACHED
+from nurture.analytics.tables import Cell, cohort_table, funnel_table
+from nurture.cli.group import cli, runtime
+from nurture.platform.csv_safety import safe_row
+from nurture.platform.db import utcnow
+
+FORMATS = ("table", "csv", "json")
+
+
+@cli.group("report")
+def report_group() -> None:
+    """Reports computed from history: the funnel and its cohorts."""
+
+
+def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The period, filters, grouping and format every report takes."""
+    options = [
+        click.option("--from", "start", metavar="DATE", help="First day (YYYY-MM-DD or YYYY-MM)."),
+        click.option(
+            "--to", "end", metavar="DATE", help="First day NOT counted [default: next month]."
+        ),
+        click.option("--by", "group_by", metavar="DIMENSION", help=f"{', '.join(GROUP_BY)}."),
+        click.option("--source", help="Only leads with this source."),
+        click.option("--campaign", help="Only leads enrolled in this campaign (its key)."),
+        click.option("--owner", help="Only leads whose latest handoff went to this rep (email)."),
+        click.option("--grade", help="Only leads with this fit grade now (A-D)."),
+        click.option("--segment", help="Only leads whose account is in this segment."),
+        click.option(
+            "--format", "output", type=click.Choice(FORMATS), default="table", show_default=True
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _filter(**args: str | None) -> ReportFilter:
+    try:
+        return parse_filter(today=utcnow().date(), **args)
+    except FilterError as error:
+        raise click.UsageError(_reasons(error)) from None
+
+
+def _reasons(error: FilterError) -> str:
+    return "; ".join(f"--{name}: {why}" for name, why in error.errors.items())
+
+
+@report_group.command("funnel")
+@report_options
+def funnel_command(output: str, **args: str | None) -> None:
+    """Leads created, entering MQL, SAL, SQL, opportunity and won, and deals lost in the
+    period (distinct leads), with the conversion rates. The period is [--from, --to)."""
+    report = _filter(**args)
+    with runtime().sessions() as session:
+        try:
+            result = funnel_report(session, report)
+        except FilterError as error:
+            raise click.UsageError(_reasons(error)) from None
+    header, rows = funnel_table(result)
+    if output == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    elif output == "csv":
+        _write_csv(header, rows)
+    else:
+        _print_funnel(result, f"funnel {report.start} to {report.end} (end not included)")
+
+
+def _print_funnel(result: FunnelReport, title: str) -> None:
+    # Stages down, groups across: a funnel reads top to bottom, and a dozen groups still
+    # fit a terminal where fourteen figures per group would not.
+    groups = [row.group or "-" for row in result.rows] if result.filter.group_by else ["all"]
+    into = {top: name for name, top, bottom in RATES if bottom != "closed"}
+    lines: list[list[str]] = []
+    for count in COUNTS:
+        cells = [count]
+        for row in result.rows:
+            rate = row.rates.get(into[count]) if count in into else None
+            cells.append(str(row.counts[count]) + (f" ({_show(rate)})" if rate is not None else ""))
+        lines.append(cells)
+    lines.append(["win rate", *(_show(row.rates["win_rate"]) for row in result.rows)])
+    _print_table(title, ["", *groups], lines)
+
+
+@report_group.command("cohorts")
+@report_options
+def cohorts_command(output: str, **args: str | None) -> None:
+    """For the leads created in each month of the period: how many reached each stage by
+    now, and within 30/60/90 days of their creation."""
+    report = _filter(**args)
+    with runtime().sessions() as session:
+        try:
+            result = cohort_report(session, report)
+        except FilterError as error:
+            raise click.UsageError(_reasons(error)) from None
+    header, rows = cohort_table(result)
+    if output == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    elif output == "csv":
+        _write_csv(header, rows)
+    else:
+        # One cell per stage: "by now (30d/60d/90d)", so the table fits a terminal.
+        width = 1 + len(WINDOWS)
+        table_header = ["month", "group", "created", *REACHED]
+        table_rows = []
+        for row in rows:
+            reached = row[3:]
+            cells = [_show(cell) for cell in row[:3]]
+            for i in range(len(REACHED)):
+                by_now, *within = reached[i * width : (i + 1) * width]
+                cells.append(f"{by_now} ({'/'.join(str(v) for v in within)})")
+            table_rows.append(cells)
+        title = (
+            f"cohorts {report.start} to {report.end}: reached by now "
+            f"({'/'.join(f'{d}d' for d in WINDOWS)})"
+        )
+        _print_table(title, table_header, table_rows)
+
+
+def _show(cell: Cell) -> str:
+    if cell is None:
+        return "-"
+    if isinstance(cell, float):
+        return f"{cell:.1%}"
+    return str(cell)
+
+
+def _print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    table = Table()
+    for column in header:
+        left = column in ("", "group", "month")
+        table.add_column(column, justify="left" if left else "right")
+    for row in rows:
+        # Text: a group value such as "[red]" is data, not rich markup.
+        table.add_row(*(Text(cell) for cell in row))
+    console = Console()
+    console.print(Text(title))
+    console.print(table)
+
+
+def _write_csv(header: list[str], rows: list[list[Cell]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(safe_row("" if cell is None else cell for cell in row))
+    click.echo(buffer.getvalue(), nl=False)

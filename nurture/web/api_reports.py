@@ -1,0 +1,72 @@
+"""JSON API: ``GET /api/v1/reports/funnel`` and ``/api/v1/reports/cohorts`` — the funnel
+from history (docs/analytics.md), with an API key. The query takes the CLI's arguments:
+``from``, ``to``, ``by``, ``source``, ``campaign``, ``owner``, ``grade``, ``segment``; a
+bad one is a 400 naming every bad argument."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, jsonify, request
+from sqlalchemy.orm import Session
+
+from nurture.analytics import (
+    CohortReport,
+    FilterError,
+    FunnelReport,
+    ReportFilter,
+    cohort_report,
+    funnel_report,
+    parse_filter,
+)
+from nurture.platform.db import utcnow
+from nurture.web.api import _runtime, bp
+from nurture.web.auth import require_api_key
+from nurture.web.errors import json_error
+
+ARGUMENTS = ("from", "to", "by", "source", "campaign", "owner", "grade", "segment")
+
+
+@bp.get("/reports/funnel")
+@require_api_key
+def funnel_view() -> Any:
+    """The period view: per group, leads created, entering each stage and lost, and rates."""
+    return _report(funnel_report)
+
+
+@bp.get("/reports/cohorts")
+@require_api_key
+def cohorts_view() -> Any:
+    """The cohort view: per month of creation (and group), how many reached each stage by
+    now and within 30/60/90 days."""
+    return _report(cohort_report)
+
+
+def _report(build: Callable[[Session, ReportFilter], FunnelReport | CohortReport]) -> Response:
+    unknown = sorted(set(request.args) - set(ARGUMENTS))
+    if unknown:
+        return json_error(
+            400,
+            "bad_request",
+            f"unknown query parameter(s): {', '.join(unknown)[:200]}",
+            errors={name[:50]: "not a parameter of this report" for name in unknown[:10]},
+        )
+    args = {name: request.args.get(name) for name in ARGUMENTS}
+    try:
+        report = parse_filter(
+            today=utcnow().date(),
+            start=args["from"],
+            end=args["to"],
+            group_by=args["by"],
+            source=args["source"],
+            campaign=args["campaign"],
+            owner=args["owner"],
+            grade=args["grade"],
+            segment=args["segment"],
+        )
+        with _runtime().sessions() as session:
+            result = build(session, report)
+    except FilterError as error:
+        return json_error(400, "bad_request", "invalid report parameters", errors=error.errors)
+    return jsonify(result.as_dict())
