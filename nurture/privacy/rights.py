@@ -6,8 +6,9 @@ table pointing at one of those by foreign key (enrolment history, outbox copies)
 tables added later join the export without a change here.
 
 Erase keeps aggregates: the lead row stays as an anonymous tombstone (stage, account,
-dates), messages and events keep their campaign, template, type and time but lose the
-address, subject and properties; the address survives only as a peppered hash on the
+dates), its stage changes keep their stages and times (the funnel counts them) but lose
+their reasons (a rep's note may name the person), messages and events keep their campaign,
+template, type and time but lose the address, subject and properties; the address survives only as a peppered hash on the
 suppression list. Tables this module does not know are handled by an eraser registered in
 ``ERASERS`` or, failing that, their rows of the lead are deleted (the safe default). What
 lead imports keep (uploaded files, rejected rows, previews) is purged of the person's rows
@@ -40,6 +41,7 @@ from nurture.models import (
     Lead,
     Message,
     OutboxMessage,
+    StageChange,
     WebhookDelivery,
 )
 from nurture.platform.config import Settings
@@ -57,6 +59,15 @@ Purger = Callable[[Session, datetime], int]
 # Extension points: other parts register what to do with their own tables.
 ERASERS: dict[str, Eraser] = {}
 PURGERS: dict[str, Purger] = {}
+
+
+def _erase_stage_reasons(session: Session, lead: Lead, now: datetime) -> None:
+    session.execute(
+        update(StageChange).where(StageChange.lead_id == lead.id).values(reason="erased")
+    )
+
+
+ERASERS["stage_changes"] = _erase_stage_reasons
 
 
 class UnknownLead(LookupError):
