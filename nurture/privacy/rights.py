@@ -8,11 +8,12 @@ tables added later join the export without a change here.
 Erase keeps aggregates: the lead row stays as an anonymous tombstone (stage, account,
 dates), its stage changes keep their stages and times (the funnel counts them) but lose
 their reasons (a rep's note may name the person), messages and events keep their campaign,
-template, type and time but lose the address, subject and properties; the address survives only as a peppered hash on the
-suppression list. Tables this module does not know are handled by an eraser registered in
-``ERASERS`` or, failing that, their rows of the lead are deleted (the safe default). What
-lead imports keep (uploaded files, rejected rows, previews) is purged of the person's rows
-by ``nurture.leads.import_erasure``, and imports refuse the address from then on.
+template, type and time but lose the address, subject and properties; the address survives
+only as a peppered hash on the suppression list. Tables this module does not know are
+handled by an eraser registered in ``ERASERS`` or, failing that, their rows of the lead are
+deleted (the safe default). What lead imports keep (uploaded files, rejected rows,
+previews) is purged of the person's rows by ``nurture.leads.import_erasure``, and imports
+refuse the address from then on.
 """
 
 from __future__ import annotations
