@@ -15,7 +15,8 @@ from nurture.auth.apikeys import create_api_key
 from nurture.cli import cli, privacy_cmd  # noqa: F401  (registers the commands)
 from nurture.consent.rules import is_mailable
 from nurture.consent.suppression import is_suppressed
-from nurture.models import Event, Lead, Message, OutboxMessage
+from nurture.leads.lifecycle import change_stage
+from nurture.models import Event, Lead, Message, OutboxMessage, StageChange
 from nurture.platform.db import transaction, utcnow
 from nurture.privacy.rights import purge_tracking_data
 from nurture.privacy.unsubscribe_mail import ingest_unsubscribe_mail
@@ -186,6 +187,28 @@ def test_erase_removes_personal_data_keeps_aggregates_and_stays_suppressed(
     assert again.status_code == 201
     assert not is_mailable(lead(topics, again.json["id"]))
     assert lead(topics, again.json["id"]).suppression_reason == "erased"
+
+
+def test_erase_keeps_the_stage_history_without_what_a_rep_wrote(topics, app):
+    lead_id = _mailed_lead(topics)
+    with transaction(topics.sessions) as session:
+        ada = session.get(Lead, lead_id)
+        change_stage(session, ada, "mql", reason="ready", actor="system", now=T0)
+        change_stage(
+            session, ada, "recycled", reason="rejected by sales: no budget (Ada Lovelace says…)",
+            actor="user:rep@brightpath.example", now=T0 + timedelta(days=1),
+        )  # fmt: skip
+    result = _cli(app, "leads", "erase", "ada@acme.example", "--yes")
+    assert result.exit_code == 0, result.output
+    with topics.sessions() as session:
+        kept = session.scalars(
+            select(StageChange).where(StageChange.lead_id == lead_id).order_by(StageChange.at)
+        ).all()
+    # The funnel still counts the moves (analytics.md, "Erased leads"); the words are gone.
+    assert [(c.to_stage, c.at, c.reason) for c in kept][-2:] == [
+        ("mql", T0, "erased"),
+        ("recycled", T0 + timedelta(days=1), "erased"),
+    ]
 
 
 def test_erase_and_export_of_an_unknown_address_say_so_and_fail(app):
