@@ -14,8 +14,8 @@ import smtplib
 import socket
 import ssl
 
+from nurture.platform.smtp_url import SmtpConfig
 from nurture.sending.delivery import DeliveryResult, Outgoing
-from nurture.sending.smtp_config import SmtpConfig
 
 log = logging.getLogger(__name__)
 

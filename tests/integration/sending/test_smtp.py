@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
+from nurture.platform.smtp_url import SmtpConfig, parse_smtp_url, redact_url
 from nurture.sending.delivery import (
     DeliveryResult,
     Outgoing,
@@ -25,7 +26,6 @@ from nurture.sending.delivery import (
 from nurture.sending.outbox import OutboxTransport
 from nurture.sending.ratelimit import TokenBucket
 from nurture.sending.smtp import SmtpPool, SmtpTransport
-from nurture.sending.smtp_config import SmtpConfig, parse_smtp_url, redact_url
 from nurture.sending.transports import make_transport
 
 SENDER = "hello@brightpath.example"
