@@ -175,7 +175,9 @@ def test_a_4xx_reply_is_temporary_and_the_next_message_goes_through_on_the_same_
     smtp_sink.fail_next.append("451 4.3.0 Try again later")
     with SmtpTransport(smtp_sink.url) as transport:
         results = transport.send_many(batch(2))
-    assert results[0] == DeliveryResult("temporary", 451, "message refused: 4.3.0 Try again later")
+    assert results[0] == DeliveryResult(
+        "temporary", 451, "message refused: 4.3.0 Try again later", "DATA"
+    )
     assert results[1].ok
     assert len(smtp_sink.received) == 1
 
