@@ -189,6 +189,8 @@ def _spilled_quote(
     inside the quoted value has as many values as the header (``width``) and so reads as a
     row of its own. A value that legitimately spans lines (an address, a note) passes.
     """
+    if len(lines) < 2 and not at_end:
+        return None  # one line read whole: no quote was left open across a line end
     try:
         for _ in csv.reader(lines, delimiter=delimiter, strict=True):
             pass
