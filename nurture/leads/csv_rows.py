@@ -301,7 +301,7 @@ class RejectsFile:
             # utf-8-sig: Excel opens a UTF-8 CSV correctly only when it starts with a BOM.
             self._handle = self.path.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._handle, delimiter=self.delimiter)
-            self._writer.writerow([*self.header, LINE_COLUMN, REASON_COLUMN])
+            self._writer.writerow(safe_row([*self.header, LINE_COLUMN, REASON_COLUMN]))
         kept = [values[i] if i < len(values) else "" for i in self.keep]
         # Values beyond the header go after the reason: nothing is lost, the named columns
         # stay aligned, and the row is rejected again until someone fixes it.

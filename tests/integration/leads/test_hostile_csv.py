@@ -63,3 +63,18 @@ def test_cli_import_of_a_hostile_file_loses_no_row_and_writes_a_formula_safe_rej
     assert (
         rows["9"]["_reason"] == 'a quoted value starting on this line is never closed (a missing ")'
     )
+
+
+def test_a_column_name_that_is_a_formula_is_neutralised_in_the_rejects_file(app, tmp_path):
+    source = tmp_path / "leads.csv"
+    source.write_text('email,=HYPERLINK("http://evil.example")\nnot-an-address,x\n')
+    rejects = tmp_path / "rejects.csv"
+
+    result = app.test_cli_runner().invoke(
+        cli, ["leads", "import", str(source), "--rejects", str(rejects)]
+    )
+
+    assert result.exit_code == 0, result.output
+    with open(rejects, encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle))
+    assert header == ["email", '\'=HYPERLINK("http://evil.example")', "_line", "_reason"]
