@@ -22,6 +22,7 @@ from tests.integration.engine_support import (
     sync_fixture_campaigns,
     templates_sent,
 )
+from tests.integration.web.ui_support import signed_in_client
 
 
 @pytest.fixture
@@ -107,7 +108,7 @@ def test_a_mailbox_refused_after_the_data_suppresses_the_lead_too(drip, smtp_sin
     ],
 )
 def test_a_refusal_that_blames_the_sender_holds_the_message_back_and_does_not_blame_the_lead(
-    drip, smtp_sink, engine, caplog, refusal
+    drip, smtp_sink, engine, caplog, app, refusal
 ):
     lead = add_lead(drip, "fine@acme.example")
     enrol(drip, lead)
@@ -122,7 +123,12 @@ def test_a_refusal_that_blames_the_sender_holds_the_message_back_and_does_not_bl
     [message] = messages_for(drip, lead)
     assert message.status == "deferred"
     assert lead_row(drip, lead).suppressed_at is None
+    home = signed_in_client(app, "viewer")
+    page = home.get("/").get_data(as_text=True)
+    assert "Receiving servers refuse our mail" in page and "1 emails are held back" in page
+    assert refusal.split(" ", 2)[2][:30] in page
 
     # Once the operator has fixed what the receiver complained about, it goes out.
     assert engine.tick(message.next_attempt_at).sent == 1
     assert templates_sent(drip, lead) == ["welcome-guide"]
+    assert "Receiving servers refuse our mail" not in home.get("/").get_data(as_text=True)
