@@ -186,8 +186,9 @@ def _spilled_quote(
     turns the rows after it into part of one value. Such a record is refused when the quote
     reaches the end of the file, when the quote is closed by a quote in a later row (a
     value goes on right after it, which a well-formed value never does), or when a line
-    inside the quoted value has as many values as the header (``width``) and so reads as a
-    row of its own. A value that legitimately spans lines (an address, a note) passes.
+    inside the quoted value has as many values as the header (``width``) and an address,
+    and so reads as a row of its own. A value that legitimately spans lines (an address, a
+    note) passes.
     """
     if len(lines) < 2 and not at_end:
         return None  # one line read whole: no quote was left open across a line end
@@ -204,7 +205,9 @@ def _spilled_quote(
         return None
     for value in values:
         for inner in _LINE_BREAK.split(value)[1:]:
-            if inner.strip() and len(_first_line_values(inner, delimiter)) >= width:
+            # Every row of a lead file has an address: a note's line with commas in it
+            # ("Berlin, then Munich") is not taken for a row.
+            if "@" in inner and len(_first_line_values(inner, delimiter)) >= width:
                 return RUNS_INTO_ROWS
     return None
 

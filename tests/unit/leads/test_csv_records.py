@@ -48,3 +48,12 @@ def test_a_value_that_spans_lines_legitimately_is_kept_whole():
 
     assert read[1] == (2, ["a@x.com", "Ann", "Met at the fair, Berlin\n\nCall back, in May"], None)
     assert read[2] == (5, ["b@x.com", "Bob", "x"], None)
+
+
+def test_a_note_whose_lines_hold_commas_is_not_taken_for_rows():
+    text = 'email,notes\na@x.com,"Berlin, then Munich\nCall back, in May"\nb@x.com,x\n'
+
+    read = records(text)
+
+    assert read[1] == (2, ["a@x.com", "Berlin, then Munich\nCall back, in May"], None)
+    assert read[2] == (4, ["b@x.com", "x"], None)
