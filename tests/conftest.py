@@ -144,11 +144,20 @@ class SmtpSink:
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     # Reply codes to give to the next DATA commands, e.g. ["451 4.3.0 try later"].
     fail_next: list[str] = field(default_factory=list)
+    # Replies to RCPT TO for some recipients, e.g. {"ghost@x.example": "550 5.1.1 …"}.
+    refuse_rcpt: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def url(self) -> str:
         return f"smtp://{self.host}:{self.port}"
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # type: ignore[no-untyped-def]
+        refusal = self.refuse_rcpt.get(address)
+        if refusal is not None:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         with self.lock:

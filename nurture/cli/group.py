@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup
 
 from nurture import wiring
 from nurture.files.yaml_file import FileLoad
+from nurture.platform.config import ConfigError
 from nurture.platform.runtime import Runtime
 from nurture.web import create_app
 
@@ -19,8 +20,11 @@ T = TypeVar("T")
 
 
 def _create_app() -> Flask:
-
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:
+        # A setting the operator must fix: one line naming it, not a traceback.
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group(

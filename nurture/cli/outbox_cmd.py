@@ -14,8 +14,8 @@ from rich.text import Text
 from nurture.cli.group import cli, runtime
 from nurture.models import OutboxMessage
 from nurture.platform.db import transaction
+from nurture.platform.smtp_url import redact_url
 from nurture.sending.outbox import clear_outbox, count_outbox, get_outbox_message, list_outbox
-from nurture.sending.smtp_config import redact_url
 
 
 @cli.group("outbox")

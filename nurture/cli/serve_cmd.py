@@ -7,8 +7,10 @@ from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from nurture.cli.group import cli
+from nurture.platform.addresses import mask_addresses
 from nurture.platform.config import Settings
 from nurture.tracking.processor import ProcessorProcess
 from nurture.web import create_app
@@ -18,6 +20,26 @@ from nurture.worker import hit_processor
 # people's data (a lead search by email address, the suppression search, the referrer of a
 # page reached from such a search): the access log names the path only.
 ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s"'
+
+
+class AccessLogger(Logger):
+    """Gunicorn's logger, with no email address in an access log line.
+
+    A path can hold one too (a link to a lead by address, a mistyped URL), and so can the
+    user name of a basic-auth header; the atoms that carry the query string or the referring
+    page are emptied, whatever format is used.
+    """
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        """The values a log line is formatted from, with addresses masked."""
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        for name in ("U", "u"):
+            if isinstance(atoms.get(name), str):
+                atoms[name] = mask_addresses(atoms[name])
+        atoms["r"] = f"{atoms.get('m')} {atoms.get('U')} {atoms.get('H')}"
+        atoms["q"] = atoms["f"] = "-"
+        atoms.pop("{referer}i", None)
+        return atoms
 
 
 @cli.command("serve")
@@ -76,6 +98,7 @@ def serve(
                 "worker_class": "gthread",
                 "accesslog": "-",
                 "access_log_format": ACCESS_LOG_FORMAT,
+                "logger_class": AccessLogger,
             }
             for key, value in options.items():
                 self.cfg.set(key, value)

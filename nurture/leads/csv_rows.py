@@ -169,14 +169,47 @@ class _LineFeed:
         self.exhausted = False
 
 
-def _unterminated(lines: list[str], delimiter: str) -> bool:
-    """True when ``lines`` end inside a quoted value (the quote is never closed)."""
+NEVER_CLOSED = 'a quoted value starting on this line is never closed (a missing ")'
+RUNS_INTO_ROWS = (
+    "a quoted value starting on this line takes in the lines after it, which read as rows "
+    'of their own (a missing ")'
+)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _spilled_quote(
+    lines: list[str], values: list[str], width: int | None, delimiter: str, at_end: bool
+) -> str | None:
+    """Why a record read from ``lines`` is a quote left open rather than a row, or None.
+
+    The csv module reads on through line ends while a quote is open, so one missing ``"``
+    turns the rows after it into part of one value. Such a record is refused when the quote
+    reaches the end of the file, when the quote is closed by a quote in a later row (a
+    value goes on right after it, which a well-formed value never does), or when a line
+    inside the quoted value has as many values as the header (``width``) and an address,
+    and so reads as a row of its own. A value that legitimately spans lines (an address, a
+    note) passes.
+    """
+    if len(lines) < 2 and not at_end:
+        return None  # one line read whole: no quote was left open across a line end
     try:
         for _ in csv.reader(lines, delimiter=delimiter, strict=True):
             pass
     except csv.Error as exc:
-        return "end of data" in str(exc)
-    return False
+        if at_end and "end of data" in str(exc):
+            return NEVER_CLOSED
+        if len(lines) > 1:
+            return RUNS_INTO_ROWS
+        return None
+    if len(lines) < 2 or width is None:
+        return None
+    for value in values:
+        for inner in _LINE_BREAK.split(value)[1:]:
+            # Every row of a lead file has an address: a note's line with commas in it
+            # ("Berlin, then Munich") is not taken for a row.
+            if "@" in inner and len(_first_line_values(inner, delimiter)) >= width:
+                return RUNS_INTO_ROWS
+    return None
 
 
 def _first_line_values(line: str, delimiter: str) -> list[str]:
@@ -186,13 +219,14 @@ def _first_line_values(line: str, delimiter: str) -> list[str]:
 def read_records(handle: IO[str], delimiter: str) -> Iterator[Record]:
     """Every record of the file, header included.
 
-    A quote that is never closed would make the csv module swallow the rest of the file
-    into one value, and the rows after it would vanish. Instead the line that opens it is
-    returned with a problem, and reading goes on from the next line; so is a line with a
-    value longer than the csv module's limit.
+    A quote that is never closed would make the csv module swallow the rows after it into
+    one value, and they would vanish. Instead the line that opens it is returned with a
+    problem (``_spilled_quote`` says when), and reading goes on from the next line; so is a
+    line with a value longer than the csv module's limit.
     """
     feed = _LineFeed(handle)
     line = 0  # physical lines read before the current record
+    width: int | None = None  # the header's number of values, once it is read
     while True:
         reader = csv.reader(feed, delimiter=delimiter, strict=False)
         while True:
@@ -215,17 +249,16 @@ def read_records(handle: IO[str], delimiter: str) -> Iterator[Record]:
                 break  # a fresh reader: the failed one is in an unknown state
             lines = feed.current
             start = line + 1
-            if feed.exhausted and _unterminated(lines, delimiter):
-                yield Record(
-                    start,
-                    _first_line_values(lines[0], delimiter),
-                    'a quoted value starting on this line is never closed (a missing ")',
-                )
+            problem = _spilled_quote(lines, values, width, delimiter, feed.exhausted)
+            if problem is not None:
+                yield Record(start, _first_line_values(lines[0], delimiter), problem)
                 line += 1
                 feed.replay(lines[1:])
                 break
             line += len(lines)
             if values:  # csv yields [] for an empty line: not a record
+                if width is None:
+                    width = len(values)
                 yield Record(start, values)
 
 
@@ -271,7 +304,7 @@ class RejectsFile:
             # utf-8-sig: Excel opens a UTF-8 CSV correctly only when it starts with a BOM.
             self._handle = self.path.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._handle, delimiter=self.delimiter)
-            self._writer.writerow([*self.header, LINE_COLUMN, REASON_COLUMN])
+            self._writer.writerow(safe_row([*self.header, LINE_COLUMN, REASON_COLUMN]))
         kept = [values[i] if i < len(values) else "" for i in self.keep]
         # Values beyond the header go after the reason: nothing is lost, the named columns
         # stay aligned, and the row is rejected again until someone fixes it.
@@ -353,6 +386,13 @@ def parse_row(
         return None, (
             f"row has {len(extra)} more value(s) than the header has columns "
             f"(extra: {', '.join(repr(v) for v in extra)})"
+        )
+    if len(values) < width:
+        # A short row is most often half of a row split by a line break in an unquoted
+        # value: importing it with empty fields would hide that the rest went elsewhere.
+        return None, (
+            f"row has {len(values)} value(s) but the header has {width} columns "
+            f"(missing: {', '.join(repr(name) for name in plan.header[len(values) :])})"
         )
     data, problem = _row_data(plan, values)
     if problem:

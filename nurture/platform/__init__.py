@@ -2,7 +2,8 @@
 
 - ``config``: settings from ``NURTURE_*`` environment variables (``Settings``), with
   ``units`` (durations, times of day, weekdays) and ``policies`` (the values of settings
-  that features interpret: throttles, warm-up, SLA, account score method).
+  that features interpret: throttles, warm-up, SLA, account score method) and
+  ``smtp_url`` (the SMTP server's URL).
 - ``db``: the engine, sessions, one transaction per use case, the declarative base, UTC
   timestamps and bulk statements; ``migrate``: Alembic from code.
 - ``runtime``: settings plus the database handles built from them, one per process.

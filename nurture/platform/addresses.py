@@ -3,7 +3,19 @@ agree on."""
 
 from __future__ import annotations
 
+import re
+
 from email_validator import EmailNotValidError, validate_email
+
+# Anything shaped like an address inside other text (a URL path): no spaces, slashes or URL
+# punctuation either side of an "@", written or percent-encoded.
+_ADDRESS_IN_TEXT = re.compile(r"[^\s/?#&=;,@]+(?:@|%40)[^\s/?#&=;,@]+", re.IGNORECASE)
+MASKED_ADDRESS = "***@***"
+
+
+def mask_addresses(text: str) -> str:
+    """``text`` with every email address in it replaced by ``MASKED_ADDRESS``."""
+    return _ADDRESS_IN_TEXT.sub(MASKED_ADDRESS, text)
 
 
 def normalise_email(raw: object) -> str:

@@ -29,6 +29,7 @@ from nurture.platform.policies import (
     parse_remind_at,
     parse_warmup_schedule,
 )
+from nurture.platform.smtp_url import SmtpUrlError, parse_smtp_url, redact_url
 from nurture.platform.units import parse_clock, parse_duration, parse_size, parse_weekdays
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -183,7 +184,7 @@ class Settings:
         }
         simple: dict[str, tuple[str, Callable[[str], object]]] = {
             "NURTURE_PUBLIC_URL": ("public_url", lambda v: v.rstrip("/")),
-            "NURTURE_SMTP_URL": ("smtp_url", str),
+            "NURTURE_SMTP_URL": ("smtp_url", _smtp_url),
             "NURTURE_MAIL_FROM": ("mail_from", str),
             "NURTURE_COMPANY_NAME": ("company_name", str),
             "NURTURE_POSTAL_ADDRESS": ("postal_address", str),
@@ -236,7 +237,8 @@ class Settings:
             try:
                 values[name] = convert(raw)
             except (ValueError, TypeError) as exc:
-                raise ConfigError(f"{variable}={raw!r}: {exc}") from exc
+                # A URL's password never reaches a terminal or a log.
+                raise ConfigError(f"{variable}={redact_url(raw)!r}: {exc}") from exc
         values["sla"] = _sla_from_env(env)
         if values.get("webhook_urls") and not values.get("webhook_secret"):
             # Receivers need the key to verify signatures: generated once, kept beside the
@@ -301,6 +303,15 @@ def parse_quiet_hours(text: str) -> tuple[time, time] | None:
     if hours[0] == hours[1]:
         raise ValueError("quiet hours must start and end at different times")
     return hours
+
+
+def _smtp_url(text: str) -> str:
+    try:
+        parse_smtp_url(text)
+    except SmtpUrlError as exc:
+        # The variable and the (redacted) URL are named by the caller already.
+        raise ValueError(exc.reason) from None
+    return text.strip()
 
 
 def _ip_privacy(text: str) -> str:

@@ -91,9 +91,15 @@ def lex(source: str, path: Path) -> list[Segment]:
 def check_syntax(
     env: jinja2.Environment, source: str, path: Path, problems: list[TemplateProblem]
 ) -> bool:
-    """Parse ``source`` with ``env``; note a syntax error in ``problems`` and return False."""
+    """Compile ``source`` with ``env``; note a syntax error, an unknown filter or an unknown
+    test in ``problems`` and return False."""
     try:
-        env.parse(source, filename=str(path))
+        # Compiled, not only parsed: Jinja finds an unknown filter or test only when it
+        # generates the code, and then still knows the line.
+        env.compile(source, filename=str(path))
+    except jinja2.TemplateAssertionError as exc:
+        problems.append(TemplateProblem(path, exc.lineno, f"Jinja: {exc.message}"))
+        return False
     except jinja2.TemplateSyntaxError as exc:
         problems.append(TemplateProblem(path, exc.lineno, f"Jinja syntax error: {exc.message}"))
         return False

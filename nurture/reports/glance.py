@@ -67,7 +67,9 @@ class Problem:
     language), its figures, and which area fixes it."""
 
     area: str  # campaigns | sending | webhooks
-    code: str  # campaign_errors | bounce_spike | complaint_spike | webhooks_failing | warmup_cap
+    # campaign_errors | bounce_spike | complaint_spike | webhooks_failing | warmup_cap |
+    # sender_refused
+    code: str
     params: dict[str, object] = field(default_factory=dict)
 
 
@@ -146,7 +148,8 @@ def glance(session: Session, settings: Settings, now: datetime) -> Glance:
 
 def problems(session: Session, settings: Settings, now: datetime, today: Figures) -> list[Problem]:
     """What needs a person: broken campaign files, a bounce or complaint spike, failing
-    webhooks, a warm-up cap reached."""
+    webhooks, emails held back because receivers refuse the sender, a warm-up cap
+    reached."""
     found = [
         Problem("campaigns", "campaign_errors", {"campaign": key, "errors": error})
         for key, error in session.execute(
@@ -170,6 +173,18 @@ def problems(session: Session, settings: Settings, now: datetime, today: Figures
     )
     if failing:
         found.append(Problem("webhooks", "webhooks_failing", {"count": int(failing)}))
+    # Emails a receiving server refused with a 5xx that blames the sender are held back
+    # for a retry (sending.record); only those wait with a 5xx code. Live work only: the
+    # index on next_attempt_at holds no finished message.
+    held, reply = session.execute(
+        select(func.count(), func.max(Message.smtp_reply)).where(
+            Message.next_attempt_at.is_not(None),
+            Message.status == "deferred",
+            Message.smtp_code >= 500,
+        )
+    ).one()
+    if held:
+        found.append(Problem("sending", "sender_refused", {"count": int(held), "reply": reply}))
     warmup = sending_policy(settings).warmup
     cap = warmup.cap_on(now.date()) if warmup is not None else None
     if cap is not None and today.sent >= cap:

@@ -8,7 +8,8 @@ everything between a rendered template and the receiving server.
   queue, and the template context features register for their kinds.
 - ``mime``: message bytes from a per-template skeleton; ``dkim``: DKIM signing.
 - ``delivery``: what every transport shares; ``transports``: SMTP or the local outbox;
-  ``smtp`` (with ``smtp_config``, ``smtp_connection``), ``outbox``; ``ratelimit``.
+  ``smtp`` (with ``smtp_connection``; the URL is read by ``platform.smtp_url``),
+  ``outbox``; ``ratelimit``.
 - ``policy``: per-domain throttles and the warm-up cap.
 - ``bounces``: bounce and complaint messages parsed, classified and applied.
 """

@@ -44,12 +44,14 @@ class DeliveryResult:
     ``sent``: the server accepted the message (or the outbox stored it). ``temporary``: try
     again later (4xx replies, network trouble). ``permanent``: do not try again (5xx
     replies). ``code`` is the SMTP reply code when there was one; ``reply`` is a readable
-    explanation (the server's own text when it answered).
+    explanation (the server's own text when it answered); ``command`` the SMTP command the
+    server refused (``MAIL``, ``RCPT`` or ``DATA``; empty when none was).
     """
 
     status: DeliveryStatus
     code: int | None
     reply: str
+    command: str = ""
 
     @property
     def ok(self) -> bool:
@@ -62,7 +64,7 @@ class DeliveryResult:
         return self.status == "temporary"
 
     @classmethod
-    def from_reply(cls, code: int, reply: str) -> DeliveryResult:
+    def from_reply(cls, code: int, reply: str, command: str = "") -> DeliveryResult:
         """Classify an SMTP reply: 2xx sent, 4xx temporary, 5xx permanent.
 
         Anything else (a garbled reply, an unexpected 1xx/3xx) is treated as temporary: it
@@ -71,8 +73,8 @@ class DeliveryResult:
         if 200 <= code < 300:
             return cls("sent", code, reply)
         if 500 <= code < 600:
-            return cls("permanent", code, reply)
-        return cls("temporary", code, reply)
+            return cls("permanent", code, reply, command)
+        return cls("temporary", code, reply, command)
 
     @classmethod
     def temporary_failure(cls, reply: str, code: int | None = None) -> DeliveryResult:

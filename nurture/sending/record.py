@@ -1,18 +1,31 @@
-"""Recording a delivered batch's outcomes: each message's status, and a sent or failed
-event on the lead's timeline, in one transaction."""
+"""Recording a delivered batch's outcomes: each message's status, a sent or failed event on
+the lead's timeline, and what a refusal says about the lead, in one transaction.
+
+A 5xx refusal is classified by the bounce rules (``bounces.rules.classify_smtp_reply``), so
+the server's answer during sending and a bounce report that arrives later are judged alike:
+a mailbox that does not exist suppresses the lead at once (its remaining steps stop, like
+after an asynchronous hard bounce); a refusal that blames the sender (policy, IP
+reputation, authentication, "try later") holds the message back for a retry and is logged
+for the operator, and the lead keeps its standing.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
-from nurture.models import Event, Message
+from nurture.consent import suppression
+from nurture.models import Event, Lead, Message
 from nurture.platform.config import Settings
 from nurture.platform.db import bulk_insert, bulk_update, table_of, transaction
 from nurture.platform.runtime import Runtime
-from nurture.sending.delivery import retry_delay
+from nurture.sending.bounces.rules import SENDER_ISSUE, SUPPRESS, Verdict, classify_smtp_reply
+from nurture.sending.delivery import DeliveryResult, retry_delay
 from nurture.sending.kinds import INTERNAL_KINDS
 from nurture.sending.tick import Outcome, Prepared, TickReport
+
+log = logging.getLogger(__name__)
 
 
 class OutcomeRecorder:
@@ -32,10 +45,12 @@ class OutcomeRecorder:
         """Record the outcome of every message of ``prepared`` (``results`` by message id)."""
         updates: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
+        hard_bounces: list[tuple[Prepared, DeliveryResult, Verdict]] = []
         max_attempts = self.settings.smtp_max_attempts
         for item in prepared:
             result, subject, version, error = results[item.message_pk]
             attempts = item.attempts + 1
+            verdict = _refusal_verdict(item, result)
             # Every row names every column: one executemany needs one statement shape.
             row: dict[str, Any] = {
                 "id": item.message_pk,
@@ -54,12 +69,23 @@ class OutcomeRecorder:
             elif result.status == "sent":
                 row.update(status="sent", sent_at=now)
                 report.sent += 1
+            elif verdict is not None and verdict.decision == SENDER_ISSUE:
+                _log_sender_issue(item, result, verdict)
+                report.refused_sender += 1
+                if attempts < max_attempts:
+                    row.update(status="deferred", next_attempt_at=now + retry_delay(attempts))
+                    report.deferred += 1
+                else:
+                    row["status"] = "failed"
+                    report.failed += 1
             elif result.status == "temporary" and attempts < max_attempts:
                 row.update(status="deferred", next_attempt_at=now + retry_delay(attempts))
                 report.deferred += 1
             else:
                 row["status"] = "failed"
                 report.failed += 1
+                if verdict is not None and verdict.decision == SUPPRESS:
+                    hard_bounces.append((item, result, verdict))
             updates.append(row)
             if row["status"] in ("sent", "failed"):
                 # A message about the lead to someone else (a rep's handoff notification,
@@ -84,6 +110,11 @@ class OutcomeRecorder:
                                 if row["status"] == "failed"
                                 else {}
                             ),
+                            **(
+                                {"decision": verdict.decision, "reason": verdict.reason}
+                                if verdict is not None and row["status"] == "failed"
+                                else {}
+                            ),
                         },
                     }
                 )
@@ -91,3 +122,44 @@ class OutcomeRecorder:
             connection = session.connection()
             bulk_update(connection, table_of(Message), updates)
             bulk_insert(connection, table_of(Event), events)
+            for item, result, verdict in hard_bounces:
+                lead = session.get(Lead, item.lead.id)
+                if lead is None:
+                    continue
+                lead.bounced_at = now
+                suppression.suppress(
+                    session,
+                    lead,
+                    reason="hard_bounce",
+                    source="smtp",
+                    now=now,
+                    detail={
+                        "reply_code": result.code,
+                        "command": result.command,
+                        "reason": verdict.reason,
+                        "message_id": item.message_pk,
+                    },
+                )
+                report.hard_bounced += 1
+
+
+def _refusal_verdict(item: Prepared, result: DeliveryResult | None) -> Verdict | None:
+    """What a 5xx refusal of a message to a lead says, or None (no refusal, no reply, or a
+    message to someone else about the lead: a rep's address is not the lead's)."""
+    if result is None or result.status != "permanent" or result.code is None:
+        return None
+    if item.kind in INTERNAL_KINDS:
+        return None
+    return classify_smtp_reply(result.code, result.reply, result.command)
+
+
+def _log_sender_issue(item: Prepared, result: DeliveryResult, verdict: Verdict) -> None:
+    log.warning(
+        "message %s: the receiving server refused our mail (%s %s at %s): %s; the lead is "
+        "not at fault, the message is held back for a retry",
+        item.message_pk,
+        result.code,
+        verdict.reason,
+        result.command or "connect",
+        verdict.human,
+    )

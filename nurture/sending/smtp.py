@@ -1,6 +1,6 @@
 """Delivery to a real SMTP server over long-lived connections.
 
-Configured by one URL (``NURTURE_SMTP_URL``, see ``nurture.sending.smtp_config``). The design
+Configured by one URL (``NURTURE_SMTP_URL``, see ``nurture.platform.smtp_url``). The design
 note measured that a new connection per message halves throughput, so a transport keeps one
 connection open and reuses it; it resets the session after an error reply, reconnects when
 the server goes away, and pipelines MAIL/RCPT/DATA when the server offers PIPELINING
@@ -18,9 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from nurture.platform.config import Settings
+from nurture.platform.smtp_url import SmtpConfig, parse_smtp_url
 from nurture.sending.delivery import DeliveryResult, Outgoing, Transport
 from nurture.sending.ratelimit import RateLimiter, TokenBucket
-from nurture.sending.smtp_config import SmtpConfig, parse_smtp_url
 from nurture.sending.smtp_connection import (
     CONNECTION_LOST,
     ConnectFailed,

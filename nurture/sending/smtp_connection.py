@@ -14,8 +14,8 @@ import smtplib
 import socket
 import ssl
 
+from nurture.platform.smtp_url import SmtpConfig
 from nurture.sending.delivery import DeliveryResult, Outgoing
-from nurture.sending.smtp_config import SmtpConfig
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ CONNECTION_LOST = (OSError, ServerClosing)
 
 _STAGES = ("MAIL FROM", "RCPT TO", "DATA")
 _EXPECTED = {"MAIL FROM": (250,), "RCPT TO": (250, 251), "DATA": (354,)}
+# The command a refusal at each stage answered ("message": the end of the data).
+_COMMANDS = {"MAIL FROM": "MAIL", "RCPT TO": "RCPT", "DATA": "DATA", "message": "DATA"}
 
 
 def _path(address: str) -> str:
@@ -167,7 +169,7 @@ class SmtpConnection:
         except OSError:
             # The server is gone after all; the next message will reconnect.
             self._discard()
-        return DeliveryResult.from_reply(code, text)
+        return DeliveryResult.from_reply(code, text, _COMMANDS.get(stage, ""))
 
     # ------------------------------------------------------------------ connections
 

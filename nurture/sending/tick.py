@@ -23,13 +23,26 @@ class TickReport:
     exited: int = 0
     waiting: int = 0
     batches: int = 0
+    # Messages a receiving server refused with a 5xx that blames the sender (policy, IP
+    # reputation, authentication): held back for a retry, counted in ``deferred`` too.
+    refused_sender: int = 0
+    # Leads suppressed because the server said at once that their mailbox does not exist.
+    hard_bounced: int = 0
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"claimed {self.claimed} enrolments in {self.batches} batches; emails sent "
             f"{self.sent}, deferred {self.deferred}, failed {self.failed} (retries "
             f"{self.retried}); enrolments completed {self.completed}, exited {self.exited}"
         )
+        if self.hard_bounced:
+            text += f"; {self.hard_bounced} lead(s) suppressed: their mailbox does not exist"
+        if self.refused_sender:
+            text += (
+                f"; {self.refused_sender} email(s) refused because of the sender (see the "
+                "log), held back for a retry"
+            )
+        return text
 
 
 @dataclass

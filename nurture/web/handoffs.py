@@ -4,11 +4,17 @@
 - ``GET /handoffs/<signed>/accept``: a confirm page; ``POST`` accepts (CSRF-checked).
 - ``GET /handoffs/<signed>/reject``: the reason form; ``POST`` rejects (CSRF-checked).
 
+A ``POST`` another site made a browser send (its ``Origin``, or without one its
+``Referer``, names another site: ``nurture.web.origin``) is refused with a 403 page before
+anything is read.
+
 ``GET`` never changes anything: mail security scanners open every link in an email, so a
 "one-click" accept must be one click on the page, not the link itself. A tampered link is
 refused without a query; an expired one, one whose lead was reassigned, a double accept or
 an unknown reason get a clear page and change nothing. Pages are autoescaped, carry no
-external assets, and are sent ``no-store``/``no-referrer`` since their URL is a credential.
+external assets, and are sent ``no-store`` with a ``same-origin`` referrer policy since their
+URL is a credential (``same-origin``, not ``no-referrer``: with no referrer at all, browsers
+send ``Origin: null`` on the page's own form posts).
 """
 
 from __future__ import annotations
@@ -32,10 +38,13 @@ from nurture.models import Handoff, SalesRep
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.pages import PAGE_HEADERS, page_templates
 from nurture.platform.runtime import Runtime
+from nurture.web.origin import from_another_site, origin_of
 
 bp = Blueprint("handoffs", __name__, url_prefix="/handoffs")
 
 _pages = page_templates("nurture.web")
+# The signed URL still reaches no other site; the page's own form posts carry its origin.
+_HEADERS = {**PAGE_HEADERS, "Referrer-Policy": "same-origin"}
 _FORM_SALT = "nurture.handoff-form"
 # A page left open for a working day still works; a scraped form token does not for long.
 _FORM_MAX_AGE = 24 * 3600
@@ -61,9 +70,26 @@ def _read_brand() -> None:
         g.nurture_company = current_brand(session, runtime.settings).company_name
 
 
+@bp.before_request
+def _refuse_posts_from_other_sites() -> Response | None:
+    if request.method != "POST":
+        return None
+    urls = (request.host_url, _runtime().settings.public_url)
+    own = {origin for origin in map(origin_of, urls) if origin is not None}
+    if not from_another_site(request.headers.get("Origin"), request.headers.get("Referer"), own):
+        return None
+    return _message(
+        "This form was sent from another site",
+        "Nothing was changed. Open the link in the notification email again and use the "
+        "buttons on its page.",
+        status=403,
+        ok=False,
+    )
+
+
 def _page(name: str, status: int = 200, **context: Any) -> Response:
     html = _pages.get_template(name).render(company=g.nurture_company, **context)
-    return Response(html, status=status, mimetype="text/html", headers=PAGE_HEADERS)
+    return Response(html, status=status, mimetype="text/html", headers=_HEADERS)
 
 
 def _message(title: str, message: str, *, status: int = 200, ok: bool = True) -> Response:

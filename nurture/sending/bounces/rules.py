@@ -378,6 +378,20 @@ def classify(status: str, reply_code: str, text: str, command: str = "") -> Verd
     )
 
 
+_ENHANCED_STATUS = re.compile(r"\b[245]\.\d{1,3}\.\d{1,3}\b")
+# How the SMTP transport words a refusal before the server's text ("RCPT TO refused: …").
+_REFUSED_PREFIX = re.compile(r"^[A-Za-z ]{1,20} refused: ")
+
+
+def classify_smtp_reply(reply_code: int, reply: str, command: str) -> Verdict:
+    """Classify a refusal the SMTP server gave while we were sending (``command``: MAIL,
+    RCPT or DATA) by the same rules as a bounce report, so one rule decides whether the
+    mailbox is gone (suppress), the sender was refused (sender issue) or neither."""
+    text = _REFUSED_PREFIX.sub("", reply, count=1)
+    match = _ENHANCED_STATUS.search(text)
+    return classify(match.group(0) if match else "", str(reply_code), text, command)
+
+
 def _reason_from_class(status: str, reply_code: str) -> str:
     """Fallback when neither a specific code nor a phrase says anything."""
     if status.startswith("5.7") or reply_code == "554":

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
+from nurture.platform.smtp_url import SmtpConfig, parse_smtp_url, redact_url
 from nurture.sending.delivery import (
     DeliveryResult,
     Outgoing,
@@ -25,7 +26,6 @@ from nurture.sending.delivery import (
 from nurture.sending.outbox import OutboxTransport
 from nurture.sending.ratelimit import TokenBucket
 from nurture.sending.smtp import SmtpPool, SmtpTransport
-from nurture.sending.smtp_config import SmtpConfig, parse_smtp_url, redact_url
 from nurture.sending.transports import make_transport
 
 SENDER = "hello@brightpath.example"
@@ -175,7 +175,9 @@ def test_a_4xx_reply_is_temporary_and_the_next_message_goes_through_on_the_same_
     smtp_sink.fail_next.append("451 4.3.0 Try again later")
     with SmtpTransport(smtp_sink.url) as transport:
         results = transport.send_many(batch(2))
-    assert results[0] == DeliveryResult("temporary", 451, "message refused: 4.3.0 Try again later")
+    assert results[0] == DeliveryResult(
+        "temporary", 451, "message refused: 4.3.0 Try again later", "DATA"
+    )
     assert results[1].ok
     assert len(smtp_sink.received) == 1
 

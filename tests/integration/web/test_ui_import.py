@@ -161,6 +161,30 @@ def test_hostile_rows_are_rejected_with_their_line_and_reason_and_the_csv_is_for
     assert rows[2][1] == long_name
 
 
+def test_a_quote_closed_by_a_later_row_and_a_short_row_are_rejected_and_no_lead_is_lost(
+    app, marketer
+):
+    text = (
+        "email,first_name,company\n"
+        'ann@example.com,Ann,"Acme\n'
+        "bob@example.com,Bob,Beta\n"
+        'cy@example.com,Cy,"Gamma"\n'
+        "di@example.com,Di\n"
+    )
+    job_id = job_id_of(upload(marketer, text.encode()))
+    start(marketer, job_id, ["email", "first_name", "company"])
+    join_imports(app)
+    with transaction(sessions(app)) as session:
+        job = session.get(ImportJob, job_id)
+        assert (job.rows_read, job.created, job.rejected) == (4, 2, 2), job.error
+        lines = dict(session.execute(select(ImportReject.line, ImportReject.reason)).all())
+        emails = set(session.scalars(select(Lead.email)))
+    assert emails == {"bob@example.com", "cy@example.com"}
+    assert sorted(lines) == [2, 5]
+    assert "takes in the lines after it" in lines[2]
+    assert "header has 3 columns" in lines[5]
+
+
 def test_a_file_without_an_email_column_cannot_start_and_nothing_is_saved(app, marketer):
     job_id = job_id_of(upload(marketer, b"Name,Phone\nJan,+48 1234567\n"))
     response = start(marketer, job_id, ["first_name", "first_name"], consent_basis="")

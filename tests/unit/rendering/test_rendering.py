@@ -303,6 +303,22 @@ def test_a_jinja_syntax_error_is_reported_with_its_line(library, root) -> None:
     assert all("Jinja syntax error" in p.message for p in problems)
 
 
+def test_an_unknown_filter_is_reported_at_its_line_like_any_template_error(library, root) -> None:
+    write_template(
+        root,
+        "filters",
+        child(section("Hi\n{{ lead.first_name | shout }}")),
+        subject="Hello {{ lead.first_name | shouty }}",
+    )
+
+    problems = library.validate("filters")
+
+    assert {(p.path.name, p.line) for p in problems} == {("subject.txt", 1), ("body.mjml", 4)}
+    messages = " ".join(p.message for p in problems)
+    assert "No filter named 'shout'" in messages and "No filter named 'shouty'" in messages
+    assert "please report" not in messages
+
+
 def test_missing_templates_and_files_are_problems(library, root) -> None:
     write_template(
         root,

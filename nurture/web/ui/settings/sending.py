@@ -14,10 +14,10 @@ from nurture.auth import roles
 from nurture.consent.suppression import SuppressionError, lift_by_admin
 from nurture.platform.config import ConfigError
 from nurture.platform.db import transaction, utcnow
+from nurture.platform.smtp_url import redact_url
 from nurture.reports.settings import suppressions, warmup
 from nurture.sending.direct import build_direct_message, send_now
 from nurture.sending.dns_records import dkim_record, dmarc_hint, sending_domain, spf_hint
-from nurture.sending.smtp_config import redact_url
 from nurture.web.ui.paging import page_links
 from nurture.web.ui.render import page, page_brand
 from nurture.web.ui.security import requires, runtime

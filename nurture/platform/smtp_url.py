@@ -1,4 +1,5 @@
-"""Where and how to reach the SMTP server: one URL (``NURTURE_SMTP_URL``)::
+"""Where and how to reach the SMTP server: one URL (``NURTURE_SMTP_URL``), read when the
+settings are, so a malformed one stops every command at once::
 
     smtp://[user:password@]host[:port][?options]     STARTTLS when offered (port 25)
     smtps://[user:password@]host[:port][?options]    TLS from the first byte (port 465)
@@ -23,6 +24,14 @@ _DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 _OPTIONS = ("tls", "verify", "cafile", "timeout", "helo")
 _TRUE = {"on", "true", "yes", "1"}
 _FALSE = {"off", "false", "no", "0"}
+
+
+class SmtpUrlError(ValueError):
+    """An SMTP URL that cannot be used; ``reason`` says why without repeating the URL."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -82,13 +91,13 @@ def redact_url(url: str) -> str:
 def parse_smtp_url(url: str) -> SmtpConfig:
     """Read an ``smtp://`` or ``smtps://`` URL (see the module docstring for the options).
 
-    Raises ValueError naming the problem; the message shows the URL with its password
+    Raises ``SmtpUrlError`` naming the problem; the message shows the URL with its password
     hidden.
     """
     shown = redact_url(url)
 
-    def bad(reason: str) -> ValueError:
-        return ValueError(f"bad SMTP URL {shown!r}: {reason}")
+    def bad(reason: str) -> SmtpUrlError:
+        return SmtpUrlError(f"bad SMTP URL {shown!r}: {reason}", reason)
 
     try:
         parts = urlsplit(url.strip())
