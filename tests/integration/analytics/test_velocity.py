@@ -6,15 +6,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import text
 
 from nurture.analytics import FilterError, Spread, parse_filter, velocity_report
 from nurture.analytics.filters import VELOCITY_GROUP_BY
 from nurture.auth.apikeys import create_api_key
 from nurture.cli import cli
 from nurture.platform.db import transaction, utcnow
+from nurture.privacy import erase_lead
 from tests.integration.analytics.velocity_support import VelocityStory, tell_velocity_story
 
 TODAY = date(2026, 4, 15)
@@ -95,6 +97,22 @@ def test_filters_narrow_the_leads(runtime, story):
     assert list(caught.value.errors) == ["source"]
 
 
+def test_an_erased_lead_keeps_its_stays_and_cycle_but_not_its_handoffs(runtime, story):
+    with transaction(runtime.sessions) as session:
+        erase_lead(
+            session,
+            "v3@drei.example",
+            now=datetime(2026, 3, 2, tzinfo=UTC),
+            actor="test",
+            instance_path=runtime.settings.instance_path,
+        )
+    [measures] = velocity(runtime).values()
+    assert measures["mql"] == Spread(4, 1.5, 2.5, 3.4)
+    assert measures["sales_cycle"] == Spread(2, 25.5, 34.25, 39.5)
+    # H4 and H5 went with its identity: H2 0.5 and H1 1 are left.
+    assert measures["mql_to_first_action"] == Spread(2, 0.75, 0.88, 0.95, waiting=1)
+
+
 @pytest.fixture
 def invoke(app):  # type: ignore[no-untyped-def]
     runner = app.test_cli_runner()
@@ -130,6 +148,16 @@ def test_the_command_as_json_csv_and_a_table(invoke, story):
     assert result.exit_code == 0, result.output
     assert "4: 1.50 / 2.50 / 3.40" in result.output
     assert "3: 1.00 / 2.50 / 3.40 (+1 waiting)" in result.output
+
+
+def test_a_group_that_looks_like_a_formula_is_defused_in_csv(invoke, runtime, story):
+    with transaction(runtime.sessions) as session:
+        session.execute(text("UPDATE leads SET source = '=HYPERLINK(1)' WHERE source = 'ads'"))
+    result = invoke("velocity", "--from", "2026-01", "--to", "2026-03", "--by", "source",
+                    "--format", "csv")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    groups = {row["group"] for row in csv.DictReader(io.StringIO(result.output))}
+    assert groups == {"'=HYPERLINK(1)", "partner", "webinar"}
 
 
 @pytest.mark.parametrize(
