@@ -85,6 +85,16 @@ def test_by_cohort_and_by_source(runtime, story):
     assert sources["webinar"]["mql_to_first_action"].waiting == 1
 
 
+def test_by_campaign_only_the_enrolled_leads_count(runtime, story):
+    # V1 and V3 are in test-drip; V2 and V4 in no campaign, so they are left out.
+    # V1's mql stay of 1 day and V3's of 4: median 2.5, p75 3.25, p90 3.7.
+    assert {group: m["mql"] for group, m in velocity(runtime, group_by="campaign").items()} == {
+        "test-drip": Spread(2, 2.5, 3.25, 3.7)
+    }
+    [measures] = velocity(runtime, campaign="test-drip").values()
+    assert measures["sales_cycle"] == Spread(2, 25.5, 34.25, 39.5)
+
+
 def test_filters_narrow_the_leads(runtime, story):
     [measures] = velocity(runtime, grade="A").values()
     assert (measures["mql"].count, measures["sales_cycle"].count) == (2, 2)

@@ -18,6 +18,8 @@ V4   Feb 05     partner none    C     an import sets mql Feb 10, then sql Feb 12
                                       skipped)
 ==== ========== ======= ======= ===== ==================================================
 
+V1 and V3 are enrolled in the campaign ``test-drip`` when they are created.
+
 Stays that end: mql V2 0.5 d (Jan 04), V1 1 d (Jan 06), V3 4 d (Jan 11), V4 2 d (Feb 12);
 sal V1 4 d (Jan 10); sql V1 10 d (Jan 20); opportunity V1 20 d (Feb 09). Still running:
 V2's second mql, V4's sql. Sales cycles: V1 43 d (Dec 28 → Feb 09), V3 8 d (Jan 03 →
@@ -36,7 +38,7 @@ from nurture.leads.lifecycle import IMPORT_ACTOR, change_stage
 from nurture.models import Lead
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
-from tests.integration.engine_support import add_lead
+from tests.integration.engine_support import add_lead, enrol, sync_fixture_campaigns
 from tests.integration.handoff_support import add_account, add_event, qualify
 from tests.integration.sales_support import ANN, BEN, sync_sales_team
 
@@ -52,6 +54,7 @@ class VelocityStory:
 
 def tell_velocity_story(runtime: Runtime, folder: Path) -> VelocityStory:
     sync_sales_team(runtime, folder, at(12, 1, 2025))
+    sync_fixture_campaigns(runtime, now=at(12, 1, 2025))
     us_one = add_account(runtime, "one.example", country="US", employees=300)
     us_two = add_account(runtime, "two.example", country="US", employees=300)
     de = add_account(runtime, "drei.example", country="DE", employees=300)
@@ -65,6 +68,8 @@ def tell_velocity_story(runtime: Runtime, folder: Path) -> VelocityStory:
         "V4": add_lead(runtime, "v4@nowhere.example", created_at=at(2, 5), source="partner",
                        fit_grade="C"),
     }  # fmt: skip
+    enrol(runtime, leads["V1"], "test-drip", now=at(1, 1))
+    enrol(runtime, leads["V3"], "test-drip", now=at(1, 3))
     add_event(runtime, leads["V1"], "email.sent", at(12, 15, 2025))
     add_event(runtime, leads["V1"], "email.opened", at(12, 20, 2025), is_machine=True)
     add_event(runtime, leads["V1"], "page.viewed", at(12, 28, 2025))
