@@ -40,7 +40,8 @@ class ReportFilter:
     ``source`` is the lead's ``source``, ``campaign`` a campaign key the lead was enrolled
     in, ``owner`` the email of the rep of the lead's latest handoff, ``grade`` the lead's
     current fit grade, ``segment`` the sales team file's segment of the lead's account.
-    ``group_by`` is one of ``GROUP_BY`` or None (one row).
+    ``group_by`` is one of ``GROUP_BY`` (``VELOCITY_GROUP_BY`` for velocity) or None (one
+    row).
     """
 
     start: date
