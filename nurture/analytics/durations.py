@@ -23,6 +23,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 # The stages whose stays are reported, in funnel order: ``customer`` is where a lead ends,
 # and the stages before the funnel and the side exits are marketing's own affairs.
@@ -90,17 +91,15 @@ def spread(seconds: Iterable[float], *, waiting: int | None = None) -> Spread:
     return Spread(len(values), found["median"], found["p75"], found["p90"], waiting)
 
 
-@dataclass(frozen=True)
-class Change:
-    """One recorded stage change of a lead."""
+class Change(NamedTuple):
+    """One recorded stage change of a lead (a tuple: a report makes one per change)."""
 
     from_stage: str | None
     to_stage: str
     at: datetime
 
 
-@dataclass(frozen=True)
-class Stay:
+class Stay(NamedTuple):
     """A lead's time in one stage: entered, and left (None while it is still there)."""
 
     stage: str

@@ -25,7 +25,7 @@ created. Percentiles need every span, so the spans are read and summed up here, 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -135,10 +135,10 @@ def _stays(
     statement = _scoped(changes, report, team, when=StageChange.at)
     statement = statement.order_by(StageChange.lead_id, StageChange.at, StageChange.id)
     histories: dict[tuple[int, Any], list[Change]] = defaultdict(list)
-    for row in session.execute(statement):
-        histories[(row.lead_id, row.report_group)].append(
-            Change(row.from_stage, row.to_stage, row.at)
-        )
+    # Columns by position: a long history is read here, and attribute access per row and
+    # the ORM's result layer cost more than the query.
+    for lead_id, from_stage, to_stage, moment, key in _rows(session, statement):
+        histories[(lead_id, key)].append(Change(from_stage, to_stage, moment))
     for (_, key), history in histories.items():
         for stay in stays(history):
             if stay.stage not in STAY_STAGES or stay.left_at is None or stay.seconds is None:
@@ -178,7 +178,7 @@ def _sales_cycles(
         .where(won.c.won_at >= start, won.c.won_at < end)
     )
     statement = _scoped(cycles, report, team, when=won.c.won_at)
-    for row in session.execute(statement):
+    for row in _rows(session, statement):
         began = first_touch(row.created_at, row.touch_at)
         yield (
             _group_of(report, row.report_group, row.won_at),
@@ -200,9 +200,9 @@ def _first_actions(
     statement = _scoped(offers_query, report, team, when=Handoff.created_at)
     offers: dict[int, datetime] = {}
     groups: dict[int, list[Any]] = defaultdict(list)
-    for row in session.execute(statement):
-        offers[row.handoff_id] = row.offered_at
-        groups[row.handoff_id].append(row.report_group)
+    for handoff_id, offered_at, key in _rows(session, statement):
+        offers[handoff_id] = offered_at
+        groups[handoff_id].append(key)
     if not offers:
         return
     # A reassignment is made after its offer: the handoffs since the period's start hold
@@ -210,25 +210,35 @@ def _first_actions(
     later = Handoff.created_at >= start
     successor: dict[int, int] = {
         previous: handoff
-        for handoff, previous in session.execute(
-            select(Handoff.id, Handoff.previous_id).where(later, Handoff.previous_id.is_not(None))
+        for handoff, previous in _rows(
+            session,
+            select(Handoff.id, Handoff.previous_id).where(later, Handoff.previous_id.is_not(None)),
         )
         if previous is not None
     }
-    responses = dict(
-        session.execute(
+    responses: dict[int, datetime] = {
+        handoff: moment
+        for handoff, moment in _rows(
+            session,
             select(HandoffAction.handoff_id, func.min(HandoffAction.at))
             .join(Handoff, Handoff.id == HandoffAction.handoff_id)
             .where(later, HandoffAction.action.in_(RESPONSES))
-            .group_by(HandoffAction.handoff_id)
-        ).all()
-    )
+            .group_by(HandoffAction.handoff_id),
+        )
+    }
     answered = first_actions(offers, successor, responses)
     for handoff_id, offered_at in offers.items():
         acted_at = answered[handoff_id]
         seconds = None if acted_at is None else (acted_at - offered_at).total_seconds()
         for key in groups[handoff_id]:
             yield _group_of(report, key, offered_at), seconds
+
+
+def _rows(session: Session, statement: AnySelect) -> Sequence[Any]:
+    """The statement's rows through the session's connection (Core rows: these queries
+    load no objects), fetched at once: row by row, the driver's per-fetch checks cost more
+    than the query on a long history."""
+    return session.connection().execute(statement).all()
 
 
 def _scoped(
