@@ -6,7 +6,10 @@
   the rows (pure);
 - ``scope``: the filters and groupings as SQL over the leads, and the check that a filter
   names something that exists;
-- ``funnel``: the period view and the cohort view.
+- ``funnel``: the period view and the cohort view;
+- ``durations``: velocity's definitions: percentiles, stays in a stage, first touch, the
+  first sales action on a handoff (pure);
+- ``velocity``: time in each stage, the sales cycle, and MQL to first sales action.
 
 Nothing here changes data. docs/analytics.md states every definition with a worked example.
 """
@@ -14,20 +17,34 @@ Nothing here changes data. docs/analytics.md states every definition with a work
 from __future__ import annotations
 
 from nurture.analytics.definitions import COUNTS, FUNNEL_STAGES, RATES, WINDOWS
-from nurture.analytics.filters import GROUP_BY, FilterError, ReportFilter, parse_filter
+from nurture.analytics.durations import MEASURES, Spread
+from nurture.analytics.filters import (
+    GROUP_BY,
+    VELOCITY_GROUP_BY,
+    FilterError,
+    ReportFilter,
+    parse_filter,
+)
 from nurture.analytics.funnel import CohortReport, FunnelReport, cohort_report, funnel_report
+from nurture.analytics.velocity import VelocityReport, VelocityRow, velocity_report
 
 __all__ = [
     "COUNTS",
     "FUNNEL_STAGES",
     "GROUP_BY",
+    "MEASURES",
     "RATES",
+    "VELOCITY_GROUP_BY",
     "WINDOWS",
     "CohortReport",
     "FilterError",
     "FunnelReport",
     "ReportFilter",
+    "Spread",
+    "VelocityReport",
+    "VelocityRow",
     "cohort_report",
     "funnel_report",
     "parse_filter",
+    "velocity_report",
 ]

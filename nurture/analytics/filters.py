@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime
 
 # The dimensions a report can be grouped by (docs/analytics.md, "Filters and groups").
 GROUP_BY: tuple[str, ...] = ("source", "campaign", "owner", "grade", "segment", "month")
+# The velocity report can also follow a cohort: the month (UTC) each lead was created.
+VELOCITY_GROUP_BY: tuple[str, ...] = (*GROUP_BY, "cohort")
 GRADES: tuple[str, ...] = ("A", "B", "C", "D")
 # Ten years of months: the cohort view has a row per month, and a longer range is a typo.
 MAX_SPAN_DAYS = 3660
@@ -38,7 +40,8 @@ class ReportFilter:
     ``source`` is the lead's ``source``, ``campaign`` a campaign key the lead was enrolled
     in, ``owner`` the email of the rep of the lead's latest handoff, ``grade`` the lead's
     current fit grade, ``segment`` the sales team file's segment of the lead's account.
-    ``group_by`` is one of ``GROUP_BY`` or None (one row).
+    ``group_by`` is one of ``GROUP_BY`` (``VELOCITY_GROUP_BY`` for velocity) or None (one
+    row).
     """
 
     start: date
@@ -91,11 +94,12 @@ def parse_filter(
     owner: str | None = None,
     grade: str | None = None,
     segment: str | None = None,
+    groupings: tuple[str, ...] = GROUP_BY,
 ) -> ReportFilter:
     """A ``ReportFilter`` from the strings given, or ``FilterError`` naming every bad one.
 
     A missing ``start``/``end`` defaults to the period of ``default_period(today)``; an
-    empty filter value means no filter.
+    empty filter value means no filter. ``groupings`` are the report's ``group_by`` values.
     """
     errors: dict[str, str] = {}
     default_start, default_end = default_period(today)
@@ -111,8 +115,8 @@ def parse_filter(
         by = by.lower()
         if by == "none":
             by = None
-        elif by not in GROUP_BY:
-            errors["by"] = f"unknown grouping {by!r}: use one of {', '.join(GROUP_BY)} or none"
+        elif by not in groupings:
+            errors["by"] = f"unknown grouping {by!r}: use one of {', '.join(groupings)} or none"
     wanted_grade = _text("grade", grade, errors)
     if wanted_grade is not None:
         wanted_grade = wanted_grade.upper()

@@ -5,7 +5,9 @@ nothing to convert; a missing group is None."""
 from __future__ import annotations
 
 from nurture.analytics.definitions import COUNTS, RATES, WINDOWS
+from nurture.analytics.durations import MEASURES
 from nurture.analytics.funnel import REACHED, CohortReport, FunnelReport
+from nurture.analytics.velocity import VelocityReport
 
 Cell = str | int | float | None
 
@@ -33,4 +35,27 @@ def cohort_table(report: CohortReport) -> tuple[list[str], list[list[Cell]]]:
             reach = row.reached[stage]
             cells += [reach.by_now, *(reach.within[days] for days in WINDOWS)]
         rows.append(cells)
+    return header, rows
+
+
+def velocity_table(report: VelocityReport) -> tuple[list[str], list[list[Cell]]]:
+    """Velocity: one row per group and measure (``MEASURES``), its count and its median,
+    p75 and p90 in days; ``waiting`` only for the first sales action (offers not answered
+    yet), None elsewhere."""
+    header = ["group", "measure", "count", "median_days", "p75_days", "p90_days", "waiting"]
+    rows: list[list[Cell]] = []
+    for row in report.rows:
+        for name in MEASURES:
+            figures = row.measures[name]
+            rows.append(
+                [
+                    row.group,
+                    name,
+                    figures.count,
+                    figures.median,
+                    figures.p75,
+                    figures.p90,
+                    figures.waiting,
+                ]
+            )
     return header, rows

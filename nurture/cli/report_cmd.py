@@ -1,5 +1,5 @@
-"""Commands: ``nurture report funnel|cohorts`` — the funnel from history (docs/analytics.md),
-as a table, CSV or JSON."""
+"""Commands: ``nurture report funnel|cohorts|velocity`` — the funnel and velocity from
+history (docs/analytics.md), as a table, CSV or JSON."""
 
 from __future__ import annotations
 
@@ -17,17 +17,21 @@ from rich.text import Text
 from nurture.analytics import (
     COUNTS,
     GROUP_BY,
+    MEASURES,
     RATES,
+    VELOCITY_GROUP_BY,
     FilterError,
     FunnelReport,
     ReportFilter,
+    VelocityReport,
     cohort_report,
     funnel_report,
     parse_filter,
+    velocity_report,
 )
 from nurture.analytics.definitions import WINDOWS
 from nurture.analytics.funnel import REACHED
-from nurture.analytics.tables import Cell, cohort_table, funnel_table
+from nurture.analytics.tables import Cell, cohort_table, funnel_table, velocity_table
 from nurture.cli.group import cli, runtime
 from nurture.platform.csv_safety import safe_row
 from nurture.platform.db import utcnow
@@ -37,17 +41,19 @@ FORMATS = ("table", "csv", "json")
 
 @cli.group("report")
 def report_group() -> None:
-    """Reports computed from history: the funnel and its cohorts."""
+    """Reports computed from history: the funnel, its cohorts, and velocity."""
 
 
-def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The period, filters, grouping and format every report takes."""
+def report_options(
+    command: Callable[..., Any], groupings: tuple[str, ...] = GROUP_BY
+) -> Callable[..., Any]:
+    """The period, filters, grouping (one of ``groupings``) and format every report takes."""
     options = [
         click.option("--from", "start", metavar="DATE", help="First day (YYYY-MM-DD or YYYY-MM)."),
         click.option(
             "--to", "end", metavar="DATE", help="First day NOT counted [default: next month]."
         ),
-        click.option("--by", "group_by", metavar="DIMENSION", help=f"{', '.join(GROUP_BY)}."),
+        click.option("--by", "group_by", metavar="DIMENSION", help=f"{', '.join(groupings)}."),
         click.option("--source", help="Only leads with this source."),
         click.option("--campaign", help="Only leads enrolled in this campaign (its key)."),
         click.option("--owner", help="Only leads whose latest handoff went to this rep (email)."),
@@ -62,9 +68,14 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _filter(**args: str | None) -> ReportFilter:
+def velocity_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``report_options`` whose ``--by`` also takes ``cohort``."""
+    return report_options(command, VELOCITY_GROUP_BY)
+
+
+def _filter(args: dict[str, str | None], groupings: tuple[str, ...] = GROUP_BY) -> ReportFilter:
     try:
-        return parse_filter(today=utcnow().date(), **args)
+        return parse_filter(today=utcnow().date(), groupings=groupings, **args)
     except FilterError as error:
         raise click.UsageError(_reasons(error)) from None
 
@@ -78,7 +89,7 @@ def _reasons(error: FilterError) -> str:
 def funnel_command(output: str, **args: str | None) -> None:
     """Leads created, entering MQL, SAL, SQL, opportunity and won, and deals lost in the
     period (distinct leads), with the conversion rates. The period is [--from, --to)."""
-    report = _filter(**args)
+    report = _filter(args)
     with runtime().sessions() as session:
         try:
             result = funnel_report(session, report)
@@ -114,7 +125,7 @@ def _print_funnel(result: FunnelReport, title: str) -> None:
 def cohorts_command(output: str, **args: str | None) -> None:
     """For the leads created in each month of the period: how many reached each stage by
     now, and within 30/60/90 days of their creation."""
-    report = _filter(**args)
+    report = _filter(args)
     with runtime().sessions() as session:
         try:
             result = cohort_report(session, report)
@@ -142,6 +153,51 @@ def cohorts_command(output: str, **args: str | None) -> None:
             f"({'/'.join(f'{d}d' for d in WINDOWS)})"
         )
         _print_table(title, table_header, table_rows)
+
+
+@report_group.command("velocity")
+@velocity_options
+def velocity_command(output: str, **args: str | None) -> None:
+    """How long leads stayed in each stage (stays that ended in the period), the sales
+    cycle (first touch to won, for leads won in the period) and the time from a handoff's
+    offer to the first sales action (offers made in the period): count, median, p75, p90
+    in days. --by also takes cohort (the month each lead was created)."""
+    report = _filter(args, VELOCITY_GROUP_BY)
+    with runtime().sessions() as session:
+        try:
+            result = velocity_report(session, report)
+        except FilterError as error:
+            raise click.UsageError(_reasons(error)) from None
+    header, rows = velocity_table(result)
+    if output == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    elif output == "csv":
+        _write_csv(header, rows)
+    else:
+        _print_velocity(
+            result,
+            f"velocity {report.start} to {report.end} (end not included): "
+            "count: median / p75 / p90 days",
+        )
+
+
+def _print_velocity(result: VelocityReport, title: str) -> None:
+    # Measures down, groups across, like the funnel: one cell holds a measure's figures.
+    groups = [row.group or "-" for row in result.rows] if result.filter.group_by else ["all"]
+    lines: list[list[str]] = []
+    for name in MEASURES:
+        cells = [name.replace("_", " ")]
+        for row in result.rows:
+            figures = row.measures[name]
+            spread = " / ".join(_days(v) for v in (figures.median, figures.p75, figures.p90))
+            waiting = f" (+{figures.waiting} waiting)" if figures.waiting else ""
+            cells.append(f"{figures.count}: {spread}{waiting}")
+        lines.append(cells)
+    _print_table(title, ["", *groups], lines)
+
+
+def _days(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def _show(cell: Cell) -> str:

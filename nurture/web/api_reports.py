@@ -1,7 +1,8 @@
-"""JSON API: ``GET /api/v1/reports/funnel`` and ``/api/v1/reports/cohorts`` — the funnel
-from history (docs/analytics.md), with an API key. The query takes the CLI's arguments:
-``from``, ``to``, ``by``, ``source``, ``campaign``, ``owner``, ``grade``, ``segment``; a
-bad one is a 400 naming every bad argument."""
+"""JSON API: ``GET /api/v1/reports/funnel``, ``/api/v1/reports/cohorts`` and
+``/api/v1/reports/velocity`` — the funnel and velocity from history (docs/analytics.md),
+with an API key. The query takes the CLI's arguments: ``from``, ``to``, ``by``, ``source``,
+``campaign``, ``owner``, ``grade``, ``segment``; a bad one is a 400 naming every bad
+argument."""
 
 from __future__ import annotations
 
@@ -12,13 +13,17 @@ from flask import Response, jsonify, request
 from sqlalchemy.orm import Session
 
 from nurture.analytics import (
+    GROUP_BY,
+    VELOCITY_GROUP_BY,
     CohortReport,
     FilterError,
     FunnelReport,
     ReportFilter,
+    VelocityReport,
     cohort_report,
     funnel_report,
     parse_filter,
+    velocity_report,
 )
 from nurture.platform.db import utcnow
 from nurture.web.api import _runtime, bp
@@ -43,7 +48,18 @@ def cohorts_view() -> Any:
     return _report(cohort_report)
 
 
-def _report(build: Callable[[Session, ReportFilter], FunnelReport | CohortReport]) -> Response:
+@bp.get("/reports/velocity")
+@require_api_key
+def velocity_view() -> Any:
+    """Velocity: per group, time in each stage, the sales cycle and the time from a
+    handoff's offer to the first sales action (count, median, p75, p90 in days)."""
+    return _report(velocity_report, VELOCITY_GROUP_BY)
+
+
+def _report(
+    build: Callable[[Session, ReportFilter], FunnelReport | CohortReport | VelocityReport],
+    groupings: tuple[str, ...] = GROUP_BY,
+) -> Response:
     unknown = sorted(set(request.args) - set(ARGUMENTS))
     if unknown:
         return json_error(
@@ -64,6 +80,7 @@ def _report(build: Callable[[Session, ReportFilter], FunnelReport | CohortReport
             owner=args["owner"],
             grade=args["grade"],
             segment=args["segment"],
+            groupings=groupings,
         )
         with _runtime().sessions() as session:
             result = build(session, report)

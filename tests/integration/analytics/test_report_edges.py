@@ -151,7 +151,7 @@ def test_the_api_answers_the_same_figures_with_a_key(client, story, api_key):
     ],
 )
 def test_hostile_parameters_are_a_json_400(client, story, api_key, query, field):
-    for report in ("funnel", "cohorts"):
+    for report in ("funnel", "cohorts", "velocity"):
         response = client.get(
             f"/api/v1/reports/{report}?{query}", headers={"Authorization": f"Bearer {api_key}"}
         )

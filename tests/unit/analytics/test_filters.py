@@ -6,7 +6,13 @@ from datetime import date
 
 import pytest
 
-from nurture.analytics.filters import FilterError, default_period, months, parse_filter
+from nurture.analytics.filters import (
+    VELOCITY_GROUP_BY,
+    FilterError,
+    default_period,
+    months,
+    parse_filter,
+)
 
 TODAY = date(2026, 3, 17)
 
@@ -81,3 +87,11 @@ def test_months_lists_every_month_with_a_day_in_the_period():
         date(2026, 1, 1),
     ]
     assert months(date(2026, 1, 1), date(2026, 1, 2)) == [date(2026, 1, 1)]
+
+
+def test_only_velocity_groups_by_cohort():
+    assert "cohort" in errors(group_by="cohort")["by"]
+    report = parse_filter(
+        start=None, end=None, today=TODAY, group_by="Cohort", groupings=VELOCITY_GROUP_BY
+    )
+    assert report.group_by == "cohort"

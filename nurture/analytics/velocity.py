@@ -1,0 +1,278 @@
+"""Velocity from history: how long leads stay in each stage, the sales cycle, and how soon
+sales acts on a handoff (docs/analytics.md, "Velocity").
+
+Every figure is read from what was recorded as it happened, never from the leads' current
+stage, and each counts what *ended* in the period ``[start, end)``:
+
+- **time in stage**: the stays (``nurture.analytics.durations.stays``) in ``mql``, ``sal``,
+  ``sql`` and ``opportunity`` that ended in the period (the lead's next stage change fell in
+  it). A stay still running at the end of the period is not counted: its length is not
+  known yet, and counting it short would understate every slow stage.
+- **sales cycle**: first touch (the lead's first human event or its creation, whichever
+  came first; machine hits are not touches) to won (the lead's first change into
+  ``customer``), for the leads first won in the period.
+- **MQL → first sales action**: from a handoff's offer (a handoff that is not a
+  reassignment: the lead became an MQL and was handed to sales) to the first accept, reject
+  or convert by a rep on it or on the handoffs it was reassigned to, for the offers made in
+  the period; the offers no rep has answered yet are counted as ``waiting``.
+
+Filters and groupings are the funnel's (``nurture.analytics.scope``); ``month`` is the
+month of the end (the stay's end, the win, the offer) and ``cohort`` the month the lead was
+created. Percentiles need every span, so the spans are read and summed up here, not in SQL
+(SQLite has no percentile function).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, null, or_, select
+from sqlalchemy.orm import Session
+
+from nurture.analytics.durations import (
+    MEASURES,
+    RESPONSES,
+    STAY_STAGES,
+    Change,
+    Spread,
+    first_actions,
+    first_touch,
+    spread,
+    stays,
+)
+from nurture.analytics.filters import ReportFilter, month_key, months
+from nurture.analytics.scope import AnySelect, check_filter, scoped, uses_leads
+from nurture.handoff.team import Team
+from nurture.models import Event, Handoff, HandoffAction, Lead, StageChange
+from nurture.tracking.event_intake import EVENT_TYPES
+
+# What a person does (as opposed to what is done to them: sent emails, stage changes,
+# handoff notes): the events that make a touch when a human made them.
+TOUCH_TYPES: tuple[str, ...] = ("email.opened", "email.clicked", *EVENT_TYPES)
+CUSTOM_TOUCH_PREFIX = "custom."
+# The groupings computed here from a moment rather than by ``scope``.
+_MONTHS = ("month", "cohort")
+
+
+@dataclass(frozen=True)
+class VelocityRow:
+    """One group: the ``Spread`` of each of ``MEASURES``."""
+
+    group: str | None
+    measures: dict[str, Spread]
+
+    def as_dict(self) -> dict[str, object]:
+        """The row as plain values."""
+        return {
+            "group": self.group,
+            **{name: figures.as_dict() for name, figures in self.measures.items()},
+        }
+
+
+@dataclass(frozen=True)
+class VelocityReport:
+    """The velocity of the period: one row per group (one row when ungrouped)."""
+
+    filter: ReportFilter
+    rows: list[VelocityRow]
+
+    def as_dict(self) -> dict[str, object]:
+        """The report as plain values (the API's body)."""
+        return {"filter": self.filter.as_dict(), "rows": [row.as_dict() for row in self.rows]}
+
+
+def velocity_report(session: Session, report: ReportFilter) -> VelocityReport:
+    """The velocity of ``report`` (``FilterError`` for a filter naming nothing)."""
+    team = check_filter(session, report)
+    spans: dict[str | None, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for group, stage, seconds in _stays(session, report, team):
+        spans[group][stage].append(seconds)
+    for group, seconds in _sales_cycles(session, report, team):
+        spans[group]["sales_cycle"].append(seconds)
+    waiting: dict[str | None, int] = defaultdict(int)
+    for group, answer in _first_actions(session, report, team):
+        if answer is None:
+            waiting[group] += 1
+        else:
+            spans[group]["mql_to_first_action"].append(answer)
+    groups = _groups(report, set(spans) | set(waiting))
+    rows = [
+        VelocityRow(
+            group,
+            {
+                name: spread(
+                    spans.get(group, {}).get(name, []),
+                    waiting=waiting.get(group, 0) if name == "mql_to_first_action" else None,
+                )
+                for name in MEASURES
+            },
+        )
+        for group in groups
+    ]
+    return VelocityReport(report, rows)
+
+
+def _stays(
+    session: Session, report: ReportFilter, team: Team | None
+) -> Iterable[tuple[str | None, str, float]]:
+    """(group, stage, seconds) of every stay in ``STAY_STAGES`` that ended in the period."""
+    start, end = report.start_at, report.end_at
+    # The leads that left one of the stages in the period; their history up to its end.
+    leaving = select(StageChange.lead_id).where(
+        StageChange.at >= start,
+        StageChange.at < end,
+        StageChange.from_stage.in_(STAY_STAGES),
+    )
+    changes = select(
+        StageChange.lead_id, StageChange.from_stage, StageChange.to_stage, StageChange.at
+    ).where(StageChange.at < end, StageChange.lead_id.in_(leaving))
+    if uses_leads(report):
+        changes = changes.join(Lead, Lead.id == StageChange.lead_id)
+    statement = _scoped(changes, report, team, when=StageChange.at)
+    statement = statement.order_by(StageChange.lead_id, StageChange.at, StageChange.id)
+    histories: dict[tuple[int, Any], list[Change]] = defaultdict(list)
+    # Columns by position: a long history is read here, and attribute access per row and
+    # the ORM's result layer cost more than the query.
+    for lead_id, from_stage, to_stage, moment, key in _rows(session, statement):
+        histories[(lead_id, key)].append(Change(from_stage, to_stage, moment))
+    for (_, key), history in histories.items():
+        for stay in stays(history):
+            if stay.stage not in STAY_STAGES or stay.left_at is None or stay.seconds is None:
+                continue
+            if start <= stay.left_at < end:
+                yield _group_of(report, key, stay.left_at), stay.stage, stay.seconds
+
+
+def _sales_cycles(
+    session: Session, report: ReportFilter, team: Team | None
+) -> Iterable[tuple[str | None, float]]:
+    """(group, seconds from first touch to won) of the leads first won in the period."""
+    start, end = report.start_at, report.end_at
+    won = (
+        select(StageChange.lead_id, func.min(StageChange.at).label("won_at"))
+        .where(StageChange.to_stage == "customer")
+        .group_by(StageChange.lead_id)
+        .subquery("won")
+    )
+    touched = (
+        select(Event.lead_id, func.min(Event.occurred_at).label("touch_at"))
+        .where(
+            Event.lead_id.in_(
+                select(won.c.lead_id).where(won.c.won_at >= start, won.c.won_at < end)
+            ),
+            Event.is_machine.is_(False),
+            or_(Event.type.in_(TOUCH_TYPES), Event.type.startswith(CUSTOM_TOUCH_PREFIX)),
+        )
+        .group_by(Event.lead_id)
+        .subquery("touched")
+    )
+    cycles = (
+        select(Lead.id.label("lead_id"), Lead.created_at, won.c.won_at, touched.c.touch_at)
+        .select_from(Lead)
+        .join(won, won.c.lead_id == Lead.id)
+        .outerjoin(touched, touched.c.lead_id == Lead.id)
+        .where(won.c.won_at >= start, won.c.won_at < end)
+    )
+    statement = _scoped(cycles, report, team, when=won.c.won_at)
+    for row in _rows(session, statement):
+        began = first_touch(row.created_at, row.touch_at)
+        yield (
+            _group_of(report, row.report_group, row.won_at),
+            (row.won_at - began).total_seconds(),
+        )
+
+
+def _first_actions(
+    session: Session, report: ReportFilter, team: Team | None
+) -> Iterable[tuple[str | None, float | None]]:
+    """(group, seconds from the offer to the first sales action, or None while no rep has
+    acted) of the offers made in the period."""
+    start, end = report.start_at, report.end_at
+    offers_query = (
+        select(Handoff.id.label("handoff_id"), Handoff.created_at.label("offered_at"))
+        .join(Lead, Lead.id == Handoff.lead_id)
+        .where(Handoff.previous_id.is_(None), Handoff.created_at >= start, Handoff.created_at < end)
+    )
+    statement = _scoped(offers_query, report, team, when=Handoff.created_at)
+    offers: dict[int, datetime] = {}
+    groups: dict[int, list[Any]] = defaultdict(list)
+    for handoff_id, offered_at, key in _rows(session, statement):
+        offers[handoff_id] = offered_at
+        groups[handoff_id].append(key)
+    if not offers:
+        return
+    # A reassignment is made after its offer: the handoffs since the period's start hold
+    # every chain that starts in it.
+    later = Handoff.created_at >= start
+    successor: dict[int, int] = {
+        previous: handoff
+        for handoff, previous in _rows(
+            session,
+            select(Handoff.id, Handoff.previous_id).where(later, Handoff.previous_id.is_not(None)),
+        )
+        if previous is not None
+    }
+    responses: dict[int, datetime] = {
+        handoff: moment
+        for handoff, moment in _rows(
+            session,
+            select(HandoffAction.handoff_id, func.min(HandoffAction.at))
+            .join(Handoff, Handoff.id == HandoffAction.handoff_id)
+            .where(later, HandoffAction.action.in_(RESPONSES))
+            .group_by(HandoffAction.handoff_id),
+        )
+    }
+    answered = first_actions(offers, successor, responses)
+    for handoff_id, offered_at in offers.items():
+        acted_at = answered[handoff_id]
+        seconds = None if acted_at is None else (acted_at - offered_at).total_seconds()
+        for key in groups[handoff_id]:
+            yield _group_of(report, key, offered_at), seconds
+
+
+def _rows(session: Session, statement: AnySelect) -> Sequence[Any]:
+    """The statement's rows through the session's connection (Core rows: these queries
+    load no objects), fetched at once: row by row, the driver's per-fetch checks cost more
+    than the query on a long history."""
+    return session.connection().execute(statement).all()
+
+
+def _scoped(
+    statement: AnySelect, report: ReportFilter, team: Team | None, *, when: Any
+) -> AnySelect:
+    """``scope.scoped`` with the group as a ``report_group`` column (null when ungrouped).
+    The month and cohort groupings are named in Python from a moment: the span's end
+    (``month``), or the lead's creation, which is then the ``report_group`` (``cohort``)."""
+    by_moment = report.group_by in _MONTHS
+    narrowed, group = scoped(
+        statement, replace(report, group_by=None) if by_moment else report, team, when=when
+    )
+    if report.group_by == "cohort":
+        group = Lead.created_at.expression
+    column = group if group is not None else null()
+    return narrowed.add_columns(column.label("report_group"))
+
+
+def _group_of(report: ReportFilter, key: Any, moment: datetime) -> str | None:
+    """The name of a span's group: ``key`` from the query, or the month of ``moment``
+    (``month``) or of the lead's creation (``cohort``, where ``key`` is that time)."""
+    if report.group_by == "month":
+        return month_key(moment)
+    if report.group_by == "cohort":
+        return month_key(key)
+    return None if key is None else str(key)
+
+
+def _groups(report: ReportFilter, found: set[str | None]) -> list[str | None]:
+    """The rows' groups in order: every month of the period for ``month``, else the groups
+    found (sorted, no value last); one row when ungrouped."""
+    if report.group_by is None:
+        return [None]
+    if report.group_by == "month":
+        return [month_key(month) for month in months(report.start, report.end)]
+    named = sorted(group for group in found if group is not None)
+    return named + ([None] if None in found else [])
