@@ -1,0 +1,104 @@
+"""Benchmark: the funnel and cohort reports (issue 11's "fast at scale") on the web-app
+benchmark's database (1,000,000 leads, 20,000,000 events; bench/web_data.py).
+
+    .venv/bin/python bench/analytics_reports.py [--database nurture_bench_web]
+        [--runs 10] [--warmup 2] [--months 12] [--only funnel,cohorts] [--by source,campaign]
+
+Reads the database as it is (never builds or changes it: build it with bench/web_pages.py).
+Each report (``funnel_report``, ``cohort_report``) is called for the ``--months`` months up
+to the newest lead, ungrouped and by each grouping, ``--runs`` times after ``--warmup``
+calls: p50 / p95 / max wall time of the Python call (SQL and Python). The reference in the
+same run is a ``SELECT 1`` round trip. The goal: every p95 below GOAL_P95_MS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date
+
+from benchlib import percentile, postgres_url, print_machine, verdict
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.orm import Session
+
+from nurture.analytics.filters import GROUP_BY, ReportFilter
+from nurture.analytics.funnel import cohort_report, funnel_report
+
+GOAL_P95_MS = 1000.0
+DEFAULT_DB = "nurture_bench_web"
+REPORTS = {"funnel": funnel_report, "cohorts": cohort_report}
+
+
+def period(session: Session, span: int) -> tuple[date, date]:
+    """``span`` whole months ending with the month of the newest lead (its data's 'now')."""
+    newest = session.scalar(text("SELECT max(created_at) FROM leads"))
+    assert newest is not None, "the database has no leads"
+    end_month = newest.year * 12 + newest.month  # the month after the newest (0-based)
+    start_month = end_month - span
+    return (
+        date(start_month // 12, start_month % 12 + 1, 1),
+        date(end_month // 12, end_month % 12 + 1, 1),
+    )
+
+
+def timed(call: object, runs: int, warmup: int) -> list[float]:
+    assert callable(call)
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - began) * 1000)
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--database", default=DEFAULT_DB)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--only", default="funnel,cohorts", help="reports to measure")
+    parser.add_argument("--by", default="-," + ",".join(GROUP_BY), help="groupings; - is none")
+    args = parser.parse_args(argv)
+    url = make_url(postgres_url(args.database)).set(drivername="postgresql+psycopg")
+    engine = create_engine(url)
+    print_machine(engine)
+    with Session(engine) as session:
+        start, end = period(session, args.months)
+        leads = session.scalar(text("SELECT count(*) FROM leads"))
+        events = session.scalar(text("SELECT count(*) FROM events"))
+        in_range = session.scalar(
+            text("SELECT count(*) FROM leads WHERE created_at >= :s AND created_at < :e"),
+            {"s": start, "e": end},
+        )
+        print(f"data          {leads:,} leads, {events:,} events; {in_range:,} leads created in"
+              f" [{start}, {end})")  # fmt: skip
+        reference = timed(lambda: session.execute(text("SELECT 1")).scalar(), 50, 5)
+        print(f"reference     SELECT 1 p50 {percentile(reference, 0.5):.2f} ms"
+              f"  p95 {percentile(reference, 0.95):.2f} ms")  # fmt: skip
+        print(f"\n{'report':<9}{'by':<10}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}  verdict")
+        failures = []
+        for name in filter(None, args.only.split(",")):
+            report = REPORTS[name]
+            for by in filter(None, args.by.split(",")):
+                group_by = None if by == "-" else by
+                wanted = ReportFilter(start, end, group_by=group_by)
+                times = timed(lambda r=report, w=wanted: r(session, w), args.runs, args.warmup)
+                session.rollback()  # each call reads afresh, as a request would
+                p95 = percentile(times, 0.95)
+                ok = p95 < GOAL_P95_MS
+                if not ok:
+                    failures.append(f"{name} by {by}")
+                print(f"{name:<9}{by:<10}{percentile(times, 0.5):>9.0f}{p95:>9.0f}"
+                      f"{max(times):>9.0f}  {verdict(ok)}")  # fmt: skip
+    print(f"\ngoal          every report p95 < {GOAL_P95_MS:.0f} ms  {verdict(not failures)}")
+    for failure in failures:
+        print(f"FAIL  {failure}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
