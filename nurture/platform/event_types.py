@@ -42,11 +42,18 @@ BUILT_IN: tuple[EventType, ...] = (
     EventType("webinar.attended", "the lead attended a webinar (API)"),
     EventType("content.downloaded", "the lead downloaded content (API)"),
     EventType("stage.changed", "the lifecycle stage moved", ("from", "to", "reason", "actor")),
-    EventType("lead.created", "the lead was created"),
-    EventType("lead.updated", "the lead's data changed"),
-    EventType("lead.hand_raised", "a hand-raiser scoring rule matched (written by scoring)"),
-    EventType("score.changed", "the engagement score changed (written by scoring)"),
-    EventType("temperature.changed", "the temperature band changed (written by scoring)"),
+    EventType("lead.created", "the lead was created", ("source", "changed", "stage")),
+    EventType("lead.updated", "the lead's data changed", ("source", "changed", "stage")),
+    EventType(
+        "lead.hand_raised",
+        "a hand-raiser scoring rule matched (written by scoring)",
+        ("event_id", "event_type", "rule", "raised_at"),
+    ),
+    EventType(
+        "temperature.changed",
+        "the temperature band changed (written by scoring)",
+        ("from", "to", "score"),
+    ),
 )
 
 BUILT_IN_NAMES: frozenset[str] = frozenset(event.name for event in BUILT_IN)
