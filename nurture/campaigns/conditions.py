@@ -108,13 +108,15 @@ class ConditionParser(FieldNameParser):
     references: list[_Reference] = field(default_factory=list)
 
     def event_type(self, value: Any, line: int) -> str | None:
-        """An event type as conditions and triggers name it (``webinar_attended``)."""
+        """An event type as conditions and triggers name it (``webinar.attended``)."""
         event_type = self.text(value, line, "event type", max_length=MAX_EVENT_TYPE)
         if event_type is not None and not EVENT_TYPE_RE.match(event_type):
             self.error(
                 line,
                 f"event type {event_type!r} may only use letters, digits, '_', '.', ':' and '-'",
             )
+            return None
+        if event_type is not None and not self.known_event_type(event_type, line):
             return None
         return event_type
 

@@ -180,7 +180,7 @@ class CampaignParser(TrackParser):
                 return Trigger("lead_created", line=line)
             if value in TRIGGER_FORMS:
                 example = {
-                    "event": "- event: webinar_attended",
+                    "event": "- event: webinar.attended",
                     "stage_changed": "- stage_changed: [recycled]",
                     "attribute_changed": "- attribute_changed: title",
                 }[value]

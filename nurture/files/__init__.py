@@ -5,7 +5,8 @@ are read, checked and versioned, whatever their kind.
   file into a mapping with its problems (``FileLoad``).
 - ``problems``: ``Problem`` (file:line: message) and ``ProblemsError``.
 - ``parser``: the base ``Parser`` with the field readers every kind's parser builds on;
-  each kind brings its own vocabulary.
+  each kind brings its own vocabulary, and all share the check of event type names
+  (``known_event_type``: unknown types get the closest known one).
 - ``versions``: one immutable version per valid edit, one active; ``watch``: re-syncing a
   file when it changes on disk (``FileWatcher``).
 """

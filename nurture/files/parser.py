@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from nurture.files.problems import Problem, kind_name
 from nurture.files.yaml_lines import line_of, own_line
+from nurture.platform.event_types import BUILT_IN_NAMES, CUSTOM_PREFIX, is_known
 from nurture.platform.units import parse_clock, parse_duration, parse_weekdays
 
 # The id form most files use for themselves and their parts: lower-case letters, digits, dashes.
@@ -98,6 +99,23 @@ class Parser:
         """
         guess = suggest(name, valid, self.synonyms if synonyms is None else synonyms)
         return f" (did you mean {guess!r}?)" if guess else ""
+
+    def known_event_type(self, name: str, line: int) -> bool:
+        """True for a type in the event catalogue; otherwise a problem naming the closest one.
+
+        A misspelt type is not a syntax error, yet a rule naming it would never match (a goal
+        that never fires), so every kind of file refuses it here.
+        """
+        if is_known(name):
+            return True
+        guess = suggest(name, sorted(BUILT_IN_NAMES))
+        hint = f" (did you mean {guess!r}?)" if guess else ""
+        self.error(
+            line,
+            f"unknown event type {name!r}{hint}: use a recorded type "
+            f"(docs/events.md) or {CUSTOM_PREFIX}NAME for your own",
+        )
+        return False
 
     # -------------------------------------------------------- generic field checks
 

@@ -27,7 +27,8 @@ class Event(Base):
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
     # First-party visitor id for web activity not yet tied to a lead.
     anonymous_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    # Dotted type, e.g. email.sent, email.opened, email.clicked, page.view, form.submitted.
+    # Dotted type, e.g. email.sent, email.opened, email.clicked, page.viewed, form.submitted
+    # (the full list: nurture/platform/event_types.py).
     type: Mapped[str] = mapped_column(String(60), index=True)
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("messages.id", ondelete="SET NULL"), index=True

@@ -10,6 +10,8 @@
 - ``hooks``: the named events lower features publish and higher ones subscribe to.
 - ``addresses``: email addresses in canonical form; ``decay``: score decay (pure);
   ``pages``: the Jinja set-up and headers of pages reached from an email's links.
+- ``event_types``: the catalogue of event types a timeline holds, which every marketer
+  file's event names are checked against (pure).
 
 Its modules are imported directly (``from nurture.platform.config import Settings``): this
 face re-exports nothing, so importing one part never loads the others.

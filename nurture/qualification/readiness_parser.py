@@ -173,7 +173,7 @@ class ReadinessParser(QualificationParser):
                 item_line = line_of(spec["events"], index, events_line)
                 if not isinstance(item, str) or not _EVENT_RE.match(item):
                     self.error(item_line, f"hand_raised.events: {item!r} is not an event type")
-                else:
+                elif self.known_event_type(item, item_line):
                     events.add(item)
         return HandRaise(within, frozenset(events))
 

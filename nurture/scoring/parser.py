@@ -262,6 +262,8 @@ class ScoringParser(Parser):
                 "(it would feed the score back into itself)",
             )
             return None
+        if not self.known_event_type(event, line):
+            return None
         return event
 
     def conditions(self, value: Any, line: int) -> Conditions:

@@ -82,7 +82,7 @@ def test_a_full_file_gives_exactly_the_expected_campaign():
         description="Uses every field.",
         triggers=(
             Trigger("lead_created", line=7),
-            Trigger("event", event_type="webinar_attended", line=8),
+            Trigger("event", event_type="webinar.attended", line=8),
             Trigger("stage_changed", stages=frozenset({"lead", "recycled"}), line=9),
             Trigger("attribute_changed", attribute="title", line=10),
         ),
@@ -105,10 +105,10 @@ def test_a_full_file_gives_exactly_the_expected_campaign():
         utm={"source": "nurture", "medium": "email", "content": "2026"},
         exit_rules=(
             ("stage is mql or sal", StageIn(frozenset({"mql", "sal"}))),
-            ("looked at pricing", EventSeen("pricing_page_viewed", timedelta(days=14))),
+            ("looked at pricing", EventSeen("custom.pricing_page_viewed", timedelta(days=14))),
             ("unsubscribed", Unsubscribed()),
         ),
-        goal=EventSeen("demo_requested"),
+        goal=EventSeen("demo.requested"),
         tracks=(
             Track(
                 "leads",
@@ -174,7 +174,7 @@ def test_the_b2b_example_is_the_campaign_the_brief_describes():
     assert [track.id for track in campaign.tracks] == ["cold", "warm", "hot"]
     assert [t.kind for t in campaign.triggers] == ["lead_created"]
     assert campaign.audience == StageIn(frozenset({"subscriber", "lead", "recycled"}))
-    assert campaign.goal == EventSeen("demo_requested")
+    assert campaign.goal == EventSeen("demo.requested")
     assert ("unsubscribed", Unsubscribed()) in campaign.exit_rules
     assert StageIn(frozenset({"mql", "sal", "sql", "opportunity", "customer"})) in [
         rule for _, rule in campaign.exit_rules
@@ -237,8 +237,8 @@ tracks: { all: { steps: [{ id: stop, exit: true }] } }
 def test_exit_rules_are_named_after_their_condition_unless_given_a_reason():
     assert describe(StageIn(frozenset({"sql", "mql"}))) == "stage is mql or sql"
     assert describe(Not(Unsubscribed())) == "subscribed"
-    assert describe(EventSeen("webinar_attended", timedelta(days=14))) == (
-        "webinar_attended within 2w"
+    assert describe(EventSeen("webinar.attended", timedelta(days=14))) == (
+        "webinar.attended within 2w"
     )
     assert describe(AnyOf((ScoreCompare("gte", 50.0), Clicked("intro", "pricing")))) == (
         "score gte 50 or clicked pricing in intro"

@@ -62,7 +62,7 @@ def campaign(**overrides):
             ),
         ),
         exit_rules=(("reached sales", StageIn(SALES_STAGES)),),
-        goal=EventSeen("demo_requested"),
+        goal=EventSeen("demo.requested"),
     )
     values.update(overrides)
     return Campaign(**values)
@@ -207,7 +207,7 @@ def test_goal_event_completes_as_conversion():
     decision = advance(
         campaign(),
         start(),
-        facts(events={"demo_requested": NOW - timedelta(hours=1)}),
+        facts(events={"demo.requested": NOW - timedelta(hours=1)}),
         NOW,
         DEFAULTS,
     )
@@ -251,6 +251,6 @@ def test_clicked_condition_matches_url_fragment():
 
 
 def test_event_within_window():
-    lead = facts(events={"webinar_attended": NOW - timedelta(days=10)})
-    assert evaluate(EventSeen("webinar_attended"), lead, NOW)
-    assert not evaluate(EventSeen("webinar_attended", timedelta(days=7)), lead, NOW)
+    lead = facts(events={"webinar.attended": NOW - timedelta(days=10)})
+    assert evaluate(EventSeen("webinar.attended"), lead, NOW)
+    assert not evaluate(EventSeen("webinar.attended", timedelta(days=7)), lead, NOW)

@@ -77,8 +77,8 @@ half_life: 30d
 half_life: 20d
 bands: { warm: 25, hot: 60 }
 rules:
-  - { id: a, event: x.y, points: 1 }
-  - { id: a, event: x.z, points: 2, hand_raiser: yes }
+  - { id: a, event: custom.x.y, points: 1 }
+  - { id: a, event: custom.x.z, points: 2, hand_raiser: yes }
 """
     assert problems(text) == [
         "scoring.yaml:3: duplicate key 'half_life' (first on line 2): the later one wins",
@@ -117,7 +117,7 @@ def test_stored_specs_parse_back_to_the_same_model(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(
         "name: Round trip\nhalf_life: 2w\nbands: {warm: 1, hot: 2}\n"
-        "rules:\n  - {id: a, event: x.y, points: 1.5, when: {properties: {plan: [a, b]}}}\n"
+        "rules:\n  - {id: a, event: custom.x.y, points: 1.5, when: {properties: {plan: [a, b]}}}\n"
     )
     load = load_scoring_file(path)
     assert load.ok
