@@ -37,13 +37,6 @@ from tests.integration.engine_support import (
 )
 
 
-@pytest.fixture
-def drip(runtime):
-    report = sync_fixture_campaigns(runtime)
-    assert report is not None
-    return runtime
-
-
 def test_first_email_lands_in_outbox_with_rendered_subject_and_headers(drip):
     lead = add_lead(drip, "ada@acme.example", first_name="Ada")
     enrol(drip, lead)

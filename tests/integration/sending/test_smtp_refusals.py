@@ -19,16 +19,9 @@ from tests.integration.engine_support import (
     enrol,
     enrollment,
     messages_for,
-    sync_fixture_campaigns,
     templates_sent,
 )
 from tests.integration.web.ui_support import signed_in_client
-
-
-@pytest.fixture
-def drip(runtime):
-    assert sync_fixture_campaigns(runtime) is not None
-    return runtime
 
 
 @pytest.fixture
