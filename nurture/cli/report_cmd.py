@@ -73,14 +73,18 @@ def velocity_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return report_options(command, VELOCITY_GROUP_BY)
 
 
-def _filter(args: dict[str, str | None], groupings: tuple[str, ...] = GROUP_BY) -> ReportFilter:
+def report_filter(
+    args: dict[str, str | None], groupings: tuple[str, ...] = GROUP_BY
+) -> ReportFilter:
+    """The report's ``ReportFilter`` from the options, or a usage error naming each bad one."""
     try:
         return parse_filter(today=utcnow().date(), groupings=groupings, **args)
     except FilterError as error:
-        raise click.UsageError(_reasons(error)) from None
+        raise click.UsageError(usage_reasons(error)) from None
 
 
-def _reasons(error: FilterError) -> str:
+def usage_reasons(error: FilterError) -> str:
+    """A ``FilterError`` as the CLI says it: ``--name: why; …``."""
     return "; ".join(f"--{name}: {why}" for name, why in error.errors.items())
 
 
@@ -89,17 +93,17 @@ def _reasons(error: FilterError) -> str:
 def funnel_command(output: str, **args: str | None) -> None:
     """Leads created, entering MQL, SAL, SQL, opportunity and won, and deals lost in the
     period (distinct leads), with the conversion rates. The period is [--from, --to)."""
-    report = _filter(args)
+    report = report_filter(args)
     with runtime().sessions() as session:
         try:
             result = funnel_report(session, report)
         except FilterError as error:
-            raise click.UsageError(_reasons(error)) from None
+            raise click.UsageError(usage_reasons(error)) from None
     header, rows = funnel_table(result)
     if output == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
     elif output == "csv":
-        _write_csv(header, rows)
+        write_csv(header, rows)
     else:
         _print_funnel(result, f"funnel {report.start} to {report.end} (end not included)")
 
@@ -114,10 +118,11 @@ def _print_funnel(result: FunnelReport, title: str) -> None:
         cells = [count]
         for row in result.rows:
             rate = row.rates.get(into[count]) if count in into else None
-            cells.append(str(row.counts[count]) + (f" ({_show(rate)})" if rate is not None else ""))
+            shown = f" ({show_cell(rate)})" if rate is not None else ""
+            cells.append(str(row.counts[count]) + shown)
         lines.append(cells)
-    lines.append(["win rate", *(_show(row.rates["win_rate"]) for row in result.rows)])
-    _print_table(title, ["", *groups], lines)
+    lines.append(["win rate", *(show_cell(row.rates["win_rate"]) for row in result.rows)])
+    print_table(title, ["", *groups], lines)
 
 
 @report_group.command("cohorts")
@@ -125,17 +130,17 @@ def _print_funnel(result: FunnelReport, title: str) -> None:
 def cohorts_command(output: str, **args: str | None) -> None:
     """For the leads created in each month of the period: how many reached each stage by
     now, and within 30/60/90 days of their creation."""
-    report = _filter(args)
+    report = report_filter(args)
     with runtime().sessions() as session:
         try:
             result = cohort_report(session, report)
         except FilterError as error:
-            raise click.UsageError(_reasons(error)) from None
+            raise click.UsageError(usage_reasons(error)) from None
     header, rows = cohort_table(result)
     if output == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
     elif output == "csv":
-        _write_csv(header, rows)
+        write_csv(header, rows)
     else:
         # One cell per stage: "by now (30d/60d/90d)", so the table fits a terminal.
         width = 1 + len(WINDOWS)
@@ -143,7 +148,7 @@ def cohorts_command(output: str, **args: str | None) -> None:
         table_rows = []
         for row in rows:
             reached = row[3:]
-            cells = [_show(cell) for cell in row[:3]]
+            cells = [show_cell(cell) for cell in row[:3]]
             for i in range(len(REACHED)):
                 by_now, *within = reached[i * width : (i + 1) * width]
                 cells.append(f"{by_now} ({'/'.join(str(v) for v in within)})")
@@ -152,7 +157,7 @@ def cohorts_command(output: str, **args: str | None) -> None:
             f"cohorts {report.start} to {report.end}: reached by now "
             f"({'/'.join(f'{d}d' for d in WINDOWS)})"
         )
-        _print_table(title, table_header, table_rows)
+        print_table(title, table_header, table_rows)
 
 
 @report_group.command("velocity")
@@ -162,17 +167,17 @@ def velocity_command(output: str, **args: str | None) -> None:
     cycle (first touch to won, for leads won in the period) and the time from a handoff's
     offer to the first sales action (offers made in the period): count, median, p75, p90
     in days. --by also takes cohort (the month each lead was created)."""
-    report = _filter(args, VELOCITY_GROUP_BY)
+    report = report_filter(args, VELOCITY_GROUP_BY)
     with runtime().sessions() as session:
         try:
             result = velocity_report(session, report)
         except FilterError as error:
-            raise click.UsageError(_reasons(error)) from None
+            raise click.UsageError(usage_reasons(error)) from None
     header, rows = velocity_table(result)
     if output == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
     elif output == "csv":
-        _write_csv(header, rows)
+        write_csv(header, rows)
     else:
         _print_velocity(
             result,
@@ -193,14 +198,15 @@ def _print_velocity(result: VelocityReport, title: str) -> None:
             waiting = f" (+{figures.waiting} waiting)" if figures.waiting else ""
             cells.append(f"{figures.count}: {spread}{waiting}")
         lines.append(cells)
-    _print_table(title, ["", *groups], lines)
+    print_table(title, ["", *groups], lines)
 
 
 def _days(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def _show(cell: Cell) -> str:
+def show_cell(cell: Cell) -> str:
+    """A table cell as printed: ``-`` for nothing, a fraction as a percentage."""
     if cell is None:
         return "-"
     if isinstance(cell, float):
@@ -208,7 +214,8 @@ def _show(cell: Cell) -> str:
     return str(cell)
 
 
-def _print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    """A titled terminal table (rich); cells are shown as text, never as markup."""
     table = Table()
     for column in header:
         left = column in ("", "group", "month")
@@ -221,7 +228,8 @@ def _print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
     console.print(table)
 
 
-def _write_csv(header: list[str], rows: list[list[Cell]]) -> None:
+def write_csv(header: list[str], rows: list[list[Cell]]) -> None:
+    """The table as CSV on stdout, every cell safe from formula injection."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)

@@ -7,7 +7,7 @@ argument."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Response, jsonify, request
 from sqlalchemy.orm import Session
@@ -15,11 +15,8 @@ from sqlalchemy.orm import Session
 from nurture.analytics import (
     GROUP_BY,
     VELOCITY_GROUP_BY,
-    CohortReport,
     FilterError,
-    FunnelReport,
     ReportFilter,
-    VelocityReport,
     cohort_report,
     funnel_report,
     parse_filter,
@@ -37,7 +34,7 @@ ARGUMENTS = ("from", "to", "by", "source", "campaign", "owner", "grade", "segmen
 @require_api_key
 def funnel_view() -> Any:
     """The period view: per group, leads created, entering each stage and lost, and rates."""
-    return _report(funnel_report)
+    return report_response(funnel_report)
 
 
 @bp.get("/reports/cohorts")
@@ -45,7 +42,7 @@ def funnel_view() -> Any:
 def cohorts_view() -> Any:
     """The cohort view: per month of creation (and group), how many reached each stage by
     now and within 30/60/90 days."""
-    return _report(cohort_report)
+    return report_response(cohort_report)
 
 
 @bp.get("/reports/velocity")
@@ -53,14 +50,23 @@ def cohorts_view() -> Any:
 def velocity_view() -> Any:
     """Velocity: per group, time in each stage, the sales cycle and the time from a
     handoff's offer to the first sales action (count, median, p75, p90 in days)."""
-    return _report(velocity_report, VELOCITY_GROUP_BY)
+    return report_response(velocity_report, VELOCITY_GROUP_BY)
 
 
-def _report(
-    build: Callable[[Session, ReportFilter], FunnelReport | CohortReport | VelocityReport],
+class _Report(Protocol):
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+def report_response(
+    build: Callable[[Session, ReportFilter], _Report],
     groupings: tuple[str, ...] = GROUP_BY,
+    extra: tuple[str, ...] = (),
 ) -> Response:
-    unknown = sorted(set(request.args) - set(ARGUMENTS))
+    """A report as JSON: the query's filter parsed (400 naming each bad argument, or an
+    unknown one), ``build`` run in one session, its ``as_dict()`` answered. ``extra`` names
+    the report's own query parameters, which ``build`` reads itself (its FilterError is a
+    400 too)."""
+    unknown = sorted(set(request.args) - set(ARGUMENTS) - set(extra))
     if unknown:
         return json_error(
             400,
