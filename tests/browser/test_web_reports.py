@@ -64,3 +64,19 @@ def test_the_charts_read_in_the_dark_scheme(browser: Any, live_app: LiveApp, tmp
     expect(page.locator("#funnel li", has_text="Won")).to_contain_text("1")
     # axe checks the contrast of every text, the heat table's shaded cells included.
     check_page(page)
+
+
+@on_desktop_and_phone
+def test_turning_on_the_weekly_digest(
+    browser: Any, live_app: LiveApp, viewport: dict[str, int]
+) -> None:
+    page = open_signed_in(browser, live_app, "sales-manager", viewport=viewport)
+    page.locator(".me a").click()  # the signed-in person's name, in the header
+    box = page.get_by_label("Email me the weekly digest of the reports (Mondays)")
+    expect(box).not_to_be_checked()
+    check_page(page)
+    box.check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("You will get the weekly digest on Mondays.")).to_be_visible()
+    expect(page.get_by_label("Email me the weekly digest of the reports (Mondays)")).to_be_checked()
+    check_page(page)
