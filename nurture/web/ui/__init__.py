@@ -26,6 +26,7 @@ from nurture.web.ui import (
     home,
     imports,
     leads,
+    reports,
     sales,
     settings,
 )
@@ -50,6 +51,7 @@ BLUEPRINTS = (
     accounts.bp,
     imports.bp,
     sales.bp,
+    reports.bp,
     settings.bp,
 )
 
