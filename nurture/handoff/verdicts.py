@@ -293,6 +293,7 @@ def reassign(
         assignment_reason=assignment["reason"][:1000],
         needs_owner=False,
         qualification_rule=old.qualification_rule,
+        readiness_version=old.readiness_version,
         qualification_reasons=old.qualification_reasons,
         hand_raiser=old.hand_raiser,
         fit_grade=old.fit_grade,
