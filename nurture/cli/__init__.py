@@ -22,6 +22,7 @@ from nurture.cli import (  # noqa: F401  (each adds its commands to ``cli``)
     privacy_cmd,
     qualification_cmd,
     report_cmd,
+    report_feedback_cmd,
     scoring_cmd,
     serve_cmd,
     sla_cmd,
