@@ -97,12 +97,26 @@ def _print_feedback(result: FeedbackReport, title: str) -> None:
     ):
         lines.append([label, *(cell(row) for row in result.rows)])
     print_table(title, ["", *groups], lines)
+    # Ungrouped, the group column would only repeat "-": it is left out.
+    grouped = result.filter.group_by is not None
     header, rows = feedback_reasons_table(result)
     print_table(
         "rejection reasons by month of decision",
-        header,
-        [[show_cell(cell) for cell in row] for row in rows],
+        header if grouped else header[1:],
+        [[show_cell(cell) for cell in (row if grouped else row[1:])] for row in rows],
     )
     if result.notes is not None:
-        header, rows = feedback_notes_table(result)
-        print_table("rejection notes", header, [[show_cell(cell) for cell in row] for row in rows])
+        notes = [
+            [
+                f"{note.decided_at:%Y-%m-%d %H:%M}",
+                *([note.group or "-"] if grouped else []),
+                note.reason,
+                note.campaign or "-",
+                note.rule_version or "-",
+                note.note,
+            ]
+            for note in result.notes
+        ]
+        header = ["decided (UTC)", *(["group"] if grouped else []), "reason", "campaign",
+                  "rule version", "note"]  # fmt: skip
+        print_table("rejection notes", header, notes)
