@@ -17,7 +17,7 @@ from nurture.models import Handoff, HandoffAction
 from nurture.platform.db import transaction, utcnow
 from nurture.privacy import erase_lead
 from tests.integration.sales_support import ANN, hand_off_to, handoff, sync_sales_team
-from tests.integration.web.ui_support import signed_in_client
+from tests.integration.web.ui_support import csrf_token, signed_in_client
 
 # What the handoffs held about Ada and Bea: their names, addresses and the rep's words.
 # (Their company's account is not erased: it is a business, shared by its people.)
@@ -132,6 +132,12 @@ def test_the_api_shows_the_handoffs_without_the_person(client, rt, erased):
         None,
         {},
     )
+    assert shown["qualification"] == {
+        "rule": "engaged-a-fit",
+        "readiness_version": None,
+        "reasons": [],
+        "hand_raiser": False,
+    }
 
 
 def test_the_links_already_sent_stop_working(client, rt, erased):
@@ -145,3 +151,19 @@ def test_the_links_already_sent_stop_working(client, rt, erased):
         response = client.get(urls[name].removeprefix(settings.public_url))
         assert response.status_code == 404, name
         assert_nothing_personal(response.get_data(as_text=True))
+
+
+def test_the_owner_can_still_close_an_erased_persons_open_handoff(app, rt, erased):
+    # Nobody can reach the person any more; the rep gives the lead back so it leaves the
+    # inbox, and the verdict is counted like any other.
+    _, waiting, _, _ = erased
+    rep = signed_in_client(app, "sales", ANN)
+    path = f"/sales/handoffs/{waiting}"
+    response = rep.post(
+        f"{path}/reject",
+        data={"csrf_token": csrf_token(rep, path), "reason": "wrong-contact", "note": ""},
+    )
+    assert response.status_code == 302
+    row = handoff(rt, waiting)
+    assert (row.status, row.reject_reason, row.reject_note) == ("rejected", "wrong-contact", None)
+    assert "Erased person" not in rep.get("/sales").get_data(as_text=True)
