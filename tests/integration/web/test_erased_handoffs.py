@@ -13,7 +13,7 @@ from nurture.auth.apikeys import create_api_key
 from nurture.handoff import verdicts
 from nurture.handoff.links import HandoffLinks
 from nurture.handoff.reps import find_rep
-from nurture.models import Handoff, HandoffAction
+from nurture.models import Event, Handoff, HandoffAction, StageChange
 from nurture.platform.db import transaction, utcnow
 from nurture.privacy import erase_lead
 from tests.integration.sales_support import ANN, hand_off_to, handoff, sync_sales_team
@@ -161,9 +161,23 @@ def test_the_owner_can_still_close_an_erased_persons_open_handoff(app, rt, erase
     path = f"/sales/handoffs/{waiting}"
     response = rep.post(
         f"{path}/reject",
-        data={"csrf_token": csrf_token(rep, path), "reason": "wrong-contact", "note": ""},
+        data={
+            "csrf_token": csrf_token(rep, path),
+            "reason": "wrong-contact",
+            "note": "Bea left the company",
+        },
     )
     assert response.status_code == 302
     row = handoff(rt, waiting)
     assert (row.status, row.reject_reason, row.reject_note) == ("rejected", "wrong-contact", None)
     assert "Erased person" not in rep.get("/sales").get_data(as_text=True)
+    # Nothing more is written down about her: not on the handoff, its log or the timeline.
+    with rt.sessions() as session:
+        written = [
+            *session.scalars(
+                select(HandoffAction.detail).where(HandoffAction.handoff_id == waiting)
+            ),
+            *session.scalars(select(Event.properties).where(Event.lead_id == row.lead_id)),
+            *session.scalars(select(StageChange.reason).where(StageChange.lead_id == row.lead_id)),
+        ]
+    assert_nothing_personal(json.dumps(written))
