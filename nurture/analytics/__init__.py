@@ -9,7 +9,10 @@
 - ``funnel``: the period view and the cohort view;
 - ``durations``: velocity's definitions: percentiles, stays in a stage, first touch, the
   first sales action on a handoff (pure);
-- ``velocity``: time in each stage, the sales cycle, and MQL to first sales action.
+- ``velocity``: time in each stage, the sales cycle, and MQL to first sales action;
+- ``feedback_rules``: the sales feedback loop's definitions: sales' verdict on an offer,
+  rule versions, recycled leads coming back (pure); ``feedback``: the report;
+  ``feedback_tables``: its tables.
 
 Nothing here changes data. docs/analytics.md states every definition with a worked example.
 """
@@ -18,6 +21,8 @@ from __future__ import annotations
 
 from nurture.analytics.definitions import COUNTS, FUNNEL_STAGES, RATES, WINDOWS
 from nurture.analytics.durations import MEASURES, Spread
+from nurture.analytics.feedback import FeedbackReport, feedback_report
+from nurture.analytics.feedback_rules import FEEDBACK_GROUP_BY, FeedbackRow
 from nurture.analytics.filters import (
     GROUP_BY,
     VELOCITY_GROUP_BY,
@@ -30,6 +35,7 @@ from nurture.analytics.velocity import VelocityReport, VelocityRow, velocity_rep
 
 __all__ = [
     "COUNTS",
+    "FEEDBACK_GROUP_BY",
     "FUNNEL_STAGES",
     "GROUP_BY",
     "MEASURES",
@@ -37,6 +43,8 @@ __all__ = [
     "VELOCITY_GROUP_BY",
     "WINDOWS",
     "CohortReport",
+    "FeedbackReport",
+    "FeedbackRow",
     "FilterError",
     "FunnelReport",
     "ReportFilter",
@@ -44,6 +52,7 @@ __all__ = [
     "VelocityReport",
     "VelocityRow",
     "cohort_report",
+    "feedback_report",
     "funnel_report",
     "parse_filter",
     "velocity_report",

@@ -13,9 +13,9 @@ records one). A lead's current stage is never read.
 - **Cohort view**: the leads created in each month of the period; of them, how many have
   reached each stage by now, and within 30, 60 and 90 days of their creation.
 
-Erased leads keep their row (creation, fit grade, account) and their stage changes, so
-they count as created (under no source) and in every stage they reached; erasure deletes
-their handoffs, so they count in no ``lost`` and under no owner.
+Erased leads keep their row (creation, fit grade, account), their stage changes and their
+handoffs (anonymised, ``nurture.handoff.erasure``), so they count as created (under no
+source), in every stage they reached, in ``lost`` and under their owner.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ class Qualification:
     reasons: Sequence[str] = field(default_factory=tuple)
     hand_raiser: bool | None = None
     event_id: int | None = None
+    readiness_version: int | None = None
 
 
 class QualificationLike(Protocol):

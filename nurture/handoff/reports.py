@@ -66,6 +66,7 @@ def handoff_json(
         },
         "qualification": {
             "rule": handoff.qualification_rule,
+            "readiness_version": handoff.readiness_version,
             "reasons": list(handoff.qualification_reasons or []),
             "hand_raiser": handoff.hand_raiser,
         },

@@ -108,6 +108,7 @@ def hand_off(
         assignment_reason=decision.reason[:1000],
         needs_owner=owner is None,
         qualification_rule=rule[:100],
+        readiness_version=_readiness_version(qualification),
         qualification_reasons=reasons,
         hand_raiser=hand_raiser,
         fit_grade=why["fit"]["grade"],
@@ -180,6 +181,13 @@ def _is_hand_raise(qualification: QualificationLike, lead: Lead, now: datetime) 
         return bool(explicit)
     raised = lead.hand_raised_at
     return raised is not None and now - raised <= HAND_RAISE_WINDOW
+
+
+def _readiness_version(qualification: QualificationLike) -> int | None:
+    # The readiness evaluator's qualification names its file version; a hand-made one (a
+    # test, a manual handoff) may not.
+    version = getattr(qualification, "readiness_version", None)
+    return version if isinstance(version, int) else None
 
 
 def _manager_address(team: Team | None) -> str | None:

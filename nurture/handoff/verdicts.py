@@ -120,7 +120,8 @@ def reject(
     lead = session.get(Lead, handoff.lead_id)
     assert lead is not None
     who = actor or (f"user:{acting.email}" if acting else "system")
-    note = (note or "").strip()[:2000] or None
+    # Nothing more is written down about a person who was erased (the verdict still counts).
+    note = None if lead.erased_at is not None else (note or "").strip()[:2000] or None
     _move(
         session,
         lead,
@@ -187,6 +188,8 @@ def convert(
         )
     lead = session.get(Lead, handoff.lead_id)
     assert lead is not None
+    if lead.erased_at is not None:
+        lost_reason = None  # nothing more is written down about an erased person
     who = actor or f"user:{acting.email}"
     if handoff.status == "offered":
         _move(session, lead, "sal", reason="accepted by sales (converted)", actor=who, now=now)
@@ -293,6 +296,7 @@ def reassign(
         assignment_reason=assignment["reason"][:1000],
         needs_owner=False,
         qualification_rule=old.qualification_rule,
+        readiness_version=old.readiness_version,
         qualification_reasons=old.qualification_reasons,
         hand_raiser=old.hand_raiser,
         fit_grade=old.fit_grade,

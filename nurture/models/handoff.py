@@ -98,6 +98,9 @@ class Handoff(Base):
     needs_owner: Mapped[bool] = mapped_column(default=False)
 
     qualification_rule: Mapped[str] = mapped_column(String(100))
+    # The number of the readiness file's version whose rule fired (null: handed off before
+    # it was recorded, or by a caller without one), for the feedback report's rule versions.
+    readiness_version: Mapped[int | None]
     qualification_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     hand_raiser: Mapped[bool] = mapped_column(default=False)
     # Fit and engagement when it was handed off (what sales was told).

@@ -7,7 +7,9 @@ tables added later join the export without a change here.
 
 Erase keeps aggregates: the lead row stays as an anonymous tombstone (stage, account,
 dates), its stage changes keep their stages and times (the funnel counts them) but lose
-their reasons (a rep's note may name the person), messages and events keep their campaign,
+their reasons (a rep's note may name the person), its handoffs keep sales' verdicts (dates,
+status, outcome, deal value, reject reason code, campaign, source, rule, owner) but lose the
+snapshot, notes and tokens (``nurture.handoff.erasure``), messages and events keep their campaign,
 template, type and time but lose the address, subject and properties; the address survives
 only as a peppered hash on the suppression list. Tables this module does not know are
 handled by an eraser registered in ``ERASERS`` or, failing that, their rows of the lead are
@@ -31,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from nurture.consent import audit
 from nurture.consent.suppression import hash_for, suppress
+from nurture.handoff.erasure import anonymise_handoffs
 from nurture.handoff.webhooks.service import purge_deliveries
 from nurture.leads.fields import ERASABLE_COLUMNS
 from nurture.leads.import_erasure import ImportErasure, erase_from_imports
@@ -69,6 +72,15 @@ def _erase_stage_reasons(session: Session, lead: Lead, now: datetime) -> None:
 
 
 ERASERS["stage_changes"] = _erase_stage_reasons
+
+
+def _erase_handoffs(session: Session, lead: Lead, now: datetime) -> None:
+    # Sales' verdicts are what the funnel, velocity and the feedback loop count: the rows
+    # stay without anything about the person (nurture.handoff.erasure).
+    anonymise_handoffs(session, lead.id)
+
+
+ERASERS["handoffs"] = _erase_handoffs
 
 
 class UnknownLead(LookupError):
@@ -199,8 +211,8 @@ def erase_lead(
         )
     )
     deleted: dict[str, int] = {}
-    # Webhook deliveries carry the handoff's JSON (name, email, company): they go before
-    # the handoffs, whose deletion would only unlink them.
+    # Webhook deliveries carry the handoff's JSON (name, email, company): nothing of them
+    # is an aggregate. The handoffs themselves are kept, anonymised (``ERASERS``).
     deleted["webhook_deliveries"] = rows_affected(
         session.execute(
             delete(WebhookDelivery).where(

@@ -178,6 +178,8 @@ class HandoffRow:
     reject_note: str | None
     lost_reason: str | None
     sla: SlaState | None
+    # The person was erased: the pages say so instead of showing the placeholder address.
+    lead_erased: bool = False
 
     @property
     def is_open_deal(self) -> bool:
@@ -231,6 +233,7 @@ def _row(
         decided_at=handoff.decided_at,
         lead_id=lead.id,
         lead_name=lead.full_name,
+        lead_erased=lead.erased_at is not None,
         lead_email=lead.email,
         lead_title=lead.title,
         lead_stage=lead.stage,

@@ -15,7 +15,7 @@ from nurture.cli import cli, qualification_cmd  # noqa: F401  (register commands
 from nurture.leads.lifecycle import change_stage, stage_history
 from nurture.leads.service import upsert_leads
 from nurture.leads.validation import LeadFields
-from nurture.models import Event, Lead, QualificationVersion
+from nurture.models import Event, Handoff, Lead, QualificationVersion
 from nurture.platform.db import transaction
 from nurture.qualification import evaluate_readiness, regrade_everyone
 from nurture.qualification import service as qualification_service
@@ -315,6 +315,10 @@ def test_a_hand_raise_on_a_b_grade_lead_is_handed_off_to_sales(qualified):
     assert (change.from_stage, change.to_stage) == ("subscriber", "mql")
     assert (change.actor, change.rule) == ("rule:hand-raiser", "hand-raiser")
     assert "demo.requested" in change.reason
+    with qualified.sessions() as session:
+        handoff = session.scalar(select(Handoff).where(Handoff.lead_id == lead_id))
+    # The readiness file synced once is version 1: the feedback report groups by it.
+    assert (handoff.qualification_rule, handoff.readiness_version) == ("hand-raiser", 1)
     # Evaluated again (another event), the lead is sales' now: no second qualification.
     with transaction(qualified.sessions) as session:
         assert evaluate_readiness(session, [lead_id], at + timedelta(minutes=1)) == []
