@@ -42,6 +42,7 @@ from nurture.models import (
     Lead,
     Message,
     OutboxMessage,
+    RevenueEntry,
     StageChange,
     WebhookDelivery,
 )
@@ -69,6 +70,15 @@ def _erase_stage_reasons(session: Session, lead: Lead, now: datetime) -> None:
 
 
 ERASERS["stage_changes"] = _erase_stage_reasons
+
+
+def _erase_revenue_notes(session: Session, lead: Lead, now: datetime) -> None:
+    # The amounts are the account's revenue and stay in the totals; a note written about
+    # the sale may describe the person, so it goes.
+    session.execute(update(RevenueEntry).where(RevenueEntry.lead_id == lead.id).values(note=None))
+
+
+ERASERS["revenue_entries"] = _erase_revenue_notes
 
 
 class UnknownLead(LookupError):
