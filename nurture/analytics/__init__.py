@@ -9,7 +9,11 @@
 - ``funnel``: the period view and the cohort view;
 - ``durations``: velocity's definitions: percentiles, stays in a stage, first touch, the
   first sales action on a handoff (pure);
-- ``velocity``: time in each stage, the sales cycle, and MQL to first sales action.
+- ``velocity``: time in each stage, the sales cycle, and MQL to first sales action;
+- ``clv_rules`` (pure) and ``clv``: revenue to date per customer and the average customer
+  lifetime value per group;
+- ``attribution_rules`` (pure: the models and the sharing of money in cents) and
+  ``attribution``: won revenue credited to the touches before each win.
 
 Nothing here changes data. docs/analytics.md states every definition with a worked example.
 """
