@@ -40,6 +40,7 @@ from nurture.analytics.clv import ERASED, report_currency
 from nurture.analytics.clv_rules import ZERO, money
 from nurture.analytics.filters import FilterError, ReportFilter
 from nurture.analytics.scope import check_filter, scoped
+from nurture.handoff.team_sync import active_team
 from nurture.models import Account, Campaign, Event, Handoff, Lead, Message
 
 ATTRIBUTION_BY: tuple[str, ...] = ("campaign", "source", "channel")
@@ -244,7 +245,9 @@ def explain_deal(
     """One won deal's touches in order with each model's share and amount (in the deal's
     own currency); ``FilterError`` naming ``deal`` when it is not a won deal."""
     statement = _won_deals().where(Handoff.id == handoff_id)
-    found = _deals(session, statement, lookback_days, "USD")
+    # A deal's currency is recorded with its value; one without a value is a deal of
+    # nothing, shown in the currency deals default to.
+    found = _deals(session, statement, lookback_days, report_currency(active_team(session), None))
     if not found:
         raise FilterError({"deal": f"handoff {handoff_id} is not a won deal"})
     deal = found[0]

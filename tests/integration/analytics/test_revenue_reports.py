@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -216,3 +217,36 @@ def test_a_deal_that_is_not_won_or_a_filter_naming_nothing_is_an_error(runtime, 
     assert raised.value.errors == {"deal": "handoff 999999 is not a won deal"}
     with pytest.raises(FilterError, match="source"):
         attribution(runtime, source="tv")
+
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "analytics.md"
+
+
+def markdown_table(after: str, header_start: str) -> list[list[str]]:
+    """The cells of the first table after the heading ``after`` whose header row starts
+    with ``header_start``."""
+    text = DOCS.read_text(encoding="utf-8").split(after, 1)[1]
+    lines = text.split(f"| {header_start}", 1)[1].splitlines()[2:]
+    rows = []
+    for line in lines:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_the_docs_worked_examples_are_the_reports_figures(runtime, story):
+    # docs/analytics.md, "Attribution", worked example: the --by campaign table.
+    documented = {
+        (None if row[0] == "-" else row[0]): (int(row[1]), *row[2:])
+        for row in markdown_table("## Attribution", "group | deals")
+    }
+    assert documented == credited(runtime, group_by="campaign")
+    # "Revenue and CLV", worked example: each customer's since, months and revenue.
+    customers = {
+        row[0]: (row[1], int(row[2]), row[3].split(" ")[0])
+        for row in markdown_table("## Revenue and CLV", "customer | since")
+    }
+    assert customers == {
+        c.name: (c.since.isoformat(), c.months, str(c.revenue)) for c in clv(runtime).customers
+    }
