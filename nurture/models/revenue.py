@@ -39,6 +39,6 @@ class RevenueEntry(Base):
     # deal | renewal | upsell | other
     kind: Mapped[str] = mapped_column(String(20), default="other")
     note: Mapped[str | None] = mapped_column(String(500))
-    # cli | api:<key name> | user:<email>
+    # cli | api:<key name> | user:<user id> (the web app) | demo
     who: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
