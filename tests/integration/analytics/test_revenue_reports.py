@@ -12,7 +12,12 @@ import pytest
 from nurture.analytics import FilterError, parse_filter
 from nurture.analytics.attribution import ATTRIBUTION_BY, attribution_report, explain_deal
 from nurture.analytics.clv import clv_report
-from tests.integration.analytics.revenue_support import PERIOD, RevenueStory, tell_revenue_story
+from tests.integration.analytics.revenue_support import (
+    PERIOD,
+    RevenueStory,
+    mark_erased,
+    tell_revenue_story,
+)
 
 TODAY = date(2026, 12, 1)
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -250,3 +255,12 @@ def test_the_docs_worked_examples_are_the_reports_figures(runtime, story):
     assert customers == {
         c.name: (c.since.isoformat(), c.months, str(c.revenue)) for c in clv(runtime).customers
     }
+
+
+def test_an_erased_customer_without_an_account_counts_without_its_identity(runtime, story):
+    mark_erased(runtime, story.leads["P3"], datetime(2026, 3, 20, tzinfo=UTC))
+    names = {c.name: str(c.revenue) for c in clv(runtime).customers}
+    assert names["(erased)"] == "333.33" and "p3@solo.example" not in names
+    assert clv_rows(runtime)[None][:3] == (6, "3683.33", "770.83")  # the same totals
+    with runtime.sessions() as session:
+        assert explain_deal(session, story.deals["P3"]).as_dict()["lead"] == "(erased)"
