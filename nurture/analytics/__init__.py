@@ -13,6 +13,10 @@
 - ``feedback_rules``: the sales feedback loop's definitions: sales' verdict on an offer,
   rule versions, recycled leads coming back (pure); ``feedback``: the report;
   ``feedback_tables``: its tables.
+- ``clv_rules`` (pure) and ``clv``: revenue to date per customer and the average customer
+  lifetime value per group;
+- ``attribution_rules`` (pure: the models and the sharing of money in cents) and
+  ``attribution``: won revenue credited to the touches before each win.
 
 Nothing here changes data. docs/analytics.md states every definition with a worked example.
 """

@@ -13,6 +13,7 @@ LEADS_ERASE = "leads.erase"
 SALES_OWN = "sales.own"  # work one's own handoffs: accept, reject, convert
 SALES_MANAGE = "sales.manage"  # the team's handoffs: SLA report, reassign
 REPORTS_VIEW = "reports.view"
+REVENUE_EDIT = "revenue.edit"  # book an account's revenue after the won deal (renewals…)
 SETTINGS_MANAGE = "settings.manage"  # users, API keys, webhooks, sending, brand
 
 ALL_PERMISSIONS = frozenset(
@@ -26,19 +27,21 @@ ALL_PERMISSIONS = frozenset(
         SALES_OWN,
         SALES_MANAGE,
         REPORTS_VIEW,
+        REVENUE_EDIT,
         SETTINGS_MANAGE,
     }
 )
 
 # The role → permissions table. A viewer reads everything marketing and sales read;
 # marketers change campaigns and leads; sales works handoffs; a sales manager also sees and
-# reassigns the team's; an admin may do everything, including erasing a person's data.
+# reassigns the team's and books an account's later revenue; an admin may do everything,
+# including erasing a person's data.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": ALL_PERMISSIONS,
     "marketer": frozenset(
         {CAMPAIGNS_VIEW, CAMPAIGNS_EDIT, LEADS_VIEW, LEADS_EDIT, LEADS_EXPORT, REPORTS_VIEW}
     ),
-    "sales-manager": frozenset({LEADS_VIEW, SALES_OWN, SALES_MANAGE, REPORTS_VIEW}),
+    "sales-manager": frozenset({LEADS_VIEW, SALES_OWN, SALES_MANAGE, REPORTS_VIEW, REVENUE_EDIT}),
     "sales": frozenset({LEADS_VIEW, SALES_OWN}),
     "viewer": frozenset({CAMPAIGNS_VIEW, LEADS_VIEW, REPORTS_VIEW}),
 }

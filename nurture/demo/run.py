@@ -13,6 +13,7 @@ from nurture import wiring
 from nurture.campaigns.services import sync_campaign_files
 from nurture.demo.arrivals import read_arrivals
 from nurture.demo.report import DemoResult
+from nurture.demo.revenue import book_upsells
 from nurture.demo.simulation import Simulation
 from nurture.handoff.sla import SlaPolicy
 from nurture.handoff.team_sync import sync_team_file
@@ -129,6 +130,7 @@ def run_demo(
             result.end = end
         finally:
             engine.close()
+        on_progress(f"revenue: {book_upsells(runtime, end)} upsells booked after won deals")
         return result
     finally:
         runtime.close()

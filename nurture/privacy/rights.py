@@ -45,6 +45,7 @@ from nurture.models import (
     Lead,
     Message,
     OutboxMessage,
+    RevenueEntry,
     StageChange,
     WebhookDelivery,
 )
@@ -81,6 +82,15 @@ def _erase_handoffs(session: Session, lead: Lead, now: datetime) -> None:
 
 
 ERASERS["handoffs"] = _erase_handoffs
+
+
+def _erase_revenue_notes(session: Session, lead: Lead, now: datetime) -> None:
+    # The amounts are the account's revenue and stay in the totals; a note written about
+    # the sale may describe the person, so it goes.
+    session.execute(update(RevenueEntry).where(RevenueEntry.lead_id == lead.id).values(note=None))
+
+
+ERASERS["revenue_entries"] = _erase_revenue_notes
 
 
 class UnknownLead(LookupError):

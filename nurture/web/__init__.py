@@ -19,7 +19,10 @@ from nurture.web import (
     api_handoffs,  # noqa: F401  (handoffs: list, show, accept, reject, convert)
     api_privacy,  # noqa: F401  (lead export and erasure)
     api_reports,  # noqa: F401  (the funnel and cohort reports)
+    api_reports_attribution,  # noqa: F401  (GET /api/v1/reports/attribution)
+    api_reports_clv,  # noqa: F401  (GET /api/v1/reports/clv)
     api_reports_feedback,  # noqa: F401  (the sales feedback loop report)
+    api_revenue,  # noqa: F401  (an account's revenue entries)
     api_scoring,  # noqa: F401  (lead score explained, timeline)
 )
 from nurture.web.api import bp as api_bp
