@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from nurture import wiring
+from nurture.analytics.costs import sync_costs_file
 from nurture.campaigns.services import sync_campaign_files
 from nurture.demo.arrivals import read_arrivals
 from nurture.demo.report import DemoResult
@@ -58,8 +59,8 @@ def simulation_start(today: datetime, weeks: int) -> datetime:
 
 
 def _sync_configuration(runtime: Runtime, now: datetime, result_lines: list[str]) -> object:
-    """Campaigns, scoring model, sales team, ICP and readiness, as `nurture campaigns sync`
-    loads them."""
+    """Campaigns, scoring model, sales team, ICP, readiness and costs, as `nurture campaigns
+    sync` loads them."""
 
     sync = sync_campaign_files(runtime, now=now)
     result_lines.append(f"campaigns: {sync}")
@@ -67,6 +68,7 @@ def _sync_configuration(runtime: Runtime, now: datetime, result_lines: list[str]
         sync_scoring_file(runtime, now=now),
         sync_team_file(runtime, now=now),
         *sync_qualification_files(runtime, now=now),
+        sync_costs_file(runtime, now=now),
     ):
         result_lines.extend(report.lines())
     return sync

@@ -25,6 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
 from nurture import wiring
+from nurture.analytics.costs import CostsWatcher
 from nurture.campaigns.services import CampaignWatcher
 from nurture.handoff.sla import run_due as run_sla
 from nurture.handoff.team_sync import TeamWatcher
@@ -179,6 +180,7 @@ class WorkerPass:
             CampaignWatcher(runtime, on_report),
             TeamWatcher(runtime, on_report),
             QualificationWatcher(runtime, on_report),
+            CostsWatcher(runtime, on_report),
         )
         self.scoring = ScoringWatcher(runtime, on_report)
 

@@ -194,3 +194,25 @@ def cost_per(cost: Decimal, count: int) -> Decimal | None:
     if count <= 0:
         return None
     return money(cost / count)
+
+
+def parse_month_range(start: str | None, end: str | None) -> tuple[date | None, date | None]:
+    """The months ``[start, end)`` of a listing (``YYYY-MM``; either may be empty), or
+    ``CostFieldError`` naming ``from`` and ``to``."""
+    errors: dict[str, str] = {}
+    bounds: list[date | None] = []
+    for name, text in (("from", start), ("to", end)):
+        if text is None or not text.strip():
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(parse_month(text.strip()))
+        except ValueError as error:
+            errors[name] = str(error)
+            bounds.append(None)
+    first, last = bounds
+    if first is not None and last is not None and last <= first:
+        errors["to"] = f"the end ({month_text(last)}) must be after the start ({month_text(first)})"
+    if errors:
+        raise CostFieldError(errors)
+    return first, last
