@@ -14,11 +14,14 @@ from nurture.platform.config import Settings
 from nurture.platform.runtime import Runtime
 from nurture.web import (
     api_accounts,  # noqa: F401  (GET /api/v1/accounts/<domain>)
+    api_costs,  # noqa: F401  (cost entries: list, put, delete)
     api_enrollments,  # noqa: F401  (adds its routes to the API)
     api_events,  # noqa: F401  (POST /api/v1/events)
     api_handoffs,  # noqa: F401  (handoffs: list, show, accept, reject, convert)
     api_privacy,  # noqa: F401  (lead export and erasure)
     api_reports,  # noqa: F401  (the funnel and cohort reports)
+    api_reports_costs,  # noqa: F401  (cost per lead, MQL and customer)
+    api_reports_volume,  # noqa: F401  (new leads per day, week or month)
     api_scoring,  # noqa: F401  (lead score explained, timeline)
 )
 from nurture.web.api import bp as api_bp
