@@ -13,6 +13,7 @@ LEADS_ERASE = "leads.erase"
 SALES_OWN = "sales.own"  # work one's own handoffs: accept, reject, convert
 SALES_MANAGE = "sales.manage"  # the team's handoffs: SLA report, reassign
 REPORTS_VIEW = "reports.view"
+COSTS_EDIT = "costs.edit"  # marketing costs entered in the app (docs/costs.md)
 SETTINGS_MANAGE = "settings.manage"  # users, API keys, webhooks, sending, brand
 
 ALL_PERMISSIONS = frozenset(
@@ -26,6 +27,7 @@ ALL_PERMISSIONS = frozenset(
         SALES_OWN,
         SALES_MANAGE,
         REPORTS_VIEW,
+        COSTS_EDIT,
         SETTINGS_MANAGE,
     }
 )
@@ -36,7 +38,15 @@ ALL_PERMISSIONS = frozenset(
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": ALL_PERMISSIONS,
     "marketer": frozenset(
-        {CAMPAIGNS_VIEW, CAMPAIGNS_EDIT, LEADS_VIEW, LEADS_EDIT, LEADS_EXPORT, REPORTS_VIEW}
+        {
+            CAMPAIGNS_VIEW,
+            CAMPAIGNS_EDIT,
+            LEADS_VIEW,
+            LEADS_EDIT,
+            LEADS_EXPORT,
+            REPORTS_VIEW,
+            COSTS_EDIT,
+        }
     ),
     "sales-manager": frozenset({LEADS_VIEW, SALES_OWN, SALES_MANAGE, REPORTS_VIEW}),
     "sales": frozenset({LEADS_VIEW, SALES_OWN}),

@@ -23,6 +23,7 @@ from nurture.web.ui import (
     authoring_new,  # noqa: F401  (adds the new-file page to ui_authoring)
     authoring_preview,  # noqa: F401  (adds the previews and test sends to ui_authoring)
     campaigns,
+    costs,
     home,
     imports,
     leads,
@@ -50,6 +51,7 @@ BLUEPRINTS = (
     accounts.bp,
     imports.bp,
     sales.bp,
+    costs.bp,
     settings.bp,
 )
 
