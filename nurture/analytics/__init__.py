@@ -9,9 +9,12 @@
 - ``funnel``: the period view and the cohort view;
 - ``durations``: velocity's definitions: percentiles, stays in a stage, first touch, the
   first sales action on a handoff (pure);
-- ``velocity``: time in each stage, the sales cycle, and MQL to first sales action.
+- ``velocity``: time in each stage, the sales cycle, and MQL to first sales action;
+- ``costs``: marketing costs (the costs file and the app's entries) and the reports that
+  set them against the leads: volume, and cost per lead, MQL and customer.
 
-Nothing here changes data. docs/analytics.md states every definition with a worked example.
+Nothing here changes data but ``costs``, which stores the cost entries the reports read.
+docs/analytics.md states every definition with a worked example.
 """
 
 from __future__ import annotations

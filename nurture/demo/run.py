@@ -13,6 +13,7 @@ from nurture import wiring
 from nurture.analytics.costs import sync_costs_file
 from nurture.campaigns.services import sync_campaign_files
 from nurture.demo.arrivals import read_arrivals
+from nurture.demo.costs import enter_demo_costs
 from nurture.demo.report import DemoResult
 from nurture.demo.simulation import Simulation
 from nurture.handoff.sla import SlaPolicy
@@ -94,6 +95,7 @@ def run_demo(
         setup: list[str] = []
         # The ICP first: imported leads are graded as they arrive.
         sync = _sync_configuration(runtime, start, setup)
+        setup.extend(enter_demo_costs(runtime, start, start + timedelta(weeks=weeks)))
         for line in setup:
             on_progress(line)
         summary = import_leads_csv(
