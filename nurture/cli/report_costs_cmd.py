@@ -9,6 +9,7 @@ import click
 
 from nurture.analytics import FilterError
 from nurture.analytics.costs import cost_report, cost_table
+from nurture.analytics.costs.entries import money
 from nurture.analytics.tables import Cell
 from nurture.cli.group import runtime
 from nurture.cli.report_cmd import (
@@ -45,7 +46,7 @@ def costs_command(output: str, **args: str | None) -> None:
         shown = [
             [_show(name, cell) for name, cell in zip(header, row, strict=True)] for row in rows
         ]
-        total = f"{result.total_cost:,.2f}"
+        total = f"{money(result.total_cost):,.2f}"
         title = (
             f"costs {report.start} to {report.end} (end not included), in "
             f"{result.currency or '-'}: total {total}"

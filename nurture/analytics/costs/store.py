@@ -110,8 +110,12 @@ def put_cost(
     whether it is new. ``CostFieldError`` names each bad field (``currency`` when it is not
     the reporting currency, ``campaign`` when no campaign has that key); ``CostConflict``
     when the file sets that month, source and campaign; ``LookupError`` for an unknown id."""
-    entry = parse_entry(fields)
     errors: dict[str, str] = {}
+    entry = None
+    try:
+        entry = parse_entry(fields)
+    except CostFieldError as error:
+        errors.update(error.errors)
     currency = reporting_currency(session)
     given = fields.get("currency")
     if given not in (None, ""):
@@ -125,12 +129,12 @@ def put_cost(
             currency = currency or wanted
     elif currency is None:
         errors["currency"] = "required for the first cost (an ISO 4217 code like EUR)"
-    if (
-        entry.campaign
-        and session.scalar(select(Campaign.id).where(Campaign.key == entry.campaign)) is None
-    ):
-        errors["campaign"] = f"no campaign has the key {entry.campaign!r}"
-    if errors:
+    campaign = fields.get("campaign")
+    if isinstance(campaign, str) and campaign.strip() and "campaign" not in errors:
+        known = select(Campaign.id).where(Campaign.key == campaign.strip())
+        if session.scalar(known) is None:
+            errors["campaign"] = f"no campaign has the key {campaign.strip()!r}"
+    if errors or entry is None:
         raise CostFieldError(errors)
     assert currency is not None
     same_key = session.scalar(

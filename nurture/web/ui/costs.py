@@ -31,7 +31,7 @@ bp = Blueprint("ui_costs", __name__)
 # Ids are database keys: a larger number names nothing (and must not reach the database).
 MAX_ID = 2**31 - 1
 _COST = f"<int(max={MAX_ID}):cost_id>"
-FIELDS = ("month", "source", "campaign", "amount", "note")
+FIELDS = ("month", "source", "campaign", "amount", "note", "currency")
 
 
 class CostForm(FlaskForm):
@@ -43,6 +43,8 @@ class CostForm(FlaskForm):
     campaign = SelectField(_l("Campaign"), choices=[], validate_choice=False)
     amount = StringField(_l("Amount"), validators=[Length(max=20)])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=MAX_NOTE)])
+    # Asked only before the first cost: later ones are in the reporting currency.
+    currency = StringField(_l("Currency (ISO 4217)"), validators=[Optional(), Length(max=3)])
 
 
 @bp.get("/reports/costs")

@@ -181,7 +181,8 @@ def test_the_costs_api_names_each_bad_field(client, headers, story):
     bad = {"month": "2026-13", "amount": -1, "campaign": "nope", "currency": "euro"}
     answer = client.put("/api/v1/costs", json=bad, headers=headers)
     assert answer.status_code == 400
-    assert set(answer.get_json()["errors"]) == {"month", "amount"}
+    # Every bad field at once: the month, the amount, the currency and the campaign.
+    assert set(answer.get_json()["errors"]) == {"month", "amount", "currency", "campaign"}
     answer = client.put(
         "/api/v1/costs",
         json={"month": "2026-03", "campaign": "nope", "amount": 1, "currency": "USD"},

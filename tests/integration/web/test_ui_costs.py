@@ -89,3 +89,17 @@ def test_a_viewer_sees_the_costs_but_cannot_change_them(app, costs_file):
         data={"month": "2026-02", "source": "ads", "amount": "3", "csrf_token": token},
     )
     assert answer.status_code == 403
+
+
+def test_the_first_cost_without_a_file_asks_for_the_currency(app, runtime):
+    client = signed_in_client(app, "admin")
+    assert "Currency (ISO 4217)" in client.get("/reports/costs").get_data(as_text=True)
+    token = csrf_token(client, "/reports/costs")
+    form = {"month": "2026-02", "source": "ads", "amount": "3", "csrf_token": token}
+    answer = client.post("/reports/costs", data=form)
+    assert answer.status_code == 422
+    assert "required for the first cost" in answer.get_data(as_text=True)
+    assert client.post("/reports/costs", data={**form, "currency": "eur"}).status_code == 302
+    with runtime.sessions() as session:
+        assert session.scalar(select(Cost.currency)) == "EUR"
+    assert "Currency (ISO 4217)" not in client.get("/reports/costs").get_data(as_text=True)
