@@ -96,3 +96,11 @@ def test_the_bundled_file_is_valid():
     load = load_costs_file(BUNDLED)
     assert load.ok, load.problems
     assert load.costs is not None and load.costs.currency == "USD"
+
+
+def test_the_example_of_docs_costs_md_is_valid():
+    docs = (BUNDLED.parents[1] / "docs" / "costs.md").read_text(encoding="utf-8")
+    example = docs.split("```yaml\n", 1)[1].split("```", 1)[0]
+    load = load_costs_text(example, "docs/costs.md")
+    assert load.ok, load.problems
+    assert load.costs is not None and len(load.costs.entries) == 4
