@@ -7,6 +7,7 @@ the reports that set them against the leads — volume, and cost per lead, MQL a
 - ``sync``: the file into versions and ``costs`` rows, and its watcher;
 - ``store``: the entries of the app and the API (list, put, delete);
 - ``volume``: new leads per day, week or month;
+- ``spread``: how the entries' costs are spread over a report's groups (pure);
 - ``report``: cost, leads, MQLs and customers per group, and the cost per each.
 """
 

@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nurture.analytics.costs.entries import cost_per, money, share_in_period
+from nurture.analytics.costs.spread import CoveredCost, spread_costs
 from nurture.analytics.costs.sync import reporting_currency
 from nurture.analytics.filters import ReportFilter
 from nurture.analytics.funnel import funnel_report
@@ -125,24 +126,20 @@ def cost_report(session: Session, report: ReportFilter) -> CostReport:
     covered_kept = _coverage(session, ungrouped, team, entries) if filtered else covered_all
     covered_groups = _coverage(session, report, team, entries) if report.group_by else covered_kept
 
-    costs: dict[str | None, Decimal] = defaultdict(Decimal)
-    unattributed = Decimal(0)
-    total = Decimal(0)
-    for entry, amount in entries:
-        everyone = sum(covered_all[entry.id].values())
-        if everyone == 0:
-            if not _compatible(report, entry):
-                continue
-            total += amount
-            group = _named_group(report, entry)
-            if report.group_by is not None and group is None:
-                unattributed += amount
-            else:
-                costs[group] += amount
-            continue
-        total += amount * sum(covered_kept[entry.id].values()) / everyone
-        for group, count in covered_groups[entry.id].items():
-            costs[group] += amount * count / everyone
+    covered = [
+        CoveredCost(
+            month=month_name(entry.month.year * 100 + entry.month.month),
+            source=entry.source,
+            campaign=entry.campaign,
+            amount=amount,
+            everyone=sum(covered_all[entry.id].values()),
+            kept=sum(covered_kept[entry.id].values()),
+            groups=covered_groups[entry.id],
+        )
+        for entry, amount in entries
+    ]
+    spread = spread_costs(covered, report)
+    costs = dict(spread.by_group)
 
     rows: list[CostRow] = []
     for funnel_row in funnel.rows:
@@ -150,9 +147,10 @@ def cost_report(session: Session, report: ReportFilter) -> CostReport:
         rows.append(CostRow(funnel_row.group, costs.pop(funnel_row.group, Decimal(0)), counts))
     for group in sorted(costs, key=lambda name: (name is None, str(name))):
         rows.append(CostRow(group, costs[group], {name: 0 for _, name in COUNTED}))
-    if unattributed:
-        rows.append(CostRow(None, unattributed, {name: 0 for _, name in COUNTED}, True))
-    return CostReport(report, reporting_currency(session), total, rows)
+    if spread.unattributed:
+        zero = {name: 0 for _, name in COUNTED}
+        rows.append(CostRow(None, spread.unattributed, zero, unattributed=True))
+    return CostReport(report, reporting_currency(session), spread.total, rows)
 
 
 def _entries_in_period(session: Session, report: ReportFilter) -> list[tuple[Cost, Decimal]]:
@@ -174,26 +172,6 @@ def _filtered(report: ReportFilter) -> bool:
         value is not None
         for value in (report.source, report.campaign, report.owner, report.grade, report.segment)
     )
-
-
-def _compatible(report: ReportFilter, entry: Cost) -> bool:
-    """Whether an entry that covers no lead belongs in a report with this filter."""
-    if report.owner is not None or report.grade is not None or report.segment is not None:
-        return False
-    if report.source is not None and report.source != entry.source:
-        return False
-    return report.campaign is None or report.campaign == entry.campaign
-
-
-def _named_group(report: ReportFilter, entry: Cost) -> str | None:
-    """The group an entry names itself, under the report's grouping (None if none)."""
-    if report.group_by == "source":
-        return entry.source or None
-    if report.group_by == "campaign":
-        return entry.campaign or None
-    if report.group_by == "month":
-        return month_name(entry.month.year * 100 + entry.month.month)
-    return None
 
 
 def _coverage(
