@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,7 +17,12 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from nurture.analytics.costs import CostConflict, delete_cost, list_costs, put_cost
-from nurture.analytics.costs.entries import MAX_KEY, MAX_NOTE, CostFieldError
+from nurture.analytics.costs.entries import (
+    MAX_KEY,
+    MAX_NOTE,
+    CostFieldError,
+    parse_month_range,
+)
 from nurture.analytics.costs.store import get_cost
 from nurture.analytics.costs.sync import reporting_currency
 from nurture.auth import roles
@@ -151,14 +156,25 @@ def _save(form: CostForm, cost_id: int | None) -> bool | None:
 
 
 def _list(form: CostForm, status: int = 200) -> Any:
+    # The months shown: ?from=YYYY-MM&to=YYYY-MM (the first month not shown), else all.
+    shown = {name: (request.args.get(name) or "").strip()[:7] for name in ("from", "to")}
+    problem = None
+    try:
+        start, end = parse_month_range(shown["from"], shown["to"])
+    except CostFieldError as error:
+        start = end = None
+        problem = "; ".join(f"{name}: {why}" for name, why in error.errors.items())
+        status = status if status != 200 else 400
     with transaction(runtime().sessions) as session:
-        entries = list_costs(session)
+        entries = list_costs(session, start=start, end=end)
         currency = reporting_currency(session)
     return page(
         "ui/reports/costs.html",
         entries=entries,
         form=form,
         currency=currency,
+        shown=shown,
+        problem=problem,
         may_edit=current_user.may(roles.COSTS_EDIT),
         status=status,
     )

@@ -103,3 +103,12 @@ def test_the_first_cost_without_a_file_asks_for_the_currency(app, runtime):
     with runtime.sessions() as session:
         assert session.scalar(select(Cost.currency)) == "EUR"
     assert "Currency (ISO 4217)" not in client.get("/reports/costs").get_data(as_text=True)
+
+
+def test_the_list_shows_the_months_asked_for(app, runtime, costs_file):
+    client = signed_in_client(app, "viewer")
+    assert f"{costs_file}:3" in client.get("/reports/costs?from=2026-01&to=2026-02").text
+    assert f"{costs_file}:3" not in client.get("/reports/costs?from=2026-02").text
+    answer = client.get("/reports/costs?from=May")
+    assert answer.status_code == 400
+    assert "from: &#39;May&#39; is not a month" in answer.text
