@@ -49,6 +49,9 @@ class Shot:
     path: str
     follow: str | None = None
     phone: bool = False
+    # The whole page rather than the first screen; in the dark colour scheme.
+    full: bool = False
+    dark: bool = False
 
 
 SHOTS = (
@@ -66,6 +69,8 @@ SHOTS = (
     Shot("sales-inbox", "sales", "/sales", phone=True),
     Shot("sales-handoff", "sales", "/sales", follow=r"^/sales/handoffs/\d+$"),
     Shot("sales-team", "sales-manager", "/sales/team"),
+    Shot("reports", "marketer", "/reports", phone=True, full=True),
+    Shot("reports-dark", "marketer", "/reports#funnel", dark=True),
     Shot("settings", "admin", "/settings"),
     Shot("settings-users", "admin", "/settings/users"),
     Shot("settings-sending", "admin", "/settings/sending"),
@@ -128,9 +133,10 @@ def photograph(
             if path is None:
                 print(f"skipped {shot.name}{suffix}: not served, or nothing to follow")
                 continue
+            page.emulate_media(color_scheme="dark" if shot.dark else "light")
             page.goto(path)
             file = out / f"{shot.name}{suffix}.png"
-            page.screenshot(path=str(file))
+            page.screenshot(path=str(file), full_page=shot.full)
             print(f"{file.relative_to(ROOT) if file.is_relative_to(ROOT) else file}  ← {path}")
         for page in contexts.values():
             page.context.close()

@@ -2,7 +2,7 @@
 app (docs/costs.md).
 
 Revision ID: 9620
-Revises: 9610
+Revises: 9670
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import nurture.platform.db
 
 revision: str = "9620"
-down_revision: str | None = "9610"
+down_revision: str | None = "9670"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nurture.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
-from nurture.auth.roles import check_role
+from nurture.auth.roles import REPORTS_VIEW, check_role, may
 from nurture.consent import audit
 from nurture.models import User
 from nurture.platform.addresses import normalise_email
@@ -109,6 +109,20 @@ def enable_user(session: Session, email: str, *, actor: str, now: datetime) -> U
     if user.disabled_at is not None:
         user.disabled_at = None
         _audit(session, "user.enabled", user, actor, now)
+    return user
+
+
+def set_weekly_digest(
+    session: Session, email: str, wanted: bool, *, actor: str, now: datetime
+) -> User:
+    """Turn the weekly report digest on or off for the account. Only a role that may read
+    reports can receive it (``reports.view``)."""
+    user = _existing(session, email)
+    if wanted and not may(user.role, REPORTS_VIEW):
+        raise UserError(f"the role {user.role!r} does not read reports: no digest for it")
+    if user.weekly_digest != wanted:
+        user.weekly_digest = wanted
+        _audit(session, "user.digest_" + ("on" if wanted else "off"), user, actor, now)
     return user
 
 

@@ -24,6 +24,7 @@ from nurture.cli import (  # noqa: F401  (each adds its commands to ``cli``)
     qualification_cmd,
     report_cmd,
     report_costs_cmd,
+    report_digest_cmd,
     report_volume_cmd,
     scoring_cmd,
     serve_cmd,

@@ -24,6 +24,7 @@ from nurture.auth.users import (
     find_user,
     list_users,
     set_password,
+    set_weekly_digest,
 )
 from nurture.cli.group import cli, runtime
 from nurture.models import User
@@ -142,6 +143,16 @@ def enable_command(email: str) -> None:
     _change(lambda session, now: enable_user(session, email, actor=ACTOR, now=now))
 
 
+@users_group.command("digest")
+@click.argument("email")
+@click.argument("state", type=click.Choice(["on", "off"]))
+def digest_command(email: str, state: str) -> None:
+    """Turn EMAIL's weekly report digest on or off (Mondays; docs/analytics.md)."""
+    _change(
+        lambda session, now: set_weekly_digest(session, email, state == "on", actor=ACTOR, now=now)
+    )
+
+
 @users_group.command("password")
 @click.argument("email")
 @click.option(
@@ -166,6 +177,8 @@ def _change(action: Callable[[Session, datetime], User]) -> None:
         with transaction(runtime().sessions) as session:
             user = action(session, utcnow())
             line = f"{user.email}: {user.role}, {'active' if user.active else 'disabled'}"
+            if user.weekly_digest:
+                line += ", weekly digest"
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(line)

@@ -19,7 +19,7 @@ from nurture.models.qualification import QualificationVersion
 from nurture.models.scoring import ScoringVersion
 from nurture.models.sla import HandoffSla
 from nurture.models.tracking import TrackingHit, Visitor
-from nurture.models.user import User
+from nurture.models.user import ReportDigest, User
 from nurture.models.webhook import WebhookDelivery
 from nurture.platform.db import Base
 
@@ -48,6 +48,7 @@ __all__ = [
     "Message",
     "OutboxMessage",
     "QualificationVersion",
+    "ReportDigest",
     "SalesRep",
     "SalesTeamVersion",
     "ScoringVersion",

@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from nurture import wiring
 from nurture.analytics.costs import CostsWatcher
+from nurture.analytics.digests import send_due_digests
 from nurture.campaigns.services import CampaignWatcher
 from nurture.handoff.sla import run_due as run_sla
 from nurture.handoff.team_sync import TeamWatcher
@@ -279,6 +280,18 @@ def run_worker(
         scheduler.add_job(
             purge, IntervalTrigger(hours=24), id="privacy-purge", max_instances=1, coalesce=True,
             next_run_time=datetime.now(UTC) + timedelta(minutes=5),
+        )  # fmt: skip
+
+        def digests() -> None:
+            result = send_due_digests(runtime, utcnow())
+            if result.anything:
+                log.info("%s", result)
+
+        # The weekly report digest leaves on Mondays from 07:00 UTC; a pass every quarter of
+        # an hour finds it due (and retries a refused one), and sends each week once.
+        scheduler.add_job(
+            digests, IntervalTrigger(minutes=15), id="report-digest", max_instances=1,
+            coalesce=True, next_run_time=datetime.now(UTC) + timedelta(minutes=1),
         )  # fmt: skip
 
         def stop(signum: int, _frame: object) -> None:

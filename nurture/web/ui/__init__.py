@@ -27,6 +27,7 @@ from nurture.web.ui import (
     home,
     imports,
     leads,
+    reports,
     sales,
     settings,
 )
@@ -51,6 +52,7 @@ BLUEPRINTS = (
     accounts.bp,
     imports.bp,
     sales.bp,
+    reports.bp,
     costs.bp,
     settings.bp,
 )

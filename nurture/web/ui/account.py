@@ -149,6 +149,42 @@ def set_password(token: str) -> Any:
     return page("ui/set_password.html", form=form, email=email)
 
 
+class DigestForm(FlaskForm):
+    """The weekly digest, on or off."""
+
+    weekly_digest = BooleanField(_l("Email me the weekly digest of the reports (Mondays)"))
+
+
+def _digest_form() -> DigestForm | None:
+    # Only roles that read reports get the digest, so only they are offered it.
+    if not current_user.may(roles.REPORTS_VIEW):
+        return None
+    with runtime().sessions() as session:
+        user = session.get(User, current_user.id)
+        wanted = bool(user and user.weekly_digest)
+    return DigestForm(formdata=None, weekly_digest=wanted)
+
+
+@bp.post("/account/digest")
+@requires(roles.REPORTS_VIEW)
+def digest() -> Any:
+    """Turn one's weekly report digest on or off."""
+    form = DigestForm()
+    if form.validate_on_submit():
+        wanted = bool(form.weekly_digest.data)
+        with transaction(runtime().sessions) as session:
+            users.set_weekly_digest(
+                session, current_user.email, wanted, actor=current_user.actor, now=utcnow()
+            )
+        flash(
+            _("You will get the weekly digest on Mondays.")
+            if wanted
+            else _("The weekly digest is off."),
+            "success",
+        )
+    return redirect(url_for("ui_account.account"))
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @requires(ANY_ROLE)
 def account() -> Any:
@@ -172,7 +208,12 @@ def account() -> Any:
             login_user(refreshed)
             flash(_("Your password is changed; other sessions are signed out."), "success")
             return redirect(url_for("ui_account.account"))
-    return page("ui/account.html", form=form, status=422 if form.errors else 200)
+    return page(
+        "ui/account.html",
+        form=form,
+        digest_form=_digest_form(),
+        status=422 if form.errors else 200,
+    )
 
 
 def send_password_link(user: User, kind: str) -> str:

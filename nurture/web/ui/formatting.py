@@ -8,12 +8,18 @@ that failed to load, nor as "None"."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from datetime import datetime as Moment
-from datetime import timedelta
 from decimal import Decimal
 
 from flask import Flask
-from flask_babel import format_datetime, format_decimal, format_percent, format_timedelta
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    format_timedelta,
+)
 
 DASH = "—"
 
@@ -28,6 +34,13 @@ def datetime_text(value: Moment | str | None, style: str = "medium", empty: str 
     if isinstance(value, str):
         value = Moment.fromisoformat(value.replace("Z", "+00:00"))
     return str(format_datetime(value, style))
+
+
+def date_text(value: date | None, style: str = "medium") -> str:
+    """A calendar day in the reader's locale (Babel ``style``), or a dash."""
+    if value is None:
+        return DASH
+    return str(format_date(value, style))
 
 
 def number_text(value: float | int | Decimal | None, digits: int = 0) -> str:
@@ -57,6 +70,7 @@ def init_formatting(app: Flask) -> None:
     """The formatting filters in every template."""
     app.jinja_env.filters.update(
         datetime=datetime_text,
+        date=date_text,
         number=number_text,
         percent=percent_text,
         duration=duration_text,

@@ -8,13 +8,12 @@ and compiles the shipped translations (docs/web.md#translations).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask, request
 from flask_babel import Babel, get_locale
 
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
-DEFAULT_LOCALE = "en"
+from nurture.platform.i18n import DEFAULT_LOCALE, TRANSLATIONS
+
+__all__ = ["DEFAULT_LOCALE", "TRANSLATIONS", "available_locales", "init_i18n"]
 
 
 def available_locales() -> list[str]:
