@@ -2,7 +2,8 @@
 benchmark's database (1,000,000 leads, 20,000,000 events; bench/web_data.py).
 
     .venv/bin/python bench/analytics_reports.py [--database nurture_bench_web]
-        [--runs 10] [--warmup 2] [--months 12] [--only funnel,cohorts] [--by source,campaign]
+        [--runs 10] [--warmup 2] [--months 12] [--only funnel,cohorts,volume,costs]
+        [--by source,campaign]
 
 Reads the database as it is (never builds or changes it: build it with bench/web_pages.py).
 Each report (``funnel_report``, ``cohort_report``) is called for the ``--months`` months up
@@ -22,12 +23,20 @@ from benchlib import percentile, postgres_url, print_machine, verdict
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
+from nurture.analytics.costs import cost_report, volume_report
 from nurture.analytics.filters import GROUP_BY, ReportFilter
 from nurture.analytics.funnel import cohort_report, funnel_report
 
 GOAL_P95_MS = 1000.0
 DEFAULT_DB = "nurture_bench_web"
-REPORTS = {"funnel": funnel_report, "cohorts": cohort_report}
+# volume and costs read the costs table (migration 9620): --only volume,costs on a database
+# migrated to it.
+REPORTS = {
+    "funnel": funnel_report,
+    "cohorts": cohort_report,
+    "volume": volume_report,
+    "costs": cost_report,
+}
 
 
 def period(session: Session, span: int) -> tuple[date, date]:

@@ -17,8 +17,11 @@
   lifetime value per group;
 - ``attribution_rules`` (pure: the models and the sharing of money in cents) and
   ``attribution``: won revenue credited to the touches before each win.
+- ``costs``: marketing costs (the costs file and the app's entries) and the reports that
+  set them against the leads: volume, and cost per lead, MQL and customer.
 
-Nothing here changes data. docs/analytics.md states every definition with a worked example.
+Nothing here changes data but ``costs``, which stores the cost entries the reports read.
+docs/analytics.md states every definition with a worked example.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ SALES_OWN = "sales.own"  # work one's own handoffs: accept, reject, convert
 SALES_MANAGE = "sales.manage"  # the team's handoffs: SLA report, reassign
 REPORTS_VIEW = "reports.view"
 REVENUE_EDIT = "revenue.edit"  # book an account's revenue after the won deal (renewals…)
+COSTS_EDIT = "costs.edit"  # marketing costs entered in the app (docs/costs.md)
 SETTINGS_MANAGE = "settings.manage"  # users, API keys, webhooks, sending, brand
 
 ALL_PERMISSIONS = frozenset(
@@ -28,6 +29,7 @@ ALL_PERMISSIONS = frozenset(
         SALES_MANAGE,
         REPORTS_VIEW,
         REVENUE_EDIT,
+        COSTS_EDIT,
         SETTINGS_MANAGE,
     }
 )
@@ -39,7 +41,15 @@ ALL_PERMISSIONS = frozenset(
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": ALL_PERMISSIONS,
     "marketer": frozenset(
-        {CAMPAIGNS_VIEW, CAMPAIGNS_EDIT, LEADS_VIEW, LEADS_EDIT, LEADS_EXPORT, REPORTS_VIEW}
+        {
+            CAMPAIGNS_VIEW,
+            CAMPAIGNS_EDIT,
+            LEADS_VIEW,
+            LEADS_EDIT,
+            LEADS_EXPORT,
+            REPORTS_VIEW,
+            COSTS_EDIT,
+        }
     ),
     "sales-manager": frozenset({LEADS_VIEW, SALES_OWN, SALES_MANAGE, REPORTS_VIEW, REVENUE_EDIT}),
     "sales": frozenset({LEADS_VIEW, SALES_OWN}),

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
+from nurture.analytics.costs import sync_costs_file
 from nurture.campaigns.pausing import (
     CampaignNotFound,
     PauseOutcome,
@@ -120,8 +121,8 @@ def sync_command(path: Path | None) -> None:
 
     A valid changed file becomes the active version; a broken file is recorded as the
     campaign's last error and its previous version stays active; a campaign whose file was
-    removed is archived. The scoring file (NURTURE_SCORING_FILE) is synced too. Exits with
-    status 1 if any file failed.
+    removed is archived. The scoring, sales team, ICP, readiness and costs files are synced
+    too. Exits with status 1 if any file failed.
     """
     target = _target(path)
     rt = runtime()
@@ -150,7 +151,12 @@ def sync_command(path: Path | None) -> None:
     for item in qualification:
         for line in item.lines():
             click.echo(line)
-    if not report.ok or not scoring.ok or not team.ok or not all(item.ok for item in qualification):
+    # And the costs file, after the campaigns its entries name (docs/costs.md).
+    costs = sync_costs_file(rt, now=utcnow())
+    for line in costs.lines():
+        click.echo(line)
+    files_ok = scoring.ok and team.ok and costs.ok and all(item.ok for item in qualification)
+    if not report.ok or not files_ok:
         sys.exit(1)
 
 

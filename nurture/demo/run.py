@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from nurture import wiring
+from nurture.analytics.costs import sync_costs_file
 from nurture.campaigns.services import sync_campaign_files
 from nurture.demo.arrivals import read_arrivals
+from nurture.demo.costs import enter_demo_costs
 from nurture.demo.report import DemoResult
 from nurture.demo.revenue import book_upsells
 from nurture.demo.simulation import Simulation
@@ -59,8 +61,8 @@ def simulation_start(today: datetime, weeks: int) -> datetime:
 
 
 def _sync_configuration(runtime: Runtime, now: datetime, result_lines: list[str]) -> object:
-    """Campaigns, scoring model, sales team, ICP and readiness, as `nurture campaigns sync`
-    loads them."""
+    """Campaigns, scoring model, sales team, ICP, readiness and costs, as `nurture campaigns
+    sync` loads them."""
 
     sync = sync_campaign_files(runtime, now=now)
     result_lines.append(f"campaigns: {sync}")
@@ -68,6 +70,7 @@ def _sync_configuration(runtime: Runtime, now: datetime, result_lines: list[str]
         sync_scoring_file(runtime, now=now),
         sync_team_file(runtime, now=now),
         *sync_qualification_files(runtime, now=now),
+        sync_costs_file(runtime, now=now),
     ):
         result_lines.extend(report.lines())
     return sync
@@ -93,6 +96,7 @@ def run_demo(
         setup: list[str] = []
         # The ICP first: imported leads are graded as they arrive.
         sync = _sync_configuration(runtime, start, setup)
+        setup.extend(enter_demo_costs(runtime, start, start + timedelta(weeks=weeks)))
         for line in setup:
             on_progress(line)
         summary = import_leads_csv(

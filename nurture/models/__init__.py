@@ -5,6 +5,7 @@ from nurture.models.apikey import ApiKey
 from nurture.models.bounce import BounceReceipt
 from nurture.models.brand import BRAND_ROW_ID, BrandSettings
 from nurture.models.campaign import Campaign, CampaignVersion
+from nurture.models.cost import Cost, CostFileVersion
 from nurture.models.enrollment import Enrollment, EnrollmentHistory
 from nurture.models.event import Event
 from nurture.models.handoff import Handoff, HandoffAction, SalesRep, SalesTeamVersion
@@ -33,6 +34,8 @@ __all__ = [
     "BrandSettings",
     "Campaign",
     "CampaignVersion",
+    "Cost",
+    "CostFileVersion",
     "EmailPreview",
     "Enrollment",
     "EnrollmentHistory",

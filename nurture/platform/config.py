@@ -117,6 +117,8 @@ class Settings:
     warmup_schedule: tuple[int, ...] | None = None
     # The sales team: reps, assignment rules, reject reasons (docs/handoff.md).
     sales_team_file: Path = PROJECT_ROOT / "campaigns" / "sales-team.yaml"
+    # Marketing costs per month, source and campaign (docs/costs.md).
+    costs_file: Path = PROJECT_ROOT / "campaigns" / "costs.yaml"
     # Signed outgoing webhooks for handoff events (docs/handoff.md#webhooks): where to POST,
     # the HMAC key receivers verify with, and how hard to try.
     webhook_urls: tuple[str, ...] = ()
@@ -189,6 +191,7 @@ class Settings:
             "NURTURE_COMPANY_NAME": ("company_name", str),
             "NURTURE_POSTAL_ADDRESS": ("postal_address", str),
             "NURTURE_SALES_TEAM_FILE": ("sales_team_file", lambda v: Path(v).resolve()),
+            "NURTURE_COSTS_FILE": ("costs_file", lambda v: Path(v).resolve()),
             "NURTURE_CAMPAIGNS_PATH": ("campaigns_path", lambda v: Path(v).resolve()),
             "NURTURE_TEMPLATES_PATH": ("templates_path", lambda v: Path(v).resolve()),
             "NURTURE_SCORING_FILE": ("scoring_file", lambda v: Path(v).resolve()),

@@ -14,6 +14,7 @@ from nurture.platform.config import Settings
 from nurture.platform.runtime import Runtime
 from nurture.web import (
     api_accounts,  # noqa: F401  (GET /api/v1/accounts/<domain>)
+    api_costs,  # noqa: F401  (cost entries: list, put, delete)
     api_enrollments,  # noqa: F401  (adds its routes to the API)
     api_events,  # noqa: F401  (POST /api/v1/events)
     api_handoffs,  # noqa: F401  (handoffs: list, show, accept, reject, convert)
@@ -21,7 +22,9 @@ from nurture.web import (
     api_reports,  # noqa: F401  (the funnel and cohort reports)
     api_reports_attribution,  # noqa: F401  (GET /api/v1/reports/attribution)
     api_reports_clv,  # noqa: F401  (GET /api/v1/reports/clv)
+    api_reports_costs,  # noqa: F401  (cost per lead, MQL and customer)
     api_reports_feedback,  # noqa: F401  (the sales feedback loop report)
+    api_reports_volume,  # noqa: F401  (new leads per day, week or month)
     api_revenue,  # noqa: F401  (an account's revenue entries)
     api_scoring,  # noqa: F401  (lead score explained, timeline)
 )

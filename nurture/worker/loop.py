@@ -25,6 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
 from nurture import wiring
+from nurture.analytics.costs import CostsWatcher
 from nurture.analytics.digests import send_due_digests
 from nurture.campaigns.services import CampaignWatcher
 from nurture.handoff.sla import run_due as run_sla
@@ -180,6 +181,7 @@ class WorkerPass:
             CampaignWatcher(runtime, on_report),
             TeamWatcher(runtime, on_report),
             QualificationWatcher(runtime, on_report),
+            CostsWatcher(runtime, on_report),
         )
         self.scoring = ScoringWatcher(runtime, on_report)
 

@@ -23,6 +23,7 @@ from nurture.web.ui import (
     authoring_new,  # noqa: F401  (adds the new-file page to ui_authoring)
     authoring_preview,  # noqa: F401  (adds the previews and test sends to ui_authoring)
     campaigns,
+    costs,
     home,
     imports,
     leads,
@@ -52,6 +53,7 @@ BLUEPRINTS = (
     imports.bp,
     sales.bp,
     reports.bp,
+    costs.bp,
     settings.bp,
 )
 
