@@ -10,7 +10,13 @@ was never looked at while the rules were written.
 Two conversions turn sisimai's expectations into ours; both are rules, not per-file data:
 
 * decision: sisimai's reason names map to our five decisions exactly as
-  ``nurture.sending.bounces.rules`` documents (``EXPECTED_DECISION`` below);
+  ``nurture.sending.bounces.rules`` documents (``expected_decision`` below), with one
+  correction that docs/deliverability.md's own table demands: a permanent ``5.1.1`` ("bad
+  destination mailbox", RFC 3463) settles that the mailbox is gone, so an entry whose
+  status is 5.1.1 is expected to suppress even where sisimai names a recipient-side
+  reason for it (``mailboxfull``, ``filtered``, ``mailererror``: its per-provider modules
+  read the text over the code). A sender-side reason (a rate limit or block answered with
+  5.1.1) still counts as ``sender_issue``;
 * status: when a bounce carries no enhanced status code, sisimai reports an internal
   placeholder ``X.0.9NN`` that encodes its reason; we report the empty string or the class
   default ``X.0.0`` instead, and either is counted as matching that placeholder.
@@ -49,6 +55,8 @@ def expected_decision(entry: dict[str, object]) -> str:
         return "ignore"
     if reason in _SENDER:
         return "sender_issue"
+    if entry.get("status") == "5.1.1":
+        return "suppress"
     if reason in _SUPPRESS and entry.get("hard_bounce"):
         return "suppress"
     return "retry"

@@ -32,6 +32,7 @@ from nurture.sending.bounces.message import (
     header_text,
     human_text,
     load_message,
+    walk_outside_originals,
 )
 from nurture.sending.bounces.ses import parse_ses_json
 
@@ -46,10 +47,12 @@ def parse_bounce(raw: bytes) -> ParsedBounce:
     find_original(message, result)
 
     parts = list(message.walk())
+    # A bounce of a bounce attaches the earlier report: only the outer one is ours.
+    outer = list(walk_outside_originals(message))
     feedback = [p for p in parts if p.get_content_type() == "message/feedback-report"]
     status_parts = [
         p
-        for p in parts
+        for p in outer
         if p.get_content_type() in ("message/delivery-status", "message/global-delivery-status")
     ]
     human = human_text(message)
