@@ -19,7 +19,8 @@ from nurture.sending.bounces.fields import normalise_address
 _ORIGINAL_MARKERS = re.compile(
     r"^[ \t>]*(?:-{2,}.{0,20}(?:original message|copy of|returned message|message (?:headers|"
     r"text)|undelivered message|headers? (?:of|follow))|-{2,} ?(?:below this line|the header)"
-    r"|(?:-+ *)?(?:original|returned|undelivered) message (?:follows|headers?|text|below)"
+    r"|(?:-+ *)?(?:original|returned|undelivered) (?:message|mail) (?:as follows|follows|"
+    r"headers?|text|below)"
     r"|\s*-+\s*original message\s*-+|below this line is a copy|the (?:original |header of "
     r"the )?(?:message|original message)(?:'s headers)? (?:follows|is attached|headers are)"
     r"|this is a copy of the message|message headers follow|(?:^|\n)received: ?from )",

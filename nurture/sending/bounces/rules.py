@@ -230,6 +230,8 @@ _TEXT_RULES: list[tuple[str, str]] = [
         r".{0,20}(not (found|known|valid|exist|recogni[sz]ed|registered)|unknown)|"
         r"(recipient|user|mailbox) name is not recogni[sz]ed|not (listed|found) in .{0,20}"
         r"directory|not a registered .{0,20}user|recipient address rejected: access denied|"
+        # Exchange Online names the recipient it does not know: "<a@b>: Access denied".
+        r"@[\w.-]+>?: access denied|"
         # French, German, Spanish, Portuguese, Italian, Japanese wordings.
         r"(destinataire|utilisateur|adresse) .{0,20}(inconnue?|invalide|inexistante?)|"
         r"(empf[äa]nger|benutzer|adresse|postfach) .{0,30}(unbekannt|ung[üu]ltig|"
