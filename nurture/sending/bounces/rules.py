@@ -211,7 +211,7 @@ _TEXT_RULES: list[tuple[str, str]] = [
         "spamdetected",
         r"\bspam\b|junk mail|unsolicited|bulk mail|spam content|looks like spam|"
         r"content.{0,20}(rejected|refused) as spam|classified as spam|message .{0,20}"
-        r"spam|\bmail (rejected|rejet[ée])",
+        r"spam",
     ),
     (
         "suspend",
@@ -264,6 +264,12 @@ _TEXT_RULES: list[tuple[str, str]] = [
         r"cannot resolve|unable to resolve|host name lookup fail|domain .{0,30}not reachable|"
         r"(couldn't|could not|cannot|can't) find a mail exchanger|no mail exchanger|"
         r"(?<![@\w.-])[a-z0-9-]+(\.[a-z0-9-]+)+\.? does not exist",
+    ),
+    (
+        # "Mail rejected" (French "Mail rejeté") without a recipient-side cause: the
+        # message itself was refused, a content verdict.
+        "spamdetected",
+        r"\bmail (rejected|rejet[ée])",
     ),
     (
         "notaccept",
@@ -407,10 +413,28 @@ class Verdict:
     human: str
 
 
-def classify(status: str, reply_code: str, text: str, command: str = "") -> Verdict:
+# How delay notices and warnings say the MTA is still trying (Sendmail, Exim, Postfix,
+# OpenSMTPD, Exchange): whatever they quote, nothing has failed for good yet.
+_DELAY_NOTICE = re.compile(
+    r"this is a warning message only|do not need to re-?send|has not yet been delivered|"
+    r"only a temporary failure|will (keep|continue) (trying|to try|retrying)|"
+    r"delivery (has been |is )?delayed|still (be )?(trying|retrying)",
+    re.IGNORECASE,
+)
+
+
+def is_delay_notice(text: str) -> bool:
+    """Whether a report's text says delivery is only delayed (a warning, not a bounce)."""
+    return bool(_DELAY_NOTICE.search(text))
+
+
+def classify(
+    status: str, reply_code: str, text: str, command: str = "", delayed: bool = False
+) -> Verdict:
     """Classify one failed recipient from its status code, SMTP reply code, the server's
-    text (diagnostic) and the SMTP command it answered. Pure: the same inputs give the
-    same verdict."""
+    text (diagnostic) and the SMTP command it answered. ``delayed``: the report is a delay
+    notice or warning (the MTA keeps trying), so the failure is temporary whatever code it
+    quotes. Pure: the same inputs give the same verdict."""
     by_code = reason_from_code(status)
     subject = ".".join(status.split(".")[1:])
     by_text = reason_from_text(text)
@@ -437,8 +461,11 @@ def classify(status: str, reply_code: str, text: str, command: str = "") -> Verd
     elif command == "MAIL" and reason in ("userunknown", "hostunknown", "undefined", "filtered"):
         # A refusal of MAIL FROM is about our envelope sender, not the recipient.
         reason = "rejected"
+    temporary = delayed or is_delay_notice(text)
     return Verdict(
-        reason=reason, decision=decide(reason, status or reply_code), human=describe(reason)
+        reason=reason,
+        decision=decide(reason, "4" if temporary else status or reply_code),
+        human=describe(reason),
     )
 
 
