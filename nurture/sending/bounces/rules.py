@@ -286,7 +286,8 @@ _TEXT_RULES: list[tuple[str, str]] = [
         r"barracuda|listed (at|in|on|by)|(your|the sending) (ip|host|server|network|domain)"
         r"|client host .{0,40}(rejected|refused|blocked)|access denied|connection (refused|"
         r"rejected|not accepted)|refused to talk|not allowed to send|sorbs|denied by|"
-        r"service (refused|refus[ée])|veuillez essayer plus tard|not accepting connections",
+        r"service (refused|refus[ée])|veuillez essayer plus tard|not accepting connections|"
+        r"(domain|host ?name|helo) mismatch(es)? .{0,20}\bip\b|client ip .{0,30}mismatch",
     ),
     (
         "systemfull",
@@ -384,7 +385,11 @@ _CODE_FIRST = frozenset(
 
 # Postfix prefixes every recipient restriction's refusal with this: the reason is the text
 # that follows ("Recipient address rejected: Mailbox full"), not the prefix itself.
-_RESTRICTION_PREFIX = re.compile(r"\brecipient address rejected\s*:\s*", re.IGNORECASE)
+# (Microsoft's "Recipient address rejected: Access denied" is its own wording for a
+# recipient its directory does not know, and stays whole.)
+_RESTRICTION_PREFIX = re.compile(
+    r"\brecipient address rejected\s*:\s*(?!\s*access denied)", re.IGNORECASE
+)
 
 
 def reason_from_text(text: str) -> str | None:
