@@ -113,9 +113,7 @@ def test_a_bounce_report_reads_each_wording_by_its_meaning(code, reply, reason, 
 
 
 @pytest.mark.parametrize(("code", "reply", "reason", "decision"), WORDINGS)
-def test_a_refusal_while_sending_decides_each_wording_the_same_way(
-    code, reply, reason, decision
-):
+def test_a_refusal_while_sending_decides_each_wording_the_same_way(code, reply, reason, decision):
     # The SMTP transport words its exception "RCPT TO refused: <server reply>".
     verdict = classify_smtp_reply(int(code), f"RCPT TO refused: {reply}", "RCPT")
     report = classify(_status_in(reply), code, reply, command="RCPT")
