@@ -37,6 +37,7 @@ import hashlib
 import json
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -102,8 +103,21 @@ def is_holdout(name: str) -> bool:
     return hashlib.sha256(name.encode()).digest()[0] % 4 == 0
 
 
-def score(corpus: Path, split: str, verbose: bool) -> dict[str, float]:
-    """Classify every file of the split and return the shares (and print them)."""
+@dataclass
+class Measure:
+    """One split's tally: files right per figure, out of ``total``, and the misses."""
+
+    total: int
+    right: Counter[str]
+    misses: list[str]
+
+    def share(self, figure: str) -> float:
+        """The share of files right for ``figure`` (all, count, status, decision)."""
+        return self.right[figure] / self.total if self.total else 0.0
+
+
+def measure(corpus: Path, split: str) -> Measure:
+    """Classify every file of the split against the corpus' expectations."""
     expected_all = json.loads((corpus / "expected.json").read_text())
     names = sorted(expected_all)
     if split == "dev":
@@ -131,17 +145,26 @@ def score(corpus: Path, split: str, verbose: bool) -> dict[str, float]:
         tally["status"] += status_ok
         tally["decision"] += decision_ok
         tally["all"] += count_ok and status_ok and decision_ok
-        if verbose and not (count_ok and status_ok and decision_ok):
+        if not (count_ok and status_ok and decision_ok):
             want = [(e["status"], expected_decision(e), e["reason"]) for e in expected]
             have = [(g.status, g.decision, g.reason_code, g.recipient) for g in got]
             misses.append(f"{name}: want {want} got {have} [{report.kind}]")
-    total = len(names)
-    shares = {key: tally[key] / total for key in ("all", "count", "status", "decision")}
+    return Measure(total=len(names), right=tally, misses=misses)
+
+
+FIGURES = ("all", "count", "status", "decision")
+
+
+def score(corpus: Path, split: str, verbose: bool) -> dict[str, float]:
+    """Classify every file of the split and return the shares (and print them)."""
+    result = measure(corpus, split)
+    total, right = result.total, result.right
+    shares = {key: result.share(key) for key in FIGURES}
     print(f"bounce corpus ({split}): {total} files")
-    print(f"  all right (count, statuses, decisions): {tally['all']}/{total} = {shares['all']:.1%}")
+    print(f"  all right (count, statuses, decisions): {right['all']}/{total} = {shares['all']:.1%}")
     for key in ("count", "status", "decision"):
-        print(f"  {key:<8} right: {tally[key]}/{total} = {shares[key]:.1%}")
-    for line in misses:
+        print(f"  {key:<8} right: {right[key]}/{total} = {shares[key]:.1%}")
+    for line in result.misses if verbose else []:
         print("  MISS " + line)
     return shares
 
