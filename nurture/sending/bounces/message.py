@@ -132,7 +132,8 @@ def human_text(message: Message) -> str:
         return part_text(message)
     texts: list[str] = []
     for part in walk_outside_originals(message):
-        ctype = part.get_content_type()
+        # A Content-Type whose parameters lost their ";" reads as "text/plain  charset=…".
+        ctype = re.split(r"[\s;]", part.get_content_type(), maxsplit=1)[0]
         if ctype in ("text/plain", "text/html") and not part.get_filename():
             texts.append(part_text(part))
         elif part.get_content_maintype() == "multipart" and not part.is_multipart():

@@ -249,3 +249,15 @@ def test_a_multipart_that_lost_its_boundary_is_still_read_as_text():
         b"--A--\n--B--\n"
     )
     assert [(a, d) for a, _, d in _outcomes(raw)] == [("ann@one.example", "suppress")]
+
+
+def test_a_text_part_whose_content_type_lost_its_semicolon_is_still_read():
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net\nTo: me@brightpath.example\n"
+        b"Subject: Returned Mail: User unknown\nMIME-Version: 1.0\n"
+        b'Content-Type: multipart/mixed; boundary="B"\n\n'
+        b'--B\nContent-Type: text/plain\n   charset="iso-2022-jp"\n\n'
+        b"---The following addresses had delivery errors---\n\n"
+        b"ann@one.example [User unknown]\n\n--B--\n"
+    )
+    assert [(a, d) for a, _, d in _outcomes(raw)] == [("ann@one.example", "suppress")]
