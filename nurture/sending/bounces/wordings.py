@@ -29,6 +29,12 @@ TEXT_RULES: list[tuple[str, str]] = [
         r"投稿する権限|張貼留言的權限|发帖的权限|पोस्ट करने की (अनुमति|अनुमतियां)",
     ),
     (
+        # Postfix's sender restrictions: whatever follows ("Domain not found", "User
+        # unknown") is about our envelope sender, never the recipient.
+        "rejected",
+        r"\bsender address rejected\b",
+    ),
+    (
         # The receiver cannot speak TLS: its own configuration problem, not ours.
         "systemerror",
         r"does not support (the )?(start)?tls|(start)?tls (is )?not (supported|available)",
@@ -172,7 +178,7 @@ TEXT_RULES: list[tuple[str, str]] = [
     (
         "speeding",
         r"rate limit|too many (messages|mails|emails|recipients)|sending rate|throttl|"
-        r"receiving mail at a rate|"
+        r"receiving mail (at a rate|too quickly)|"
         r"exceeded .{0,20}(rate|limit)|try again later",
     ),
     (

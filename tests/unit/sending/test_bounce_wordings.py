@@ -85,6 +85,12 @@ WORDINGS = [
     ("550", "550 5.2.1 The user you are trying to contact is receiving mail at a rate "
      "that prevents additional messages from being delivered", "speeding", SENDER_ISSUE),
     ("452", "452 4.3.2 Connection rate limit exceeded", "speeding", SENDER_ISSUE),
+    ("450", "450 4.2.1 The user you are trying to contact is receiving mail too quickly",
+     "speeding", SENDER_ISSUE),
+    ("550", "550 5.1.0 <me@brightpath.example>: Sender address rejected: Domain not found",
+     "rejected", SENDER_ISSUE),
+    ("553", "553 Sender address rejected: User unknown in local recipient table", "rejected",
+     SENDER_ISSUE),
     ("550", "550 Insecure Mail Relay", "norelaying", SENDER_ISSUE),
     ("550", "550 5.2.0 Mail rejete. Mail rejected.", "spamdetected", SENDER_ISSUE),
     ("500", "500 Line limit exceeded", "mesgtoobig", SENDER_ISSUE),
