@@ -65,6 +65,7 @@ def expected_decision(entry: dict[str, object]) -> str:
     if reason in _SENDER:
         return "sender_issue"
     if entry.get("status") == "5.1.1":
+        # The decision table: a permanent 5.1.1 settles a missing mailbox (module docstring).
         return "suppress"
     if reason in _SUPPRESS and entry.get("hard_bounce"):
         return "suppress"
