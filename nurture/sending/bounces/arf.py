@@ -23,14 +23,28 @@ def is_inline_arf(message: Message, human: str) -> bool:
     # complainant in an X-HmXmrOriginalRecipient header.
     if any(o.get("X-HmXmrOriginalRecipient") for o in original_headers(message)):
         return True
+    if is_unsubscribe_request(message):
+        return True
     return bool(re.search(r"(?im)^feedback-type\s*:", human)) and bool(
         re.search(r"(?im)^(user-agent|version|original-rcpt-to|arrival-date)\s*:", human)
     )
 
 
+def is_unsubscribe_request(message: Message) -> bool:
+    """A mail client's one-click unsubscribe sent by email to our ``List-Unsubscribe``
+    mailto address (Apple Mail marks it ``X-Apple-Unsubscribe: true``): the recipient
+    opts out, which the feedback vocabulary calls an ``opt-out`` complaint."""
+    return header_text(message, "X-Apple-Unsubscribe").lower() == "true"
+
+
 def parse_arf(message: Message, parts: list[Message], human: str, result: ParsedBounce) -> None:
     """Read a complaint's feedback type and complainant(s) into ``result``."""
     result.kind = "arf"
+    if not parts and is_unsubscribe_request(message):
+        result.feedback_type = "opt-out"
+        sender = normalise_address(header_text(message, "From"))
+        result.recipients.append(RecipientEvidence(recipient=sender, diagnostic="opt-out"))
+        return
     text = "\n\n".join(part_text(p) for p in parts) if parts else human
     fields: dict[str, list[str]] = {}
     for line in unfold(text).split("\n"):

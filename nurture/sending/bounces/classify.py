@@ -6,9 +6,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from nurture.sending.bounces.fields import find_smtp_command
-from nurture.sending.bounces.message import MalformedMessage, ParsedBounce
+from nurture.sending.bounces.message import MalformedMessage, ParsedBounce, report_part
 from nurture.sending.bounces.parse import parse_bounce
-from nurture.sending.bounces.rules import COMPLAINT, IGNORE, classify, decide, describe
+from nurture.sending.bounces.rules import (
+    COMPLAINT,
+    IGNORE,
+    classify,
+    decide,
+    describe,
+    is_delay_notice,
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,12 @@ def classify_parsed(parsed: ParsedBounce) -> BounceReport:
             decision, human = decide(reason_code), describe(reason_code)
         else:
             command = find_smtp_command(evidence.diagnostic) or find_smtp_command(parsed.context)
-            verdict = classify(evidence.status, evidence.reply_code, evidence.diagnostic, command)
+            delayed = evidence.action == "delayed" or is_delay_notice(
+                f"{parsed.subject}\n{report_part(parsed.context)}"
+            )
+            verdict = classify(
+                evidence.status, evidence.reply_code, evidence.diagnostic, command, delayed
+            )
             reason_code, decision = verdict.reason, verdict.decision
             detail = " ".join(evidence.diagnostic.split())[:200]
             human = f"{verdict.human}: {detail}" if detail else verdict.human

@@ -44,6 +44,8 @@ def parse_dsn_text(text: str, human: str, result: ParsedBounce) -> None:
         if action in ("relayed", "expanded"):
             continue
         diagnostic = block.get("diagnostic-code", "")
+        # X-Unix diagnostics carry a program's exit status, not an SMTP reply code.
+        exit_status = bool(re.match(r"\s*x-unix\s*;", diagnostic, re.I))
         diagnostic = re.sub(r"^\s*(smtp|x-\S+|mta|x400|unknown)\s*;\s*", "", diagnostic, flags=re.I)
         evidence = RecipientEvidence(recipient=address, action=action, diagnostic=diagnostic)
         declared = find_status(block.get("status", ""))
@@ -51,7 +53,7 @@ def parse_dsn_text(text: str, human: str, result: ParsedBounce) -> None:
         # The remote server's own code (in the diagnostic) is more precise than the
         # reporting MTA's summary in Status (often 4.4.7 "expired" or a generic 5.0.0).
         evidence.status = in_text or declared
-        evidence.reply_code = find_reply_code(diagnostic)
+        evidence.reply_code = "" if exit_status else find_reply_code(diagnostic)
         if address in found:
             continue
         found[address] = evidence
@@ -60,9 +62,18 @@ def parse_dsn_text(text: str, human: str, result: ParsedBounce) -> None:
     result.kind = "dsn"
     result.recipients = list(found.values())
     # Without a diagnostic, the human part is the only place the server's reply can be.
+    addresses = [evidence.recipient for evidence in result.recipients]
     for evidence in result.recipients:
+        if evidence.status.endswith(".4.7"):
+            # The queue gave up; the human part often quotes the remote server's reply
+            # to the last attempt, which says why.
+            attempt = find_status(_snippet_for(human, evidence.recipient, False, addresses))
+            if attempt and attempt[0] == evidence.status[0] and not attempt.endswith(".0"):
+                evidence.status = attempt
         if not evidence.diagnostic or not (evidence.reply_code or find_status(evidence.diagnostic)):
-            snippet = _snippet_for(human, evidence.recipient, len(result.recipients) == 1)
+            snippet = _snippet_for(
+                human, evidence.recipient, len(result.recipients) == 1, addresses
+            )
             if snippet:
                 evidence.diagnostic = f"{evidence.diagnostic} {snippet}".strip()
                 evidence.reply_code = evidence.reply_code or find_reply_code(snippet)
@@ -71,9 +82,17 @@ def parse_dsn_text(text: str, human: str, result: ParsedBounce) -> None:
     del per_message
 
 
-def _snippet_for(human: str, address: str, only: bool) -> str:
+def _snippet_for(human: str, address: str, only: bool, addresses: list[str]) -> str:
+    """The human report's text about one recipient: from its address to the next
+    recipient's (at most 800 characters)."""
     report = report_part(human)
-    index = report.lower().find(address.lower())
+    lowered = report.lower()
+    index = lowered.find(address.lower())
     if index < 0:
         return report.strip()[:2000] if only else ""
-    return report[index : index + 800]
+    end = index + 800
+    for other in addresses:
+        later = lowered.find(other.lower(), index + len(address))
+        if other.lower() != address.lower() and later >= 0:
+            end = min(end, later)
+    return report[index:end]

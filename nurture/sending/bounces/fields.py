@@ -49,11 +49,17 @@ def normalise_address(value: str) -> str:
 def find_status(text: str) -> str:
     """The most specific enhanced status code in a text ('' when none)."""
     codes = [".".join(m.groups()) for m in STATUS.finditer(text)]
+    # In a session transcript the success codes (2.x.x) of the commands that went well
+    # surround the failure: the failure is the code that matters.
+    codes = [code for code in codes if not code.startswith("2")] or codes
     if not codes:
         return ""
-    # X.Y.0 ("other") is the least specific code of its kind.
+    # X.Y.0 ("other") is the least specific code of its kind, and X.4.7 ("delivery time
+    # expired") is the reporting MTA's own verdict that it gave up: when the remote
+    # server's reason for the last attempt is quoted beside it, that reason is the news.
     specific = [code for code in codes if not code.endswith(".0")]
-    return specific[0] if specific else codes[0]
+    remote = [code for code in specific if not code.endswith(".4.7")]
+    return (remote or specific or codes)[0]
 
 
 _COMMAND = re.compile(
@@ -74,11 +80,16 @@ def find_smtp_command(text: str) -> str:
         return ""
     last = commands[-1]
     if last in ("DATA", "TEXT"):
+        # With PIPELINING the RCPT replies arrive after DATA was sent; a DATA answered
+        # "no valid recipients" shows the refusal before it was the RCPT's.
+        if re.search(r"no valid recipients", text, re.IGNORECASE):
+            return "RCPT"
         return "DATA"
     return last.split()[0]
 
 
 def find_reply_code(text: str) -> str:
-    """The first SMTP reply code in a text ('' when none)."""
-    match = REPLY.search(text)
-    return match.group(1) if match else ""
+    """The first failure SMTP reply code in a text, else the first code ('' when none)."""
+    codes = [match.group(1) for match in REPLY.finditer(text)]
+    failures = [code for code in codes if not code.startswith("2")]
+    return (failures or codes or [""])[0]

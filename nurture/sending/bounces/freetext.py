@@ -51,11 +51,17 @@ def parse_text(message: Message, human: str, result: ParsedBounce) -> None:
     if not candidates:
         return
     result.kind = "text"
-    positions = sorted(p for _, p in candidates if p >= 0)
+    lowered = report.lower()
     for address, start in candidates:
         if start >= 0:
-            later = [p for p in positions if p > start]
-            end = later[0] if later else len(report)
+            # The block ends where another recipient is named (some MTAs repeat the
+            # list, e.g. once per language, so look past each one's first mention).
+            later = [
+                lowered.find(other.lower(), start + len(address))
+                for other, _ in candidates
+                if other.lower() != address.lower()
+            ]
+            end = min([p for p in later if p > start] or [len(report)])
             # Many MTAs put the reason before the address ("... failed:\n  addr"); keep
             # the line before too when the block after it says nothing.
             diagnostic = report[start:end]
@@ -98,13 +104,16 @@ def _usable(address: str, excluded: set[str]) -> bool:
 
 _STRONG_POSITIONS = [
     r"^[ \t]*<([^<>\s]+@[^<>\s]+)>[ \t]*:",  # qmail, old Postfix: "<a@b>:"
-    r"^[ \t*>•-]*<?([^<>\s:\"']+@[^<>\s:\"']+?)>?[ \t]*:?[ \t]*$",  # alone on a line
-    r"^[ \t*>•-]*<?([^<>\s:\"']+@[^<>\s:\"']+?)>?[ \t]*(?:[:(\[]|\.\.\.)",  # "a@b: why"
-    r"rcpt to:?\s*<([^<>\s]+@[^<>\s]+)>",  # Exim: "... after RCPT TO:<a@b>"
+    r"^[ \t*>•-]*[<\"]?([^<>\s:\"']+@[^<>\s:\"']+?)[>\"]?[ \t]*:?[ \t]*$",  # alone on a line
+    r"^[ \t*>•-]*[<\"]?([^<>\s:\"']+@[^<>\s:\"']+?)[>\"]?[ \t]*(?:[:(\[]|\.\.\.)",  # "a@b: why"
+    r"^[ \t]*[45]\d\d[ -]<([^<>\s]+@[^<>\s]+)>\.\.\.",  # Sendmail transcript: "550 <a@b>... why"
+    # Exchange: "a@b on Thu, 29 Apr 2007 16:51:51 -0500" under "did not reach …"
+    r"^[ \t]*([^<>\s:\"']+@[^<>\s:\"']+?)[ \t]+on[ \t]+\w{3},? ",
+    r"rcpt to:?\s*<?([^<>\s]+@[^<>\s]+?)>?(?:\s|$)",  # "... after RCPT TO:<a@b>"
 ]
 _WEAK_POSITIONS = [
     r"\b(?:recipient|addressee|address|to|user|mailbox|account)(?:\s+address(?:es)?)?"
-    r"\s*[:=]?\s*<?\"?([^<>\s\"',;]+@[^<>\s\"',;]+?)\"?>?(?:[\s,;:)]|\.?$)",
+    r"\s*[:=]?\s*<?\"?(?<![\w.+-])([^<>\s\"',;]+@[^<>\s\"',;]+?)\"?>?(?:[\s,;:)]|\.?$)",
     r"<([^<>\s]+@[^<>\s]+)>",
     ADDRESS.pattern.join("()"),
 ]

@@ -19,10 +19,11 @@ from nurture.sending.bounces.fields import normalise_address
 _ORIGINAL_MARKERS = re.compile(
     r"^[ \t>]*(?:-{2,}.{0,20}(?:original message|copy of|returned message|message (?:headers|"
     r"text)|undelivered message|headers? (?:of|follow))|-{2,} ?(?:below this line|the header)"
-    r"|(?:-+ *)?(?:original|returned|undelivered) message (?:follows|headers?|text|below)"
+    r"|(?:-+ *)?(?:original|returned|undelivered) (?:message|mail) (?:as follows|follows|"
+    r"headers?|text|below)"
     r"|\s*-+\s*original message\s*-+|below this line is a copy|the (?:original |header of "
     r"the )?(?:message|original message)(?:'s headers)? (?:follows|is attached|headers are)"
-    r"|this is a copy of the message|(?:^|\n)received: from )",
+    r"|this is a copy of the message|message headers follow|(?:^|\n)received: ?from )",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -130,26 +131,40 @@ def human_text(message: Message) -> str:
     if not message.is_multipart():
         return part_text(message)
     texts: list[str] = []
-    for part in _walk_outside_originals(message):
-        ctype = part.get_content_type()
+    for part in walk_outside_originals(message):
+        # A Content-Type whose parameters lost their ";" reads as "text/plain  charset=…".
+        ctype = re.split(r"[\s;]", part.get_content_type(), maxsplit=1)[0]
         if ctype in ("text/plain", "text/html") and not part.get_filename():
+            texts.append(part_text(part))
+        elif part.get_content_maintype() == "multipart" and not part.is_multipart():
+            # A multipart whose boundary parameter was lost (an unindented header
+            # continuation) arrives as one blob of text: still the human report.
             texts.append(part_text(part))
     plain = [t for t in texts if t.strip()]
     return "\n\n".join(plain)
 
 
-def _walk_outside_originals(message: Message) -> Iterator[Message]:
-    """Parts of the message, not descending into attached messages."""
+def walk_outside_originals(message: Message) -> Iterator[Message]:
+    """Parts of the message, not descending into attached original messages (the report
+    parts ``message/delivery-status`` and ``message/feedback-report`` are yielded)."""
     yield message
     if message.is_multipart() and message.get_content_maintype() == "multipart":
         for sub in message.get_payload():
             if isinstance(sub, Message):
+                if sub.get_content_type() in _REPORT_TYPES:
+                    yield sub
+                    continue
                 if (
                     sub.get_content_maintype() == "message"
                     or sub.get_content_type() == "text/rfc822-headers"
                 ):
                     continue
-                yield from _walk_outside_originals(sub)
+                yield from walk_outside_originals(sub)
+
+
+_REPORT_TYPES = frozenset(
+    {"message/delivery-status", "message/global-delivery-status", "message/feedback-report"}
+)
 
 
 def original_headers(message: Message) -> list[Message]:

@@ -19,6 +19,7 @@ are ignored rather than counted as bounces (``autoreply``).
 from __future__ import annotations
 
 import re
+from email.message import Message
 
 from nurture.sending.bounces.arf import is_inline_arf, parse_arf
 from nurture.sending.bounces.autoreply import bounce_signals, is_autoreply
@@ -32,6 +33,7 @@ from nurture.sending.bounces.message import (
     header_text,
     human_text,
     load_message,
+    walk_outside_originals,
 )
 from nurture.sending.bounces.ses import parse_ses_json
 
@@ -46,10 +48,12 @@ def parse_bounce(raw: bytes) -> ParsedBounce:
     find_original(message, result)
 
     parts = list(message.walk())
+    # A bounce of a bounce attaches the earlier report: only the outer one is ours.
+    outer = list(walk_outside_originals(message))
     feedback = [p for p in parts if p.get_content_type() == "message/feedback-report"]
     status_parts = [
         p
-        for p in parts
+        for p in outer
         if p.get_content_type() in ("message/delivery-status", "message/global-delivery-status")
     ]
     human = human_text(message)
@@ -75,9 +79,28 @@ def parse_bounce(raw: bytes) -> ParsedBounce:
         return result
     if not result.recipients:
         parse_text(message, human, result)
+    if result.kind == "text" and not any(r.status or r.reply_code for r in result.recipients):
+        _read_forwarded_report(message, result)
     if not result.recipients and is_autoreply(message, human):
         result.kind = "autoreply"
         sender = normalise_address(header_text(message, "From"))
         if sender:
             result.recipients.append(RecipientEvidence(recipient=sender))
     return result
+
+
+def _read_forwarded_report(message: Message, result: ParsedBounce) -> None:
+    """A relay's notice that names no reason but attaches the delivery report it got (a
+    forwarded bounce): the attached report is the evidence."""
+    for part in message.walk():
+        if part.get_content_type() != "message/rfc822":
+            continue
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        if not isinstance(inner, Message) or inner.get_content_type() != "multipart/report":
+            continue
+        forwarded = parse_bounce(inner.as_bytes())
+        if forwarded.kind == "dsn" and forwarded.recipients:
+            result.kind = "dsn"
+            result.recipients = forwarded.recipients
+            return

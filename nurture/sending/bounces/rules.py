@@ -7,15 +7,18 @@ maps to one of five decisions the ingest acts on.
 
 Why regular expressions: bounce bodies are free text written by hundreds of MTAs; RFC 3463
 codes are missing or generic (5.0.0, 5.7.1) in a large share of real bounces, so the text is
-the only evidence left. The patterns below are the phrases MTAs use for each condition, not
-per-message special cases. (Libraries checked: ``flufl.bounce`` only returns addresses,
-without codes or reasons, and handles no ARF; no maintained Python port of sisimai exists.)
+the only evidence left. The patterns (``wordings.py``) are the phrases MTAs use for each
+condition, not per-message special cases. (Libraries checked: ``flufl.bounce`` only returns
+addresses, without codes or reasons, and handles no ARF; no maintained Python port of
+sisimai exists.)
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from nurture.sending.bounces.wordings import COMPILED
 
 SUPPRESS = "suppress"
 RETRY = "retry"
@@ -147,165 +150,6 @@ _CODE_REASONS: dict[str, str] = {
     "7.27": "notaccept",
 }
 
-# Phrases MTAs use, per reason, checked in this order (the first match wins): the more
-# specific a condition, the earlier it is tried, so "user unknown (blocked by …)" does not
-# read as a block, and "spam" in a block notice does not hide the block.
-_TEXT_RULES: list[tuple[str, str]] = [
-    (
-        "requireptr",
-        r"reverse (dns|lookup|hostname)|\bptr\b|\brdns\b|(cannot|can't|could not|unable to) "
-        r"(find|resolve) your (ip|hostname|host name)|hostname .{0,30}not (resolve|match)"
-        r"|not have a (valid )?(rdns|reverse)|ip name lookup failed|no (host ?name|dns "
-        r"name) for your",
-    ),
-    (
-        "authfailure",
-        r"\bspf\b|\bdkim\b|\bdmarc\b|sender policy framework|not authenticated|"
-        r"authentication (check )?fail|unauthenticated",
-    ),
-    (
-        "hasmoved",
-        r"has moved|no longer (at|with|available at)|address has changed|mailbox has moved",
-    ),
-    (
-        "mesgtoobig",
-        r"(message|mail|size|body) .{0,20}(too (big|large)|exceeds)|exceeds .{0,30}"
-        r"(size|message length)|size limit|message length exceeds|too big for",
-    ),
-    (
-        "mailboxfull",
-        r"mailbox (is )?full|over ?quota|quota (exceed|exhaust|full)|exceed\w* .{0,20}quota|"
-        r"(mailbox|inbox|account|storage|mail ?box) .{0,30}(full|exceeded)|not enough (space|"
-        r"storage)|insufficient (disk )?(space|storage) .{0,20}(mailbox|user)|full mailbox|"
-        r"mailbox size limit|disk quota",
-    ),
-    (
-        "norelaying",
-        r"relay(ing)? (access )?(denied|not permitted|prohibited|not allowed)|not (permitted|"
-        r"allowed) to relay|unable to relay|we do not relay|relay not|no relay",
-    ),
-    (
-        "virusdetected",
-        r"virus|malware|infected|trojan",
-    ),
-    (
-        "spamdetected",
-        r"\bspam\b|junk mail|unsolicited|bulk mail|spam content|looks like spam|"
-        r"content.{0,20}(rejected|refused) as spam|classified as spam|message .{0,20}"
-        r"spam",
-    ),
-    (
-        "suspend",
-        r"(account|mailbox|user|address) .{0,30}(disabled|suspended|inactive|deactivated|"
-        r"locked|expired|frozen|not active)|(disabled|suspended|inactive|deactivated) "
-        r"(account|mailbox|user)",
-    ),
-    (
-        "userunknown",
-        r"user ?unknown|unknown (user|recipient|local[- ]part|mailbox|address|alias)|no such "
-        r"(user|person|mailbox|recipient|account|local user|address)|(user|mailbox|"
-        r"recipient|address|account|addressee|alias) .{0,40}(does ?n[o']t exist|not exist|"
-        r"not found|is unknown|unknown|invalid|not valid|unavailable|not available|"
-        r"doesn't have|rejected|not listed)|(invalid|bad|unknown|nonexistent|non-existent) "
-        r"(recipient|mailbox|address|user|destination)|recipient .{0,20}(not|unknown)|"
-        r"no (mailbox|account) (here|by that name|for)|unrouteable address|"
-        r"doesn't have a .{0,40}account|not a (valid|known) (user|mailbox|recipient)|"
-        r"mailbox unavailable|address (lookup )?fail|not our customer|"
-        r"unknown or illegal alias|no valid recipients|invalid address|addressee unknown|"
-        r"recipient address rejected",
-    ),
-    (
-        "hostunknown",
-        r"host (or domain name )?(unknown|not found)|unknown (host|domain)|domain "
-        r".{0,30}(not found|does not exist|doesn't exist|unknown|invalid|not exist)|no such "
-        r"(domain|host)|unrouteable (mail )?domain|name or service not known|nxdomain|"
-        r"non-existent (host|domain)|host not found|no mx|mx .{0,20}(not found|non-existent)"
-        r"|domain name not found|could not be resolved|name server|dns .{0,20}(fail|error)|"
-        r"cannot resolve|unable to resolve|host name lookup fail",
-    ),
-    (
-        "notaccept",
-        r"(does|do) not accept (any )?(mail|e-?mail|messages)|accepts? no mail|null mx|"
-        r"not accepting mail",
-    ),
-    (
-        "badreputation",
-        r"reputation",
-    ),
-    (
-        "blocked",
-        r"black ?list|block ?list|blocked|banned|\bbanned\b|\brbl\b|dnsbl|spamhaus|spamcop|"
-        r"barracuda|listed (at|in|on|by)|(your|the sending) (ip|host|server|network|domain)"
-        r"|client host .{0,40}(rejected|refused|blocked)|access denied|connection (refused|"
-        r"rejected|not accepted)|refused to talk|not allowed to send|sorbs|denied by",
-    ),
-    (
-        "speeding",
-        r"rate limit|too many (messages|mails|emails|recipients)|sending rate|throttl|"
-        r"exceeded .{0,20}(rate|limit)|try again later",
-    ),
-    (
-        "toomanyconn",
-        r"too many (connections|concurrent|sessions|hops)",
-    ),
-    (
-        "rejected",
-        r"sender .{0,30}(rejected|refused|denied|invalid|not allowed|unknown|verif)|"
-        r"(envelope|mail) from .{0,40}(rejected|refused|denied|invalid)|domain of sender|"
-        r"sender (address|domain)|return path|not (allowed|authorized|permitted) to send|"
-        r"sender verify",
-    ),
-    (
-        "policyviolation",
-        r"\bpolicy\b|policies|prohibited|not (permitted|allowed|authorized)",
-    ),
-    (
-        "securityerror",
-        r"security|encrypt|tls|certificate|authentication required|auth required",
-    ),
-    (
-        "filtered",
-        r"filter|refused by recipient|recipient .{0,20}refus|rejected by recipient|"
-        r"does not accept mail from you|not accept.{0,20}from|only accepts mail from",
-    ),
-    (
-        "expired",
-        r"retry time|retry timeout|delivery time expired|expired|could not be delivered "
-        r"(within|for)|give up|gave up|giving up|too long|past .{0,20}(deadline|limit)|"
-        r"(has|have) been delayed|timed? ?out .{0,30}(delivery|queue)|were not able to "
-        r"deliver .{0,40} days|undeliverable for|queue",
-    ),
-    (
-        "networkerror",
-        r"timed? ?out|time-out|connection (lost|closed|dropped|reset)|network|mail loop|"
-        r"routing loop|too many hops|loop ?(detected|count)|could not connect|"
-        r"cannot connect|unable to connect|no route",
-    ),
-    (
-        "systemfull",
-        r"(disk|system|server) .{0,20}(full|storage)|insufficient system storage|out of "
-        r"(disk|storage)",
-    ),
-    (
-        "syntaxerror",
-        r"syntax error|command (unrecognized|not recognized)|bad sequence|invalid command",
-    ),
-    (
-        "contenterror",
-        r"content|header|attachment|mime|encoding",
-    ),
-    (
-        "mailererror",
-        r"mailer error|program|command (died|failed)|pipe|exit (code|status)|"
-        r"procmail|x-unix",
-    ),
-    (
-        "systemerror",
-        r"system error|internal (server )?error|local error|server error|temporar|"
-        r"resources|not available|unavailable|try again|deferred|error in processing",
-    ),
-]
-_COMPILED = [(reason, re.compile(pattern, re.IGNORECASE)) for reason, pattern in _TEXT_RULES]
 
 # A status code whose meaning is unambiguous beats the text; for these the text of some
 # MTAs is known to say something looser (e.g. "mailbox unavailable" for a full mailbox).
@@ -328,9 +172,19 @@ _CODE_FIRST = frozenset(
 )
 
 
+# Postfix prefixes every recipient restriction's refusal with this: the reason is the text
+# that follows ("Recipient address rejected: Mailbox full"), not the prefix itself.
+# (Microsoft's "Recipient address rejected: Access denied" is its own wording for a
+# recipient its directory does not know, and stays whole.)
+_RESTRICTION_PREFIX = re.compile(
+    r"\brecipient address rejected\s*:\s*(?!\s*access denied)", re.IGNORECASE
+)
+
+
 def reason_from_text(text: str) -> str | None:
     """The reason the first matching phrase points to, or None."""
-    for reason, pattern in _COMPILED:
+    text = _RESTRICTION_PREFIX.sub("", text)
+    for reason, pattern in COMPILED:
         if pattern.search(text):
             return reason
     return None
@@ -353,28 +207,59 @@ class Verdict:
     human: str
 
 
-def classify(status: str, reply_code: str, text: str, command: str = "") -> Verdict:
+# How delay notices and warnings say the MTA is still trying (Sendmail, Exim, Postfix,
+# OpenSMTPD, Exchange): whatever they quote, nothing has failed for good yet.
+_DELAY_NOTICE = re.compile(
+    r"this is a warning message only|do not need to re-?send|has not yet been delivered|"
+    r"only a temporary failure|will (keep|continue) (trying|to try|retrying)|"
+    r"delivery (has been |is )?delayed|still (be )?(trying|retrying)",
+    re.IGNORECASE,
+)
+
+
+def is_delay_notice(text: str) -> bool:
+    """Whether a report's text says delivery is only delayed (a warning, not a bounce)."""
+    return bool(_DELAY_NOTICE.search(text))
+
+
+def classify(
+    status: str, reply_code: str, text: str, command: str = "", delayed: bool = False
+) -> Verdict:
     """Classify one failed recipient from its status code, SMTP reply code, the server's
-    text (diagnostic) and the SMTP command it answered. Pure: the same inputs give the
-    same verdict."""
+    text (diagnostic) and the SMTP command it answered. ``delayed``: the report is a delay
+    notice or warning (the MTA keeps trying), so the failure is temporary whatever code it
+    quotes. Pure: the same inputs give the same verdict."""
     by_code = reason_from_code(status)
     subject = ".".join(status.split(".")[1:])
+    by_text = reason_from_text(text)
     reason: str | None
     if by_code is not None and subject in _CODE_FIRST:
         reason = by_code
+    elif subject == "1.1" and by_text not in _SENDER_REASONS:
+        # X.1.1 is "bad destination mailbox": it settles that the mailbox is gone against
+        # looser recipient-side wording (full, filtered, mailer error); only a text that
+        # names a refusal of the sender (a rate limit, a block) outranks it.
+        reason = by_code
     else:
-        reason = reason_from_text(text) or by_code
+        reason = by_text or by_code
     if reason is None:
         reason = _reason_from_class(status, reply_code)
     if command == "DATA" and reason == "userunknown" and by_code != "userunknown":
         # The server accepted the recipient at RCPT and refused only the content: a
         # filter, not a missing mailbox.
         reason = "filtered"
-    elif command == "MAIL" and reason in ("userunknown", "undefined", "filtered"):
+    elif command == "MAIL" and reason in ("userunknown", "hostunknown", "undefined", "filtered"):
         # A refusal of MAIL FROM is about our envelope sender, not the recipient.
         reason = "rejected"
+    elif reason == "userunknown" and status[1:4] == ".7.":
+        # X.7.x is a security or policy refusal (RFC 3463): a "user unknown" under a
+        # policy code is the server's filter talking, not proof the mailbox is gone.
+        reason = "filtered"
+    temporary = delayed or is_delay_notice(text)
     return Verdict(
-        reason=reason, decision=decide(reason, status or reply_code), human=describe(reason)
+        reason=reason,
+        decision=decide(reason, "4" if temporary else status or reply_code),
+        human=describe(reason),
     )
 
 
@@ -400,6 +285,9 @@ def _reason_from_class(status: str, reply_code: str) -> str:
         return "systemerror"
     if reply_code in {"550", "553"}:
         return "userunknown"
+    if reply_code in {"500", "501", "502", "503", "504"}:
+        # RFC 5321: syntax error, unrecognised command or parameter, bad sequence.
+        return "syntaxerror"
     if reply_code == "552":
         return "mailboxfull"
     return "undefined"

@@ -95,7 +95,31 @@ def test_a_mailbox_refused_after_the_data_suppresses_the_lead_too(drip, smtp_sin
 @pytest.mark.parametrize(
     "refusal",
     [
+        "550 5.5.0 Adresse destinataire invalide. Invalid recipient.",
+        "550 Invalid final delivery userid",
+        "554 delivery error: dd This user doesn't have a acme.example account",
+        "550 Requested action not taken: mailbox unavailable",
+    ],
+)
+def test_every_mailbox_does_not_exist_wording_at_rcpt_suppresses_the_lead(
+    drip, smtp_sink, engine, refusal
+):
+    # The same wordings a bounce report is judged by (tests/unit/sending/
+    # test_bounce_wordings.py), answered at RCPT while we send.
+    ghost = add_lead(drip, "ghost@acme.example")
+    enrol(drip, ghost)
+    smtp_sink.refuse_rcpt["ghost@acme.example"] = refusal
+
+    assert engine.tick(T0).hard_bounced == 1
+
+    assert lead_row(drip, ghost).suppression_reason == "hard_bounce"
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
         "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+        "550 domain mismatches client ip",
         "550 5.7.26 Unauthenticated email from acme.example is not accepted due to DMARC",
         "550 5.7.1 Our system has detected an unusual rate of mail from your IP: try later",
     ],
