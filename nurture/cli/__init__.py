@@ -21,6 +21,7 @@ from nurture.cli import (  # noqa: F401  (each adds its commands to ``cli``)
     preview_cmd,
     privacy_cmd,
     qualification_cmd,
+    report_campaigns_cmd,
     report_cmd,
     scoring_cmd,
     serve_cmd,

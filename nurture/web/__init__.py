@@ -19,6 +19,7 @@ from nurture.web import (
     api_handoffs,  # noqa: F401  (handoffs: list, show, accept, reject, convert)
     api_privacy,  # noqa: F401  (lead export and erasure)
     api_reports,  # noqa: F401  (the funnel and cohort reports)
+    api_reports_campaigns,  # noqa: F401  (email and campaign results)
     api_scoring,  # noqa: F401  (lead score explained, timeline)
 )
 from nurture.web.api import bp as api_bp
