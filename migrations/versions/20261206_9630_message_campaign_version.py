@@ -20,15 +20,22 @@ down_revision: str | None = "9610"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+FOREIGN_KEY = "fk_messages_campaign_version_id_campaign_versions"
+
 
 def upgrade() -> None:
-    with op.batch_alter_table("messages") as batch:
-        batch.add_column(sa.Column("campaign_version_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key(
-            batch.f("fk_messages_campaign_version_id_campaign_versions"),
-            "campaign_versions",
-            ["campaign_version_id"],
-            ["id"],
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite adds a column with its reference in place; a batch rebuild would drop and
+        # re-create the table, and dropping it sets every event's message_id to null
+        # (ON DELETE SET NULL) when foreign keys are enforced.
+        op.execute(
+            "ALTER TABLE messages ADD COLUMN campaign_version_id INTEGER"
+            f" CONSTRAINT {FOREIGN_KEY} REFERENCES campaign_versions (id)"
+        )
+    else:
+        op.add_column("messages", sa.Column("campaign_version_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            FOREIGN_KEY, "messages", "campaign_versions", ["campaign_version_id"], ["id"]
         )
     op.execute(
         """
@@ -45,8 +52,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("messages") as batch:
-        batch.drop_constraint(
-            batch.f("fk_messages_campaign_version_id_campaign_versions"), type_="foreignkey"
-        )
-        batch.drop_column("campaign_version_id")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite cannot drop a column a reference names: a batch rebuild, as the other
+        # downgrades of the messages table do.
+        with op.batch_alter_table("messages") as batch:
+            batch.drop_constraint(FOREIGN_KEY, type_="foreignkey")
+            batch.drop_column("campaign_version_id")
+        return
+    op.drop_constraint(FOREIGN_KEY, "messages", type_="foreignkey")
+    op.drop_column("messages", "campaign_version_id")
