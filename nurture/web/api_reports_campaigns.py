@@ -6,6 +6,7 @@ and ``compare_from``, ``compare_to``, ``versions``, ``all_mail``; the answer is
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import request
@@ -35,7 +36,7 @@ def campaigns_view() -> Any:
 def _build(session: Session, report: ReportFilter) -> CampaignResultsReport:
     if request.args.get("by") is None:
         # Per campaign unless asked otherwise (by=none: all campaigns together).
-        report = ReportFilter(**{**report.__dict__, "group_by": "campaign"})
+        report = replace(report, group_by="campaign")
     all_mail = (request.args.get("all_mail") or "").strip().lower()
     if all_mail not in _YES + _NO:
         raise FilterError({"all_mail": "use 1 or 0 (true or false)"})
