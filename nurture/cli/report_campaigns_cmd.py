@@ -120,6 +120,9 @@ def _print_results(result: CampaignResultsReport) -> None:
                 f" compared with {result.comparison.start} to {result.comparison.end}"
                 " (figure (baseline, change))"
             )
+    if not result.rows:
+        click.echo(f"{title}: no email was sent in the period.")
+        return
     columns = []
     for row in result.rows:
         name = row.campaign or ("all" if report.group_by is None else "-")

@@ -78,6 +78,8 @@ def test_json_csv_and_a_table(invoke, story):
     result = invoke(*PERIOD)
     assert result.exit_code == 0, result.output
     assert "machine opens" in result.output and "80.0%" in result.output
+    result = invoke("--from", "2025-01", "--to", "2025-02")
+    assert result.exit_code == 0 and "no email was sent in the period" in result.output
 
 
 def test_the_comparison_in_every_format(invoke, story):
