@@ -219,3 +219,16 @@ def test_the_campaign_page_shows_the_same_figures(runtime, story):
         )
         assert ours.rates()["open_rate"] == theirs.open_rate
         assert ours.rates()["click_to_open"] == theirs.click_to_open
+
+
+@pytest.mark.parametrize(
+    "group_by", ["step", "template", "version", "source", "owner", "grade", "segment", "month"]
+)
+def test_every_grouping_puts_each_email_in_one_group(runtime, story, group_by):
+    # Each email has one step, template, version, month and lead: the groups of a campaign
+    # add up to its emails (alpha 7, beta 1), whatever the grouping.
+    found = rows(runtime, group_by=group_by)
+    sent = {"alpha": 0, "beta": 0}
+    for (campaign, _), figures in found.items():
+        sent[campaign] += figures.sent
+    assert sent == {"alpha": ALPHA.sent, "beta": BETA.sent}
