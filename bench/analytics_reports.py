@@ -22,12 +22,14 @@ from benchlib import percentile, postgres_url, print_machine, verdict
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
+from nurture.analytics.campaign_results import campaign_results
 from nurture.analytics.filters import GROUP_BY, ReportFilter
 from nurture.analytics.funnel import cohort_report, funnel_report
 
 GOAL_P95_MS = 1000.0
 DEFAULT_DB = "nurture_bench_web"
-REPORTS = {"funnel": funnel_report, "cohorts": cohort_report}
+# The campaign results take their own groupings too: --only campaigns --by -,campaign,step.
+REPORTS = {"funnel": funnel_report, "cohorts": cohort_report, "campaigns": campaign_results}
 
 
 def period(session: Session, span: int) -> tuple[date, date]:
