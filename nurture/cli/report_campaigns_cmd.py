@@ -153,3 +153,11 @@ def _print_results(result: CampaignResultsReport) -> None:
                 cells.append(show_cell(share))
         lines.append(cells)
     print_table(title, ["", *columns], lines)
+
+
+# The shared options speak of leads; here --campaign picks the emails, and --by has a default.
+for _option in campaigns_command.params:
+    if _option.name == "campaign" and isinstance(_option, click.Option):
+        _option.help = "Only this campaign's emails (its key)."
+    elif _option.name == "group_by" and isinstance(_option, click.Option):
+        _option.help = f"{', '.join(CAMPAIGN_GROUP_BY)} or none [default: campaign]."
