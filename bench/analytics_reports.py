@@ -23,6 +23,7 @@ from benchlib import percentile, postgres_url, print_machine, verdict
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
+from nurture.analytics.campaign_results import campaign_results
 from nurture.analytics.costs import cost_report, volume_report
 from nurture.analytics.filters import GROUP_BY, ReportFilter
 from nurture.analytics.funnel import cohort_report, funnel_report
@@ -30,12 +31,14 @@ from nurture.analytics.funnel import cohort_report, funnel_report
 GOAL_P95_MS = 1000.0
 DEFAULT_DB = "nurture_bench_web"
 # volume and costs read the costs table (migration 9620): --only volume,costs on a database
-# migrated to it.
+# migrated to it. The campaign results take their own groupings too:
+# --only campaigns --by -,campaign,step.
 REPORTS = {
     "funnel": funnel_report,
     "cohorts": cohort_report,
     "volume": volume_report,
     "costs": cost_report,
+    "campaigns": campaign_results,
 }
 
 

@@ -51,6 +51,9 @@ MAX_STEPS_PER_PASS = 200
 # Two send steps in a row still leave this gap: nobody should get two emails in the same
 # second, and a tick that claims work due "now" must not find the same enrolment again.
 BACK_TO_BACK_GAP = timedelta(minutes=1)
+# The exit reason of an enrolment that met the campaign's ``goal:`` (reports count these as
+# conversions, with the exits at a step marked ``goal: true``).
+GOAL_REACHED = "goal reached"
 
 
 @dataclass(frozen=True)
@@ -212,7 +215,7 @@ def advance(
             return _finish(decision, "exited", reason)
     if campaign.goal is not None and evaluate(campaign.goal, facts, now):
         decision.goal = True
-        return _finish(decision, "completed", "goal reached")
+        return _finish(decision, "completed", GOAL_REACHED)
 
     track = choose_track(campaign, facts)
     if track is None:

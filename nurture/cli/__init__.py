@@ -23,6 +23,7 @@ from nurture.cli import (  # noqa: F401  (each adds its commands to ``cli``)
     privacy_cmd,
     qualification_cmd,
     report_attribution_cmd,
+    report_campaigns_cmd,
     report_clv_cmd,
     report_cmd,
     report_costs_cmd,

@@ -22,6 +22,7 @@ from nurture.leads import upsert_lead, validate_lead_data
 from nurture.models import Handoff, Lead, Message
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
+from nurture.privacy.unsubscribe import unsubscribe_by_token
 from nurture.tracking.capture import hit_row, record_hit
 from nurture.tracking.processing import process_pending_hits
 
@@ -34,6 +35,10 @@ _MACHINE_OPEN = 0.15
 _SCANNER = 0.08
 # A high-interest lead asks for a demo after this many human clicks, with this chance.
 _DEMO_AFTER_CLICKS, _DEMO_CHANCE = 2, 0.6
+# One campaign email in this many to a lead of little interest ends with its one-click
+# unsubscribe the next day, so the campaign results have unsubscribes. Picked by the message
+# id, not drawn, so the other reactions keep their random numbers.
+_UNSUBSCRIBE_EVERY = 15
 _SITE = "https://brightpath.example"
 _LINKS = (f"{_SITE}/pricing", f"{_SITE}/customers/northwind", f"{_SITE}/resources/benchmarks")
 _BROWSER = (
@@ -86,6 +91,9 @@ class Simulation:
                 captured += 1
             elif action == "arrive":
                 self._arrive(at, data["arrival"])
+            elif action == "unsubscribe":
+                with transaction(self.runtime.sessions) as session:
+                    unsubscribe_by_token(session, data["token"], source="one-click", now=at)
             else:
                 self.sales.act(at, action, data)
         if captured:
@@ -151,6 +159,8 @@ class Simulation:
     def _react_to_email(self, message: Message, lead: Lead, sent: datetime) -> None:
         rng, token = self.rng, message.token
         interest = str((lead.attributes or {}).get("interest", "low"))
+        if interest == "low" and message.id % _UNSUBSCRIBE_EVERY == 0:
+            self.later(sent + timedelta(days=1), "unsubscribe", token=token)
         if rng.random() < _MACHINE_OPEN:
             agent, ip = _APPLE_PROXY
             self.later(

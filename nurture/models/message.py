@@ -44,6 +44,9 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    # The campaign version that sent it (the active one at the time: an enrolment on an
+    # older version is moved onto the active one before it sends), for the version figures.
+    campaign_version_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_versions.id"))
     enrollment_id: Mapped[int | None] = mapped_column(
         ForeignKey("enrollments.id", ondelete="CASCADE")
     )

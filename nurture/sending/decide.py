@@ -150,6 +150,8 @@ class Decider:
                         {
                             "lead_id": lead.id,
                             "campaign_id": enrollment.campaign_id,
+                            # _current_spec moved the enrolment onto the active version.
+                            "campaign_version_id": enrollment.version_id,
                             "enrollment_id": enrollment.id,
                             "step_key": decision.send.key,
                             "kind": "campaign",

@@ -21,6 +21,7 @@ from nurture.web import (
     api_privacy,  # noqa: F401  (lead export and erasure)
     api_reports,  # noqa: F401  (the funnel and cohort reports)
     api_reports_attribution,  # noqa: F401  (GET /api/v1/reports/attribution)
+    api_reports_campaigns,  # noqa: F401  (email and campaign results)
     api_reports_clv,  # noqa: F401  (GET /api/v1/reports/clv)
     api_reports_costs,  # noqa: F401  (cost per lead, MQL and customer)
     api_reports_feedback,  # noqa: F401  (the sales feedback loop report)
