@@ -46,6 +46,18 @@ def test_reading_the_funnel_of_a_quarter_and_exporting_a_table(
     assert text.splitlines()[0].startswith("group,leads,mql,sal")
     assert any(line.startswith("webinar,2,") for line in text.splitlines())
 
+    expect(page.locator("#attribution")).to_contain_text("Revenue by touch")
+    page.get_by_role("navigation", name="Reports").get_by_role(
+        "link", name="Sales feedback"
+    ).click()
+    expect(page.get_by_role("heading", name="Sales feedback", level=1)).to_be_visible()
+    expect(page.locator("#feedback li").first).to_be_visible()
+    check_page(page)
+    page.get_by_role("link", name="Email and campaign results").click()
+    expect(page.get_by_role("heading", name="Email and campaign results", level=1)).to_be_visible()
+    check_page(page)
+    page.get_by_role("link", name="Overview").click()
+
     # A bad date is named on its field, and the charts wait for a good one.
     page.get_by_label("From").fill("2026-04-01")
     page.get_by_role("button", name="Show").click()

@@ -90,18 +90,90 @@ LABELS: Mapping[str, Any] = {
     "cohort": _l("Cohort"),
 }
 RATE_NAMES = frozenset(name for name, _, _ in RATES)
+# The columns of the other reports (volume, costs, revenue, campaigns, feedback).
+EXTRA_LABELS: Mapping[str, Any] = {
+    "period": _l("Period"),
+    "cost": _l("Cost"),
+    "customers": _l("Customers"),
+    "cost_per_lead": _l("Cost per lead"),
+    "cost_per_mql": _l("Cost per MQL"),
+    "cost_per_customer": _l("Cost per customer"),
+    "revenue": _l("Revenue"),
+    "average_clv": _l("Average CLV"),
+    "customers_in_other_currencies": _l("Customers in other currencies"),
+    "other_currencies": _l("Other currencies"),
+    "deals": _l("Deals"),
+    "first": _l("First touch"),
+    "last": _l("Last touch"),
+    "linear": _l("Linear"),
+    "u-shaped": _l("U-shaped"),
+    "sent": _l("Sent"),
+    "delivered": _l("Delivered"),
+    "bounced": _l("Bounced"),
+    "hard_bounced": _l("Hard bounces"),
+    "soft_bounced": _l("Soft bounces"),
+    "opened": _l("Opened"),
+    "machine_opened": _l("Machine opens"),
+    "clicked": _l("Clicked"),
+    "clicks": _l("Clicks"),
+    "machine_clicked": _l("Scanner clicks"),
+    "unsubscribed": _l("Unsubscribed"),
+    "complained": _l("Complaints"),
+    "recipients": _l("Recipients"),
+    "conversions": _l("Conversions"),
+    "delivery_rate": _l("Delivery rate"),
+    "bounce_rate": _l("Bounce rate"),
+    "open_rate": _l("Open rate"),
+    "click_rate": _l("Click rate"),
+    "click_to_open": _l("Click to open"),
+    "unsubscribe_rate": _l("Unsubscribe rate"),
+    "complaint_rate": _l("Complaint rate"),
+    "conversion_rate": _l("Conversion rate"),
+    "offered": _l("Offered"),
+    "accepted": _l("Accepted"),
+    "rejected": _l("Rejected"),
+    "acceptance_rate": _l("Acceptance rate"),
+    "decided_with_sla": _l("Decided with an SLA"),
+    "decided_in_sla": _l("Decided in the SLA"),
+    "sla_rate": _l("In the SLA"),
+    "recycled": _l("Recycled"),
+    "back_as_mql": _l("Back as MQL"),
+    "comeback_rate": _l("Comeback rate"),
+    "reason": _l("Reason"),
+    "label": _l("Label"),
+    "share": _l("Share"),
+    "rule": _l("Readiness rule"),
+    "channel": _l("Channel"),
+    "step": _l("Step"),
+    "template": _l("Template"),
+    "version": _l("Version"),
+}
+RATE_COLUMNS = RATE_NAMES | frozenset(
+    {
+        "delivery_rate", "bounce_rate", "open_rate", "click_rate", "click_to_open",
+        "unsubscribe_rate", "complaint_rate", "conversion_rate", "acceptance_rate",
+        "sla_rate", "comeback_rate", "share",
+    }
+)  # fmt: skip
+# Amounts of money: costs, revenue, CLV and each attribution model's credit.
+MONEY_COLUMNS = ("cost", "revenue", "average_clv", "first", "last", "linear", "u-shaped")
 
 
 def label(name: str) -> str:
     """A column, stage or measure's name in the reader's language (its key if unknown)."""
     if name in LABELS:
         return str(LABELS[name])
+    if name in EXTRA_LABELS:
+        return str(EXTRA_LABELS[name])
+    base, _, currency = name.rpartition("_")
+    if base in EXTRA_LABELS and len(currency) == 3 and currency.isalpha():
+        return f"{EXTRA_LABELS[base]} ({currency.upper()})"
     stage, _, window = name.rpartition("_")
-    if stage in LABELS and window.endswith("d") and window[:-1].isdigit():
+    if stage in {**LABELS, **EXTRA_LABELS} and window.endswith("d") and window[:-1].isdigit():
         # Two messages side by side rather than one holding the other: a translated
         # message never contains another, so each reads whole in every language.
         within = _l("within %(days)s days", days=window[:-1])
-        return f"{LABELS[stage]}: {within}"
+        return f"{label(stage)}: {within}"
     return name
 
 
@@ -117,8 +189,10 @@ def cell_text(column: str, cell: Cell) -> str:
         return "—"
     if isinstance(cell, str):
         return measure_label(cell) if column == "measure" else cell
-    if column in RATE_NAMES:
+    if column in RATE_COLUMNS:
         return percent_text(float(cell))
+    if column.startswith(MONEY_COLUMNS):
+        return number_text(float(cell), 2)
     if column.endswith("_days"):
         return number_text(cell, 1)
     return number_text(cell)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +29,11 @@ from nurture.auth import roles
 from nurture.platform.csv_safety import safe_row
 from nurture.platform.db import transaction, utcnow
 from nurture.web.ui.render import page
+from nurture.web.ui.report_extra import (
+    EXTRA_REPORTS,
+    OVERVIEW_EXTRAS,
+    chart_section,
+)
 from nurture.web.ui.report_sections import (
     REPORTS,
     cohort_heat,
@@ -40,6 +46,9 @@ from nurture.web.ui.report_sections import (
 from nurture.web.ui.security import requires, runtime
 
 bp = Blueprint("ui_reports", __name__)
+
+# Every report a page draws, by the name its CSV export is asked for.
+ALL_REPORTS = {**REPORTS, **EXTRA_REPORTS}
 
 # The query's names: the API's and the CLI's options.
 ARGUMENTS = ("from", "to", "by", "source", "campaign", "owner", "grade", "segment")
@@ -77,14 +86,14 @@ def _form(report: ReportFilter, errors: dict[str, str]) -> FilterForm:
     return form
 
 
-def _choices(form: FilterForm, choices: Any) -> None:
+def _choices(form: FilterForm, choices: Any, groupings: tuple[str, ...] = GROUP_BY) -> None:
     anything = SelectChoice("", str(_l("Any")))
     form.campaign.choices = [anything] + [SelectChoice(k, n) for k, n in choices.campaigns]
     form.owner.choices = [anything] + [SelectChoice(e, n) for e, n in choices.owners]
     form.grade.choices = [anything] + [SelectChoice(g, g) for g in choices.grades]
     form.segment.choices = [anything] + [SelectChoice(s, s) for s in choices.segments]
     form.by.choices = [SelectChoice("", str(_l("Nothing (one row)")))] + [
-        SelectChoice(name, label(name)) for name in GROUP_BY
+        SelectChoice(name, label(name)) for name in groupings
     ]
 
 
@@ -118,11 +127,13 @@ def dashboard() -> Any:
     """The funnel, the cohorts and velocity for one period and filter."""
     report, errors = _filter()
     sections: dict[str, Any] = {}
+    extras: list[Any] = []
     with transaction(runtime().sessions) as session:
         choices = report_choices(session)
         if not errors:
             try:
                 sections = _sections(session, report)
+                extras = [build(session, report) for build in OVERVIEW_EXTRAS]
             except FilterError as error:
                 errors = dict(error.errors)
     form = _form(report, errors)
@@ -133,6 +144,7 @@ def dashboard() -> Any:
         form=form,
         report=report,
         sections=sections,
+        extras=extras,
         query=query,
         last_day=report.end - timedelta(days=1),
         group_label=label(report.group_by) if report.group_by else None,
@@ -153,11 +165,58 @@ def _sections(session: Any, report: ReportFilter) -> dict[str, Any]:
     return built
 
 
+@bp.get("/reports/campaigns")
+@requires(roles.REPORTS_VIEW)
+def campaigns() -> Any:
+    """Email and campaign results: per campaign (or step, template, version…)."""
+    return _chart_page("campaigns", _l("Email and campaign results"))
+
+
+@bp.get("/reports/feedback")
+@requires(roles.REPORTS_VIEW)
+def feedback() -> Any:
+    """The sales feedback loop: acceptance, rejection reasons, recycled leads."""
+    return _chart_page("feedback", _l("Sales feedback"), reasons=True)
+
+
+def _chart_page(key: str, title: Any, *, reasons: bool = False) -> Any:
+    spec = EXTRA_REPORTS[key]
+    report, errors = _filter(spec.groupings)
+    section = None
+    reasons_table = None
+    with transaction(runtime().sessions) as session:
+        choices = report_choices(session)
+        if not errors:
+            try:
+                section = chart_section(session, report, key)
+                if reasons:
+                    table = EXTRA_REPORTS["feedback-reasons"].table
+                    grouped = replace(report, group_by=section.by)
+                    reasons_table = shown_table(*table(spec.build(session, grouped)))
+            except FilterError as error:
+                errors = dict(error.errors)
+    form = _form(report, errors)
+    _choices(form, choices, spec.groupings)
+    query = {name: request.args[name] for name in ARGUMENTS if request.args.get(name)}
+    return page(
+        "ui/reports/chart_page.html",
+        title=title,
+        endpoint=f"ui_reports.{key}",
+        form=form,
+        report=report,
+        section=section,
+        reasons=reasons_table,
+        query=query,
+        last_day=report.end - timedelta(days=1),
+        status=400 if errors else 200,
+    )
+
+
 @bp.get("/reports/<name>.csv")
 @requires(roles.REPORTS_VIEW)
 def export(name: str) -> Any:
     """One report's table as CSV, for the period and filter of the query."""
-    spec = REPORTS.get(name)
+    spec = ALL_REPORTS.get(name)
     if spec is None:
         abort(404)
     report, errors = _filter(spec.groupings)

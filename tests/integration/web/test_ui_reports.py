@@ -10,6 +10,8 @@ import re
 
 import pytest
 
+from nurture.analytics.feedback import feedback_report
+from nurture.analytics.filters import parse_filter
 from nurture.leads.lifecycle import change_stage
 from nurture.models import Lead
 from nurture.platform.db import transaction
@@ -119,3 +121,67 @@ def test_a_change_today_does_not_rewrite_last_quarters_chart(app, story):
         )
     after = bar_figures(client.get(f"/reports?{PERIOD}").get_data(as_text=True), "funnel")
     assert after == before
+
+
+def test_the_overview_also_draws_volume_costs_clv_and_revenue_by_touch(app, story):
+    client = signed_in_client(app, "viewer")
+    html = client.get(f"/reports?{PERIOD}").get_data(as_text=True)
+    for key, title in (
+        ("volume", "New leads"),
+        ("costs", "Cost per lead"),
+        ("clv", "Customer lifetime value"),
+        ("attribution", "Revenue by touch"),
+    ):
+        assert f'<h2 id="{key}-h">{title}</h2>' in html
+    # A quarter is drawn per week: the story's four new leads came in four different weeks
+    # (L1 Jan 5, L2 Jan 20, L3 Feb 3, L4 Feb 15), so four full columns among empty ones.
+    volume = html[html.index('id="volume"') : html.index('id="costs"')]
+    pattern = r'<rect class="fill" x="\d+" y="[\d.]+" width="8" height="([\d.]+)"'
+    heights = re.findall(pattern, volume)
+    assert sorted(set(heights)) == ["0.0", "100.0"] and heights.count("100.0") == 4
+    assert "New leads per week" in volume and "highest: 1" in volume
+    # L1's deal (1,000) is the period's won revenue, all of it credited somewhere.
+    revenue = html[html.index('id="attribution"') :]
+    revenue = revenue[: revenue.index("</section>")]
+    credited = re.findall(r'<span class="bar-figure">([\d,.]+)</span>', revenue)
+    assert sum(float(v.replace(",", "")) for v in credited) == 1000.0
+
+
+def test_the_campaign_and_feedback_pages_show_their_reports_figures(app, story):
+    client = signed_in_client(app, "marketer")
+    response = client.get(f"/reports/feedback?{PERIOD}&by=source")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    report = parse_filter(
+        today=at(4, 15).date(),
+        start="2026-01-01",
+        end="2026-04-01",
+        group_by="source",
+        groupings=("source",),
+    )
+    with app.extensions["nurture"].sessions() as session:
+        expected = feedback_report(session, report)
+    assert len(expected.rows) >= 2  # the story's sources that had an offer
+    section = html[html.index('id="feedback"') : html.index('id="reasons"')]
+    for row in expected.rows:
+        figure = "—" if row.acceptance_rate is None else f"{row.acceptance_rate * 100:.1f}%"
+        assert f'<span class="bar-label">{row.group or "—"}</span>' in section
+        assert figure in section
+    # The story's one lost deal is not a rejection: the reasons table is empty, and says so.
+    reasons = html[html.index('id="reasons"') :]
+    assert "Why sales gave leads back" in reasons and "Nothing in this period." in reasons
+    campaigns = client.get(f"/reports/campaigns?{PERIOD}")
+    assert campaigns.status_code == 200
+    assert "Email and campaign results" in campaigns.get_data(as_text=True)
+    for name in (
+        "volume",
+        "costs",
+        "clv",
+        "attribution",
+        "campaigns",
+        "feedback",
+        "feedback-reasons",
+    ):
+        download = client.get(f"/reports/{name}.csv?{PERIOD}")
+        assert download.status_code == 200, name
+        assert download.mimetype == "text/csv"
