@@ -369,6 +369,7 @@ LEAD_COLUMNS = (
     "consent_at",
     "created_at",
     "updated_at",
+    "last_activity_at",
 )
 ENROLLMENT_COLUMNS = (
     "id",
@@ -436,6 +437,7 @@ def _lead_rows(seed: Seed, ts: Callable[[datetime | None], Any]) -> Iterator[tup
             "granted",
             "consent",
             "benchmark seed",
+            now,
             now,
             now,
             now,

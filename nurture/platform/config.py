@@ -87,6 +87,9 @@ class Settings:
     soft_bounce_limit: int = 3
     tick_seconds: float = 5.0
     batch_size: int = 500
+    # Messages whose outcomes are recorded together, as soon as the mail server has
+    # answered them: a worker killed mid-batch sends again at most twice this many.
+    outcome_group: int = 20
     # A claimed message whose worker died is sent again after this long.
     send_lease: timedelta = timedelta(minutes=10)
     # Tracking: how hit IPs are stored (truncate | hash | full | none), and the marketer's
@@ -203,6 +206,7 @@ class Settings:
             "NURTURE_SMTP_MAX_ATTEMPTS": ("smtp_max_attempts", int),
             "NURTURE_TICK_SECONDS": ("tick_seconds", float),
             "NURTURE_BATCH_SIZE": ("batch_size", int),
+            "NURTURE_OUTCOME_GROUP": ("outcome_group", _positive_int),
             "NURTURE_SEND_LEASE": ("send_lease", parse_duration),
             "NURTURE_SOFT_BOUNCE_LIMIT": ("soft_bounce_limit", _positive_int),
             "NURTURE_SEND_WINDOW": ("send_window", parse_window),

@@ -26,6 +26,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from email.utils import parseaddr
 
@@ -164,8 +165,33 @@ class Engine:
         self._send_and_record(self.renderer.render_batch(prepared, now), now, report)
 
     def _send_and_record(self, built: Built, now: datetime, report: TickReport) -> None:
-        """Hand a built batch to the transport, then record every outcome."""
-        delivered = self.transport.send_many(built.outgoing) if built.outgoing else []
-        for (item, subject, version), result in zip(built.sendable, delivered, strict=True):
-            built.results[item.message_pk] = (result, subject, version, None)
-        self.recorder.record(built.prepared, built.results, now, report)
+        """Hand a built batch to the transport a group at a time, recording each group's
+        outcomes as soon as the server has answered them.
+
+        An MTA records each message as it accepts it; a sender must too, or a crash re-sends
+        whatever it had sent but not yet written down. In groups of
+        ``NURTURE_OUTCOME_GROUP`` a worker killed (or a database lost) mid-batch sends again
+        at most the groups in flight, not the batch: their messages keep their ``sending``
+        lease and a later tick retries them.
+        """
+        sendable = {item.message_pk for item, _, _ in built.sendable}
+        # Outcomes known before sending (a template that failed to render) go first.
+        settled = [item for item in built.prepared if item.message_pk not in sendable]
+        if settled:
+            self.recorder.record(settled, built.results, now, report)
+        group = max(1, self.settings.outcome_group)
+        # A group's outcomes are written while the next group is on the wire, so the mail
+        # server never waits for the database: at a crash at most two groups are unrecorded.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="nurture-record") as writer:
+            pending: Future[None] | None = None
+            for start in range(0, len(built.outgoing), group):
+                chunk = built.sendable[start : start + group]
+                delivered = self.transport.send_many(built.outgoing[start : start + group])
+                for (item, subject, version), result in zip(chunk, delivered, strict=True):
+                    built.results[item.message_pk] = (result, subject, version, None)
+                if pending is not None:
+                    pending.result()  # a recording that failed stops the batch here
+                items = [item for item, _, _ in chunk]
+                pending = writer.submit(self.recorder.record, items, built.results, now, report)
+            if pending is not None:
+                pending.result()

@@ -24,6 +24,7 @@ from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
 from nurture.sending.engine import Engine
 from nurture.sending.policy import DomainLimit
+from nurture.sending.smtp import SmtpTransport
 from nurture.sending.tick import TickReport
 from tests.integration.engine_support import (
     FIXTURES,
@@ -383,3 +384,59 @@ def test_a_deferred_email_is_cancelled_if_the_lead_unsubscribes_before_the_retry
     [message] = messages_for(drip, lead)
     assert message.status == "cancelled" and "can no longer be mailed" in message.error
     assert smtp_sink.received == []
+
+
+class WorkerKilled(BaseException):
+    """What a worker killed mid-send looks like to the engine: it stops, wherever it was."""
+
+
+class DyingTransport:
+    """A real SMTP transport that stops for good after ``after`` messages."""
+
+    def __init__(self, url: str, after: int) -> None:
+        self.inner = SmtpTransport(url)
+        self.after = after
+        self.sent = 0
+
+    def send_many(self, items):  # type: ignore[no-untyped-def]
+        results = []
+        for item in items:
+            if self.sent == self.after:
+                raise WorkerKilled
+            results.extend(self.inner.send_many([item]))
+            self.sent += 1
+        return results
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_worker_killed_mid_batch_sends_again_only_the_group_in_flight(drip, smtp_sink):
+    leads = [add_lead(drip, f"kill{i:02d}@acme.example") for i in range(50)]
+    for lead in leads:
+        enrol(drip, lead)
+    settings = drip.settings.with_overrides(smtp_url=smtp_sink.url, outcome_group=10)
+    rt = Runtime.from_settings(settings)
+    engine = Engine(rt, transport=DyingTransport(smtp_sink.url, after=25))
+    with pytest.raises(RuntimeError, match="delivery lane failed"):
+        engine.tick(T0)
+    engine.close()
+    # Two groups of 10 were answered and written down as they went; the third died with
+    # 5 of its messages accepted by the server and none recorded.
+    with drip.sessions() as session:
+        statuses = dict(
+            session.execute(select(Message.status, func.count()).group_by(Message.status)).all()
+        )
+    assert statuses == {"sent": 20, "sending": 30}
+    assert len(smtp_sink.received) == 25
+    # The next worker retries the unrecorded ones once their lease is over: the 5 that were
+    # in flight go twice, nothing else does, nothing is lost.
+    engine = Engine(rt)
+    try:
+        report = engine.tick(T0 + settings.send_lease + timedelta(seconds=1))
+    finally:
+        engine.close()
+        rt.close()
+    assert report.sent == 30
+    addresses = [m["To"] for m in smtp_sink.received]
+    assert len(addresses) == 55 and len(set(addresses)) == 50
