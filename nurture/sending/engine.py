@@ -31,6 +31,7 @@ from datetime import datetime
 from email.utils import parseaddr
 
 from nurture.platform.config import Settings
+from nurture.platform.outage import is_outage
 from nurture.platform.runtime import Runtime
 from nurture.rendering.library import TemplateLibrary, template_library
 from nurture.sending.decide import Decider
@@ -93,7 +94,12 @@ class DeliveryLane:
             try:
                 self._work(built, self._now, self._report)
             except BaseException as exc:  # re-raised in the caller's thread
-                log.exception("delivery lane failed")
+                if is_outage(exc):
+                    # The worker's outage gate says so once; a traceback here would repeat
+                    # it for every batch cut short.
+                    log.debug("delivery lane stopped: the database cannot be reached")
+                else:
+                    log.exception("delivery lane failed")
                 self._error = exc
 
 

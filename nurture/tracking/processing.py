@@ -31,6 +31,7 @@ from nurture.models.tracking import TrackingHit
 from nurture.platform import hooks
 from nurture.platform.addresses import email_or_none
 from nurture.platform.db import transaction, utcnow
+from nurture.platform.outage import OutageGate
 from nurture.platform.runtime import Runtime
 from nurture.tracking.capture import HitLock
 from nurture.tracking.engagement import note_engagement, refresh_engagement
@@ -441,6 +442,8 @@ class HitProcessor:
         self.merge_every = merge_every
         self._wake = threading.Event()
         self._stop = threading.Event()
+        # A database outage is said once and ridden out (nurture.platform.outage).
+        self._gate = OutageGate()
         self._thread = threading.Thread(target=self._run, name="nurture-hits", daemon=True)
         self._last_merge: datetime | None = None
         # On SQLite the passes queue with the capture's commits on one kernel lock
@@ -488,7 +491,7 @@ class HitProcessor:
             self._stop.wait(self.gather)
             self._wake.clear()
             try:
-                self.run_once(utcnow())
+                self._gate.run(lambda: self.run_once(utcnow()))
             except Exception:
                 # The hits stay unprocessed in the database; the next pass tries again.
                 log.exception("processing tracking hits failed; retrying")

@@ -33,6 +33,7 @@ from nurture.handoff.team_sync import TeamWatcher
 from nurture.handoff.webhooks import deliver_due as deliver_webhooks
 from nurture.platform.config import Settings
 from nurture.platform.db import is_sqlite, transaction, utcnow
+from nurture.platform.outage import OutageGate
 from nurture.platform.runtime import Runtime
 from nurture.privacy.rights import purge_expired
 from nurture.qualification.watch import QualificationWatcher
@@ -136,11 +137,12 @@ def _send_loop(settings: Settings, stop: Any) -> None:
     runtime = Runtime.from_settings(settings)
     engine = Engine(runtime)
     try:
+        gate = OutageGate()
         while not stop.is_set():
             started = time.monotonic()
             try:
-                report = engine.tick(utcnow())
-                if report.claimed or report.retried:
+                report = gate.run(lambda: engine.tick(utcnow()))
+                if report is not None and (report.claimed or report.retried):
                     log.info("%s", report)
             except Exception:
                 log.exception("tick failed; retrying at the next tick")
@@ -230,14 +232,19 @@ def run_worker(
         pool = SenderPool(runtime.settings, senders - 1) if senders > 1 else None
         one_pass = WorkerPass(runtime, engine)
         scheduler = BlockingScheduler(timezone=UTC)
+        # One gate for every job: a database outage is logged once, not once per job and
+        # run, and the jobs wait out its back-off together (nurture.platform.outage).
+        gate = OutageGate()
 
         def tick() -> None:
             try:
-                report = one_pass.run(utcnow())
+                report = gate.run(lambda: one_pass.run(utcnow()))
             except Exception:
                 # A failed tick is logged and the next one tries again: the work stays due
                 # in the database, nothing is lost.
                 log.exception("tick failed; retrying at the next tick")
+                return
+            if report is None:
                 return
             if on_tick:
                 on_tick(report)
@@ -257,19 +264,27 @@ def run_worker(
         # processor threads are busy or stopped); APScheduler logs a failed pass.
         hits = HitProcessor(runtime)
         scheduler.add_job(
-            lambda: hits.run_once(utcnow()), IntervalTrigger(seconds=1), id="tracking-hits",
+            lambda: gate.run(lambda: hits.run_once(utcnow())), IntervalTrigger(seconds=1),
+            id="tracking-hits",
             max_instances=1, coalesce=True,
         )  # fmt: skip
 
         # Handoff webhooks: their own job, so a slow receiver never delays a tick.
         scheduler.add_job(
-            lambda: deliver_webhooks(runtime, utcnow()), IntervalTrigger(seconds=2),
+            lambda: gate.run(lambda: deliver_webhooks(runtime, utcnow())),
+            IntervalTrigger(seconds=2),
             id="webhooks", max_instances=1, coalesce=True,
         )  # fmt: skip
 
-        def purge() -> None:
+        def purge_now() -> tuple[int, int]:
             with transaction(runtime.sessions) as session:
-                purged, deliveries = purge_expired(session, runtime.settings, now=utcnow())
+                return purge_expired(session, runtime.settings, now=utcnow())
+
+        def purge() -> None:
+            done = gate.run(purge_now)
+            if done is None:
+                return
+            purged, deliveries = done
             if purged:
                 log.info("privacy: purged raw tracking data from %s rows", purged)
             if deliveries:
@@ -283,8 +298,8 @@ def run_worker(
         )  # fmt: skip
 
         def digests() -> None:
-            result = send_due_digests(runtime, utcnow())
-            if result.anything:
+            result = gate.run(lambda: send_due_digests(runtime, utcnow()))
+            if result is not None and result.anything:
                 log.info("%s", result)
 
         # The weekly report digest leaves on Mondays from 07:00 UTC; a pass every quarter of
