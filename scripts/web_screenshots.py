@@ -70,7 +70,7 @@ SHOTS = (
     Shot("sales-handoff", "sales", "/sales", follow=r"^/sales/handoffs/\d+$"),
     Shot("sales-team", "sales-manager", "/sales/team"),
     Shot("reports", "marketer", "/reports", phone=True, full=True),
-    Shot("reports-dark", "marketer", "/reports#funnel", dark=True),
+    Shot("reports-dark", "marketer", "/reports", dark=True),
     Shot("settings", "admin", "/settings"),
     Shot("settings-users", "admin", "/settings/users"),
     Shot("settings-sending", "admin", "/settings/sending"),

@@ -160,7 +160,7 @@ def chart_section(session: Session, report: ReportFilter, key: str) -> ExtraSect
     for row in rows:
         value, figure = _figure(row[value_at], chart.kind)
         group = row[label_at]
-        items.append((str(group) if group is not None else "—", value, figure))
+        items.append((str(group) if group is not None else str(_l("(none)")), value, figure))
     return ExtraSection(
         key, chart.title, chart.caption, bars(items), [], shown_table(header, rows), key,
         grouped.group_by,
@@ -181,7 +181,7 @@ def volume_section(session: Session, report: ReportFilter) -> ExtraSection:
         _l("New leads per week (weeks start on Monday)") if weekly else _l("New leads per month"),
         [],
         columns(points),
-        shown_table(*spec.table(grouped)),
+        shown_table(*spec.table(grouped), grouped=report.group_by is not None),
         "volume",
         report.group_by,
     )

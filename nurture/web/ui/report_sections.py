@@ -207,9 +207,21 @@ class Table:
     numeric: list[bool]
 
 
-def shown_table(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> Table:
-    """The table of ``*_table()`` as the page shows it."""
-    numeric = [name not in ("group", "month", "measure") for name in header]
+def shown_table(
+    header: Sequence[str], rows: Sequence[Sequence[Cell]], *, grouped: bool = True
+) -> Table:
+    """The table of ``*_table()`` as the page shows it. Ungrouped (``grouped`` False), the
+    group column says "All" where it names the row, and is left out where another column
+    does (a cohort's month)."""
+    if not grouped and "group" in header:
+        at = list(header).index("group")
+        if at == 0:
+            everything = str(_l("All"))
+            rows = [[everything, *row[1:]] for row in rows]
+        else:
+            header = [name for i, name in enumerate(header) if i != at]
+            rows = [[cell for i, cell in enumerate(row) if i != at] for row in rows]
+    numeric = [name not in ("group", "month", "measure", "period") for name in header]
     return Table(
         [label(name) for name in header],
         [[cell_text(name, cell) for name, cell in zip(header, row, strict=True)] for row in rows],

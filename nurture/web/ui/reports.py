@@ -158,7 +158,8 @@ def _sections(session: Any, report: ReportFilter) -> dict[str, Any]:
     for name, spec in REPORTS.items():
         grouped = spec.build(session, report)
         total = grouped if report.group_by is None else spec.build(session, whole)
-        built[name] = {"table": shown_table(*spec.table(grouped)), "total": total}
+        table = shown_table(*spec.table(grouped), grouped=report.group_by is not None)
+        built[name] = {"table": table, "total": total}
     built["funnel"]["bars"] = funnel_bars(built["funnel"]["total"])
     built["cohorts"]["heat"] = cohort_heat(built["cohorts"]["total"])
     built["velocity"]["ranges"] = velocity_bars(built["velocity"]["total"])
