@@ -47,7 +47,7 @@ from nurture.analytics.durations import (
 from nurture.analytics.filters import ReportFilter, month_key, months
 from nurture.analytics.scope import AnySelect, check_filter, scoped, uses_leads
 from nurture.handoff.team import Team
-from nurture.models import Event, Handoff, HandoffAction, Lead, StageChange
+from nurture.models import Event, Handoff, HandoffAction, Lead, LeadStageFirst, StageChange
 from nurture.tracking.event_intake import EVENT_TYPES
 
 # What a person does (as opposed to what is done to them: sent emails, stage changes,
@@ -152,18 +152,18 @@ def _sales_cycles(
 ) -> Iterable[tuple[str | None, float]]:
     """(group, seconds from first touch to won) of the leads first won in the period."""
     start, end = report.start_at, report.end_at
+    # A lead's first change into ``customer`` is its first time there in the roll-up of
+    # the stage history (nothing ranks above ``customer``, so no change passes it), read
+    # from one row per lead instead of a grouping of every stage change.
     won = (
-        select(StageChange.lead_id, func.min(StageChange.at).label("won_at"))
-        .where(StageChange.to_stage == "customer")
-        .group_by(StageChange.lead_id)
+        select(LeadStageFirst.lead_id, LeadStageFirst.customer_at.label("won_at"))
+        .where(LeadStageFirst.customer_at >= start, LeadStageFirst.customer_at < end)
         .subquery("won")
     )
     touched = (
         select(Event.lead_id, func.min(Event.occurred_at).label("touch_at"))
         .where(
-            Event.lead_id.in_(
-                select(won.c.lead_id).where(won.c.won_at >= start, won.c.won_at < end)
-            ),
+            Event.lead_id.in_(select(won.c.lead_id)),
             Event.is_machine.is_(False),
             or_(Event.type.in_(TOUCH_TYPES), Event.type.startswith(CUSTOM_TOUCH_PREFIX)),
         )
@@ -175,7 +175,6 @@ def _sales_cycles(
         .select_from(Lead)
         .join(won, won.c.lead_id == Lead.id)
         .outerjoin(touched, touched.c.lead_id == Lead.id)
-        .where(won.c.won_at >= start, won.c.won_at < end)
     )
     statement = _scoped(cycles, report, team, when=won.c.won_at)
     for row in _rows(session, statement):

@@ -15,6 +15,7 @@ from nurture.models.message import Message, OutboxMessage
 from nurture.models.preview import EmailPreview
 from nurture.models.privacy import AuditLog, Suppression
 from nurture.models.qualification import QualificationVersion
+from nurture.models.rollup import LeadStageFirst
 from nurture.models.scoring import ScoringVersion
 from nurture.models.sla import HandoffSla
 from nurture.models.tracking import TrackingHit, Visitor
@@ -42,6 +43,7 @@ __all__ = [
     "ImportJob",
     "ImportReject",
     "Lead",
+    "LeadStageFirst",
     "Message",
     "OutboxMessage",
     "QualificationVersion",
