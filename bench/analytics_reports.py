@@ -43,7 +43,7 @@ OLD_EVENTS = text(
     " machine_reasons, properties)"
     " SELECT 1 + (g * 7919) % :leads, 'page.viewed', ts, ts, false, '[]', '{}'"
     " FROM (SELECT g, CAST(:start AS timestamp) - (1 + g % 31536000) * interval '1 second'"
-    " AS ts FROM generate_series(:first, :last) AS g) AS old"
+    " AS ts FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS g) AS old"
 )
 
 
