@@ -9,9 +9,12 @@
 - ``funnel``: the period view and the cohort view;
 - ``durations``: velocity's definitions: percentiles, stays in a stage, first touch, the
   first sales action on a handoff (pure);
-- ``velocity``: time in each stage, the sales cycle, and MQL to first sales action.
+- ``velocity``: time in each stage, the sales cycle, and MQL to first sales action;
+- ``rollup``: each lead's first time in each funnel stage (``lead_stage_firsts``), kept
+  with every stage change (``subscriptions``) and recomputed from history on demand.
 
-Nothing here changes data. docs/analytics.md states every definition with a worked example.
+Nothing here changes data but the roll-up, which only follows history. docs/analytics.md
+states every definition with a worked example.
 """
 
 from __future__ import annotations

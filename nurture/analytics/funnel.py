@@ -11,7 +11,9 @@ records one). A lead's current stage is never read.
   again in the same period counts once per stage; in two periods (or two months of a
   ``month`` grouping), once in each.
 - **Cohort view**: the leads created in each month of the period; of them, how many have
-  reached each stage by now, and within 30, 60 and 90 days of their creation.
+  reached each stage by now, and within 30, 60 and 90 days of their creation. When each
+  lead first reached each stage is read from the roll-up of its stage changes
+  (``lead_stage_firsts``, ``nurture.analytics.rollup``), always equal to them.
 
 Erased leads keep their row (creation, fit grade, account) and their stage changes, so
 they count as created (under no source) and in every stage they reached; erasure deletes
