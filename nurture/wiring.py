@@ -11,6 +11,7 @@ must run in order, one receiver does both (``nurture.handoff.events``).
 
 from __future__ import annotations
 
+from nurture.analytics import subscriptions as analytics
 from nurture.campaigns import triggers
 from nurture.handoff import subscriptions as handoff
 from nurture.platform import hooks
@@ -24,4 +25,5 @@ def connect() -> None:
     scoring.subscribe()
     qualification.subscribe()
     handoff.subscribe()
+    analytics.subscribe()
     hooks.mark_connected()

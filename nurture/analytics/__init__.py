@@ -19,9 +19,12 @@
   ``attribution``: won revenue credited to the touches before each win.
 - ``costs``: marketing costs (the costs file and the app's entries) and the reports that
   set them against the leads: volume, and cost per lead, MQL and customer.
+- ``rollup``: each lead's first time in each funnel stage (``lead_stage_firsts``), kept
+  with every stage change (``subscriptions``) and recomputed from history on demand.
 
-Nothing here changes data but ``costs``, which stores the cost entries the reports read.
-docs/analytics.md states every definition with a worked example.
+Nothing here changes data but ``costs``, which stores the cost entries the reports read,
+and the roll-up, which only follows history. docs/analytics.md states every definition
+with a worked example.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from sqlalchemy import (
     func,
     literal,
     null,
+    or_,
     select,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -38,6 +39,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from nurture.analytics.definitions import RANK
 from nurture.analytics.filters import FilterError, ReportFilter
 from nurture.handoff.team import Team
 from nurture.handoff.team_sync import active_team
@@ -81,6 +83,20 @@ def uses_leads(report: ReportFilter) -> bool:
     elsewhere can then leave ``leads`` out)."""
     filters = (report.source, report.campaign, report.owner, report.grade, report.segment)
     return any(value is not None for value in filters) or report.group_by not in (None, "month")
+
+
+def enters(stage: str, from_stage: Any, to_stage: Any) -> ColumnElement[bool]:
+    """SQL for ``stage in entered_stages(from_stage, to_stage)``
+    (``nurture.analytics.definitions``)."""
+    position = RANK[stage]
+    return or_(
+        and_(_rank(to_stage) >= position, _rank(from_stage) < position),
+        to_stage == stage,
+    )
+
+
+def _rank(column: Any) -> ColumnElement[int]:
+    return case(RANK, value=column, else_=0)
 
 
 def month_number(when: Any) -> ColumnElement[int]:

@@ -143,6 +143,7 @@ def change_stage(
     A refused change (disallowed by ``TRANSITIONS``, unknown stage, same stage) raises before
     anything is touched. An allowed one updates ``lead.stage``/``stage_changed_at``, records
     a ``StageChange`` row and a ``stage.changed`` event on the timeline, then reacts at once:
+    ``stage_recorded`` lets the reports' roll-ups follow the change;
     ``nurture.campaigns.enrolment.lead_changed`` makes the lead's enrolments due now (a
     campaign whose exit rules name the new stage ends at the next tick; tracks keyed on stage
     switch), and
@@ -189,6 +190,7 @@ def change_stage(
     )
     session.flush()
 
+    hooks.publish(hooks.stage_recorded, session, change=change, now=now)
     hooks.publish(hooks.lead_changed, session, lead=lead, now=now)
     hooks.publish(hooks.stage_changed, session, lead=lead, now=now)
     return change

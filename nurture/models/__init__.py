@@ -17,6 +17,7 @@ from nurture.models.preview import EmailPreview
 from nurture.models.privacy import AuditLog, Suppression
 from nurture.models.qualification import QualificationVersion
 from nurture.models.revenue import RevenueEntry
+from nurture.models.rollup import LeadStageFirst
 from nurture.models.scoring import ScoringVersion
 from nurture.models.sla import HandoffSla
 from nurture.models.tracking import TrackingHit, Visitor
@@ -46,6 +47,7 @@ __all__ = [
     "ImportJob",
     "ImportReject",
     "Lead",
+    "LeadStageFirst",
     "Message",
     "OutboxMessage",
     "QualificationVersion",

@@ -67,6 +67,13 @@ stage_changed = _signals.signal(
     "triggered by that stage enrol it.",
 )
 
+stage_recorded = _signals.signal(
+    "stage-recorded",
+    doc="A stage change was recorded (a ``stage_changes`` row, flushed). Kwargs: "
+    "``change``, ``now``. Analytics keeps its roll-up of each lead's first time in each "
+    "funnel stage.",
+)
+
 leads_data_changed = _signals.signal(
     "leads-data-changed",
     doc="Leads were created or their data changed. Kwargs: ``leads``, ``now``, "
