@@ -3,7 +3,9 @@ counted by hand from the tables in its docstring)."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +162,40 @@ def test_the_table_has_the_labels_and_the_total_last(runtime, story):
     assert rows[1] == ["test-drip", "250.00", 2, "550.00", 1.2, 2.2]
     assert rows[2] == ["webinar-invite", "300.00", 2, "550.00", 0.8333, 1.8333]
     assert rows[-1] == ["total", "900.00", 4, "2133.33", 1.3704, 2.3704]
+
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "analytics.md"
+
+
+def markdown_table(after: str, header_start: str) -> list[list[str]]:
+    """The cells of the first table after ``after`` (in the section "ROI") whose header
+    starts with ``header_start``."""
+    text = DOCS.read_text(encoding="utf-8").split("\n## ROI\n", 1)[1].split(after, 1)[1]
+    lines = text.split(f"| {header_start}", 1)[1].splitlines()[2:]
+    return [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in itertools.takewhile(lambda line: line.startswith("|"), lines)
+    ]
+
+
+def shown(header, row):  # type: ignore[no-untyped-def]
+    """A table row as the CLI's table prints it."""
+    cells = []
+    for name, cell in zip(header, row, strict=True):
+        if cell is None:
+            cells.append("-")
+        elif name.endswith("_roi"):
+            cells.append(f"{cell:+.1%}")
+        elif name.endswith("_roas"):
+            cells.append(f"{cell:.2f}x")
+        else:
+            cells.append(str(cell))
+    return cells
+
+
+@pytest.mark.parametrize(("by", "after"), [("campaign", "U-shaped, `--by campaign`"),
+                                           ("source", "U-shaped, `--by source`")])  # fmt: skip
+def test_the_docs_worked_example_is_the_reports_figures(runtime, story, by, after):
+    header, rows = roi_table(roi(runtime, group_by=by))
+    documented = markdown_table(after, "group | cost")
+    assert documented == [shown(header, row) for row in rows]
