@@ -45,7 +45,8 @@ def test_by_campaign_u_shaped_sets_each_campaigns_cost_against_its_credited_reve
     assert result.currency == "EUR"
     # U-shaped: P5's two touches 50/50 (page 100, partner-news 100); P1's four 40/10/10/40
     # (creation 400, test-drip 100, page 100, webinar-invite 400); P2's two 50/50 (test-drip
-    # 300, webinar-invite 300); P3 none: 333.33 to (no touch).
+    # 300, webinar-invite 300); P3 none: 333.33 to (no touch). The scanners' clicks (P1's
+    # Jan 12, P2's Feb 05 on webinar-invite) are no touches, and P5, erased, still counts.
     assert figures(result, "u-shaped") == [
         # Revenue and no cost: no ROI (never infinity).
         ("partner-news", "group", "0.00", 1, "100.00", None, None),
