@@ -27,8 +27,10 @@ GROUP = "group"
 NO_TOUCH_KIND = "no_touch"
 UNATTRIBUTED = "unattributed"
 REST = "rest"
-# Only a group can have both a cost and a revenue, so only a group has a ratio.
-_WITH_RATIOS = (GROUP,)
+# The row of the whole report.
+TOTAL = "total"
+# Only a group (or the whole) can have both a cost and a revenue, so only they have ratios.
+_WITH_RATIOS = (GROUP, TOTAL)
 
 
 def cents(amount: Decimal) -> Decimal:
@@ -137,4 +139,4 @@ def roi_total(
 ) -> RoiLine:
     """The total row: every cost of the period against every deal's whole value (under any
     model a deal's credits add up to its value)."""
-    return RoiLine(None, GROUP, total_cost, deals, dict.fromkeys(models, revenue))
+    return RoiLine(None, TOTAL, total_cost, deals, dict.fromkeys(models, revenue))

@@ -73,7 +73,7 @@ def test_the_cli_table_and_json(invoke, story):
     assert body["filter"]["by"] == "source"
     assert body["total"] == {
         "group": None,
-        "kind": "group",
+        "kind": "total",
         "cost": "900.00",
         "deals": 4,
         "revenue": {"u-shaped": "2133.33"},

@@ -62,7 +62,7 @@ def test_by_campaign_u_shaped_sets_each_campaigns_cost_against_its_credited_reve
         # K4 covered P4, who is in no campaign: in no row of the cost report, in its total.
         (None, "rest", "150.00", 0, "0.00", None, None),
         # 900 against the four EUR deals' 2133.33: 1233.33 / 900 = 1.370366…
-        (None, "group", "900.00", 4, "2133.33", 1.3704, 2.3704),
+        (None, "total", "900.00", 4, "2133.33", 1.3704, 2.3704),
     ]
     assert result.other_currencies == {"USD": {"deals": 1, "revenue": "500.00"}}
 
@@ -96,7 +96,7 @@ def test_by_source_the_touch_source_meets_the_cost_of_the_same_source(runtime, s
         (None, "group", "0.00", 2, "800.00", None, None),
         # K2 names only a campaign and covered nobody.
         (None, "unattributed", "300.00", 0, "0.00", None, None),
-        (None, "group", "900.00", 4, "2133.33", 1.3704, 2.3704),
+        (None, "total", "900.00", 4, "2133.33", 1.3704, 2.3704),
     ]
 
 

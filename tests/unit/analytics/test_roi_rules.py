@@ -12,6 +12,7 @@ from nurture.analytics.roi_rules import (
     GROUP,
     NO_TOUCH_KIND,
     REST,
+    TOTAL,
     UNATTRIBUTED,
     RevenueLine,
     roas,
@@ -122,6 +123,7 @@ def test_costs_counted_twice_leave_a_negative_rest_so_the_rows_still_add_up():
 
 def test_the_total_sets_every_cost_against_every_deal():
     total = roi_total(models=MODELS, total_cost=D("900"), deals=4, revenue=D("2133.33"))
+    assert total.kind == TOTAL
     assert total.revenue == {"first": D("2133.33"), "u-shaped": D("2133.33")}
     # (2133.33 − 900) / 900 = 1.370366…; 2133.33 / 900 = 2.370366…
     assert total.roi == {"first": 1.3704, "u-shaped": 1.3704}
