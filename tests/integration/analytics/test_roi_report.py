@@ -15,7 +15,7 @@ from nurture.analytics.attribution_rules import MODELS
 from nurture.analytics.costs import cost_report
 from nurture.analytics.roi import ROI_BY, roi_report, roi_table
 from tests.integration.analytics.revenue_support import PERIOD
-from tests.integration.analytics.roi_support import tell_roi_story
+from tests.integration.analytics.roi_support import ROI_COSTS, tell_roi_story
 
 TODAY = date(2026, 12, 1)
 
@@ -136,6 +136,26 @@ def test_costs_in_another_currency_than_the_revenue_are_refused(runtime, story):
     assert set(caught.value.errors) == {"currency"}
     assert "EUR" in caught.value.errors["currency"]
     assert "USD" in caught.value.errors["currency"]
+
+
+def test_costs_in_another_currency_than_the_teams_are_refused_without_currency(runtime, tmp_path):
+    # The team's currency is EUR (revenue's default); this costs file is in USD.
+    tell_roi_story(runtime, tmp_path, costs=ROI_COSTS.replace("currency: EUR", "currency: USD"))
+    with pytest.raises(FilterError) as caught:
+        roi(runtime)
+    assert caught.value.errors["currency"].startswith(
+        "the costs are in USD but revenue would be in EUR (the sales team's currency)"
+    )
+    # Asked for in USD, the two sides meet: the one USD deal (P4, 500, its source only:
+    # ads) against K4's 150 on ads; the EUR deals are apart.
+    ads = next(row for row in roi(runtime, currency="USD", group_by="source").rows
+               if row.group == "ads")  # fmt: skip
+    assert (f"{ads.cost:.2f}", ads.deals, f"{ads.revenue['u-shaped']:.2f}") == (
+        "150.00",
+        1,
+        "500.00",
+    )
+    assert ads.roi == {"u-shaped": 2.3333}  # (500 − 150) / 150
 
 
 def test_revenue_without_any_cost_has_no_roi_but_its_revenue(runtime, tmp_path):
