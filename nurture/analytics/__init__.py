@@ -21,6 +21,8 @@
   set them against the leads: volume, and cost per lead, MQL and customer.
 - ``rollup``: each lead's first time in each funnel stage (``lead_stage_firsts``), kept
   with every stage change (``subscriptions``) and recomputed from history on demand.
+- ``roi_rules`` (pure: ROI, ROAS, the rows side by side) and ``roi``: the cost report
+  against the attribution report, per campaign or source.
 
 Nothing here changes data but ``costs``, which stores the cost entries the reports read,
 and the roll-up, which only follows history. docs/analytics.md states every definition

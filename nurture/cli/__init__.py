@@ -29,6 +29,7 @@ from nurture.cli import (  # noqa: F401  (each adds its commands to ``cli``)
     report_costs_cmd,
     report_digest_cmd,
     report_feedback_cmd,
+    report_roi_cmd,
     report_volume_cmd,
     revenue_cmd,
     scoring_cmd,

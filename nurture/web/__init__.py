@@ -25,6 +25,7 @@ from nurture.web import (
     api_reports_clv,  # noqa: F401  (GET /api/v1/reports/clv)
     api_reports_costs,  # noqa: F401  (cost per lead, MQL and customer)
     api_reports_feedback,  # noqa: F401  (the sales feedback loop report)
+    api_reports_roi,  # noqa: F401  (GET /api/v1/reports/roi)
     api_reports_volume,  # noqa: F401  (new leads per day, week or month)
     api_revenue,  # noqa: F401  (an account's revenue entries)
     api_scoring,  # noqa: F401  (lead score explained, timeline)
