@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from nurture.analytics import ReportFilter
+from nurture.analytics import FilterError, ReportFilter
 from nurture.analytics.attribution import ATTRIBUTION_BY, attribution_report, attribution_table
 from nurture.analytics.campaign_results import campaign_results, campaign_results_table
 from nurture.analytics.clv import clv_report, clv_table
@@ -26,6 +26,7 @@ from nurture.analytics.email_results import CAMPAIGN_GROUP_BY
 from nurture.analytics.feedback import feedback_report
 from nurture.analytics.feedback_rules import FEEDBACK_GROUP_BY
 from nurture.analytics.feedback_tables import feedback_reasons_table, feedback_table
+from nurture.analytics.roi import ROI_BY, roi_report, roi_table
 from nurture.analytics.tables import Cell
 from nurture.platform.db import utcnow
 from nurture.web.ui.charts import Bar, Column, bars, columns
@@ -68,6 +69,7 @@ EXTRA_REPORTS: dict[str, ReportSpec] = {
     "campaigns": ReportSpec(campaign_results, campaign_results_table, CAMPAIGN_GROUP_BY),
     "feedback": ReportSpec(feedback_report, feedback_table, FEEDBACK_GROUP_BY),
     "feedback-reasons": ReportSpec(feedback_report, _reasons_table, FEEDBACK_GROUP_BY),
+    "roi": ReportSpec(roi_report, roi_table, ROI_BY),
 }
 
 
@@ -122,6 +124,8 @@ class ExtraSection:
     table: Table
     csv: str
     by: str | None
+    # True when the report could not run for this filter; ``caption`` then says why.
+    problem: bool = False
 
 
 def _grouped(report: ReportFilter, spec: ReportSpec, default_by: str | None) -> ReportFilter:
@@ -187,9 +191,58 @@ def volume_section(session: Session, report: ReportFilter) -> ExtraSection:
     )
 
 
+def roi_section(session: Session, report: ReportFilter) -> ExtraSection:
+    """Return on the marketing spend per source (or campaign): the bar is the ROAS
+    (revenue ÷ cost, 1 is break-even), the figure both ROAS and ROI."""
+    spec = EXTRA_REPORTS["roi"]
+    grouped = _grouped(report, spec, "source")
+    header, rows = spec.table(spec.build(session, grouped))
+    roas_at = header.index(f"{DASHBOARD_MODEL}_roas")
+    roi_at = header.index(f"{DASHBOARD_MODEL}_roi")
+    items: list[tuple[str, float | None, str]] = []
+    for row in rows[:-1]:  # the total is in the table, not a bar among the groups
+        roas, roi = row[roas_at], row[roi_at]
+        if roas is None:
+            figure = str(_l("no cost"))
+        else:
+            figure = str(
+                _l(
+                    "ROAS %(roas)s× · ROI %(roi)s",
+                    roas=number_text(float(roas), 2),
+                    roi=percent_text(float(roi)) if roi is not None else "—",
+                )
+            )
+        group = row[0]
+        name = str(group) if group is not None else str(_l("(none)"))
+        items.append((name, float(roas) if roas is not None else None, figure))
+    return ExtraSection(
+        "roi", _l("Return on marketing spend"),
+        _l("Attributed revenue (U-shaped) against the costs of the period, per group: the "
+           "bar is the revenue per unit of cost (1 is break-even)"),
+        bars(items), [], shown_table(header, rows), "roi", grouped.group_by,
+    )  # fmt: skip
+
+
+def _or_problem(
+    build: Callable[[Session, ReportFilter], ExtraSection], key: str, title: Any
+) -> Callable[[Session, ReportFilter], ExtraSection]:
+    """``build``, or the section saying why it cannot be drawn (a currency mismatch
+    between costs and revenue): one report that cannot run must not blank the page."""
+
+    def section(session: Session, report: ReportFilter) -> ExtraSection:
+        try:
+            return build(session, report)
+        except FilterError as error:
+            why = "; ".join(error.errors.values())
+            return ExtraSection(key, title, why, [], [], Table([], [], []), key, None, problem=True)
+
+    return section
+
+
 OVERVIEW_EXTRAS: tuple[Callable[[Session, ReportFilter], ExtraSection], ...] = (
     volume_section,
     lambda session, report: chart_section(session, report, "costs"),
     lambda session, report: chart_section(session, report, "clv"),
     lambda session, report: chart_section(session, report, "attribution"),
+    _or_problem(roi_section, "roi", _l("Return on marketing spend")),
 )

@@ -91,7 +91,7 @@ LABELS: Mapping[str, Any] = {
 }
 RATE_NAMES = frozenset(name for name, _, _ in RATES)
 # The columns of the other reports (volume, costs, revenue, campaigns, feedback).
-EXTRA_LABELS: Mapping[str, Any] = {
+EXTRA_LABELS: dict[str, Any] = {
     "period": _l("Period"),
     "cost": _l("Cost"),
     "customers": _l("Customers"),
@@ -155,6 +155,22 @@ RATE_COLUMNS = RATE_NAMES | frozenset(
         "sla_rate", "comeback_rate", "share",
     }
 )  # fmt: skip
+for _model, _name in (
+    ("first", _l("first touch")),
+    ("last", _l("last touch")),
+    ("linear", _l("linear")),
+    ("u-shaped", _l("U-shaped")),
+):
+    EXTRA_LABELS[f"{_model}_revenue"] = _l("Revenue (%(model)s)", model=_name)
+    EXTRA_LABELS[f"{_model}_roi"] = _l("ROI (%(model)s)", model=_name)
+    EXTRA_LABELS[f"{_model}_roas"] = _l("ROAS (%(model)s)", model=_name)
+# The rows the reports add beside their groups, named in the reports' own words.
+GROUP_MARKERS: Mapping[str, Any] = {
+    "total": _l("Total"),
+    "(no touch)": _l("(no touch)"),
+    "(no lead matched)": _l("(no lead matched)"),
+    "(outside the groups)": _l("(outside the groups)"),
+}
 # Amounts of money: costs, revenue, CLV and each attribution model's credit.
 MONEY_COLUMNS = ("cost", "revenue", "average_clv", "first", "last", "linear", "u-shaped")
 
@@ -188,9 +204,13 @@ def cell_text(column: str, cell: Cell) -> str:
     if cell is None:
         return "—"
     if isinstance(cell, str):
+        if column == "group" and cell in GROUP_MARKERS:
+            return str(GROUP_MARKERS[cell])
         return measure_label(cell) if column == "measure" else cell
-    if column in RATE_COLUMNS:
+    if column in RATE_COLUMNS or column.endswith("_roi"):
         return percent_text(float(cell))
+    if column.endswith("_roas"):
+        return f"{number_text(float(cell), 2)}×"
     if column.startswith(MONEY_COLUMNS):
         return number_text(float(cell), 2)
     if column.endswith("_days"):

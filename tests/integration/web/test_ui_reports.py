@@ -11,10 +11,11 @@ import re
 import pytest
 
 from nurture.analytics.feedback import feedback_report
-from nurture.analytics.filters import parse_filter
+from nurture.analytics.filters import FilterError, parse_filter
 from nurture.leads.lifecycle import change_stage
 from nurture.models import Lead
 from nurture.platform.db import transaction
+from nurture.web.ui.report_extra import _or_problem
 from tests.integration.analytics.analytics_support import Story, at, tell_story
 from tests.integration.web.ui_support import signed_in_client
 
@@ -131,6 +132,7 @@ def test_the_overview_also_draws_volume_costs_clv_and_revenue_by_touch(app, stor
         ("costs", "Cost per lead"),
         ("clv", "Customer lifetime value"),
         ("attribution", "Revenue by touch"),
+        ("roi", "Return on marketing spend"),
     ):
         assert f'<h2 id="{key}-h">{title}</h2>' in html
     # A quarter is drawn per week: the story's four new leads came in four different weeks
@@ -185,3 +187,15 @@ def test_the_campaign_and_feedback_pages_show_their_reports_figures(app, story):
         download = client.get(f"/reports/{name}.csv?{PERIOD}")
         assert download.status_code == 200, name
         assert download.mimetype == "text/csv"
+
+
+def test_a_report_that_cannot_run_says_why_in_its_section_and_the_page_stays(app, story):
+    def mismatched(session, report):  # type: ignore[no-untyped-def]
+        raise FilterError({"currency": "the costs are in EUR, the revenue in USD"})
+
+    section = _or_problem(mismatched, "roi", "Return on marketing spend")
+    with app.extensions["nurture"].sessions() as session:
+        drawn = section(session, parse_filter(today=at(4, 15).date(), start=None, end=None))
+    assert drawn.problem and drawn.caption == "the costs are in EUR, the revenue in USD"
+    client = signed_in_client(app, "viewer")
+    assert client.get(f"/reports?{PERIOD}").status_code == 200
