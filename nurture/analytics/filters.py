@@ -9,6 +9,7 @@ The period is ``[start, end)`` in whole UTC days: ``start`` is the first day cou
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -144,6 +145,31 @@ def parse_filter(
         grade=wanted_grade,
         segment=texts["segment"],
         group_by=by,
+    )
+
+
+# The names a report's period, filters and grouping go by in a query (the API's, the web
+# pages'): those of the CLI's options.
+QUERY_ARGUMENTS: tuple[str, ...] = (
+    "from", "to", "by", "source", "campaign", "owner", "grade", "segment",
+)  # fmt: skip
+
+
+def parse_query(
+    args: Mapping[str, str | None], *, today: date, groupings: tuple[str, ...] = GROUP_BY
+) -> ReportFilter:
+    """``parse_filter`` of a query's ``QUERY_ARGUMENTS`` (``from``, ``to``, ``by``, …)."""
+    return parse_filter(
+        today=today,
+        start=args.get("from"),
+        end=args.get("to"),
+        group_by=args.get("by"),
+        source=args.get("source"),
+        campaign=args.get("campaign"),
+        owner=args.get("owner"),
+        grade=args.get("grade"),
+        segment=args.get("segment"),
+        groupings=groupings,
     )
 
 

@@ -19,15 +19,15 @@ from nurture.analytics import (
     ReportFilter,
     cohort_report,
     funnel_report,
-    parse_filter,
     velocity_report,
 )
+from nurture.analytics.filters import QUERY_ARGUMENTS, parse_query
 from nurture.platform.db import utcnow
 from nurture.web.api import _runtime, bp
 from nurture.web.auth import require_api_key
 from nurture.web.errors import json_error
 
-ARGUMENTS = ("from", "to", "by", "source", "campaign", "owner", "grade", "segment")
+ARGUMENTS = QUERY_ARGUMENTS
 
 
 @bp.get("/reports/funnel")
@@ -74,20 +74,8 @@ def report_response(
             f"unknown query parameter(s): {', '.join(unknown)[:200]}",
             errors={name[:50]: "not a parameter of this report" for name in unknown[:10]},
         )
-    args = {name: request.args.get(name) for name in ARGUMENTS}
     try:
-        report = parse_filter(
-            today=utcnow().date(),
-            start=args["from"],
-            end=args["to"],
-            group_by=args["by"],
-            source=args["source"],
-            campaign=args["campaign"],
-            owner=args["owner"],
-            grade=args["grade"],
-            segment=args["segment"],
-            groupings=groupings,
-        )
+        report = parse_query(request.args, today=utcnow().date(), groupings=groupings)
         with _runtime().sessions() as session:
             result = build(session, report)
     except FilterError as error:

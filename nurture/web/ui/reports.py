@@ -25,6 +25,7 @@ from wtforms.widgets import DateInput
 
 from nurture.analytics import GROUP_BY, FilterError, ReportFilter, parse_filter
 from nurture.analytics.choices import report_choices
+from nurture.analytics.filters import QUERY_ARGUMENTS, parse_query
 from nurture.auth import roles
 from nurture.platform.csv_safety import safe_row
 from nurture.platform.db import transaction, utcnow
@@ -51,7 +52,7 @@ bp = Blueprint("ui_reports", __name__)
 ALL_REPORTS = {**REPORTS, **EXTRA_REPORTS}
 
 # The query's names: the API's and the CLI's options.
-ARGUMENTS = ("from", "to", "by", "source", "campaign", "owner", "grade", "segment")
+ARGUMENTS = QUERY_ARGUMENTS
 
 
 class FilterForm(FlaskForm):
@@ -99,24 +100,9 @@ def _choices(form: FilterForm, choices: Any, groupings: tuple[str, ...] = GROUP_
 
 def _filter(groupings: tuple[str, ...] = GROUP_BY) -> tuple[ReportFilter, dict[str, str]]:
     """The query's filter, or the default period and the reasons per argument."""
-    args = {name: request.args.get(name) for name in ARGUMENTS}
     today = utcnow().date()
     try:
-        return (
-            parse_filter(
-                today=today,
-                start=args["from"],
-                end=args["to"],
-                group_by=args["by"],
-                source=args["source"],
-                campaign=args["campaign"],
-                owner=args["owner"],
-                grade=args["grade"],
-                segment=args["segment"],
-                groupings=groupings,
-            ),
-            {},
-        )
+        return parse_query(request.args, today=today, groupings=groupings), {}
     except FilterError as error:
         return parse_filter(today=today, start=None, end=None), dict(error.errors)
 
