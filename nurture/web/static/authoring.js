@@ -13,6 +13,7 @@
   let bad = {};  // file name -> Set of line numbers
   let timer = null;
   let sequence = 0;
+  let failures = 0;
 
   // The page's language: the sentences come translated in data-text-* attributes.
   function text(name) {
@@ -93,9 +94,26 @@
     })
       .then((response) => (response.ok ? response.json() : null))
       .then((result) => {
-        if (result && mine === sequence) show(result);
+        if (mine !== sequence) return;
+        if (result) {
+          failures = 0;
+          show(result);
+        } else {
+          retry();
+        }
       })
-      .catch(() => {});
+      .catch(() => {
+        if (mine === sequence) retry();
+      });
+  }
+
+  // A check that failed (a busy or restarting server, a dropped connection) is tried
+  // again a few times, so the problems shown never stay those of an older text.
+  function retry() {
+    failures += 1;
+    if (failures > 5) return;
+    window.clearTimeout(timer);
+    timer = window.setTimeout(check, 1000 * failures);
   }
 
   areas.forEach((area) => {
@@ -103,6 +121,7 @@
     if (area.readOnly) return;
     area.addEventListener("input", () => {
       drawGutter(area);
+      failures = 0;
       window.clearTimeout(timer);
       timer = window.setTimeout(check, 400);
     });
