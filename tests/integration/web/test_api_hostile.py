@@ -7,7 +7,6 @@ Each hostile body is sent to every POST/PUT/PATCH route of ``/api/v1`` walked fr
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,22 +14,19 @@ from flask import Flask, url_for
 from sqlalchemy import func, select
 from werkzeug.routing.converters import NumberConverter
 
-from nurture.auth.apikeys import create_api_key
 from nurture.models import Lead
 from nurture.platform.config import Settings
 from nurture.platform.db import transaction
 from nurture.web import create_app
 from nurture.web.api_input import MAX_DEPTH
+from tests.integration.web.api_support import api_headers
 
-NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 MIB = 1024 * 1024
 
 
 @pytest.fixture
 def auth(app: Flask) -> dict[str, str]:
-    with transaction(app.extensions["nurture"].sessions) as session:
-        _key, plaintext = create_api_key(session, "tests", now=NOW)
-    return {"Authorization": f"Bearer {plaintext}"}
+    return api_headers(app)
 
 
 def _nested(depth: int) -> str:
