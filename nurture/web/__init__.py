@@ -18,6 +18,7 @@ from nurture.web import (
     api_enrollments,  # noqa: F401  (adds its routes to the API)
     api_events,  # noqa: F401  (POST /api/v1/events)
     api_handoffs,  # noqa: F401  (handoffs: list, show, accept, reject, convert)
+    api_openapi,  # noqa: F401  (GET /api/v1/openapi.json, public)
     api_privacy,  # noqa: F401  (lead export and erasure)
     api_reports,  # noqa: F401  (the funnel and cohort reports)
     api_reports_attribution,  # noqa: F401  (GET /api/v1/reports/attribution)

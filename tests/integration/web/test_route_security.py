@@ -200,8 +200,17 @@ def test_the_json_api_answers_401_to_every_route_without_a_key(app: Flask) -> No
             (rule, url_for(rule.endpoint, **{n: _sample_value(rule, n) for n in rule.arguments}))
             for rule in app.url_map.iter_rules()
             if rule.endpoint.startswith("api.")
+            # Marked public: only the API's OpenAPI document (tested in test_api_contract).
+            and not getattr(app.view_functions[rule.endpoint], "public", False)
         ]
     assert targets
+    public_api = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.")
+        and getattr(app.view_functions[rule.endpoint], "public", False)
+    ]
+    assert public_api == ["/api/v1/openapi.json"]
     for rule, url in targets:
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method, json={})
