@@ -54,7 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings = test_config.pop("NURTURE_SETTINGS", None) or Settings.from_env()
     app.config.update(SECRET_KEY=settings.secret_key, **session_config(settings))
     # JSON bodies are parsed with the API's limits (depth, NUL, surrogates, 64-bit numbers),
-    # and <int:…> ids in routes are 1 to 2^63 - 1: anything else is a 404, not an overflow.
+    # and <int:…> ids in routes are 1 to 2^31 - 1: anything else is a 404, not an overflow.
     app.json = SafeJSONProvider(app)
     app.url_map.converters["int"] = IdConverter
     app.config.update(test_config)

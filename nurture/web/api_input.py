@@ -10,7 +10,7 @@ Before a view runs, ``check_api_request`` (the API blueprint's ``before_request`
 
 The JSON checks live in ``SafeJSONProvider.loads``, so every ``request.get_json`` of the
 app parses the same way; the hook only parses early to answer with the field's name.
-Ids in paths use ``IdConverter`` (``<int:…>``), which matches 1 to 2^63 - 1 only.
+Ids in paths use ``IdConverter`` (``<int:…>``), which matches 1 to 2^31 - 1 only.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
 
-from nurture.platform.ids import MAX_ID
+from nurture.platform.ids import MAX_COUNT, MAX_ID
 from nurture.web.errors import json_error
 
 # Deeper than any document the API takes (a lead's attributes are 2 levels down).
@@ -80,7 +80,7 @@ def check_value(value: Any) -> None:
             _check_string(item, where)
         elif isinstance(item, bool) or item is None:
             continue
-        elif isinstance(item, int) and not -MAX_ID - 1 <= item <= MAX_ID:
+        elif isinstance(item, int) and not -MAX_COUNT - 1 <= item <= MAX_COUNT:
             raise HostileJSON(where, "a number outside the 64-bit range")
         elif isinstance(item, float) and not math.isfinite(item):
             raise HostileJSON(where, "a number too large to represent")
@@ -106,8 +106,8 @@ class SafeJSONProvider(DefaultJSONProvider):
 
 
 class IdConverter(IntegerConverter):
-    """``<int:…>`` for row ids: 1 to 2^63 - 1, so any other number is a 404, not an
-    overflow in the database."""
+    """``<int:…>`` for row ids: 1 to MAX_ID (2^31 - 1), so any other number is a 404, not
+    an overflow in the database."""
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min", 1)

@@ -202,6 +202,10 @@ def auth_free_app_factory():  # type: ignore[no-untyped-def]
         "/api/v1/handoffs/99999999999999999999",
         "/api/v1/handoffs/9223372036854775808",
         "/api/v1/handoffs/0",
+        # Ids are PostgreSQL INTEGER columns: 2^31 overflows them.
+        "/api/v1/handoffs/2147483648",
+        "/api/v1/accounts/2147483648/revenue",
+        "/api/v1/leads/2147483648",
         "/api/v1/handoffs/-1",
         "/api/v1/accounts/99999999999999999999",
         "/api/v1/accounts/99999999999999999999/revenue",
@@ -242,6 +246,7 @@ def test_deleting_or_acting_on_an_out_of_range_id_is_404(client, auth) -> None:
         ("cursor=99999999999999999999", "cursor"),
         ("cursor=9223372036854775808", "cursor"),
         ("cursor=0", "cursor"),
+        ("cursor=2147483648", "cursor"),
         ("cursor=-5", "cursor"),
         ("cursor=%C2%B2", "cursor"),
         ("limit=99999999999999999999", "limit"),
