@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from nurture.handoff.committee import ROLES, missing_roles, role_for_title
 from nurture.models import Account, Event, Handoff, Lead, Message, SalesRep
 from nurture.models.lead import decayed_score, full_name
+from nurture.platform.ids import parse_id
 from nurture.platform.policies import TOP_N_RE
 from nurture.sending.kinds import INTERNAL_KINDS
 
@@ -165,8 +166,9 @@ def _iso(moment: datetime | None) -> str | None:
 def find_account(session: Session, ref: str) -> Account | None:
     """An account by domain (case-insensitive, ``www.`` ignored) or id."""
     text = ref.strip().lower().removeprefix("www.")
-    if text.isdigit():
-        return session.get(Account, int(text))
+    if text.isascii() and text.isdigit():
+        account_id = parse_id(text)
+        return None if account_id is None else session.get(Account, account_id)
     return session.scalar(select(Account).where(Account.domain == text))
 
 

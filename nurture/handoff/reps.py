@@ -13,6 +13,7 @@ from nurture.handoff.model import OPEN_STATUSES, HandoffError
 from nurture.handoff.team import Team
 from nurture.models import Handoff, Lead, SalesRep
 from nurture.platform.db import is_sqlite
+from nurture.platform.ids import parse_id
 
 
 def rep_states(
@@ -57,11 +58,12 @@ def find_rep(session: Session, ref: str | int | None) -> SalesRep | None:
     if ref is None or ref == "":
         return None
     text = str(ref).strip()
-    rep = (
-        session.get(SalesRep, int(text))
-        if text.isdigit()
-        else session.scalar(select(SalesRep).where(SalesRep.email == text.lower()))
-    )
+    if text.isascii() and text.isdigit():
+        # An id; out of the database's range it names no rep (rather than overflowing).
+        rep_id = parse_id(text)
+        rep = None if rep_id is None else session.get(SalesRep, rep_id)
+    else:
+        rep = session.scalar(select(SalesRep).where(SalesRep.email == text.lower()))
     if rep is None:
         raise HandoffError(
             "unknown_rep", f"no sales rep {text!r} (see nurture team list)", status=422

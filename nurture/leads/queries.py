@@ -7,13 +7,20 @@ from sqlalchemy.orm import Session, selectinload
 
 from nurture.models import Lead
 from nurture.platform.addresses import normalise_email
+from nurture.platform.ids import parse_id
 
 
 def get_lead(session: Session, ref: str) -> Lead | None:
     """The lead with id ``ref`` (all digits) or email ``ref`` (any spelling), or None."""
     ref = ref.strip()
-    if ref.isdigit():
-        return session.get(Lead, int(ref), options=[selectinload(Lead.account)])
+    if ref.isascii() and ref.isdigit():
+        # All digits: an id, or nothing when no row can have it (0, 2^63 and above).
+        lead_id = parse_id(ref)
+        return (
+            None
+            if lead_id is None
+            else session.get(Lead, lead_id, options=[selectinload(Lead.account)])
+        )
     try:
         email = normalise_email(ref)
     except ValueError:

@@ -142,6 +142,9 @@ class Settings:
     ratelimit_storage_url: str = "memory://"
     # The largest lead file the web app's import accepts (docs/web/import.md).
     import_max_size: int = 50 * 1024 * 1024
+    # The largest JSON API request body (docs/api.md#limits); the bulk lead and bounce
+    # endpoints take more, as documented there.
+    api_max_body: int = 1024 * 1024
     # What one render of an email template may do (docs/templates.md#limits): characters
     # produced, steps (loop turns, calls, filters), and processor seconds. Templates are
     # edited and previewed in the web app: a runaway one must fail, not stall a process.
@@ -233,6 +236,7 @@ class Settings:
             "NURTURE_LOGIN_RATE_LIMIT": ("login_rate_limit", str.strip),
             "NURTURE_RATELIMIT_STORAGE_URL": ("ratelimit_storage_url", str.strip),
             "NURTURE_IMPORT_MAX_SIZE": ("import_max_size", parse_size),
+            "NURTURE_API_MAX_BODY": ("api_max_body", parse_size),
             "NURTURE_RENDER_MAX_CHARS": ("render_max_chars", _positive_int),
             "NURTURE_RENDER_MAX_STEPS": ("render_max_steps", _positive_int),
             "NURTURE_RENDER_MAX_CPU": ("render_max_cpu", _positive_seconds),

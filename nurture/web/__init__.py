@@ -18,6 +18,7 @@ from nurture.web import (
     api_enrollments,  # noqa: F401  (adds its routes to the API)
     api_events,  # noqa: F401  (POST /api/v1/events)
     api_handoffs,  # noqa: F401  (handoffs: list, show, accept, reject, convert)
+    api_openapi,  # noqa: F401  (GET /api/v1/openapi.json, public)
     api_privacy,  # noqa: F401  (lead export and erasure)
     api_reports,  # noqa: F401  (the funnel and cohort reports)
     api_reports_attribution,  # noqa: F401  (GET /api/v1/reports/attribution)
@@ -31,6 +32,7 @@ from nurture.web import (
     api_scoring,  # noqa: F401  (lead score explained, timeline)
 )
 from nurture.web.api import bp as api_bp
+from nurture.web.api_input import IdConverter, SafeJSONProvider
 from nurture.web.handoffs import bp as handoffs_bp
 from nurture.web.ui import init_ui
 from nurture.web.ui.security import session_config
@@ -51,8 +53,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     test_config = dict(test_config or {})
     settings = test_config.pop("NURTURE_SETTINGS", None) or Settings.from_env()
     app.config.update(SECRET_KEY=settings.secret_key, **session_config(settings))
-    # Keep JSON keys in the order the API builds them (id, email, names…), not sorted.
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    # JSON bodies are parsed with the API's limits (depth, NUL, surrogates, 64-bit numbers),
+    # and <int:…> ids in routes are 1 to 2^31 - 1: anything else is a 404, not an overflow.
+    app.json = SafeJSONProvider(app)
+    app.url_map.converters["int"] = IdConverter
     app.config.update(test_config)
     runtime = Runtime.from_settings(settings)
     app.extensions["nurture"] = runtime

@@ -24,14 +24,19 @@ from nurture.leads.stages import LIFECYCLE_STAGES
 from nurture.leads.validation import LeadFields, validate_lead_data
 from nurture.models import Lead
 from nurture.platform.db import transaction, utcnow
+from nurture.platform.ids import parse_count, parse_id
 from nurture.platform.runtime import Runtime
 from nurture.privacy.double_opt_in import request_confirmations
 from nurture.sending.bounces.apply import ingest_file
+from nurture.web.api_input import body_limit, check_api_request
 from nurture.web.auth import require_api_key
 from nurture.web.errors import json_error, register_error_handlers, validation_error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 register_error_handlers(bp)
+# Oversized, deeply nested, NUL, lone surrogates, control characters: refused for every
+# endpoint before its view runs.
+bp.before_request(check_api_request)
 
 MAX_BULK = 1000
 # A bulk request of 1000 leads with generous attributes stays well below this.
@@ -141,6 +146,7 @@ def _json_body() -> Any:
 
 
 @bp.post("/leads")
+@body_limit(MAX_BODY_BYTES)
 @require_api_key
 def post_leads() -> Any:
     """Create or update one lead (a JSON object) or up to MAX_BULK (a JSON array)."""
@@ -253,19 +259,19 @@ def list_leads_view() -> Any:
     if stage is not None and stage not in LIFECYCLE_STAGES:
         errors["stage"] = "unknown stage; use one of: " + ", ".join(LIFECYCLE_STAGES)
     limit_text = request.args.get("limit") or str(DEFAULT_PAGE)
-    limit = int(limit_text) if limit_text.isdigit() else 0
+    limit = parse_count(limit_text) or 0
     if not 1 <= limit <= MAX_PAGE:
         errors["limit"] = f"a whole number from 1 to {MAX_PAGE}"
     cursor = request.args.get("cursor") or None
     # The cursor is the last id of the previous page. Clients must treat it as opaque: it
     # may become an encoded (sort key, id) pair when other orders are offered.
-    if cursor is not None and not cursor.isdigit():
+    after = None if cursor is None else parse_id(cursor)
+    if cursor is not None and after is None:
         errors["cursor"] = "not a cursor returned by this API"
     if errors:
         return validation_error(errors, "invalid query parameters")
 
     def work(session: Session) -> list[dict[str, Any]]:
-        after = int(cursor) if cursor else None
         leads = list_leads(session, stage=stage, limit=limit + 1, after_id=after)
         return [lead_json(lead) for lead in leads]
 
@@ -280,6 +286,7 @@ MAX_BOUNCE_BYTES = 10 * 1024 * 1024
 
 
 @bp.post("/bounces")
+@body_limit(MAX_BOUNCE_BYTES)
 @require_api_key
 def post_bounce() -> Any:
     """Ingest one bounce or complaint: the body is the raw RFC 822 message (what an MTA's

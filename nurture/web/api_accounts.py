@@ -9,6 +9,7 @@ from flask import jsonify, request
 
 from nurture.handoff.account_view import account_view
 from nurture.platform.db import utcnow
+from nurture.platform.ids import parse_count
 from nurture.web.api import _runtime, bp
 from nurture.web.auth import require_api_key
 from nurture.web.errors import json_error, validation_error
@@ -21,7 +22,7 @@ MAX_EVENTS = 1000
 def account_view_endpoint(ref: str) -> Any:
     """The account view (``events``: timeline length, default 50, at most 1000)."""
     text = request.args.get("events") or "50"
-    events = int(text) if text.isdigit() else 0
+    events = parse_count(text) or 0
     if not 1 <= events <= MAX_EVENTS:
         return validation_error({"events": f"a whole number from 1 to {MAX_EVENTS}"}, "invalid")
     runtime = _runtime()

@@ -25,6 +25,7 @@ from nurture.handoff.reports import handoff_actions, handoff_json, list_handoffs
 from nurture.handoff.reps import find_rep
 from nurture.models import Lead, SalesRep
 from nurture.platform.db import transaction, utcnow
+from nurture.platform.ids import parse_count
 from nurture.web.api import _runtime, bp
 from nurture.web.auth import require_api_key
 from nurture.web.errors import json_error, validation_error
@@ -57,9 +58,10 @@ def handoffs_list() -> Any:
     if status is not None and status not in STATUSES:
         errors["status"] = f"one of {', '.join(STATUSES)}"
     limit_text, offset_text = request.args.get("limit", "50"), request.args.get("offset", "0")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE:
+    limit, offset = parse_count(limit_text) or 0, parse_count(offset_text)
+    if not 1 <= limit <= MAX_PAGE:
         errors["limit"] = f"a whole number from 1 to {MAX_PAGE}"
-    if not offset_text.isdigit():
+    if offset is None:
         errors["offset"] = "a whole number"
     if errors:
         return validation_error(errors, "invalid query parameters")
@@ -68,9 +70,7 @@ def handoffs_list() -> Any:
             rep = find_rep(session, request.args.get("rep"))
         except HandoffError as error:
             return _error(error)
-        rows = list_handoffs(
-            session, status=status, rep=rep, limit=int(limit_text), offset=int(offset_text)
-        )
+        rows = list_handoffs(session, status=status, rep=rep, limit=limit, offset=offset or 0)
         return jsonify({"handoffs": [handoff_json(h, lead, owner) for h, lead, owner in rows]})
 
 

@@ -17,6 +17,7 @@ from nurture.handoff.revenue import add_revenue, revenue_lines
 from nurture.handoff.revenue_rules import RevenueError
 from nurture.models import Account
 from nurture.platform.db import transaction, utcnow
+from nurture.platform.ids import MAX_ID
 from nurture.web.api import _runtime, bp
 from nurture.web.auth import require_api_key
 from nurture.web.errors import json_error
@@ -45,7 +46,9 @@ def add_account_revenue(account_id: int) -> Any:
     unknown = sorted(set(body) - set(FIELDS))
     errors = {str(name)[:50]: "not a field of a revenue entry" for name in unknown[:10]}
     lead = body.get("lead_id")
-    if lead is not None and (isinstance(lead, bool) or not isinstance(lead, int)):
+    if lead is not None and (
+        isinstance(lead, bool) or not isinstance(lead, int) or not 1 <= lead <= MAX_ID
+    ):
         errors["lead_id"] = "a lead's id (a whole number)"
         lead = None
     key = getattr(g, "api_key", None)

@@ -8,6 +8,7 @@ from typing import Any
 from flask import jsonify, request
 
 from nurture.platform.db import utcnow
+from nurture.platform.ids import parse_count
 from nurture.scoring.report import lead_report
 from nurture.web.api import _runtime, bp
 from nurture.web.auth import require_api_key
@@ -51,7 +52,7 @@ def lead_timeline_view(ref: str) -> Any:
 
 def _limit(name: str, *, default: int) -> int | dict[str, str]:
     text = request.args.get(name) or str(default)
-    value = int(text) if text.isdigit() else 0
+    value = parse_count(text) or 0
     if not 1 <= value <= MAX_TIMELINE:
         return {name: f"a whole number from 1 to {MAX_TIMELINE}"}
     return value

@@ -1,18 +1,26 @@
-"""JSON errors for the API: every error under /api is a JSON body, never an HTML page.
+"""JSON errors for the API: every error under /api is a problem details document (RFC 9457,
+``Content-Type: application/problem+json``), never an HTML page.
 
-The body always has ``error`` (a stable, machine-readable code) and ``message`` (for people);
-validation failures add ``errors``, one reason per field::
+The body has the RFC's ``type`` (``about:blank``: the status says it all), ``title`` (the
+status's reason phrase), ``status`` and ``detail`` (for people), plus the API's own members,
+kept for existing clients: ``error`` (a stable, machine-readable code), ``message`` (the
+same text as ``detail``) and, for validation failures, ``errors``, one reason per field::
 
-    {"error": "invalid", "message": "the lead is not valid",
+    {"type": "about:blank", "title": "Unprocessable Content", "status": 422,
+     "detail": "the lead is not valid", "error": "invalid", "message": "the lead is not valid",
      "errors": {"email": "An email address must have an @-sign."}}
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from http import HTTPStatus
 
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+# RFC 9457's media type for problem details.
+PROBLEM_JSON = "application/problem+json"
 
 
 def json_error(
@@ -23,15 +31,31 @@ def json_error(
     errors: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """A JSON error response."""
-    body: dict[str, object] = {"error": error, "message": message}
+    """A problem details response (RFC 9457) with the API's ``error``/``message``/``errors``."""
+    body: dict[str, object] = {
+        "type": "about:blank",
+        "title": _title(status),
+        "status": status,
+        "detail": message,
+        "error": error,
+        "message": message,
+    }
     if errors is not None:
         body["errors"] = dict(errors)
     response = jsonify(body)
     response.status_code = status
+    response.mimetype = PROBLEM_JSON
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def _title(status: int) -> str:
+    # RFC 9457 4.2.1: with type about:blank, the title is the status's reason phrase.
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def validation_error(errors: Mapping[str, str], message: str = "the lead is not valid") -> Response:
