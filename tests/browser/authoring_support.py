@@ -13,5 +13,8 @@ def wait_for_check(page: Any, text: str) -> None:
 def replace_text(page: Any, label: str, text: str) -> None:
     """Replace the whole text of the editor labelled ``label`` as a person would: select
     all, then type (``fill`` fires the same input event the check listens to)."""
+    # The editor's script (deferred) listens for input only once the page has loaded; text
+    # typed before that is not checked, which on a loaded machine the test could do.
+    page.wait_for_load_state("load")
     area = page.get_by_label(label, exact=True)
     area.fill(text)

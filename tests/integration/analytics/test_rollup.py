@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import delete, update
 
 from nurture.analytics import rollup
@@ -76,7 +77,9 @@ def test_the_migration_fills_the_table_from_a_history_already_recorded(
         config = migrate.alembic_config(database_url)
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.downgrade(config, "9610")  # no table: a database upgraded from before it
+            # The revision before the roll-up's: a database upgraded from before it.
+            before_rollup = ScriptDirectory.from_config(config).get_revision("9660").down_revision
+            command.downgrade(config, str(before_rollup))
         migrate.upgrade(engine)
     finally:
         engine.dispose()
