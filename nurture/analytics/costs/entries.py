@@ -91,10 +91,11 @@ def parse_amount(value: object) -> Decimal:
         raise ValueError(f"the amount must be a number, not {value!r}")
     if amount < 0:
         raise ValueError(f"the amount {value} is negative: a cost is 0 or more")
-    if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
-        raise ValueError(f"the amount {value} has more than two decimals")
+    # The size first: quantizing 1.8e308 to cents needs more digits than Decimal keeps.
     if amount > MAX_AMOUNT:
         raise ValueError(f"the amount {value} is too large (at most {MAX_AMOUNT})")
+    if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
+        raise ValueError(f"the amount {value} has more than two decimals")
     return amount.quantize(CENT)
 
 

@@ -54,6 +54,12 @@ def test_amounts_are_exact_non_negative_and_two_decimals_at_most():
             parse_amount(bad)
 
 
+def test_an_amount_too_large_for_cents_is_refused_as_too_large():
+    # 1.8e308 as cents has more digits than Decimal keeps: the size is checked first.
+    with pytest.raises(ValueError, match="too large"):
+        parse_amount(1.7976931348623155e308)
+
+
 def test_an_entry_names_every_bad_field():
     with pytest.raises(CostFieldError) as caught:
         parse_entry({"month": "13/2026", "amount": None, "source": "x" * 101})
