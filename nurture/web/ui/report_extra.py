@@ -57,10 +57,6 @@ def _volume(session: Session, report: ReportFilter) -> Any:
     return volume_report(session, report, interval_for(report))
 
 
-def _reasons_table(report: Any) -> tuple[list[str], list[list[Cell]]]:
-    return feedback_reasons_table(report)
-
-
 EXTRA_REPORTS: dict[str, ReportSpec] = {
     "volume": ReportSpec(_volume, volume_table),
     "costs": ReportSpec(cost_report, cost_table),
@@ -68,7 +64,7 @@ EXTRA_REPORTS: dict[str, ReportSpec] = {
     "attribution": ReportSpec(_attribution, attribution_table, ATTRIBUTION_BY),
     "campaigns": ReportSpec(campaign_results, campaign_results_table, CAMPAIGN_GROUP_BY),
     "feedback": ReportSpec(feedback_report, feedback_table, FEEDBACK_GROUP_BY),
-    "feedback-reasons": ReportSpec(feedback_report, _reasons_table, FEEDBACK_GROUP_BY),
+    "feedback-reasons": ReportSpec(feedback_report, feedback_reasons_table, FEEDBACK_GROUP_BY),
     "roi": ReportSpec(roi_report, roi_table, ROI_BY),
 }
 
