@@ -35,6 +35,7 @@ from nurture.campaigns.validator import (
 from nurture.files.problems import Problem
 from nurture.models import Campaign as CampaignRow
 from nurture.models import CampaignVersion, Enrollment
+from nurture.platform.db import serialize
 
 ACTIONS = ("created", "updated", "unchanged", "failed", "archived")
 
@@ -134,6 +135,8 @@ def sync_campaigns(
         template_problems=template_problems,
         known_templates=known_templates,
     )
+    # Two workers that see the same edit sync it one after the other (see ``serialize``).
+    serialize(session, "campaign-sync")
     rows = {row.key: row for row in session.scalars(select(CampaignRow))}
     by_path = {row.source_path: row for row in rows.values() if row.source_path}
     claimed: set[int] = set()

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from nurture.files.problems import Problem
 from nurture.files.yaml_file import FileLoad
+from nurture.platform.db import serialize
 
 
 class VersionRow(Protocol):
@@ -141,7 +142,17 @@ def activate(
     table: Any = model
     if active is not None and active.checksum == load.checksum:
         return Activation("unchanged", active, [])
+    # Two workers that see the same edit both get here: the second waits for the first,
+    # then finds the version it made, instead of failing on the unique checksum.
+    serialize(session, f"file-version:{table.__tablename__}:{sorted(scope.items())}")
     scoped = _scoped(table, scope)
+    current = session.scalar(
+        select(table)
+        .where(*scoped, table.is_active.is_(True))
+        .execution_options(populate_existing=True)
+    )
+    if current is not None and current.checksum == load.checksum:
+        return Activation("unchanged", current, [])
     existing = session.scalar(select(table).where(*scoped, table.checksum == load.checksum))
     notes: list[str] = []
     if existing is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -110,6 +111,23 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One use case, one transaction: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def serialize(session: Session, name: str) -> None:
+    """Hold a lock named ``name`` until the session's transaction ends.
+
+    Two processes doing the same use case at once (two workers syncing the same edited
+    file) then run one after the other, the second seeing what the first committed. On
+    PostgreSQL this is a transaction-level advisory lock; SQLite needs none, as its
+    transactions begin IMMEDIATE and already run one at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"),
+        {"key": int.from_bytes(digest, "big", signed=True)},
+    )
 
 
 def allocate_ids(session: Session, table: str, count: int) -> list[int] | None:
