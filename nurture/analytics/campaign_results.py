@@ -4,14 +4,13 @@ what happened to the emails sent in the period, and the comparison with another 
 between two versions of one campaign.
 
 The figures read the period's messages (``messages.sent_at`` in ``[start, end)``, over the
-indexes ``ix_messages_sent_at`` and ``ix_messages_campaign_id_sent_at``) with what a person
-did with each (the engagement columns, ``nurture.tracking.engagement``: machine hits left
-out); the machine hits and the number of human clicks come from the email events of those
-messages (``events.occurred_at`` ≥ the period's start: an email is opened after it is sent,
-so older events are never read). Conversions join each email's enrolment: it reached the
-campaign's goal (``enrollments.exit_reason`` "goal reached", or an exit step marked
-``goal: true`` of the version it finished on) after the email and before the period's end.
-One aggregation per side, grouped in SQL.
+indexes ``ix_messages_sent_at`` and ``ix_messages_campaign_id_sent_at``) with what was done
+with each, kept on the message by tracking (``nurture.tracking.engagement``): a person's
+first open and click, unsubscribe, bounce report and complaint, the first machine open and
+scanner click, and the number of human clicks; no event is read. Conversions join each
+email's enrolment: it reached the campaign's goal (``enrollments.exit_reason`` "goal
+reached", or an exit step marked ``goal: true`` of the version it finished on) after the
+email and before the period's end. One aggregation per side, grouped in SQL.
 
 Only campaign email counts unless ``all_mail`` (handoff notifications, auto-replies and
 other transactional mail are no campaign's results).
@@ -42,7 +41,7 @@ from nurture.campaigns.drip import GOAL_REACHED
 from nurture.campaigns.spec import ExitStep
 from nurture.campaigns.sync import campaign_spec_for_version
 from nurture.handoff.team import Team
-from nurture.models import Campaign, CampaignVersion, Enrollment, Event, Lead, Message
+from nurture.models import Campaign, CampaignVersion, Enrollment, Lead, Message
 
 # A bounce whose decision was to suppress the address: it does not exist (hard).
 HARD_BOUNCE_DECISION = "suppress"
@@ -228,19 +227,22 @@ def _results(
         goals.c.finished_at >= Message.sent_at,
         Message.bounce_reported_at.is_(None),
     )
+    columns: list[Any] = [
+        Message.campaign_id,
+        Message.lead_id,
+        Message.bounce_reported_at,
+        Message.bounce_decision,
+        Message.opened_at,
+        Message.clicked_at,
+        Message.unsubscribed_at,
+        Message.complained_at,
+        Message.machine_opened_at,
+        Message.machine_clicked_at,
+        Message.human_clicks,
+        case((reached, Message.lead_id), else_=null()).label("converted_lead"),
+    ]
     emails = (
-        select(
-            Message.id.label("message_id"),
-            Message.campaign_id,
-            Message.lead_id,
-            Message.bounce_reported_at,
-            Message.bounce_decision,
-            Message.opened_at,
-            Message.clicked_at,
-            Message.unsubscribed_at,
-            Message.complained_at,
-            case((reached, Message.lead_id), else_=null()).label("converted_lead"),
-        )
+        select(*columns)
         .outerjoin(goals, goals.c.id == Message.enrollment_id)
         .where(Message.sent_at >= start, Message.sent_at < end)
     )
@@ -267,29 +269,6 @@ def _results(
         emails = emails.add_columns(group.label("report_group"))
     rows = emails.subquery("emails")
 
-    # Each email's machine hits and human clicks, from the events since the period began.
-    hits_query = (
-        select(
-            Event.message_id,
-            func.sum(_when(and_(Event.type == "email.clicked", Event.is_machine.is_(False)))).label(
-                "clicks"
-            ),
-            func.max(_when(and_(Event.type == "email.opened", Event.is_machine.is_(True)))).label(
-                "machine_open"
-            ),
-            func.max(_when(and_(Event.type == "email.clicked", Event.is_machine.is_(True)))).label(
-                "machine_click"
-            ),
-        )
-        .where(
-            Event.type.in_(("email.opened", "email.clicked")),
-            Event.occurred_at >= start,
-            Event.message_id.is_not(None),
-        )
-        .group_by(Event.message_id)
-    )
-    hits = hits_query.subquery("hits")
-
     keys: list[Any] = []
     if by is not None:
         keys.append(rows.c.campaign_id)
@@ -304,15 +283,15 @@ def _results(
         func.sum(_when(hard)),
         func.sum(_when(and_(bounced, ~hard))),
         func.count(rows.c.opened_at),
-        func.sum(hits.c.machine_open),
+        func.count(rows.c.machine_opened_at),
         func.count(rows.c.clicked_at),
-        func.sum(hits.c.clicks),
-        func.sum(hits.c.machine_click),
+        func.sum(rows.c.human_clicks),
+        func.count(rows.c.machine_clicked_at),
         func.count(rows.c.unsubscribed_at),
         func.count(rows.c.complained_at),
         func.count(distinct(delivered_lead)),
         func.count(distinct(rows.c.converted_lead)),
-    ).select_from(rows.outerjoin(hits, hits.c.message_id == rows.c.message_id))
+    ).select_from(rows)
     if keys:
         statement = statement.group_by(*keys)
     names = (

@@ -17,6 +17,8 @@ ENGAGEMENT_COLUMNS = (
     "bounce_reported_at",
     "complained_at",
 )
+# What machines did with it and how often a person clicked (see ``Message.machine_opened_at``).
+HIT_COLUMNS = ("machine_opened_at", "machine_clicked_at", "human_clicks")
 
 
 class Message(Base):
@@ -86,6 +88,12 @@ class Message(Base):
     unsubscribed_at: Mapped[datetime | None]
     bounce_reported_at: Mapped[datetime | None]
     complained_at: Mapped[datetime | None]
+    # The rest of the campaign results, kept the same way: the first open and the first
+    # click flagged as a machine's (privacy proxies, link scanners), and the number of
+    # human clicks.
+    machine_opened_at: Mapped[datetime | None]
+    machine_clicked_at: Mapped[datetime | None]
+    human_clicks: Mapped[int] = mapped_column(server_default="0")
 
 
 class OutboxMessage(Base):

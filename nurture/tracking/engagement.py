@@ -8,11 +8,15 @@ messages. The columns are derived from the message's events and nothing else. Ne
 events can only make a first moment earlier, so the hit processor moves them with what it
 records (``note_engagement``, no event read back); anything else that changes a message's
 events (a click re-flagged as a scanner's later, a bounce report, an unsubscribe)
-recomputes them from its events (``refresh_engagement``). Machine hits never count.
+recomputes them from its events (``refresh_engagement``). Machine hits never count as a
+person's.
 
 - ``opened_at``: the first human open or click (a person who clicked read the email);
 - ``clicked_at``: the first human click;
-- ``unsubscribed_at``, ``bounce_reported_at``, ``complained_at``: the first such event.
+- ``unsubscribed_at``, ``bounce_reported_at``, ``complained_at``: the first such event;
+- ``machine_opened_at``, ``machine_clicked_at``: the first open / click flagged as a
+  machine's (the campaign results count them apart);
+- ``human_clicks``: how many human clicks.
 """
 
 from __future__ import annotations
@@ -22,11 +26,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, case, func, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from nurture.models import Event, Message
-from nurture.models.message import ENGAGEMENT_COLUMNS
+from nurture.models.message import ENGAGEMENT_COLUMNS, HIT_COLUMNS
 from nurture.platform.db import UTCDateTime, bulk_update, rows_affected, table_of
 
 # Event types that change a message's engagement columns.
@@ -37,7 +41,9 @@ ENGAGEMENT_EVENTS = (
     "email.bounced",
     "email.complained",
 )
-# The columns an event of each type can set.
+# Every column kept from the events.
+_COLUMNS = (*ENGAGEMENT_COLUMNS, *HIT_COLUMNS)
+# The moments a human event of each type can set.
 _SETS = {
     "email.opened": ("opened_at",),
     "email.clicked": ("opened_at", "clicked_at"),
@@ -45,16 +51,24 @@ _SETS = {
     "email.bounced": ("bounce_reported_at",),
     "email.complained": ("complained_at",),
 }
+# The moments a machine hit of each type can set.
+_MACHINE_SETS = {
+    "email.opened": ("machine_opened_at",),
+    "email.clicked": ("machine_clicked_at",),
+}
 # One statement per this many messages (bind parameter limits, short lock times).
 _CHUNK = 500
 
 
-def _first(*types: str) -> Any:
-    return func.min(case((Event.type.in_(types), Event.occurred_at)))
+def _first(*types: str, machine: bool = False) -> Any:
+    return func.min(
+        case((and_(Event.type.in_(types), Event.is_machine.is_(machine)), Event.occurred_at))
+    )
 
 
 def _per_message() -> Select[Any]:
     """Each message's engagement columns from its events (grouped by message)."""
+    human_click = and_(Event.type == "email.clicked", Event.is_machine.is_(False))
     return (
         select(
             Event.message_id,
@@ -63,10 +77,17 @@ def _per_message() -> Select[Any]:
             _first("email.unsubscribed").label("unsubscribed_at"),
             _first("email.bounced").label("bounce_reported_at"),
             _first("email.complained").label("complained_at"),
+            _first("email.opened", machine=True).label("machine_opened_at"),
+            _first("email.clicked", machine=True).label("machine_clicked_at"),
+            func.sum(case((human_click, 1), else_=0)).label("human_clicks"),
         )
-        .where(Event.type.in_(ENGAGEMENT_EVENTS), Event.is_machine.is_(False))
+        .where(Event.type.in_(ENGAGEMENT_EVENTS))
         .group_by(Event.message_id)
     )
+
+
+def _empty(name: str) -> Any:
+    return 0 if name == "human_clicks" else None
 
 
 def refresh_engagement(session: Session, message_ids: Iterable[int]) -> int:
@@ -81,7 +102,7 @@ def refresh_engagement(session: Session, message_ids: Iterable[int]) -> int:
         rows = [
             {
                 "id": message_id,
-                **{name: getattr(found.get(message_id), name, None) for name in ENGAGEMENT_COLUMNS},
+                **{name: getattr(found.get(message_id), name, _empty(name)) for name in _COLUMNS},
             }
             for message_id in chunk
         ]
@@ -99,7 +120,7 @@ def backfill_engagement(connection: Connection) -> int:
     result = connection.execute(
         update(messages)
         .where(messages.c.id == found.c.message_id)
-        .values({name: found.c[name] for name in ENGAGEMENT_COLUMNS})
+        .values({name: found.c[name] for name in _COLUMNS})
     )
     return rows_affected(result)
 
@@ -107,19 +128,24 @@ def backfill_engagement(connection: Connection) -> int:
 def note_engagement(session: Session, events: Iterable[Mapping[str, Any]]) -> int:
     """Move the engagement columns of the messages of newly recorded ``events`` (rows as
     inserted: ``message_id``, ``type``, ``occurred_at``, ``is_machine``) to an event's moment
-    where it is earlier or the column is empty; how many messages were written.
+    where it is earlier or the column is empty, and add the human clicks; how many messages
+    were written.
 
     Exact while none of those messages' earlier events lost its human standing in the same
     transaction (then call ``refresh_engagement`` for them); it never reads events, so its
     cost does not grow with a message's history.
     """
     firsts: dict[int, dict[str, datetime]] = defaultdict(dict)
+    clicks: dict[int, int] = defaultdict(int)
     for row in events:
-        message_id, kind = row.get("message_id"), row.get("type")
-        if message_id is None or row.get("is_machine") or kind not in _SETS:
+        message_id, kind = row.get("message_id"), str(row.get("type"))
+        sets = _MACHINE_SETS if row.get("is_machine") else _SETS
+        if message_id is None or kind not in sets:
             continue
+        if kind == "email.clicked" and not row.get("is_machine"):
+            clicks[message_id] += 1
         at = row["occurred_at"]
-        for column in _SETS[kind]:
+        for column in sets[kind]:
             current = firsts[message_id].get(column)
             if current is None or at < current:
                 firsts[message_id][column] = at
@@ -145,4 +171,12 @@ def note_engagement(session: Session, events: Iterable[Mapping[str, Any]]) -> in
         statement = update(messages).where(messages.c.id == bindparam("mid")).values(earlier)
         for start in range(0, len(rows), _CHUNK):
             connection.execute(statement, rows[start : start + _CHUNK])
+    added = [{"mid": message_id, "n": count} for message_id, count in sorted(clicks.items())]
+    counted = (
+        update(messages)
+        .where(messages.c.id == bindparam("mid"))
+        .values(human_clicks=messages.c.human_clicks + bindparam("n"))
+    )
+    for start in range(0, len(added), _CHUNK):
+        connection.execute(counted, added[start : start + _CHUNK])
     return len(firsts)

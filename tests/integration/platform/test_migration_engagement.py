@@ -17,6 +17,9 @@ from nurture.tracking import backfill_engagement
 from tests.conftest import BACKEND, POSTGRES_URL
 
 SENT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+HITS = text(
+    "SELECT id, machine_opened_at, machine_clicked_at, human_clicks FROM messages ORDER BY id"
+)
 SELECT = text(
     "SELECT id, opened_at, clicked_at, unsubscribed_at, bounce_reported_at, complained_at"
     " FROM messages ORDER BY id"
@@ -41,6 +44,23 @@ def empty_database(tmp_path) -> Iterator[str]:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+def _message(conn, number):
+    # Plain SQL: the model's insert would name columns later migrations add.
+    conn.execute(
+        text(
+            "INSERT INTO messages (id, lead_id, kind, template, to_address, message_id, token,"
+            " status, attempts, queued_at, sent_at) VALUES (:id, 1, 'campaign', 'welcome',"
+            " 'ada@acme.example', :mid, :token, 'sent', 0, :at, :at)"
+        ),
+        {
+            "id": number,
+            "mid": f"m{number}@brightpath.example",
+            "token": f"t{number}",
+            "at": SENT.replace(tzinfo=None),
+        },
+    )
 
 
 def _event(conn, message_id, kind, minutes, machine=False):
@@ -72,19 +92,7 @@ def test_the_upgrade_fills_what_people_did_with_each_email_from_its_events(empty
                 )
             )
             for number in (1, 2, 3):
-                conn.execute(
-                    insert(table_of(Message)).values(
-                        id=number,
-                        lead_id=1,
-                        template="welcome",
-                        to_address="ada@acme.example",
-                        message_id=f"m{number}@brightpath.example",
-                        token=f"t{number}",
-                        status="sent",
-                        queued_at=SENT,
-                        sent_at=SENT,
-                    )
-                )
+                _message(conn, number)
             _event(conn, 1, "email.opened", 5, machine=True)  # a privacy proxy
             _event(conn, 1, "email.clicked", 30)
             _event(conn, 1, "email.opened", 40)
@@ -117,3 +125,48 @@ def test_the_upgrade_fills_what_people_did_with_each_email_from_its_events(empty
         (None, None, None, at(1), at(90)),
         (None, None, None, None, None),
     ]
+
+
+def test_the_upgrade_fills_the_machine_hits_and_human_clicks_of_each_email(empty_database):
+    engine = make_engine(empty_database)
+    try:
+        migrate.upgrade(engine, "9660")
+        with engine.begin() as conn:
+            conn.execute(
+                insert(table_of(Lead)).values(
+                    id=1, email="ada@acme.example", created_at=SENT, updated_at=SENT
+                )
+            )
+            for number in (1, 2, 3):
+                _message(conn, number)
+            _event(conn, 1, "email.opened", 5, machine=True)  # a privacy proxy
+            _event(conn, 1, "email.opened", 2, machine=True)
+            _event(conn, 1, "email.clicked", 3, machine=True)  # a link scanner
+            _event(conn, 1, "email.clicked", 30)
+            _event(conn, 1, "email.clicked", 35)
+            _event(conn, 2, "email.clicked", 8)
+            _event(conn, 2, "email.bounced", 1)
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(HITS).all()
+        with engine.begin() as conn:
+            conn.execute(
+                update(table_of(Message)).values(
+                    machine_opened_at=None, machine_clicked_at=None, human_clicks=0
+                )
+            )
+            assert backfill_engagement(conn) == 2
+            assert conn.execute(HITS).all() == rows
+    finally:
+        engine.dispose()
+
+    def at(minutes):
+        return SENT + timedelta(minutes=minutes)
+
+    def utc(value):
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+    found = [(utc(row[1]), utc(row[2]), row[3]) for row in rows]
+    assert found == [(at(2), at(3), 2), (None, None, 1), (None, None, 0)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from nurture.models import Event, Message
 from nurture.platform.db import table_of, transaction
@@ -13,7 +13,16 @@ from nurture.tracking import note_engagement, refresh_engagement
 from tests.integration.engine_support import T0
 from tests.integration.tracking_support import send_message
 
-COLUMNS = ("opened_at", "clicked_at", "unsubscribed_at", "bounce_reported_at", "complained_at")
+COLUMNS = (
+    "opened_at",
+    "clicked_at",
+    "unsubscribed_at",
+    "bounce_reported_at",
+    "complained_at",
+    "machine_opened_at",
+    "machine_clicked_at",
+    "human_clicks",
+)
 
 
 def _columns(runtime, message_id):
@@ -45,14 +54,24 @@ def _record(runtime, message, rows):
 def test_recorded_events_move_each_first_moment_only_earlier(runtime):
     message = send_message(runtime)
     _record(runtime, message, [("email.opened", 10, False), ("email.opened", 1, True)])
-    assert _columns(runtime, message.message_id)[:2] == (T0 + timedelta(minutes=10), None)
+    assert _columns(runtime, message.message_id) == (
+        T0 + timedelta(minutes=10), None, None, None, None, T0 + timedelta(minutes=1), None, 0,
+    )  # fmt: skip
     # An earlier open recorded later (a slow proxy), a click, a machine click before both.
     _record(
         runtime,
         message,
         [("email.opened", 5, False), ("email.clicked", 20, False), ("email.clicked", 2, True)],
     )
-    _record(runtime, message, [("email.unsubscribed", 30, False), ("email.opened", 40, False)])
+    _record(
+        runtime,
+        message,
+        [
+            ("email.unsubscribed", 30, False),
+            ("email.opened", 40, False),
+            ("email.clicked", 45, False),
+        ],
+    )
     moved = _columns(runtime, message.message_id)
     assert moved == (
         T0 + timedelta(minutes=5),
@@ -60,7 +79,28 @@ def test_recorded_events_move_each_first_moment_only_earlier(runtime):
         T0 + timedelta(minutes=30),
         None,
         None,
+        T0 + timedelta(minutes=1),
+        T0 + timedelta(minutes=2),
+        2,
     )
     with transaction(runtime.sessions) as session:
         refresh_engagement(session, [message.message_id])
     assert _columns(runtime, message.message_id) == moved
+
+
+def test_a_click_flagged_as_a_scanners_later_moves_to_the_machine_figures(runtime):
+    message = send_message(runtime)
+    _record(runtime, message, [("email.clicked", 3, False), ("email.clicked", 9, False)])
+    assert _columns(runtime, message.message_id)[-1] == 2
+    with transaction(runtime.sessions) as session:
+        first = session.scalars(
+            select(Event).where(Event.message_id == message.message_id).order_by(Event.occurred_at)
+        ).first()
+        assert first is not None
+        first.is_machine = True
+        session.flush()
+        refresh_engagement(session, [message.message_id])
+    assert _columns(runtime, message.message_id) == (
+        T0 + timedelta(minutes=9), T0 + timedelta(minutes=9), None, None, None,
+        None, T0 + timedelta(minutes=3), 1,
+    )  # fmt: skip
