@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, distinct, false, func, null, or_, select
@@ -208,12 +209,47 @@ def _results(
 ) -> dict[tuple[Any, Any], EmailResults]:
     """Per (campaign id, group key): the results of the messages sent in ``[start, end)``
     (the campaign id is None when ungrouped)."""
-    by = report.group_by
-    # The lead filters and the funnel's groupings are scope's; the campaign filter and the
-    # report's own groupings read the message (scope's campaign means enrolled leads).
-    lead_scope = replace(report, campaign=None, group_by=None if by in EMAIL_GROUPS else by)
-    # The enrolments that reached the goal in the period: few, so each email is joined to
-    # them rather than to every enrolment (ix_enrollments_campaign_finished_at).
+    emails = partial(
+        _emails, report, team, start, end,
+        campaign_id=campaign_id, version_id=version_id, all_mail=all_mail,
+    )  # fmt: skip
+    rows = emails().subquery("emails")
+    keys = _keys(report, rows)
+    bounced = rows.c.bounce_reported_at.is_not(None)
+    hard = and_(bounced, func.coalesce(rows.c.bounce_decision, "") == HARD_BOUNCE_DECISION)
+    delivered_lead = case((rows.c.bounce_reported_at.is_(None), rows.c.lead_id), else_=null())
+    statement = select(
+        *keys,
+        func.count(),
+        func.sum(_when(hard)),
+        func.sum(_when(and_(bounced, ~hard))),
+        func.count(rows.c.opened_at),
+        func.count(rows.c.machine_opened_at),
+        func.count(rows.c.clicked_at),
+        func.sum(rows.c.human_clicks),
+        func.count(rows.c.machine_clicked_at),
+        func.count(rows.c.unsubscribed_at),
+        func.count(rows.c.complained_at),
+        func.count(distinct(delivered_lead)),
+    ).select_from(rows)
+    if keys:
+        statement = statement.group_by(*keys)
+    names = (
+        "sent", "hard_bounced", "soft_bounced", "opened", "machine_opened", "clicked",
+        "clicks", "machine_clicked", "unsubscribed", "complained", "recipients",
+    )  # fmt: skip
+    found: dict[tuple[Any, Any], EmailResults] = {}
+    for row in session.execute(statement):
+        values = row[len(keys) :]
+        if not values[0]:
+            continue  # the one row of an empty, ungrouped aggregate
+        found[_key(report, keys, row)] = EmailResults(
+            **{name: int(value or 0) for name, value in zip(names, values, strict=True)}
+        )
+
+    # Conversions: the enrolments that reached the goal in the period are few, so they are
+    # counted apart, from those enrolments' emails (over the messages' enrolment index),
+    # rather than by joining every email of the period to them.
     goals_query = select(Enrollment.id, Enrollment.finished_at).where(
         Enrollment.status == "completed",
         _goal(goal_steps),
@@ -223,10 +259,42 @@ def _results(
     if campaign_id is not None:
         goals_query = goals_query.where(Enrollment.campaign_id == campaign_id)
     goals = goals_query.subquery("goals")
-    reached = and_(
-        goals.c.finished_at >= Message.sent_at,
-        Message.bounce_reported_at.is_(None),
+    reached = emails().join(
+        goals,
+        and_(
+            goals.c.id == Message.enrollment_id,
+            goals.c.finished_at >= Message.sent_at,
+            Message.bounce_reported_at.is_(None),
+        ),
     )
+    converted = reached.subquery("converted")
+    keys = _keys(report, converted)
+    counted = select(*keys, func.count(distinct(converted.c.lead_id))).select_from(converted)
+    if keys:
+        counted = counted.group_by(*keys)
+    for row in session.execute(counted):
+        key = _key(report, keys, row)
+        if row[-1] and key in found:
+            found[key] = replace(found[key], conversions=int(row[-1]))
+    return found
+
+
+def _emails(
+    report: ReportFilter,
+    team: Team | None,
+    start: datetime,
+    end: datetime,
+    *,
+    campaign_id: int | None,
+    version_id: int | None,
+    all_mail: bool,
+) -> Any:
+    """The emails sent in ``[start, end)`` that the report counts, with what was done with
+    each and, when grouped, the group (``report_group``)."""
+    by = report.group_by
+    # The lead filters and the funnel's groupings are scope's; the campaign filter and the
+    # report's own groupings read the message (scope's campaign means enrolled leads).
+    lead_scope = replace(report, campaign=None, group_by=None if by in EMAIL_GROUPS else by)
     columns: list[Any] = [
         Message.campaign_id,
         Message.lead_id,
@@ -239,13 +307,8 @@ def _results(
         Message.machine_opened_at,
         Message.machine_clicked_at,
         Message.human_clicks,
-        case((reached, Message.lead_id), else_=null()).label("converted_lead"),
     ]
-    emails = (
-        select(*columns)
-        .outerjoin(goals, goals.c.id == Message.enrollment_id)
-        .where(Message.sent_at >= start, Message.sent_at < end)
-    )
+    emails = select(*columns).where(Message.sent_at >= start, Message.sent_at < end)
     if not all_mail:
         emails = emails.where(Message.kind == "campaign", Message.campaign_id.is_not(None))
     if campaign_id is not None:
@@ -267,48 +330,19 @@ def _results(
         group = CampaignVersion.number
     if group is not None:
         emails = emails.add_columns(group.label("report_group"))
-    rows = emails.subquery("emails")
+    return emails
 
-    keys: list[Any] = []
-    if by is not None:
-        keys.append(rows.c.campaign_id)
-        if "report_group" in rows.c:
-            keys.append(rows.c.report_group)
-    bounced = rows.c.bounce_reported_at.is_not(None)
-    hard = and_(bounced, func.coalesce(rows.c.bounce_decision, "") == HARD_BOUNCE_DECISION)
-    delivered_lead = case((rows.c.bounce_reported_at.is_(None), rows.c.lead_id), else_=null())
-    statement = select(
-        *keys,
-        func.count(),
-        func.sum(_when(hard)),
-        func.sum(_when(and_(bounced, ~hard))),
-        func.count(rows.c.opened_at),
-        func.count(rows.c.machine_opened_at),
-        func.count(rows.c.clicked_at),
-        func.sum(rows.c.human_clicks),
-        func.count(rows.c.machine_clicked_at),
-        func.count(rows.c.unsubscribed_at),
-        func.count(rows.c.complained_at),
-        func.count(distinct(delivered_lead)),
-        func.count(distinct(rows.c.converted_lead)),
-    ).select_from(rows)
-    if keys:
-        statement = statement.group_by(*keys)
-    names = (
-        "sent", "hard_bounced", "soft_bounced", "opened", "machine_opened", "clicked",
-        "clicks", "machine_clicked", "unsubscribed", "complained", "recipients", "conversions",
-    )  # fmt: skip
-    found: dict[tuple[Any, Any], EmailResults] = {}
-    for row in session.execute(statement):
-        campaign = row[0] if by is not None else None
-        group_key = row[1] if len(keys) == 2 else None
-        values = row[len(keys) :]
-        if not values[0]:
-            continue  # the one row of an empty, ungrouped aggregate
-        found[(campaign, group_key)] = EmailResults(
-            **{name: int(value or 0) for name, value in zip(names, values, strict=True)}
-        )
-    return found
+
+def _keys(report: ReportFilter, rows: Any) -> list[Any]:
+    """What the aggregate groups by: the campaign and the group, when grouped."""
+    if report.group_by is None:
+        return []
+    return [rows.c.campaign_id, *([rows.c.report_group] if "report_group" in rows.c else [])]
+
+
+def _key(report: ReportFilter, keys: list[Any], row: Any) -> tuple[Any, Any]:
+    campaign = row[0] if report.group_by is not None else None
+    return (campaign, row[1] if len(keys) == 2 else None)
 
 
 def _when(condition: ColumnElement[bool]) -> ColumnElement[int]:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from nurture.auth.apikeys import create_api_key
 from nurture.cli import cli, privacy_cmd  # noqa: F401  (registers the commands)
@@ -130,6 +130,25 @@ def test_a_queued_import_loses_the_erased_persons_row_and_does_not_bring_them_ba
     assert [line for line, _, _ in rejects(runtime, job_id)] == [6]
 
 
+def _wait_for_a_lock_wait(runtime) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL, until a session of the test's database waits for a lock (the erasure
+    queued behind the batch in hand), so it is first in the queue when the batch ends; on
+    SQLite, a moment."""
+    if BACKEND != "postgresql":
+        time.sleep(0.5)
+        return
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + 10
+    with runtime.engine.connect() as connection:
+        while not connection.scalar(waiting):
+            assert time.monotonic() < deadline, "the erasure never waited for the import"
+            time.sleep(0.02)
+            connection.rollback()
+
+
 def test_an_erasure_during_an_import_waits_for_its_batch_and_the_import_refuses_the_person(
     runtime, monkeypatch
 ):
@@ -159,7 +178,7 @@ def test_an_erasure_during_an_import_waits_for_its_batch_and_the_import_refuses_
     erasing.start()
 
     try:
-        time.sleep(0.5)
+        _wait_for_a_lock_wait(runtime)
         assert erasing.is_alive()  # waiting for the batch in hand
     finally:
         go_on.set()
