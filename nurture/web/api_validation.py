@@ -85,13 +85,13 @@ def check_request_body() -> Response | None:
     body = request.get_json(silent=True)
     if body is None:
         return None
-    if _wrong_kind_of_document(validator, body):
+    # One pass over the body; a valid one (the usual case) yields nothing.
+    found = list(islice(validator.iter_errors(body), MAX_ERRORS))
+    if not found or any(_is_type_error_at_root(error) for error in found):
         # A string where an object belongs: each view has its own answer (400 "send a JSON
         # object …"), which says what to send more plainly than a schema can.
         return None
-    errors = body_errors(validator, body)
-    if not errors:
-        return None
+    errors = explain(found)
     view = current_app.view_functions.get(request.endpoint or "")
     if not getattr(view, "public", False) and not has_valid_api_key():
         # The view answers 401: without a key nobody learns more than that.
@@ -101,17 +101,13 @@ def check_request_body() -> Response | None:
     return json_error(422, "invalid", f"{pointer or 'the body'}: {message}{more}", errors=errors)
 
 
-def body_errors(validator: Draft202012Validator, body: Any) -> dict[str, str]:
-    """What is wrong with ``body``: JSON Pointer -> reason, in document order, at most
-    ``MAX_ERRORS``; empty when it matches."""
+def explain(errors: Iterable[ValidationError]) -> dict[str, str]:
+    """jsonschema's errors as the problem's ``errors``: JSON Pointer -> reason, sorted by
+    pointer, at most ``MAX_ERRORS``."""
     found: dict[str, str] = {}
-    for pointer, message in islice(_explain(validator.iter_errors(body)), MAX_ERRORS):
+    for pointer, message in islice(_explain(errors), MAX_ERRORS):
         found.setdefault(pointer, _short(message))
     return dict(sorted(found.items()))
-
-
-def _wrong_kind_of_document(validator: Draft202012Validator, body: Any) -> bool:
-    return any(_is_type_error_at_root(error) for error in validator.iter_errors(body))
 
 
 def _is_type_error_at_root(error: ValidationError) -> bool:
