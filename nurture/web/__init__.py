@@ -30,6 +30,7 @@ from nurture.web import (
     api_reports_volume,  # noqa: F401  (new leads per day, week or month)
     api_revenue,  # noqa: F401  (an account's revenue entries)
     api_scoring,  # noqa: F401  (lead score explained, timeline)
+    api_validation,  # noqa: F401  (JSON bodies checked against the OpenAPI document)
 )
 from nurture.web.api import bp as api_bp
 from nurture.web.api_input import IdConverter, SafeJSONProvider

@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 from flask import current_app, g, request
 
 from nurture.auth.apikeys import verify_api_key
+from nurture.models import ApiKey
 from nurture.platform.db import transaction, utcnow
 from nurture.web.errors import json_error
 
@@ -28,6 +29,21 @@ def presented_api_key() -> str | None:
         return credentials.strip()
     header = request.headers.get("X-API-Key", "").strip()
     return header or None
+
+
+def has_valid_api_key() -> bool:
+    """Whether the request carries a valid, unrevoked key (checked as ``require_api_key``
+    checks it), for a hook that must not answer before the key check would."""
+    presented = presented_api_key()
+    return presented is not None and _verified(presented) is not None
+
+
+def _verified(presented: str) -> ApiKey | None:
+    runtime = current_app.extensions["nurture"]
+    # Its own short transaction: verification may refresh last_used_at, and that must not
+    # depend on whether the request's own work later commits or rolls back.
+    with transaction(runtime.sessions) as session:
+        return verify_api_key(session, presented, now=utcnow())
 
 
 def _unauthorized(message: str, *, invalid: bool) -> Any:
@@ -46,11 +62,7 @@ def require_api_key(view: F) -> F:
             return _unauthorized(
                 "an API key is required: send 'Authorization: Bearer <key>'", invalid=False
             )
-        runtime = current_app.extensions["nurture"]
-        # Its own short transaction: verification may refresh last_used_at, and that must
-        # not depend on whether the request's own work later commits or rolls back.
-        with transaction(runtime.sessions) as session:
-            key = verify_api_key(session, presented, now=utcnow())
+        key = _verified(presented)
         if key is None:
             return _unauthorized("the API key is not valid or has been revoked", invalid=True)
         g.api_key = key

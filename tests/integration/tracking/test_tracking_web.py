@@ -207,7 +207,20 @@ def test_malformed_events_get_422_with_a_reason_per_field(client, runtime, auth)
         headers=auth,
     )
     assert response.status_code == 422
-    assert set(response.json["errors"]) == {"type", "email", "occurred_at", "properties", "colour"}
+    # The shape comes first: the OpenAPI document's schema names what is of the wrong kind.
+    assert set(response.json["errors"]) == {"/type", "/properties"}
+    response = client.post(
+        "/api/v1/events",
+        json={
+            "type": "custom.bought",
+            "email": "not-an-address",
+            "occurred_at": "2026-11-30 10:00",
+            "colour": "red",
+        },
+        headers=auth,
+    )
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"email", "occurred_at", "colour"}
     missing = client.post("/api/v1/events", json={"type": "custom.video_watched"}, headers=auth)
     assert missing.status_code == 422
     assert "email" in missing.json["errors"]
