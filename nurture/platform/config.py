@@ -99,6 +99,8 @@ class Settings:
     # Reverse proxies in front of `nurture serve` whose X-Forwarded-For/-Proto headers are
     # believed (0: none, the headers are ignored, as anyone can send them).
     trusted_proxies: int = 0
+    # `nurture serve` logs one in this many answered tracking hits (1: each, 0: none).
+    tracking_log_every: int = 100
     # Privacy (docs/privacy.md). The pepper keys the suppression list; unset, it is
     # generated into the instance folder (from_env) or derived from the secret key.
     privacy_pepper: str | None = None
@@ -217,6 +219,7 @@ class Settings:
             "NURTURE_IP_PRIVACY": ("ip_privacy", _ip_privacy),
             "NURTURE_SITE_DOMAINS": ("site_domains", _domains),
             "NURTURE_TRUSTED_PROXIES": ("trusted_proxies", _non_negative_int),
+            "NURTURE_TRACKING_LOG_EVERY": ("tracking_log_every", _non_negative_int),
             "NURTURE_DOUBLE_OPT_IN": ("double_opt_in", parse_flag),
             "NURTURE_CONSENT_IP": ("consent_ip", parse_consent_ip),
             "NURTURE_TRACKING_RETENTION": ("tracking_retention", parse_retention),
