@@ -1,4 +1,5 @@
-"""Command: ``nurture preview TEMPLATE --lead EMAIL`` writes the email a lead would get."""
+"""Command: ``nurture preview TEMPLATE [--lead EMAIL]`` writes the email a lead (or the
+built-in sample lead) would get."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import click
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from nurture.cli.group import cli, runtime
 from nurture.models import Lead
@@ -26,7 +27,7 @@ from nurture.rendering.library import (
 @cli.command("preview")
 @click.argument("template")
 @click.option("--lead", "lead_email", metavar="EMAIL", help="Render for this lead.")
-@click.option("--sample", is_flag=True, help="Render for the built-in sample lead instead.")
+@click.option("--sample", is_flag=True, help="Render for the built-in sample lead (the default).")
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -37,9 +38,10 @@ def preview_command(
     template: str, lead_email: str | None, sample: bool, out: Path | None, as_text: bool
 ) -> None:
     """Write the real HTML (or text) of TEMPLATE as a lead would get it, and print the
-    subject. Links and the open pixel point at harmless preview URLs."""
-    if bool(lead_email) == sample:
-        raise click.UsageError("give either --lead EMAIL or --sample")
+    subject. Without --lead it is the sample lead, as in the web app's preview. Links and
+    the open pixel point at harmless preview URLs."""
+    if lead_email and sample:
+        raise click.UsageError("give either --lead EMAIL or --sample, not both")
     rt = runtime()
     settings = rt.settings
     library = template_library(rt)
@@ -49,12 +51,11 @@ def preview_command(
     try:
         # Handoff emails also need a handoff (meta.yaml ``context``): a sample one.
         extras = sample_extras(library.get(template).meta.get("context"), sparse=False)
-        if sample:
+        if not lead_email:
             context = {**sample_context(public_url=settings.public_url), **extras}
             rendered = library.render(template, context)
             who = "sample"
         else:
-            assert lead_email is not None
             rendered, who = _render_for_lead(rt, template, lead_email, extras)
     except TemplateError as error:
         details = "\n".join(f"  {problem}" for problem in error.problems)
@@ -83,9 +84,27 @@ def _render_for_lead(
             .options(selectinload(Lead.account))
         ).first()
         if lead is None:
-            raise click.ClickException(f"no lead with email {email!r}")
+            raise click.ClickException(f"no lead with email {email!r}; {_known_leads(session)}")
         context = build_context(lead, campaign=None, urls=urls, settings=settings)
     return template_library(rt).render(template, {**context, **extras}), lead.email
+
+
+def _known_leads(session: Session) -> str:
+    """Where to find a lead that exists, for the message about one that does not."""
+    some = list(
+        session.scalars(
+            select(Lead.email).where(Lead.erased_at.is_(None)).order_by(Lead.id).limit(3)
+        )
+    )
+    if not some:
+        return (
+            "there are no leads yet (nurture leads import FILE adds some); "
+            "leave out --lead to preview for the sample lead"
+        )
+    return (
+        f"leads include {', '.join(some)} (nurture leads list shows more); "
+        "leave out --lead to preview for the sample lead"
+    )
 
 
 def _file_safe(text: str) -> str:

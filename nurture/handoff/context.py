@@ -10,7 +10,7 @@ email without touching the lead's history. The signed links are added at render 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,6 +30,8 @@ TIMELINE_LIMIT = 12
 ENGAGED_DAYS = 90
 MAX_CONTACTS = 10
 DEFAULT_SLA_TEXT = "within 1 business hour"
+# How the snapshot writes a moment (minutes, UTC): read by people and by ``snapshot_time``.
+SNAPSHOT_TIME = "%Y-%m-%d %H:%M UTC"
 
 EVENT_LABELS = {
     "email.opened": "Read email",
@@ -123,9 +125,20 @@ def timeline_entry(event: Event, subject: str | None, now: datetime) -> dict[str
         "type": event.type,
         "label": label,
         "detail": detail,
-        "at": event.occurred_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "at": event.occurred_at.strftime(SNAPSHOT_TIME),
         "ago": ago(now - event.occurred_at),
     }
+
+
+def snapshot_time(text: object) -> datetime | None:
+    """A moment the snapshot wrote (``SNAPSHOT_TIME``) as an aware datetime; None when
+    there is none or it does not read as one."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.strptime(text, SNAPSHOT_TIME).replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def ago(delta: timedelta) -> str:
@@ -380,7 +393,7 @@ def build_snapshot(
             "rule": rule,
             "reasons": [str(r) for r in reasons],
             "hand_raiser": hand_raiser,
-            "hand_raised_at": lead.hand_raised_at.strftime("%Y-%m-%d %H:%M UTC")
+            "hand_raised_at": lead.hand_raised_at.strftime(SNAPSHOT_TIME)
             if lead.hand_raised_at
             else None,
             "fit": fit,
@@ -396,5 +409,5 @@ def build_snapshot(
         "sla": {"deadline": DEFAULT_SLA_TEXT, "due_at": None},
         "owner": rep_view(owner, now),
         "assignment": assignment,
-        "created_at": now.strftime("%Y-%m-%d %H:%M UTC"),
+        "created_at": now.strftime(SNAPSHOT_TIME),
     }

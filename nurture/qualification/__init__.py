@@ -11,7 +11,13 @@ shared definition of a marketing-qualified lead (docs/qualification.md).
 """
 
 from nurture.qualification.icp import ICP, Fit, grade
-from nurture.qualification.readiness import Qualification, Readiness, Verdict, evaluate
+from nurture.qualification.readiness import (
+    Qualification,
+    Readiness,
+    Verdict,
+    evaluate,
+    reasons_as_of,
+)
 from nurture.qualification.service import (
     FitChange,
     evaluate_readiness,
@@ -33,6 +39,7 @@ __all__ = [
     "grade",
     "lead_data_changed",
     "readiness_verdicts",
+    "reasons_as_of",
     "regrade_everyone",
     "regrade_leads",
 ]

@@ -17,6 +17,8 @@ line of human text per condition (what the sales email says), or why no rule did
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -210,7 +212,34 @@ def _hand_raise(condition: HandRaise, facts: LeadFacts, now: datetime) -> tuple[
         and at <= facts.stage_changed_at
     ):
         return False, f"latest hand-raise ({what}) is older than the recycling"
-    return True, f"raised a hand: {what} {_ago(max(now - at, timedelta(0)))} ago"
+    return True, hand_raise_reason(what, at, now)
+
+
+def hand_raise_reason(what: str, at: datetime, now: datetime) -> str:
+    """The reason a hand-raise at ``at`` gives, as seen at ``now``: ``raised a hand:
+    demo.requested 5 min ago``."""
+    return f"raised a hand: {what} {_ago(max(now - at, timedelta(0)))} ago"
+
+
+# What ``hand_raise_reason`` writes, with its relative time as the part to replace.
+_HAND_RAISE_REASON = re.compile(r"raised a hand: (?P<what>.+) \d+ (?:min|h|days) ago")
+
+
+def reasons_as_of(
+    reasons: Iterable[str], hand_raised_at: datetime | None, now: datetime
+) -> list[str]:
+    """Reasons stored when a lead qualified, with the hand-raise's relative time computed
+    again for ``now``: a page opened days after the handoff must not say "1 min ago".
+    Without the hand-raise's time the stored text is kept as it is."""
+    if hand_raised_at is None:
+        return list(reasons)
+    refreshed = []
+    for reason in reasons:
+        match = _HAND_RAISE_REASON.fullmatch(reason)
+        if match:
+            reason = hand_raise_reason(match["what"], hand_raised_at, now)
+        refreshed.append(reason)
+    return refreshed
 
 
 def _account(condition: AccountCondition, facts: LeadFacts) -> tuple[bool, str]:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from nurture.consent.brand import current_brand
 from nurture.handoff import lookup, verdicts
+from nurture.handoff.context import snapshot_time
 from nurture.handoff.links import HandoffLinks
 from nurture.handoff.model import HandoffError
 from nurture.handoff.reps import find_rep
@@ -38,6 +39,7 @@ from nurture.models import Handoff, SalesRep
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.pages import PAGE_HEADERS, page_templates
 from nurture.platform.runtime import Runtime
+from nurture.qualification import reasons_as_of
 from nurture.web.origin import from_another_site, origin_of
 
 bp = Blueprint("handoffs", __name__, url_prefix="/handoffs")
@@ -124,9 +126,10 @@ def _links() -> HandoffLinks:
 
 def _show(signed: str, mode: str) -> Response:
     claim = _links().read(signed)
+    now = utcnow()
     with _runtime().sessions() as session:
         try:
-            handoff = lookup.handoff_for_link(session, claim, utcnow())
+            handoff = lookup.handoff_for_link(session, claim, now)
         except HandoffError as error:
             return _error(error)
         assert claim is not None
@@ -148,7 +151,7 @@ def _show(signed: str, mode: str) -> Response:
             mode=mode,
             handoff=handoff,
             lead=snapshot.get("lead") or {"name": f"lead {handoff.lead_id}", "email": ""},
-            why=snapshot.get("why") or {"rule": handoff.qualification_rule, "reasons": []},
+            why=_why_as_of(snapshot.get("why"), handoff.qualification_rule, now),
             next_step=snapshot.get("next_step"),
             owner=owner.name if owner else None,
             status_text=_STATUS_TEXT.get(handoff.status, handoff.status),
@@ -158,6 +161,16 @@ def _show(signed: str, mode: str) -> Response:
             csrf=_forms().dumps(handoff.token),
             base=f"/handoffs/{signed}",
         )
+
+
+def _why_as_of(why: dict[str, Any] | None, rule: str, now: datetime) -> dict[str, Any]:
+    """Why the lead qualified, its relative times ("5 min ago") as of the page view: the
+    snapshot wrote them when the lead was handed over, and a rep may open the page days
+    later."""
+    if not why:
+        return {"rule": rule, "reasons": []}
+    hand_raised_at = snapshot_time(why.get("hand_raised_at"))
+    return {**why, "reasons": reasons_as_of(why.get("reasons") or [], hand_raised_at, now)}
 
 
 @bp.route("/<signed>", methods=["GET", "HEAD"])

@@ -59,8 +59,9 @@ def test_preview_writes_the_text_part_where_asked(app, lead, tmp_path: Path) -> 
     assert "Unsubscribe: http://nurture.test/u/preview" in text
 
 
-def test_preview_with_the_sample_lead(app, settings) -> None:
-    result = invoke(app, "welcome-guide", "--sample")
+@pytest.mark.parametrize("args", [["--sample"], []], ids=["--sample", "no --lead"])
+def test_preview_with_the_sample_lead(app, settings, args) -> None:
+    result = invoke(app, "welcome-guide", *args)
     assert result.exit_code == 0, result.output
     assert "Subject: Welcome to Brightpath, Dana: your revenue analytics starter guide" in (
         result.output
@@ -72,7 +73,11 @@ def test_preview_with_the_sample_lead(app, settings) -> None:
 def test_an_unknown_lead_or_template_is_a_clear_error(app, lead) -> None:
     result = invoke(app, "welcome-guide", "--lead", "nobody@example.org")
     assert result.exit_code == 1
-    assert "no lead with email 'nobody@example.org'" in result.output
+    assert result.output.strip().splitlines() == [
+        "Error: no lead with email 'nobody@example.org'; leads include "
+        "dana@northwind.example (nurture leads list shows more); "
+        "leave out --lead to preview for the sample lead"
+    ]
 
     result = invoke(app, "no-such-email", "--lead", lead)
     assert result.exit_code == 1
@@ -80,6 +85,11 @@ def test_an_unknown_lead_or_template_is_a_clear_error(app, lead) -> None:
     assert "welcome-guide" in result.output  # the known names are listed
 
 
-def test_preview_needs_exactly_one_recipient(app, lead) -> None:
-    assert invoke(app, "welcome-guide").exit_code == 2
+def test_an_unknown_lead_in_an_empty_database_says_how_to_add_leads(app) -> None:
+    result = invoke(app, "welcome-guide", "--lead", "ada@example.com")
+    assert result.exit_code == 1
+    assert "there are no leads yet (nurture leads import FILE adds some)" in result.output
+
+
+def test_preview_refuses_both_a_lead_and_the_sample(app, lead) -> None:
     assert invoke(app, "welcome-guide", "--sample", "--lead", lead).exit_code == 2

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nurture.qualification.readiness import ContactFacts, LeadFacts, evaluate
+from nurture.qualification.readiness import ContactFacts, LeadFacts, evaluate, reasons_as_of
 from nurture.qualification.readiness_parser import load_readiness_file, load_readiness_text
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -217,3 +217,14 @@ def test_readiness_problems_name_their_line(text, expected):
     load = load_readiness_text(text, "readiness.yaml")
     assert not load.ok
     assert any(str(p).startswith(expected) for p in load.problems), load.problems
+
+
+def test_stored_reasons_say_how_long_ago_the_hand_was_raised_as_of_now():
+    raised = NOW - timedelta(days=4, minutes=1)
+    stored = ["raised a hand: demo.requested 1 min ago", "fit grade A (88), B or better"]
+
+    assert reasons_as_of(stored, raised, NOW) == [
+        "raised a hand: demo.requested 4 days ago",
+        "fit grade A (88), B or better",
+    ]
+    assert reasons_as_of(stored, None, NOW) == stored  # no time known: kept as written
