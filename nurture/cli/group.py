@@ -43,7 +43,8 @@ def _load_env_file(ctx: click.Context, _param: click.Parameter, value: Path | No
             )
         _check_env_file(value)
     info = ctx.ensure_object(ScriptInfo)
-    # As Flask's own option does: the file given, over .env and .flaskenv when present.
+    # Only the file given: the group turns off Flask's loading of .env and .flaskenv found
+    # in or above the current folder, so no file the operator did not name sets a setting.
     if value is not None or info.load_dotenv_defaults:
         load_dotenv(value, load_defaults=info.load_dotenv_defaults)
 
@@ -71,7 +72,7 @@ _ENV_FILE_OPTION = click.Option(
     is_eager=True,  # before anything reads a setting
     callback=_load_env_file,
     help="Load environment variables (the NURTURE_* settings) from this file of KEY=value "
-    "lines, over those of .env and .flaskenv; variables already set win.",
+    "lines; variables already set win.",
 )
 
 
@@ -85,7 +86,11 @@ class _Group(FlaskGroup):
 
 
 @click.group(
-    cls=_Group, create_app=_create_app, add_default_commands=False, add_version_option=False
+    cls=_Group,
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
 )
 def cli() -> None:
     """Nurture: stage-aware drip campaigns, scoring and sales handoff."""

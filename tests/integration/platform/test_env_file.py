@@ -66,3 +66,19 @@ def test_an_env_file_that_cannot_be_read_whole_is_one_line_naming_where(env_file
 
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [f"Error: {env_file}{problem}"]
+
+
+def test_a_dot_env_file_nobody_named_sets_nothing(tmp_path, monkeypatch):
+    # Flask would load .env and .flaskenv found in or above the current folder; only the
+    # file given with -e may set a setting.
+    monkeypatch.delenv("NURTURE_INSTANCE_PATH", raising=False)
+    monkeypatch.delenv("NURTURE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("NURTURE_INSTANCE_PATH", str(tmp_path / "named"))
+    (tmp_path / ".env").write_text(f"NURTURE_DATABASE_URL=sqlite:///{tmp_path / 'stray.db'}\n")
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "named" / "nurture.db").exists()
+    assert not (tmp_path / "stray.db").exists()
