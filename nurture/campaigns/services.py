@@ -42,13 +42,19 @@ def email_brand(runtime: Runtime) -> Brand:
     """The company name and postal address campaign emails are sent with: the brand page's,
     where it set them, else the settings' (``NURTURE_COMPANY_NAME``,
     ``NURTURE_POSTAL_ADDRESS``)."""
+    # ``nurture campaigns validate`` also runs where no database was ever set up (a CI
+    # check of the files): nothing can have been set on the brand page there, and opening
+    # an SQLite file that does not exist would create it.
+    settings_brand = Brand(runtime.settings.company_name, runtime.settings.postal_address)
+    url = runtime.engine.url
+    file = url.database if url.get_backend_name() == "sqlite" else None
+    if file not in (None, "", ":memory:") and not Path(str(file)).exists():
+        return settings_brand
     try:
         with runtime.sessions() as session:
             return current_brand(session, runtime.settings)
     except SQLAlchemyError:
-        # ``nurture campaigns validate`` also runs where no database was ever set up (a CI
-        # check of the files): nothing can have been set on the brand page there.
-        return Brand(runtime.settings.company_name, runtime.settings.postal_address)
+        return settings_brand
 
 
 def sync_campaign_files(runtime: Runtime, *, now: datetime, path: Path | None = None) -> SyncReport:

@@ -78,8 +78,8 @@ _MESSAGES = {
         "or extend <layout>, whose footer has it"
     ),
     "postal_address": (
-        "the email does not show the sender's postal address<where> (Settings \u2192 Brand, "
-        "or NURTURE_POSTAL_ADDRESS), and every campaign email must; print "
+        "the email does not show the sender's postal address<where>: every campaign email "
+        "must show the one set on Settings \u2192 Brand (or NURTURE_POSTAL_ADDRESS); print "
         "{{ sender.postal_address }} in its footer, or extend <layout>, whose footer has it"
     ),
 }
