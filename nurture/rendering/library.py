@@ -96,6 +96,10 @@ class TemplateLibrary:
         self._name_locks: dict[str, threading.Lock] = {}
         # name -> (the compiled version validated, its problems): one slot per template.
         self._validated: dict[str, tuple[CompiledTemplate, tuple[TemplateProblem, ...]]] = {}
+        # name -> (the compiled version, the sender checked, its footer problems).
+        self._compliance: dict[
+            str, tuple[CompiledTemplate, tuple[str, str], tuple[TemplateProblem, ...]]
+        ] = {}
         # How many MJML compiles ran (tests and metrics: each version compiles once).
         self.compile_count = 0
 
@@ -144,9 +148,11 @@ class TemplateLibrary:
             if name is None:
                 self._entries.clear()
                 self._validated.clear()
+                self._compliance.clear()
             else:
                 self._entries.pop(name, None)
                 self._validated.pop(name, None)
+                self._compliance.pop(name, None)
 
     def _refresh(self, name: str, now: float) -> _Entry:
         with self._lock:
@@ -242,9 +248,17 @@ class TemplateLibrary:
             compiled = self.get(name)
         except TemplateError:
             return problems
-        return problems + list(
-            compliance_problems(compiled, company_name=company_name, postal_address=postal_address)
+        # Kept like validate()'s: the editor's pages check every campaign on every request.
+        sender = (company_name, postal_address)
+        kept = self._compliance.get(name)
+        if kept is not None and kept[0] is compiled and kept[1] == sender:
+            return problems + list(kept[2])
+        found = compliance_problems(
+            compiled, company_name=company_name, postal_address=postal_address
         )
+        with self._lock:
+            self._compliance[name] = (compiled, sender, tuple(found))
+        return problems + found
 
     def validate_all(self) -> dict[str, list[TemplateProblem]]:
         """``validate`` for every template; only templates with problems are listed."""
