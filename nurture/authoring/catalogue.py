@@ -13,6 +13,7 @@ from nurture.authoring.checks import CheckResult, check_config, template_finding
 from nurture.authoring.files import CAMPAIGN, CONFIG_KINDS, TEMPLATE, config_path
 from nurture.campaigns.services import template_checks
 from nurture.campaigns.validator import check_directory
+from nurture.consent.brand import Brand
 from nurture.platform.config import Settings
 from nurture.rendering.library import TemplateLibrary
 
@@ -47,12 +48,13 @@ def _modified(path: Path) -> datetime | None:
     return datetime.fromtimestamp(stamp, UTC)
 
 
-def campaign_states(settings: Settings, library: TemplateLibrary) -> list[FileState]:
-    """Every campaign file of the folder, checked as ``nurture campaigns validate`` does."""
+def campaign_states(settings: Settings, library: TemplateLibrary, brand: Brand) -> list[FileState]:
+    """Every campaign file of the folder, checked as ``nurture campaigns validate`` does
+    (``brand``: the postal address campaign emails must show)."""
     root = settings.campaigns_path
     if not root.is_dir():
         return []
-    exists, problems = template_checks(library)
+    exists, problems = template_checks(library, brand)
     checked = check_directory(
         root, template_exists=exists, template_problems=problems, known_templates=library.names()
     )

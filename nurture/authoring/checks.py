@@ -14,8 +14,10 @@ from typing import Any
 from nurture.authoring.files import REQUIRED_PARTS
 from nurture.authoring.workspace import real_paths, template_workspace
 from nurture.campaigns.loader import load_campaign_text
+from nurture.campaigns.services import template_checks
 from nurture.campaigns.spec import Campaign, SendStep
 from nurture.campaigns.validator import check_edit
+from nurture.consent.brand import Brand
 from nurture.files.problems import Problem
 from nurture.files.yaml_file import FileLoad
 from nurture.handoff.team_parser import load_team_text
@@ -67,14 +69,16 @@ def _from_problem(problem: Problem, file: str) -> Finding:
     return Finding(file, problem.line, problem.message, str(problem))
 
 
-def check_campaign(library: TemplateLibrary, path: Path, text: str) -> CheckResult:
+def check_campaign(library: TemplateLibrary, path: Path, text: str, brand: Brand) -> CheckResult:
     """``text`` checked as the campaign file ``path``: the file, its templates (rendered
-    for the sample leads by ``library``) and its id among the other files of the folder."""
+    for the sample leads by ``library``, with the unsubscribe and preferences links and
+    ``brand``'s postal address) and its id among the other files of the folder."""
+    exists, problems = template_checks(library, brand)
     checked = check_edit(
         path,
         text,
-        template_exists=library.exists,
-        template_problems=lambda name: [str(problem) for problem in library.validate(name)],
+        template_exists=exists,
+        template_problems=problems,
         known_templates=library.names(),
     )
     return CheckResult(tuple(_from_problem(problem, path.name) for problem in checked.problems))

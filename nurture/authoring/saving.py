@@ -31,7 +31,7 @@ from nurture.authoring.files import (
     read_text,
     write_atomically,
 )
-from nurture.campaigns.services import template_checks
+from nurture.campaigns.services import email_brand, template_checks
 from nurture.campaigns.sync import sync_campaigns
 from nurture.consent import audit
 from nurture.files.yaml_file import checksum
@@ -86,11 +86,12 @@ def save_campaign(
         on_disk = read_text(path)
         _same_as_opened({path.name: on_disk}, base)
         text = normalise(text, on_disk=on_disk)
-        result = check_campaign(library, path, text)
+        brand = email_brand(runtime)
+        result = check_campaign(library, path, text, brand)
         if not result.ok:
             raise Refused(result)
         write_atomically(path, text)
-        exists, problems = template_checks(library)
+        exists, problems = template_checks(library, brand)
         with transaction(runtime.sessions) as session:
             report = sync_campaigns(
                 session,
@@ -175,7 +176,7 @@ def save_template(
         library.invalidate(name)
         version = library.get(name).version
         lines: list[str] = [f"template {name}: version {version[:12]}"]
-        exists, problems = template_checks(library)
+        exists, problems = template_checks(library, email_brand(runtime))
         with transaction(runtime.sessions) as session:
             campaigns = runtime.settings.campaigns_path
             if campaigns.is_dir():

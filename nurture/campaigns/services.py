@@ -9,30 +9,59 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from nurture.campaigns.enrolment import EnrolmentOutcome, enrol_lead
 from nurture.campaigns.sync import SyncReport, campaign_spec_for_version, sync_campaigns
+from nurture.consent.brand import Brand, current_brand
 from nurture.files.watch import FileWatcher, folder_stamp
 from nurture.leads.queries import get_lead
 from nurture.models import Campaign, Lead
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
-from nurture.rendering.library import TemplateLibrary, template_library
+from nurture.rendering.library import TemplateLibrary, TemplateProblem, template_library
 
 
 def template_checks(
-    library: TemplateLibrary,
-) -> tuple[Callable[[str], bool], Callable[[str], list[str]]]:
-    """The callables the campaign validator uses to check templates."""
-    return library.exists, lambda name: [str(problem) for problem in library.validate(name)]
+    library: TemplateLibrary, brand: Brand
+) -> tuple[Callable[[str], bool], Callable[[str], list[TemplateProblem]]]:
+    """The callables the campaign validator uses to check the templates campaigns send:
+    each must render for the sample leads and carry the unsubscribe and preferences links
+    and ``brand``'s postal address."""
+
+    def problems(name: str) -> list[TemplateProblem]:
+        return library.campaign_problems(
+            name, company_name=brand.company_name, postal_address=brand.postal_address
+        )
+
+    return library.exists, problems
+
+
+def email_brand(runtime: Runtime) -> Brand:
+    """The company name and postal address campaign emails are sent with: the brand page's,
+    where it set them, else the settings' (``NURTURE_COMPANY_NAME``,
+    ``NURTURE_POSTAL_ADDRESS``)."""
+    # ``nurture campaigns validate`` also runs where no database was ever set up (a CI
+    # check of the files): nothing can have been set on the brand page there, and opening
+    # an SQLite file that does not exist would create it.
+    settings_brand = Brand(runtime.settings.company_name, runtime.settings.postal_address)
+    url = runtime.engine.url
+    file = url.database if url.get_backend_name() == "sqlite" else None
+    if file not in (None, "", ":memory:") and not Path(str(file)).exists():
+        return settings_brand
+    try:
+        with runtime.sessions() as session:
+            return current_brand(session, runtime.settings)
+    except SQLAlchemyError:
+        return settings_brand
 
 
 def sync_campaign_files(runtime: Runtime, *, now: datetime, path: Path | None = None) -> SyncReport:
     """Load the campaign folder into the database (new versions for changed valid files; a
     broken file leaves its previous version active). Returns the sync report."""
 
-    exists, problems = template_checks(template_library(runtime))
+    exists, problems = template_checks(template_library(runtime), email_brand(runtime))
     with transaction(runtime.sessions) as session:
         return sync_campaigns(
             session,

@@ -25,6 +25,7 @@ TemplateExists = Callable[[str], bool]
 TemplateProblems = Callable[[str], Iterable[object]]
 
 CAMPAIGN_SUFFIXES = (".yaml", ".yml")
+DOES_NOT_RENDER = "does not render"
 
 
 def validate_campaign(
@@ -37,15 +38,20 @@ def validate_campaign(
     """Problems with the templates ``campaign`` sends, at the line of each send step.
 
     ``template_exists(name)`` says whether a template exists; ``template_problems(name)``
-    (optional) returns what is wrong with rendering it against a sample lead, as anything
-    whose ``str()`` is a message. ``known_templates`` are the names offered as suggestions
-    for an unknown one.
+    (optional) returns what is wrong with sending it from a campaign (rendering it against
+    a sample lead, the legal footer), as anything whose ``str()`` is a message and whose
+    ``verdict`` attribute, when it has one, says what is wrong with the template (else it
+    "does not render"). ``known_templates`` are the names offered as suggestions for an
+    unknown one.
     """
     path = campaign.source_path or "<campaign>"
     known = sorted(set(known_templates))
     problems: list[Problem] = []
     exists: dict[str, bool] = {}
     checked: set[str] = set()
+    # A problem that is the same whichever template it is found in (no postal address
+    # configured) is one fix: it is reported once, at the first step that meets it.
+    reported: set[str] = set()
     for track in campaign.tracks:
         for step in track.steps:
             if not isinstance(step, SendStep):
@@ -63,18 +69,23 @@ def validate_campaign(
             if template_problems is None or name in checked:
                 continue
             checked.add(name)
-            for message in _render_problems(template_problems, name):
-                problems.append(
-                    Problem(path, step.line, f"template {name!r} does not render: {message}")
-                )
+            for verdict, message in _template_problems(template_problems, name):
+                if message in reported:
+                    continue
+                reported.add(message)
+                problems.append(Problem(path, step.line, f"template {name!r} {verdict}: {message}"))
     return problems
 
 
-def _render_problems(template_problems: TemplateProblems, name: str) -> list[str]:
+def _template_problems(template_problems: TemplateProblems, name: str) -> list[tuple[str, str]]:
+    """(verdict, message) of each problem ``template_problems(name)`` reports."""
     try:
-        return [str(problem) for problem in template_problems(name)]
+        return [
+            (str(getattr(problem, "verdict", DOES_NOT_RENDER)), str(problem))
+            for problem in template_problems(name)
+        ]
     except Exception as exc:  # the check must report a broken template library, not crash
-        return [f"could not be checked ({type(exc).__name__}: {exc})"]
+        return [(DOES_NOT_RENDER, f"could not be checked ({type(exc).__name__}: {exc})")]
 
 
 @dataclass(frozen=True)

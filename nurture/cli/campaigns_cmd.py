@@ -25,10 +25,13 @@ from nurture.campaigns.pausing import (
     pause_campaign,
     resume_campaign,
 )
+from nurture.campaigns.services import email_brand
+from nurture.campaigns.services import template_checks as campaign_template_checks
 from nurture.campaigns.sync import sync_campaigns
 from nurture.campaigns.validator import TemplateProblems, check_directory
 from nurture.cli.group import cli, runtime
 from nurture.cli.worker_cmd import parse_timestamp
+from nurture.consent.brand import Brand
 from nurture.handoff.team_sync import sync_team_file
 from nurture.models import Campaign, CampaignVersion, Enrollment
 from nurture.platform.db import transaction, utcnow
@@ -47,13 +50,17 @@ class TemplateChecks:
     description: str
 
 
-def template_checks(templates_path: Path, limits: RenderLimits | None = None) -> TemplateChecks:
-    """Checks through the template library: every template rendered against sample leads
-    (held to ``limits``, the render budget)."""
+def template_checks(
+    templates_path: Path, brand: Brand, limits: RenderLimits | None = None
+) -> TemplateChecks:
+    """Checks through the template library: every template a campaign sends rendered
+    against sample leads (held to ``limits``, the render budget) and checked for the
+    unsubscribe and preferences links and ``brand``'s postal address."""
     library = TemplateLibrary(templates_path, limits=limits)
+    exists, problems = campaign_template_checks(library, brand)
     return TemplateChecks(
-        exists=library.exists,
-        problems=lambda name: [str(problem) for problem in library.validate(name)],
+        exists=exists,
+        problems=problems,
         known=library.names(),
         description=f"templates rendered for sample leads from {templates_path}",
     )
@@ -84,7 +91,9 @@ def validate_command(path: Path | None) -> None:
     """
     target = _target(path)
     settings = runtime().settings
-    checks = template_checks(settings.templates_path, render_limits(settings))
+    checks = template_checks(
+        settings.templates_path, email_brand(runtime()), render_limits(settings)
+    )
     results = check_directory(
         target,
         template_exists=checks.exists,
@@ -126,7 +135,9 @@ def sync_command(path: Path | None) -> None:
     """
     target = _target(path)
     rt = runtime()
-    checks = template_checks(rt.settings.templates_path, render_limits(rt.settings))
+    checks = template_checks(
+        rt.settings.templates_path, email_brand(rt), render_limits(rt.settings)
+    )
     with transaction(rt.sessions) as session:
         report = sync_campaigns(
             session,

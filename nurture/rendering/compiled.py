@@ -21,6 +21,7 @@ from nurture.rendering.budget import (
 )
 from nurture.rendering.context import CONTEXT_TYPES
 from nurture.rendering.environment import EmailSandbox
+from nurture.rendering.merge_tags import hint_for
 from nurture.rendering.mjml_compile import CompiledSources
 from nurture.rendering.placeholders import SourceSpan
 from nurture.rendering.problems import TemplateError, TemplateProblem
@@ -224,6 +225,9 @@ def _describe(exc: BaseException, seg: Segment | None) -> str:
                     known = [item.name for item in fields(view)]
                     hint = get_close_matches(name, known, n=1)
                     suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+                    meant = hint_for(name)
+                    if not hint and meant and meant.startswith(f"{variable}."):
+                        suggestion = f" (did you mean {{{{ {meant} }}}}?)"
                     return (
                         f"{where}undefined: {variable} has no field {name!r}{suggestion}; "
                         f"its fields are {', '.join(known)}"
@@ -236,7 +240,11 @@ def _describe(exc: BaseException, seg: Segment | None) -> str:
                 )
             return f"{where}undefined: {message}"
         if match := _UNDEFINED_RE.match(message):
-            return f"{where}undefined variable {match.group('name')!r}"
+            # Often a merge tag pasted from another tool: ``{{FirstName}}``.
+            name = match.group("name")
+            meant = hint_for(name)
+            suggestion = f"; did you mean {{{{ {meant} }}}}?" if meant else ""
+            return f"{where}undefined variable {name!r}{suggestion}"
         return f"{where}undefined: {message}"
     if isinstance(exc, RenderLimitExceeded):
         return f"{where}{message}"

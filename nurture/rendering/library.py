@@ -22,6 +22,7 @@ from nurture.platform.config import Settings
 from nurture.platform.runtime import Runtime
 from nurture.rendering.budget import RenderLimitExceeded, RenderLimits
 from nurture.rendering.compiled import CompiledTemplate, RenderedEmail, build_compiled
+from nurture.rendering.compliance import compliance_problems
 from nurture.rendering.context import (
     AccountView,
     CampaignView,
@@ -32,6 +33,7 @@ from nurture.rendering.context import (
     sample_extras,
 )
 from nurture.rendering.environment import make_environments
+from nurture.rendering.merge_tags import foreign_merge_tags
 from nurture.rendering.mjml_compile import compile_sources
 from nurture.rendering.problems import TemplateError, TemplateProblem
 from nurture.rendering.sources import BODY_FILE, read_sources
@@ -94,6 +96,10 @@ class TemplateLibrary:
         self._name_locks: dict[str, threading.Lock] = {}
         # name -> (the compiled version validated, its problems): one slot per template.
         self._validated: dict[str, tuple[CompiledTemplate, tuple[TemplateProblem, ...]]] = {}
+        # name -> (the compiled version, the sender checked, its footer problems).
+        self._compliance: dict[
+            str, tuple[CompiledTemplate, tuple[str, str], tuple[TemplateProblem, ...]]
+        ] = {}
         # How many MJML compiles ran (tests and metrics: each version compiles once).
         self.compile_count = 0
 
@@ -142,9 +148,11 @@ class TemplateLibrary:
             if name is None:
                 self._entries.clear()
                 self._validated.clear()
+                self._compliance.clear()
             else:
                 self._entries.pop(name, None)
                 self._validated.pop(name, None)
+                self._compliance.pop(name, None)
 
     def _refresh(self, name: str, now: float) -> _Entry:
         with self._lock:
@@ -224,9 +232,33 @@ class TemplateLibrary:
                 if isinstance(error.__cause__, RenderLimitExceeded):
                     # A runaway template: the other sample lead would only take as long.
                     break
+        problems += foreign_merge_tags(compiled.files)
         with self._lock:
             self._validated[name] = (compiled, tuple(problems))
         return problems
+
+    def campaign_problems(
+        self, name: str, *, company_name: str, postal_address: str
+    ) -> list[TemplateProblem]:
+        """``validate(name)``, and for a template that renders, what it lacks to be sent
+        from a campaign by this sender: the unsubscribe and preferences links and the
+        postal address (``nurture.rendering.compliance``; a blank address is a problem)."""
+        problems = self.validate(name)
+        try:
+            compiled = self.get(name)
+        except TemplateError:
+            return problems
+        # Kept like validate()'s: the editor's pages check every campaign on every request.
+        sender = (company_name, postal_address)
+        kept = self._compliance.get(name)
+        if kept is not None and kept[0] is compiled and kept[1] == sender:
+            return problems + list(kept[2])
+        found = compliance_problems(
+            compiled, company_name=company_name, postal_address=postal_address
+        )
+        with self._lock:
+            self._compliance[name] = (compiled, sender, tuple(found))
+        return problems + found
 
     def validate_all(self) -> dict[str, list[TemplateProblem]]:
         """``validate`` for every template; only templates with problems are listed."""

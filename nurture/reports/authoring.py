@@ -22,6 +22,7 @@ from nurture.authoring.catalogue import (
     template_states,
 )
 from nurture.authoring.files import CAMPAIGN
+from nurture.consent.brand import current_brand
 from nurture.models import (
     Campaign,
     CampaignVersion,
@@ -79,7 +80,7 @@ def authoring_index(
     session: Session, settings: Settings, library: TemplateLibrary
 ) -> AuthoringIndex:
     """Every editable file, checked on disk, with what runs of it."""
-    campaigns = campaign_states(settings, library)
+    campaigns = campaign_states(settings, library, current_brand(session, settings))
     live = campaign_live_versions(session, [c.key for c in campaigns if c.key])
     configs = [
         IndexRow(state, config_live_version(session, state.kind))

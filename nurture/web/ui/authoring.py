@@ -51,6 +51,7 @@ from nurture.authoring.saving import (
     save_config,
     save_template,
 )
+from nurture.campaigns.services import email_brand
 from nurture.platform.db import transaction, utcnow
 from nurture.rendering.library import render_limits, template_library
 from nurture.rendering.sources import BODY_FILE, META_FILE, SUBJECT_FILE, TEXT_FILE
@@ -151,7 +152,7 @@ def campaign_file(key: str) -> Any:
     if on_disk is None and not starter and not request.args.get("new"):
         abort(404)
     text = on_disk if on_disk is not None else starter_campaign(key, starter)
-    result = check_campaign(template_library(runtime()), path, text)
+    result = check_campaign(template_library(runtime()), path, text, email_brand(runtime()))
     return _campaign_page(key, path, text, {path.name: on_disk}, result)
 
 
@@ -164,7 +165,9 @@ def campaign_save(key: str) -> Any:
     return check_or_save(
         path,
         text,
-        check=lambda shown: check_campaign(template_library(runtime()), path, shown),
+        check=lambda shown: check_campaign(
+            template_library(runtime()), path, shown, email_brand(runtime())
+        ),
         save=lambda base: save_campaign(
             runtime(), path, text, base=base, actor=current_user.actor, now=utcnow()
         ),
@@ -377,7 +380,10 @@ def check(kind: str, name: str) -> Any:
     if kind == CAMPAIGN:
         path = _located_campaign(name)
         result = check_campaign(
-            template_library(runtime()), path, normalise(_text_field(), on_disk=read_text(path))
+            template_library(runtime()),
+            path,
+            normalise(_text_field(), on_disk=read_text(path)),
+            email_brand(runtime()),
         )
     elif kind == TEMPLATE:
         _located_template(name)

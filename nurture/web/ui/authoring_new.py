@@ -16,6 +16,7 @@ from nurture.auth import roles
 from nurture.authoring import CAMPAIGN, TEMPLATE
 from nurture.authoring.catalogue import campaign_states
 from nurture.authoring.files import BadName, campaign_path, check_key, template_folder
+from nurture.campaigns.services import email_brand
 from nurture.rendering.library import template_library
 from nurture.web.ui.authoring import bp
 from nurture.web.ui.render import page
@@ -46,7 +47,8 @@ class NewFileForm(FlaskForm):
 def new_file() -> Any:
     """Choose a name and a starter; the editor opens with the starter's text."""
     library = template_library(runtime())
-    campaigns = [state.key for state in campaign_states(runtime().settings, library) if state.key]
+    states = campaign_states(runtime().settings, library, email_brand(runtime()))
+    campaigns = [state.key for state in states if state.key]
     templates = library.names()
     form = NewFileForm()
     copies_of_campaigns = str(_l("Copy a campaign"))
