@@ -28,9 +28,10 @@ log = logging.getLogger("nurture.outage")
 T = TypeVar("T")
 
 # The first retry after this long, doubling up to the ceiling: the database usually comes
-# back within seconds (a restart, a failover), and a long outage costs one probe a minute.
+# back within seconds (a restart, a failover), and work resumes at most MAX_DELAY after it
+# does; a probe is one failed connection attempt, so one every few seconds costs nothing.
 FIRST_DELAY = 1.0
-MAX_DELAY = 30.0
+MAX_DELAY = 5.0
 # How deep to follow an error's causes (a failed delivery lane wraps the database error).
 _MAX_DEPTH = 8
 

@@ -4,7 +4,7 @@
   sender processes killed whole and started again: every lead gets its email, and only
   the outcome groups in flight go twice;
 - a database outage: a PostgreSQL cluster of the test's own, on its own port, stopped
-  mid-send for a few seconds and started again. The worker says so once, says once that it
+  mid-send for 20 seconds and started again. The worker says so once, says once that it
   is back, prints no traceback, and every lead gets its email, at most the outcome groups in
   flight twice."""
 
@@ -258,9 +258,14 @@ def test_a_worker_rides_out_a_database_restart_quietly(cluster, smtp_sink, tmp_p
     try:
         _wait_received(smtp_sink, 60, worker)
         cluster.stop()
-        time.sleep(5)
+        time.sleep(20)
         assert worker.poll() is None, "the worker died with the database"
+        before = len(smtp_sink.received)
         cluster.start()
+        back = time.monotonic()
+        _wait_received(smtp_sink, before + 1, worker)
+        # Probes every 5 s at most, a tick, a reconnect: sending again within seconds.
+        assert time.monotonic() - back < 10, "the worker was slow to carry on"
         _wait_all_sent(settings, worker)
     finally:
         output = _finish(worker)
