@@ -50,6 +50,7 @@ from nurture.analytics.durations import (
 from nurture.analytics.filters import ReportFilter, month_key, months
 from nurture.analytics.scope import (
     AnySelect,
+    campaign_keys,
     check_filter,
     month_name,
     month_number,
@@ -328,9 +329,17 @@ def _summed(
     """The count and percentiles of ``spans`` (columns ``measure`` and ``seconds``) per
     group and measure; ``ended`` is when each span ended (the ``month`` grouping's)."""
     by_moment = report.group_by in _MONTHS
+    # By campaign id, named here: a join of every span to the campaigns table made
+    # PostgreSQL's estimate of the stays (a few hundred for 140 k) pick a nested loop over
+    # the 50 campaigns, 1.2 s of the 1.8 s report (EXPLAIN ANALYZE, bench database).
     narrowed, group = scoped(
-        spans, replace(report, group_by=None) if by_moment else report, team, when=ended
+        spans,
+        replace(report, group_by=None) if by_moment else report,
+        team,
+        when=ended,
+        campaign_ids=True,
     )
+    names = campaign_keys(session) if report.group_by == "campaign" else {}
     if report.group_by == "month":
         group = month_number(ended)
     elif report.group_by == "cohort":
@@ -350,7 +359,7 @@ def _summed(
         if report.group_by in _MONTHS:
             name: str | None = month_name(int(key))
         else:
-            name = None if key is None else str(key)
+            name = None if key is None else names.get(key, str(key))
         found = [days(value) for value in values]
         yield name, measure, Spread(count, found[0], found[1], found[2])
 

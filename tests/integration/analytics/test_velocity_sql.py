@@ -29,3 +29,17 @@ def test_percentiles_in_sql_equal_the_percentiles_of_every_span(runtime, tmp_pat
         assert in_sql.as_dict() == in_python.as_dict()
         # The story has stays to sum up in every period: not two empty reports.
         assert any(row.measures["mql"].count for row in in_sql.rows)
+
+
+def test_by_campaign_within_one_campaign_in_sql_equals_every_span(runtime, tmp_path):
+    tell_velocity_story(runtime, tmp_path)
+    report = parse_filter(
+        start="2026-01-01", end="2026-03-01", group_by="campaign", campaign="test-drip",
+        today=TODAY, groupings=VELOCITY_GROUP_BY,
+    )  # fmt: skip
+    with runtime.sessions() as session:
+        in_sql = velocity_report(session, report, percentiles_in_sql=True)
+        in_python = velocity_report(session, report, percentiles_in_sql=False)
+    assert in_sql.as_dict() == in_python.as_dict()
+    # The campaign's key names its row, in SQL as in Python.
+    assert [row.group for row in in_sql.rows] == ["test-drip"]
