@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -53,25 +54,31 @@ def _second(
         out.append(exc)
 
 
-def test_two_syncs_of_one_new_readiness_file_make_one_version(runtime):
-    readiness = ROOT / "campaigns" / "readiness.yaml"
+def _twice_at_once(runtime: Runtime, sync: Callable[[Session], object]) -> tuple[Any, Any]:
+    """``sync`` in a transaction held open until ``sync`` in a second one (another worker)
+    is waiting on it; both results, the second once the first committed."""
     started: list[int] = []
     out: list[object] = []
     with transaction(runtime.sessions) as session:
-        first = sync_file(session, "readiness", readiness, now=T0)
-        assert first.action == "created"
-        # The other worker reads "nothing active" and tries to create the same version.
-        other = threading.Thread(
-            target=_second,
-            args=(runtime, lambda s: sync_file(s, "readiness", readiness, now=T0), started, out),
-        )
+        first = sync(session)
+        other = threading.Thread(target=_second, args=(runtime, sync, started, out))
         other.start()
         while not started:
             time.sleep(0.01)
         _wait_until_blocked(runtime, started[0])
     other.join(timeout=30)
     assert len(out) == 1 and not isinstance(out[0], Exception), out
-    assert out[0].action == "unchanged" and out[0].version == 1  # type: ignore[attr-defined]
+    return first, out[0]
+
+
+def test_two_syncs_of_one_new_readiness_file_make_one_version(runtime):
+    readiness = ROOT / "campaigns" / "readiness.yaml"
+    # The other worker reads "nothing active" and tries to create the same version.
+    first, second = _twice_at_once(
+        runtime, lambda session: sync_file(session, "readiness", readiness, now=T0)
+    )
+    assert first.action == "created"
+    assert second.action == "unchanged" and second.version == 1
     with transaction(runtime.sessions) as session:
         versions = session.scalar(
             select(func.count())
@@ -82,22 +89,14 @@ def test_two_syncs_of_one_new_readiness_file_make_one_version(runtime):
 
 
 def test_two_syncs_of_one_campaign_folder_make_one_version_each(runtime):
-    started: list[int] = []
-    out: list[object] = []
-
-    def sync(session: Session) -> object:
-        return sync_campaigns(session, FIXTURES, now=T0, template_exists=lambda _name: True)
-
-    with transaction(runtime.sessions) as session:
-        assert sync(session).entries
-        other = threading.Thread(target=_second, args=(runtime, sync, started, out))
-        other.start()
-        while not started:
-            time.sleep(0.01)
-        _wait_until_blocked(runtime, started[0])
-    other.join(timeout=30)
-    assert len(out) == 1 and not isinstance(out[0], Exception), out
-    assert {entry.action for entry in out[0].entries} == {"unchanged"}  # type: ignore[attr-defined]
+    first, second = _twice_at_once(
+        runtime,
+        lambda session: sync_campaigns(
+            session, FIXTURES, now=T0, template_exists=lambda _name: True
+        ),
+    )
+    assert {entry.action for entry in first.entries} == {"created"}
+    assert {entry.action for entry in second.entries} == {"unchanged"}
     with transaction(runtime.sessions) as session:
         numbers = session.scalars(select(CampaignVersion.number)).all()
     assert numbers and set(numbers) == {1}

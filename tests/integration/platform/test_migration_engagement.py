@@ -79,26 +79,46 @@ def _event(conn, message_id, kind, minutes, machine=False):
     )
 
 
+def _history(conn, events) -> None:  # type: ignore[no-untyped-def]
+    """Ada and three emails sent to her, with ``events`` (message, type, minutes, machine)."""
+    conn.execute(
+        insert(table_of(Lead)).values(
+            id=1, email="ada@acme.example", created_at=SENT, updated_at=SENT
+        )
+    )
+    for number in (1, 2, 3):
+        _message(conn, number)
+    for message_id, kind, minutes, machine in events:
+        _event(conn, message_id, kind, minutes, machine=machine)
+
+
+def _at(minutes: int) -> datetime:
+    return SENT + timedelta(minutes=minutes)
+
+
+def _utc(value):  # type: ignore[no-untyped-def]
+    # Stored without a zone (UTC); SQLite hands it back as text.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value is not None else None
+
+
 def test_the_upgrade_fills_what_people_did_with_each_email_from_its_events(empty_database):
     engine = make_engine(empty_database)
     try:
         migrate.upgrade(engine, "9600")
         with engine.begin() as conn:
-            # Core inserts name only the columns given and those with defaults: none of
-            # the columns the upgrade adds.
-            conn.execute(
-                insert(table_of(Lead)).values(
-                    id=1, email="ada@acme.example", created_at=SENT, updated_at=SENT
-                )
+            _history(
+                conn,
+                [
+                    (1, "email.opened", 5, True),  # a privacy proxy
+                    (1, "email.clicked", 30, False),
+                    (1, "email.opened", 40, False),
+                    (1, "email.unsubscribed", 50, False),
+                    (2, "email.bounced", 1, False),
+                    (2, "email.complained", 90, False),
+                ],
             )
-            for number in (1, 2, 3):
-                _message(conn, number)
-            _event(conn, 1, "email.opened", 5, machine=True)  # a privacy proxy
-            _event(conn, 1, "email.clicked", 30)
-            _event(conn, 1, "email.opened", 40)
-            _event(conn, 1, "email.unsubscribed", 50)
-            _event(conn, 2, "email.bounced", 1)
-            _event(conn, 2, "email.complained", 90)
         migrate.upgrade(engine)
         with engine.connect() as conn:
             rows = conn.execute(SELECT).all()
@@ -110,19 +130,10 @@ def test_the_upgrade_fills_what_people_did_with_each_email_from_its_events(empty
     finally:
         engine.dispose()
 
-    def at(minutes):
-        return SENT + timedelta(minutes=minutes)
-
-    def utc(value):
-        # Stored without a zone (UTC); SQLite hands it back as text.
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC) if value is not None else None
-
-    found = [tuple(utc(value) for value in row[1:]) for row in rows]
+    found = [tuple(_utc(value) for value in row[1:]) for row in rows]
     assert found == [
-        (at(30), at(30), at(50), None, None),  # the click is the first open
-        (None, None, None, at(1), at(90)),
+        (_at(30), _at(30), _at(50), None, None),  # the click is the first open
+        (None, None, None, _at(1), _at(90)),
         (None, None, None, None, None),
     ]
 
@@ -132,20 +143,18 @@ def test_the_upgrade_fills_the_machine_hits_and_human_clicks_of_each_email(empty
     try:
         migrate.upgrade(engine, "9660")
         with engine.begin() as conn:
-            conn.execute(
-                insert(table_of(Lead)).values(
-                    id=1, email="ada@acme.example", created_at=SENT, updated_at=SENT
-                )
+            _history(
+                conn,
+                [
+                    (1, "email.opened", 5, True),  # a privacy proxy
+                    (1, "email.opened", 2, True),
+                    (1, "email.clicked", 3, True),  # a link scanner
+                    (1, "email.clicked", 30, False),
+                    (1, "email.clicked", 35, False),
+                    (2, "email.clicked", 8, False),
+                    (2, "email.bounced", 1, False),
+                ],
             )
-            for number in (1, 2, 3):
-                _message(conn, number)
-            _event(conn, 1, "email.opened", 5, machine=True)  # a privacy proxy
-            _event(conn, 1, "email.opened", 2, machine=True)
-            _event(conn, 1, "email.clicked", 3, machine=True)  # a link scanner
-            _event(conn, 1, "email.clicked", 30)
-            _event(conn, 1, "email.clicked", 35)
-            _event(conn, 2, "email.clicked", 8)
-            _event(conn, 2, "email.bounced", 1)
         migrate.upgrade(engine)
         with engine.connect() as conn:
             rows = conn.execute(HITS).all()
@@ -160,13 +169,5 @@ def test_the_upgrade_fills_the_machine_hits_and_human_clicks_of_each_email(empty
     finally:
         engine.dispose()
 
-    def at(minutes):
-        return SENT + timedelta(minutes=minutes)
-
-    def utc(value):
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC) if value is not None else None
-
-    found = [(utc(row[1]), utc(row[2]), row[3]) for row in rows]
-    assert found == [(at(2), at(3), 2), (None, None, 1), (None, None, 0)]
+    found = [(_utc(row[1]), _utc(row[2]), row[3]) for row in rows]
+    assert found == [(_at(2), _at(3), 2), (None, None, 1), (None, None, 0)]
