@@ -36,7 +36,7 @@ from nurture.analytics.email_results import (
     rate_change,
 )
 from nurture.analytics.filters import FilterError, ReportFilter, months
-from nurture.analytics.scope import check_filter, month_name, scoped, uses_leads
+from nurture.analytics.scope import campaign_keys, check_filter, month_name, scoped, uses_leads
 from nurture.analytics.tables import Cell
 from nurture.campaigns.drip import GOAL_REACHED
 from nurture.campaigns.spec import ExitStep
@@ -108,7 +108,7 @@ def campaign_results(
         campaign_id = session.scalar(select(Campaign.id).where(Campaign.key == report.campaign))
     if comparison is not None and comparison.start is not None and report.group_by == "month":
         raise FilterError({"by": "two periods have different months: group by something else"})
-    keys = _campaign_keys(session)
+    keys = campaign_keys(session)
     goal_steps = _goal_exit_steps(session, campaign_id)
     if comparison is not None and comparison.versions is not None:
         assert campaign_id is not None and report.campaign is not None
@@ -397,10 +397,6 @@ def _version_ids(
             }
         )
     return known[numbers[0]], known[numbers[1]]
-
-
-def _campaign_keys(session: Session) -> dict[int, str]:
-    return {int(i): str(k) for i, k in session.execute(select(Campaign.id, Campaign.key))}
 
 
 def _row_keys(
