@@ -76,6 +76,8 @@ class Settings:
     # Fit grading (the ideal customer profile) and the MQL definition (docs/qualification.md).
     icp_file: Path = PROJECT_ROOT / "campaigns" / "icp.yaml"
     readiness_file: Path = PROJECT_ROOT / "campaigns" / "readiness.yaml"
+    # The team's own custom event types (docs/events.md); without the file, any custom.NAME.
+    events_file: Path = PROJECT_ROOT / "campaigns" / "events.yaml"
     default_timezone: str = "UTC"
     send_window: WindowDefault = field(default_factory=WindowDefault)
     frequency_cap: FrequencyCapDefault = field(default_factory=FrequencyCapDefault)
@@ -205,6 +207,7 @@ class Settings:
             "NURTURE_SCORING_FILE": ("scoring_file", lambda v: Path(v).resolve()),
             "NURTURE_ICP_FILE": ("icp_file", lambda v: Path(v).resolve()),
             "NURTURE_READINESS_FILE": ("readiness_file", lambda v: Path(v).resolve()),
+            "NURTURE_EVENTS_FILE": ("events_file", lambda v: Path(v).resolve()),
             "NURTURE_DEFAULT_TIMEZONE": ("default_timezone", _timezone),
             "NURTURE_SMTP_RATE_LIMIT": ("smtp_rate_limit", float),
             "NURTURE_SMTP_POOL_SIZE": ("smtp_pool_size", int),

@@ -18,6 +18,7 @@ from nurture.campaigns.spec import TEMPERATURES
 from nurture.files.problems import Problem
 from nurture.files.yaml_file import FileLoad, load_yaml_text, read_file
 from nurture.files.yaml_lines import LineDict, line_of, own_line
+from nurture.platform.event_types import ANY_CUSTOM, EventCatalogue
 from nurture.qualification.parser import QualificationFileError, QualificationParser
 from nurture.qualification.readiness import (
     AccountCondition,
@@ -41,20 +42,26 @@ ACCOUNT_FIELDS = ("engaged_contacts", "engaged", "min_score", "min_grade")
 _EVENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 
 
-def load_readiness_text(text: str, path: str | Path = "<readiness>") -> FileLoad[Readiness]:
-    """Parse readiness YAML ``text``."""
+def load_readiness_text(
+    text: str, path: str | Path = "<readiness>", *, catalogue: EventCatalogue = ANY_CUSTOM
+) -> FileLoad[Readiness]:
+    """Parse readiness YAML ``text``; ``catalogue``: the event types it may name."""
     name = str(path)
 
     def build(data: LineDict, digest: str) -> tuple[Readiness | None, list[Problem]]:
-        parser = ReadinessParser(name)
+        parser = ReadinessParser(name, catalogue=catalogue)
         return parser.readiness(data, source_path=name, checksum=digest), parser.problems
 
     return load_yaml_text(text, name, "a readiness file must be a mapping", build, FileLoad)
 
 
-def load_readiness_file(path: str | Path) -> FileLoad[Readiness]:
+def load_readiness_file(
+    path: str | Path, *, catalogue: EventCatalogue = ANY_CUSTOM
+) -> FileLoad[Readiness]:
     """Read and parse one readiness file."""
-    return read_file(path, load_readiness_text, FileLoad)
+    return read_file(
+        path, lambda text, name: load_readiness_text(text, name, catalogue=catalogue), FileLoad
+    )
 
 
 def parse_readiness_data(

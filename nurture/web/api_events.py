@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 
+from nurture.files.event_catalogue import event_catalogue
 from nurture.platform.db import utcnow
 from nurture.tracking.capture import hit_row, hit_writer
 from nurture.tracking.event_intake import validate_event
@@ -21,10 +22,10 @@ from nurture.web.errors import validation_error
 def post_event() -> Any:
     """Accept one event; 422 with a reason per field when it is not valid."""
     now = utcnow()
-    event, errors = validate_event(_json_body(), now)
+    settings = _runtime().settings
+    event, errors = validate_event(_json_body(), now, event_catalogue(settings))
     if event is None:
         return validation_error(errors, "the event is not valid")
-    settings = _runtime().settings
     row = hit_row(
         kind="api",
         now=now,
