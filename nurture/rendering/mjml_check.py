@@ -114,6 +114,11 @@ COMPILER_FONTS: Mapping[str, str] = {
     "Roboto": "https://fonts.googleapis.com/css?family=Roboto:300,400,500,700",
     "Ubuntu": "https://fonts.googleapis.com/css?family=Ubuntu:300,400,500,700",
 }
+# Attributes without which the compiler fails (with a TypeError and no place) where MJML
+# would render: given on the element, by <mj-attributes> or by an mj-class.
+_REQUIRED: Mapping[str, tuple[str, ...]] = {
+    "mj-hero": ("background-width", "background-height"),
+}
 _END_TAG_RE = re.compile(r"</[^>]*>")
 
 
@@ -187,6 +192,9 @@ class _Reader(HTMLParser):
         self.seen_body = False
         self.in_attributes = False
         self.declared: dict[tuple[str, str], int] = {}
+        # Attributes <mj-attributes> gives an element ("mj-all": every one), or a class.
+        self.defaults: dict[str, set[str]] = {}
+        self.classes: dict[str, set[str]] = {}
         self.removals: list[tuple[int, int]] = []
         self.font_addresses: dict[str, str] = {}
         self._font_start: int | None = None
@@ -244,6 +252,7 @@ class _Reader(HTMLParser):
             elif tag != "mjml":
                 self._problem(offset, f"<{tag}> stands outside <mjml>")
             self._attributes(tag, attrs, offset)
+            self._required(tag, attrs, offset)
         if tag == "mj-font":
             self._font(attrs, offset, closed=closed)
         elif tag in ("mj-class", "mj-selector"):
@@ -291,8 +300,31 @@ class _Reader(HTMLParser):
             hint = f"; did you mean {meant[0]!r}?" if meant else ""
             self._problem(offset, f"<{tag}> has no attribute {name!r}{hint}")
 
+    def _required(self, tag: str, attrs: list[tuple[str, str | None]], offset: int) -> None:
+        required = _REQUIRED.get(tag)
+        if not required:
+            return
+        given = {name for name, _value in attrs}
+        given |= self.defaults.get(tag, set()) | self.defaults.get("mj-all", set())
+        for name in (dict(attrs).get("mj-class") or "").split():
+            given |= self.classes.get(name, set())
+        missing = [name for name in required if name not in given]
+        if missing:
+            listed = " and ".join(missing)
+            example = " ".join(f'{name}="…px"' for name in missing)
+            self._problem(
+                offset,
+                f"<{tag}> needs {listed} (the size of its background image: {example}); "
+                "the compiler cannot lay it out without",
+            )
+
     def _default(self, tag: str, attrs: list[tuple[str, str | None]], offset: int) -> None:
         """A line of <mj-attributes>: defaults for an element, for all, or a class."""
+        names = {name for name, _value in attrs}
+        if tag == "mj-class":
+            self.classes.setdefault(dict(attrs).get("name") or "", set()).update(names)
+        else:
+            self.defaults.setdefault(tag, set()).update(names)
         if tag in ("mj-all", "mj-class"):
             if tag == "mj-all":
                 self._once(tag, "", offset)
