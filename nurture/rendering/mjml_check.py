@@ -198,6 +198,8 @@ class _Reader(HTMLParser):
         self.removals: list[tuple[int, int]] = []
         self.font_addresses: dict[str, str] = {}
         self._font_start: int | None = None
+        # After HTML reported as dropped, its own text is not reported again.
+        self._in_dropped_html = False
 
     # ---------------------------------------------------------------- positions
 
@@ -231,13 +233,15 @@ class _Reader(HTMLParser):
         mjml = tag == "mjml" or tag.startswith("mj-")
         parent = self.stack[-1] if self.stack else None
         if not mjml:
-            if parent is not None and parent.tag in _CONTAINERS:
+            if parent is not None and parent.tag in _CONTAINERS and not self._in_dropped_html:
+                self._in_dropped_html = True
                 self._problem(
                     offset,
                     f"<{tag}> stands directly inside <{parent.tag}>, where MJML drops it; "
                     "put HTML inside an <mj-text> or an <mj-raw>",
                 )
             return
+        self._in_dropped_html = False
         if tag == "mj-body":
             self.seen_body = True
         if parent is not None and parent.tag == "mj-attributes":
@@ -377,6 +381,7 @@ class _Reader(HTMLParser):
         if not (tag == "mjml" or tag.startswith("mj-")):
             return
         offset = self._offset()
+        self._in_dropped_html = False
         if tag == "mj-font" and self._font_start is not None:
             end = _END_TAG_RE.match(self.document, offset)
             self.removals.append((self._font_start, end.end() if end else offset))
@@ -400,7 +405,7 @@ class _Reader(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         text = PLACEHOLDER_RE.sub("", data).strip()
-        if not text:
+        if not text or self._in_dropped_html:
             return  # Jinja tags between elements are wrapped in <mj-raw> afterwards.
         parent = self.stack[-1] if self.stack else None
         if parent is None or parent.tag in _CONTAINERS:
