@@ -19,7 +19,12 @@ from pathlib import Path
 
 from mjml import mjml_to_html
 
-from nurture.rendering.mjml_check import CONTENT_ELEMENTS, check_document, origins_of
+from nurture.rendering.mjml_check import (
+    CONTENT_ELEMENTS,
+    CheckedDocument,
+    check_document,
+    origins_of,
+)
 from nurture.rendering.placeholders import (
     PLACEHOLDER,
     PLACEHOLDER_MARK,
@@ -57,9 +62,19 @@ class CompiledSources:
     text_spans: tuple[SourceSpan, ...] | None
 
 
-def compile_sources(sources: TemplateSources, root: Path) -> CompiledSources:
-    """Run MJML over the resolved body and derive the text part (see the module docstring)."""
-    body_path = sources.folder / BODY_FILE
+@dataclass(frozen=True)
+class PreparedDocument:
+    """The resolved body as the compiler gets it: checked, Jinja tags as placeholders."""
+
+    document: str
+    # The Jinja tag each placeholder stands for, by number.
+    table: tuple[Segment, ...]
+    checked: CheckedDocument
+
+
+def prepare_document(sources: TemplateSources) -> PreparedDocument:
+    """The document to compile, checked (``nurture.rendering.mjml_check``); raises
+    TemplateError listing every problem, each at its template file and line."""
     table: list[Segment] = []
     pieces: list[tuple[str, Segment]] = []
     for seg in sources.body:
@@ -75,7 +90,14 @@ def compile_sources(sources: TemplateSources, root: Path) -> CompiledSources:
     checked, problems = check_document(*origins_of(pieces))
     if problems:
         raise TemplateError(problems[0], tuple(problems[1:]))
-    document = _wrap_in_mj_raw(checked.document, table)
+    return PreparedDocument(_wrap_in_mj_raw(checked.document, table), tuple(table), checked)
+
+
+def compile_sources(sources: TemplateSources, root: Path) -> CompiledSources:
+    """Run MJML over the resolved body and derive the text part (see the module docstring)."""
+    body_path = sources.folder / BODY_FILE
+    prepared = prepare_document(sources)
+    document, table, checked = prepared.document, list(prepared.table), prepared.checked
     try:
         result = mjml_to_html(document, template_dir=str(root), keep_comments=False)
     except ImportError as exc:
@@ -93,7 +115,7 @@ def compile_sources(sources: TemplateSources, root: Path) -> CompiledSources:
     if result.errors:
         raise TemplateError(TemplateProblem(body_path, None, f"MJML: {result.errors[0]}"))
     html = checked.finish(result.html)
-    _check_placeholders(html, table)
+    check_placeholders(html, table)
     if not _PRE_RE.search(html):
         # MJML indents generously; outside <pre> leading whitespace means nothing to a mail
         # client, and dropping it makes every message a third smaller.
@@ -157,7 +179,8 @@ def _wrap_in_mj_raw(document: str, table: list[Segment]) -> str:
     return "".join(out)
 
 
-def _check_placeholders(html: str, table: list[Segment]) -> None:
+def check_placeholders(html: str, table: list[Segment]) -> None:
+    """Raise TemplateError when the compiler dropped a Jinja tag, or copied a statement."""
     counts = Counter(int(found) for found in PLACEHOLDER_RE.findall(html))
     for index, seg in enumerate(table):
         count = counts.get(index, 0)
