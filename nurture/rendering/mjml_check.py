@@ -190,7 +190,6 @@ class _Reader(HTMLParser):
         self.stack: list[_Open] = []
         self.problems: list[TemplateProblem] = []
         self.seen_body = False
-        self.in_attributes = False
         self.declared: dict[tuple[str, str], int] = {}
         # Attributes <mj-attributes> gives an element ("mj-all": every one), or a class.
         self.defaults: dict[str, set[str]] = {}
@@ -264,13 +263,11 @@ class _Reader(HTMLParser):
             self._once(tag, dict(attrs).get(key) or "", offset)
         if not closed:
             self.stack.append(_Open(tag, offset))
-            if tag == "mj-attributes":
-                self.in_attributes = True
 
     def _placement(self, tag: str, parent: _Open, offset: int) -> None:
         allowed = _CHILDREN.get(parent.tag)
-        if parent.tag == "mj-attributes" or parent.tag not in KNOWN_ELEMENTS:
-            return
+        if tag == "mj-include" or parent.tag not in KNOWN_ELEMENTS:
+            return  # an <mj-include> stands for what it includes, wherever that may go
         if parent.tag == "mj-class":
             self._problem(offset, "the compiler does not support elements inside <mj-class>")
             return
@@ -391,8 +388,6 @@ class _Reader(HTMLParser):
             return
         while self.stack:
             item = self.stack.pop()
-            if item.tag == "mj-attributes":
-                self.in_attributes = False
             if item.tag == tag:
                 return
             if not item.reported:
