@@ -43,8 +43,11 @@ class IncomingEvent:
     properties: dict[str, Any] = field(default_factory=dict)
 
 
-def validate_event(data: Any, now: datetime) -> tuple[IncomingEvent | None, dict[str, str]]:
-    """The event, or None and one reason per field."""
+def validate_event(
+    data: Any, now: datetime, *, simulated: bool = False
+) -> tuple[IncomingEvent | None, dict[str, str]]:
+    """The event, or None and one reason per field. ``now`` is the instance's time: the
+    simulated one when ``simulated`` (an ``occurred_at`` may then be as late as it)."""
     if not isinstance(data, dict):
         return None, {"_": "an event must be a JSON object"}
     errors: dict[str, str] = {}
@@ -72,7 +75,7 @@ def validate_event(data: Any, now: datetime) -> tuple[IncomingEvent | None, dict
         errors["email"] = "give the lead's email, a visitor_id, or both"
     occurred_at = now
     if data.get("occurred_at") is not None:
-        occurred_at, problem = _timestamp(data["occurred_at"], now)
+        occurred_at, problem = _timestamp(data["occurred_at"], now, simulated)
         if problem:
             errors["occurred_at"] = problem
     properties = data.get("properties") or {}
@@ -98,7 +101,7 @@ def validate_event(data: Any, now: datetime) -> tuple[IncomingEvent | None, dict
     )
 
 
-def _timestamp(value: Any, now: datetime) -> tuple[datetime, str | None]:
+def _timestamp(value: Any, now: datetime, simulated: bool) -> tuple[datetime, str | None]:
     if not isinstance(value, str):
         return now, "an ISO 8601 time with a timezone, e.g. 2026-12-01T09:30:00Z"
     try:
@@ -108,5 +111,10 @@ def _timestamp(value: Any, now: datetime) -> tuple[datetime, str | None]:
     if parsed.tzinfo is None:
         return now, "add a timezone (Z or +hh:mm): a time without one is ambiguous"
     if parsed > now + MAX_CLOCK_SKEW:
+        if simulated:
+            return now, (
+                f"is in the future: the instance's simulated time is {now:%Y-%m-%dT%H:%M:%SZ} "
+                "(nurture tick --now moves it)"
+            )
         return now, "is in the future"
     return parsed, None
