@@ -9,12 +9,12 @@ from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from nurture.cli import cli
 from nurture.demo import demo_settings, run_demo
 from nurture.models import Event, Message, OutboxMessage
+from nurture.platform.config import Settings
 from nurture.platform.db import utcnow
 from nurture.platform.runtime import Runtime
 from nurture.web import create_app
@@ -56,16 +56,17 @@ def test_a_click_on_a_demo_email_after_the_demo_is_a_person_on_the_demo_clock(se
         answer = app.test_client().get(link, headers={"User-Agent": CHROME})
         assert answer.status_code == 302
         # `nurture tick` on the demo's instance, as the demo's closing lines suggest.
-        ticked = CliRunner().invoke(
-            cli,
-            ["tick"],
-            env={
-                "NURTURE_INSTANCE_PATH": str(demo.instance_path),
-                "NURTURE_SECRET_KEY": demo.secret_key,
-                "NURTURE_SIMULATED_TIME": "1",
-            },
-        )
-        assert ticked.exit_code == 0, ticked.output
+        env = {
+            "NURTURE_INSTANCE_PATH": str(demo.instance_path),
+            "NURTURE_SECRET_KEY": demo.secret_key,
+            "NURTURE_SIMULATED_TIME": "1",
+        }
+        ticked = create_app({"NURTURE_SETTINGS": Settings.from_env(env), "TESTING": True})
+        try:
+            result_of_tick = ticked.test_cli_runner().invoke(cli, ["tick"])
+        finally:
+            ticked.extensions["nurture"].close()
+        assert result_of_tick.exit_code == 0, result_of_tick.output
 
         with runtime.sessions() as session:
             click = session.scalars(

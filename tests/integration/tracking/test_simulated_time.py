@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -89,17 +88,24 @@ class Instance:
             self.env["NURTURE_SIMULATED_TIME"] = "1"
         self.runtime = Runtime.from_settings(Settings.from_env(self.env))
         self.apps: list[Flask] = []
+        self.commands = self._app()
+
+    def _app(self) -> Flask:
+        """The app ``nurture`` and ``nurture serve`` build: settings read from the
+        environment (kept here, so the test closes what it opened)."""
+        app = create_app({"NURTURE_SETTINGS": Settings.from_env(self.env), "TESTING": True})
+        self.apps.append(app)
+        return app
 
     def nurture(self, *args: str) -> str:
-        result = CliRunner().invoke(cli, list(args), env=self.env, catch_exceptions=False)
+        result = self.commands.test_cli_runner().invoke(cli, list(args), catch_exceptions=False)
         assert result.exit_code == 0, result.output
         return result.output
 
     def client(self) -> FlaskClient:
-        """The app ``nurture serve`` runs: settings read from the environment."""
-        app = create_app({"NURTURE_SETTINGS": Settings.from_env(self.env), "TESTING": True})
-        self.apps.append(app)
-        return app.test_client()
+        """A client of the web app, tracking endpoints included, as ``nurture serve``
+        serves it."""
+        return self._app().test_client()
 
     def close(self) -> None:
         for app in self.apps:
