@@ -12,18 +12,22 @@ Everything goes through what a user runs: the ``nurture`` commands, the HTTP end
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from nurture.auth.apikeys import create_api_key
 from nurture.cli import cli
-from nurture.models import Event, Message
+from nurture.models import Event, Message, SimulatedClock
 from nurture.platform.config import Settings
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
@@ -245,3 +249,34 @@ def test_without_simulated_time_the_events_api_refuses_a_future_time(instance):
 
     assert status == 422
     assert body["errors"]["occurred_at"] == "is in the future"
+    with instance.runtime.sessions() as session:
+        # Off, a tick --now leaves no clock behind for a later setting to pick up.
+        assert session.scalar(select(func.count()).select_from(SimulatedClock)) == 0
+
+
+@pytest.mark.parametrize("instance", [True], indirect=True)
+def test_the_worker_goes_on_at_the_simulated_clock(instance):
+    sent = _send_then_click(instance)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "from nurture.cli import main; main()", "worker"],
+        env={**os.environ, **instance.env, "NURTURE_TICK_SECONDS": "0.5"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not instance.clicks():
+            assert worker.poll() is None, "the worker stopped"
+            assert time.monotonic() < deadline, "the worker did not process the click"
+            time.sleep(0.3)
+    finally:
+        worker.terminate()
+        output, _ = worker.communicate(timeout=30)
+    assert "Traceback" not in output, output
+
+    (click,) = instance.clicks()
+    # Judged and recorded at the simulated now, an hour and a few seconds after the send.
+    read = sent + timedelta(hours=1)
+    assert click.is_machine is False, click.machine_reasons
+    assert read <= click.occurred_at <= click.recorded_at < read + timedelta(minutes=5)
