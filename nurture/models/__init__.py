@@ -5,6 +5,7 @@ from nurture.models.apikey import ApiKey
 from nurture.models.bounce import BounceReceipt
 from nurture.models.brand import BRAND_ROW_ID, BrandSettings
 from nurture.models.campaign import Campaign, CampaignVersion
+from nurture.models.clock import CLOCK_ROW_ID, SimulatedClock
 from nurture.models.cost import Cost, CostFileVersion
 from nurture.models.enrollment import Enrollment, EnrollmentHistory
 from nurture.models.event import Event
@@ -27,6 +28,7 @@ from nurture.platform.db import Base
 
 __all__ = [
     "BRAND_ROW_ID",
+    "CLOCK_ROW_ID",
     "Account",
     "ApiKey",
     "AuditLog",
@@ -56,6 +58,7 @@ __all__ = [
     "SalesRep",
     "SalesTeamVersion",
     "ScoringVersion",
+    "SimulatedClock",
     "StageChange",
     "Suppression",
     "TrackingHit",

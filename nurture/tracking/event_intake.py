@@ -44,11 +44,16 @@ class IncomingEvent:
 
 
 def validate_event(
-    data: Any, now: datetime, catalogue: EventCatalogue = ANY_CUSTOM
+    data: Any,
+    now: datetime,
+    catalogue: EventCatalogue = ANY_CUSTOM,
+    *,
+    simulated: bool = False,
 ) -> tuple[IncomingEvent | None, dict[str, str]]:
-    """The event, or None and one reason per field. With an event types file
-    (``catalogue``), a custom type must be declared there, and one declared with a list of
-    properties carries only those."""
+    """The event, or None and one reason per field. ``now`` is the instance's time: the
+    simulated one when ``simulated`` (an ``occurred_at`` may then be as late as it). With
+    an event types file (``catalogue``), a custom type must be declared there, and one
+    declared with a list of properties carries only those."""
     if not isinstance(data, dict):
         return None, {"_": "an event must be a JSON object"}
     errors: dict[str, str] = {}
@@ -81,7 +86,7 @@ def validate_event(
         errors["email"] = "give the lead's email, a visitor_id, or both"
     occurred_at = now
     if data.get("occurred_at") is not None:
-        occurred_at, problem = _timestamp(data["occurred_at"], now)
+        occurred_at, problem = _timestamp(data["occurred_at"], now, simulated)
         if problem:
             errors["occurred_at"] = problem
     properties = data.get("properties") or {}
@@ -114,7 +119,7 @@ def validate_event(
     )
 
 
-def _timestamp(value: Any, now: datetime) -> tuple[datetime, str | None]:
+def _timestamp(value: Any, now: datetime, simulated: bool) -> tuple[datetime, str | None]:
     if not isinstance(value, str):
         return now, "an ISO 8601 time with a timezone, e.g. 2026-12-01T09:30:00Z"
     try:
@@ -124,5 +129,10 @@ def _timestamp(value: Any, now: datetime) -> tuple[datetime, str | None]:
     if parsed.tzinfo is None:
         return now, "add a timezone (Z or +hh:mm): a time without one is ambiguous"
     if parsed > now + MAX_CLOCK_SKEW:
+        if simulated:
+            return now, (
+                f"is in the future: the instance's simulated time is {now:%Y-%m-%dT%H:%M:%SZ} "
+                "(nurture tick --now moves it)"
+            )
         return now, "is in the future"
     return parsed, None
