@@ -4,7 +4,6 @@ API and the worker's file sync all hold campaign files and events to the declare
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,9 +13,9 @@ from nurture.campaigns.services import CampaignWatcher
 from nurture.cli import cli
 from nurture.models import Campaign
 from nurture.platform.db import transaction
+from tests.integration.campaigns.test_event_vocabulary import bundled_with_goal, goal_line
 from tests.integration.engine_support import T0
 
-ROOT = Path(__file__).resolve().parents[3]
 EVENTS = """\
 types:
   custom.contract_signed:
@@ -39,19 +38,8 @@ def settings(settings, tmp_path):  # type: ignore[no-untyped-def]
     )
 
 
-def campaign_with_goal(folder: Path, goal: str) -> Path:
-    text = (ROOT / "campaigns" / "examples" / "b2b-nurture.yaml").read_text()
-    path = folder / "b2b-nurture.yaml"
-    path.write_text(text.replace("goal: { event: demo.requested }", f"goal: {{ event: {goal} }}"))
-    return path
-
-
-def goal_line(path: Path) -> int:
-    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if "goal:" in line)
-
-
 def test_validate_refuses_an_undeclared_custom_goal_and_shows_the_files_own_problems(app, settings):
-    path = campaign_with_goal(settings.campaigns_path, "custom.contract_signd")
+    path = bundled_with_goal(settings.campaigns_path, "custom.contract_signd")
     settings.events_file.write_text(EVENTS + "  webinar_booked:\n    description: no prefix\n")
 
     result = app.test_cli_runner().invoke(cli, ["campaigns", "validate", str(path)])
@@ -72,40 +60,24 @@ def test_the_events_api_answers_422_for_an_undeclared_type_or_property(app, clie
         _key, api_key = create_api_key(session, "tests", now=T0)
     auth = {"Authorization": f"Bearer {api_key}"}
 
-    typo = client.post(
-        "/api/v1/events",
-        json={"type": "custom.contract_signd", "email": "ada@acme.example"},
-        headers=auth,
-    )
+    def post(kind: str, **properties: object):  # type: ignore[no-untyped-def]
+        body = {"type": kind, "email": "ada@acme.example", "properties": properties}
+        return client.post("/api/v1/events", json=body, headers=auth)
+
+    typo = post("custom.contract_signd")
     assert typo.status_code == 422
     assert "custom.contract_signd is not declared" in typo.json["errors"]["type"]
-    extra = client.post(
-        "/api/v1/events",
-        json={
-            "type": "custom.contract_signed",
-            "email": "ada@acme.example",
-            "properties": {"plan": "pro", "seatz": 3},
-        },
-        headers=auth,
-    )
+    extra = post("custom.contract_signed", plan="pro", seatz=3)
     assert extra.status_code == 422
     assert extra.json["errors"]["properties"] == (
         "custom.contract_signed carries only plan, seats; not seatz"
     )
-    good = client.post(
-        "/api/v1/events",
-        json={
-            "type": "custom.contract_signed",
-            "email": "ada@acme.example",
-            "properties": {"plan": "pro", "seats": 3},
-        },
-        headers=auth,
-    )
+    good = post("custom.contract_signed", plan="pro", seats=3)
     assert good.status_code == 202, good.json
 
 
 def test_declaring_a_type_makes_the_worker_sync_the_campaign_that_named_it(runtime, settings):
-    campaign_with_goal(settings.campaigns_path, "custom.webinar_booked")
+    bundled_with_goal(settings.campaigns_path, "custom.webinar_booked")
     watcher = CampaignWatcher(runtime, on_report=lambda report: None)
 
     [failed] = watcher.sync_if_changed(T0)
