@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import multiprocessing
 import os
 import signal
 import statistics
@@ -45,6 +44,7 @@ from benchlib import (
     SmtpSink,
     print_machine,
     recreate_postgres_database,
+    run_together,
     verdict,
 )
 from send_throughput import reference_messages
@@ -207,23 +207,8 @@ def pipe_ceiling(sink: SmtpSink, n: int, lanes: int, size: int) -> float:
     """Messages per second through the product's transport over ``lanes`` connections."""
     share = n // lanes
     templates = reference_messages(size, 500)
-    context = multiprocessing.get_context("fork")
-    start = context.Barrier(lanes + 1)
-    results = context.Queue()
-    processes = [
-        context.Process(
-            target=_ceiling_lane,
-            args=(sink.port, [templates[i % 500] for i in range(share + 1)], start, results),
-        )
-        for _ in range(lanes)
-    ]
-    for process in processes:
-        process.start()
-    start.wait()
-    began = time.perf_counter()
-    finished = [results.get(timeout=600) for _ in processes]
-    for process in processes:
-        process.join()
+    messages = [templates[i % 500] for i in range(share + 1)]
+    began, finished = run_together(_ceiling_lane, [(sink.port, messages)] * lanes)
     if any(failed for _, failed in finished):
         print("the ceiling's transport failed to send some messages", file=sys.stderr)
         raise SystemExit(1)
