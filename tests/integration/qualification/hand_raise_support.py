@@ -163,11 +163,13 @@ def instance(
         runtime.close()
 
 
-def readiness_with(tmp_path: Path, line: str) -> Path:
-    """The bundled readiness file with one more top-level line."""
+def readiness_with(tmp_path: Path, setting: str) -> Path:
+    """The bundled readiness file with ``hand_raisers_outside_icp: <setting>``."""
     path = tmp_path / "readiness.yaml"
     text = (PROJECT / "campaigns" / "readiness.yaml").read_text()
-    path.write_text(text.replace("rules:\n", f"{line}\n\nrules:\n", 1))
+    bundled = "hand_raisers_outside_icp: review"
+    assert bundled in text
+    path.write_text(text.replace(bundled, f"hand_raisers_outside_icp: {setting}", 1))
     return path
 
 

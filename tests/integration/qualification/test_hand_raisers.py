@@ -153,7 +153,7 @@ def test_marketing_dismisses_a_hand_raiser_with_a_reason_and_it_is_counted(shop,
 def test_the_readiness_setting_sends_outside_icp_hand_raisers_to_sales(
     settings, smtp_sink, tmp_path
 ):
-    readiness = readiness_with(tmp_path, "hand_raisers_outside_icp: sales")
+    readiness = readiness_with(tmp_path, "sales")
     with instance(settings, smtp_sink.url, readiness=readiness) as shop:
         olek = shop.engage(OLEK, **SMALL_SHOP)
         [handoff] = shop.handoffs(olek)
