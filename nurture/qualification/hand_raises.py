@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from nurture.consent.rules import may_answer
@@ -29,7 +30,7 @@ from nurture.leads.stages import SALES_STAGES
 from nurture.models import Event, Handoff, HandRaise, Lead, User
 from nurture.platform.runtime import settings_of
 from nurture.qualification.hand_raise_rules import Answer, HandRaiseFacts, answer
-from nurture.qualification.readiness import Verdict
+from nurture.qualification.readiness import Readiness, Verdict
 from nurture.qualification.versions import active_readiness
 from nurture.sending import kinds
 
@@ -88,29 +89,50 @@ def answer_hand_raises(
         lead = leads.get(lead_id)
         if lead is None or lead.erased_at is not None:
             continue
-        # Only the latest is answered; an older one never answered (two in one batch) is
-        # recorded as history, so nobody gets two replies for one conversation.
-        for older in events[:-1]:
-            rows.append(_record(session, lead, older, Answer("stale", False, ()), now))
-        latest = events[-1]
         handoff = handed_off.get(lead_id)
-        existing = None if handoff else open_handoff(session, lead_id)
-        facts = HandRaiseFacts(
-            lead_id=lead_id,
-            raised_at=_raised_at(latest),
-            event_type=(latest.properties or {}).get("event_type"),
-            fit_grade=lead.fit_grade,
-            fit_score=lead.fit_score,
-            may_answer=may_answer(lead),
-            with_sales=existing is not None or lead.stage in SALES_STAGES,
-            handed_off=handoff is not None,
-            handoff_replied=handoff is not None and handoff.auto_reply_message_id is not None,
-            why_not=why_not.get(lead_id),
-        )
-        decision = answer(facts, readiness, now)
-        rows.append(
-            _act(session, lead, latest, decision, now, handoff or existing, active_version(active))
-        )
+        # A savepoint per lead: another transaction that answered this hand-raise first
+        # (the unique event id) costs only this lead's answer, never the caller's batch.
+        try:
+            with session.begin_nested():
+                version = active_version(active)
+                answered = _answer_lead(
+                    session, lead, events, handoff, readiness, why_not.get(lead_id), now, version
+                )
+                rows.extend(answered)
+        except IntegrityError:
+            log.info("a hand-raise of lead %s was answered by another transaction", lead_id)
+    return rows
+
+
+def _answer_lead(
+    session: Session,
+    lead: Lead,
+    events: list[Event],
+    handoff: Handoff | None,
+    readiness: Readiness | None,
+    why_not: str | None,
+    now: datetime,
+    version: int | None,
+) -> list[HandRaise]:
+    # Only the latest is answered; an older one never answered (two in one batch) is
+    # recorded as history, so nobody gets two replies for one conversation.
+    rows = [_record(session, lead, older, Answer("stale", False, ()), now) for older in events[:-1]]
+    latest = events[-1]
+    existing = None if handoff else open_handoff(session, lead.id)
+    facts = HandRaiseFacts(
+        lead_id=lead.id,
+        raised_at=_raised_at(latest),
+        event_type=(latest.properties or {}).get("event_type"),
+        fit_grade=lead.fit_grade,
+        fit_score=lead.fit_score,
+        may_answer=may_answer(lead),
+        with_sales=existing is not None or lead.stage in SALES_STAGES,
+        handed_off=handoff is not None,
+        handoff_replied=handoff is not None and handoff.auto_reply_message_id is not None,
+        why_not=why_not,
+    )
+    decision = answer(facts, readiness, now)
+    rows.append(_act(session, lead, latest, decision, now, handoff or existing, version))
     return rows
 
 
@@ -121,7 +143,8 @@ def active_version(active: Any) -> int | None:
 
 def _why_not(verdict: Verdict) -> str | None:
     if verdict.ready:
-        return None
+        # Ready, yet not in ``handed_off``: its handoff was refused and undone.
+        return "its handoff to sales failed (the log says why)"
     if verdict.unmet:
         return "; ".join(f"rule {rule}: {text}" for rule, text in verdict.unmet.items())
     return verdict.why_not

@@ -197,3 +197,21 @@ def test_the_cli_lists_and_resolves_the_review_queue(shop):
     assert done.exit_code == 0 and "dismissed" in done.output, done.output
     counted = runner.invoke(cli, ["handoffs", "reasons"])
     assert "0 in marketing's review" in counted.output and "1 dismissed" in counted.output
+
+
+def test_a_lead_with_sales_that_raises_its_hand_again_is_answered_naming_its_owner(shop, smtp_sink):
+    grace = shop.engage("grace@northwind.example", **GOOD_FIT)
+    [handoff] = shop.handoffs(grace)
+    shop.tick()
+    smtp_sink.received.clear()
+    shop.event("grace@northwind.example", {"type": "trial.started"})
+    first, second = shop.hand_raises(grace)
+    assert first.route == "handoff"
+    assert second.route == "with_sales" and second.review_status is None
+    assert second.handoff_id == handoff.id and second.auto_reply_message_id is not None
+    assert len(shop.handoffs(grace)) == 1
+    shop.tick()
+    [reply] = smtp_sink.received
+    assert reply["To"] == "grace@northwind.example"
+    owner = (handoff.snapshot or {})["auto_reply"]["rep"]["name"]
+    assert owner in text_of(reply)
