@@ -18,7 +18,7 @@ AT = datetime(2026, 11, 20, 9, tzinfo=UTC)
 def test_the_upgrade_marks_earlier_hand_raises_as_answered(empty_database):  # noqa: F811
     engine = make_engine(empty_database)
     try:
-        migrate.upgrade(engine, "9690")
+        migrate.upgrade(engine, "9750")
         with engine.begin() as conn:
             conn.execute(
                 insert(table_of(Lead)).values(

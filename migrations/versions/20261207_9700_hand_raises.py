@@ -5,7 +5,7 @@ Every hand-raise already on a timeline is recorded as answered ``earlier``, so t
 sends nobody a late auto-reply for a request made before it.
 
 Revision ID: 9700
-Revises: 9690
+Revises: 9750
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 import nurture.platform.db
 
 revision: str = "9700"
-down_revision: str | None = "9690"
+down_revision: str | None = "9750"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
