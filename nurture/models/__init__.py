@@ -9,6 +9,7 @@ from nurture.models.clock import CLOCK_ROW_ID, SimulatedClock
 from nurture.models.cost import Cost, CostFileVersion
 from nurture.models.enrollment import Enrollment, EnrollmentHistory
 from nurture.models.event import Event
+from nurture.models.hand_raise import HandRaise
 from nurture.models.handoff import Handoff, HandoffAction, SalesRep, SalesTeamVersion
 from nurture.models.import_job import ImportJob, ImportReject
 from nurture.models.lead import Lead
@@ -43,6 +44,7 @@ __all__ = [
     "Enrollment",
     "EnrollmentHistory",
     "Event",
+    "HandRaise",
     "Handoff",
     "HandoffAction",
     "HandoffSla",

@@ -27,7 +27,8 @@ from nurture.qualification.readiness import (
     ReadinessRule,
 )
 
-READINESS_FIELDS = ("name", "description", "recycle_cooldown", "rules")
+READINESS_FIELDS = ("name", "description", "recycle_cooldown", "hand_raisers_outside_icp", "rules")
+OUTSIDE_ICP_CHOICES = ("review", "sales")
 RULE_FIELDS = (
     "id",
     "description",
@@ -94,6 +95,7 @@ class ReadinessParser(QualificationParser):
                 line_of(data, "recycle_cooldown", line),
                 "recycle_cooldown",
             )
+        outside_icp = self.outside_icp(data, line)
         rules: list[ReadinessRule] = []
         if self.required(data, "rules", line, "the readiness file"):
             rules_line = line_of(data, "rules", line)
@@ -104,7 +106,23 @@ class ReadinessParser(QualificationParser):
         self.unique(rules, "rule")
         if name is None or cooldown is None or self.problems:
             return None
-        return Readiness(name, tuple(rules), cooldown, description, checksum, source_path)
+        return Readiness(
+            name, tuple(rules), cooldown, description, checksum, source_path, outside_icp
+        )
+
+    def outside_icp(self, data: Mapping[Any, Any], line: int) -> str:
+        """``hand_raisers_outside_icp``: ``review`` (the default) or ``sales``."""
+        value = data.get("hand_raisers_outside_icp")
+        if value is None:
+            return "review"
+        if value not in OUTSIDE_ICP_CHOICES:
+            self.error(
+                line_of(data, "hand_raisers_outside_icp", line),
+                f"hand_raisers_outside_icp must be {' or '.join(OUTSIDE_ICP_CHOICES)}, "
+                f"not {value!r}",
+            )
+            return "review"
+        return str(value)
 
     def rule(self, value: Any, line: int) -> ReadinessRule | None:
         """One readiness rule: at least one condition, all of which must hold."""
