@@ -313,9 +313,9 @@ class TemplateLibrary:
         kept = self._compliance.get(key)
         if kept is not None and kept[0] is compiled and kept[1] == sender:
             return list(kept[2])
-        found = compliance_problems(
-            compiled, company_name=company_name, postal_address=postal_address
-        )
+        found: list[TemplateProblem] = [
+            *compliance_problems(compiled, company_name=company_name, postal_address=postal_address)
+        ]
         if compiled.body_path is not None and language is not None:
             # The checks name the default body; a variant's problem is in its own.
             default_body = compiled.folder / BODY_FILE
