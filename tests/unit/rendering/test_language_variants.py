@@ -87,7 +87,7 @@ def test_layouts_and_partials_have_language_variants_too(library, root):
     (root / "_partials").mkdir()
     (root / "_partials" / "sign.mjml").write_text(section("Regards"))
     (root / "_partials" / "sign.pl.mjml").write_text(section("Pozdrawiamy"))
-    body = '{% extends "_layouts/base.mjml" %}{% block content %}{% include "_partials/sign.mjml" %}{% endblock %}'
+    body = child('{% include "_partials/sign.mjml" %}')
     write_template(root, "bye", body, **{"body_pl_mjml": body})
 
     polish = library.render("bye", sample_context(), "pl")
