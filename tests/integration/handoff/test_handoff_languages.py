@@ -40,6 +40,9 @@ def test_a_polish_hand_raisers_auto_reply_is_in_polish(e2e, smtp_sink):
     assert reply["Subject"].startswith("Dziękujemy, Jan:")
     assert "Dziękujemy za kontakt" in text_of(reply)
     assert "Thank you for getting in touch" not in text_of(reply)
+    # When the rep will call is Polish too, not an English phrase in a Polish sentence.
+    assert "skontaktuje się z Tobą" in text_of(reply)
+    assert not re.search(r"within the hour|today from|on \w+day from", text_of(reply))
     assert re.search(r'<html lang="pl"', html_of(reply))
     assert "Wypisz się" in html_of(reply)  # the footer too
     # The rep has no language of their own: the notification stays in English.
