@@ -14,6 +14,7 @@ from typing import Any
 
 from babel import Locale
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -197,7 +198,10 @@ def language() -> Any:
                 actor=current_user.actor,
                 now=utcnow(),
             )
-        flash(_("Your language is saved."), "success")
+        # Said in the language just chosen: the page it leads to speaks it already.
+        browser = request.accept_languages.best_match(available_locales())
+        with force_locale(form.locale.data or browser or available_locales()[0]):
+            flash(_("Your language is saved."), "success")
     return redirect(url_for("ui_account.account"))
 
 
