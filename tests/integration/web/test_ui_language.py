@@ -3,6 +3,7 @@ browser says, and the emails Nurture writes to the person follow it."""
 
 from __future__ import annotations
 
+from flask import url_for
 from sqlalchemy import select
 
 from nurture.models import User
@@ -47,3 +48,28 @@ def test_a_language_the_app_does_not_offer_is_refused(app):
     with app.extensions["nurture"].sessions() as session:
         user = session.scalars(select(User).where(User.email == "vic@example.com")).one()
         assert user.locale is None
+
+
+def test_every_page_renders_in_polish(app):
+    # A translation whose placeholders do not fit its message fails only when the page
+    # renders: every page without arguments, read in Polish.
+    admin = signed_in_client(app, "admin", "ada@example.com")
+    with app.test_request_context():
+        pages = sorted(
+            url_for(rule.endpoint)
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint.startswith("ui_")
+            and "GET" in (rule.methods or ())
+            and not rule.arguments
+            and rule.endpoint not in {"ui_settings.brand_css", "ui_settings.logo"}
+        )
+    assert "/" in pages
+    for path in pages:
+        response = admin.get(path, headers={"Accept-Language": "pl"})
+        response.close()
+        # Signed in, the sign-in pages send one home; every other page answers.
+        assert response.status_code in (
+            (200, 302) if "password" in path or path == "/login" else (200,)
+        ), path
+    home = admin.get("/", headers={"Accept-Language": "pl"}).text
+    assert '<html lang="pl">' in home and "Wyloguj się" in home
