@@ -3,7 +3,7 @@ reminders and escalations, the weekly digest) are in it; empty, in the instance'
 (``NURTURE_LOCALE``).
 
 Revision ID: 9720
-Revises: 9690
+Revises: 9700
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "9720"
-down_revision: str | None = "9690"
+down_revision: str | None = "9700"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

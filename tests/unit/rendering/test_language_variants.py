@@ -148,6 +148,7 @@ def test_a_variant_without_the_legal_footer_is_not_fit_to_send(library, root):
         "sales-handoff",
         "sla-reminder",
         "sla-escalation",
+        "hand-raise-review",
     ],
 )
 def test_the_system_emails_ship_a_polish_variant(name):
