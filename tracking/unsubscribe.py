@@ -20,7 +20,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from nurture.consent.brand import current_brand
 from nurture.consent.suppression import lift
 from nurture.platform.db import transaction, utcnow
-from nurture.platform.pages import PAGE_HEADERS, page_templates
+from nurture.platform.i18n import shipped_locales
+from nurture.platform.pages import PAGE_HEADERS, page_language, page_templates, render_page
 from nurture.platform.runtime import Runtime
 from nurture.privacy.double_opt_in import confirm
 from nurture.privacy.preferences import available_topics, set_topic_opt_outs
@@ -52,8 +53,26 @@ def _read_brand() -> None:
 
 
 def _page(name: str, status: int = 200, **context: Any) -> Response:
-    html = _pages.get_template(name).render(company=g.nurture_company, **context)
-    return Response(html, status=status, mimetype="text/html", headers=PAGE_HEADERS)
+    html = render_page(_pages, name, _language(), company=g.nurture_company, **context)
+    headers = {**PAGE_HEADERS, "Content-Language": _language().replace("_", "-")}
+    return Response(html, status=status, mimetype="text/html", headers=headers)
+
+
+def _language() -> str:
+    """The page's language: the lead's when the link names one (set by the view), else the
+    browser's preference among the shipped translations, else the instance default."""
+    default = _runtime().settings.default_locale
+    wanted = g.get("nurture_lead_locale")
+    if not wanted:
+        wanted = request.accept_languages.best_match(shipped_locales())
+    return page_language(wanted, default)
+
+
+def _remember_language(recipient: Any) -> None:
+    # The person's own language beats whatever their browser (or a colleague's, when a
+    # link is forwarded) says: the emails they got were in it.
+    if recipient is not None and recipient.lead.locale:
+        g.nurture_lead_locale = recipient.lead.locale
 
 
 def _token(signed: str) -> str | None:
@@ -90,6 +109,7 @@ def unsubscribe_page(signed: str) -> Response:
         recipient = recipient_for_token(session, token)
         if recipient is None:
             return _invalid()
+        _remember_language(recipient)
         done = recipient.lead.unsubscribed_at is not None
     return _page("unsubscribe.html", signed=signed, csrf=form_token(token), done=done)
 
@@ -109,6 +129,7 @@ def unsubscribe_post(signed: str) -> Response:
         )
     if recipient is None:
         return _invalid()
+    _remember_language(recipient)
     return _page("unsubscribed.html", signed=signed)
 
 
@@ -122,6 +143,7 @@ def preferences_page(signed: str) -> Response:
         recipient = recipient_for_token(session, token)
         if recipient is None:
             return _invalid()
+        _remember_language(recipient)
         return _preferences(session, recipient, signed, token, saved=False)
 
 
@@ -157,6 +179,7 @@ def preferences_post(signed: str) -> Response:
         recipient = recipient_for_token(session, token)
         if recipient is None:
             return _invalid()
+        _remember_language(recipient)
         lead = recipient.lead
         if action == "unsubscribe":
             unsubscribe_by_token(session, token, source="preference-centre", now=now)
@@ -193,6 +216,7 @@ def confirm_page(signed: str) -> Response:
         recipient = recipient_for_token(session, token)
         if recipient is None or recipient.message.kind != "confirmation":
             return _invalid()
+        _remember_language(recipient)
         done = recipient.lead.consent_confirmed_at is not None
     return _page("confirm.html", signed=signed, csrf=form_token(token), done=done)
 
@@ -212,4 +236,5 @@ def confirm_post(signed: str) -> Response:
         )
     if recipient is None:
         return _invalid()
+    _remember_language(recipient)
     return _page("confirm.html", signed=signed, csrf="", done=True)

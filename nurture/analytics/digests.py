@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from babel.support import Translations
+from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,9 +29,10 @@ from nurture.auth.roles import REPORTS_VIEW, may
 from nurture.consent.brand import current_brand
 from nurture.models import ReportDigest, User
 from nurture.platform.db import transaction
-from nurture.platform.i18n import TRANSLATIONS
+from nurture.platform.i18n import DEFAULT_LOCALE, best_locale, shipped_locales, translations
 from nurture.platform.runtime import Runtime
 from nurture.sending.direct import build_direct_message, send_now
+from nurture.sending.kinds import recipient_locales
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,8 @@ class RenderedDigest:
 def render_digest(
     digest: Digest, *, company: str, reports_url: str, locale: str = "en"
 ) -> RenderedDigest:
-    """The digest in ``locale`` (the app's shipped translations; English otherwise)."""
+    """The digest in ``locale`` (the app's shipped translations; English otherwise), its
+    dates written the way that language writes them (Babel)."""
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
@@ -108,13 +110,18 @@ def render_digest(
         lstrip_blocks=True,
     )
     environment.install_gettext_translations(  # type: ignore[attr-defined]
-        Translations.load(str(TRANSLATIONS), [locale]), newstyle=True
+        translations(locale), newstyle=True
     )
+    language = best_locale(locale, shipped_locales()) or DEFAULT_LOCALE
+    last_day = digest.week_end - timedelta(days=1)
     context: dict[str, Any] = {
         "digest": digest,
         "company": company,
         "reports_url": reports_url,
-        "last_day": digest.week_end - timedelta(days=1),
+        "last_day": last_day,
+        "lang": language.replace("_", "-"),
+        "first_day_text": format_date(digest.week_start, "medium", locale=language),
+        "last_day_text": format_date(last_day, "medium", locale=language),
     }
     subject = environment.get_template("digest_subject.txt").render(context).strip()
     return RenderedDigest(
@@ -165,11 +172,21 @@ def send_due_digests(runtime: Runtime, now: datetime, week_start: date | None = 
             return DigestPass(week_start)
         digest = build_digest(session, week_start)
         company = current_brand(session, runtime.settings).company_name
-    rendered = render_digest(
-        digest, company=company, reports_url=reports_link(runtime.settings.public_url, digest)
-    )
+    with runtime.sessions() as session:
+        languages = recipient_locales(session, {address for _, address in claimed})
+    by_locale: dict[str, RenderedDigest] = {}
     sent = failed = 0
     for digest_id, address in claimed:
+        # Each reader's own language: rendered once per language, not once per reader.
+        locale = languages.get(address.lower(), runtime.settings.default_locale)
+        if locale not in by_locale:
+            by_locale[locale] = render_digest(
+                digest,
+                company=company,
+                reports_url=reports_link(runtime.settings.public_url, digest),
+                locale=locale,
+            )
+        rendered = by_locale[locale]
         data = build_direct_message(
             runtime.settings,
             to=address,

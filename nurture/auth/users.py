@@ -18,6 +18,7 @@ from nurture.auth.roles import REPORTS_VIEW, check_role, may
 from nurture.consent import audit
 from nurture.models import User
 from nurture.platform.addresses import normalise_email
+from nurture.platform.i18n import LocaleError, normalise_locale
 
 
 class UserError(ValueError):
@@ -123,6 +124,22 @@ def set_weekly_digest(
     if user.weekly_digest != wanted:
         user.weekly_digest = wanted
         _audit(session, "user.digest_" + ("on" if wanted else "off"), user, actor, now)
+    return user
+
+
+def set_locale(
+    session: Session, email: str, locale: str | None, *, actor: str, now: datetime
+) -> User:
+    """Set the language of the account's emails and pages (a BCP 47 tag; None: the
+    instance's default). Raises UserError for a language Babel does not know."""
+    user = _existing(session, email)
+    try:
+        wanted = normalise_locale(locale) if locale else None
+    except LocaleError as exc:
+        raise UserError(str(exc)) from exc
+    if user.locale != wanted:
+        user.locale = wanted
+        _audit(session, "user.locale", user, actor, now, locale=wanted or "")
     return user
 
 

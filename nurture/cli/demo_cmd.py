@@ -13,6 +13,7 @@ from sqlalchemy import select
 from nurture.cli.group import cli, runtime
 from nurture.cli.serve_cmd import serve
 from nurture.demo import (
+    DEMO_LOCALES,
     SalesSummary,
     create_demo_users,
     demo_settings,
@@ -44,18 +45,27 @@ from nurture.platform.runtime import Runtime
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Where to serve it.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-def demo_command(weeks: int, serve: bool, host: str, port: int) -> None:
+@click.option(
+    "--locale",
+    default="en",
+    show_default=True,
+    type=click.Choice(DEMO_LOCALES),
+    help="The demo's people and language: pl runs it with Polish leads, emails and pages.",
+)
+def demo_command(weeks: int, serve: bool, host: str, port: int, locale: str) -> None:
     """Set up a fresh demo instance (SQLite + local outbox), load the bundled B2B campaign,
     scoring model, ICP, readiness rule and sales team, import sample leads, simulate the last
     WEEKS of nurturing hour by hour (tracking, scoring, handoffs to sales), show what
     happened, then serve the demo's web app with an account for each role."""
     console = Console()
-    settings = demo_settings(runtime().settings)
+    settings = demo_settings(runtime().settings, locale)
     if serve:
         # Links in the demo's emails (set-password, handoffs) lead to the server below.
         settings = settings.with_overrides(public_url=f"http://{host}:{port}")
     console.print(f"[bold]Nurture demo[/] — instance {settings.instance_path}")
-    result = run_demo(settings, weeks=weeks, today=utcnow(), on_progress=console.print)
+    result = run_demo(
+        settings, weeks=weeks, today=utcnow(), on_progress=console.print, locale=locale
+    )
 
     console.print(
         f"\nSimulated {result.start:%a %d %b %Y} → {result.end:%a %d %b %Y} "

@@ -1,5 +1,6 @@
-"""Command: ``nurture preview TEMPLATE [--lead EMAIL]`` writes the email a lead (or the
-built-in sample lead) would get."""
+"""Command: ``nurture preview TEMPLATE [--lead EMAIL] [--locale TAG]`` writes the email a
+lead (or the built-in sample lead) would get, in the lead's language variant or the one
+asked for."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from nurture.cli.group import cli, runtime
 from nurture.models import Lead
+from nurture.platform.i18n import LocaleError, normalise_locale
 from nurture.platform.runtime import Runtime
 from nurture.rendering.context import preview_urls, sample_extras
 from nurture.rendering.library import (
@@ -34,17 +36,38 @@ from nurture.rendering.library import (
     help="Where to write it (default: <instance>/previews/<template>-<lead>.html).",
 )
 @click.option("--text", "as_text", is_flag=True, help="Write the plain-text part instead.")
+@click.option(
+    "--locale",
+    metavar="TAG",
+    help="The language variant to render (e.g. pl); default: the lead's, else NURTURE_LOCALE.",
+)
 def preview_command(
-    template: str, lead_email: str | None, sample: bool, out: Path | None, as_text: bool
+    template: str,
+    lead_email: str | None,
+    sample: bool,
+    out: Path | None,
+    as_text: bool,
+    locale: str | None,
 ) -> None:
     """Write the real HTML (or text) of TEMPLATE as a lead would get it, and print the
     subject. Without --lead it is the sample lead, as in the web app's preview. Links and
     the open pixel point at harmless preview URLs."""
     if lead_email and sample:
         raise click.UsageError("give either --lead EMAIL or --sample, not both")
+    if locale is not None:
+        try:
+            locale = normalise_locale(locale)
+        except LocaleError as exc:
+            raise click.BadParameter(str(exc), param_hint="--locale") from exc
     rt = runtime()
     settings = rt.settings
     library = template_library(rt)
+    if locale is not None and library.language_for(template, locale) is None:
+        click.echo(
+            f"{template} has no {locale} variant (it has: "
+            f"{', '.join(library.languages(template)) or 'none'}): the default is shown",
+            err=True,
+        )
     if not library.exists(template):
         known = ", ".join(library.names()) or "none"
         raise click.ClickException(f"no template named {template!r} (known: {known})")
@@ -53,10 +76,10 @@ def preview_command(
         extras = sample_extras(library.get(template).meta.get("context"), sparse=False)
         if not lead_email:
             context = {**sample_context(public_url=settings.public_url), **extras}
-            rendered = library.render(template, context)
+            rendered = library.render(template, context, locale or settings.default_locale)
             who = "sample"
         else:
-            rendered, who = _render_for_lead(rt, template, lead_email, extras)
+            rendered, who = _render_for_lead(rt, template, lead_email, extras, locale)
     except TemplateError as error:
         details = "\n".join(f"  {problem}" for problem in error.problems)
         raise click.ClickException(f"template {template!r} is broken:\n{details}") from error
@@ -70,7 +93,7 @@ def preview_command(
 
 
 def _render_for_lead(
-    rt: Runtime, template: str, email: str, extras: dict[str, Any]
+    rt: Runtime, template: str, email: str, extras: dict[str, Any], locale: str | None
 ) -> tuple[RenderedEmail, str]:
     """Render for the lead with this email (any case); returns the email and its address."""
     settings = rt.settings
@@ -86,7 +109,8 @@ def _render_for_lead(
         if lead is None:
             raise click.ClickException(f"no lead with email {email!r}; {_known_leads(session)}")
         context = build_context(lead, campaign=None, urls=urls, settings=settings)
-    return template_library(rt).render(template, {**context, **extras}), lead.email
+        language = locale or lead.locale or settings.default_locale
+    return template_library(rt).render(template, {**context, **extras}, language), lead.email
 
 
 def _known_leads(session: Session) -> str:

@@ -17,7 +17,8 @@ answer through the same use cases as the inbox's buttons.
 ``run``: the instance and the simulated clock; ``simulation``: the simulated people;
 ``arrivals``: who comes through the website's forms; ``sales``: the sales team at work;
 ``report``: what the demo shows at the end. The sample leads are ``data/leads.csv``, the
-people who arrive during the weeks ``data/arrivals.csv``.
+people who arrive during the weeks ``data/arrivals.csv``; ``nurture demo --locale pl`` uses
+the Polish people of ``data/pl/`` and writes its emails and pages in Polish.
 """
 
 from nurture.demo.accounts import DemoLogin, create_demo_users
@@ -31,9 +32,10 @@ from nurture.demo.report import (
     lead_rows,
     sales_summary,
 )
-from nurture.demo.run import demo_settings, run_demo, simulation_start
+from nurture.demo.run import DEMO_LOCALES, demo_settings, run_demo, simulation_start
 
 __all__ = [
+    "DEMO_LOCALES",
     "DemoLogin",
     "DemoResult",
     "HandoffRow",

@@ -30,13 +30,23 @@ from nurture.sending.tick import TickReport
 from nurture.tracking.clock import set_simulated_clock
 
 # The sample leads the demo imports (with a few rows that are rejected on purpose), and
-# the people who arrive through the website's forms during the simulated weeks.
+# the people who arrive through the website's forms during the simulated weeks; a language
+# with people of its own has them in a folder of that name (data/pl/).
 DEMO_DATA = Path(__file__).resolve().parent / "data"
+DEMO_LOCALES = ("en", *sorted(path.name for path in DEMO_DATA.iterdir() if path.is_dir()))
 
 
-def demo_settings(base: Settings) -> Settings:
+def demo_data(locale: str) -> Path:
+    """The folder of the demo's people for ``locale`` (``en``: the international sample)."""
+    if locale not in DEMO_LOCALES:
+        raise ValueError(f"no demo in {locale!r}: choose one of {', '.join(DEMO_LOCALES)}")
+    return DEMO_DATA if locale == "en" else DEMO_DATA / locale
+
+
+def demo_settings(base: Settings, locale: str = "en") -> Settings:
     """The demo's own instance folder and SQLite database, beside the normal instance, so it
-    never touches real data.
+    never touches real data; emails and pages in ``locale`` for whoever has no language of
+    their own (the reps, in the simulation).
 
     Sales has four working hours to answer a handoff (the default is one): the simulated
     weeks end on the hour, so with one hour a lead handed off at the end would be overdue
@@ -56,6 +66,7 @@ def demo_settings(base: Settings) -> Settings:
         tick_seconds=3600.0,
         webhook_urls=(),
         sla=SlaPolicy(accept_within=timedelta(hours=4), escalate=("manager",)),
+        default_locale=locale,
     )
 
 
@@ -89,8 +100,11 @@ def run_demo(
     today: datetime,
     on_progress: Callable[[str], None] = lambda line: None,
     seed: int = 7,
+    locale: str = "en",
 ) -> DemoResult:
-    """Set up a fresh demo instance and simulate ``weeks`` of nurturing, hour by hour."""
+    """Set up a fresh demo instance and simulate ``weeks`` of nurturing, hour by hour, with
+    the people of ``locale`` (``demo_data``)."""
+    data = demo_data(locale)
     wiring.connect()
     if settings.instance_path.exists():
         shutil.rmtree(settings.instance_path)
@@ -107,7 +121,7 @@ def run_demo(
             on_progress(line)
         summary = import_leads_csv(
             runtime.sessions,
-            DEMO_DATA / "leads.csv",
+            data / "leads.csv",
             now=start,
             mapping=None,
             rejects_path=settings.instance_path / "leads.rejects.csv",
@@ -120,7 +134,7 @@ def run_demo(
         result = DemoResult(settings.instance_path, start, start, summary, sync, setup=setup)
         end = start + timedelta(weeks=weeks)
         simulation = Simulation(runtime, random.Random(seed), result)  # noqa: S311
-        simulation.expect(read_arrivals(DEMO_DATA / "arrivals.csv"), start, end)
+        simulation.expect(read_arrivals(data / "arrivals.csv"), start, end)
         engine = Engine(runtime)
         try:
             now = start

@@ -60,7 +60,8 @@ _PATHS = {
 # The ICP's seniority words: without one, the person does not decide on a purchase.
 _DECIDES = re.compile(
     r"\b(chief|ceo|cfo|coo|cro|cto|cmo|founder|owner|president|vp|vice president|head|"
-    r"director|manager|lead)\b",
+    r"director|manager|lead|prezes|wiceprezes|dyrektor|dyrektorka|kierownik|kierowniczka|"
+    r"właściciel|właścicielka)\b",
     re.IGNORECASE,
 )
 _NOTES = {

@@ -20,6 +20,7 @@ from nurture.handoff import mail
 from nurture.handoff.context import build_snapshot, lead_campaign, lead_source, rep_view
 from nurture.handoff.lookup import open_handoff
 from nurture.handoff.model import HandoffError, QualificationLike
+from nurture.handoff.reply_when import when_text
 from nurture.handoff.reps import choose_owner
 from nurture.handoff.team import Team
 from nurture.handoff.team_fields import parse_working_hours
@@ -95,7 +96,8 @@ def hand_off(
         now=now,
         default_timezone=settings.default_timezone if settings else "UTC",
     )
-    snapshot["auto_reply"] = auto_reply_view(team, owner, now)
+    default = settings.default_locale if settings else None
+    snapshot["auto_reply"] = auto_reply_view(team, owner, now, lead.locale or default)
     snapshot["link_expiry_days"] = (team.link_expiry if team else timedelta(days=14)).days
     why = snapshot["why"]
     handoff = Handoff(
@@ -198,15 +200,18 @@ def _manager_address(team: Team | None) -> str | None:
     return team.manager_email if team else None
 
 
-def auto_reply_view(team: Team | None, owner: SalesRep | None, now: datetime) -> dict[str, Any]:
-    """Who will call the hand-raiser, and when (from the owner's working hours)."""
+def auto_reply_view(
+    team: Team | None, owner: SalesRep | None, now: datetime, locale: str | None = None
+) -> dict[str, Any]:
+    """Who will call the hand-raiser, and when (from the owner's working hours), the "when"
+    in the lead's language (``locale``; None: English)."""
     contact = team.contact if team else None
     view: dict[str, Any] = {
         "rep": rep_view(owner, now),
         "contact": {"name": contact.name, "email": contact.email, "phone": contact.phone}
         if contact
         else None,
-        "when": "shortly",
+        "when": when_text(now, None, "", locale),
     }
     if owner is not None:
         try:
@@ -214,11 +219,5 @@ def auto_reply_view(team: Team | None, owner: SalesRep | None, now: datetime) ->
             zone = ZoneInfo(owner.timezone)
         except (ValueError, KeyError):
             return view
-        opening = hours.next_open(now, zone)
-        if opening == now:
-            view["when"] = "within the hour"
-        elif opening.date() == now.astimezone(zone).date():
-            view["when"] = f"today from {opening:%H:%M} ({owner.timezone} time)"
-        else:
-            view["when"] = f"on {opening:%A} from {opening:%H:%M} ({owner.timezone} time)"
+        view["when"] = when_text(now, hours.next_open(now, zone), owner.timezone, locale)
     return view

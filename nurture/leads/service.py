@@ -31,6 +31,7 @@ from nurture.leads.lifecycle import IMPORT_ACTOR, change_stage
 from nurture.leads.validation import LeadFields
 from nurture.models import AuditLog, Event, Lead
 from nurture.platform import hooks
+from nurture.platform.i18n import COUNTRY_LANGUAGES
 
 DEFAULT_STAGE = "subscriber"
 # What a person may empty in a form: the overwritten profile columns that are not part of
@@ -167,6 +168,13 @@ def upsert_leads(
         result.account_created = link.created
         result.account_filled = link.filled
         result.unlinked_company = link.unlinked
+        if lead.locale is None and item.country is not None:
+            # Nobody said which language the person reads: their country's is the best
+            # guess, and one stored value keeps every email and page consistent.
+            derived = COUNTRY_LANGUAGES.get(item.country)
+            if derived is not None:
+                lead.locale = derived
+                result.changed.add("locale")
         if result.changed and not result.created:
             lead.updated_at = now
         results.append(result)

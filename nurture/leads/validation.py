@@ -20,6 +20,7 @@ import idna
 
 from nurture.leads.fields import ACCOUNT_FILL, IMPORTABLE_FIELDS, LEAD_FIELDS, LeadField
 from nurture.platform.addresses import normalise_email
+from nurture.platform.i18n import normalise_locale
 
 # ISO 3166-1 alpha-2, officially assigned codes, plus XK (Kosovo), which ISO has not assigned
 # but the EU, SWIFT and most CRMs use.
@@ -217,26 +218,15 @@ def _timezone(limit: int) -> Validator:
     return check
 
 
-_LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
-
-
 def _locale(limit: int) -> Validator:
     def check(value: object, _tz: object) -> str | None:
         text = _text(value, limit)
         if text is None:
             return None
-        if not _LOCALE_RE.match(text):
-            raise ValueError("not a locale: use a BCP 47 tag such as en, en-US or pt-BR")
-        language, *subtags = re.split(r"[-_]", text)
-        normalised = [language.lower()]
-        for tag in subtags:
-            if len(tag) == 2 and tag.isalpha():
-                normalised.append(tag.upper())  # region
-            elif len(tag) == 4 and tag.isalpha():
-                normalised.append(tag.title())  # script
-            else:
-                normalised.append(tag.lower())
-        return "-".join(normalised)
+        # Babel knows which languages exist: "pl_pl" is stored as "pl-PL", "xx" is refused.
+        return normalise_locale(text)
+
+    return check
 
     return check
 

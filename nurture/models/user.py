@@ -27,6 +27,9 @@ class User(Base):
     disabled_at: Mapped[datetime | None]
     # Opted in to the weekly email of the reports' headline figures (off until asked for).
     weekly_digest: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The language of the emails the product writes to this person (handoff notifications,
+    # SLA reminders, the digest); None: the instance's default (NURTURE_LOCALE).
+    locale: Mapped[str | None] = mapped_column(String(20))
 
     @property
     def active(self) -> bool:

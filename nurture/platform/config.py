@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from nurture.platform.i18n import normalise_locale
 from nurture.platform.policies import (
     DomainLimit,
     SlaPolicy,
@@ -79,6 +80,9 @@ class Settings:
     # The team's own custom event types (docs/events.md); without the file, any custom.NAME.
     events_file: Path = PROJECT_ROOT / "campaigns" / "events.yaml"
     default_timezone: str = "UTC"
+    # The language of emails and pages for a person whose locale is not known (a BCP 47
+    # tag; docs/web.md#translations).
+    default_locale: str = "en"
     send_window: WindowDefault = field(default_factory=WindowDefault)
     frequency_cap: FrequencyCapDefault = field(default_factory=FrequencyCapDefault)
     # Messages per second across this worker; 0 means no limit.
@@ -223,6 +227,7 @@ class Settings:
             "NURTURE_READINESS_FILE": ("readiness_file", lambda v: Path(v).resolve()),
             "NURTURE_EVENTS_FILE": ("events_file", lambda v: Path(v).resolve()),
             "NURTURE_DEFAULT_TIMEZONE": ("default_timezone", _timezone),
+            "NURTURE_LOCALE": ("default_locale", _locale),
             "NURTURE_SMTP_RATE_LIMIT": ("smtp_rate_limit", float),
             "NURTURE_SMTP_POOL_SIZE": ("smtp_pool_size", int),
             "NURTURE_SMTP_MAX_ATTEMPTS": ("smtp_max_attempts", int),
@@ -377,6 +382,11 @@ def _timezone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"unknown time zone {name!r}") from exc
     return name
+
+
+def _locale(text: str) -> str:
+    # LocaleError is a ValueError: reported like every other bad setting.
+    return normalise_locale(text)
 
 
 def _sla_from_env(env: Mapping[str, str]) -> SlaPolicy | None:

@@ -231,7 +231,8 @@ def _queue_reply(
         row.reply = handoff.snapshot["auto_reply"]
     else:
         # Nobody owns the lead yet: the reply names the team's contact.
-        row.reply = auto_reply_view(active_team(session), None, now)
+        locale = lead.locale or (settings.default_locale if settings else None)
+        row.reply = auto_reply_view(active_team(session), None, now, locale)
     message = kinds.queue_message(
         session,
         kinds.HAND_RAISE_REPLY,

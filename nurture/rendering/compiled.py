@@ -67,6 +67,11 @@ class CompiledTemplate:
     _text: jinja2.Template = field(repr=False)
     _html_spans: tuple[SourceSpan, ...] = field(repr=False)
     _text_spans: tuple[SourceSpan, ...] | None = field(repr=False)
+    # The language variant (None: the default files) and the files its parts come from.
+    language: str | None = None
+    subject_path: Path | None = None
+    body_path: Path | None = None
+    text_path: Path | None = None
 
     def render(self, context: Mapping[str, Any]) -> RenderedEmail:
         """Render subject, HTML and text for one recipient.
@@ -104,13 +109,16 @@ class CompiledTemplate:
         """Turn an error raised while rendering ``part`` into a problem at its source line."""
         line = _template_line(exc)
         if part == "subject":
-            return TemplateProblem(self.folder / SUBJECT_FILE, line, _describe(exc, None))
+            subject = self.subject_path or self.folder / SUBJECT_FILE
+            return TemplateProblem(subject, line, _describe(exc, None))
         spans = self._html_spans if part == "html" else self._text_spans
         if spans is None:
-            return TemplateProblem(self.folder / TEXT_FILE, line, _describe(exc, None))
+            text = self.text_path or self.folder / TEXT_FILE
+            return TemplateProblem(text, line, _describe(exc, None))
         seg_line, seg = _locate(spans, line, exc)
         if seg is None:
-            return TemplateProblem(self.folder / BODY_FILE, None, _describe(exc, None))
+            body = self.body_path or self.folder / BODY_FILE
+            return TemplateProblem(body, None, _describe(exc, None))
         return TemplateProblem(seg.path, seg_line, _describe(exc, seg))
 
 
@@ -136,7 +144,8 @@ def build_compiled(
 ) -> CompiledTemplate:
     """Compile the three Jinja sources of one version (rendered with ``html_env``'s
     limits)."""
-    body_path = sources.folder / BODY_FILE
+    body_path = sources.body_path or sources.folder / BODY_FILE
+    subject_path = sources.subject_path or sources.folder / SUBJECT_FILE
 
     def jinja(env: jinja2.Environment, source: str, path: Path) -> jinja2.Template:
         try:
@@ -146,7 +155,7 @@ def build_compiled(
             message = f"compiled template is not valid Jinja ({exc.message}); please report"
             raise TemplateError(TemplateProblem(path, None, message)) from exc
 
-    text_path = body_path if sources.text is None else sources.folder / TEXT_FILE
+    text_path = body_path if sources.text is None else sources.text_path or body_path
     return CompiledTemplate(
         name=sources.name,
         version=sources.version,
@@ -158,11 +167,15 @@ def build_compiled(
         text_source=compiled.text,
         text_derived=sources.text is None,
         limits=html_env.limits,
-        _subject=jinja(text_env, sources.subject, sources.folder / SUBJECT_FILE),
+        _subject=jinja(text_env, sources.subject, subject_path),
         _html=jinja(html_env, compiled.html, body_path),
         _text=jinja(text_env, compiled.text, text_path),
         _html_spans=compiled.html_spans,
         _text_spans=compiled.text_spans,
+        language=sources.language,
+        subject_path=subject_path,
+        body_path=body_path,
+        text_path=sources.text_path,
     )
 
 

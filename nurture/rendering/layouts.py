@@ -28,11 +28,22 @@ class LayoutResolver:
 
     _MAX_DEPTH = 10
 
-    def __init__(self, root: Path, env: jinja2.Environment, files: dict[Path, str]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        env: jinja2.Environment,
+        files: dict[Path, str],
+        *,
+        language: str | None = None,
+    ) -> None:
         self.root = root
         self.resolved_root = root.resolve()
         self.env = env
         self.files = files
+        # A language variant uses a layout's or partial's own variant when there is one
+        # (``_layouts/base.pl.mjml``); creating one later must invalidate the cache.
+        self.language = language
+        self.optional: list[Path] = []
 
     def resolve_top(
         self, path: Path, source: str, meta: Mapping[str, Any], meta_path: Path
@@ -159,7 +170,14 @@ class LayoutResolver:
                 TemplateProblem(seg.path, seg.line, f"{relative!r} is outside the templates folder")
             )
         # Keep the path as written under the root so problems and hashes use readable names.
-        return self.root / target.relative_to(self.resolved_root)
+        path = self.root / target.relative_to(self.resolved_root)
+        if self.language is not None:
+            stem, dot, suffix = path.name.partition(".")
+            variant = path.with_name(f"{stem}.{self.language}{dot}{suffix}")
+            if variant.is_file():
+                return variant
+            self.optional.append(variant)
+        return path
 
     def _read(self, path: Path, used_by: Segment) -> str:
         if path in self.files:

@@ -112,7 +112,7 @@ def email_copy(
     }
     try:
         context = build_context(lead, campaign=campaign, urls=urls, settings=settings)
-        rendered = library.render(message.template, context)
+        rendered = library.render(message.template, context, lead.locale or settings.default_locale)
     except TemplateError:
         return EmailCopy(
             "unavailable",

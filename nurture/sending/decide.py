@@ -26,7 +26,7 @@ from nurture.models import Campaign, Enrollment, EnrollmentHistory, Lead, Messag
 from nurture.platform.config import Settings
 from nurture.platform.db import allocate_ids, bulk_insert, bulk_update, table_of, transaction
 from nurture.platform.runtime import Runtime
-from nurture.sending.kinds import template_extras
+from nurture.sending.kinds import INTERNAL_KINDS, recipient_locales, template_extras
 from nurture.sending.mime import new_message_id
 from nurture.sending.policy import load_budget, sending_policy
 from nurture.sending.specs import SpecCache
@@ -298,6 +298,9 @@ class Decider:
                 )
             }
             extras = template_extras(session, messages, self.settings)
+            locales = recipient_locales(
+                session, {m.to_address for m in messages if m.kind in INTERNAL_KINDS}
+            )
             lease_until = now + self.settings.send_lease
             prepared = []
             for message in messages:
@@ -321,6 +324,7 @@ class Decider:
                         attempts=message.attempts,
                         kind=message.kind,
                         extra=extras.get(message.id),
+                        locale=locales.get(message.to_address.lower()),
                     )
                 )
         return prepared

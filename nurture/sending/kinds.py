@@ -17,15 +17,16 @@ feature that owns the kind registers a :data:`ContextProvider` for it at start-u
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nurture.models import Message
+from nurture.models import Message, User
 from nurture.platform.config import Settings
 from nurture.sending.mime import new_message_id
 from nurture.tracking.tokens import new_message_token
@@ -93,6 +94,20 @@ def template_extras(
     for provider, wanted in by_provider.items():
         extras.update(provider(session, wanted, settings))
     return extras
+
+
+def recipient_locales(session: Session, addresses: Collection[str]) -> dict[str, str]:
+    """The language each of ``addresses`` reads, for those that are a user's with one set
+    (lower-cased address -> locale): internal emails go to colleagues, not to the lead."""
+    if not addresses:
+        return {}
+    lowered = {address.lower() for address in addresses}
+    rows = session.execute(
+        select(User.email, User.locale).where(
+            func.lower(User.email).in_(lowered), User.locale.is_not(None)
+        )
+    )
+    return {email.lower(): locale for email, locale in rows if locale}
 
 
 def queue_message(

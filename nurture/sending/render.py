@@ -110,11 +110,14 @@ class BatchRenderer:
         )
         if item.extra:
             context.update(item.extra)
-        rendered = self.templates.render(item.template, context)
         # An internal email (a handoff notification to a rep) is not about the recipient's
         # engagement: no click tracking, and no unsubscribe header that would unsubscribe
-        # the lead it is about.
+        # the lead it is about. It is written in its reader's language, not the lead's.
         internal = item.kind in INTERNAL_KINDS
+        locale = item.locale or (None if internal else item.lead.locale)
+        rendered = self.templates.render(
+            item.template, context, locale or self.settings.default_locale
+        )
         if not internal:
             # Click tracking (nurture/tracking/links.py): signed click URLs, the campaign's UTM, a
             # honeypot.

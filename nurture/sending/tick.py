@@ -61,6 +61,8 @@ class Prepared:
     # their template sees besides the lead (nurture.handoff.mail.template_extras).
     kind: str = "campaign"
     extra: dict[str, Any] | None = None
+    # The recipient's language when it is not the lead's (a rep's, for internal kinds).
+    locale: str | None = None
 
 
 Outcome = tuple[DeliveryResult | None, str | None, str | None, str | None]

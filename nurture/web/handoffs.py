@@ -37,9 +37,11 @@ from nurture.handoff.team_parser import DEFAULT_REASONS
 from nurture.handoff.team_sync import active_team
 from nurture.models import Handoff, SalesRep
 from nurture.platform.db import transaction, utcnow
-from nurture.platform.pages import PAGE_HEADERS, page_templates
+from nurture.platform.i18n import shipped_locales, translations
+from nurture.platform.pages import PAGE_HEADERS, page_language, page_templates, render_page
 from nurture.platform.runtime import Runtime
 from nurture.qualification import reasons_as_of
+from nurture.sending.kinds import recipient_locales
 from nurture.web.origin import from_another_site, origin_of
 
 bp = Blueprint("handoffs", __name__, url_prefix="/handoffs")
@@ -50,13 +52,43 @@ _HEADERS = {**PAGE_HEADERS, "Referrer-Policy": "same-origin"}
 _FORM_SALT = "nurture.handoff-form"
 # A page left open for a working day still works; a scraped form token does not for long.
 _FORM_MAX_AGE = 24 * 3600
-_STATUS_TEXT = {
-    "offered": "waiting for the owner",
-    "accepted": "accepted",
-    "rejected": "rejected",
-    "converted": "converted",
-    "reassigned": "reassigned",
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue; it is translated where it is shown."""
+    return message
+
+
+_STATUS_TEXT: dict[str, str] = {
+    "offered": N_("waiting for the owner"),
+    "accepted": N_("accepted"),
+    "rejected": N_("rejected"),
+    "converted": N_("converted"),
+    "reassigned": N_("reassigned"),
 }
+
+
+def _(message: str, **values: Any) -> str:
+    """``message`` in the page's language (the catalogue), ``values`` filled in."""
+    text = translations(_language()).gettext(message)
+    return text % values if values else text
+
+
+def _language() -> str:
+    """The rep's own language when the link names a rep who has set one (set by the view),
+    else the browser's preference among the shipped translations."""
+    wanted = g.get("nurture_reader_locale") or request.accept_languages.best_match(
+        shipped_locales()
+    )
+    return page_language(wanted, _runtime().settings.default_locale)
+
+
+def _remember_reader(session: Session, claim: Any, handoff: Handoff | None) -> None:
+    rep_id = (claim.rep_id if claim is not None else None) or (handoff and handoff.rep_id)
+    rep = session.get(SalesRep, rep_id) if rep_id else None
+    if rep is not None:
+        found = recipient_locales(session, {rep.email})
+        g.nurture_reader_locale = found.get(rep.email.lower())
 
 
 def _runtime() -> Runtime:
@@ -81,17 +113,21 @@ def _refuse_posts_from_other_sites() -> Response | None:
     if not from_another_site(request.headers.get("Origin"), request.headers.get("Referer"), own):
         return None
     return _message(
-        "This form was sent from another site",
-        "Nothing was changed. Open the link in the notification email again and use the "
-        "buttons on its page.",
+        _("This form was sent from another site"),
+        _(
+            "Nothing was changed. Open the link in the notification email again and use the "
+            "buttons on its page."
+        ),
         status=403,
         ok=False,
     )
 
 
 def _page(name: str, status: int = 200, **context: Any) -> Response:
-    html = _pages.get_template(name).render(company=g.nurture_company, **context)
-    return Response(html, status=status, mimetype="text/html", headers=_HEADERS)
+    language = _language()
+    html = render_page(_pages, name, language, company=g.nurture_company, **context)
+    headers = {**_HEADERS, "Content-Language": language.replace("_", "-")}
+    return Response(html, status=status, mimetype="text/html", headers=headers)
 
 
 def _message(title: str, message: str, *, status: int = 200, ok: bool = True) -> Response:
@@ -100,12 +136,12 @@ def _message(title: str, message: str, *, status: int = 200, ok: bool = True) ->
 
 def _error(error: HandoffError) -> Response:
     titles = {
-        "invalid_link": "This link is not valid",
-        "expired": "This link has expired",
-        "reassigned": "This lead was reassigned",
+        "invalid_link": _("This link is not valid"),
+        "expired": _("This link has expired"),
+        "reassigned": _("This lead was reassigned"),
     }
-    title = titles.get(error.code, "Nothing was changed")
-    return _message(title, error.message, status=error.status, ok=False)
+    title = titles.get(error.code) or _("Nothing was changed")
+    return _message(title, _(error.message), status=error.status, ok=False)
 
 
 def _forms() -> URLSafeTimedSerializer:
@@ -133,6 +169,7 @@ def _show(signed: str, mode: str) -> Response:
         except HandoffError as error:
             return _error(error)
         assert claim is not None
+        _remember_reader(session, claim, handoff)
         snapshot = handoff.snapshot or {}
         owner = session.get(SalesRep, handoff.rep_id) if handoff.rep_id else None
         team = active_team(session)
@@ -154,7 +191,9 @@ def _show(signed: str, mode: str) -> Response:
             why=_why_as_of(snapshot.get("why"), handoff.qualification_rule, now),
             next_step=snapshot.get("next_step"),
             owner=owner.name if owner else None,
-            status_text=_STATUS_TEXT.get(handoff.status, handoff.status),
+            status_text=_(_STATUS_TEXT[handoff.status])
+            if handoff.status in _STATUS_TEXT
+            else handoff.status,
             can_act=can_act,
             reps=reps,
             reasons=team.reject_reasons if team else DEFAULT_REASONS,
@@ -211,13 +250,15 @@ def accept_post(signed: str) -> Response:
         with transaction(_runtime().sessions) as session:
             now = utcnow()
             handoff = _posted_handoff(session, claim, now)
+            _remember_reader(session, claim, handoff)
             rep = _acting_rep(session, claim, handoff)
             verdicts.accept(session, handoff.id, rep=rep, now=now)
-            lead_name = (handoff.snapshot or {}).get("lead", {}).get("name", "The lead")
+            lead_name = (handoff.snapshot or {}).get("lead", {}).get("name") or _("The lead")
     except HandoffError as error:
         return _error(error)
     return _message(
-        "Accepted", f"{lead_name} is yours. The next step is in the notification email."
+        _("Accepted"),
+        _("%(name)s is yours. The next step is in the notification email.", name=lead_name),
     )
 
 
@@ -229,6 +270,7 @@ def reject_post(signed: str) -> Response:
         with transaction(_runtime().sessions) as session:
             now = utcnow()
             handoff = _posted_handoff(session, claim, now)
+            _remember_reader(session, claim, handoff)
             rep = _acting_rep(session, claim, handoff, required=False)
             verdicts.reject(
                 session,
@@ -241,7 +283,8 @@ def reject_post(signed: str) -> Response:
     except HandoffError as error:
         return _error(error)
     return _message(
-        "Rejected", "Thank you: the lead is back with marketing and your reason is counted."
+        _("Rejected"),
+        _("Thank you: the lead is back with marketing and your reason is counted."),
     )
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel import Locale
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from nurture.auth import links, roles, users
@@ -26,6 +28,7 @@ from nurture.models import User
 from nurture.platform.db import transaction, utcnow
 from nurture.sending.delivery import DeliveryResult
 from nurture.sending.direct import build_direct_message, send_now
+from nurture.web.ui.i18n import available_locales
 from nurture.web.ui.render import has_page, page, page_brand
 from nurture.web.ui.security import ANY_ROLE, SignedInUser, public, requires, runtime, safe_next
 
@@ -165,6 +168,43 @@ def _digest_form() -> DigestForm | None:
     return DigestForm(formdata=None, weekly_digest=wanted)
 
 
+class LanguageForm(FlaskForm):
+    """The language of the app and of the emails the product writes to this person."""
+
+    locale = SelectField(_l("Language"), validate_choice=True)
+
+
+def _language_form(chosen: str | None, formdata: Any = None) -> LanguageForm:
+    form = LanguageForm(formdata=formdata, locale=chosen or "")
+    # Each language named in itself: a person who cannot read the current page's
+    # language still finds their own.
+    form.locale.choices = [("", _("The browser's language"))] + [
+        (code, Locale.parse(code).get_display_name(code) or code) for code in available_locales()
+    ]
+    return form
+
+
+@bp.post("/account/language")
+@requires(ANY_ROLE)
+def language() -> Any:
+    """Choose one's language (or go back to the browser's)."""
+    form = _language_form(None, request.form)
+    if form.validate_on_submit():
+        with transaction(runtime().sessions) as session:
+            users.set_locale(
+                session,
+                current_user.email,
+                form.locale.data or None,
+                actor=current_user.actor,
+                now=utcnow(),
+            )
+        # Said in the language just chosen: the page it leads to speaks it already.
+        browser = request.accept_languages.best_match(available_locales())
+        with force_locale(form.locale.data or browser or available_locales()[0]):
+            flash(_("Your language is saved."), "success")
+    return redirect(url_for("ui_account.account"))
+
+
 @bp.post("/account/digest")
 @requires(roles.REPORTS_VIEW)
 def digest() -> Any:
@@ -212,6 +252,7 @@ def account() -> Any:
         "ui/account.html",
         form=form,
         digest_form=_digest_form(),
+        language_form=_language_form(current_user.locale),
         status=422 if form.errors else 200,
     )
 

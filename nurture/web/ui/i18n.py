@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from flask import Flask, request
 from flask_babel import Babel, get_locale
+from flask_login import current_user
 
-from nurture.platform.i18n import DEFAULT_LOCALE, TRANSLATIONS
+from nurture.platform.i18n import DEFAULT_LOCALE, TRANSLATIONS, best_locale
 
 __all__ = ["DEFAULT_LOCALE", "TRANSLATIONS", "available_locales", "init_i18n"]
 
@@ -27,6 +28,10 @@ def available_locales() -> list[str]:
 
 
 def _select_locale() -> str | None:
+    # The signed-in person's own choice (their account page) before their browser's.
+    chosen = getattr(current_user, "locale", None)
+    if chosen:
+        return best_locale(chosen, available_locales()) or DEFAULT_LOCALE
     return request.accept_languages.best_match(available_locales()) or DEFAULT_LOCALE
 
 

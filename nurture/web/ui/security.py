@@ -68,6 +68,8 @@ class SignedInUser(UserMixin):
     name: str
     role: str
     fingerprint: str
+    # The language the person chose for the app and their emails (None: the browser's).
+    locale: str | None = None
 
     def get_id(self) -> str:
         """The session's reference: id and fingerprint, so a password change or disabling
@@ -86,7 +88,7 @@ class SignedInUser(UserMixin):
     @classmethod
     def of(cls, user: User) -> SignedInUser:
         """The view of a stored account."""
-        return cls(user.id, user.email, user.name, user.role, links.fingerprint(user))
+        return cls(user.id, user.email, user.name, user.role, links.fingerprint(user), user.locale)
 
 
 class Anonymous(AnonymousUserMixin):

@@ -17,7 +17,13 @@ import pytest
 from sqlalchemy import select
 
 from nurture.analytics.digests import send_due_digests
-from nurture.auth.users import UserError, create_user, disable_user, set_weekly_digest
+from nurture.auth.users import (
+    UserError,
+    create_user,
+    disable_user,
+    set_locale,
+    set_weekly_digest,
+)
 from nurture.cli import cli
 from nurture.models import ReportDigest, User
 from nurture.platform.db import transaction
@@ -136,3 +142,21 @@ def test_the_account_page_turns_the_digest_on_and_off(app):
         assert not session.scalar(select(User.weekly_digest).where(User.role == "marketer"))
     rep = signed_in_client(app, "sales")
     assert "weekly digest" not in rep.get("/account").get_data(as_text=True)
+
+
+def test_a_reader_who_reads_polish_gets_the_digest_in_polish(mailing, smtp_sink):
+    with transaction(mailing.sessions) as session:
+        set_locale(session, "sam@example.com", "pl", actor="test", now=at(1, 1))
+
+    send_due_digests(mailing, MONDAY_AFTER)
+
+    by_reader = {message["To"]: message for message in smtp_sink.received}
+    polish, english = by_reader["sam@example.com"], by_reader["mia@example.com"]
+    assert polish["Subject"].strip().startswith("Brightpath Analytics: Twój tydzień w lejku")
+    text = polish.get_body(("plain",)).get_content()
+    assert "Tydzień od 16 lut 2026 do 22 lut 2026 (UTC)" in text
+    assert '<html lang="pl">' in polish.get_body(("html",)).get_content()
+    assert (
+        "The week from Feb 16, 2026 to Feb 22, 2026 (UTC)"
+        in english.get_body(("plain",)).get_content()
+    )

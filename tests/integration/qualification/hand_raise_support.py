@@ -32,7 +32,7 @@ from tests.integration.engine_support import add_lead
 from tests.integration.handoff_support import BUNDLED_TEAM, PROJECT, sync_team_file
 
 MARKETER = "mia.marketing@brightpath.example"
-# The bundled ICP's D: a four-person shop in a country Brightpath does not serve.
+# The bundled ICP's D: a four-person shop in Poland (so its emails are Polish).
 SMALL_SHOP = {
     "first_name": "Olek",
     "last_name": "Nowak",

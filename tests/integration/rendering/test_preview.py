@@ -93,3 +93,31 @@ def test_an_unknown_lead_in_an_empty_database_says_how_to_add_leads(app) -> None
 
 def test_preview_refuses_both_a_lead_and_the_sample(app, lead) -> None:
     assert invoke(app, "welcome-guide", "--sample", "--lead", lead).exit_code == 2
+
+
+def test_preview_shows_a_polish_lead_the_polish_variant(app, runtime, lead, tmp_path) -> None:
+    with runtime.sessions() as session:
+        session.query(Lead).filter_by(email=lead).update({"locale": "pl-PL"})
+        session.commit()
+    out = tmp_path / "dana.html"
+
+    own = invoke(app, "warm-case-study", "--lead", lead, "--out", str(out))
+
+    assert own.exit_code == 0, own.output
+    assert "Subject: Jak Ferrow Freight zmniejszył błąd prognozy" in own.output
+    html = out.read_text()
+    assert '<html lang="pl"' in html and "Dzień dobry, Dana!" in html
+    # --locale asks for another language: the sample lead in English.
+    english = invoke(app, "warm-case-study", "--locale", "en", "--out", str(out))
+    assert "Subject: How Ferrow Freight" in english.output
+    assert '<html lang="en"' in out.read_text()
+
+
+def test_preview_says_when_a_template_has_no_variant_in_the_language(app, tmp_path) -> None:
+    out = tmp_path / "x.html"
+    german = invoke(app, "warm-case-study", "--locale", "de", "--out", str(out))
+    unknown = invoke(app, "warm-case-study", "--locale", "klingon")
+
+    assert german.exit_code == 0
+    assert "warm-case-study has no de variant (it has: pl): the default is shown" in german.output
+    assert unknown.exit_code == 2 and "unknown locale 'klingon'" in unknown.output
