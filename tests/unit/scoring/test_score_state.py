@@ -85,7 +85,7 @@ def reference_awards(model: ScoringModel, events: list[EventFacts]) -> list[tupl
         rule = model.rule_for(event)
         if rule is None:
             continue
-        allowed = wanted = abs(rule.points)
+        allowed = abs(rule.points)
         key = (rule.id, event.occurred_at.date())
         if rule.cap.per_day is not None:
             allowed = min(allowed, max(0.0, rule.cap.per_day - day_used[key]))
@@ -139,9 +139,7 @@ def test_adding_events_step_by_step_scores_exactly_like_the_whole_history(
     assert awards == [(a.event.id, a.points, a.capped) for a in whole.awards]
     assert [(a.event.id, a.points) for a in whole.awards] == reference_awards(model, events)
     # The explanation sums each award decayed on its own: the same number up to rounding.
-    assert whole.score == pytest.approx(
-        math.fsum(a.now for a in whole.awards), rel=1e-9, abs=1e-9
-    )
+    assert whole.score == pytest.approx(math.fsum(a.now for a in whole.awards), rel=1e-9, abs=1e-9)
 
 
 def test_the_state_keeps_only_todays_and_the_total_counters_of_capped_rules():
