@@ -24,8 +24,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, and_, column, func, select, values
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import CTE
 
 from nurture.models import Campaign, Event, LeadScoreState, Message
 from nurture.scoring.model import EventFacts, ScoringModel
@@ -47,18 +48,7 @@ def load_event_facts(
     found: dict[int, list[EventFacts]] = defaultdict(list)
     if not lead_ids or not types:
         return found
-    human = (Event.is_machine.is_(False), Event.type.in_(types))
-    if after is None:
-        where = and_(Event.lead_id.in_(list(lead_ids)), *human)
-    else:
-        # One index range per lead (ix_events_lead_id_scored), whatever the others' ids.
-        where = or_(
-            *(
-                and_(Event.lead_id == lead_id, *human, Event.id > after[lead_id])
-                for lead_id in lead_ids
-            )
-        )
-    rows = session.execute(
+    query = (
         select(
             Event.id,
             Event.lead_id,
@@ -70,8 +60,15 @@ def load_event_facts(
         )
         .outerjoin(Message, Message.id == Event.message_id)
         .outerjoin(Campaign, Campaign.id == Event.campaign_id)
-        .where(where)
-    ).all()
+        .where(Event.is_machine.is_(False), Event.type.in_(types))
+    )
+    if after is None:
+        query = query.where(Event.lead_id.in_(list(lead_ids)))
+    else:
+        # One index range per lead (ix_events_lead_id_scored), whatever the others' ids.
+        marks = _marks(lead_ids, after)
+        query = query.join(marks, and_(Event.lead_id == marks.c.lead_id, Event.id > marks.c.mark))
+    rows = session.execute(query).all()
     for event_id, lead_id, event_type, occurred_at, properties, campaign, template in rows:
         found[lead_id].append(
             EventFacts(event_id, event_type, occurred_at, properties or {}, campaign, template)
@@ -138,25 +135,22 @@ def _scored_events(
     """How many human events of the scored types each lead has up to the highest id its
     state folded in, and the sum of their ids (read from the index alone)."""
     types = sorted(set(event_types))
+    marks = _marks(lead_ids, {lead_id: states[lead_id].max_id or 0 for lead_id in lead_ids})
     rows = session.execute(
         select(Event.lead_id, func.count(), func.sum(Event.id))
-        .where(
-            # Every condition in each branch: one index range per lead.
-            or_(
-                *(
-                    and_(
-                        Event.lead_id == lead_id,
-                        Event.is_machine.is_(False),
-                        Event.type.in_(types),
-                        Event.id <= (states[lead_id].max_id or 0),
-                    )
-                    for lead_id in lead_ids
-                )
-            )
-        )
+        .join(marks, and_(Event.lead_id == marks.c.lead_id, Event.id <= marks.c.mark))
+        .where(Event.is_machine.is_(False), Event.type.in_(types))
         .group_by(Event.lead_id)
     )
     return {int(lead_id or 0): (count, int(total or 0)) for lead_id, count, total in rows}
+
+
+def _marks(lead_ids: Sequence[int], marks: dict[int, int]) -> CTE:
+    """A ``(lead_id, mark)`` row per lead, to join the events with: the database then
+    seeks each lead's range in the index instead of reading every lead's events. (A CTE,
+    because SQLite does not name the columns of a VALUES list in FROM.)"""
+    rows = values(column("lead_id", Integer), column("mark", Integer), name="marks")
+    return rows.data([(lead_id, marks[lead_id]) for lead_id in lead_ids]).cte("marks")
 
 
 def state_of(row: LeadScoreState) -> ScoreState:
