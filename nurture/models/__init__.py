@@ -20,7 +20,7 @@ from nurture.models.privacy import AuditLog, Suppression
 from nurture.models.qualification import QualificationVersion
 from nurture.models.revenue import RevenueEntry
 from nurture.models.rollup import LeadStageFirst
-from nurture.models.scoring import ScoringVersion
+from nurture.models.scoring import LeadScoreState, ScoringVersion
 from nurture.models.sla import HandoffSla
 from nurture.models.tracking import TrackingHit, Visitor
 from nurture.models.user import ReportDigest, User
@@ -51,6 +51,7 @@ __all__ = [
     "ImportJob",
     "ImportReject",
     "Lead",
+    "LeadScoreState",
     "LeadStageFirst",
     "Message",
     "OutboxMessage",

@@ -21,6 +21,10 @@ class Event(Base):
         # Reports of a period by kind (the home page's sent, opened, clicked …): only the
         # rows of those types in that period are read, not every row of the type.
         Index("ix_events_type_occurred_at", "type", "occurred_at"),
+        # A lead's human events of the scored types, by id: a rescore reads the events
+        # added since its last one, and checks the count and id sum of the rest, from this
+        # index alone (nurture.scoring.incremental) instead of the lead's whole history.
+        Index("ix_events_lead_id_scored", "lead_id", "is_machine", "type", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

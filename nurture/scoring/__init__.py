@@ -1,7 +1,10 @@
 """Behavioural scoring: a versioned model in a file, pure rules, and the use cases around it.
 
-- ``model``, ``parser``, ``rules``: pure (the file format, rule evaluation, explanation,
-  decay crossings); no session, no clock.
+- ``model``, ``parser``, ``rules``, ``state``: pure (the file format, rule evaluation,
+  explanation, decay crossings, the score state new events are folded into); no session,
+  no clock.
+- ``incremental``: a lead's score from its stored state and the events added since, or
+  from every event when the state cannot be extended.
 - ``versions``: the scoring file synced into ``scoring_versions``, the active model.
 - ``service``: ``rescore_leads`` (run for the ``timelines_changed`` event tracking sends
   after recording events; ``subscriptions`` connects it), cooling temperatures as scores

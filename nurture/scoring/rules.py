@@ -7,7 +7,8 @@ matching rule. Caps are applied in that order (the earliest events earn the poin
 ones are "capped"), per UTC day and in total per rule. Each award then decays on its own,
 ``points · 2^(−(now − occurred_at)/half_life)``, and the score is their sum. Because
 exponential decay is memoryless, the sum can be stored as (value, now) and decayed later
-with the same formula (``nurture.platform.decay.decayed``) without looking at the events again.
+with the same formula (``nurture.platform.decay.decayed``) without looking at the events
+again, and newer events can be added to it (``nurture.scoring.state``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,19 @@ from typing import Any
 
 from nurture.platform.decay import decayed
 from nurture.scoring.model import EventFacts, Rule, ScoringModel
+from nurture.scoring.state import EMPTY, Award, ScoreState, fold, sort_key
+
+__all__ = [
+    "Award",
+    "Evaluation",
+    "Explanation",
+    "RuleContribution",
+    "advance",
+    "cools_at",
+    "evaluate",
+    "explain",
+    "score_history",
+]
 
 # A temperature is re-checked a second after the computed crossing, so floating-point
 # rounding cannot leave it a hair above the threshold at the check.
@@ -28,28 +42,14 @@ _CROSSING_MARGIN = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
-class Award:
-    """What one event earned: ``points`` when it happened (after caps; ``capped`` were cut
-    off), and ``now`` what that is worth after decay."""
-
-    event: EventFacts
-    rule: Rule
-    points: float
-    capped: float
-    now: float
-
-
-@dataclass(frozen=True)
 class Evaluation:
-    """Every scored event of a lead at ``now``, and the score they add up to."""
+    """Every scored event of a lead at ``now``, the score they add up to, and the state
+    the next, newer events can be added to (``nurture.scoring.state``)."""
 
     now: datetime
     awards: tuple[Award, ...]
-
-    @property
-    def score(self) -> float:
-        """The decayed score at ``now``."""
-        return math.fsum(award.now for award in self.awards)
+    state: ScoreState
+    score: float
 
     @property
     def hand_raises(self) -> tuple[Award, ...]:
@@ -59,33 +59,18 @@ class Evaluation:
 
 def evaluate(model: ScoringModel, events: Iterable[EventFacts], now: datetime) -> Evaluation:
     """Score ``events`` (human events of one lead, any order) under ``model`` at ``now``."""
-    day_used: dict[tuple[str, Any], float] = defaultdict(float)
-    total_used: dict[str, float] = defaultdict(float)
-    awards: list[Award] = []
-    for event in sorted(events, key=lambda e: (e.occurred_at, e.id)):
-        rule = model.rule_for(event)
-        if rule is None:
-            continue
-        wanted = abs(rule.points)
-        allowed = wanted
-        day_key = (rule.id, event.occurred_at.date())
-        if rule.cap.per_day is not None:
-            allowed = min(allowed, max(0.0, rule.cap.per_day - day_used[day_key]))
-        if rule.cap.total is not None:
-            allowed = min(allowed, max(0.0, rule.cap.total - total_used[rule.id]))
-        day_used[day_key] += allowed
-        total_used[rule.id] += allowed
-        points = math.copysign(allowed, rule.points) if allowed else 0.0
-        awards.append(
-            Award(
-                event=event,
-                rule=rule,
-                points=points,
-                capped=wanted - allowed,
-                now=decayed(points, event.occurred_at, now, model.half_life),
-            )
-        )
-    return Evaluation(now=now, awards=tuple(awards))
+    return advance(model, EMPTY, sorted(events, key=sort_key), now)
+
+
+def advance(
+    model: ScoringModel, state: ScoreState, events: Iterable[EventFacts], now: datetime
+) -> Evaluation:
+    """Add ``events`` (oldest first, all newer than ``state``) to a lead's score ``state``
+    and read it at ``now``. ``awards`` are those of the added events only."""
+    folded, awards = fold(model, state, events, now)
+    return Evaluation(
+        now=now, awards=tuple(awards), state=folded, score=folded.score(now, model.half_life)
+    )
 
 
 # ---------------------------------------------------------------- explanation

@@ -5,18 +5,16 @@ These run inside the caller's transaction (the tracking batch, the tick), so a s
 commits together with the events that caused it; ``rescore_everyone`` owns one transaction
 per batch.
 
-Each rescore recomputes the lead's score from its human events rather than adding the new
-event to the stored value. That is what keeps caps exact when events arrive out of order
-(an events-API call with a past ``occurred_at``, an anonymous history merged into a lead,
-an event reclassified as machine) and it lets a new model version apply on a lead's next
-event. It stays fast because only the event types the model scores are loaded, through
-the ``(lead_id, occurred_at)`` index: see docs/scoring.md, "Performance".
+A rescore after new events adds them to the lead's stored score state without reading
+its history (``nurture.scoring.incremental``); it recomputes from every event when the
+state cannot be extended (no state, another model version, an event older than the
+newest scored, a rewritten history) and always for ``rescore_everyone`` (``nurture
+scoring rescore``). Both give the same numbers: docs/scoring.md, "How the score is kept".
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,8 +25,9 @@ from nurture.campaigns.enrolment import lead_changed
 from nurture.models import Campaign, Event, Lead, Message
 from nurture.platform import hooks
 from nurture.platform.db import transaction
+from nurture.scoring.incremental import evaluate_leads, load_event_facts
 from nurture.scoring.model import EventFacts, is_hand_raiser
-from nurture.scoring.rules import Evaluation, Explanation, cools_at, evaluate, explain
+from nurture.scoring.rules import Evaluation, Explanation, cools_at, explain
 from nurture.scoring.versions import ActiveModel, active_model
 
 
@@ -50,43 +49,18 @@ class ScoreChange:
         return self.temperature != self.temperature_before
 
 
-def load_event_facts(
-    session: Session, lead_ids: Sequence[int], event_types: Iterable[str]
-) -> dict[int, list[EventFacts]]:
-    """Human events of the given types for each lead, with the email's campaign and template."""
-    types = sorted(set(event_types))
-    found: dict[int, list[EventFacts]] = defaultdict(list)
-    if not lead_ids or not types:
-        return found
-    rows = session.execute(
-        select(
-            Event.id,
-            Event.lead_id,
-            Event.type,
-            Event.occurred_at,
-            Event.properties,
-            Campaign.key,
-            Message.template,
-        )
-        .outerjoin(Message, Message.id == Event.message_id)
-        .outerjoin(Campaign, Campaign.id == Event.campaign_id)
-        .where(
-            Event.lead_id.in_(list(lead_ids)),
-            Event.is_machine.is_(False),
-            Event.type.in_(types),
-        )
-    ).all()
-    for event_id, lead_id, event_type, occurred_at, properties, campaign, template in rows:
-        found[lead_id].append(
-            EventFacts(event_id, event_type, occurred_at, properties or {}, campaign, template)
-        )
-    return found
-
-
 def rescore_leads(
-    session: Session, lead_ids: Iterable[int], now: datetime, *, reason: str = "events"
+    session: Session,
+    lead_ids: Iterable[int],
+    now: datetime,
+    *,
+    reason: str = "events",
+    full: bool = False,
 ) -> list[ScoreChange]:
-    """Recompute the scores of ``lead_ids`` from their human events under the active model.
+    """Bring the scores of ``lead_ids`` up to date with their human events under the
+    active model: from each lead's stored score state and the events added since, or from
+    all its events when that state cannot be extended (``nurture.scoring.incremental``) or
+    with ``full``. Both give the same numbers.
 
     Updates ``score_value``/``score_as_of``/``temperature`` (and the hand-raise) on each
     lead; when the temperature band changes, writes a ``temperature.changed`` event and calls
@@ -106,11 +80,9 @@ def rescore_leads(
     leads = session.scalars(
         select(Lead).where(Lead.id.in_(ids)).order_by(Lead.id).with_for_update()
     ).all()
-    events = load_event_facts(session, ids, active.model.event_types)
-    changes = [
-        _apply(session, lead, evaluate(active.model, events.get(lead.id, ()), now), active, reason)
-        for lead in leads
-    ]
+    found = [lead.id for lead in leads]
+    evaluations = evaluate_leads(session, found, active.model, active.version_id, now, full=full)
+    changes = [_apply(session, lead, evaluations[lead.id], active, reason) for lead in leads]
     if reason != "decay":
         # Event-driven readiness (docs/qualification.md): a score or hand-raise that makes
         # a lead an MQL hands it to sales in this same transaction. Cooling never does.
@@ -249,7 +221,7 @@ def rescore_everyone(
             ids = list(session.scalars(query))
             if not ids:
                 break
-            changes = rescore_leads(session, ids, now, reason="model")
+            changes = rescore_leads(session, ids, now, reason="model", full=True)
         after = ids[-1]
         done += len(ids)
         changed += sum(1 for change in changes if change.temperature_changed)
