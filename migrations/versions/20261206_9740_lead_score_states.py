@@ -8,7 +8,7 @@ runs: run it when the worker is stopped, as every migration. Leads get a state a
 next rescore (or all at once with ``nurture scoring rescore``).
 
 Revision ID: 9740
-Revises: 9700
+Revises: 9720
 """
 
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ from alembic import op
 import nurture.platform.db
 
 revision: str = "9740"
-down_revision: str | None = "9700"
+down_revision: str | None = "9720"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
