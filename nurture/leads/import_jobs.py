@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from nurture.consent.suppression import canonical_email, erased_among
 from nurture.leads.csv_columns import IGNORE_TARGET, LeadImportError, is_target, plan_columns
-from nurture.leads.csv_import import RESUMABLE_COUNTS, ImportSummary, import_leads_csv
+from nurture.leads.csv_import import RESUMABLE_COUNTS, import_leads_csv
 from nurture.leads.csv_rows import (
     ERASED_ROW_REASON,
     detect_delimiter,
@@ -40,6 +40,7 @@ from nurture.leads.csv_rows import (
     read_records,
 )
 from nurture.leads.fields import LAWFUL_BASES
+from nurture.leads.import_summary import ImportSummary
 from nurture.models import ImportJob, ImportReject
 from nurture.platform.db import transaction, utcnow
 
