@@ -404,11 +404,10 @@ def _with_consent(
     consent of the batch's existing leads)."""
     if consent is None or not rows:
         return rows
-    stored = dict(
-        session.execute(
-            select(Lead.email, Lead.consent_status).where(
-                Lead.email.in_({fields.email for fields in rows})
-            )
-        ).tuples()
+    found = session.execute(
+        select(Lead.email, Lead.consent_status).where(
+            Lead.email.in_({fields.email for fields in rows})
+        )
     )
+    stored = {email: status for email, status in found}
     return [apply_batch_consent(fields, stored.get(fields.email), consent) for fields in rows]

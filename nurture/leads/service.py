@@ -106,7 +106,8 @@ def upsert_leads(
       fields are filled from the lead's company data, non-empty ones are never overwritten.
     - ``defaults`` (columns in ``DEFAULTABLE_COLUMNS``) fill a column only while it is empty.
     - A ``lead.created``/``lead.updated`` event is recorded (nothing for an unchanged lead)
-      and ``hooks.lead_created`` is sent for every new lead.
+      and ``hooks.lead_created`` is sent for every new lead, ``hooks.leads_changed`` for the
+      existing leads that changed (campaigns re-evaluate their entry).
     - With ``double_opt_in``, given ``granted`` consent is stored as ``pending`` until the
       person confirms (``nurture.privacy.double_opt_in``); a suppressed address comes back
       suppressed, and every consent change is written to the audit log.
@@ -219,6 +220,11 @@ def upsert_leads(
         now=now,
         account_ids={r.lead.account_id for r in results if r.account_filled and r.lead.account_id},
     )
+    # A change can make an existing lead mailable or put it in a campaign's audience: the
+    # campaigns it could not enter when it was created get another look.
+    changed = [result.lead for result in results if result.changed and not result.created]
+    if changed:
+        hooks.publish(hooks.leads_changed, session, leads=changed, now=now)
     for result in results:
         if result.created:
             hooks.publish(hooks.lead_created, session, lead=result.lead, now=now)
