@@ -154,6 +154,7 @@ def _print_summary(summary: ImportSummary) -> None:
     console.print(
         "columns: " + ", ".join(f"{col} → {target}" for col, target in summary.columns.items()),
         highlight=False,
+        markup=False,  # column names are the file's text, not rich markup
     )
     if summary.ignored_columns:
         console.print(
@@ -165,11 +166,12 @@ def _print_summary(summary: ImportSummary) -> None:
                 for name in summary.ignored_columns
             ),
             highlight=False,
+            markup=False,
         )
     for line in not_mailable_legend(summary.not_mailable):
         console.print(f"cannot be mailed, {line}", highlight=False)
     for note in summary.notes:
-        console.print(f"note: {note}", highlight=False)
+        console.print(f"note: {note}", highlight=False, markup=False)
     if summary.unlinked_companies:
         console.print(
             f"{summary.unlinked_companies} row(s) had company data but a free-mail address and "
@@ -190,8 +192,8 @@ def _print_summary(summary: ImportSummary) -> None:
     if summary.rejected_rows:
         more = summary.rejected - len(summary.rejected_rows)
         console.print("rejected rows:", highlight=False)
-        for line, reason in summary.rejected_rows:
-            console.print(f"  line {line}: {reason}", highlight=False, markup=False)
+        for number, reason in summary.rejected_rows:
+            console.print(f"  line {number}: {reason}", highlight=False, markup=False)
         if more > 0:
             console.print(f"  … and {more} more", highlight=False)
     if summary.rejects_path is not None:

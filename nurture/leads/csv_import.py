@@ -70,7 +70,10 @@ RESUMABLE_COUNTS = (
     "accounts_created",
     "stage_changes",
     "unlinked_companies",
+    "mailable",
 )
+# Resumed with the counts: imported leads that cannot be mailed, by reason.
+RESUMABLE_BREAKDOWN = "not_mailable"
 
 
 def import_leads_csv(
@@ -95,7 +98,7 @@ def import_leads_csv(
     on_scan: Callable[[int, bool], None] | None = None,
     on_begin: Callable[[Session], None] | None = None,
     on_commit: Callable[[Session, ImportSummary], None] | None = None,
-    resume: Mapping[str, int] | None = None,
+    resume: Mapping[str, Any] | None = None,
 ) -> ImportSummary:
     """Import leads from a CSV file; return what happened.
 
@@ -123,8 +126,8 @@ def import_leads_csv(
     job locks its row there, so that an erasure and a batch never overlap); ``on_commit``
     runs inside every batch's transaction once its rows are written, so what it records
     (progress, counts, rejects) commits with them or not at all; ``resume`` (counts from
-    ``RESUMABLE_COUNTS``) carries on after the first ``rows_read`` rows of an import that was
-    interrupted, with its counts.
+    ``RESUMABLE_COUNTS``, and ``not_mailable``) carries on after the first ``rows_read`` rows
+    of an import that was interrupted, with its counts.
     """
     started = time.perf_counter()
     path = Path(path)
@@ -202,6 +205,9 @@ def import_leads_csv(
     )
     skip = 0
     for name, value in (resume or {}).items():
+        if name == RESUMABLE_BREAKDOWN:
+            summary.not_mailable = {str(k): int(v) for k, v in dict(value).items()}
+            continue
         if name not in RESUMABLE_COUNTS:
             raise LeadImportError(f"cannot resume from {name!r}")
         setattr(summary, name, value)
@@ -334,7 +340,7 @@ def _import_batch(
     of its own).
     """
     counted = {name: getattr(summary, name) for name in RESUMABLE_COUNTS}
-    kept = (summary.mailable, dict(summary.not_mailable), list(summary.rejected_rows))
+    kept = (dict(summary.not_mailable), list(summary.rejected_rows))
     erased: set[str] = set()
     try:
         with transaction(session_factory) as session:
@@ -363,7 +369,7 @@ def _import_batch(
         # erased rows, which the rejects have already taken.
         for name, value in counted.items():
             setattr(summary, name, value)
-        summary.mailable, summary.not_mailable, summary.rejected_rows = kept
+        summary.not_mailable, summary.rejected_rows = kept
         for line, _, fields in batch:
             if fields.email in erased:
                 count_rejected(summary, line, ERASED_ROW_REASON)

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from nurture.consent.suppression import canonical_email, erased_among
 from nurture.leads.csv_columns import IGNORE_TARGET, LeadImportError, is_target, plan_columns
-from nurture.leads.csv_import import RESUMABLE_COUNTS, import_leads_csv
+from nurture.leads.csv_import import RESUMABLE_BREAKDOWN, RESUMABLE_COUNTS, import_leads_csv
 from nurture.leads.csv_rows import (
     ERASED_ROW_REASON,
     detect_delimiter,
@@ -306,6 +306,7 @@ class _JobRejects:
 def _record_counts(job: ImportJob, summary: ImportSummary, now: datetime) -> None:
     for name in RESUMABLE_COUNTS:
         setattr(job, name, getattr(summary, name))
+    job.not_mailable = dict(summary.not_mailable)  # a new dict: the JSON column is seen to change
     job.heartbeat_at = now
 
 
@@ -330,7 +331,10 @@ def run_job(
         job.started_at = job.started_at or clock()
         job.heartbeat_at = clock()
         path = stored_path(instance_path, job)
-        resume = {name: getattr(job, name) for name in RESUMABLE_COUNTS} if job.rows_read else None
+        resume: dict[str, Any] | None = None
+        if job.rows_read:
+            resume = {name: getattr(job, name) for name in RESUMABLE_COUNTS}
+            resume[RESUMABLE_BREAKDOWN] = dict(job.not_mailable or {})
         targets, basis, source = list(job.mapping or []), job.consent_basis, job.source
         encoding, delimiter = job.encoding, job.delimiter
     sink = _JobRejects(job_id)

@@ -222,9 +222,9 @@ def upsert_leads(
     )
     # A change can make an existing lead mailable or put it in a campaign's audience: the
     # campaigns it could not enter when it was created get another look.
-    changed = [result.lead for result in results if result.changed and not result.created]
-    if changed:
-        hooks.publish(hooks.leads_changed, session, leads=changed, now=now)
+    updated = [result.lead for result in results if result.changed and not result.created]
+    if updated:
+        hooks.publish(hooks.leads_changed, session, leads=updated, now=now)
     for result in results:
         if result.created:
             hooks.publish(hooks.lead_created, session, lead=result.lead, now=now)

@@ -55,6 +55,10 @@ class ImportJob(Base):
     accounts_created: Mapped[int] = mapped_column(default=0)
     stage_changes: Mapped[int] = mapped_column(default=0)
     unlinked_companies: Mapped[int] = mapped_column(default=0)
+    # Imported leads campaigns may mail, and the others by reason
+    # (nurture.consent.rules.NOT_MAILABLE_REASONS).
+    mailable: Mapped[int] = mapped_column(default=0, server_default="0")
+    not_mailable: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, server_default="{}")
     error: Mapped[str | None] = mapped_column(String(1000))
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -37,6 +37,9 @@ class JobRow:
     duplicates: int
     blank: int
     accounts_created: int
+    # Imported leads campaigns may mail, and the others by reason.
+    mailable: int
+    not_mailable: dict[str, int]
     error: str | None
     source: str
     consent_basis: str | None
@@ -90,6 +93,8 @@ def _row(job: ImportJob, user: str | None) -> JobRow:
         duplicates=job.duplicates,
         blank=job.blank,
         accounts_created=job.accounts_created,
+        mailable=job.mailable,
+        not_mailable=dict(job.not_mailable or {}),
         error=job.error,
         source=job.source,
         consent_basis=job.consent_basis,

@@ -310,6 +310,8 @@ def status(job_id: int) -> Any:
                 "duplicates": job.duplicates,
                 "blank": job.blank,
             },
+            "mailable": job.mailable,
+            "not_mailable": job.not_mailable,
         }
     )
     response.headers["Cache-Control"] = "no-store"

@@ -5,8 +5,8 @@ from dataclasses import fields
 import pytest
 from sqlalchemy import BigInteger, String
 
-from nurture.leads.header_synonyms import synonyms
 from nurture.leads.fields import IMPORTABLE_FIELDS, LEAD_FIELDS
+from nurture.leads.header_synonyms import synonyms
 from nurture.leads.validation import LeadFields
 from nurture.models import Account, Lead
 
