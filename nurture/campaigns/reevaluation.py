@@ -13,17 +13,20 @@ Only leads that never entered the campaign are considered, so re-evaluation can 
 a lead twice or bring back one that finished or left (re-entry is for the triggers
 themselves, under the campaign's ``re_entry`` policy). Leads that existed before the
 campaign started are not swept in by an unrelated edit.
+
+The same change fires the ``attribute_changed`` triggers that name what changed (a lead
+field, or ``attributes.KEY``): those are moments, under the usual re-entry rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nurture.campaigns.enrolment import EnrolmentOutcome, enrol_lead
+from nurture.campaigns.enrolment import EnrolmentOutcome, enrol_lead, enrol_on_trigger
 from nurture.campaigns.spec import Trigger
 from nurture.campaigns.sync import active_campaigns
 from nurture.consent.rules import is_mailable
@@ -104,4 +107,31 @@ def reevaluate_entries(
             outcome = enrol_lead(session, lead, row, spec, now, via=VIA)
             if outcome.enrolled:
                 enrolled.append(outcome)
+    return enrolled
+
+
+def fire_attribute_triggers(
+    session: Session,
+    leads: Sequence[Lead],
+    changed: Mapping[int, Iterable[str]],
+    now: datetime,
+) -> list[EnrolmentOutcome]:
+    """Fire the ``attribute_changed`` triggers of active campaigns for what changed on each
+    lead (``changed``: lead id -> field names and ``attributes.KEY``), under each campaign's
+    audience, consent and ``re_entry`` rules. Returns the enrolments made."""
+    watched = {
+        trigger.attribute
+        for _, spec in active_campaigns(session)
+        for trigger in spec.triggers
+        if trigger.kind == "attribute_changed"
+    }
+    enrolled: list[EnrolmentOutcome] = []
+    if not watched:
+        return enrolled
+    for lead in leads:
+        for name in sorted(set(changed.get(lead.id, ())) & watched):
+            outcomes = enrol_on_trigger(
+                session, lead, now, kind="attribute_changed", attribute=name
+            )
+            enrolled.extend(outcome for outcome in outcomes if outcome.enrolled)
     return enrolled

@@ -7,7 +7,7 @@ Leads and consent sit below campaigns and never import them: they send named eve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -29,10 +29,17 @@ def stage_changed(session: Session, lead: Lead, now: datetime) -> None:
     enrolment.enrol_on_trigger(session, lead, now, kind="stage_changed", stage=lead.stage)
 
 
-def leads_changed(session: Session, leads: Sequence[Lead], now: datetime) -> None:
+def leads_changed(
+    session: Session,
+    leads: Sequence[Lead],
+    now: datetime,
+    changed: Mapping[int, Iterable[str]] | None = None,
+) -> None:
     """Existing leads changed (data, consent, a lifted suppression): enrol them where an
-    entry refused before now admits them (``nurture.campaigns.reevaluation``)."""
+    entry refused before now admits them, then where an ``attribute_changed`` trigger names
+    what changed (``nurture.campaigns.reevaluation``)."""
     reevaluation.reevaluate_entries(session, leads, now)
+    reevaluation.fire_attribute_triggers(session, leads, changed or {}, now)
 
 
 def subscribe() -> None:
@@ -56,5 +63,11 @@ def _on_stage_changed(session: Session, *, lead: Lead, now: datetime) -> None:
     stage_changed(session, lead, now)
 
 
-def _on_leads_changed(session: Session, *, leads: Sequence[Lead], now: datetime) -> None:
-    leads_changed(session, leads, now)
+def _on_leads_changed(
+    session: Session,
+    *,
+    leads: Sequence[Lead],
+    now: datetime,
+    changed: Mapping[int, Iterable[str]],
+) -> None:
+    leads_changed(session, leads, now, changed)

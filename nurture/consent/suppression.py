@@ -210,7 +210,7 @@ def lift(
     if lead is not None:
         # Mailable again: campaigns it could not enter while suppressed get another look.
         session.flush()
-        hooks.publish(hooks.leads_changed, session, leads=[lead], now=now)
+        hooks.publish(hooks.leads_changed, session, leads=[lead], changed={}, now=now)
     return True
 
 

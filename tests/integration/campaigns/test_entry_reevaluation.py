@@ -139,3 +139,22 @@ def test_a_lead_older_than_the_campaign_is_not_swept_in_by_an_edit(runtime, tmp_
     assert _enrolments(runtime, "old@firma.pl") == []
     with transaction(runtime.sessions) as session:
         assert session.scalar(select(func.count()).select_from(Enrollment)) == 0
+
+
+def test_an_attribute_changed_trigger_fires_when_that_attribute_changes(runtime, tmp_path):
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    text = (FIXTURES / "drip.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: test-drip", "id: on-plan").replace(
+        "    - lead_created", "    - attribute_changed: attributes.plan"
+    )
+    (folder / "on-plan.yaml").write_text(text, encoding="utf-8")
+    sync_fixture_campaigns(runtime, folder)
+    lead = {"email": "ola@firma.pl", "lawful_basis": "legitimate_interest"}
+    _upsert(runtime, T0, **lead, attributes={"plan": "basic"})
+    _upsert(runtime, T0 + timedelta(hours=1), **lead, title="CFO")
+    assert _enrolments(runtime, "ola@firma.pl") == []  # created, and another field changed
+    _upsert(runtime, T0 + timedelta(hours=2), **lead, attributes={"plan": "pro"})
+    assert [via for _, via in _enrolments(runtime, "ola@firma.pl")] == ["attribute_changed"]
+    _upsert(runtime, T0 + timedelta(hours=3), **lead, attributes={"plan": "team"})
+    assert len(_enrolments(runtime, "ola@firma.pl")) == 1  # already enrolled
