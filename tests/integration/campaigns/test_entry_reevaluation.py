@@ -17,6 +17,7 @@ from nurture.leads.service import upsert_lead
 from nurture.leads.validation import validate_lead_data
 from nurture.models import Enrollment, EnrollmentHistory, Lead
 from nurture.platform.db import transaction
+from nurture.privacy.preferences import set_topic_opt_outs
 from tests.integration.engine_support import FIXTURES, T0, sync_fixture_campaigns
 
 
@@ -158,3 +159,24 @@ def test_an_attribute_changed_trigger_fires_when_that_attribute_changes(runtime,
     assert [via for _, via in _enrolments(runtime, "ola@firma.pl")] == ["attribute_changed"]
     _upsert(runtime, T0 + timedelta(hours=3), **lead, attributes={"plan": "team"})
     assert len(_enrolments(runtime, "ola@firma.pl")) == 1  # already enrolled
+
+
+def test_a_topic_chosen_again_in_the_preference_centre_enrols(runtime, tmp_path):
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    text = (FIXTURES / "drip.yaml").read_text(encoding="utf-8")
+    text = text.replace("name: Test drip", "name: Test drip\ntopic: tips")
+    (folder / "drip.yaml").write_text(text, encoding="utf-8")
+    sync_fixture_campaigns(runtime, folder)
+    _upsert(runtime, T0, email="ola@firma.pl")
+    with transaction(runtime.sessions) as session:
+        lead = session.scalars(select(Lead).where(Lead.email == "ola@firma.pl")).one()
+        set_topic_opt_outs(session, lead, ["tips"], now=T0, actor="lead", source="test")
+    # Mailable now, but it does not want the campaign's topic.
+    _upsert(runtime, T0 + timedelta(hours=1), email="ola@firma.pl", consent_status="granted")
+    assert _enrolments(runtime, "ola@firma.pl") == []
+    with transaction(runtime.sessions) as session:
+        lead = session.scalars(select(Lead).where(Lead.email == "ola@firma.pl")).one()
+        later = T0 + timedelta(hours=2)
+        set_topic_opt_outs(session, lead, [], now=later, actor="lead", source="test")
+    assert [via for _, via in _enrolments(runtime, "ola@firma.pl")] == ["reevaluated"]
