@@ -839,23 +839,8 @@ def run_send(
 def _tick_in_processes(
     settings: Settings, now: datetime, workers: int, counter: CountingTransport
 ) -> tuple[Any, float]:
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
-    start = context.Barrier(workers + 1)
-    results = context.Queue()
-    processes = [
-        context.Process(target=_worker_tick, args=(settings, now, start, results))
-        for _ in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    start.wait()
-    started = time.perf_counter()
-    outcomes = [results.get(timeout=600) for _ in processes]
+    started, outcomes = run_together(_worker_tick, [(settings, now)] * workers)
     seconds = time.perf_counter() - started
-    for process in processes:
-        process.join()
     total = TickReport()
     for report, sent_messages, sent_bytes, smtp_seconds in outcomes:
         for name in vars(total):
@@ -865,6 +850,31 @@ def _tick_in_processes(
         counter.seconds += smtp_seconds / workers
         counter.calls += report.batches
     return total, seconds
+
+
+def run_together(
+    target: Callable[..., None], argument_lists: Sequence[tuple[Any, ...]]
+) -> tuple[float, list[Any]]:
+    """Run ``target(*arguments, start, results)`` in one forked process per argument list,
+    all released at once through the barrier ``start``; each puts its outcome on the queue
+    ``results``. Returns the release time (``perf_counter``) and the outcomes."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    start = context.Barrier(len(argument_lists) + 1)
+    results = context.Queue()
+    processes = [
+        context.Process(target=target, args=(*arguments, start, results))
+        for arguments in argument_lists
+    ]
+    for process in processes:
+        process.start()
+    start.wait()
+    started = time.perf_counter()
+    outcomes = [results.get(timeout=600) for _ in processes]
+    for process in processes:
+        process.join()
+    return started, outcomes
 
 
 def _worker_tick(settings: Settings, now: datetime, start: Any, results: Any) -> None:

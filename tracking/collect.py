@@ -21,9 +21,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, json, request
 
-from nurture.platform.db import utcnow
 from nurture.platform.runtime import Runtime
 from nurture.tracking.capture import hit_row, hit_writer
+from nurture.tracking.clock import instance_now
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,8 @@ def capture(
     settings = runtime.settings
     row = hit_row(
         kind=kind,
-        now=utcnow(),
+        # The wall clock, or the simulated one of a demo or test instance.
+        now=instance_now(runtime),
         method=environ.get("REQUEST_METHOD", "GET"),
         user_agent=environ.get("HTTP_USER_AGENT"),
         ip=environ.get("REMOTE_ADDR"),

@@ -16,6 +16,8 @@ REPORTS_VIEW = "reports.view"
 REVENUE_EDIT = "revenue.edit"  # book an account's revenue after the won deal (renewals…)
 COSTS_EDIT = "costs.edit"  # marketing costs entered in the app (docs/costs.md)
 SETTINGS_MANAGE = "settings.manage"  # users, API keys, webhooks, sending, brand
+# The review queue of hand-raisers outside the ICP: send to sales anyway, or keep nurturing.
+HANDRAISERS_REVIEW = "handraisers.review"
 
 ALL_PERMISSIONS = frozenset(
     {
@@ -31,13 +33,14 @@ ALL_PERMISSIONS = frozenset(
         REVENUE_EDIT,
         COSTS_EDIT,
         SETTINGS_MANAGE,
+        HANDRAISERS_REVIEW,
     }
 )
 
 # The role → permissions table. A viewer reads everything marketing and sales read;
-# marketers change campaigns and leads; sales works handoffs; a sales manager also sees and
-# reassigns the team's and books an account's later revenue; an admin may do everything,
-# including erasing a person's data.
+# marketers change campaigns and leads and review the hand-raisers outside the ICP; sales
+# works handoffs; a sales manager also sees and reassigns the team's and books an account's
+# later revenue; an admin may do everything, including erasing a person's data.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": ALL_PERMISSIONS,
     "marketer": frozenset(
@@ -49,6 +52,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             LEADS_EXPORT,
             REPORTS_VIEW,
             COSTS_EDIT,
+            HANDRAISERS_REVIEW,
         }
     ),
     "sales-manager": frozenset({LEADS_VIEW, SALES_OWN, SALES_MANAGE, REPORTS_VIEW, REVENUE_EDIT}),

@@ -14,6 +14,7 @@ from nurture.authoring.files import CAMPAIGN, CONFIG_KINDS, TEMPLATE, config_pat
 from nurture.campaigns.services import template_checks
 from nurture.campaigns.validator import check_directory
 from nurture.consent.brand import Brand
+from nurture.files.event_catalogue import event_catalogue
 from nurture.platform.config import Settings
 from nurture.rendering.library import TemplateLibrary
 
@@ -56,7 +57,11 @@ def campaign_states(settings: Settings, library: TemplateLibrary, brand: Brand) 
         return []
     exists, problems = template_checks(library, brand)
     checked = check_directory(
-        root, template_exists=exists, template_problems=problems, known_templates=library.names()
+        root,
+        template_exists=exists,
+        template_problems=problems,
+        known_templates=library.names(),
+        catalogue=event_catalogue(settings),
     )
     return [
         FileState(
@@ -96,7 +101,12 @@ def config_states(settings: Settings) -> list[FileState]:
             text: str | None = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             text = None
-        problems = len(check_config(kind, path, text).findings) if text is not None else 1
+        catalogue = event_catalogue(settings)
+        problems = (
+            len(check_config(kind, path, text, catalogue=catalogue).findings)
+            if text is not None
+            else 1
+        )
         states.append(FileState(kind, kind, path, text is not None, problems, _modified(path)))
     return states
 

@@ -21,6 +21,7 @@ from nurture.consent.brand import Brand
 from nurture.files.problems import Problem
 from nurture.files.yaml_file import FileLoad
 from nurture.handoff.team_parser import load_team_text
+from nurture.platform.event_types import ANY_CUSTOM, EventCatalogue
 from nurture.qualification.icp_parser import load_icp_text
 from nurture.qualification.readiness_parser import load_readiness_text
 from nurture.rendering.library import RenderLimits, TemplateLibrary, TemplateProblem
@@ -69,10 +70,18 @@ def _from_problem(problem: Problem, file: str) -> Finding:
     return Finding(file, problem.line, problem.message, str(problem))
 
 
-def check_campaign(library: TemplateLibrary, path: Path, text: str, brand: Brand) -> CheckResult:
-    """``text`` checked as the campaign file ``path``: the file, its templates (rendered
-    for the sample leads by ``library``, with the unsubscribe and preferences links and
-    ``brand``'s postal address) and its id among the other files of the folder."""
+def check_campaign(
+    library: TemplateLibrary,
+    path: Path,
+    text: str,
+    brand: Brand,
+    *,
+    catalogue: EventCatalogue = ANY_CUSTOM,
+) -> CheckResult:
+    """``text`` checked as the campaign file ``path``: the file (its event types against
+    ``catalogue``), its templates (rendered for the sample leads by ``library``, with the
+    unsubscribe and preferences links and ``brand``'s postal address) and its id among the
+    other files of the folder."""
     exists, problems = template_checks(library, brand)
     checked = check_edit(
         path,
@@ -80,13 +89,22 @@ def check_campaign(library: TemplateLibrary, path: Path, text: str, brand: Brand
         template_exists=exists,
         template_problems=problems,
         known_templates=library.names(),
+        catalogue=catalogue,
     )
     return CheckResult(tuple(_from_problem(problem, path.name) for problem in checked.problems))
 
 
-def check_config(kind: str, path: Path, text: str) -> CheckResult:
-    """``text`` checked as the ``kind`` file (scoring, icp, readiness, team) at ``path``."""
-    load = CONFIG_LOADERS[kind](text, str(path))
+def check_config(
+    kind: str, path: Path, text: str, *, catalogue: EventCatalogue = ANY_CUSTOM
+) -> CheckResult:
+    """``text`` checked as the ``kind`` file (scoring, icp, readiness, team) at ``path``;
+    the scoring and readiness files' event types against ``catalogue``."""
+    if kind == "scoring":
+        load: FileLoad[Any] = load_scoring_text(text, str(path), catalogue=catalogue)
+    elif kind == "readiness":
+        load = load_readiness_text(text, str(path), catalogue=catalogue)
+    else:
+        load = CONFIG_LOADERS[kind](text, str(path))
     return CheckResult(tuple(_from_problem(problem, path.name) for problem in load.problems))
 
 

@@ -34,6 +34,7 @@ from nurture.authoring.files import (
 from nurture.campaigns.services import email_brand, template_checks
 from nurture.campaigns.sync import sync_campaigns
 from nurture.consent import audit
+from nurture.files.event_catalogue import event_catalogue
 from nurture.files.yaml_file import checksum
 from nurture.handoff.team_sync import TeamSyncReport, sync_team
 from nurture.platform.db import transaction
@@ -87,7 +88,8 @@ def save_campaign(
         _same_as_opened({path.name: on_disk}, base)
         text = normalise(text, on_disk=on_disk)
         brand = email_brand(runtime)
-        result = check_campaign(library, path, text, brand)
+        catalogue = event_catalogue(runtime.settings)
+        result = check_campaign(library, path, text, brand, catalogue=catalogue)
         if not result.ok:
             raise Refused(result)
         write_atomically(path, text)
@@ -100,6 +102,7 @@ def save_campaign(
                 template_exists=exists,
                 template_problems=problems,
                 known_templates=library.names(),
+                catalogue=catalogue,
             )
             entry = report.entries[0] if report.entries else None
             key = entry.key if entry and entry.key else path.stem
@@ -119,18 +122,19 @@ def save_config(
         on_disk = read_text(path)
         _same_as_opened({path.name: on_disk}, base)
         text = normalise(text, on_disk=on_disk)
-        result = check_config(kind, path, text)
+        catalogue = event_catalogue(runtime.settings)
+        result = check_config(kind, path, text, catalogue=catalogue)
         if not result.ok:
             raise Refused(result)
         write_atomically(path, text)
         with transaction(runtime.sessions) as session:
             report: ScoringSyncReport | TeamSyncReport | QualificationSyncReport
             if kind == "scoring":
-                report = sync_scoring(session, path, now=now)
+                report = sync_scoring(session, path, now=now, catalogue=catalogue)
             elif kind == "team":
                 report = sync_team(session, path, now=now)
             else:
-                report = sync_file(session, kind, path, now=now)
+                report = sync_file(session, kind, path, now=now, catalogue=catalogue)
             _audit(session, kind, kind, path, text, report.version, actor=actor, now=now)
     return Saved(
         kind, kind, path, (path.name,), report.version, tuple(report.lines()),
@@ -187,6 +191,7 @@ def save_template(
                     template_exists=exists,
                     template_problems=problems,
                     known_templates=library.names(),
+                    catalogue=event_catalogue(runtime.settings),
                 )
                 lines += [line for entry in report.entries for line in entry.lines()]
             _audit(

@@ -33,6 +33,7 @@ from nurture.files.yaml_file import (
 )
 from nurture.files.yaml_file import checksum as checksum
 from nurture.files.yaml_lines import line_of, to_plain
+from nurture.platform.event_types import ANY_CUSTOM, EventCatalogue
 
 
 @dataclass(frozen=True)
@@ -67,23 +68,27 @@ class LoadResult(FileLoad[Campaign]):
 LOADS_KEPT = 512
 
 
-def load_campaign_file(path: str | Path) -> LoadResult:
+def load_campaign_file(path: str | Path, *, catalogue: EventCatalogue = ANY_CUSTOM) -> LoadResult:
     """Read and parse one campaign file; unreadable files are reported as problems.
 
     Parsing is a pure function of the name and the text, and the editor's pages read the
     whole folder on every request: a file whose text was parsed before (under the same
     name) gives the same result, kept in-process. An edited file has a new text, so it is
-    parsed again; the results are frozen, so sharing them is safe."""
-    return read_file(path, _load_saved_text, LoadResult)
+    parsed again; the results are frozen, so sharing them is safe. ``catalogue``: the event
+    types the file may name (``nurture.files.event_catalogue``)."""
+    return read_file(path, lambda text, name: _load_saved_text(text, name, catalogue), LoadResult)
 
 
 @lru_cache(maxsize=LOADS_KEPT)
-def _load_saved_text(text: str, name: str) -> LoadResult:
-    return load_campaign_text(text, name)
+def _load_saved_text(text: str, name: str, catalogue: EventCatalogue) -> LoadResult:
+    return load_campaign_text(text, name, catalogue=catalogue)
 
 
-def load_campaign_text(text: str, path: str | Path = "<campaign>") -> LoadResult:
-    """Parse campaign YAML ``text`` (``path`` names it in problems)."""
+def load_campaign_text(
+    text: str, path: str | Path = "<campaign>", *, catalogue: EventCatalogue = ANY_CUSTOM
+) -> LoadResult:
+    """Parse campaign YAML ``text`` (``path`` names it in problems); ``catalogue``: the
+    event types it may name."""
     name = str(path)
     digest = checksum(text)
     # Campaign files are the most edited, so their YAML errors also name the construct
@@ -98,7 +103,7 @@ def load_campaign_text(text: str, path: str | Path = "<campaign>") -> LoadResult
     if read.data is None:
         return LoadResult(name, None, read.problems, digest, text)
     data = read.data
-    parser = CampaignParser(name)
+    parser = CampaignParser(name, catalogue=catalogue)
     campaign = parser.campaign(data, source_path=name, checksum=digest)
     problems = merge_problems(read.problems, parser.problems)
     return LoadResult(

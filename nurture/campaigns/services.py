@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from nurture.campaigns.enrolment import EnrolmentOutcome, enrol_lead
 from nurture.campaigns.sync import SyncReport, campaign_spec_for_version, sync_campaigns
 from nurture.consent.brand import Brand, current_brand
+from nurture.files.event_catalogue import event_catalogue
 from nurture.files.watch import FileWatcher, folder_stamp
 from nurture.leads.queries import get_lead
 from nurture.models import Campaign, Lead
@@ -69,6 +70,7 @@ def sync_campaign_files(runtime: Runtime, *, now: datetime, path: Path | None = 
             now=now,
             template_exists=exists,
             template_problems=problems,
+            catalogue=event_catalogue(runtime.settings),
         )
 
 
@@ -168,4 +170,5 @@ class CampaignWatcher(FileWatcher[SyncReport]):
             lambda _kind, path, now: sync_campaign_files(runtime, now=now, path=path),
             on_report,
             stamp=folder_stamp,
+            depends_on=lambda: runtime.settings.events_file,
         )

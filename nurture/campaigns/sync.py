@@ -36,6 +36,7 @@ from nurture.files.problems import Problem
 from nurture.models import Campaign as CampaignRow
 from nurture.models import CampaignVersion, Enrollment
 from nurture.platform.db import serialize
+from nurture.platform.event_types import ANY_CUSTOM, EventCatalogue
 
 ACTIONS = ("created", "updated", "unchanged", "failed", "archived")
 
@@ -120,6 +121,7 @@ def sync_campaigns(
     template_exists: TemplateExists,
     template_problems: TemplateProblems | None = None,
     known_templates: Iterable[str] = (),
+    catalogue: EventCatalogue = ANY_CUSTOM,
 ) -> SyncReport:
     """Bring the campaign rows in line with the files in ``directory`` (or one file).
 
@@ -134,6 +136,7 @@ def sync_campaigns(
         template_exists=template_exists,
         template_problems=template_problems,
         known_templates=known_templates,
+        catalogue=catalogue,
     )
     # Two workers that see the same edit sync it one after the other (see ``serialize``).
     serialize(session, "campaign-sync")

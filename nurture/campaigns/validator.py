@@ -20,6 +20,7 @@ from nurture.campaigns.spec import Campaign, SendStep
 from nurture.campaigns.vocabulary import SYNONYMS
 from nurture.files.parser import suggest
 from nurture.files.problems import Problem
+from nurture.platform.event_types import ANY_CUSTOM, EventCatalogue
 
 TemplateExists = Callable[[str], bool]
 TemplateProblems = Callable[[str], Iterable[object]]
@@ -127,9 +128,10 @@ def check_file(
     template_exists: TemplateExists,
     template_problems: TemplateProblems | None = None,
     known_templates: Iterable[str] = (),
+    catalogue: EventCatalogue = ANY_CUSTOM,
 ) -> CheckedFile:
-    """Load one file and check its templates."""
-    load = load_campaign_file(path)
+    """Load one file and check its templates (and its event types against ``catalogue``)."""
+    load = load_campaign_file(path, catalogue=catalogue)
     problems = list(load.problems)
     if load.campaign is not None:
         problems += validate_campaign(
@@ -147,6 +149,7 @@ def check_directory(
     template_exists: TemplateExists,
     template_problems: TemplateProblems | None = None,
     known_templates: Iterable[str] = (),
+    catalogue: EventCatalogue = ANY_CUSTOM,
 ) -> list[CheckedFile]:
     """Check every campaign file in a folder (or the one file ``path`` names).
 
@@ -160,6 +163,7 @@ def check_directory(
             template_exists=template_exists,
             template_problems=template_problems,
             known_templates=known,
+            catalogue=catalogue,
         )
         for file in campaign_files(Path(path))
     ]
@@ -195,6 +199,7 @@ def check_edit(
     template_exists: TemplateExists,
     template_problems: TemplateProblems | None = None,
     known_templates: Iterable[str] = (),
+    catalogue: EventCatalogue = ANY_CUSTOM,
 ) -> CheckedFile:
     """Check ``text`` as if it were saved as the campaign file ``path``, without writing it.
 
@@ -203,7 +208,7 @@ def check_edit(
     are only read for their ids; their own problems are theirs).
     """
     path = Path(path)
-    load = load_campaign_text(text, path)
+    load = load_campaign_text(text, path, catalogue=catalogue)
     problems = list(load.problems)
     if load.campaign is not None:
         problems += validate_campaign(
@@ -218,6 +223,7 @@ def check_edit(
     others = [
         other
         for other in campaign_files(path.parent)
+        # Read for their ids only: the id does not depend on the event types.
         if other.name != path.name and load_campaign_file(other).key == load.key
     ]
     return _with_duplicates(item, others)
@@ -229,6 +235,7 @@ def validate_directory(
     template_exists: TemplateExists,
     template_problems: TemplateProblems | None = None,
     known_templates: Iterable[str] = (),
+    catalogue: EventCatalogue = ANY_CUSTOM,
 ) -> dict[Path, list[Problem]]:
     """Every campaign file in ``path`` with its problems (an empty list when it is valid)."""
     return {
@@ -238,5 +245,6 @@ def validate_directory(
             template_exists=template_exists,
             template_problems=template_problems,
             known_templates=known_templates,
+            catalogue=catalogue,
         )
     }

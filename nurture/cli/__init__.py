@@ -32,6 +32,7 @@ from nurture.cli import (  # noqa: F401  (each adds its commands to ``cli``)
     report_roi_cmd,
     report_volume_cmd,
     revenue_cmd,
+    reviews_cmd,
     scoring_cmd,
     serve_cmd,
     sla_cmd,

@@ -32,6 +32,7 @@ from nurture.campaigns.validator import TemplateProblems, check_directory
 from nurture.cli.group import cli, runtime
 from nurture.cli.worker_cmd import parse_timestamp
 from nurture.consent.brand import Brand
+from nurture.files.event_catalogue import event_catalogue, read_event_catalogue
 from nurture.handoff.team_sync import sync_team_file
 from nurture.models import Campaign, CampaignVersion, Enrollment
 from nurture.platform.db import transaction, utcnow
@@ -94,13 +95,17 @@ def validate_command(path: Path | None) -> None:
     checks = template_checks(
         settings.templates_path, email_brand(runtime()), render_limits(settings)
     )
+    events = read_event_catalogue(settings.events_file)
     results = check_directory(
         target,
         template_exists=checks.exists,
         template_problems=checks.problems,
         known_templates=checks.known,
+        catalogue=events.catalogue,
     )
-    problems = 0
+    problems = len(events.problems)
+    for problem in events.problems:
+        click.echo(str(problem))
     for item in results:
         if item.ok and item.load.campaign is not None:
             campaign = item.load.campaign
@@ -146,6 +151,7 @@ def sync_command(path: Path | None) -> None:
             template_exists=checks.exists,
             template_problems=checks.problems,
             known_templates=checks.known,
+            catalogue=event_catalogue(rt.settings),
         )
     for line in report.lines():
         click.echo(line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import click
 from rich.console import Console
@@ -118,7 +119,8 @@ def demo_command(weeks: int, serve: bool, host: str, port: int) -> None:
         by_template.add_row(template, str(count))
     console.print(by_template)
 
-    env = f"NURTURE_INSTANCE_PATH={settings.instance_path}"
+    # The demo's instance runs on simulated time: later commands on it keep to its clock.
+    env = f"NURTURE_INSTANCE_PATH={settings.instance_path} NURTURE_SIMULATED_TIME=1"
     domain = next((row.lead.split("@")[1] for row in handoffs), "northwind-logistics.example")
     console.print(
         "\nExplore the result (same instance):\n"
@@ -129,7 +131,10 @@ def demo_command(weeks: int, serve: bool, host: str, port: int) -> None:
         f"  {env} .venv/bin/nurture outbox list\n"
         f"  {env} .venv/bin/nurture outbox open 1\n"
         f"  {env} .venv/bin/nurture leads show {handoffs[0].lead if handoffs else 'EMAIL'}\n"
-        f"Rejected sample rows (with reasons): {settings.instance_path / 'leads.rejects.csv'}"
+        f"Rejected sample rows (with reasons): {settings.instance_path / 'leads.rejects.csv'}\n"
+        "Try a branch on simulated time (docs/tracking.md#simulated-time): move the clock,\n"
+        "click a link of the new email while the web app runs, and tick again:\n"
+        f"  {env} .venv/bin/nurture tick --now {result.end + timedelta(days=3):%Y-%m-%dT10:00}"
     )
     if serve:
         _serve(console, settings, host, port)

@@ -1,4 +1,5 @@
-"""Commands: ``nurture handoffs list|show|accept|reject|convert|assign|reasons``."""
+"""Commands: ``nurture handoffs list|show|accept|reject|convert|assign|reasons`` (the review
+queue's ``reviews`` and ``review`` are in ``reviews_cmd``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from nurture.handoff.reports import handoff_actions, handoff_json, list_handoffs
 from nurture.handoff.reps import find_rep
 from nurture.models import Lead, SalesRep
 from nurture.platform.db import transaction, utcnow
+from nurture.qualification import reviews
 
 
 @cli.group("handoffs")
@@ -29,11 +31,18 @@ def _fail(error: HandoffError) -> None:
 
 
 @handoffs_group.command("list")
-@click.option("--status", type=click.Choice(STATUSES), help="Only handoffs in this status.")
+@click.option(
+    "--status",
+    type=click.Choice([*STATUSES, "in-review"]),
+    help="Only handoffs in this status; in-review: the hand-raisers held for marketing.",
+)
 @click.option("--rep", help="Only this rep's handoffs (email or id).")
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
 def list_command(status: str | None, rep: str | None, limit: int) -> None:
     """Handoffs, newest first."""
+    if status == "in-review":
+        print_reviews("open", limit)
+        return
     with runtime().sessions() as session:
         try:
             owner = find_rep(session, rep)
@@ -62,6 +71,41 @@ def list_command(status: str | None, rep: str | None, limit: int) -> None:
     Console().print(table)
     if not rows:
         click.echo("no handoffs")
+
+
+def print_reviews(status: str | None, limit: int) -> None:
+    """The review queue as a table, with the counts by status."""
+    now = utcnow()
+    with runtime().sessions() as session:
+        page = reviews.list_reviews(session, status=status, limit=limit)
+        counts = reviews.review_counts(session)
+        rows = [reviews.review_json(row, lead, now) for row, lead in page.rows]
+    table = Table(title=f"hand-raisers in review ({status or 'all'})")
+    for column in ("id", "raised (UTC)", "lead", "asked for", "fit", "why held", "status"):
+        table.add_column(column)
+    for row in rows:
+        status_text = row["status"]
+        if row["resolved_by"]:
+            status_text += f" by {row['resolved_by']}"
+        if row["note"]:
+            status_text += f": {row['note']}"
+        table.add_row(
+            str(row["id"]),
+            (row["hand_raise"]["raised_at"] or "")[:16].replace("T", " "),
+            f"{row['lead']['name']}\n{row['lead']['email']}",
+            row["hand_raise"]["event_type"] or "hand-raise",
+            row["fit_grade"] or "not graded",
+            "; ".join(row["reasons"][1:] or row["reasons"]),
+            status_text,
+        )
+    Console().print(table)
+    if not rows:
+        click.echo("no hand-raisers in review" if status == "open" else "no review items")
+    click.echo(
+        f"{counts['in_review']} in review, {counts['sent']} sent to sales after review, "
+        f"{counts['dismissed']} dismissed, {counts['outside_icp_to_sales']} outside the ICP "
+        "sent to sales by the readiness file"
+    )
 
 
 @handoffs_group.command("show")
@@ -245,6 +289,7 @@ def reasons_command(since: str | None) -> None:
             raise click.BadParameter(f"{since!r} is not a date like 2026-11-01") from exc
     with runtime().sessions() as session:
         report = reasons_report(session, since=start).as_dict()
+        raised = reviews.review_counts(session, since=start)
     table = Table(title=f"rejected handoffs by reason{f' since {since}' if since else ''}")
     for column in ("campaign", "source", "handed off", "rejected", "reasons"):
         table.add_column(column)
@@ -263,3 +308,9 @@ def reasons_command(since: str | None) -> None:
     Console().print(table)
     totals = ", ".join(f"{reason} {count}" for reason, count in report["by_reason"].items())
     click.echo(f"{report['total_rejected']} rejected in all" + (f": {totals}" if totals else ""))
+    click.echo(
+        f"hand-raisers: {raised['handed_off']} handed off by readiness, "
+        f"{raised['outside_icp_to_sales']} outside the ICP sent to sales by the readiness file, "
+        f"{raised['in_review']} in marketing's review, {raised['sent']} sent to sales after "
+        f"review, {raised['dismissed']} dismissed"
+    )

@@ -17,6 +17,7 @@ from nurture.cli.leads_cmd import leads_group
 from nurture.cli.worker_cmd import parse_timestamp
 from nurture.scoring.parser import half_life_text
 from nurture.scoring.report import LeadReport, lead_report
+from nurture.tracking.clock import instance_now
 
 _ = cli  # the group this command joins is registered on ``cli``
 
@@ -24,7 +25,12 @@ _ = cli  # the group this command joins is registered on ``cli``
 @leads_group.command("show")
 @click.argument("ref", metavar="EMAIL_OR_ID")
 @click.option("--events", type=click.IntRange(1, 10_000), default=50, show_default=True)
-@click.option("--now", "now_text", metavar="TIMESTAMP", help="Score as of this time (ISO 8601).")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="TIMESTAMP",
+    help="Score as of this time (ISO 8601; default: the instance's now).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON instead.")
 def show_command(ref: str, events: int, now_text: str | None, as_json: bool) -> None:
     """Show one lead: profile, score with its explanation, temperature, and timeline.
@@ -33,7 +39,8 @@ def show_command(ref: str, events: int, now_text: str | None, as_json: bool) -> 
     worth now after caps and decay; the rule totals add up to the score. Machine hits
     (privacy proxies, link scanners) are listed on the timeline, marked, and never scored.
     """
-    now = parse_timestamp(now_text)
+    # Default: the instance's now, which is the simulated clock's on a simulated-time instance.
+    now = parse_timestamp(now_text) if now_text is not None else instance_now(runtime())
     with runtime().sessions() as session:
         report = lead_report(session, ref, now, events=events)
     if report is None:

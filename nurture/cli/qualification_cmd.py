@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from nurture.cli.group import cli, runtime, valid_or_exit
 from nurture.cli.leads_cmd import leads_group
 from nurture.cli.worker_cmd import parse_timestamp
+from nurture.files.event_catalogue import event_catalogue
 from nurture.leads.lifecycle import stage_history, time_in_stage
 from nurture.leads.queries import get_lead
 from nurture.models import Lead
@@ -31,7 +32,9 @@ from nurture.qualification.versions import active_icp, active_readiness, sync_fi
 def _sync(kind: str, path: Path) -> None:
     rt = runtime()
     with transaction(rt.sessions) as session:
-        report = sync_file(session, kind, path, now=utcnow())
+        report = sync_file(
+            session, kind, path, now=utcnow(), catalogue=event_catalogue(rt.settings)
+        )
     for line in report.lines():
         click.echo(line)
     if not report.ok:
@@ -166,7 +169,8 @@ def readiness_group() -> None:
 def readiness_validate(path: Path | None) -> None:
     """Check a readiness file (default: NURTURE_READINESS_FILE)."""
     target = path or runtime().settings.readiness_file
-    readiness = valid_or_exit(target, load_readiness_file(target))
+    catalogue = event_catalogue(runtime().settings)
+    readiness = valid_or_exit(target, load_readiness_file(target, catalogue=catalogue))
     click.echo(f"ok   {target}: {readiness.name} ({len(readiness.rules)} rules)")
 
 

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from nurture.cli.group import cli, runtime, valid_or_exit
+from nurture.files.event_catalogue import event_catalogue
 from nurture.platform.db import utcnow
 from nurture.scoring.parser import half_life_text, load_scoring_file
 from nurture.scoring.service import rescore_everyone
@@ -35,7 +36,8 @@ def validate_command(path: Path | None) -> None:
     Prints every problem as FILE:LINE: MESSAGE and exits with status 1 if there is any.
     """
     target = path or runtime().settings.scoring_file
-    model = valid_or_exit(target, load_scoring_file(target))
+    settings = runtime().settings
+    model = valid_or_exit(target, load_scoring_file(target, catalogue=event_catalogue(settings)))
     hand_raisers = sum(1 for rule in model.rules if rule.hand_raiser)
     click.echo(
         f"ok   {target}: {model.name} ({len(model.rules)} rules, {hand_raisers} hand-raisers, "

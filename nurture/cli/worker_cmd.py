@@ -10,6 +10,7 @@ import click
 from nurture.cli.group import cli, runtime
 from nurture.handoff.webhooks import deliver_due as deliver_webhooks
 from nurture.platform.db import utcnow
+from nurture.tracking.clock import instance_now, set_simulated_clock
 from nurture.tracking.processing import HitProcessor
 from nurture.worker import WorkerAlreadyRunning, WorkerPass, run_worker, single_worker_lock
 
@@ -32,15 +33,23 @@ def parse_timestamp(value: str | None) -> datetime:
     "--now",
     "now_text",
     metavar="TIMESTAMP",
-    help="Run as if it were this time (ISO 8601; naive = UTC). Simulates weeks in seconds.",
+    help="Run as if it were this time (ISO 8601; naive = UTC). Simulates weeks in seconds; "
+    "with NURTURE_SIMULATED_TIME=1 the instance's clock moves there too.",
 )
 def tick_command(now_text: str | None) -> None:
     """Run one pass: turn tracking hits into events, sync changed files, send what is due,
     retry what failed, and exit."""
-    now = parse_timestamp(now_text)
+    given = parse_timestamp(now_text) if now_text is not None else None
     rt = runtime()
+    # On a simulated-time instance a bare tick runs on at the simulated clock, not back at
+    # the wall clock's time, which could be before what earlier ticks sent.
+    now = given or instance_now(rt)
     try:
         with single_worker_lock(rt):
+            if given is not None:
+                # Tracking hits and API events arriving after this tick are stamped from
+                # here on (docs/tracking.md#simulated-time); a no-op unless it is on.
+                set_simulated_clock(rt, now)
             # Tracking hits captured since the last pass become events (and scores, and
             # handoffs) too, as the worker's own hit job does every second.
             one_pass = WorkerPass(rt, on_report=_echo_news, hits=HitProcessor(rt))

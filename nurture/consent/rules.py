@@ -80,3 +80,12 @@ def wants_topic(lead: Lead, topic: str | None) -> bool:
     """False when the lead opted out of ``topic`` in the preference centre (a campaign
     without a topic is wanted by everyone who is mailable)."""
     return topic is None or topic not in (lead.topic_opt_outs or ())
+
+
+def may_answer(lead: Lead) -> bool:
+    """True when the lead may get the answer to a request it made itself (the auto-reply to
+    a demo request): the request is the reason to write, so no marketing consent is needed,
+    but never after an unsubscribe, a withdrawal, a suppression or an erasure."""
+    if lead.unsubscribed_at is not None or lead.consent_status == "withdrawn":
+        return False
+    return lead.suppressed_at is None and lead.erased_at is None

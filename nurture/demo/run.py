@@ -27,6 +27,7 @@ from nurture.qualification.watch import sync_qualification_files
 from nurture.scoring.watch import sync_scoring_file
 from nurture.sending.engine import Engine
 from nurture.sending.tick import TickReport
+from nurture.tracking.clock import set_simulated_clock
 
 # The sample leads the demo imports (with a few rows that are rejected on purpose), and
 # the people who arrive through the website's forms during the simulated weeks.
@@ -41,12 +42,17 @@ def demo_settings(base: Settings) -> Settings:
     weeks end on the hour, so with one hour a lead handed off at the end would be overdue
     before anyone signed in to see it waiting. A missed deadline is escalated to the
     manager only (the default), so the lead stays in its late owner's inbox until the
-    manager reassigns it."""
+    manager reassigns it.
+
+    The demo is a simulated-time instance (docs/tracking.md#simulated-time): its clock is
+    left at the end of the simulated weeks, so a click on one of its emails, or a
+    `nurture tick --now` later on, goes on from there."""
     instance = base.instance_path / "demo"
     return base.with_overrides(
         instance_path=instance,
         database_url=f"sqlite:///{instance / 'nurture.db'}",
         smtp_url=None,
+        simulated_time=True,
         tick_seconds=3600.0,
         webhook_urls=(),
         sla=SlaPolicy(accept_within=timedelta(hours=4), escalate=("manager",)),
@@ -134,6 +140,8 @@ def run_demo(
             result.end = end
         finally:
             engine.close()
+        # What the demo's web app and later commands on its instance take as "now".
+        set_simulated_clock(runtime, end)
         on_progress(f"revenue: {book_upsells(runtime, end)} upsells booked after won deals")
         return result
     finally:

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from nurture.files.problems import Problem, kind_name
 from nurture.files.yaml_lines import line_of, own_line
-from nurture.platform.event_types import BUILT_IN_NAMES, CUSTOM_PREFIX, is_known
+from nurture.platform.event_types import ANY_CUSTOM, CUSTOM_PREFIX, EventCatalogue
 from nurture.platform.units import parse_clock, parse_duration, parse_weekdays
 
 # The id form most files use for themselves and their parts: lower-case letters, digits, dashes.
@@ -81,6 +81,9 @@ class Parser:
 
     path: str
     problems: list[Problem] = field(default_factory=list)
+    # The event types the file may name (``nurture.files.event_catalogue`` reads a team's
+    # own); by default every built-in type and any custom.NAME.
+    catalogue: EventCatalogue = ANY_CUSTOM
 
     # Words people reach for that mean one of the file's field names. difflib only catches
     # typos ("wiat"), not synonyms ("delay"), so each file kind lists its common ones.
@@ -106,14 +109,28 @@ class Parser:
         A misspelt type is not a syntax error, yet a rule naming it would never match (a goal
         that never fires), so every kind of file refuses it here.
         """
-        if is_known(name):
+        if self.catalogue.knows(name):
             return True
-        guess = suggest(name, sorted(BUILT_IN_NAMES))
+        guess = suggest(name, self.catalogue.names())
         hint = f" (did you mean {guess!r}?)" if guess else ""
+        if self.catalogue.strict and name.startswith(CUSTOM_PREFIX):
+            advice = f"declare it in {self.catalogue.source} (docs/events.md)"
+        else:
+            advice = f"use a recorded type (docs/events.md) or {CUSTOM_PREFIX}NAME for your own"
+        self.error(line, f"unknown event type {name!r}{hint}: {advice}")
+        return False
+
+    def known_property(self, event_type: str, name: str, line: int) -> bool:
+        """Whether an event of ``event_type`` can carry property ``name``: always, unless its
+        declaration lists the only properties it carries; otherwise a problem."""
+        allowed = self.catalogue.closed_properties(event_type)
+        if allowed is None or name in allowed:
+            return True
+        listed = ", ".join(allowed) or "none"
         self.error(
             line,
-            f"unknown event type {name!r}{hint}: use a recorded type "
-            f"(docs/events.md) or {CUSTOM_PREFIX}NAME for your own",
+            f"{event_type} events have no property {name!r}{self.did_you_mean(name, allowed)} "
+            f"(declared in {self.catalogue.source}: {listed})",
         )
         return False
 

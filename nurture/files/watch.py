@@ -85,7 +85,9 @@ class FileWatcher(Generic[R]):
 
     ``paths()`` names the files (read on every look, so settings in tests may change);
     ``sync(key, path, now)`` loads one into the database and returns its report, which goes
-    to ``on_report`` (by default, the log).
+    to ``on_report`` (by default, the log). ``depends_on()`` names a file the sync reads
+    too (the event types file, which says what the files may name): a change of it
+    re-syncs every watched file.
     """
 
     def __init__(
@@ -95,10 +97,13 @@ class FileWatcher(Generic[R]):
         on_report: Callable[[R], None] | None = None,
         *,
         stamp: Callable[[Path], Stamp] = file_stamp,
+        depends_on: Callable[[], Path] | None = None,
     ) -> None:
         self._paths = paths
         self._sync = sync
         self.on_report: Callable[[R], None] = on_report or log_sync_report
+        if depends_on is not None:
+            stamp = partial(_with_dependency, stamp, depends_on)
         self._watch = ChangeWatch(stamp)
 
     def sync_if_changed(self, now: datetime) -> list[R]:
@@ -115,3 +120,10 @@ class FileWatcher(Generic[R]):
         report = self._sync(key, path, now)
         self.on_report(report)
         return report
+
+
+def _with_dependency(
+    stamp: Callable[[Path], Stamp], depends_on: Callable[[], Path], path: Path
+) -> Stamp:
+    own = stamp(path)
+    return None if own is None else (*own, file_stamp(depends_on()))

@@ -27,6 +27,8 @@ class Qualification:
     ``hand_raiser`` says the qualifying signal was a hand-raise (demo request, contact
     form): the lead then gets an auto-reply. None means "work it out from the lead"
     (``lead.hand_raised_at`` recent). ``event_id`` names the qualifying event if known.
+    ``auto_reply`` False: the hand-raiser was answered already (a hand-raise marketing
+    reviewed before sending it to sales), so the handoff sends no second reply.
     """
 
     rule: str
@@ -34,6 +36,7 @@ class Qualification:
     hand_raiser: bool | None = None
     event_id: int | None = None
     readiness_version: int | None = None
+    auto_reply: bool = True
 
 
 class QualificationLike(Protocol):

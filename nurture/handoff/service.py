@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nurture.consent.rules import may_answer
 from nurture.handoff import mail
 from nurture.handoff.context import build_snapshot, lead_campaign, lead_source, rep_view
 from nurture.handoff.lookup import open_handoff
@@ -94,7 +95,7 @@ def hand_off(
         now=now,
         default_timezone=settings.default_timezone if settings else "UTC",
     )
-    snapshot["auto_reply"] = _auto_reply_view(team, owner, now)
+    snapshot["auto_reply"] = auto_reply_view(team, owner, now)
     snapshot["link_expiry_days"] = (team.link_expiry if team else timedelta(days=14)).days
     why = snapshot["why"]
     handoff = Handoff(
@@ -158,7 +159,10 @@ def hand_off(
             if recipient
             else "no manager address to notify",
         )
-    if hand_raiser and lead.suppressed_at is None and lead.erased_at is None:
+    # A hand-raise held for marketing's review was answered when it arrived: sending it
+    # to sales afterwards must not write to the person a second time.
+    replies = getattr(qualification, "auto_reply", True) is not False
+    if hand_raiser and replies and may_answer(lead):
         # The person asked to talk to us: the reply is expected even though the lead has
         # left nurture (it is transactional, not a campaign email).
         reply = mail.queue(session, handoff, kind="auto_reply", to_address=lead.email, now=now)
@@ -194,7 +198,7 @@ def _manager_address(team: Team | None) -> str | None:
     return team.manager_email if team else None
 
 
-def _auto_reply_view(team: Team | None, owner: SalesRep | None, now: datetime) -> dict[str, Any]:
+def auto_reply_view(team: Team | None, owner: SalesRep | None, now: datetime) -> dict[str, Any]:
     """Who will call the hand-raiser, and when (from the owner's working hours)."""
     contact = team.contact if team else None
     view: dict[str, Any] = {

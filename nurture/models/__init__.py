@@ -5,9 +5,11 @@ from nurture.models.apikey import ApiKey
 from nurture.models.bounce import BounceReceipt
 from nurture.models.brand import BRAND_ROW_ID, BrandSettings
 from nurture.models.campaign import Campaign, CampaignVersion
+from nurture.models.clock import CLOCK_ROW_ID, SimulatedClock
 from nurture.models.cost import Cost, CostFileVersion
 from nurture.models.enrollment import Enrollment, EnrollmentHistory
 from nurture.models.event import Event
+from nurture.models.hand_raise import HandRaise
 from nurture.models.handoff import Handoff, HandoffAction, SalesRep, SalesTeamVersion
 from nurture.models.import_job import ImportJob, ImportReject
 from nurture.models.lead import Lead
@@ -27,6 +29,7 @@ from nurture.platform.db import Base
 
 __all__ = [
     "BRAND_ROW_ID",
+    "CLOCK_ROW_ID",
     "Account",
     "ApiKey",
     "AuditLog",
@@ -41,6 +44,7 @@ __all__ = [
     "Enrollment",
     "EnrollmentHistory",
     "Event",
+    "HandRaise",
     "Handoff",
     "HandoffAction",
     "HandoffSla",
@@ -56,6 +60,7 @@ __all__ = [
     "SalesRep",
     "SalesTeamVersion",
     "ScoringVersion",
+    "SimulatedClock",
     "StageChange",
     "Suppression",
     "TrackingHit",

@@ -76,6 +76,8 @@ class Settings:
     # Fit grading (the ideal customer profile) and the MQL definition (docs/qualification.md).
     icp_file: Path = PROJECT_ROOT / "campaigns" / "icp.yaml"
     readiness_file: Path = PROJECT_ROOT / "campaigns" / "readiness.yaml"
+    # The team's own custom event types (docs/events.md); without the file, any custom.NAME.
+    events_file: Path = PROJECT_ROOT / "campaigns" / "events.yaml"
     default_timezone: str = "UTC"
     send_window: WindowDefault = field(default_factory=WindowDefault)
     frequency_cap: FrequencyCapDefault = field(default_factory=FrequencyCapDefault)
@@ -153,6 +155,20 @@ class Settings:
     render_max_chars: int = 2_000_000
     render_max_steps: int = 1_000_000
     render_max_cpu: float = 1.0
+    # Demo and test instances only (docs/tracking.md#simulated-time): the instance keeps the
+    # time of the last `nurture tick --now`, and tracking hits, API events and hit processing
+    # run on that simulated clock, so what a tester clicks is judged against simulated sends.
+    simulated_time: bool = False
+
+    def __post_init__(self) -> None:
+        # Production is an instance that mails real people (an SMTP server is configured):
+        # their hits must keep the real time, or scores, machine flags and reports lie.
+        if self.simulated_time and self.smtp_url:
+            raise ConfigError(
+                "NURTURE_SIMULATED_TIME=1 is refused in production mode (NURTURE_SMTP_URL is "
+                "set, so real people get the mail): simulated time is for demo and test "
+                "instances on the local outbox"
+            )
 
     @property
     def suppression_pepper(self) -> str:
@@ -205,6 +221,7 @@ class Settings:
             "NURTURE_SCORING_FILE": ("scoring_file", lambda v: Path(v).resolve()),
             "NURTURE_ICP_FILE": ("icp_file", lambda v: Path(v).resolve()),
             "NURTURE_READINESS_FILE": ("readiness_file", lambda v: Path(v).resolve()),
+            "NURTURE_EVENTS_FILE": ("events_file", lambda v: Path(v).resolve()),
             "NURTURE_DEFAULT_TIMEZONE": ("default_timezone", _timezone),
             "NURTURE_SMTP_RATE_LIMIT": ("smtp_rate_limit", float),
             "NURTURE_SMTP_POOL_SIZE": ("smtp_pool_size", int),
@@ -243,6 +260,7 @@ class Settings:
             "NURTURE_RENDER_MAX_CHARS": ("render_max_chars", _positive_int),
             "NURTURE_RENDER_MAX_STEPS": ("render_max_steps", _positive_int),
             "NURTURE_RENDER_MAX_CPU": ("render_max_cpu", _positive_seconds),
+            "NURTURE_SIMULATED_TIME": ("simulated_time", parse_flag),
         }
         for variable, (name, convert) in simple.items():
             raw = env.get(variable)

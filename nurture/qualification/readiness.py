@@ -78,6 +78,9 @@ class Readiness:
     description: str = ""
     checksum: str = ""
     source_path: str | None = None
+    # Where a hand-raiser below the hand-raise rules' fit bar goes: "review" (marketing's
+    # review queue) or "sales" (handed off like a ready lead, the fit shown).
+    outside_icp: str = "review"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from nurture.campaigns.spec import TEMPERATURES
 from nurture.files.problems import Problem
 from nurture.files.yaml_file import FileLoad, load_yaml_text, read_file
 from nurture.files.yaml_lines import LineDict, line_of, own_line
+from nurture.platform.event_types import ANY_CUSTOM, EventCatalogue
 from nurture.qualification.parser import QualificationFileError, QualificationParser
 from nurture.qualification.readiness import (
     AccountCondition,
@@ -26,7 +27,8 @@ from nurture.qualification.readiness import (
     ReadinessRule,
 )
 
-READINESS_FIELDS = ("name", "description", "recycle_cooldown", "rules")
+READINESS_FIELDS = ("name", "description", "recycle_cooldown", "hand_raisers_outside_icp", "rules")
+OUTSIDE_ICP_CHOICES = ("review", "sales")
 RULE_FIELDS = (
     "id",
     "description",
@@ -41,20 +43,26 @@ ACCOUNT_FIELDS = ("engaged_contacts", "engaged", "min_score", "min_grade")
 _EVENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 
 
-def load_readiness_text(text: str, path: str | Path = "<readiness>") -> FileLoad[Readiness]:
-    """Parse readiness YAML ``text``."""
+def load_readiness_text(
+    text: str, path: str | Path = "<readiness>", *, catalogue: EventCatalogue = ANY_CUSTOM
+) -> FileLoad[Readiness]:
+    """Parse readiness YAML ``text``; ``catalogue``: the event types it may name."""
     name = str(path)
 
     def build(data: LineDict, digest: str) -> tuple[Readiness | None, list[Problem]]:
-        parser = ReadinessParser(name)
+        parser = ReadinessParser(name, catalogue=catalogue)
         return parser.readiness(data, source_path=name, checksum=digest), parser.problems
 
     return load_yaml_text(text, name, "a readiness file must be a mapping", build, FileLoad)
 
 
-def load_readiness_file(path: str | Path) -> FileLoad[Readiness]:
+def load_readiness_file(
+    path: str | Path, *, catalogue: EventCatalogue = ANY_CUSTOM
+) -> FileLoad[Readiness]:
     """Read and parse one readiness file."""
-    return read_file(path, load_readiness_text, FileLoad)
+    return read_file(
+        path, lambda text, name: load_readiness_text(text, name, catalogue=catalogue), FileLoad
+    )
 
 
 def parse_readiness_data(
@@ -87,6 +95,7 @@ class ReadinessParser(QualificationParser):
                 line_of(data, "recycle_cooldown", line),
                 "recycle_cooldown",
             )
+        outside_icp = self.outside_icp(data, line)
         rules: list[ReadinessRule] = []
         if self.required(data, "rules", line, "the readiness file"):
             rules_line = line_of(data, "rules", line)
@@ -97,7 +106,23 @@ class ReadinessParser(QualificationParser):
         self.unique(rules, "rule")
         if name is None or cooldown is None or self.problems:
             return None
-        return Readiness(name, tuple(rules), cooldown, description, checksum, source_path)
+        return Readiness(
+            name, tuple(rules), cooldown, description, checksum, source_path, outside_icp
+        )
+
+    def outside_icp(self, data: Mapping[Any, Any], line: int) -> str:
+        """``hand_raisers_outside_icp``: ``review`` (the default) or ``sales``."""
+        value = data.get("hand_raisers_outside_icp")
+        if value is None:
+            return "review"
+        if value not in OUTSIDE_ICP_CHOICES:
+            self.error(
+                line_of(data, "hand_raisers_outside_icp", line),
+                f"hand_raisers_outside_icp must be {' or '.join(OUTSIDE_ICP_CHOICES)}, "
+                f"not {value!r}",
+            )
+            return "review"
+        return str(value)
 
     def rule(self, value: Any, line: int) -> ReadinessRule | None:
         """One readiness rule: at least one condition, all of which must hold."""

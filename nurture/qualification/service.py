@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from nurture.campaigns.facts import lead_fields
 from nurture.handoff import hand_off
 from nurture.leads.lifecycle import QUALIFIABLE
-from nurture.models import Event, Lead
+from nurture.models import Event, Handoff, Lead
 from nurture.platform.db import transaction
+from nurture.qualification.hand_raises import answer_hand_raises
 from nurture.qualification.icp import Fit, grade
 from nurture.qualification.readiness import (
     ContactFacts,
@@ -313,10 +314,11 @@ def evaluate_readiness(
     now)``, which makes it an MQL, assigns an owner and notifies them. Returns the
     qualifications; nothing before a readiness file is synced. Runs in the caller's
     transaction, right after the change (a score, a grade, a hand-raise) that caused it.
+    Then answers the new hand-raises of these leads (``hand_raises.answer_hand_raises``).
     """
-    verdicts, version = readiness_verdicts(session, lead_ids, now, lock=True, colleagues=True)
-    if not verdicts:
-        return []
+    ids = list(lead_ids)
+    verdicts, version = readiness_verdicts(session, ids, now, lock=True, colleagues=True)
+    handed: dict[int, Handoff] = {}
     raises = _latest_hand_raises(session, [lead.id for lead, v in verdicts if v.ready])
     qualifications = []
     for lead, verdict in verdicts:
@@ -349,9 +351,12 @@ def evaluate_readiness(
         # change.
         try:
             with session.begin_nested():
-                hand_off(session, lead, qualification, now)
+                handed[lead.id] = hand_off(session, lead, qualification, now)
         except Exception:
             log.exception("handoff of lead %s (rule %s) failed", lead.id, rule.id)
+    # Every hand-raise is answered, handed off or not: the auto-reply, and a lead outside
+    # the ICP held for marketing's review (or sent to sales, as the readiness file says).
+    answer_hand_raises(session, ids, now, handed_off=handed, verdicts=verdicts)
     return qualifications
 
 

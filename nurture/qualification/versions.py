@@ -21,6 +21,7 @@ from nurture.files.problems import Problem
 from nurture.files.versions import ParsedVersions, SyncReportText, activate, active_row, kept_note
 from nurture.files.yaml_file import FileLoad
 from nurture.models import Lead, QualificationVersion
+from nurture.platform.event_types import ANY_CUSTOM, EventCatalogue
 from nurture.qualification.icp import ICP
 from nurture.qualification.icp_parser import load_icp_file, parse_icp_data
 from nurture.qualification.readiness import Readiness
@@ -52,7 +53,12 @@ class QualificationSyncReport(SyncReportText):
 
 
 def sync_file(
-    session: Session, kind: str, path: Path | str, *, now: datetime
+    session: Session,
+    kind: str,
+    path: Path | str,
+    *,
+    now: datetime,
+    catalogue: EventCatalogue = ANY_CUSTOM,
 ) -> QualificationSyncReport:
     """Make the ``kind`` file at ``path`` the active version if it is valid and new.
 
@@ -60,7 +66,11 @@ def sync_file(
     without an active ICP nobody is graded, without readiness nobody is handed off.
     """
     resolved = str(Path(path).resolve())
-    load = _LOADERS[kind](resolved)
+    load = (
+        load_readiness_file(resolved, catalogue=catalogue)
+        if kind == "readiness"
+        else _LOADERS[kind](resolved)
+    )
     active = _active_row(session, kind)
     if not load.ok or load.value is None:
         note = kept_note(

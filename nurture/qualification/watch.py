@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+from nurture.files.event_catalogue import event_catalogue
 from nurture.files.watch import FileWatcher
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
@@ -24,7 +25,9 @@ def sync_qualification_files(runtime: Runtime, *, now: datetime) -> list[Qualifi
     reports = []
     for kind, path in qualification_files(runtime).items():
         with transaction(runtime.sessions) as session:
-            reports.append(sync_file(session, kind, path, now=now))
+            reports.append(
+                sync_file(session, kind, path, now=now, catalogue=event_catalogue(runtime.settings))
+            )
     return reports
 
 
@@ -36,9 +39,14 @@ class QualificationWatcher(FileWatcher[QualificationSyncReport]):
         runtime: Runtime,
         on_report: Callable[[QualificationSyncReport], None] | None = None,
     ):
-        super().__init__(lambda: qualification_files(runtime), partial(_sync, runtime), on_report)
+        super().__init__(
+            lambda: qualification_files(runtime),
+            partial(_sync, runtime),
+            on_report,
+            depends_on=lambda: runtime.settings.events_file,
+        )
 
 
 def _sync(runtime: Runtime, kind: str, path: Path, now: datetime) -> QualificationSyncReport:
     with transaction(runtime.sessions) as session:
-        return sync_file(session, kind, path, now=now)
+        return sync_file(session, kind, path, now=now, catalogue=event_catalogue(runtime.settings))

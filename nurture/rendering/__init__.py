@@ -20,11 +20,16 @@ The compile pipeline, and why it has this shape:
    that stands between MJML elements (e.g. ``{% if account %}`` between two ``<mj-section>``)
    is wrapped in ``<mj-raw>``: the compiler drops bare text there, but keeps ``mj-raw`` where
    it stands (``mjml_compile``).
-3. MJML compiles the document; every placeholder must come out exactly once (statements) or
+3. Before the compiler runs, the document is read as its HTML parser will read it
+   (``mjml_check``): unknown elements, tags never closed, elements in the wrong parent,
+   unknown attributes, text MJML would drop, and what the compiler cannot take twice are
+   reported at the template file and line they stand on (the layout's or partial's own).
+   The compiler itself names no place.
+4. MJML compiles the document; every placeholder must come out exactly once (statements) or
    at least once (expressions), otherwise the template is reported as broken.
-4. The plain-text part, when there is no ``body.txt``, is derived from this compiled HTML by
+5. The plain-text part, when there is no ``body.txt``, is derived from this compiled HTML by
    html2text *with the placeholders still in it* (``text_part``), so the text part is itself
    a Jinja template and html2text runs once per version, not once per recipient.
-5. Placeholders are put back; the three sources are compiled by a sandboxed Jinja
+6. Placeholders are put back; the three sources are compiled by a sandboxed Jinja
    (``environment``) into a ``compiled.CompiledTemplate``.
 """

@@ -19,6 +19,12 @@ from pathlib import Path
 
 from mjml import mjml_to_html
 
+from nurture.rendering.mjml_check import (
+    CONTENT_ELEMENTS,
+    CheckedDocument,
+    check_document,
+    origins_of,
+)
 from nurture.rendering.placeholders import (
     PLACEHOLDER,
     PLACEHOLDER_MARK,
@@ -34,22 +40,6 @@ from nurture.rendering.text_part import derive_text
 # MJML elements whose children are MJML elements: a Jinja tag directly inside one of them
 # would be dropped by the compiler, so it is wrapped in <mj-raw>.
 _CONTAINERS = frozenset({"mj-body", "mj-wrapper", "mj-section", "mj-group", "mj-column"})
-# MJML elements whose content is HTML or text, passed through: Jinja may stand there as is.
-_CONTENT_ELEMENTS = frozenset(
-    {
-        "mj-text",
-        "mj-button",
-        "mj-raw",
-        "mj-table",
-        "mj-title",
-        "mj-preview",
-        "mj-style",
-        "mj-navbar-link",
-        "mj-social-element",
-        "mj-accordion-title",
-        "mj-accordion-text",
-    }
-)
 # One token of the placeholder-bearing document: an HTML comment, a tag, or a placeholder.
 _MARKUP_RE = re.compile(
     r"<!--.*?-->"
@@ -72,31 +62,60 @@ class CompiledSources:
     text_spans: tuple[SourceSpan, ...] | None
 
 
-def compile_sources(sources: TemplateSources, root: Path) -> CompiledSources:
-    """Run MJML over the resolved body and derive the text part (see the module docstring)."""
-    body_path = sources.folder / BODY_FILE
+@dataclass(frozen=True)
+class PreparedDocument:
+    """The resolved body as the compiler gets it: checked, Jinja tags as placeholders."""
+
+    document: str
+    # The Jinja tag each placeholder stands for, by number.
+    table: tuple[Segment, ...]
+    checked: CheckedDocument
+
+
+def prepare_document(sources: TemplateSources) -> PreparedDocument:
+    """The document to compile, checked (``nurture.rendering.mjml_check``); raises
+    TemplateError listing every problem, each at its template file and line."""
     table: list[Segment] = []
-    pieces: list[str] = []
+    pieces: list[tuple[str, Segment]] = []
     for seg in sources.body:
         if seg.kind == "text":
             if PLACEHOLDER_MARK in seg.source:
                 raise TemplateError(
                     TemplateProblem(seg.path, seg.line, f"{PLACEHOLDER_MARK!r} is reserved")
                 )
-            pieces.append(seg.source)
+            pieces.append((seg.source, seg))
         elif seg.kind != "comment":  # Jinja comments render as nothing: drop them now.
-            pieces.append(PLACEHOLDER.format(len(table)))
+            pieces.append((PLACEHOLDER.format(len(table)), seg))
             table.append(seg)
-    document = _wrap_in_mj_raw("".join(pieces), table)
+    checked, problems = check_document(*origins_of(pieces))
+    if problems:
+        raise TemplateError(problems[0], tuple(problems[1:]))
+    return PreparedDocument(_wrap_in_mj_raw(checked.document, table), tuple(table), checked)
+
+
+def compile_sources(sources: TemplateSources, root: Path) -> CompiledSources:
+    """Run MJML over the resolved body and derive the text part (see the module docstring)."""
+    body_path = sources.folder / BODY_FILE
+    prepared = prepare_document(sources)
+    document, table, checked = prepared.document, list(prepared.table), prepared.checked
     try:
         result = mjml_to_html(document, template_dir=str(root), keep_comments=False)
+    except ImportError as exc:
+        # The compiler names a pip command of its own source tree; css-inline is a
+        # dependency of Nurture, so only a broken installation gets here.
+        message = (
+            'MJML could not inline the CSS of <mj-style inline="inline">: the css-inline '
+            "package is missing; reinstall Nurture (pip install -e .), which depends on "
+            "mjml[css_inlining]"
+        )
+        raise TemplateError(TemplateProblem(body_path, None, message)) from exc
     except Exception as exc:  # the port raises plain ValueError/TypeError on bad input
         message = f"MJML could not compile the email: {exc or type(exc).__name__}"
         raise TemplateError(TemplateProblem(body_path, None, message)) from exc
     if result.errors:
         raise TemplateError(TemplateProblem(body_path, None, f"MJML: {result.errors[0]}"))
-    html = result.html
-    _check_placeholders(html, table)
+    html = checked.finish(result.html)
+    check_placeholders(html, table)
     if not _PRE_RE.search(html):
         # MJML indents generously; outside <pre> leading whitespace means nothing to a mail
         # client, and dropping it makes every message a third smaller.
@@ -140,7 +159,7 @@ def _wrap_in_mj_raw(document: str, table: list[Segment]) -> str:
             continue  # an HTML comment
         seg = table[int(match.group("ph"))]
         parent = stack[-1] if stack else None
-        if parent in _CONTENT_ELEMENTS:
+        if parent in CONTENT_ELEMENTS:
             continue
         if parent in _CONTAINERS:
             out.append(document[last : match.start()])
@@ -160,7 +179,8 @@ def _wrap_in_mj_raw(document: str, table: list[Segment]) -> str:
     return "".join(out)
 
 
-def _check_placeholders(html: str, table: list[Segment]) -> None:
+def check_placeholders(html: str, table: list[Segment]) -> None:
+    """Raise TemplateError when the compiler dropped a Jinja tag, or copied a statement."""
     counts = Counter(int(found) for found in PLACEHOLDER_RE.findall(html))
     for index, seg in enumerate(table):
         count = counts.get(index, 0)

@@ -19,8 +19,10 @@ from nurture.rendering.segments import Segment, check_syntax
 # Part of every template version: bump it when a change to the compile pipeline (segments,
 # layouts, placeholders, MJML, the text part) changes compiled output, so caches and stored
 # versions never mix old and new output.
-PIPELINE_VERSION = "1"
-_TOOL_VERSIONS = f"mjml={package_version('mjml')};html2text={package_version('html2text')}"
+PIPELINE_VERSION = "2"
+_TOOL_VERSIONS = ";".join(
+    f"{name}={package_version(name)}" for name in ("mjml", "css-inline", "html2text")
+)
 
 SUBJECT_FILE = "subject.txt"
 BODY_FILE = "body.mjml"

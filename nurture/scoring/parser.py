@@ -21,6 +21,7 @@ from nurture.files.parser import KEY_RE, Parser
 from nurture.files.problems import Problem, ProblemsError, kind_name
 from nurture.files.yaml_file import FileLoad, load_yaml_text, read_file
 from nurture.files.yaml_lines import line_of, own_line
+from nurture.platform.event_types import ANY_CUSTOM, EventCatalogue
 from nurture.scoring.model import Bands, Cap, Conditions, Rule, ScoringModel
 
 TOP_FIELDS = ("name", "description", "half_life", "bands", "rules")
@@ -51,17 +52,22 @@ class ScoringLoad(FileLoad[ScoringModel]):
         return self.value
 
 
-def load_scoring_file(path: str | Path) -> ScoringLoad:
-    """Read and parse one scoring file; an unreadable file is reported as a problem."""
-    return read_file(path, load_scoring_text, ScoringLoad)
+def load_scoring_file(path: str | Path, *, catalogue: EventCatalogue = ANY_CUSTOM) -> ScoringLoad:
+    """Read and parse one scoring file; an unreadable file is reported as a problem.
+    ``catalogue``: the event types its rules may name (``nurture.files.event_catalogue``)."""
+    return read_file(
+        path, lambda text, name: load_scoring_text(text, name, catalogue=catalogue), ScoringLoad
+    )
 
 
-def load_scoring_text(text: str, path: str | Path = "<scoring>") -> ScoringLoad:
+def load_scoring_text(
+    text: str, path: str | Path = "<scoring>", *, catalogue: EventCatalogue = ANY_CUSTOM
+) -> ScoringLoad:
     """Parse scoring YAML ``text`` (``path`` names it in problems)."""
     name = str(path)
 
     def build(data: Mapping[Any, Any], digest: str) -> tuple[ScoringModel | None, list[Problem]]:
-        parser = ScoringParser(name)
+        parser = ScoringParser(name, catalogue=catalogue)
         return parser.model(data, source_path=name, checksum=digest), parser.problems
 
     return load_yaml_text(
@@ -219,7 +225,10 @@ class ScoringParser(Parser):
             )
         conditions = Conditions()
         if spec.get("when") is not None:
-            conditions = self.conditions(spec["when"], line_of(spec, "when", line))
+            when_line = line_of(spec, "when", line)
+            conditions = self.conditions(spec["when"], when_line)
+            if event is not None:
+                self.event_properties(event, spec["when"], when_line)
         cap = Cap()
         if spec.get("cap") is not None:
             cap = self.cap(spec["cap"], line_of(spec, "cap", line))
@@ -302,6 +311,17 @@ class ScoringParser(Parser):
             forms=texts.get("form", ()),
             properties=tuple(properties),
         )
+
+    def event_properties(self, event: str, when: Any, line: int) -> None:
+        """Each ``when.properties`` name must be one the event type carries (a custom type
+        declared with its list of properties carries only those)."""
+        props = when.get("properties") if isinstance(when, Mapping) else None
+        if not isinstance(props, Mapping):
+            return
+        props_line = line_of(when, "properties", line)
+        for name in props:
+            if isinstance(name, str):
+                self.known_property(event, name, line_of(props, name, props_line))
 
     def patterns(self, value: Any, line: int, what: str) -> tuple[str, ...]:
         """A text or a list of texts (any of them matches)."""

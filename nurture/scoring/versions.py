@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from nurture.files.versions import FileSyncReport, ParsedVersions, activate, active_row, kept_note
 from nurture.models import Lead, ScoringVersion
+from nurture.platform.event_types import ANY_CUSTOM, EventCatalogue
 from nurture.scoring.model import ScoringModel
 from nurture.scoring.parser import load_scoring_file, parse_scoring_data
 
@@ -30,13 +31,19 @@ class ScoringSyncReport(FileSyncReport):
     LABEL = "scoring"
 
 
-def sync_scoring(session: Session, path: Path | str, *, now: datetime) -> ScoringSyncReport:
+def sync_scoring(
+    session: Session,
+    path: Path | str,
+    *,
+    now: datetime,
+    catalogue: EventCatalogue = ANY_CUSTOM,
+) -> ScoringSyncReport:
     """Make the scoring file at ``path`` the active version if it is valid and new.
 
     Runs in the caller's transaction and commits nothing itself.
     """
     resolved = str(Path(path).resolve())
-    load = load_scoring_file(resolved)
+    load = load_scoring_file(resolved, catalogue=catalogue)
     active = active_version(session)
     if not load.ok or load.model is None:
         note = kept_note(active, "no scoring model is active yet: leads are not scored")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from nurture.files.event_catalogue import event_catalogue
 from nurture.files.watch import FileWatcher
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
@@ -16,7 +17,12 @@ from nurture.scoring.versions import ScoringSyncReport, sync_scoring
 def sync_scoring_file(runtime: Runtime, *, now: datetime) -> ScoringSyncReport:
     """Load the configured scoring file into the database (one transaction)."""
     with transaction(runtime.sessions) as session:
-        return sync_scoring(session, runtime.settings.scoring_file, now=now)
+        return sync_scoring(
+            session,
+            runtime.settings.scoring_file,
+            now=now,
+            catalogue=event_catalogue(runtime.settings),
+        )
 
 
 class ScoringWatcher(FileWatcher[ScoringSyncReport]):
@@ -30,6 +36,7 @@ class ScoringWatcher(FileWatcher[ScoringSyncReport]):
             lambda: {"scoring": runtime.settings.scoring_file},
             lambda _kind, _path, now: sync_scoring_file(runtime, now=now),
             on_report,
+            depends_on=lambda: runtime.settings.events_file,
         )
         self.runtime = runtime
 

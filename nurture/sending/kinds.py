@@ -47,10 +47,23 @@ HANDOFF = MessageKind("handoff", "sales-handoff", internal=True)
 AUTO_REPLY = MessageKind("auto_reply", "handoff-auto-reply")
 SLA_REMINDER = MessageKind("sla_reminder", "sla-reminder", internal=True)
 SLA_ESCALATION = MessageKind("sla_escalation", "sla-escalation", internal=True)
+# A hand-raise answered without a handoff of its own (held for review, already with sales):
+# the same auto-reply, and the note to marketing's reviewers.
+HAND_RAISE_REPLY = MessageKind("hand_raise_reply", "handoff-auto-reply")
+HAND_RAISE_REVIEW = MessageKind("hand_raise_review", "hand-raise-review", internal=True)
 
 KINDS: dict[str, MessageKind] = {
     kind.name: kind
-    for kind in (CAMPAIGN, CONFIRMATION, HANDOFF, AUTO_REPLY, SLA_REMINDER, SLA_ESCALATION)
+    for kind in (
+        CAMPAIGN,
+        CONFIRMATION,
+        HANDOFF,
+        AUTO_REPLY,
+        SLA_REMINDER,
+        SLA_ESCALATION,
+        HAND_RAISE_REPLY,
+        HAND_RAISE_REVIEW,
+    )
 }
 # Kinds whose recipient is not the lead: never tracked, never unsubscribe-able as the lead.
 INTERNAL_KINDS = frozenset(kind.name for kind in KINDS.values() if kind.internal)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import smtplib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ from nurture.sending.ratelimit import RateLimiter, TokenBucket
 from nurture.sending.smtp_connection import (
     CONNECTION_LOST,
     ConnectFailed,
+    Prepared,
     ServerClosing,
     SmtpConnection,
 )
@@ -77,19 +79,21 @@ class SmtpTransport(SmtpConnection):
     def send_many(self, items: Sequence[Outgoing]) -> list[DeliveryResult]:
         """Deliver a batch in order over the one connection; one result per item.
 
+        When the server offers PIPELINING the batch is streamed: each message's data goes
+        in one write with the next message's MAIL, RCPT and DATA (RFC 2920 allows the
+        content as the first "command" of a group), so a message costs one round trip.
+
         When no connection can be made, the rest of the batch shares that failure rather
         than trying again per message: against an unreachable host every attempt would
         wait for the full timeout, turning one batch into an hour.
         """
-        results: list[DeliveryResult] = []
+        results: list[DeliveryResult | None] = [None] * len(items)
         with self._lock:
-            for index, item in enumerate(items):
-                try:
-                    results.append(self._deliver(item))
-                except ConnectFailed as exc:
-                    results.extend([exc.result] * (len(items) - index))
-                    break
-        return results
+            try:
+                self._stream(items, results)
+            except ConnectFailed as exc:
+                results = [exc.result if r is None else r for r in results]
+        return results  # type: ignore[return-value]  # every slot is filled above
 
     def close(self) -> None:
         """Say QUIT and close the connection; the next send opens a new one."""
@@ -114,13 +118,22 @@ class SmtpTransport(SmtpConnection):
         try:
             return self._transaction(conn, item)
         except CONNECTION_LOST as exc:
-            self._discard()
-            log.info("SMTP connection to %s lost (%s); reconnecting", self.config.address, exc)
-        # The connection died under us. Servers drop idle connections and restart, so one
-        # retry on a fresh connection is worth it; a second failure is reported and left to
-        # the engine's backoff. (If the drop came after the server had read the final dot,
-        # it may have queued the message: SMTP cannot tell, RFC 1047.)
-        conn = self._open()
+            self._lost(exc)
+        return self._retry(item)
+
+    def _lost(self, exc: BaseException) -> None:
+        self._discard()
+        log.info("SMTP connection to %s lost (%s); reconnecting", self.config.address, exc)
+
+    def _retry(self, item: Outgoing) -> DeliveryResult:
+        """The one more try, on a fresh connection, of a message whose connection died.
+
+        Servers drop idle connections and restart, so one retry is worth it; a second
+        failure is reported and left to the engine's backoff. (If the drop came after the
+        server had read the final dot, it may have queued the message: SMTP cannot tell,
+        RFC 1047.) A connection opened for an earlier retry of the same batch is reused.
+        """
+        conn = self._conn or self._open()
         try:
             return self._transaction(conn, item)
         except ServerClosing as exc:
@@ -131,6 +144,85 @@ class SmtpTransport(SmtpConnection):
             return DeliveryResult.temporary_failure(
                 f"connection to {self.config.address} lost: {exc}"
             )
+
+    def _stream(self, items: Sequence[Outgoing], results: list[DeliveryResult | None]) -> None:
+        """Fill ``results`` for ``items``: one write and one round trip per message where
+        the server pipelines, a message at a time (``_deliver``) where it does not."""
+        index = 0
+        # The message whose DATA was accepted; its content goes out with the next write.
+        pending: tuple[int, Prepared] | None = None
+        while index < len(items) or pending is not None:
+            if pending is None:
+                conn = self._usable()
+                if not conn.has_extn("pipelining"):
+                    results[index] = self._deliver(items[index])
+                    index += 1
+                    continue
+            upcoming: tuple[int, Prepared] | None = None
+            if index < len(items):
+                if self.rate_limiter is not None:
+                    self.rate_limiter.acquire()
+                prepared = self._prepare(conn, items[index])
+                if isinstance(prepared, DeliveryResult):
+                    results[index] = prepared
+                else:
+                    upcoming = (index, prepared)
+                index += 1
+                if pending is None and upcoming is None:
+                    continue
+            in_flight = [entry[0] for entry in (pending, upcoming) if entry is not None]
+            try:
+                self._write_group(conn, pending, upcoming)
+                if pending is not None:
+                    code, reply = conn.getreply()
+                    results[pending[0]] = self._data_answered(
+                        conn, code, reply, reset=upcoming is None
+                    )
+                    pending = None
+                if upcoming is not None:
+                    refused = self._data_refused(conn, self._command_replies(conn))
+                    if refused is None:
+                        pending = upcoming
+                    else:
+                        results[upcoming[0]] = refused
+            except (smtplib.SMTPResponseException, *CONNECTION_LOST) as exc:
+                pending = None
+                unanswered = [i for i in in_flight if results[i] is None]
+                if isinstance(exc, smtplib.SMTPResponseException):
+                    # A garbled reply (smtplib hung up): that message is refused as
+                    # ``_transaction`` would refuse it; the ones behind it are retried.
+                    self._discard()
+                    results[unanswered.pop(0)] = DeliveryResult.from_reply(
+                        exc.smtp_code, f"message refused: {exc.smtp_error!r}", "DATA"
+                    )
+                else:
+                    self._lost(exc)
+                for lost in unanswered:
+                    results[lost] = self._retry(items[lost])
+
+    def _usable(self) -> smtplib.SMTP:
+        """The open connection, replaced first when it sat idle too long, or a new one."""
+        now = time.monotonic()
+        if self._conn is not None and now - self._last_used > self.max_idle:
+            self._discard()
+        self._last_used = now
+        return self._conn or self._open()
+
+    def _write_group(
+        self,
+        conn: smtplib.SMTP,
+        pending: tuple[int, Prepared] | None,
+        upcoming: tuple[int, Prepared] | None,
+    ) -> None:
+        """One write: the pending message's content, then the next one's commands."""
+        chunks = [] if pending is None else [pending[1].payload]
+        if upcoming is not None:
+            prepared = upcoming[1]
+            chunks.append(
+                f"{prepared.mail}\r\n{prepared.rcpt}\r\nDATA\r\n".encode(prepared.encoding)
+            )
+        self._last_used = time.monotonic()
+        conn.send(b"".join(chunks))
 
 
 _T = TypeVar("_T")

@@ -13,6 +13,7 @@ import re
 import smtplib
 import socket
 import ssl
+from dataclasses import dataclass
 
 from nurture.platform.smtp_url import SmtpConfig
 from nurture.sending.delivery import DeliveryResult, Outgoing
@@ -30,6 +31,17 @@ class ConnectFailed(Exception):
     def __init__(self, result: DeliveryResult) -> None:
         super().__init__(result.reply)
         self.result = result
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One message ready for the wire: its MAIL and RCPT commands (without CRLF), the
+    encoding they need, and the dot-stuffed payload ending in ``CRLF . CRLF``."""
+
+    mail: str
+    rcpt: str
+    encoding: str
+    payload: bytes
 
 
 class ServerClosing(Exception):
@@ -97,8 +109,8 @@ class SmtpConnection:
 
     # ------------------------------------------------------------------ transactions
 
-    def _transaction(self, conn: smtplib.SMTP, item: Outgoing) -> DeliveryResult:
-        """One MAIL/RCPT/DATA exchange; raises only when the connection is lost."""
+    def _prepare(self, conn: smtplib.SMTP, item: Outgoing) -> Prepared | DeliveryResult:
+        """The commands and dot-stuffed payload of one message, or why it cannot be sent."""
         sender, recipient, data = item.envelope_from, item.to, item.data
         for address in (sender, recipient):
             if "\r" in address or "\n" in address:
@@ -111,6 +123,7 @@ class SmtpConnection:
             data = _BARE_LF.sub(b"\r\n", data)
 
         options = f" SIZE={len(data)}" if conn.has_extn("size") else ""
+        encoding = "ascii"
         if not (sender.isascii() and recipient.isascii()):
             if not conn.has_extn("smtputf8"):
                 return DeliveryResult(
@@ -120,40 +133,83 @@ class SmtpConnection:
                     "needed for a non-ASCII address",
                 )
             options += " BODY=8BITMIME SMTPUTF8"
-            conn.command_encoding = "utf-8"  # what smtplib's mail() does for SMTPUTF8
-
+            encoding = "utf-8"
         # The commands are written directly rather than through smtplib's mail()/rcpt()/
         # data(): those re-parse each address (~6 µs apiece) and dot-stuff with a regex
         # (~50 µs for 14 KB), together more than half the client's CPU per message.
-        mail = f"MAIL FROM:{_path(sender)}{options}"
-        rcpt = f"RCPT TO:{_path(recipient)}"
+        return Prepared(
+            f"MAIL FROM:{_path(sender)}{options}",
+            f"RCPT TO:{_path(recipient)}",
+            encoding,
+            _dot_stuffed(data),
+        )
+
+    def _transaction(self, conn: smtplib.SMTP, item: Outgoing) -> DeliveryResult:
+        """One MAIL/RCPT/DATA exchange; raises only when the connection is lost."""
+        prepared = self._prepare(conn, item)
+        if isinstance(prepared, DeliveryResult):
+            return prepared
+        if prepared.encoding != "ascii":
+            conn.command_encoding = prepared.encoding  # what smtplib's mail() does for SMTPUTF8
         try:
             if conn.has_extn("pipelining"):
                 # RFC 2920: one write for all three commands, then their three replies in
                 # order. Saves two round trips per message (most of the time to a remote
                 # relay). A server must refuse DATA when no recipient was accepted.
-                conn.send(f"{mail}\r\n{rcpt}\r\nDATA\r\n")
-                replies = [(stage, *conn.getreply()) for stage in _STAGES]
+                conn.send(f"{prepared.mail}\r\n{prepared.rcpt}\r\nDATA\r\n")
+                replies = self._command_replies(conn)
             else:
                 replies = []
-                for stage, command in zip(_STAGES, (mail, rcpt, "DATA"), strict=True):
+                for stage, command in zip(
+                    _STAGES, (prepared.mail, prepared.rcpt, "DATA"), strict=True
+                ):
                     conn.putcmd(command)
                     code, reply = conn.getreply()
                     replies.append((stage, code, reply))
                     if code not in _EXPECTED[stage]:
                         break
-            failed = next((r for r in replies if r[1] not in _EXPECTED[r[0]]), None)
-            if failed is not None:
-                if replies[-1][1] == 354:
-                    # DATA accepted after a refusal (a lax pipelining server): end it empty.
-                    conn.send(b".\r\n")
-                    conn.getreply()
-                return self._refused(conn, *failed)
-            conn.send(_dot_stuffed(data))
+            refused = self._data_refused(conn, replies)
+            if refused is not None:
+                return refused
+            conn.send(prepared.payload)
             code, reply = conn.getreply()
         except smtplib.SMTPResponseException as exc:  # a garbled reply; smtplib closed up
             return self._refused(conn, "message", exc.smtp_code, exc.smtp_error)
+        return self._data_answered(conn, code, reply)
+
+    @staticmethod
+    def _command_replies(conn: smtplib.SMTP) -> list[tuple[str, int, bytes]]:
+        """The replies to a pipelined MAIL, RCPT and DATA, in order."""
+        return [(stage, *conn.getreply()) for stage in _STAGES]
+
+    def _data_refused(
+        self, conn: smtplib.SMTP, replies: list[tuple[str, int, bytes]]
+    ) -> DeliveryResult | None:
+        """None when DATA was accepted (354); otherwise the refusal, the session reset."""
+        failed = next((r for r in replies if r[1] not in _EXPECTED[r[0]]), None)
+        if failed is None:
+            return None
+        if replies[-1][1] == 354:
+            # DATA accepted after a refusal (a lax pipelining server): end it empty.
+            conn.send(b".\r\n")
+            conn.getreply()
+        return self._refused(conn, *failed)
+
+    def _data_answered(
+        self, conn: smtplib.SMTP, code: int, reply: bytes, *, reset: bool = True
+    ) -> DeliveryResult:
+        """The result of a message from the reply to its end of data.
+
+        ``reset=False`` when the next message's commands are already on the wire: the
+        transaction ended with the reply either way (RFC 5321 4.1.1.4), and a RSET would
+        cancel the next one.
+        """
         if not 200 <= code < 300:
+            if not reset:
+                text = f"message refused: {_text(reply)}"
+                if code == 421:
+                    raise ServerClosing(code, text)
+                return DeliveryResult.from_reply(code, text, "DATA")
             return self._refused(conn, "message", code, reply)
         return DeliveryResult("sent", code, _text(reply))
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from nurture.platform.addresses import normalise_email
+from nurture.platform.event_types import ANY_CUSTOM, CUSTOM_RE, EventCatalogue
 
 EVENT_TYPES = (
     "form.submitted",
@@ -23,7 +24,6 @@ EVENT_TYPES = (
     "content.downloaded",
     "page.viewed",
 )
-_CUSTOM_RE = re.compile(r"custom\.[a-z0-9][a-z0-9_.-]{0,50}")
 _VISITOR_RE = re.compile(r"[A-Za-z0-9_:-]{8,64}")
 FIELDS = ("type", "email", "visitor_id", "occurred_at", "properties", "url")
 MAX_PROPERTIES_BYTES = 8 * 1024
@@ -43,8 +43,17 @@ class IncomingEvent:
     properties: dict[str, Any] = field(default_factory=dict)
 
 
-def validate_event(data: Any, now: datetime) -> tuple[IncomingEvent | None, dict[str, str]]:
-    """The event, or None and one reason per field."""
+def validate_event(
+    data: Any,
+    now: datetime,
+    catalogue: EventCatalogue = ANY_CUSTOM,
+    *,
+    simulated: bool = False,
+) -> tuple[IncomingEvent | None, dict[str, str]]:
+    """The event, or None and one reason per field. ``now`` is the instance's time: the
+    simulated one when ``simulated`` (an ``occurred_at`` may then be as late as it). With
+    an event types file (``catalogue``), a custom type must be declared there, and one
+    declared with a list of properties carries only those."""
     if not isinstance(data, dict):
         return None, {"_": "an event must be a JSON object"}
     errors: dict[str, str] = {}
@@ -52,9 +61,14 @@ def validate_event(data: Any, now: datetime) -> tuple[IncomingEvent | None, dict
         if name not in FIELDS:
             errors[str(name)] = "unknown field; allowed: " + ", ".join(FIELDS)
     kind = data.get("type")
-    if not isinstance(kind, str) or not (kind in EVENT_TYPES or _CUSTOM_RE.fullmatch(kind)):
+    if not isinstance(kind, str) or not (kind in EVENT_TYPES or CUSTOM_RE.fullmatch(kind)):
         errors["type"] = (
             "one of " + ", ".join(EVENT_TYPES) + ", or custom.NAME (lower case, digits, _ . -)"
+        )
+    elif kind not in EVENT_TYPES and not catalogue.knows(kind):
+        declared = [event.name for event in catalogue.declared]
+        errors["type"] = f"{kind} is not declared in the event types file; declared: " + (
+            ", ".join(declared) or "none"
         )
     email = None
     if data.get("email") is not None:
@@ -72,7 +86,7 @@ def validate_event(data: Any, now: datetime) -> tuple[IncomingEvent | None, dict
         errors["email"] = "give the lead's email, a visitor_id, or both"
     occurred_at = now
     if data.get("occurred_at") is not None:
-        occurred_at, problem = _timestamp(data["occurred_at"], now)
+        occurred_at, problem = _timestamp(data["occurred_at"], now, simulated)
         if problem:
             errors["occurred_at"] = problem
     properties = data.get("properties") or {}
@@ -80,6 +94,13 @@ def validate_event(data: Any, now: datetime) -> tuple[IncomingEvent | None, dict
         errors["properties"] = "a JSON object"
     elif len(json.dumps(properties)) > MAX_PROPERTIES_BYTES:
         errors["properties"] = f"at most {MAX_PROPERTIES_BYTES} bytes of JSON"
+    elif isinstance(kind, str) and (allowed := catalogue.closed_properties(kind)) is not None:
+        unknown = sorted(str(name) for name in properties if name not in allowed)
+        if unknown:
+            errors["properties"] = (
+                f"{kind} carries only " + (", ".join(allowed) or "no properties")
+                + "; not " + ", ".join(unknown)
+            )  # fmt: skip
     url = data.get("url")
     if url is not None and (not isinstance(url, str) or len(url) > 2000):
         errors["url"] = "text of at most 2000 characters"
@@ -98,7 +119,7 @@ def validate_event(data: Any, now: datetime) -> tuple[IncomingEvent | None, dict
     )
 
 
-def _timestamp(value: Any, now: datetime) -> tuple[datetime, str | None]:
+def _timestamp(value: Any, now: datetime, simulated: bool) -> tuple[datetime, str | None]:
     if not isinstance(value, str):
         return now, "an ISO 8601 time with a timezone, e.g. 2026-12-01T09:30:00Z"
     try:
@@ -108,5 +129,10 @@ def _timestamp(value: Any, now: datetime) -> tuple[datetime, str | None]:
     if parsed.tzinfo is None:
         return now, "add a timezone (Z or +hh:mm): a time without one is ambiguous"
     if parsed > now + MAX_CLOCK_SKEW:
+        if simulated:
+            return now, (
+                f"is in the future: the instance's simulated time is {now:%Y-%m-%dT%H:%M:%SZ} "
+                "(nurture tick --now moves it)"
+            )
         return now, "is in the future"
     return parsed, None

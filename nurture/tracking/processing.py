@@ -30,10 +30,11 @@ from nurture.models import Event, Lead, Message
 from nurture.models.tracking import TrackingHit
 from nurture.platform import hooks
 from nurture.platform.addresses import email_or_none
-from nurture.platform.db import transaction, utcnow
+from nurture.platform.db import transaction
 from nurture.platform.outage import OutageGate
 from nurture.platform.runtime import Runtime
 from nurture.tracking.capture import HitLock
+from nurture.tracking.clock import instance_now
 from nurture.tracking.engagement import note_engagement, refresh_engagement
 from nurture.tracking.links import LinkSigner, link_signer
 from nurture.tracking.machine_rules import HitView, Thresholds, burst_of_all_links, machine_reasons
@@ -491,7 +492,7 @@ class HitProcessor:
             self._stop.wait(self.gather)
             self._wake.clear()
             try:
-                self._gate.run(lambda: self.run_once(utcnow()))
+                self._gate.run(lambda: self.run_once(instance_now(self.runtime)))
             except Exception:
                 # The hits stay unprocessed in the database; the next pass tries again.
                 log.exception("processing tracking hits failed; retrying")

@@ -29,8 +29,8 @@ import time
 from collections.abc import Mapping
 
 from nurture.platform.config import Settings
-from nurture.platform.db import utcnow
 from nurture.platform.runtime import Runtime
+from nurture.tracking.clock import instance_now
 from nurture.tracking.processing import HitProcessor
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ def run(
                 os.read(wake_fd, 65536)  # the wake-ups that arrived meanwhile
         started = time.monotonic()
         try:
-            done = processor.run_once(utcnow())
+            done = processor.run_once(instance_now(runtime))
         except Exception:
             # The hits stay unprocessed in the database; the next pass tries again.
             log.exception("processing tracking hits failed; retrying")

@@ -29,6 +29,7 @@ from nurture.web import (
     api_reports_roi,  # noqa: F401  (GET /api/v1/reports/roi)
     api_reports_volume,  # noqa: F401  (new leads per day, week or month)
     api_revenue,  # noqa: F401  (an account's revenue entries)
+    api_reviews,  # noqa: F401  (the review queue of hand-raisers)
     api_scoring,  # noqa: F401  (lead score explained, timeline)
     api_validation,  # noqa: F401  (JSON bodies checked against the OpenAPI document)
 )

@@ -8,8 +8,9 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 
-from nurture.platform.db import utcnow
+from nurture.files.event_catalogue import event_catalogue
 from nurture.tracking.capture import hit_row, hit_writer
+from nurture.tracking.clock import instance_now
 from nurture.tracking.event_intake import validate_event
 from nurture.web.api import _json_body, _runtime, bp
 from nurture.web.auth import require_api_key
@@ -20,11 +21,15 @@ from nurture.web.errors import validation_error
 @require_api_key
 def post_event() -> Any:
     """Accept one event; 422 with a reason per field when it is not valid."""
-    now = utcnow()
-    event, errors = validate_event(_json_body(), now)
+    settings = _runtime().settings
+    # On a simulated-time instance, "now" and the future an event may not be in are the
+    # simulated clock's (docs/tracking.md#simulated-time).
+    now = instance_now(_runtime())
+    event, errors = validate_event(
+        _json_body(), now, event_catalogue(settings), simulated=settings.simulated_time
+    )
     if event is None:
         return validation_error(errors, "the event is not valid")
-    settings = _runtime().settings
     row = hit_row(
         kind="api",
         now=now,

@@ -6,7 +6,7 @@
 - ``POST /api/v1/handoffs/<id>/reject``  ``{"reason": "no-budget", "note": "…"}``
 - ``POST /api/v1/handoffs/<id>/convert`` ``{"outcome": "won", "value": 12000, "currency": "EUR"}``
   (``"reason"`` says why, for ``"outcome": "lost"``)
-- ``GET /api/v1/handoffs/reasons?since=2026-11-01``
+- ``GET /api/v1/handoffs/reasons?since=2026-11-01`` (with what became of hand-raisers)
 
 A refused action answers with ``error`` (a stable code: ``already_accepted``,
 ``reassigned``, ``unknown_reason``, …) and changes nothing; each action is one transaction.
@@ -26,6 +26,7 @@ from nurture.handoff.reps import find_rep
 from nurture.models import Lead, SalesRep
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.ids import parse_count
+from nurture.qualification.reviews import review_counts
 from nurture.web.api import _runtime, bp
 from nurture.web.auth import require_api_key
 from nurture.web.errors import json_error, validation_error
@@ -88,7 +89,9 @@ def handoffs_reasons() -> Any:
             )
         since = since if since.tzinfo else since.replace(tzinfo=UTC)
     with _runtime().sessions() as session:
-        return jsonify(reasons_report(session, since=since).as_dict())
+        report = reasons_report(session, since=since).as_dict()
+        report["hand_raisers"] = review_counts(session, since=since)
+        return jsonify(report)
 
 
 @bp.get("/handoffs/<int:handoff_id>")

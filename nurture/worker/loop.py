@@ -40,6 +40,7 @@ from nurture.qualification.watch import QualificationWatcher
 from nurture.scoring.watch import ScoringWatcher
 from nurture.sending.engine import Engine
 from nurture.sending.tick import TickReport
+from nurture.tracking.clock import instance_now
 from nurture.tracking.processing import HitProcessor
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def _send_loop(settings: Settings, stop: Any) -> None:
         while not stop.is_set():
             started = time.monotonic()
             try:
-                report = gate.run(lambda: engine.tick(utcnow()))
+                report = gate.run(lambda: engine.tick(instance_now(runtime)))
                 if report is not None and (report.claimed or report.retried):
                     log.info("%s", report)
             except Exception:
@@ -238,7 +239,7 @@ def run_worker(
 
         def tick() -> None:
             try:
-                report = gate.run(lambda: one_pass.run(utcnow()))
+                report = gate.run(lambda: one_pass.run(instance_now(runtime)))
             except Exception:
                 # A failed tick is logged and the next one tries again: the work stays due
                 # in the database, nothing is lost.
@@ -264,7 +265,8 @@ def run_worker(
         # processor threads are busy or stopped); APScheduler logs a failed pass.
         hits = HitProcessor(runtime)
         scheduler.add_job(
-            lambda: gate.run(lambda: hits.run_once(utcnow())), IntervalTrigger(seconds=1),
+            lambda: gate.run(lambda: hits.run_once(instance_now(runtime))),
+            IntervalTrigger(seconds=1),
             id="tracking-hits",
             max_instances=1, coalesce=True,
         )  # fmt: skip

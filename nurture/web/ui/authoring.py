@@ -52,7 +52,9 @@ from nurture.authoring.saving import (
     save_template,
 )
 from nurture.campaigns.services import email_brand
+from nurture.files.event_catalogue import event_catalogue
 from nurture.platform.db import transaction, utcnow
+from nurture.platform.event_types import EventCatalogue
 from nurture.rendering.library import render_limits, template_library
 from nurture.rendering.sources import BODY_FILE, META_FILE, SUBJECT_FILE, TEXT_FILE
 from nurture.reports.authoring import authoring_index, version_history
@@ -152,7 +154,9 @@ def campaign_file(key: str) -> Any:
     if on_disk is None and not starter and not request.args.get("new"):
         abort(404)
     text = on_disk if on_disk is not None else starter_campaign(key, starter)
-    result = check_campaign(template_library(runtime()), path, text, email_brand(runtime()))
+    result = check_campaign(
+        template_library(runtime()), path, text, email_brand(runtime()), catalogue=_catalogue()
+    )
     return _campaign_page(key, path, text, {path.name: on_disk}, result)
 
 
@@ -166,7 +170,7 @@ def campaign_save(key: str) -> Any:
         path,
         text,
         check=lambda shown: check_campaign(
-            template_library(runtime()), path, shown, email_brand(runtime())
+            template_library(runtime()), path, shown, email_brand(runtime()), catalogue=_catalogue()
         ),
         save=lambda base: save_campaign(
             runtime(), path, text, base=base, actor=current_user.actor, now=utcnow()
@@ -311,7 +315,7 @@ def config_file(kind: str) -> Any:
     path = _located_config(kind)
     on_disk = read_text(path)
     text = on_disk or ""
-    result = check_config(kind, path, text)
+    result = check_config(kind, path, text, catalogue=_catalogue())
     return _config_page(kind, path, text, {path.name: on_disk}, result)
 
 
@@ -324,7 +328,7 @@ def config_save(kind: str) -> Any:
     return check_or_save(
         path,
         text,
-        check=lambda shown: check_config(kind, path, shown),
+        check=lambda shown: check_config(kind, path, shown, catalogue=_catalogue()),
         save=lambda base: save_config(
             runtime(), kind, text, base=base, actor=current_user.actor, now=utcnow()
         ),
@@ -384,13 +388,19 @@ def check(kind: str, name: str) -> Any:
             path,
             normalise(_text_field(), on_disk=read_text(path)),
             email_brand(runtime()),
+            catalogue=_catalogue(),
         )
     elif kind == TEMPLATE:
         _located_template(name)
         result = _check_template(name, _normalised(_template_parts()))
     elif kind in CONFIG_KINDS and name == kind:
         path = _located_config(kind)
-        result = check_config(kind, path, normalise(_text_field(), on_disk=read_text(path)))
+        result = check_config(
+            kind,
+            path,
+            normalise(_text_field(), on_disk=read_text(path)),
+            catalogue=_catalogue(),
+        )
     else:
         abort(404)
     problems = [finding.as_json() for finding in result.findings]
@@ -473,3 +483,8 @@ SKELETON_TEMPLATE = {
     TEXT_FILE: "",
     META_FILE: "description: What this email is for.\n",
 }
+
+
+def _catalogue() -> EventCatalogue:
+    """The event types the files may name (the team's event types file)."""
+    return event_catalogue(runtime().settings)

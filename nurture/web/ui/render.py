@@ -31,6 +31,7 @@ NAVIGATION = (
     NavItem("ui_accounts.index", _l("Accounts"), roles.LEADS_VIEW),
     NavItem("ui_import.index", _l("Import"), roles.LEADS_EDIT),
     NavItem("ui_sales.inbox", _l("Sales"), roles.SALES_OWN),
+    NavItem("ui_sales.reviews_list", _l("Hand-raisers"), roles.HANDRAISERS_REVIEW),
     NavItem("ui_reports.dashboard", _l("Reports"), roles.REPORTS_VIEW),
     NavItem("ui_settings.index", _l("Settings"), roles.SETTINGS_MANAGE),
 )

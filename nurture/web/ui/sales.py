@@ -9,7 +9,8 @@
   the signed-in rep; a sales manager may act for the owner.
 
 The manager's views (team SLA, rejections, open handoffs, reassign) are in
-``nurture.web.ui.sales_team`` on the same blueprint.
+``nurture.web.ui.sales_team`` on the same blueprint, and marketing's review queue of
+hand-raisers in ``nurture.web.ui.reviews``.
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ from nurture.reports.sales import (
     team_reps,
 )
 from nurture.reports.sales import inbox as inbox_page
-from nurture.web.ui import sales_team  # noqa: F401  (the manager's views: their routes)
+from nurture.web.ui import (
+    reviews,  # noqa: F401  (marketing's review queue: its routes)
+    sales_team,  # noqa: F401  (the manager's views: their routes)
+)
 from nurture.web.ui.render import page
 from nurture.web.ui.sales_common import bp, check_id, refusal
 from nurture.web.ui.sales_forms import (

@@ -44,6 +44,10 @@ def test_no_serve_runs_the_demo_and_exits(tmp_path: Path) -> None:
     assert "Where each lead is" in done.stdout
     assert re.search(r"Sales at the end: \d+ handoffs — \d+ waiting for a rep", done.stdout)
     assert "serving on" not in done.stdout
+    # The commands to explore the demo keep to its simulated clock.
+    assert re.search(
+        r"NURTURE_SIMULATED_TIME=1 \.venv/bin/nurture tick --now \S+T10:00", done.stdout
+    )
     assert (tmp_path / "instance" / "demo" / "nurture.db").exists()
 
 

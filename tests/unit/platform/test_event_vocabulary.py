@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from nurture.campaigns.loader import load_campaign_text
+from nurture.files.event_catalogue import load_event_types_text
 from nurture.files.parser import Parser
 from nurture.platform.event_types import BUILT_IN_NAMES, is_known
 from nurture.qualification.icp_parser import load_icp_text
@@ -53,6 +54,8 @@ def loader_for(data: Any):
         return load_icp_text
     if "rules" in keys and "recycle_cooldown" in keys:
         return load_readiness_text
+    if "types" in keys and keys <= {"types", "description"}:
+        return load_event_types_text
     return None
 
 
@@ -73,9 +76,15 @@ def event_names(data: Any) -> Iterator[str]:
             yield from event_names(item)
 
 
-def test_the_docs_hold_the_four_whole_example_files_the_loaders_know():
+def test_the_docs_hold_the_five_whole_example_files_the_loaders_know():
     kinds = {loader_for(yaml.safe_load(text)) for _where, text in EXAMPLES} - {None}
-    assert kinds == {load_campaign_text, load_scoring_text, load_icp_text, load_readiness_text}
+    assert kinds == {
+        load_campaign_text,
+        load_scoring_text,
+        load_icp_text,
+        load_readiness_text,
+        load_event_types_text,
+    }
 
 
 @pytest.mark.parametrize(("where", "text"), EXAMPLES, ids=[where for where, _ in EXAMPLES])

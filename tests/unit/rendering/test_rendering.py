@@ -93,6 +93,8 @@ def test_the_bundled_templates_are_the_ones_the_example_campaign_uses() -> None:
         # The handoff SLA's reminder and escalation (docs/handoff.md#sla).
         "sla-reminder",
         "sla-escalation",
+        # The note to marketing about a hand-raiser held for review (docs/handoff.md).
+        "hand-raise-review",
     }
 
 
