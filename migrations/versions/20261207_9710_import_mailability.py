@@ -2,7 +2,7 @@
 (the web import page's "cannot be mailed" summary, resumed with the job).
 
 Revision ID: 9710
-Revises: 9690
+Revises: 9700
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "9710"
-down_revision: str | None = "9690"
+down_revision: str | None = "9700"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
