@@ -1,5 +1,6 @@
 """Import jobs keep who of the imported leads campaigns may mail, and why not the others
-(the web import page's "cannot be mailed" summary, resumed with the job).
+(the web import page's "cannot be mailed" summary, resumed with the job), and the consent
+status the batch records (the web page's equivalent of ``nurture leads import --consent``).
 
 Revision ID: 9710
 Revises: 9700
@@ -22,9 +23,11 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("not_mailable", sa.JSON(), server_default="{}", nullable=False)
         )
+        batch_op.add_column(sa.Column("consent_status", sa.String(20), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("import_jobs") as batch_op:
+        batch_op.drop_column("consent_status")
         batch_op.drop_column("not_mailable")
         batch_op.drop_column("mailable")

@@ -90,6 +90,7 @@ def import_leads_csv(
     extra_columns: str = "ignore",
     consent_basis: str | None = None,
     consent: str | None = None,
+    consent_source: str | None = None,
     free_mail_domains: frozenset[str] = FREE_MAIL_DOMAINS,
     column_targets: Sequence[str] | None = None,
     encoding: str | None = None,
@@ -112,7 +113,8 @@ def import_leads_csv(
     a field's name). ``consent_basis`` is the lawful basis recorded for leads that have none.
     ``consent`` (``granted``, ``pending`` or ``withdrawn``) is the consent status the file
     records for rows without their own, with the import and the file's name as its source and
-    ``now`` as its time (``nurture.leads.import_summary.apply_batch_consent`` says where it
+    ``now`` as its time (``consent_source`` names the file instead: an uploaded copy's
+    name is not the person's file name; ``import_summary.apply_batch_consent`` says where it
     applies). The summary counts who of the imported leads cannot be mailed, and why. A row
     whose address was erased at the person's request is rejected without its values
     (``ERASED_ROW_REASON``): an import never brings an erased person back. Raises
@@ -142,7 +144,9 @@ def import_leads_csv(
     batch_consent = (
         None
         if consent is None
-        else BatchConsent(status=consent, source=f"import {path.name}"[:200], at=now)
+        else BatchConsent(
+            status=consent, source=f"import {consent_source or path.name}"[:200], at=now
+        )
     )
     defaults = {"lawful_basis": consent_basis} if consent_basis else {}
     rejects_file = (

@@ -40,7 +40,7 @@ from nurture.leads.csv_rows import (
     read_records,
 )
 from nurture.leads.fields import LAWFUL_BASES
-from nurture.leads.import_summary import ImportSummary
+from nurture.leads.import_summary import BATCH_CONSENT_STATUSES, ImportSummary
 from nurture.models import ImportJob, ImportReject
 from nurture.platform.db import transaction, utcnow
 
@@ -236,16 +236,19 @@ def start_job(
     consent_basis: str | None,
     source: str,
     now: datetime,
+    consent: str | None = None,
 ) -> MappingProblems:
     """Record the mapping, forget the first rows and queue the job; returns the problems
     instead when there are any (nothing is changed then)."""
     problems = check_mapping(job.header, targets, consent_basis, source)
     if job.status != "uploaded":
         problems.general.append("This import has already started.")
+    if consent not in (None, *BATCH_CONSENT_STATUSES):
+        problems.fields["consent_status"] = "Choose a consent status from the list."
     if problems:
         return problems
     job.mapping = list(targets)
-    job.consent_basis = consent_basis
+    job.consent_basis, job.consent_status = consent_basis, consent
     job.source = source.strip()
     # The first rows were kept for the mapping page only: not a copy of people's data to
     # keep for as long as the job is listed.
@@ -336,6 +339,7 @@ def run_job(
             resume = {name: getattr(job, name) for name in RESUMABLE_COUNTS}
             resume[RESUMABLE_BREAKDOWN] = dict(job.not_mailable or {})
         targets, basis, source = list(job.mapping or []), job.consent_basis, job.source
+        consent, file_name = job.consent_status, job.file_name
         encoding, delimiter = job.encoding, job.delimiter
     sink = _JobRejects(job_id)
     last_scan = [0.0]
@@ -382,6 +386,8 @@ def run_job(
             progress=False,
             batch_size=batch_size,
             consent_basis=basis,
+            consent=consent,
+            consent_source=file_name,
             on_scan=on_scan,
             on_begin=on_begin,
             on_commit=on_commit,

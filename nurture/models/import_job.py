@@ -40,6 +40,8 @@ class ImportJob(Base):
     # One target per column (a lead field, attributes.<name> or "-"), once chosen.
     mapping: Mapped[list[str] | None] = mapped_column(JSON)
     consent_basis: Mapped[str | None] = mapped_column(String(30))
+    # The consent status the batch records for rows without their own (``--consent``).
+    consent_status: Mapped[str | None] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(100), default="csv")
     status: Mapped[str] = mapped_column(String(20), default="uploaded")
     # Rows in the file (known once the first pass is done) and rows checked so far by it.

@@ -43,6 +43,7 @@ class JobRow:
     error: str | None
     source: str
     consent_basis: str | None
+    consent_status: str | None
     cancel_requested: bool
     has_file: bool
 
@@ -98,6 +99,7 @@ def _row(job: ImportJob, user: str | None) -> JobRow:
         error=job.error,
         source=job.source,
         consent_basis=job.consent_basis,
+        consent_status=job.consent_status,
         cancel_requested=job.cancel_requested,
         has_file=job.stored_name is not None,
     )

@@ -220,6 +220,7 @@ def start(job_id: int) -> Any:
                 consent_basis=form.consent_basis.data,
                 source=source,
                 now=utcnow(),
+                consent=form.consent_status.data or None,
             )
         for index, message in problems.columns.items():
             form[column_field_name(index)].errors.append(message)

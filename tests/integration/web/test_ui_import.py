@@ -375,3 +375,36 @@ def test_the_job_page_says_who_of_the_imported_leads_cannot_be_mailed_and_why(ap
     assert "Leads without a consent basis are kept but not mailed" in page
     status = marketer.get(f"/import/{job_id}/status").get_json()
     assert (status["mailable"], status["not_mailable"]) == (1, {"no_consent_basis": 2})
+
+
+def test_a_batch_consent_chosen_on_the_page_is_recorded_with_the_file_name(app, marketer):
+    data = "email;Zgoda\nnowy@acme.pl;\nwlasna@acme.pl;withdrawn\n"
+    job_id = job_id_of(upload(marketer, data.encode(), "webinar.csv"))
+    response = start(
+        marketer,
+        job_id,
+        ["email", "consent_status"],
+        consent_basis="consent",
+        consent_status="granted",
+    )
+    assert response.status_code == 302
+    join_imports(app)
+    with transaction(sessions(app)) as session:
+        job = session.get(ImportJob, job_id)
+        assert (job.consent_status, job.mailable, job.not_mailable) == (
+            "granted",
+            1,
+            {"withdrawn": 1},
+        )
+        new = session.scalar(select(Lead).where(Lead.email == "nowy@acme.pl"))
+        assert (new.consent_status, new.consent_source) == ("granted", "import webinar.csv")
+    page = marketer.get(f"/import/{job_id}").get_data(as_text=True)
+    assert "Consent for this batch" in page
+
+
+def test_an_unknown_batch_consent_is_refused_beside_its_select(app, marketer):
+    job_id = job_id_of(upload(marketer, b"email\na@acme.pl\n", "a.csv"))
+    response = start(marketer, job_id, ["email"], consent_status="maybe")
+    assert response.status_code == 422
+    with transaction(sessions(app)) as session:
+        assert session.get(ImportJob, job_id).status == "uploaded"
