@@ -7,11 +7,12 @@ Leads and consent sit below campaigns and never import them: they send named eve
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from nurture.campaigns import enrolment
+from nurture.campaigns import enrolment, reevaluation
 from nurture.models import Lead
 from nurture.platform import hooks
 
@@ -28,10 +29,24 @@ def stage_changed(session: Session, lead: Lead, now: datetime) -> None:
     enrolment.enrol_on_trigger(session, lead, now, kind="stage_changed", stage=lead.stage)
 
 
+def leads_changed(
+    session: Session,
+    leads: Sequence[Lead],
+    now: datetime,
+    changed: Mapping[int, Iterable[str]] | None = None,
+) -> None:
+    """Existing leads changed (data, consent, a lifted suppression): enrol them where an
+    entry refused before now admits them, then where an ``attribute_changed`` trigger names
+    what changed (``nurture.campaigns.reevaluation``)."""
+    reevaluation.reevaluate_entries(session, leads, now)
+    reevaluation.fire_attribute_triggers(session, leads, changed or {}, now)
+
+
 def subscribe() -> None:
     """Connect campaigns to the named events below them (start-up)."""
     hooks.lead_created.connect(_on_lead_created, weak=False)
     hooks.lead_changed.connect(_on_lead_changed, weak=False)
+    hooks.leads_changed.connect(_on_leads_changed, weak=False)
     hooks.stage_changed.connect(_on_stage_changed, weak=False)
 
 
@@ -46,3 +61,13 @@ def _on_lead_changed(session: Session, *, lead: Lead, now: datetime) -> None:
 
 def _on_stage_changed(session: Session, *, lead: Lead, now: datetime) -> None:
     stage_changed(session, lead, now)
+
+
+def _on_leads_changed(
+    session: Session,
+    *,
+    leads: Sequence[Lead],
+    now: datetime,
+    changed: Mapping[int, Iterable[str]],
+) -> None:
+    leads_changed(session, leads, now, changed)

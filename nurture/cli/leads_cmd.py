@@ -10,8 +10,14 @@ from rich.table import Table
 
 from nurture.cli.group import cli, runtime
 from nurture.leads.csv_columns import EXTRA_COLUMN_MODES, LeadImportError, parse_mapping
-from nurture.leads.csv_import import ImportSummary, import_leads_csv
+from nurture.leads.csv_import import import_leads_csv
 from nurture.leads.fields import LAWFUL_BASES
+from nurture.leads.import_summary import (
+    BATCH_CONSENT_STATUSES,
+    ImportSummary,
+    describe_not_mailable,
+    not_mailable_legend,
+)
 from nurture.leads.queries import list_leads
 from nurture.leads.stages import LIFECYCLE_STAGES
 from nurture.platform.db import transaction, utcnow
@@ -52,9 +58,23 @@ def _source_name(_ctx: click.Context, _param: click.Parameter, value: str) -> st
     help="Recorded as the lead source of new leads and on every lead.created/updated event.",
 )
 @click.option(
+    "--consent",
+    type=click.Choice(BATCH_CONSENT_STATUSES),
+    help="Consent status the people in this file gave, for rows without a consent column "
+    "value, recorded as evidence with the file's name and the time of the import. "
+    "granted: they opted in (campaigns may mail them); pending: they must confirm first "
+    "(not mailed until they do); withdrawn: they said no (never mailed; applies even over "
+    "a stored grant). granted and pending never replace a status a person set themselves.",
+)
+@click.option(
+    "--lawful-basis",
     "--consent-basis",
+    "lawful_basis",
     type=click.Choice(LAWFUL_BASES),
-    help="Lawful basis recorded for leads that have none (the file's column wins).",
+    help="Lawful basis recorded for leads that have none (the file's column wins). "
+    "consent: mailable only with --consent granted (or a granted consent column); "
+    "legitimate_interest, contract: mailable without an opt-in unless consent is pending or "
+    "withdrawn; legal_obligation: not a basis for marketing email (not mailed).",
 )
 @click.option(
     "--extra-columns",
@@ -71,7 +91,8 @@ def import_command(
     maps: tuple[str, ...],
     rejects: Path | None,
     source: str,
-    consent_basis: str | None,
+    consent: str | None,
+    lawful_basis: str | None,
     extra_columns: str,
     batch_size: int | None,
     no_progress: bool,
@@ -79,8 +100,11 @@ def import_command(
     """Import leads from a CSV file (comma, semicolon or tab separated; UTF-8).
 
     Leads are matched by email: new ones are created, existing ones get the given values.
-    Invalid rows are written to the rejects file with their line and reason. Exits 0 when
-    the file was imported (even with rejects), 1 when it could not be read.
+    Column headers are recognised in English, Polish, German and five more languages;
+    columns that are not recognised are listed as ignored. Invalid rows are written to the
+    rejects file with their line and reason. The summary says how many imported leads
+    cannot be mailed, and why. Exits 0 when the file was imported (even with rejects), 1
+    when it could not be read.
     """
     rt = runtime()
     try:
@@ -95,7 +119,8 @@ def import_command(
             progress=not no_progress,
             batch_size=batch_size or rt.settings.batch_size,
             extra_columns=extra_columns,
-            consent_basis=consent_basis,
+            consent_basis=lawful_basis,
+            consent=consent,
         )
     except LeadImportError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -119,6 +144,8 @@ def _print_summary(summary: ImportSummary) -> None:
         ("accounts created", summary.accounts_created),
         ("stage changes", summary.stage_changes),
         ("company without account", summary.unlinked_companies),
+        ("mailable", summary.mailable),
+        ("cannot be mailed", describe_not_mailable(summary.not_mailable)),
         ("seconds", f"{summary.seconds:.1f}"),
     ]
     for label, value in rows:
@@ -127,15 +154,24 @@ def _print_summary(summary: ImportSummary) -> None:
     console.print(
         "columns: " + ", ".join(f"{col} → {target}" for col, target in summary.columns.items()),
         highlight=False,
+        markup=False,  # column names are the file's text, not rich markup
     )
     if summary.ignored_columns:
         console.print(
-            "ignored columns (use --extra-columns attributes or --map to keep them): "
-            + ", ".join(summary.ignored_columns),
+            "ignored columns (use --map or --extra-columns attributes to keep them): "
+            + ", ".join(
+                f"{name} (did you mean {summary.ignored_hints[name]}?)"
+                if name in summary.ignored_hints
+                else name
+                for name in summary.ignored_columns
+            ),
             highlight=False,
+            markup=False,
         )
+    for line in not_mailable_legend(summary.not_mailable):
+        console.print(f"cannot be mailed, {line}", highlight=False)
     for note in summary.notes:
-        console.print(f"note: {note}", highlight=False)
+        console.print(f"note: {note}", highlight=False, markup=False)
     if summary.unlinked_companies:
         console.print(
             f"{summary.unlinked_companies} row(s) had company data but a free-mail address and "
@@ -153,6 +189,13 @@ def _print_summary(summary: ImportSummary) -> None:
             + (f" … and {more} more" if more > 0 else ""),
             highlight=False,
         )
+    if summary.rejected_rows:
+        more = summary.rejected - len(summary.rejected_rows)
+        console.print("rejected rows:", highlight=False)
+        for number, reason in summary.rejected_rows:
+            console.print(f"  line {number}: {reason}", highlight=False, markup=False)
+        if more > 0:
+            console.print(f"  … and {more} more", highlight=False)
     if summary.rejects_path is not None:
         console.print(
             f"{summary.rejected} rejected row(s) written to {summary.rejects_path} "

@@ -207,6 +207,10 @@ def lift(
         actor=actor,
         now=now,
     )
+    if lead is not None:
+        # Mailable again: campaigns it could not enter while suppressed get another look.
+        session.flush()
+        hooks.publish(hooks.leads_changed, session, leads=[lead], changed={}, now=now)
     return True
 
 

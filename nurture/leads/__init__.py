@@ -11,7 +11,8 @@
 - ``lifecycle``: the allowed stage moves and the use case that makes one.
 """
 
-from nurture.leads.csv_import import ImportSummary, import_leads_csv
+from nurture.leads.csv_import import import_leads_csv
+from nurture.leads.import_summary import ImportSummary
 from nurture.leads.lifecycle import StageError, change_stage, stage_history
 from nurture.leads.queries import get_lead, list_leads
 from nurture.leads.service import UpsertResult, upsert_lead, upsert_leads

@@ -13,8 +13,8 @@ Three clues, strongest first:
 
 Each field is suggested for one column at most: the strongest claim wins it and the other
 column falls back to its next clue, or to nothing (the person decides). The CLI's automatic
-header recognition (``nurture.leads.csv_columns``) stays the same; this is what the web app
-proposes before a person confirms the mapping.
+header recognition (``nurture.leads.csv_columns``) takes exact names from the same synonyms;
+this module is what the web app proposes before a person confirms the mapping.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import available_timezones
 
 from nurture.leads.csv_columns import IGNORE_TARGET, LINE_COLUMN, REASON_COLUMN
 from nurture.leads.fields import IMPORTABLE_FIELDS
+from nurture.leads.header_synonyms import compact, normalise, synonyms
 from nurture.leads.validation import COUNTRY_CODES
 
 # How sure a suggestion is; also the order in which conflicting claims are settled.
@@ -40,182 +40,14 @@ FUZZY_CUTOFF = 0.78
 # Share of a column's non-empty sample values that must look like a kind of data.
 VALUE_SHARE = 0.8
 
-# fmt: off
-# Field -> header names in English, Polish, German, French, Spanish, Italian, Portuguese and
-# Dutch, as people and CRM exports write them (normalised before comparing).
+# Field -> header names (the synonyms file, nurture/leads/data/header_synonyms.yaml). The web
+# app's selects offer lead fields and an attribute named after the header, so the file's
+# attribute targets (a "City" column) are the CLI's alone.
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "email": (
-        "email", "e-mail", "mail", "email address", "e-mail address", "work email",
-        "business email", "email addr",
-        "adres e-mail", "adres email", "e-mail służbowy", "poczta", "poczta e-mail",
-        "e-mail-adresse", "emailadresse", "mailadresse", "e-mail adresse",
-        "courriel", "adresse e-mail", "adresse email", "adresse électronique", "mél",
-        "correo", "correo electrónico", "dirección de correo", "dirección de correo electrónico",
-        "email aziendale", "indirizzo email", "indirizzo e-mail", "posta elettronica",
-        "endereço de e-mail", "endereço de email", "correio eletrónico", "correio eletrônico",
-        "e-mailadres", "emailadres", "mailadres",
-    ),
-    "first_name": (
-        "first name", "firstname", "given name", "forename", "first",
-        "imię", "imie",
-        "vorname",
-        "prénom",
-        "nombre", "nombre de pila",
-        "nome", "nome proprio",
-        "primeiro nome", "nome próprio",
-        "voornaam", "roepnaam",
-    ),
-    "last_name": (
-        "last name", "lastname", "surname", "family name", "last",
-        "nazwisko",
-        "nachname", "familienname",
-        "nom", "nom de famille",
-        "apellido", "apellidos",
-        "cognome",
-        "sobrenome", "apelido", "último nome",
-        "achternaam", "familienaam",
-    ),
-    "title": (
-        "title", "job title", "position", "job", "job position",
-        "stanowisko", "funkcja", "stanowisko pracy",
-        "jobtitel", "berufsbezeichnung", "funktion", "stellenbezeichnung",
-        "titre", "poste", "fonction", "intitulé du poste",
-        "cargo", "puesto", "puesto de trabajo",
-        "ruolo", "posizione", "qualifica", "mansione",
-        "função", "cargo profissional",
-        "functie", "functietitel", "functienaam",
-    ),
-    "phone": (
-        "phone", "phone number", "telephone", "tel", "mobile", "cell", "mobile phone",
-        "telefon", "numer telefonu", "nr telefonu", "telefon komórkowy", "komórka",
-        "telefonnummer", "handy", "mobil", "mobilnummer",
-        "téléphone", "portable", "numéro de téléphone", "tél",
-        "teléfono", "móvil", "celular", "número de teléfono",
-        "telefono", "cellulare", "numero di telefono",
-        "telefone", "telemóvel", "número de telefone",
-        "telefoonnummer", "mobiel", "mobiele telefoon",
-    ),
-    "timezone": (
-        "timezone", "time zone", "tz",
-        "strefa czasowa", "zeitzone", "fuseau horaire", "zona horaria", "fuso orario",
-        "fuso horário", "tijdzone",
-    ),
-    "locale": (
-        "locale", "language", "lang", "preferred language",
-        "język", "sprache", "langue", "idioma", "lingua", "língua", "taal",
-    ),
-    "source": (
-        "source", "lead source",
-        "źródło", "źródło leada", "quelle", "herkunft", "lead-quelle",
-        "origine", "source du lead", "fuente", "origen", "fonte", "origem", "bron",
-    ),
-    "utm_source": ("utm source",),
-    "utm_medium": ("utm medium",),
-    "utm_campaign": ("utm campaign",),
-    "utm_term": ("utm term",),
-    "utm_content": ("utm content",),
-    "stage": (
-        "stage", "lifecycle stage", "lifecycle",
-        "etap", "etap cyklu życia", "lebenszyklusphase", "phase",
-        "étape", "étape du cycle de vie", "etapa", "etapa del ciclo de vida",
-        "fase", "fase del ciclo di vita", "estágio", "levenscyclusfase",
-    ),
-    "consent_status": (
-        "consent", "consent status", "marketing consent", "opt in",
-        "zgoda", "status zgody", "zgoda marketingowa",
-        "einwilligung", "einwilligungsstatus",
-        "consentement", "statut du consentement",
-        "consentimiento", "consenso", "consentimento", "toestemming",
-    ),
-    "lawful_basis": (
-        "lawful basis", "legal basis",
-        "podstawa prawna", "podstawa przetwarzania", "rechtsgrundlage", "base légale",
-        "base legal", "base jurídica", "base giuridica", "rechtsgrond", "grondslag",
-    ),
-    "consent_source": (
-        "consent source",
-        "źródło zgody", "einwilligungsquelle", "source du consentement",
-        "fuente del consentimiento", "fonte del consenso", "fonte do consentimento",
-        "bron toestemming",
-    ),
-    "consent_text": (
-        "consent text", "consent wording",
-        "treść zgody", "einwilligungstext", "texte du consentement",
-        "texto del consentimiento", "testo del consenso", "texto do consentimento",
-        "tekst toestemming",
-    ),
-    "consent_at": (
-        "consent date", "consented at", "consent at", "opt in date",
-        "data zgody", "einwilligungsdatum", "date du consentement",
-        "fecha del consentimiento", "data del consenso", "data do consentimento",
-        "datum toestemming",
-    ),
-    "attributes": ("attributes",),
-    "company": (
-        "company", "company name", "organization", "organisation", "account name", "employer",
-        "firma", "nazwa firmy", "przedsiębiorstwo", "organizacja", "pracodawca",
-        "unternehmen", "firmenname", "arbeitgeber",
-        "société", "entreprise", "nom de l'entreprise", "nom de la société", "employeur",
-        "empresa", "compañía", "nombre de la empresa",
-        "azienda", "società", "ragione sociale", "nome azienda",
-        "companhia", "nome da empresa", "organização",
-        "bedrijf", "bedrijfsnaam", "onderneming", "organisatie", "werkgever",
-    ),
-    "company_domain": (
-        "company domain", "domain", "website", "company website", "web", "www", "url",
-        "site", "web site",
-        "domena", "strona", "strona www", "strona internetowa", "witryna",
-        "domäne", "webseite", "internetseite", "homepage",
-        "domaine", "site web", "site internet",
-        "dominio", "sitio web", "página web",
-        "sito web", "sito", "sito internet",
-        "domínio", "página", "sítio",
-        "domein", "webadres",
-    ),
-    "industry": (
-        "industry", "sector", "vertical",
-        "branża", "sektor", "branche", "industrie", "wirtschaftszweig",
-        "secteur", "secteur d'activité", "industria", "sector de actividad",
-        "settore", "setor", "indústria", "ramo",
-    ),
-    "employees": (
-        "employees", "number of employees", "employee count", "headcount", "company size",
-        "no of employees", "staff",
-        "liczba pracowników", "pracownicy", "zatrudnienie", "wielkość firmy",
-        "mitarbeiter", "anzahl mitarbeiter", "mitarbeiterzahl", "beschäftigte",
-        "employés", "nombre d'employés", "effectif", "effectifs", "salariés",
-        "empleados", "número de empleados", "plantilla",
-        "dipendenti", "numero di dipendenti", "numero dipendenti",
-        "funcionários", "número de funcionários", "empregados",
-        "medewerkers", "aantal medewerkers", "werknemers", "aantal werknemers",
-    ),
-    "annual_revenue": (
-        "annual revenue", "revenue", "turnover", "sales revenue",
-        "przychód", "przychody", "obroty", "roczny przychód",
-        "umsatz", "jahresumsatz",
-        "chiffre d'affaires", "revenu annuel",
-        "ingresos", "facturación", "ingresos anuales",
-        "fatturato", "ricavi", "fatturato annuo",
-        "receita", "faturamento", "faturação", "receita anual",
-        "omzet", "jaaromzet",
-    ),
-    "branches": (
-        "branches", "locations", "offices", "number of branches",
-        "oddziały", "liczba oddziałów", "filialen", "niederlassungen", "standorte",
-        "succursales", "agences", "sucursales", "filiali", "sedi", "filiais",
-        "vestigingen",
-    ),
-    "country": (
-        "country", "country code", "nation",
-        "kraj", "państwo", "kod kraju",
-        "land", "ländercode",
-        "pays", "code pays",
-        "país", "código de país",
-        "paese", "nazione",
-        "landcode",
-    ),
+    target: names
+    for target, names in synonyms().names.items()
+    if not target.startswith("attributes.")
 }
-# fmt: on
 # Words too common to count when a longer header merely contains them ("Last login",
 # "Page title"): they match only as the whole header.
 _WHOLE_HEADER_ONLY = frozenset({"first", "last", "title", "source", "stage", "phase", "staff"})
@@ -236,40 +68,22 @@ class Suggestion:
 
 NOTHING = Suggestion(IGNORE_TARGET, "none")
 
-_SPECIAL_LETTERS = str.maketrans(
-    {"ł": "l", "ø": "o", "ß": "ss", "æ": "ae", "œ": "oe", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
-)
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-
-
-def normalise(header: str) -> str:
-    """Case, accents and punctuation away: ``"Adres E-mail "`` → ``"adres e mail"``,
-    ``"Nazwa Firmy (pełna)"`` → ``"nazwa firmy pelna"``."""
-    text = unicodedata.normalize("NFKD", header.casefold().translate(_SPECIAL_LETTERS))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.translate(_SPECIAL_LETTERS)
-    return _NON_WORD.sub(" ", text).strip()
-
-
-def _compact(text: str) -> str:
-    return text.replace(" ", "")
-
 
 def _index() -> tuple[dict[str, str], dict[str, str]]:
     spaced: dict[str, str] = {}
-    compact: dict[str, str] = {}
+    squeezed: dict[str, str] = {}
     for field, names in SYNONYMS.items():
         for name in (field.replace("_", " "), *names):
             key = normalise(name)
             spaced.setdefault(key, field)
-            compact.setdefault(_compact(key), field)
-    return spaced, compact
+            squeezed.setdefault(compact(key), field)
+    return spaced, squeezed
 
 
 _BY_NAME, _BY_COMPACT = _index()
 # Longest first, so "company domain" is found in a header before "company".
 _PHRASES = sorted(
-    (k for k in _BY_NAME if len(_compact(k)) >= 4 and k not in _WHOLE_HEADER_ONLY),
+    (k for k in _BY_NAME if len(compact(k)) >= 4 and k not in _WHOLE_HEADER_ONLY),
     key=len,
     reverse=True,
 )
@@ -283,16 +97,16 @@ def _header_clue(header: str) -> Suggestion | None:
     key = normalise(header)
     if not key:
         return None
-    field = _BY_NAME.get(key) or _BY_COMPACT.get(_compact(key))
+    field = _BY_NAME.get(key) or _BY_COMPACT.get(compact(key))
     if field is not None:
         return Suggestion(field, "header", header, EXACT)
     padded = f" {key} "
     for phrase in _PHRASES:
         if f" {phrase} " in padded:
             return Suggestion(_BY_NAME[phrase], "contains", phrase, CONTAINS)
-    close = difflib.get_close_matches(_compact(key), list(_BY_COMPACT), n=1, cutoff=FUZZY_CUTOFF)
+    close = difflib.get_close_matches(compact(key), list(_BY_COMPACT), n=1, cutoff=FUZZY_CUTOFF)
     if close:
-        ratio = difflib.SequenceMatcher(None, _compact(key), close[0]).ratio()
+        ratio = difflib.SequenceMatcher(None, compact(key), close[0]).ratio()
         return Suggestion(_BY_COMPACT[close[0]], "similar", close[0], SIMILAR + int(ratio * 10))
     return None
 

@@ -1,18 +1,20 @@
 """CSV columns: which column of a lead file holds which lead field.
 
-Headers are recognised by name (any field name, or a spelling other tools' exports use, in
-``HEADER_ALIASES``) and can be mapped by hand (``--map "Work Email=email"``). The result is
-a ``ColumnPlan``; a mapping that cannot work raises ``LeadImportError`` before any row is
-read.
+Headers are recognised by name (any field name, or one of its names in English, Polish,
+German and five more languages in the synonyms file: ``nurture.leads.header_synonyms``) and
+can be mapped by hand (``--map "Work Email=email"``). A column that is neither is never
+dropped unnoticed: it is listed as ignored, with a "did you mean" when its header is close
+to a known name. The result is a ``ColumnPlan``; a mapping that cannot work raises
+``LeadImportError`` before any row is read.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nurture.leads.fields import IMPORTABLE_FIELDS
+from nurture.leads.header_synonyms import did_you_mean, normalise, target_for_header
 
 # What happens to columns that are not lead fields: dropped, or kept as custom attributes.
 EXTRA_COLUMN_MODES = ("ignore", "attributes")
@@ -24,58 +26,15 @@ IGNORE_TARGET = "-"
 _ATTRIBUTE_PREFIX = "attributes."
 _ATTRIBUTE_KEY_MAX = 64
 
-# Header spellings seen in CRM and spreadsheet exports, after normalisation (lower case,
-# runs of other characters turned into "_"). Every field name also maps to itself.
-HEADER_ALIASES: dict[str, str] = {
-    "e_mail": "email",
-    "email_address": "email",
-    "e_mail_address": "email",
-    "mail": "email",
-    "work_email": "email",
-    "business_email": "email",
-    "firstname": "first_name",
-    "first": "first_name",
-    "given_name": "first_name",
-    "forename": "first_name",
-    "lastname": "last_name",
-    "last": "last_name",
-    "surname": "last_name",
-    "family_name": "last_name",
-    "job_title": "title",
-    "jobtitle": "title",
-    "position": "title",
-    "phone_number": "phone",
-    "telephone": "phone",
-    "mobile": "phone",
-    "time_zone": "timezone",
-    "language": "locale",
-    "lead_source": "source",
-    "lifecycle_stage": "stage",
-    "legal_basis": "lawful_basis",
-    "consent_date": "consent_at",
-    "consented_at": "consent_at",
-    "company_name": "company",
-    "organization": "company",
-    "organisation": "company",
-    "account_name": "company",
-    "domain": "company_domain",
-    "website": "company_domain",
-    "company_website": "company_domain",
-    "number_of_employees": "employees",
-    "employee_count": "employees",
-    "headcount": "employees",
-    "revenue": "annual_revenue",
-    "country_code": "country",
-}
-
 
 class LeadImportError(Exception):
     """The import cannot start: the file cannot be read, or the column mapping is wrong."""
 
 
 def normalise_header(header: str) -> str:
-    """``"E-mail Address "`` → ``"e_mail_address"``."""
-    return re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
+    """``"E-mail Address "`` → ``"e_mail_address"``, ``"Kod rabatowy (zł)"`` →
+    ``"kod_rabatowy_zl"``: the name a column gets as a custom attribute."""
+    return normalise(header).replace(" ", "_")
 
 
 def parse_mapping(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
@@ -99,6 +58,8 @@ class ColumnPlan:
     # Column index -> custom attribute key.
     attributes: dict[int, str]
     ignored: list[str]
+    # Ignored column -> the field its header is close to ("did you mean").
+    hints: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> dict[str, str]:
         """Column name -> what it becomes, as the import summary shows it."""
@@ -162,7 +123,6 @@ def plan_columns(
 
     fields: dict[int, str] = {}
     attributes: dict[int, str] = {}
-    ignored: list[str] = []
     taken: dict[str, int] = {}
     for index, target in explicit.items():
         if target == IGNORE_TARGET:
@@ -188,9 +148,19 @@ def plan_columns(
     for index, name in enumerate(header):
         if index in explicit or name in (LINE_COLUMN, REASON_COLUMN):
             continue
-        key = normalise_header(name)
-        guess = key if key in IMPORTABLE_FIELDS else HEADER_ALIASES.get(key)
-        if guess is None:
+        guess = target_for_header(name)
+        if guess is not None and guess.startswith(_ATTRIBUTE_PREFIX):
+            # A column the synonyms keep as an attribute (a city: no lead field holds it).
+            key = guess.removeprefix(_ATTRIBUTE_PREFIX)
+            if key in attributes.values():
+                notes.append(
+                    f"column {name!r} also looks like attribute {key!r}; column "
+                    f"{header[_key_index(attributes, key)]!r} is used (choose with --map)"
+                )
+                unmapped.append(index)
+            else:
+                attributes[index] = key
+        elif guess is None:
             unmapped.append(index)
         elif guess in taken:
             notes.append(
@@ -202,6 +172,8 @@ def plan_columns(
             taken[guess] = index
             fields[index] = guess
 
+    ignored: list[str] = []
+    hints: dict[str, str] = {}
     for index in unmapped:
         name = header[index]
         key = normalise_header(name)
@@ -211,8 +183,12 @@ def plan_columns(
             if key in attributes.values():
                 raise LeadImportError(f"two columns become attribute {key!r}; name one with --map")
             attributes[index] = key
-        else:
-            ignored.append(name or f"(unnamed column {index + 1})")
+            continue
+        label = name or f"(unnamed column {index + 1})"
+        ignored.append(label)
+        close = did_you_mean(name)
+        if close is not None and close[1] not in taken and close[1] not in _targets(attributes):
+            hints[label] = close[1]
 
     if "email" not in taken:
         raise LeadImportError(
@@ -220,8 +196,22 @@ def plan_columns(
             + ", ".join(repr(h) for h in header)
             + ")"
         )
-    return ColumnPlan(header=header, fields=fields, attributes=attributes, ignored=ignored), notes
+    plan = ColumnPlan(header, fields=fields, attributes=attributes, ignored=ignored, hints=hints)
+    return plan, notes
 
 
 def _key_index(attributes: Mapping[int, str], key: str) -> int:
     return next(index for index, name in attributes.items() if name == key)
+
+
+def _targets(attributes: Mapping[int, str]) -> set[str]:
+    return {f"{_ATTRIBUTE_PREFIX}{key}" for key in attributes.values()}
+
+
+def describe_ignored(plan: ColumnPlan) -> list[str]:
+    """The ignored columns as the summary lists them: ``'Imie nazwisko'`` or
+    ``'Emial' (did you mean email?)``."""
+    return [
+        f"{name!r} (did you mean {plan.hints[name]}?)" if name in plan.hints else repr(name)
+        for name in plan.ignored
+    ]

@@ -18,13 +18,13 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,8 +42,17 @@ from nurture.leads.csv_rows import (
     read_records,
 )
 from nurture.leads.fields import LAWFUL_BASES
+from nurture.leads.import_summary import (
+    BATCH_CONSENT_STATUSES,
+    BatchConsent,
+    ImportSummary,
+    apply_batch_consent,
+    count_mailability,
+    count_rejected,
+)
 from nurture.leads.service import UpsertResult, upsert_leads
 from nurture.leads.validation import LeadFields
+from nurture.models import Lead
 from nurture.platform.db import transaction
 
 _SNIFF_BYTES = 64 * 1024
@@ -61,69 +70,10 @@ RESUMABLE_COUNTS = (
     "accounts_created",
     "stage_changes",
     "unlinked_companies",
+    "mailable",
 )
-
-
-@dataclass
-class ImportSummary:
-    """What an import did. ``rows_read`` = the sum of the six row outcomes."""
-
-    path: Path
-    rows_read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    # Rows whose email appears again later in the file: the later row was imported.
-    duplicates: int = 0
-    # (line of the skipped row, line of the row imported instead), in file order.
-    duplicate_lines: list[tuple[int, int]] = field(default_factory=list)
-    # Rows without a single value.
-    blank: int = 0
-    accounts_created: int = 0
-    # Existing leads whose stage an explicit stage column changed.
-    stage_changes: int = 0
-    # Rows with company data but no account (free-mail address, no company_domain column).
-    unlinked_companies: int = 0
-    columns: dict[str, str] = field(default_factory=dict)
-    ignored_columns: list[str] = field(default_factory=list)
-    # Remarks about the columns (e.g. two columns that both look like the email).
-    notes: list[str] = field(default_factory=list)
-    rejects_path: Path | None = None
-    encoding: str = "utf-8"
-    delimiter: str = ","
-    seconds: float = 0.0
-
-    def __str__(self) -> str:
-        return (
-            f"{self.rows_read} rows: {self.created} created, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {self.rejected} rejected, "
-            f"{self.duplicates} duplicate, {self.blank} blank"
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain values, for printing and JSON."""
-        return {
-            "path": str(self.path),
-            "rows_read": self.rows_read,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-            "duplicates": self.duplicates,
-            "duplicate_lines": [list(pair) for pair in self.duplicate_lines],
-            "blank": self.blank,
-            "accounts_created": self.accounts_created,
-            "stage_changes": self.stage_changes,
-            "unlinked_companies": self.unlinked_companies,
-            "columns": dict(self.columns),
-            "ignored_columns": list(self.ignored_columns),
-            "notes": list(self.notes),
-            "rejects_path": None if self.rejects_path is None else str(self.rejects_path),
-            "encoding": self.encoding,
-            "delimiter": self.delimiter,
-            "seconds": round(self.seconds, 3),
-        }
+# Resumed with the counts: imported leads that cannot be mailed, by reason.
+RESUMABLE_BREAKDOWN = "not_mailable"
 
 
 def import_leads_csv(
@@ -139,6 +89,8 @@ def import_leads_csv(
     batch_size: int = 500,
     extra_columns: str = "ignore",
     consent_basis: str | None = None,
+    consent: str | None = None,
+    consent_source: str | None = None,
     free_mail_domains: frozenset[str] = FREE_MAIL_DOMAINS,
     column_targets: Sequence[str] | None = None,
     encoding: str | None = None,
@@ -147,7 +99,7 @@ def import_leads_csv(
     on_scan: Callable[[int, bool], None] | None = None,
     on_begin: Callable[[Session], None] | None = None,
     on_commit: Callable[[Session, ImportSummary], None] | None = None,
-    resume: Mapping[str, int] | None = None,
+    resume: Mapping[str, Any] | None = None,
 ) -> ImportSummary:
     """Import leads from a CSV file; return what happened.
 
@@ -157,10 +109,16 @@ def import_leads_csv(
     ``_line`` and ``_reason``. When an email appears on several rows the last valid one is
     imported and the others are listed in ``duplicate_lines``.
     ``extra_columns="attributes"`` imports unrecognised columns as custom attributes;
-    ``"ignore"`` lists them in the summary. ``consent_basis`` is the lawful basis recorded
-    for leads that have none. A row whose address was erased at the person's request is
-    rejected without its values (``ERASED_ROW_REASON``): an import never brings an erased
-    person back. Raises ``LeadImportError`` when the import cannot start.
+    ``"ignore"`` lists them in the summary (with a "did you mean" when a header is close to
+    a field's name). ``consent_basis`` is the lawful basis recorded for leads that have none.
+    ``consent`` (``granted``, ``pending`` or ``withdrawn``) is the consent status the file
+    records for rows without their own, with the import and the file's name as its source and
+    ``now`` as its time (``consent_source`` names the file instead: an uploaded copy's
+    name is not the person's file name; ``import_summary.apply_batch_consent`` says where it
+    applies). The summary counts who of the imported leads cannot be mailed, and why. A row
+    whose address was erased at the person's request is rejected without its values
+    (``ERASED_ROW_REASON``): an import never brings an erased person back. Raises
+    ``LeadImportError`` when the import cannot start.
 
     For the web app's import jobs: ``column_targets`` maps every column by position (see
     ``plan_columns``); ``encoding`` and ``delimiter`` are those found when the file was
@@ -170,8 +128,8 @@ def import_leads_csv(
     job locks its row there, so that an erasure and a batch never overlap); ``on_commit``
     runs inside every batch's transaction once its rows are written, so what it records
     (progress, counts, rejects) commits with them or not at all; ``resume`` (counts from
-    ``RESUMABLE_COUNTS``) carries on after the first ``rows_read`` rows of an import that was
-    interrupted, with its counts.
+    ``RESUMABLE_COUNTS``, and ``not_mailable``) carries on after the first ``rows_read`` rows
+    of an import that was interrupted, with its counts.
     """
     started = time.perf_counter()
     path = Path(path)
@@ -179,8 +137,17 @@ def import_leads_csv(
         raise LeadImportError(f"extra_columns must be one of {', '.join(EXTRA_COLUMN_MODES)}")
     if consent_basis is not None and consent_basis not in LAWFUL_BASES:
         raise LeadImportError(f"consent basis must be one of {', '.join(LAWFUL_BASES)}")
+    if consent is not None and consent not in BATCH_CONSENT_STATUSES:
+        raise LeadImportError(f"consent must be one of {', '.join(BATCH_CONSENT_STATUSES)}")
     if batch_size < 1:
         raise LeadImportError("batch_size must be at least 1")
+    batch_consent = (
+        None
+        if consent is None
+        else BatchConsent(
+            status=consent, source=f"import {consent_source or path.name}"[:200], at=now
+        )
+    )
     defaults = {"lawful_basis": consent_basis} if consent_basis else {}
     rejects_file = (
         Path(rejects_path) if rejects_path else path.with_name(f"{path.stem}.rejects.csv")
@@ -235,12 +202,16 @@ def import_leads_csv(
         path=path,
         columns=plan.describe(),
         ignored_columns=plan.ignored,
+        ignored_hints=dict(plan.hints),
         notes=notes,
         encoding=encoding,
         delimiter=delimiter,
     )
     skip = 0
     for name, value in (resume or {}).items():
+        if name == RESUMABLE_BREAKDOWN:
+            summary.not_mailable = {str(k): int(v) for k, v in dict(value).items()}
+            continue
         if name not in RESUMABLE_COUNTS:
             raise LeadImportError(f"cannot resume from {name!r}")
         setattr(summary, name, value)
@@ -259,6 +230,7 @@ def import_leads_csv(
             now=now,
             source=source,
             defaults=defaults,
+            consent=batch_consent,
             free_mail_domains=free_mail_domains,
             on_begin=on_begin,
             on_commit=on_commit,
@@ -294,7 +266,7 @@ def import_leads_csv(
                     if reason is None:
                         summary.blank += 1
                     else:
-                        summary.rejected += 1
+                        count_rejected(summary, line, reason)
                         sink.write(line, values, reason)
                     continue
                 # (A row missing from pass 1 means the file changed in between: import it.)
@@ -332,6 +304,15 @@ def _count(summary: ImportSummary, result: UpsertResult) -> None:
         summary.unchanged += 1
     summary.accounts_created += result.account_created
     summary.unlinked_companies += result.unlinked_company
+    lead = result.lead
+    count_mailability(
+        summary,
+        consent_status=lead.consent_status,
+        lawful_basis=lead.lawful_basis,
+        unsubscribed_at=lead.unsubscribed_at,
+        suppressed_at=lead.suppressed_at,
+        suppression_reason=lead.suppression_reason,
+    )
 
 
 def _import_batch(
@@ -343,6 +324,7 @@ def _import_batch(
     now: datetime,
     source: str,
     defaults: Mapping[str, Any],
+    consent: BatchConsent | None,
     free_mail_domains: frozenset[str],
     on_begin: Callable[[Session], None] | None,
     on_commit: Callable[[Session, ImportSummary], None] | None,
@@ -362,6 +344,7 @@ def _import_batch(
     of its own).
     """
     counted = {name: getattr(summary, name) for name in RESUMABLE_COUNTS}
+    kept = (dict(summary.not_mailable), list(summary.rejected_rows))
     erased: set[str] = set()
     try:
         with transaction(session_factory) as session:
@@ -370,11 +353,12 @@ def _import_batch(
             erased = erased_among(session, {fields.email for _, _, fields in batch})
             for line, _, fields in batch:
                 if fields.email in erased:
-                    summary.rejected += 1
+                    count_rejected(summary, line, ERASED_ROW_REASON)
                     rejects.write(line, [], ERASED_ROW_REASON)
+            rows = [fields for _, _, fields in batch if fields.email not in erased]
             results = upsert_leads(
                 session,
-                [fields for _, _, fields in batch if fields.email not in erased],
+                _with_consent(session, rows, consent),
                 now=now,
                 source=source,
                 defaults=defaults,
@@ -389,7 +373,10 @@ def _import_batch(
         # erased rows, which the rejects have already taken.
         for name, value in counted.items():
             setattr(summary, name, value)
-        summary.rejected += sum(fields.email in erased for _, _, fields in batch)
+        summary.not_mailable, summary.rejected_rows = kept
+        for line, _, fields in batch:
+            if fields.email in erased:
+                count_rejected(summary, line, ERASED_ROW_REASON)
     else:
         return
     for line, values, fields in batch:
@@ -401,15 +388,16 @@ def _import_batch(
                     on_begin(session)
                 (result,) = upsert_leads(
                     session,
-                    [fields],
+                    _with_consent(session, [fields], consent),
                     now=now,
                     source=source,
                     defaults=defaults,
                     free_mail_domains=free_mail_domains,
                 )
         except IntegrityError as exc:
-            summary.rejected += 1
-            rejects.write(line, values, f"the database refused the row: {exc.orig}")
+            reason = f"the database refused the row: {exc.orig}"
+            count_rejected(summary, line, reason)
+            rejects.write(line, values, reason)
         else:
             _count(summary, result)
     if on_commit is not None:
@@ -417,3 +405,19 @@ def _import_batch(
             if on_begin is not None:
                 on_begin(session)
             on_commit(session, summary)
+
+
+def _with_consent(
+    session: Session, rows: list[LeadFields], consent: BatchConsent | None
+) -> list[LeadFields]:
+    """The rows with the batch's consent applied where it may be (one query for the stored
+    consent of the batch's existing leads)."""
+    if consent is None or not rows:
+        return rows
+    found = session.execute(
+        select(Lead.email, Lead.consent_status).where(
+            Lead.email.in_({fields.email for fields in rows})
+        )
+    )
+    stored = {email: status for email, status in found}
+    return [apply_batch_consent(fields, stored.get(fields.email), consent) for fields in rows]

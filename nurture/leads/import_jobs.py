@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from nurture.consent.suppression import canonical_email, erased_among
 from nurture.leads.csv_columns import IGNORE_TARGET, LeadImportError, is_target, plan_columns
-from nurture.leads.csv_import import RESUMABLE_COUNTS, ImportSummary, import_leads_csv
+from nurture.leads.csv_import import RESUMABLE_BREAKDOWN, RESUMABLE_COUNTS, import_leads_csv
 from nurture.leads.csv_rows import (
     ERASED_ROW_REASON,
     detect_delimiter,
@@ -40,6 +40,7 @@ from nurture.leads.csv_rows import (
     read_records,
 )
 from nurture.leads.fields import LAWFUL_BASES
+from nurture.leads.import_summary import BATCH_CONSENT_STATUSES, ImportSummary
 from nurture.models import ImportJob, ImportReject
 from nurture.platform.db import transaction, utcnow
 
@@ -235,16 +236,19 @@ def start_job(
     consent_basis: str | None,
     source: str,
     now: datetime,
+    consent: str | None = None,
 ) -> MappingProblems:
     """Record the mapping, forget the first rows and queue the job; returns the problems
     instead when there are any (nothing is changed then)."""
     problems = check_mapping(job.header, targets, consent_basis, source)
     if job.status != "uploaded":
         problems.general.append("This import has already started.")
+    if consent not in (None, *BATCH_CONSENT_STATUSES):
+        problems.fields["consent_status"] = "Choose a consent status from the list."
     if problems:
         return problems
     job.mapping = list(targets)
-    job.consent_basis = consent_basis
+    job.consent_basis, job.consent_status = consent_basis, consent
     job.source = source.strip()
     # The first rows were kept for the mapping page only: not a copy of people's data to
     # keep for as long as the job is listed.
@@ -305,6 +309,7 @@ class _JobRejects:
 def _record_counts(job: ImportJob, summary: ImportSummary, now: datetime) -> None:
     for name in RESUMABLE_COUNTS:
         setattr(job, name, getattr(summary, name))
+    job.not_mailable = dict(summary.not_mailable)  # a new dict: the JSON column is seen to change
     job.heartbeat_at = now
 
 
@@ -329,8 +334,12 @@ def run_job(
         job.started_at = job.started_at or clock()
         job.heartbeat_at = clock()
         path = stored_path(instance_path, job)
-        resume = {name: getattr(job, name) for name in RESUMABLE_COUNTS} if job.rows_read else None
+        resume: dict[str, Any] | None = None
+        if job.rows_read:
+            resume = {name: getattr(job, name) for name in RESUMABLE_COUNTS}
+            resume[RESUMABLE_BREAKDOWN] = dict(job.not_mailable or {})
         targets, basis, source = list(job.mapping or []), job.consent_basis, job.source
+        consent, file_name = job.consent_status, job.file_name
         encoding, delimiter = job.encoding, job.delimiter
     sink = _JobRejects(job_id)
     last_scan = [0.0]
@@ -377,6 +386,8 @@ def run_job(
             progress=False,
             batch_size=batch_size,
             consent_basis=basis,
+            consent=consent,
+            consent_source=file_name,
             on_scan=on_scan,
             on_begin=on_begin,
             on_commit=on_commit,

@@ -11,7 +11,7 @@ caller's transaction. What they take is ``LeadFields`` from ``validate_lead_data
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +55,14 @@ class UpsertResult:
     unlinked_company: bool = False
     # Empty fields of an existing account were filled from this lead's company data.
     account_filled: bool = False
+    # Custom attributes whose value changed (added, changed or removed), by key.
+    changed_attributes: set[str] = field(default_factory=set)
+
+    def changed_names(self) -> frozenset[str]:
+        """What changed, named as campaign conditions name it: lead fields and
+        ``attributes.KEY`` (the ``attribute_changed`` triggers compare these)."""
+        names = {name for name in self.changed if name not in ("attributes", "account")}
+        return frozenset(names | {f"attributes.{key}" for key in self.changed_attributes})
 
 
 def upsert_lead(
@@ -107,7 +115,8 @@ def upsert_leads(
       fields are filled from the lead's company data, non-empty ones are never overwritten.
     - ``defaults`` (columns in ``DEFAULTABLE_COLUMNS``) fill a column only while it is empty.
     - A ``lead.created``/``lead.updated`` event is recorded (nothing for an unchanged lead)
-      and ``hooks.lead_created`` is sent for every new lead.
+      and ``hooks.lead_created`` is sent for every new lead, ``hooks.leads_changed`` for the
+      existing leads that changed (campaigns re-evaluate their entry).
     - With ``double_opt_in``, given ``granted`` consent is stored as ``pending`` until the
       person confirms (``nurture.privacy.double_opt_in``); a suppressed address comes back
       suppressed, and every consent change is written to the audit log.
@@ -158,8 +167,16 @@ def upsert_leads(
             result = UpsertResult(lead=lead, created=True, changed=_given_lead_fields(item))
         else:
             before = lead.stage
+            old_attributes = dict(lead.attributes or {})
             changed = _update_lead(lead, item, now=now, defaults=defaults, clear=clear)
             result = UpsertResult(lead=lead, created=False, changed=changed)
+            if "attributes" in changed:
+                new_attributes = lead.attributes or {}
+                result.changed_attributes = {
+                    key
+                    for key in old_attributes.keys() | new_attributes.keys()
+                    if old_attributes.get(key) != new_attributes.get(key)
+                }
             if "stage" in changed and item.stage is not None:
                 result.stage_change = (before, item.stage)
         link = link_account(lead, item, accounts, free_mail_domains)
@@ -227,6 +244,17 @@ def upsert_leads(
         now=now,
         account_ids={r.lead.account_id for r in results if r.account_filled and r.lead.account_id},
     )
+    # A change can make an existing lead mailable or put it in a campaign's audience: the
+    # campaigns it could not enter when it was created get another look.
+    updated = [result for result in results if result.changed and not result.created]
+    if updated:
+        hooks.publish(
+            hooks.leads_changed,
+            session,
+            leads=[result.lead for result in updated],
+            changed={result.lead.id: result.changed_names() for result in updated},
+            now=now,
+        )
     for result in results:
         if result.created:
             hooks.publish(hooks.lead_created, session, lead=result.lead, now=now)

@@ -40,6 +40,8 @@ class ImportJob(Base):
     # One target per column (a lead field, attributes.<name> or "-"), once chosen.
     mapping: Mapped[list[str] | None] = mapped_column(JSON)
     consent_basis: Mapped[str | None] = mapped_column(String(30))
+    # The consent status the batch records for rows without their own (``--consent``).
+    consent_status: Mapped[str | None] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(100), default="csv")
     status: Mapped[str] = mapped_column(String(20), default="uploaded")
     # Rows in the file (known once the first pass is done) and rows checked so far by it.
@@ -55,6 +57,10 @@ class ImportJob(Base):
     accounts_created: Mapped[int] = mapped_column(default=0)
     stage_changes: Mapped[int] = mapped_column(default=0)
     unlinked_companies: Mapped[int] = mapped_column(default=0)
+    # Imported leads campaigns may mail, and the others by reason
+    # (nurture.consent.rules.NOT_MAILABLE_REASONS).
+    mailable: Mapped[int] = mapped_column(default=0, server_default="0")
+    not_mailable: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, server_default="{}")
     error: Mapped[str | None] = mapped_column(String(1000))
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -61,6 +61,17 @@ lead_changed = _signals.signal(
     "temperature). Kwargs: ``lead``, ``now``. Campaigns make its enrolments due now.",
 )
 
+leads_changed = _signals.signal(
+    "leads-changed",
+    doc="Existing leads changed in a way that may let them into campaigns they could not "
+    "enter before: their data or consent (an upsert: import, API, form), a lifted "
+    "suppression. Kwargs: ``leads``, ``now``, ``changed`` (lead id -> the names of the "
+    "fields and ``attributes.KEY`` that changed; empty when only consent was lifted). "
+    "Campaigns re-evaluate entry — a lead whose entry was refused then (not mailable, "
+    "outside the audience) is enrolled once it qualifies, never twice — and fire their "
+    "``attribute_changed`` triggers.",
+)
+
 stage_changed = _signals.signal(
     "stage-changed",
     doc="A lead entered a new lifecycle stage. Kwargs: ``lead``, ``now``. Campaigns "

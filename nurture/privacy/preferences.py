@@ -3,7 +3,8 @@
 Topics are declared by campaigns (``topic:`` in a campaign file). Opting out of a topic
 ends the person's live enrolments in campaigns of that topic at once, and
 ``nurture.campaigns.enrolment.enrol_lead`` refuses new ones (via
-``nurture.consent.rules.wants_topic``).
+``nurture.consent.rules.wants_topic``); opting in again lets the campaigns of that topic
+that turned the person away enrol them (``nurture.campaigns.reevaluation``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nurture.campaigns.reevaluation import reevaluate_entries
 from nurture.campaigns.sync import active_campaigns
 from nurture.consent import audit
 from nurture.consent.suppression import hash_for
@@ -91,6 +93,10 @@ def set_topic_opt_outs(
                     detail={"reason": "topic opt-out"},
                 )
             )
+    if before - set(after):
+        # A topic wanted again: campaigns of it that turned the lead away may take it now.
+        session.flush()
+        reevaluate_entries(session, [lead], now)
     audit.record(
         session,
         action="preferences.changed",

@@ -37,9 +37,13 @@ class JobRow:
     duplicates: int
     blank: int
     accounts_created: int
+    # Imported leads campaigns may mail, and the others by reason.
+    mailable: int
+    not_mailable: dict[str, int]
     error: str | None
     source: str
     consent_basis: str | None
+    consent_status: str | None
     cancel_requested: bool
     has_file: bool
 
@@ -90,9 +94,12 @@ def _row(job: ImportJob, user: str | None) -> JobRow:
         duplicates=job.duplicates,
         blank=job.blank,
         accounts_created=job.accounts_created,
+        mailable=job.mailable,
+        not_mailable=dict(job.not_mailable or {}),
         error=job.error,
         source=job.source,
         consent_basis=job.consent_basis,
+        consent_status=job.consent_status,
         cancel_requested=job.cancel_requested,
         has_file=job.stored_name is not None,
     )

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from nurture.consent.rules import lead_not_mailable_reason
 from nurture.leads.queries import get_lead, list_leads
 from nurture.leads.service import upsert_leads
 from nurture.leads.stages import LIFECYCLE_STAGES
@@ -224,15 +225,25 @@ def _upsert_many(payload: list[Any]) -> Any:
             if result.created:
                 status = "created"
             results[index].update(
-                status=status, changed=sorted(result.changed), lead=lead_json(result.lead)
+                status=status,
+                changed=sorted(result.changed),
+                lead=lead_json(result.lead),
+                not_mailable=lead_not_mailable_reason(result.lead),
             )
 
     if valid:
         _in_transaction(work)
     counts = {s: 0 for s in ("created", "updated", "unchanged", "invalid")}
+    # Of the leads stored: how many campaigns may mail, and why not the others.
+    not_mailable: dict[str, int] = {}
     for item in results:
         counts[item["status"]] += 1
-    return jsonify({"results": results, **counts}), 200
+        reason = item.get("not_mailable")
+        if reason is not None:
+            not_mailable[reason] = not_mailable.get(reason, 0) + 1
+    mailable = len(valid) - sum(not_mailable.values())
+    body = {"results": results, **counts, "mailable": mailable, "not_mailable": not_mailable}
+    return jsonify(body), 200
 
 
 @bp.get("/leads/<path:ref>")

@@ -220,6 +220,7 @@ def start(job_id: int) -> Any:
                 consent_basis=form.consent_basis.data,
                 source=source,
                 now=utcnow(),
+                consent=form.consent_status.data or None,
             )
         for index, message in problems.columns.items():
             form[column_field_name(index)].errors.append(message)
@@ -310,6 +311,8 @@ def status(job_id: int) -> Any:
                 "duplicates": job.duplicates,
                 "blank": job.blank,
             },
+            "mailable": job.mailable,
+            "not_mailable": job.not_mailable,
         }
     )
     response.headers["Cache-Control"] = "no-store"

@@ -78,6 +78,14 @@ LAWFUL_BASIS_CHOICES = [
 ]
 
 
+CONSENT_STATUS_CHOICES = [
+    SelectChoice("", _l("As the file says (a consent column), else unknown")),
+    SelectChoice("granted", _l("Granted: they opted in, campaigns may email them")),
+    SelectChoice("pending", _l("Pending: they must confirm first, not emailed until then")),
+    SelectChoice("withdrawn", _l("Withdrawn: they said no, never emailed")),
+]
+
+
 class UploadForm(FlaskForm):
     """The file to import."""
 
@@ -91,6 +99,11 @@ class MappingOptions(FlaskForm):
         _l("Lawful basis for this batch"),
         choices=LAWFUL_BASIS_CHOICES,
         validators=[DataRequired(_l("Choose the lawful basis for this batch."))],
+    )
+    # Optional: a form without it means "as the file says"; a value off the list is refused
+    # beside the select by nurture.leads.import_jobs.start_job.
+    consent_status = SelectField(
+        _l("Consent for this batch"), choices=CONSENT_STATUS_CHOICES, validate_choice=False
     )
     source = StringField(
         _l("Source name"),

@@ -299,3 +299,26 @@ def test_a_unique_conflict_with_a_concurrent_request_is_retried(client, runtime,
     assert response.status_code == 200  # updated: the other request created it
     assert calls == [1, 1]
     assert count(runtime, Lead) == 1
+
+
+def test_bulk_upsert_says_who_cannot_be_mailed_and_why(client, auth, created_hook):
+    items = [
+        {"email": "yes@acme.com", "consent_status": "granted", "lawful_basis": "consent"},
+        {"email": "li@acme.com", "lawful_basis": "legitimate_interest"},
+        {"email": "nobasis@acme.com"},
+        {"email": "no@acme.com", "consent_status": "withdrawn"},
+        {"email": "broken"},
+    ]
+    body = client.post("/api/v1/leads", json=items, headers=auth).json
+    assert [r.get("not_mailable") for r in body["results"]] == [
+        None,
+        None,
+        "no_consent_basis",
+        "withdrawn",
+        None,
+    ]
+    assert (body["mailable"], body["not_mailable"], body["invalid"]) == (
+        2,
+        {"no_consent_basis": 1, "withdrawn": 1},
+        1,
+    )

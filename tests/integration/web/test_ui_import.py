@@ -352,3 +352,59 @@ def test_erasing_a_person_erases_their_rows_kept_by_imports(app, marketer):
         assert (job.status, job.created, job.blank) == ("done", 1, 1)
         emails = set(session.scalars(select(Lead.email).where(Lead.erased_at.is_(None))))
     assert emails == {"ann@acme.example"}
+
+
+def test_the_job_page_says_who_of_the_imported_leads_cannot_be_mailed_and_why(app, marketer):
+    data = "email;Zgoda\nzgoda@acme.pl;granted\nbrak@acme.pl;\ninny@acme.pl;\n"
+    job_id = job_id_of(upload(marketer, data.encode(), "lista.csv"))
+    response = start(marketer, job_id, ["email", "consent_status"], consent_basis="consent")
+    assert response.status_code == 302
+    join_imports(app)
+    with transaction(sessions(app)) as session:
+        job = session.get(ImportJob, job_id)
+        assert (job.status, job.created, job.mailable, job.not_mailable) == (
+            "done",
+            3,
+            1,
+            {"no_consent_basis": 2},
+        )
+    page = marketer.get(f"/import/{job_id}").get_data(as_text=True)
+    assert "Who can be mailed" in page
+    assert re.search(r"data-import-mailable>1<", page)
+    assert re.search(r'data-import-not-mailable="no_consent_basis">2<', page)
+    assert "Leads without a consent basis are kept but not mailed" in page
+    status = marketer.get(f"/import/{job_id}/status").get_json()
+    assert (status["mailable"], status["not_mailable"]) == (1, {"no_consent_basis": 2})
+
+
+def test_a_batch_consent_chosen_on_the_page_is_recorded_with_the_file_name(app, marketer):
+    data = "email;Zgoda\nnowy@acme.pl;\nwlasna@acme.pl;withdrawn\n"
+    job_id = job_id_of(upload(marketer, data.encode(), "webinar.csv"))
+    response = start(
+        marketer,
+        job_id,
+        ["email", "consent_status"],
+        consent_basis="consent",
+        consent_status="granted",
+    )
+    assert response.status_code == 302
+    join_imports(app)
+    with transaction(sessions(app)) as session:
+        job = session.get(ImportJob, job_id)
+        assert (job.consent_status, job.mailable, job.not_mailable) == (
+            "granted",
+            1,
+            {"withdrawn": 1},
+        )
+        new = session.scalar(select(Lead).where(Lead.email == "nowy@acme.pl"))
+        assert (new.consent_status, new.consent_source) == ("granted", "import webinar.csv")
+    page = marketer.get(f"/import/{job_id}").get_data(as_text=True)
+    assert "Consent for this batch" in page
+
+
+def test_an_unknown_batch_consent_is_refused_beside_its_select(app, marketer):
+    job_id = job_id_of(upload(marketer, b"email\na@acme.pl\n", "a.csv"))
+    response = start(marketer, job_id, ["email"], consent_status="maybe")
+    assert response.status_code == 422
+    with transaction(sessions(app)) as session:
+        assert session.get(ImportJob, job_id).status == "uploaded"

@@ -5,8 +5,8 @@ from dataclasses import fields
 import pytest
 from sqlalchemy import BigInteger, String
 
-from nurture.leads.csv_columns import HEADER_ALIASES
 from nurture.leads.fields import IMPORTABLE_FIELDS, LEAD_FIELDS
+from nurture.leads.header_synonyms import synonyms
 from nurture.leads.validation import LeadFields
 from nurture.models import Account, Lead
 
@@ -60,5 +60,6 @@ def test_only_lead_columns_are_updated_erased_or_compared():
             assert field.name in LEAD_COLUMNS, field.name
 
 
-def test_every_csv_header_alias_names_an_importable_field():
-    assert set(HEADER_ALIASES.values()) <= set(IMPORTABLE_FIELDS)
+def test_every_header_synonym_names_an_importable_field_or_an_attribute():
+    for target in synonyms().names:
+        assert target in IMPORTABLE_FIELDS or target.startswith("attributes."), target
