@@ -3,7 +3,7 @@
 status the batch records (the web page's equivalent of ``nurture leads import --consent``).
 
 Revision ID: 9710
-Revises: 9700
+Revises: 9740
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "9710"
-down_revision: str | None = "9700"
+down_revision: str | None = "9740"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
