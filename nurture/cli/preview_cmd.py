@@ -11,10 +11,13 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from nurture.campaigns.services import email_brand
 from nurture.cli.group import cli, runtime
+from nurture.consent.brand import branded_settings
 from nurture.models import Lead
+from nurture.platform.config import Settings
 from nurture.platform.runtime import Runtime
-from nurture.rendering.context import preview_urls, sample_extras
+from nurture.rendering.context import preview_urls, sample_extras, settings_sender
 from nurture.rendering.library import (
     RenderedEmail,
     TemplateError,
@@ -43,7 +46,8 @@ def preview_command(
     if lead_email and sample:
         raise click.UsageError("give either --lead EMAIL or --sample, not both")
     rt = runtime()
-    settings = rt.settings
+    # The instance's brand (Settings → Brand, else the environment), as a send would show it.
+    settings = branded_settings(rt.settings, email_brand(rt))
     library = template_library(rt)
     if not library.exists(template):
         known = ", ".join(library.names()) or "none"
@@ -52,11 +56,12 @@ def preview_command(
         # Handoff emails also need a handoff (meta.yaml ``context``): a sample one.
         extras = sample_extras(library.get(template).meta.get("context"), sparse=False)
         if not lead_email:
-            context = {**sample_context(public_url=settings.public_url), **extras}
+            sender = settings_sender(settings)
+            context = {**sample_context(public_url=settings.public_url, sender=sender), **extras}
             rendered = library.render(template, context)
             who = "sample"
         else:
-            rendered, who = _render_for_lead(rt, template, lead_email, extras)
+            rendered, who = _render_for_lead(rt, settings, template, lead_email, extras)
     except TemplateError as error:
         details = "\n".join(f"  {problem}" for problem in error.problems)
         raise click.ClickException(f"template {template!r} is broken:\n{details}") from error
@@ -70,10 +75,9 @@ def preview_command(
 
 
 def _render_for_lead(
-    rt: Runtime, template: str, email: str, extras: dict[str, Any]
+    rt: Runtime, settings: Settings, template: str, email: str, extras: dict[str, Any]
 ) -> tuple[RenderedEmail, str]:
     """Render for the lead with this email (any case); returns the email and its address."""
-    settings = rt.settings
     # Preview URLs, not real tokens: a click in a preview must not unsubscribe the lead or
     # count as an open.
     urls = preview_urls(settings.public_url)
