@@ -63,7 +63,10 @@ class Phrase:
         """True when the phrase's words stand one after another somewhere in ``words``."""
         size = len(self.words)
         return any(
-            all(_word_matches(want, have) for want, have in zip(self.words, words[i : i + size]))
+            all(
+                _word_matches(want, have)
+                for want, have in zip(self.words, words[i : i + size], strict=True)
+            )
             for i in range(len(words) - size + 1)
         )
 
