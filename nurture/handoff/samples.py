@@ -9,9 +9,14 @@ validation instead of a send.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from nurture.handoff.notification import Words, present
 from nurture.rendering import context as rendering
+
+# When the sample notification is rendered: seven minutes after the sample hand-raise.
+SAMPLE_NOW = datetime(2026, 12, 1, 10, 5, tzinfo=UTC)
 
 _LINKS = {
     "view_url": "https://nurture.example/handoffs/sample",
@@ -207,9 +212,22 @@ def sample_sla_handoff(*, sparse: bool) -> dict[str, Any]:
     return handoff
 
 
+def sample_notification(*, sparse: bool = False) -> dict[str, Any]:
+    """What the notification's template sees: the sample handoff as the engine presents it
+    (``nurture.handoff.notification``) a few minutes after the handoff, in English."""
+    words = Words()
+    handoff = present(
+        sample_handoff(sparse=sparse),
+        SAMPLE_NOW,
+        words,
+        details_url="https://nurture.example/leads/1",
+    )
+    return {"handoff": handoff, **words.template_functions()}
+
+
 def register_samples() -> None:
     """Give template validation the handoff's samples (called by ``nurture.wiring``)."""
-    rendering.register_samples("handoff", lambda sparse: {"handoff": sample_handoff(sparse=sparse)})
+    rendering.register_samples("handoff", lambda sparse: sample_notification(sparse=sparse))
     rendering.register_samples(
         "handoff-reply", lambda sparse: {"reply": sample_reply(sparse=sparse)}
     )

@@ -297,7 +297,7 @@ class Decider:
                     )
                 )
             }
-            extras = template_extras(session, messages, self.settings)
+            extras = template_extras(session, messages, self.settings, now)
             lease_until = now + self.settings.send_lease
             prepared = []
             for message in messages:
