@@ -74,7 +74,8 @@ class CampaignParser(TrackParser):
             )
         name, description = self.name_and_description(data, line, "the campaign")
 
-        topic, topic_labels = None, {}
+        topic: str | None = None
+        topic_labels: dict[str, str] = {}
         if data.get("topic") is not None:
             topic, topic_labels = self.topic(data["topic"], line_of(data, "topic", line))
 

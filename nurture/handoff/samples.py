@@ -27,7 +27,7 @@ _REP = {
     "id": 1,
     "name": "Maria Lopez",
     "first_name": "Maria",
-    "email": "maria.lopez@brightpath.example",
+    "email": "maria.lopez@example.com",
     "title": "Enterprise Account Executive",
     "phone": "+1 415 555 0142",
     "timezone": "America/Los_Angeles",
@@ -163,7 +163,7 @@ def sample_handoff(*, sparse: bool = False) -> dict[str, Any]:
             {
                 "type": "page.viewed",
                 "label": "Visited page",
-                "detail": "https://brightpath.example/pricing",
+                "detail": "https://www.example.com/pricing",
                 "at": "2026-12-01 09:51 UTC",
                 "ago": "14 min ago",
             },
@@ -187,7 +187,7 @@ def sample_handoff(*, sparse: bool = False) -> dict[str, Any]:
 
 def sample_reply(*, sparse: bool = False) -> dict[str, Any]:
     """The ``reply`` variable of an auto-reply."""
-    contact = {"name": "Brightpath Sales", "email": "sales@brightpath.example", "phone": None}
+    contact = {"name": "Example Company Sales", "email": "sales@example.com", "phone": None}
     if sparse:
         return {"rep": None, "contact": None, "when": "shortly"}
     return {"rep": _REP, "contact": contact, "when": "within the hour"}
@@ -203,9 +203,9 @@ def sample_sla_handoff(*, sparse: bool) -> dict[str, Any]:
         "policy": "1 business hour",
         "status": "breached" if not sparse else "pending",
         "owner": None if sparse else "Maria Lopez",
-        "owner_email": None if sparse else "maria.lopez@brightpath.example",
+        "owner_email": None if sparse else "maria.lopez@example.com",
         "reassigned_to": None if sparse else "James Carter",
-        "reassigned_to_email": None if sparse else "james.carter@brightpath.example",
+        "reassigned_to_email": None if sparse else "james.carter@example.com",
         "reassign_problem": "nobody else is available" if sparse else None,
         "hours": "mon-fri 08:30-17:00 (America/Los_Angeles)",
     }
