@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from nurture import wiring
+from nurture.demo.brand import DEMO_BRAND
 from nurture.platform import migrate
 from nurture.platform.config import Settings
 from nurture.platform.db import Base, make_engine
@@ -106,6 +107,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret-key-not-for-production",
         public_url="http://nurture.test",
         default_timezone="UTC",
+        # An instance has no brand until it is given one; the suite's is the demo company.
+        **DEMO_BRAND,
     )
 
 

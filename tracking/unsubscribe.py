@@ -152,7 +152,7 @@ def _preferences(session: Any, recipient: Any, signed: str, token: str, *, saved
     opted_out = set(lead.topic_opt_outs or ())
     topics = [
         {"key": t.key, "label": t.label, "wanted": t.key not in opted_out}
-        for t in available_topics(session)
+        for t in available_topics(session, lead.locale)
     ]
     return _page(
         "preferences.html",

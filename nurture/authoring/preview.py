@@ -24,11 +24,17 @@ from sqlalchemy.orm import Session
 
 from nurture.authoring.checks import Finding, template_finding, written_parts
 from nurture.authoring.workspace import template_workspace
+from nurture.consent.brand import branded_settings, current_brand
 from nurture.leads.queries import get_lead
 from nurture.models import EmailPreview
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
-from nurture.rendering.context import CampaignView, preview_urls, sample_extras
+from nurture.rendering.context import (
+    CampaignView,
+    preview_urls,
+    sample_extras,
+    settings_sender,
+)
 from nurture.rendering.library import (
     RenderedEmail,
     TemplateError,
@@ -79,6 +85,8 @@ def make_preview(runtime: Runtime, request: PreviewRequest, *, user_id: int, now
         else None
     )
     with transaction(runtime.sessions) as session:
+        # The instance's brand, as a send would show it (not the sample's).
+        settings = branded_settings(runtime.settings, current_brand(session, runtime.settings))
         lead_id = None
         if request.lead_email:
             lead = _find_lead(session, request.lead_email)
@@ -86,11 +94,13 @@ def make_preview(runtime: Runtime, request: PreviewRequest, *, user_id: int, now
             context = build_context(
                 lead,
                 campaign=campaign,
-                urls=preview_urls(runtime.settings.public_url),
-                settings=runtime.settings,
+                urls=preview_urls(settings.public_url),
+                settings=settings,
             )
         else:
-            context = sample_context(public_url=runtime.settings.public_url)
+            context = sample_context(
+                public_url=settings.public_url, sender=settings_sender(settings)
+            )
             if campaign is not None:
                 context["campaign"] = CampaignView(campaign.id, campaign.name)
         rendered = _render(runtime, request, context)

@@ -30,8 +30,10 @@ from nurture.campaigns.tracks import TrackParser
 from nurture.campaigns.vocabulary import (
     CAP_FIELDS,
     ENTRY_FIELDS,
+    LOCALE_RE,
     RE_ENTRY_FIELDS,
     TOP_FIELDS,
+    TOPIC_FIELDS,
     TRIGGER_FORMS,
     UTM_FIELDS,
     WINDOW_FIELDS,
@@ -40,6 +42,9 @@ from nurture.files.parser import KEY_RE, human_list
 from nurture.files.problems import ProblemsError, kind_name
 from nurture.files.yaml_lines import line_of, own_line
 from nurture.leads.stages import LIFECYCLE_STAGES
+
+# A topic's label is a checkbox's text on the preference page.
+MAX_TOPIC_LABEL = 80
 
 
 class CampaignError(ProblemsError):
@@ -69,15 +74,10 @@ class CampaignParser(TrackParser):
             )
         name, description = self.name_and_description(data, line, "the campaign")
 
-        topic = None
+        topic: str | None = None
+        topic_labels: dict[str, str] = {}
         if data.get("topic") is not None:
-            topic = self.identifier(
-                data["topic"],
-                line_of(data, "topic", line),
-                "topic",
-                KEY_RE,
-                "lower-case letters, digits and dashes (e.g. product-news)",
-            )
+            topic, topic_labels = self.topic(data["topic"], line_of(data, "topic", line))
 
         triggers: tuple[Trigger, ...] = ()
         audience: Condition | None = None
@@ -139,6 +139,7 @@ class CampaignParser(TrackParser):
             frequency_cap=cap,
             utm=utm,
             topic=topic,
+            topic_labels=topic_labels,
             source_path=source_path,
             checksum=checksum,
         )
@@ -319,6 +320,41 @@ class CampaignParser(TrackParser):
         if count is None or per is None:
             return None
         return FrequencyCap(count, per)
+
+    def topic(self, value: Any, line: int) -> tuple[str | None, dict[str, str]]:
+        """``topic``: a key (``product-news``), or ``{key: …, label: …}`` where the label is
+        text, or text per language (``{pl: Porady KSeF, en: KSeF tips}``) for the
+        preference centre."""
+        rule = "lower-case letters, digits and dashes (e.g. product-news)"
+        if not isinstance(value, Mapping):
+            return self.identifier(value, line, "topic", KEY_RE, rule), {}
+        self.fields(value, TOPIC_FIELDS, line)
+        key = None
+        if self.required(value, "key", line, "the topic"):
+            key = self.identifier(value["key"], line_of(value, "key", line), "topic", KEY_RE, rule)
+        labels: dict[str, str] = {}
+        raw = value.get("label")
+        where = line_of(value, "label", line)
+        if raw is None:
+            return key, labels
+        if not isinstance(raw, Mapping):
+            text = self.text(raw, where, "topic label", max_length=MAX_TOPIC_LABEL)
+            return key, {"": text} if text else {}
+        if not raw:
+            self.error(where, "topic label must name at least one language, e.g. {en: News}")
+        for locale, text in raw.items():
+            at = line_of(raw, locale, where)
+            if not isinstance(locale, str) or not LOCALE_RE.match(locale):
+                self.error(
+                    at,
+                    f"topic label language {locale!r} must be a language code "
+                    "such as en, pl or pt-BR",
+                )
+                continue
+            checked = self.text(text, at, f"topic label ({locale})", max_length=MAX_TOPIC_LABEL)
+            if checked:
+                labels[locale.replace("_", "-")] = checked.strip()
+        return key, labels
 
     def utm(self, value: Any, line: int) -> dict[str, str]:
         """``utm``: the UTM tags added to the campaign's links."""

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from nurture.campaigns.enrolment import EnrolmentOutcome, enrol_lead
 from nurture.campaigns.sync import SyncReport, campaign_spec_for_version, sync_campaigns
-from nurture.consent.brand import Brand, current_brand
+from nurture.consent.brand import Brand, current_brand, settings_brand
 from nurture.files.event_catalogue import event_catalogue
 from nurture.files.watch import FileWatcher, folder_stamp
 from nurture.leads.queries import get_lead
@@ -46,16 +46,16 @@ def email_brand(runtime: Runtime) -> Brand:
     # ``nurture campaigns validate`` also runs where no database was ever set up (a CI
     # check of the files): nothing can have been set on the brand page there, and opening
     # an SQLite file that does not exist would create it.
-    settings_brand = Brand(runtime.settings.company_name, runtime.settings.postal_address)
+    from_env = settings_brand(runtime.settings)
     url = runtime.engine.url
     file = url.database if url.get_backend_name() == "sqlite" else None
     if file not in (None, "", ":memory:") and not Path(str(file)).exists():
-        return settings_brand
+        return from_env
     try:
         with runtime.sessions() as session:
             return current_brand(session, runtime.settings)
     except SQLAlchemyError:
-        return settings_brand
+        return from_env
 
 
 def sync_campaign_files(runtime: Runtime, *, now: datetime, path: Path | None = None) -> SyncReport:

@@ -260,6 +260,9 @@ class Campaign:
     utm: dict[str, str] = field(default_factory=dict)
     # Preference-centre topic (e.g. product-news); leads who opted out of it are not mailed.
     topic: str | None = None
+    # What the preference centre calls the topic, by locale (``{"pl": "Porady KSeF"}``);
+    # ``""`` is the label for every language without one of its own.
+    topic_labels: dict[str, str] = field(default_factory=dict)
     # Where it was loaded from, and the checksum of its source text.
     source_path: str | None = None
     checksum: str = ""

@@ -44,6 +44,10 @@ RE_ENTRY_FIELDS = ("policy", "cooldown")
 WINDOW_FIELDS = ("days", "hours", "timezone")
 CAP_FIELDS = ("max", "per")
 UTM_FIELDS = ("source", "medium", "campaign", "term", "content")
+# ``topic: {key: porady-ksef, label: {pl: Porady KSeF, en: KSeF tips}}``.
+TOPIC_FIELDS = ("key", "label")
+# A label's language: ``pl``, ``en``, ``pt-BR``, ``de_AT``.
+LOCALE_RE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?$")
 CONDITION_KEYS = (
     "opened",
     "clicked",

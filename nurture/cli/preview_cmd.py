@@ -12,11 +12,14 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from nurture.campaigns.services import email_brand
 from nurture.cli.group import cli, runtime
+from nurture.consent.brand import branded_settings
 from nurture.models import Lead
+from nurture.platform.config import Settings
 from nurture.platform.i18n import LocaleError, normalise_locale
 from nurture.platform.runtime import Runtime
-from nurture.rendering.context import preview_urls, sample_extras
+from nurture.rendering.context import preview_urls, sample_extras, settings_sender
 from nurture.rendering.library import (
     RenderedEmail,
     TemplateError,
@@ -60,7 +63,8 @@ def preview_command(
         except LocaleError as exc:
             raise click.BadParameter(str(exc), param_hint="--locale") from exc
     rt = runtime()
-    settings = rt.settings
+    # The instance's brand (Settings → Brand, else the environment), as a send would show it.
+    settings = branded_settings(rt.settings, email_brand(rt))
     library = template_library(rt)
     if locale is not None and library.language_for(template, locale) is None:
         click.echo(
@@ -75,11 +79,12 @@ def preview_command(
         # Handoff emails also need a handoff (meta.yaml ``context``): a sample one.
         extras = sample_extras(library.get(template).meta.get("context"), sparse=False)
         if not lead_email:
-            context = {**sample_context(public_url=settings.public_url), **extras}
+            sender = settings_sender(settings)
+            context = {**sample_context(public_url=settings.public_url, sender=sender), **extras}
             rendered = library.render(template, context, locale or settings.default_locale)
             who = "sample"
         else:
-            rendered, who = _render_for_lead(rt, template, lead_email, extras, locale)
+            rendered, who = _render_for_lead(rt, settings, template, lead_email, extras, locale)
     except TemplateError as error:
         details = "\n".join(f"  {problem}" for problem in error.problems)
         raise click.ClickException(f"template {template!r} is broken:\n{details}") from error
@@ -93,10 +98,14 @@ def preview_command(
 
 
 def _render_for_lead(
-    rt: Runtime, template: str, email: str, extras: dict[str, Any], locale: str | None
+    rt: Runtime,
+    settings: Settings,
+    template: str,
+    email: str,
+    extras: dict[str, Any],
+    locale: str | None,
 ) -> tuple[RenderedEmail, str]:
     """Render for the lead with this email (any case); returns the email and its address."""
-    settings = rt.settings
     # Preview URLs, not real tokens: a click in a preview must not unsubscribe the lead or
     # count as an open.
     urls = preview_urls(settings.public_url)

@@ -3,7 +3,9 @@ the ePrivacy rules), and the logo and colour of the pages and system emails.
 
 It lives beside the consent rules because the law asks for the sender's identity in every
 email, and it shares their audit log. An admin sets it on the settings pages; an empty value
-falls back to the environment (``NURTURE_COMPANY_NAME``, ``NURTURE_POSTAL_ADDRESS``).
+falls back to the environment (``NURTURE_COMPANY_NAME``, ``NURTURE_POSTAL_ADDRESS``,
+``NURTURE_BRAND_COLOUR``, ``NURTURE_LOGO_URL``). Nothing falls back to an example: an
+instance without a postal address fails the campaign footer check until one is set.
 
 - :func:`current_brand` is what pages and emails read: cached per database for a few
   seconds (every page shows the company name), and dropped from the cache when a change
@@ -65,10 +67,21 @@ class Brand:
     # Which values come from the environment rather than the brand page.
     name_is_default: bool = True
     address_is_default: bool = True
+    colour_is_default: bool = True
+    # The environment's logo address (NURTURE_LOGO_URL), used when none is uploaded.
+    logo_url: str | None = None
 
     @property
     def has_logo(self) -> bool:
         return self.logo_version is not None
+
+    def email_logo_url(self, public_url: str) -> str | None:
+        """Where an email's header loads the logo from: the uploaded one (served by the web
+        app at ``/brand/logo``, versioned so mail clients never show a stale one), else
+        the environment's, else None (the header shows the company name)."""
+        if self.logo_version is not None:
+            return f"{public_url}/brand/logo?v={self.logo_version}"
+        return self.logo_url
 
 
 # ---------------------------------------------------------------- pure checks
@@ -184,7 +197,7 @@ def _clean_text(field: str, value: str, limit: int, *, multiline: bool = False) 
 
 # ---------------------------------------------------------------- reading (cached)
 
-_CACHE: weakref.WeakKeyDictionary[Engine, tuple[float, tuple[str, str], Brand]] = (
+_CACHE: weakref.WeakKeyDictionary[Engine, tuple[float, tuple[object, ...], Brand]] = (
     weakref.WeakKeyDictionary()
 )
 _CACHE_LOCK = threading.Lock()
@@ -198,7 +211,12 @@ def _engine_of(session: Session) -> Engine:
 def current_brand(session: Session, settings: Settings) -> Brand:
     """The brand, with the environment's values where the brand page left a blank."""
     engine = _engine_of(session)
-    defaults = (settings.company_name, settings.postal_address)
+    defaults = (
+        settings.company_name,
+        settings.postal_address,
+        settings.brand_colour,
+        settings.logo_url,
+    )
     now = time.monotonic()
     with _CACHE_LOCK:
         cached = _CACHE.get(engine)
@@ -213,17 +231,40 @@ def current_brand(session: Session, settings: Settings) -> Brand:
 def _load(session: Session, settings: Settings) -> Brand:
     row = session.get(BrandSettings, BRAND_ROW_ID)
     if row is None:
-        return Brand(settings.company_name, settings.postal_address)
+        return settings_brand(settings)
     return Brand(
         company_name=row.company_name or settings.company_name,
         postal_address=row.postal_address or settings.postal_address,
-        primary_colour=row.primary_colour,
+        primary_colour=row.primary_colour or settings.brand_colour,
         logo_type=row.logo_type if row.logo else None,
         logo_version=row.logo_version if row.logo else None,
         updated_at=row.updated_at,
         updated_by=row.updated_by,
         name_is_default=row.company_name is None,
         address_is_default=row.postal_address is None,
+        colour_is_default=row.primary_colour is None,
+        logo_url=settings.logo_url,
+    )
+
+
+def branded_settings(settings: Settings, brand: Brand) -> Settings:
+    """``settings`` with the brand's values in place of the environment's: what emails are
+    rendered with (``nurture.rendering.context.build_context`` reads the settings)."""
+    return settings.with_overrides(
+        company_name=brand.company_name,
+        postal_address=brand.postal_address,
+        brand_colour=brand.primary_colour,
+        logo_url=brand.email_logo_url(settings.public_url),
+    )
+
+
+def settings_brand(settings: Settings) -> Brand:
+    """The brand from the environment alone (where no database can be read)."""
+    return Brand(
+        company_name=settings.company_name,
+        postal_address=settings.postal_address,
+        primary_colour=settings.brand_colour,
+        logo_url=settings.logo_url,
     )
 
 

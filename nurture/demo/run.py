@@ -13,6 +13,7 @@ from nurture import wiring
 from nurture.analytics.costs import sync_costs_file
 from nurture.campaigns.services import sync_campaign_files
 from nurture.demo.arrivals import read_arrivals
+from nurture.demo.brand import with_demo_brand
 from nurture.demo.costs import enter_demo_costs
 from nurture.demo.report import DemoResult
 from nurture.demo.revenue import book_upsells
@@ -52,13 +53,13 @@ def demo_settings(base: Settings, locale: str = "en") -> Settings:
     weeks end on the hour, so with one hour a lead handed off at the end would be overdue
     before anyone signed in to see it waiting. A missed deadline is escalated to the
     manager only (the default), so the lead stays in its late owner's inbox until the
-    manager reassigns it.
+    manager reassigns it. The brand is the demo company's, unless the environment names one.
 
     The demo is a simulated-time instance (docs/tracking.md#simulated-time): its clock is
     left at the end of the simulated weeks, so a click on one of its emails, or a
     `nurture tick --now` later on, goes on from there."""
     instance = base.instance_path / "demo"
-    return base.with_overrides(
+    return with_demo_brand(base).with_overrides(
         instance_path=instance,
         database_url=f"sqlite:///{instance / 'nurture.db'}",
         smtp_url=None,

@@ -48,6 +48,8 @@ _NOT_ACTIVITY = (
     "email.sent",
     "email.failed",
     "notification.",
+    # The grader regrading a lead is not something the person did.
+    "fit.",
     "email.bounced",
     "email.complained",
     "stage.",
@@ -241,11 +243,18 @@ def fit_of(lead: Lead) -> dict[str, Any]:
     """The lead's fit grade, score, reasons and missing data (read from the fit columns the
     grading side keeps on the lead; all empty when it has not graded the lead)."""
     score = getattr(lead, "fit_score", None)
+    missing = getattr(lead, "fit_missing", None)
     return {
         "grade": getattr(lead, "fit_grade", None),
         "score": None if score is None else round(float(score), 1),
         "reasons": _texts(getattr(lead, "fit_reasons", None)),
-        "missing": _texts(getattr(lead, "fit_missing", None)),
+        "missing": _texts(missing),
+        # The field names themselves, which the notification puts in words.
+        "missing_fields": [
+            str(item["field"])
+            for item in missing or []
+            if isinstance(item, dict) and item.get("field")
+        ],
     }
 
 

@@ -23,8 +23,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from nurture.handoff.links import HandoffLinks
+from nurture.handoff.notification import Words, present
 from nurture.models import Handoff, Message
 from nurture.platform.config import Settings
+from nurture.platform.i18n import DEFAULT_LOCALE
 from nurture.platform.runtime import settings_of
 from nurture.sending import kinds
 
@@ -54,6 +56,13 @@ def queue(
     return message
 
 
+def notification_locale(snapshot: dict[str, Any]) -> str:
+    """The language the rep reads the notification in: the snapshot's ``locale`` when the
+    handoff recorded one, else the app's default."""
+    locale = snapshot.get("locale")
+    return locale if isinstance(locale, str) and locale else DEFAULT_LOCALE
+
+
 def link_expiry(handoff: Handoff) -> datetime:
     """When the handoff's accept/reject links stop working."""
     days = (handoff.snapshot or {}).get("link_expiry_days") or 14
@@ -61,10 +70,12 @@ def link_expiry(handoff: Handoff) -> datetime:
 
 
 def template_extras(
-    session: Session, messages: Sequence[Message], settings: Settings
+    session: Session, messages: Sequence[Message], settings: Settings, now: datetime
 ) -> dict[int, dict[str, Any]]:
     """Extra template context of the notification and auto-reply among ``messages``, by
-    message id (registered with ``nurture.sending.kinds`` for those kinds)."""
+    message id (registered with ``nurture.sending.kinds`` for those kinds), as of ``now``:
+    the notification's relative times and labels are made when it is rendered
+    (``nurture.handoff.notification``)."""
     wanted = [m for m in messages if m.kind in (kinds.HANDOFF.name, kinds.AUTO_REPLY.name)]
     if not wanted:
         return {}
@@ -75,19 +86,29 @@ def template_extras(
         )
     ).all()
     links = HandoffLinks(settings.secret_key, settings.public_url)
+    # The rep reads the notification in their own language (the account page's), else in
+    # the language the handoff recorded.
+    addresses = {m.id: m.to_address for m in wanted}
+    readers = kinds.recipient_locales(session, set(addresses.values()))
     extras: dict[int, dict[str, Any]] = {}
     for handoff in handoffs:
         snapshot = dict(handoff.snapshot or {})
         if handoff.notification_message_id in ids:
             urls = links.urls(handoff.token, handoff.rep_id, link_expiry(handoff))
+            address = addresses[handoff.notification_message_id].lower()
+            words = Words(readers.get(address) or notification_locale(snapshot))
+            shown = present(
+                snapshot, now, words, details_url=f"{settings.public_url}/leads/{handoff.lead_id}"
+            )
             extras[handoff.notification_message_id] = {
                 "handoff": {
-                    **snapshot,
+                    **shown,
                     "id": handoff.id,
                     "to_manager": handoff.rep_id is None,
                     "links": urls,
                     "expires": link_expiry(handoff).strftime("%Y-%m-%d"),
-                }
+                },
+                **words.template_functions(),
             }
         if handoff.auto_reply_message_id in ids:
             extras[handoff.auto_reply_message_id] = {"reply": snapshot.get("auto_reply") or {}}

@@ -9,9 +9,14 @@ validation instead of a send.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from nurture.handoff.notification import Words, present
 from nurture.rendering import context as rendering
+
+# When the sample notification is rendered: seven minutes after the sample hand-raise.
+SAMPLE_NOW = datetime(2026, 12, 1, 10, 5, tzinfo=UTC)
 
 _LINKS = {
     "view_url": "https://nurture.example/handoffs/sample",
@@ -22,7 +27,7 @@ _REP = {
     "id": 1,
     "name": "Maria Lopez",
     "first_name": "Maria",
-    "email": "maria.lopez@brightpath.example",
+    "email": "maria.lopez@example.com",
     "title": "Enterprise Account Executive",
     "phone": "+1 415 555 0142",
     "timezone": "America/Los_Angeles",
@@ -158,7 +163,7 @@ def sample_handoff(*, sparse: bool = False) -> dict[str, Any]:
             {
                 "type": "page.viewed",
                 "label": "Visited page",
-                "detail": "https://brightpath.example/pricing",
+                "detail": "https://www.example.com/pricing",
                 "at": "2026-12-01 09:51 UTC",
                 "ago": "14 min ago",
             },
@@ -182,7 +187,7 @@ def sample_handoff(*, sparse: bool = False) -> dict[str, Any]:
 
 def sample_reply(*, sparse: bool = False) -> dict[str, Any]:
     """The ``reply`` variable of an auto-reply."""
-    contact = {"name": "Brightpath Sales", "email": "sales@brightpath.example", "phone": None}
+    contact = {"name": "Example Company Sales", "email": "sales@example.com", "phone": None}
     if sparse:
         return {"rep": None, "contact": None, "when": "shortly"}
     return {"rep": _REP, "contact": contact, "when": "within the hour"}
@@ -198,18 +203,31 @@ def sample_sla_handoff(*, sparse: bool) -> dict[str, Any]:
         "policy": "1 business hour",
         "status": "breached" if not sparse else "pending",
         "owner": None if sparse else "Maria Lopez",
-        "owner_email": None if sparse else "maria.lopez@brightpath.example",
+        "owner_email": None if sparse else "maria.lopez@example.com",
         "reassigned_to": None if sparse else "James Carter",
-        "reassigned_to_email": None if sparse else "james.carter@brightpath.example",
+        "reassigned_to_email": None if sparse else "james.carter@example.com",
         "reassign_problem": "nobody else is available" if sparse else None,
         "hours": "mon-fri 08:30-17:00 (America/Los_Angeles)",
     }
     return handoff
 
 
+def sample_notification(*, sparse: bool = False) -> dict[str, Any]:
+    """What the notification's template sees: the sample handoff as the engine presents it
+    (``nurture.handoff.notification``) a few minutes after the handoff, in English."""
+    words = Words()
+    handoff = present(
+        sample_handoff(sparse=sparse),
+        SAMPLE_NOW,
+        words,
+        details_url="https://nurture.example/leads/1",
+    )
+    return {"handoff": handoff, **words.template_functions()}
+
+
 def register_samples() -> None:
     """Give template validation the handoff's samples (called by ``nurture.wiring``)."""
-    rendering.register_samples("handoff", lambda sparse: {"handoff": sample_handoff(sparse=sparse)})
+    rendering.register_samples("handoff", lambda sparse: sample_notification(sparse=sparse))
     rendering.register_samples(
         "handoff-reply", lambda sparse: {"reply": sample_reply(sparse=sparse)}
     )

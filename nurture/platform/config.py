@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,7 @@ from nurture.platform.smtp_url import SmtpUrlError, parse_smtp_url, redact_url
 from nurture.platform.units import parse_clock, parse_duration, parse_size, parse_weekdays
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_COLOUR = re.compile(r"#?([0-9a-fA-F]{6})")
 
 
 class ConfigError(ValueError):
@@ -66,10 +68,18 @@ class Settings:
     secret_key: str
     public_url: str = "http://localhost:5000"
     smtp_url: str | None = None
-    mail_from: str = "Brightpath Analytics <hello@brightpath.example>"
-    # Shown in every email footer (CAN-SPAM and most laws want a postal address).
-    company_name: str = "Brightpath Analytics"
-    postal_address: str = "Brightpath Analytics, 100 Example Street, Springfield, USA"
+    # The From of every email; without a display name, emails show the company name.
+    mail_from: str = "nurture@localhost"
+    # The brand (the settings' brand page overrides each one it sets). Shown in every email
+    # footer (CAN-SPAM and most laws want the sender's name and postal address). Empty by
+    # default: an example address would pass the footer check and go out under another
+    # company's name, so campaign validation fails until the real ones are set.
+    company_name: str = ""
+    postal_address: str = ""
+    # "#rrggbb" for buttons, links and headings of emails and pages (None: the app's own).
+    brand_colour: str | None = None
+    # A logo image for email headers, when none is uploaded on the brand page.
+    logo_url: str | None = None
     campaigns_path: Path = PROJECT_ROOT / "campaigns" / "examples"
     templates_path: Path = PROJECT_ROOT / "templates"
     # The behavioural scoring model (docs/scoring.md).
@@ -218,6 +228,8 @@ class Settings:
             "NURTURE_MAIL_FROM": ("mail_from", str),
             "NURTURE_COMPANY_NAME": ("company_name", str),
             "NURTURE_POSTAL_ADDRESS": ("postal_address", str),
+            "NURTURE_BRAND_COLOUR": ("brand_colour", parse_brand_colour),
+            "NURTURE_LOGO_URL": ("logo_url", _logo_url),
             "NURTURE_SALES_TEAM_FILE": ("sales_team_file", lambda v: Path(v).resolve()),
             "NURTURE_COSTS_FILE": ("costs_file", lambda v: Path(v).resolve()),
             "NURTURE_CAMPAIGNS_PATH": ("campaigns_path", lambda v: Path(v).resolve()),
@@ -302,6 +314,23 @@ def parse_frequency_cap(text: str) -> FrequencyCapDefault:
     if not per or not count.strip().isdigit():
         raise ValueError("use COUNT/DURATION, e.g. 3/7d")
     return FrequencyCapDefault(int(count), parse_duration(per))
+
+
+def parse_brand_colour(text: str) -> str:
+    """``#rrggbb`` (lower case) from ``rrggbb`` or ``#RRGGBB``."""
+    match = _COLOUR.fullmatch(text.strip())
+    if match is None:
+        raise ValueError("use a colour like #0b4f6c (a # and six hexadecimal digits)")
+    return "#" + match.group(1).lower()
+
+
+def _logo_url(text: str) -> str:
+    url = text.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        # Mail clients fetch the logo themselves: only a full web address can work.
+        raise ValueError("use the full https:// address of the logo image")
+    return url
 
 
 def parse_flag(text: str) -> bool:

@@ -1,6 +1,7 @@
 """The preference centre: which topics a person wants, and what opting out of one stops.
 
-Topics are declared by campaigns (``topic:`` in a campaign file). Opting out of a topic
+Topics are declared by campaigns (``topic:`` in a campaign file, with a label per language:
+docs/campaigns.md). Opting out of a topic
 ends the person's live enrolments in campaigns of that topic at once, and
 ``nurture.campaigns.enrolment.enrol_lead`` refuses new ones (via
 ``nurture.consent.rules.wants_topic``); opting in again lets the campaigns of that topic
@@ -9,7 +10,7 @@ that turned the person away enrol them (``nurture.campaigns.reevaluation``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,9 @@ from nurture.consent import audit
 from nurture.consent.suppression import hash_for
 from nurture.models import Enrollment, EnrollmentHistory, Lead
 
+# The language of a label used when neither the reader's nor an every-language one exists.
+DEFAULT_LABEL_LOCALE = "en"
+
 
 @dataclass(frozen=True)
 class Topic:
@@ -32,21 +36,47 @@ class Topic:
     campaigns: tuple[str, ...]
 
 
-def topic_label(key: str) -> str:
-    """``product-news`` → ``Product news`` (pure)."""
+def topic_label(
+    key: str, labels: Mapping[str, str] | None = None, locale: str | None = None
+) -> str:
+    """What a person reads for topic ``key`` (pure): the label declared for ``locale``
+    (``pl-PL`` falls back to ``pl``), else for every language (``""``), else English, else
+    any declared one; only a topic with no label at all shows its key in words
+    (``product-news`` → ``Product news``)."""
+    labels = labels or {}
+    wanted: list[str] = []
+    if locale:
+        normal = locale.replace("_", "-")
+        wanted += [normal, normal.split("-", 1)[0].lower()]
+    wanted += ["", DEFAULT_LABEL_LOCALE]
+    for candidate in wanted:
+        if labels.get(candidate):
+            return labels[candidate]
+    for text in labels.values():
+        if text:
+            return text
     return key.replace("-", " ").capitalize()
 
 
-def available_topics(session: Session) -> list[Topic]:
-    """Topics of the active campaigns, sorted by label, with the campaign names."""
+def available_topics(session: Session, locale: str | None = None) -> list[Topic]:
+    """Topics of the active campaigns with their labels in ``locale`` (falling back as
+    :func:`topic_label` says), sorted by label, with the campaign names. Campaigns sharing a
+    topic share its labels; for one language the first campaign (by id) naming it wins."""
 
     names: dict[str, list[str]] = {}
+    labels: dict[str, dict[str, str]] = {}
     for _row, spec in active_campaigns(session):
         if spec.topic:
             names.setdefault(spec.topic, []).append(spec.name)
+            declared = labels.setdefault(spec.topic, {})
+            for language, text in spec.topic_labels.items():
+                declared.setdefault(language, text)
     return sorted(
-        (Topic(key, topic_label(key), tuple(sorted(v))) for key, v in names.items()),
-        key=lambda topic: topic.label,
+        (
+            Topic(key, topic_label(key, labels.get(key), locale), tuple(sorted(v)))
+            for key, v in names.items()
+        ),
+        key=lambda topic: topic.label.casefold(),
     )
 
 

@@ -257,10 +257,11 @@ def review_view(row: HandRaise, lead: Lead, public_url: str, now: datetime) -> d
 
 
 def template_extras(
-    session: Session, messages: Sequence[Message], settings: Settings
+    session: Session, messages: Sequence[Message], settings: Settings, now: datetime
 ) -> dict[int, dict[str, Any]]:
     """The ``reply`` of the hand-raise auto-replies and the ``review`` of the review
-    notifications among ``messages`` (registered with ``nurture.sending.kinds``)."""
+    notifications among ``messages`` (registered with ``nurture.sending.kinds``; ``now``,
+    the moment of rendering, is not needed: both show stored text)."""
     extras: dict[int, dict[str, Any]] = {}
     replies = [m.id for m in messages if m.kind == kinds.HAND_RAISE_REPLY.name]
     if replies:

@@ -30,15 +30,21 @@ NO_ADDRESS = (
     "no postal address is configured, and every campaign email must show one (CAN-SPAM and "
     "most laws ask for it): set it on Settings \u2192 Brand or with NURTURE_POSTAL_ADDRESS"
 )
+NO_COMPANY = (
+    "no company name is configured, and every campaign email must say who sends it: set it "
+    "on Settings \u2192 Brand or with NURTURE_COMPANY_NAME"
+)
 
 
 def compliance_problems(
     compiled: CompiledTemplate, *, company_name: str, postal_address: str
 ) -> list[ContentProblem]:
     """What ``compiled`` lacks to be sent from a campaign by a sender with this company
-    name and postal address (a blank address is itself the problem)."""
+    name and postal address (a blank name or address is itself the problem)."""
     address = " ".join(postal_address.split())
     problems: list[ContentProblem] = []
+    if not company_name.strip():
+        problems.append(ContentProblem(compiled.folder, None, NO_COMPANY, in_template=False))
     if not address:
         problems.append(ContentProblem(compiled.folder, None, NO_ADDRESS, in_template=False))
     missing: dict[str, None] = {}

@@ -20,6 +20,8 @@ from nurture.platform.config import Settings
 
 # The URL keys every context must carry: the layout's footer and open pixel use them.
 URL_KEYS = ("unsubscribe_url", "preferences_url", "open_pixel_url")
+# The buttons and links of emails when the brand names no colour of its own.
+DEFAULT_COLOUR = "#1b5fd1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,9 @@ class SenderView:
     email: str
     company_name: str
     postal_address: str
+    # "#rrggbb" of buttons, links and headings; the absolute URL of the logo, or None.
+    colour: str = DEFAULT_COLOUR
+    logo_url: str | None = None
 
 
 # Used to explain StrictUndefined errors ("lead has no field 'frist_name'; did you mean…").
@@ -143,7 +148,7 @@ def build_context(
         "lead": lead_view,
         "account": account_view,
         "campaign": campaign_view,
-        "sender": sender_view(settings.mail_from, settings.company_name, settings.postal_address),
+        "sender": settings_sender(settings),
         "unsubscribe_url": str(urls["unsubscribe_url"]),
         "preferences_url": str(urls["preferences_url"]),
         "open_pixel_url": str(urls["open_pixel_url"]),
@@ -162,16 +167,46 @@ def preview_urls(public_url: str) -> dict[str, str]:
     }
 
 
+def settings_sender(settings: Settings) -> SenderView:
+    """The sender of emails rendered with ``settings`` (whose brand values the sending side
+    fills from the brand page: ``nurture.consent.brand.branded_settings``)."""
+    return sender_view(
+        settings.mail_from,
+        settings.company_name,
+        settings.postal_address,
+        settings.brand_colour,
+        settings.logo_url,
+    )
+
+
 @lru_cache(maxsize=16)
-def sender_view(mail_from: str, company_name: str, postal_address: str) -> SenderView:
-    """The sender object for these settings (cached: every email of an instance shares it)."""
+def sender_view(
+    mail_from: str,
+    company_name: str,
+    postal_address: str,
+    colour: str | None = None,
+    logo_url: str | None = None,
+) -> SenderView:
+    """The sender object for these values (cached: every email of an instance shares it)."""
     name, email = parseaddr(mail_from)
     return SenderView(
         name=name or company_name,
         email=email or mail_from,
         company_name=company_name,
         postal_address=postal_address,
+        colour=colour or DEFAULT_COLOUR,
+        logo_url=logo_url,
     )
+
+
+# What validation and sample previews show as the sender: plainly a sample, never a real
+# company's details (the footer check swaps in the instance's own brand).
+SAMPLE_SENDER = SenderView(
+    name="Example Company",
+    email="hello@example.com",
+    company_name="Example Company",
+    postal_address="Example Company, 1 Sample Street, Sample City",
+)
 
 
 # Samples of what transactional templates see besides the lead, by the ``context:`` their
@@ -193,21 +228,22 @@ def sample_extras(context_kind: str | None, *, sparse: bool) -> dict[str, Any]:
     return factory(sparse) if factory else {}
 
 
-def sample_context(*, sparse: bool = False, public_url: str = "https://nurture.example") -> dict:
+def sample_context(
+    *,
+    sparse: bool = False,
+    public_url: str = "https://nurture.example",
+    sender: SenderView | None = None,
+) -> dict:
     """A realistic context for validation and previews.
 
     The full sample is a VP at a mid-sized company inside a campaign. ``sparse=True`` is the
     least we may know about someone: an email address, no name, no account, no campaign.
-    Templates are validated against both, so a template that prints ``account.name`` without
+    ``sender`` is the instance's (previews), else a plain sample. Templates are validated
+    against both, so a template that prints ``account.name`` without
     ``{% if account %}`` fails validation instead of failing a send.
     """
 
-    defaults = Settings.__dataclass_fields__
-    sender = sender_view(
-        defaults["mail_from"].default,
-        defaults["company_name"].default,
-        defaults["postal_address"].default,
-    )
+    sender = SAMPLE_SENDER if sender is None else sender
     urls = {
         "unsubscribe_url": f"{public_url}/u/sample",
         "preferences_url": f"{public_url}/u/sample/preferences",

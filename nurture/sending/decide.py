@@ -297,7 +297,7 @@ class Decider:
                     )
                 )
             }
-            extras = template_extras(session, messages, self.settings)
+            extras = template_extras(session, messages, self.settings, now)
             locales = recipient_locales(
                 session, {m.to_address for m in messages if m.kind in INTERNAL_KINDS}
             )

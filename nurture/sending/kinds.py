@@ -70,8 +70,11 @@ KINDS: dict[str, MessageKind] = {
 INTERNAL_KINDS = frozenset(kind.name for kind in KINDS.values() if kind.internal)
 
 # What a transactional template sees besides the lead, for the messages of some kinds:
-# (session, messages of those kinds, settings) -> {message id: extra context}.
-ContextProvider = Callable[[Session, Sequence[Message], Settings], dict[int, dict[str, Any]]]
+# (session, messages of those kinds, settings, now) -> {message id: extra context}. ``now``
+# is the engine's (simulated) time of the send, so relative times are computed when shown.
+ContextProvider = Callable[
+    [Session, Sequence[Message], Settings, datetime], dict[int, dict[str, Any]]
+]
 _providers: dict[str, ContextProvider] = {}
 
 
@@ -82,9 +85,10 @@ def register_context(kinds: Sequence[MessageKind], provider: ContextProvider) ->
 
 
 def template_extras(
-    session: Session, messages: Sequence[Message], settings: Settings
+    session: Session, messages: Sequence[Message], settings: Settings, now: datetime
 ) -> dict[int, dict[str, Any]]:
-    """Extra template context for the transactional messages among ``messages``, by id."""
+    """Extra template context for the transactional messages among ``messages``, by id,
+    as of ``now`` (the moment they are rendered)."""
     by_provider: dict[ContextProvider, list[Message]] = {}
     for message in messages:
         provider = _providers.get(message.kind)
@@ -92,7 +96,7 @@ def template_extras(
             by_provider.setdefault(provider, []).append(message)
     extras: dict[int, dict[str, Any]] = {}
     for provider, wanted in by_provider.items():
-        extras.update(provider(session, wanted, settings))
+        extras.update(provider(session, wanted, settings, now))
     return extras
 
 

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from nurture.consent.brand import Brand, current_brand
+from nurture.consent.brand import Brand, branded_settings, current_brand
 from nurture.platform.config import Settings
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
@@ -62,15 +62,14 @@ class BatchRenderer:
         self._branded: Settings = runtime.settings
 
     def refresh_brand(self) -> Settings:
-        """The settings emails are rendered with: the company name and postal address of
-        the brand page (nurture.consent.brand), read once per batch (it caches them)."""
+        """The settings emails are rendered with: the company name, postal address, colour
+        and logo of the brand page (nurture.consent.brand), read once per batch (it caches
+        them)."""
         with self.runtime.sessions() as session:
             brand = current_brand(session, self.settings)
         if brand != self._brand:
             self._brand = brand
-            self._branded = self.settings.with_overrides(
-                company_name=brand.company_name, postal_address=brand.postal_address
-            )
+            self._branded = branded_settings(self.settings, brand)
         return self._branded
 
     def render_batch(self, prepared: list[Prepared], now: datetime) -> Built:

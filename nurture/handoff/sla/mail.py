@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from copy import deepcopy
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -78,7 +79,7 @@ def sla_extras(
 
 
 def template_context(
-    session: Session, messages: Sequence[Message], settings: Settings
+    session: Session, messages: Sequence[Message], settings: Settings, now: datetime
 ) -> dict[int, dict[str, Any]]:
     """Template context of SLA reminders and escalations, by message id (registered with
     ``nurture.sending.kinds`` for those kinds)."""

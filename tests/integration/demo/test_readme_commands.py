@@ -33,14 +33,28 @@ print(json.dumps(results))
 """
 
 
-def command_lines(doc: Path, heading: str) -> list[str]:
-    """The ``nurture …`` lines of the first ``sh`` (or bare) code block under ``heading``,
-    without their comments."""
+def block_lines(doc: Path, heading: str) -> list[str]:
+    """The lines of the first ``sh`` (or bare) code block under ``heading``, without their
+    comments."""
     section = doc.read_text().split(heading, 1)[1]
     block = re.search(r"^```(?:sh)?\n(.*?)^```", section, re.S | re.M)
     assert block, f"no code block under {heading!r} in {doc.name}"
-    lines = [line.split("  #", 1)[0].strip() for line in block.group(1).splitlines()]
-    return [line for line in lines if line.startswith("nurture ")]
+    return [line.split("  #", 1)[0].strip() for line in block.group(1).splitlines()]
+
+
+def command_lines(doc: Path, heading: str) -> list[str]:
+    """The ``nurture …`` lines of the first code block under ``heading``."""
+    return [line for line in block_lines(doc, heading) if line.startswith("nurture ")]
+
+
+def exported(doc: Path, heading: str) -> dict[str, str]:
+    """The ``export NURTURE_…=…`` settings of that block, as the shell would set them."""
+    found: dict[str, str] = {}
+    for line in block_lines(doc, heading):
+        if line.startswith("export NURTURE_"):
+            name, _, value = shlex.split(line)[1].partition("=")
+            found[name] = value
+    return found
 
 
 def test_the_readme_and_preview_examples_work_on_a_fresh_instance(tmp_path: Path) -> None:
@@ -56,6 +70,10 @@ def test_the_readme_and_preview_examples_work_on_a_fresh_instance(tmp_path: Path
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("NURTURE_")}
     env["NURTURE_INSTANCE_PATH"] = str(instance)
+    # The block sets the brand first: without one, `campaigns validate` fails by design.
+    brand = exported(ROOT / "README.md", "## Using it")
+    assert {"NURTURE_COMPANY_NAME", "NURTURE_POSTAL_ADDRESS"} <= set(brand), brand
+    env.update(brand)
 
     done = subprocess.run(
         [sys.executable, "-c", DRIVER, json.dumps(commands)],

@@ -435,4 +435,4 @@ def test_the_handoff_templates_preview_with_a_sample_handoff(app, tmp_path) -> N
     )
     assert result.exit_code == 0, result.output
     assert "Subject: Hand-raiser: Dana Whitfield (Northwind Logistics) · fit A" in result.output
-    assert "SUGGESTED NEXT STEP" in out.read_text()
+    assert "NEXT STEP\n  Call to book the demo" in out.read_text()

@@ -121,10 +121,10 @@ def test_an_engaged_lead_reaches_sales_by_email_and_webhook_and_is_accepted(jour
         "Grace Hopper, VP Revenue Operations",
         "Northwind Logistics",
         "Requested a demo",
-        "Visited page: https://brightpath.example/pricing",
-        "hand-raiser",
+        "Visited a page",
+        "WHY NOW",
         # The SLA deadline in the owner's time, computed from her working hours.
-        f"Please accept or reject it {handoff.snapshot['sla']['deadline']}.",
+        f"Please answer {handoff.snapshot['sla']['deadline']}.",
         "(America/Los_Angeles time; 1 business hour)",
     ):
         assert expected in text, expected

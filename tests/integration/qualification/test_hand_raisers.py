@@ -131,7 +131,7 @@ def test_marketing_sends_a_reviewed_hand_raiser_to_sales_without_a_second_reply(
     recipients = [message["To"] for message in smtp_sink.received]
     assert OLEK not in recipients, "the person was answered when they asked"
     assert len(recipients) == 1  # the owner (or the manager) is notified
-    assert "fit grade D" in text_of(smtp_sink.received[0])
+    assert "Fit grade D" in text_of(smtp_sink.received[0])
 
 
 def test_marketing_dismisses_a_hand_raiser_with_a_reason_and_it_is_counted(shop, smtp_sink):

@@ -8,6 +8,8 @@ import struct
 import zlib
 from io import BytesIO
 
+import pytest
+
 from nurture.consent.brand import current_brand
 from nurture.models import Lead, OutboxMessage
 from nurture.platform.db import transaction
@@ -163,3 +165,18 @@ def test_the_brand_reaches_the_set_password_email_and_the_email_footer(app, sett
         urls = {"unsubscribe_url": "u", "preferences_url": "p", "open_pixel_url": "o"}
         sender = build_context(lead, urls=urls, settings=branded)["sender"]
     assert (sender.company_name, sender.postal_address) == ("Acme Rockets", "1 Launch Pad, Mojave")
+
+
+class TestWithoutABrand:
+    """A fresh instance: no company name or postal address anywhere."""
+
+    @pytest.fixture
+    def settings(self, settings):  # type: ignore[no-untyped-def]
+        return settings.with_overrides(company_name="", postal_address="")
+
+    def test_the_pages_say_nurture_and_the_brand_page_asks_for_both(self, app):
+        admin = signed_in_client(app, "admin")
+        page = text(admin.get(PAGE))
+        assert "Nurture</a>" in page and " ·  · " not in page
+        assert "Needed before campaigns can send: every email says who sends it" in page
+        assert "the law asks for it in every email" in page and "s footer (NURTURE_POSTAL" in page

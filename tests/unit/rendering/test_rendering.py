@@ -107,7 +107,7 @@ def test_every_bundled_template_validates_and_has_the_legal_footer(name: str) ->
         assert context["unsubscribe_url"] in email.html
         assert context["preferences_url"] in email.html
         assert email.html.count(context["open_pixel_url"]) == 1
-        assert "Springfield" in email.html  # the sender's postal address
+        assert context["sender"].postal_address in email.html  # the legal footer
         assert context["unsubscribe_url"] in email.text
         assert context["open_pixel_url"] not in email.text
         assert "https://brightpath.example/" in email.html
@@ -539,7 +539,7 @@ def test_layouts_support_super_and_partials(library, root) -> None:
     compiled = library.get("nested")
     assert root / "_partials" / "note.mjml" in compiled.files
     email = compiled.render(sample_context())
-    assert "NOTE Brightpath Analytics" in email.html and "Preheader" in email.html
+    assert "NOTE Example Company" in email.html and "Preheader" in email.html
 
 
 # ---------------------------------------------------------------- the context

@@ -37,7 +37,7 @@ def brand_edit() -> Any:
     if request.method == "GET":
         form.company_name.data = "" if brand.name_is_default else brand.company_name
         form.postal_address.data = "" if brand.address_is_default else brand.postal_address
-        form.primary_colour.data = brand.primary_colour or ""
+        form.primary_colour.data = "" if brand.colour_is_default else brand.primary_colour
     elif form.validate_on_submit():
         try:
             with transaction(runtime().sessions) as session:
@@ -91,7 +91,7 @@ def brand_logo_upload() -> Any:
     values = BrandForm(formdata=None)
     values.company_name.data = "" if brand.name_is_default else brand.company_name
     values.postal_address.data = "" if brand.address_is_default else brand.postal_address
-    values.primary_colour.data = brand.primary_colour or ""
+    values.primary_colour.data = "" if brand.colour_is_default else brand.primary_colour
     return _page(values, form, 422)
 
 

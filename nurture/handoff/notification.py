@@ -1,0 +1,255 @@
+"""The sales notification as the rep reads it: the stored snapshot (``nurture.handoff.context``)
+turned into words at the moment the email is rendered.
+
+The snapshot keeps facts (event types, field names, moments in UTC); this module gives them
+the words people read, in the recipient's language:
+
+- event types become labels ("Requested a demo", never ``demo.requested`` or
+  ``fit.changed``), and ICP fields become names ("annual revenue", never
+  ``account.annual_revenue``);
+- relative times ("12 min ago"), the lead's local time and the "why now" lines are computed
+  for the moment of rendering, so a notification sent after a retry is not frozen at the
+  moment of the handoff;
+- every string goes through gettext (the app's catalogues, ``nurture.platform.i18n``); the
+  templates call the same ``_``/``ngettext`` the context carries.
+
+Pure apart from reading the catalogues once per language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from babel.support import NullTranslations, Translations
+
+from nurture.handoff.context import local_time, snapshot_time
+from nurture.platform.event_types import BUILT_IN, CUSTOM_PREFIX
+from nurture.platform.i18n import DEFAULT_LOCALE, TRANSLATIONS
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue; it is translated when shown."""
+    return message
+
+
+# What people did, in the words sales uses. Bookkeeping types never reach the timeline
+# (``nurture.handoff.context.is_activity``); ``fit.changed`` has a label for older snapshots.
+EVENT_LABELS: dict[str, str] = {
+    "email.opened": N_("Read an email"),
+    "email.clicked": N_("Clicked a link"),
+    "email.unsubscribed": N_("Unsubscribed"),
+    "page.viewed": N_("Visited a page"),
+    "form.submitted": N_("Filled in a form"),
+    "demo.requested": N_("Requested a demo"),
+    "trial.started": N_("Started a trial"),
+    "webinar.attended": N_("Attended a webinar"),
+    "content.downloaded": N_("Downloaded content"),
+    "fit.changed": N_("Fit grade changed"),
+}
+# The ICP's fields as sales would say them (``nurture.qualification.icp`` field names).
+FIELD_LABELS: dict[str, str] = {
+    "title": N_("job title"),
+    "source": N_("source"),
+    "country": N_("country"),
+    "phone": N_("phone"),
+    "account.industry": N_("industry"),
+    "account.employees": N_("number of employees"),
+    "account.annual_revenue": N_("annual revenue"),
+    "account.branches": N_("number of branches"),
+    "account.country": N_("company country"),
+    "account.name": N_("company name"),
+    "account.domain": N_("company website"),
+    "attributes.budget": N_("budget"),
+    "attributes.authority": N_("authority"),
+    "attributes.need": N_("need"),
+    "attributes.timing": N_("timing"),
+}
+ROLE_LABELS: dict[str, str] = {
+    "decision maker": N_("decision maker"),
+    "champion": N_("champion"),
+    "technical evaluator": N_("technical evaluator"),
+    "finance": N_("finance"),
+    "user": N_("user"),
+    "unknown": N_("role unknown"),
+}
+TEMPERATURE_LABELS: dict[str, str] = {"cold": N_("cold"), "warm": N_("warm"), "hot": N_("hot")}
+_DESCRIPTIONS = {event.name: event.description for event in BUILT_IN}
+# Activity lines the phone version shows; the rest is one link away.
+ACTIVITY_SHOWN = 3
+CONTACTS_SHOWN = 2
+
+
+@lru_cache(maxsize=8)
+def translations(locale: str) -> NullTranslations:
+    """The app's catalogue for ``locale`` (English, the source language, when there is none)."""
+    return Translations.load(str(TRANSLATIONS), [locale, DEFAULT_LOCALE])
+
+
+class Words:
+    """gettext for one language, shaped for templates: ``_("Hi %(name)s", name=…)`` and
+    ``ngettext(one, many, n)`` (``%(num)d`` is ``n``), as Flask-Babel's are."""
+
+    def __init__(self, locale: str = DEFAULT_LOCALE) -> None:
+        self.locale = locale
+        self._catalogue = translations(locale)
+
+    def gettext(self, message: str, **variables: Any) -> str:
+        """``message`` translated, with ``%(name)s`` variables filled in."""
+        text = self._catalogue.gettext(message)
+        return text % variables if variables else text
+
+    def ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> str:
+        """The form for ``num``, translated, with ``num`` and ``variables`` filled in."""
+        return self._catalogue.ngettext(singular, plural, num) % {"num": num, **variables}
+
+    def template_functions(self) -> dict[str, Callable[..., str]]:
+        """What a template calls: ``_`` and ``ngettext``."""
+        return {"_": self.gettext, "ngettext": self.ngettext}
+
+
+def ago(words: Words, delta: timedelta) -> str:
+    """``just now``, ``5 min ago``, ``3 h ago``, ``2 days ago`` in the reader's language."""
+    seconds = max(delta.total_seconds(), 0)
+    if seconds < 60:
+        return words.gettext("just now")
+    if seconds < 3600:
+        return words.ngettext("%(num)d min ago", "%(num)d min ago", int(seconds // 60))
+    if seconds < 86400:
+        return words.ngettext("%(num)d h ago", "%(num)d h ago", int(seconds // 3600))
+    return words.ngettext("%(num)d day ago", "%(num)d days ago", int(seconds // 86400))
+
+
+def event_label(words: Words, event_type: str) -> str:
+    """What the person did, for an event type: the label, else a custom type's own name
+    (``custom.price_calculator`` → "Price calculator"), else the catalogue's description."""
+    label = EVENT_LABELS.get(event_type)
+    if label is not None:
+        return words.gettext(label)
+    if event_type.startswith(CUSTOM_PREFIX):
+        return event_type[len(CUSTOM_PREFIX) :].replace("_", " ").replace("-", " ").capitalize()
+    described = _DESCRIPTIONS.get(event_type)
+    return described[:1].upper() + described[1:] if described else event_type
+
+
+def field_label(words: Words, field: str) -> str:
+    """The name people use for an ICP field (``attributes.x_y`` → "x y" when unknown)."""
+    label = FIELD_LABELS.get(field)
+    if label is not None:
+        return words.gettext(label)
+    return field.rsplit(".", 1)[-1].replace("_", " ")
+
+
+def role_label(words: Words, role: str | None) -> str:
+    """A committee role in the reader's language."""
+    return words.gettext(ROLE_LABELS.get(role or "unknown", ROLE_LABELS["unknown"]))
+
+
+def present(
+    snapshot: Mapping[str, Any], now: datetime, words: Words, *, details_url: str
+) -> dict[str, Any]:
+    """The snapshot with what the phone version shows, computed for ``now``: ``who``,
+    ``why_now``, ``activity`` (the newest few, labelled, with fresh relative times),
+    ``committee``, ``ask_about``, ``local_time``, ``role_label`` and ``details_url``."""
+    lead = dict(snapshot.get("lead") or {})
+    why = snapshot.get("why") or {}
+    lead["local_time"] = local_time(lead.get("timezone"), now)
+    lead["role_label"] = role_label(words, lead.get("role"))
+    timeline = list(snapshot.get("timeline") or [])
+    activity = [_activity_line(words, item, now) for item in timeline]
+    account = snapshot.get("account")
+    return {
+        **snapshot,
+        "lead": lead,
+        "why_now": why_now(snapshot, now, words),
+        "activity": activity[:ACTIVITY_SHOWN],
+        "activity_more": max(len(activity) - ACTIVITY_SHOWN, 0),
+        "committee": _committee(words, account),
+        "ask_about": _ask_about(words, why.get("fit") or {}),
+        "details_url": details_url,
+    }
+
+
+def _activity_line(words: Words, item: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    at = snapshot_time(item.get("at"))
+    return {
+        "label": event_label(words, str(item.get("type") or "")),
+        "detail": item.get("detail") or "",
+        "ago": ago(words, now - at) if at else "",
+    }
+
+
+def _committee(words: Words, account: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not account:
+        return None
+    contacts = account.get("contacts") or []
+    return {
+        "people": [
+            {"name": person.get("name"), "role": role_label(words, person.get("role"))}
+            for person in contacts[:CONTACTS_SHOWN]
+        ],
+        "more": max(len(contacts) - CONTACTS_SHOWN, 0),
+        "missing": [role_label(words, role) for role in account.get("roles_missing") or []],
+    }
+
+
+def _ask_about(words: Words, fit: Mapping[str, Any]) -> list[str]:
+    """The missing ICP fields in words, for the rep to ask about on the call."""
+    fields = fit.get("missing_fields")
+    if not isinstance(fields, list):
+        # Snapshots from before ``missing_fields`` hold the grader's text only
+        # ("attributes.budget (for budget, up to 10 points)"): the field comes first.
+        fields = [
+            re.split(r"[ ,(]", str(text).removeprefix("field: "), maxsplit=1)[0]
+            for text in fit.get("missing") or []
+        ]
+    labels = [field_label(words, str(field)) for field in fields if field]
+    return list(dict.fromkeys(labels))
+
+
+def why_now(snapshot: Mapping[str, Any], now: datetime, words: Words) -> list[str]:
+    """Up to three short lines: the hand-raise and when, the engagement, the fit."""
+    why = snapshot.get("why") or {}
+    lines: list[str] = []
+    if why.get("hand_raiser"):
+        raised = snapshot_time(why.get("hand_raised_at"))
+        what = _hand_raise_label(snapshot, words)
+        lines.append(
+            words.gettext("%(what)s, %(when)s", what=what, when=ago(words, now - raised))
+            if raised
+            else what
+        )
+    score = why.get("score") or {}
+    if score.get("value") is not None:
+        temperature = TEMPERATURE_LABELS.get(str(score.get("temperature")), "")
+        lines.append(
+            words.gettext(
+                "Engagement %(score)s (%(temperature)s)",
+                score=_number(score["value"]),
+                temperature=words.gettext(temperature) if temperature else "",
+            ).replace(" ()", "")
+        )
+    fit = why.get("fit") or {}
+    if fit.get("grade"):
+        lines.append(words.gettext("Fit grade %(grade)s", grade=fit["grade"]))
+    return lines
+
+
+def _hand_raise_label(snapshot: Mapping[str, Any], words: Words) -> str:
+    """What the hand-raise was: the scoring rule that marked it, else the event at its
+    moment, else "Raised a hand"."""
+    why = snapshot.get("why") or {}
+    for rule in (why.get("score") or {}).get("rules") or []:
+        if rule.get("hand_raiser") and rule.get("description"):
+            return str(rule["description"])
+    for item in snapshot.get("timeline") or []:
+        if item.get("at") == why.get("hand_raised_at") and item.get("type"):
+            return event_label(words, str(item["type"]))
+    return words.gettext("Raised a hand")
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
