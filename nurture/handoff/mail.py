@@ -56,11 +56,11 @@ def queue(
     return message
 
 
-def notification_locale(snapshot: dict[str, Any]) -> str:
-    """The language the rep reads the notification in: the snapshot's ``locale`` when the
-    handoff recorded one, else the app's default."""
+def notification_locale(snapshot: dict[str, Any], default: str = DEFAULT_LOCALE) -> str:
+    """The language the rep reads the notification in when their account names none: the
+    snapshot's ``locale`` when the handoff recorded one, else the instance's default."""
     locale = snapshot.get("locale")
-    return locale if isinstance(locale, str) and locale else DEFAULT_LOCALE
+    return locale if isinstance(locale, str) and locale else default
 
 
 def link_expiry(handoff: Handoff) -> datetime:
@@ -96,7 +96,9 @@ def template_extras(
         if handoff.notification_message_id in ids:
             urls = links.urls(handoff.token, handoff.rep_id, link_expiry(handoff))
             address = addresses[handoff.notification_message_id].lower()
-            words = Words(readers.get(address) or notification_locale(snapshot))
+            words = Words(
+                readers.get(address) or notification_locale(snapshot, settings.default_locale)
+            )
             shown = present(
                 snapshot, now, words, details_url=f"{settings.public_url}/leads/{handoff.lead_id}"
             )

@@ -52,12 +52,16 @@ def variant_file(name: str, language: str | None) -> str:
 
 
 def template_languages(folder: Path) -> list[str]:
-    """The languages template ``folder`` has a variant for (any of its variant files)."""
+    """The languages template ``folder`` has a variant for: any of its variant files, and
+    the ``languages`` its meta.yaml lists — a template written once with ``_()``, whose
+    words come from the app's catalogue, needs no files per language, only its
+    ``<html lang>`` set for each (the sales notification)."""
     found: set[str] = set()
     try:
         entries = list(folder.iterdir())
     except OSError:
         return []
+    found.update(_catalogue_languages(folder / "meta.yaml"))
     for entry in entries:
         for base in (SUBJECT_FILE, BODY_FILE, TEXT_FILE):
             stem, _, suffix = base.partition(".")
@@ -70,6 +74,17 @@ def template_languages(folder: Path) -> list[str]:
             ):
                 found.add(middle)
     return sorted(found)
+
+
+def _catalogue_languages(meta: Path) -> list[str]:
+    try:
+        data = yaml.safe_load(meta.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []  # the template's own validation reports a broken meta.yaml
+    listed = data.get("languages") if isinstance(data, dict) else None
+    if not isinstance(listed, list):
+        return []
+    return [item for item in listed if isinstance(item, str) and LANGUAGE_RE.fullmatch(item)]
 
 
 @dataclass

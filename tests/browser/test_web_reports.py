@@ -88,7 +88,7 @@ def test_turning_on_the_weekly_digest(
     expect(box).not_to_be_checked()
     check_page(page)
     box.check()
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("region", name="Weekly digest").get_by_role("button", name="Save").click()
     expect(page.get_by_text("You will get the weekly digest on Mondays.")).to_be_visible()
     expect(page.get_by_label("Email me the weekly digest of the reports (Mondays)")).to_be_checked()
     check_page(page)

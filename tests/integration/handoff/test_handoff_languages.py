@@ -62,7 +62,8 @@ def test_a_rep_who_reads_polish_gets_the_notification_and_pages_in_polish(e2e, s
     tick(runtime, now + timedelta(seconds=1))
 
     notification = next(m for m in smtp_sink.received if m["To"] == rep)
-    assert "czeka na Ciebie nowy lead" in text_of(notification)
+    assert "masz nowego leada" in text_of(notification)
+    assert "a lead is ready for you" not in text_of(notification)
     assert re.search(r'<html lang="pl"', html_of(notification))
     accept_url = re.search(r"(/handoffs/[^/\s\"]+)/accept", html_of(notification)).group(0)
     # The rep's browser says English; the rep's own setting wins.

@@ -87,6 +87,8 @@ class Instance:
             "NURTURE_SECRET_KEY": settings.secret_key,
             "NURTURE_PUBLIC_URL": settings.public_url,
             "NURTURE_CAMPAIGNS_PATH": str(campaigns),
+            "NURTURE_COMPANY_NAME": settings.company_name,
+            "NURTURE_POSTAL_ADDRESS": settings.postal_address,
         }
         if simulated:
             self.env["NURTURE_SIMULATED_TIME"] = "1"
