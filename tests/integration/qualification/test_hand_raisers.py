@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from nurture.auth.users import create_user
 from nurture.cli import cli
 from nurture.consent.suppression import suppress
 from nurture.models import Lead
@@ -172,8 +173,6 @@ def test_the_readiness_setting_sends_outside_icp_hand_raisers_to_sales(
 
 def test_without_marketers_the_admins_review(settings, smtp_sink):
     with instance(settings, smtp_sink.url, marketer=False) as shop:
-        from nurture.auth.users import create_user
-
         with transaction(shop.runtime.sessions) as session:
             create_user(
                 session, email="root@brightpath.example", name="Root", role="admin",
