@@ -334,6 +334,9 @@ def bench_settings(
         batch_size=batch_size,
         campaigns_path=BENCH_CAMPAIGNS,
         public_url="https://nurture.bench.example",
+        # Campaign emails must say who sends them: the bench brand.
+        company_name="Bench Company",
+        postal_address="Bench Company, 1 Bench Street, 00-001 Benchtown",
     )
 
 

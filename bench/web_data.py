@@ -161,6 +161,9 @@ def bench_settings(url: str, instance: Path, campaigns: Path) -> Settings:
         smtp_url=None,
         campaigns_path=campaigns,
         public_url="https://nurture.bench.example",
+        # Campaign emails must say who sends them: the bench brand.
+        company_name="Bench Company",
+        postal_address="Bench Company, 1 Bench Street, 00-001 Benchtown",
     )
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from nurture.demo.brand import DEMO_BRAND
 from nurture.models import Message
 from nurture.platform import migrate
 from nurture.platform.config import Settings
@@ -122,6 +123,8 @@ def _environment(settings: Settings, smtp_url: str) -> dict[str, str]:
         "NURTURE_SECRET_KEY": settings.secret_key,
         "NURTURE_PUBLIC_URL": settings.public_url,
         "NURTURE_CAMPAIGNS_PATH": str(FIXTURES),
+        "NURTURE_COMPANY_NAME": settings.company_name,
+        "NURTURE_POSTAL_ADDRESS": settings.postal_address,
         "NURTURE_SMTP_URL": smtp_url,
         # Slow enough that the fault falls mid-send; short leases so that what was in
         # flight goes again within the test.
@@ -247,6 +250,7 @@ def test_a_worker_rides_out_a_database_restart_quietly(cluster, smtp_sink, tmp_p
         secret_key="test-secret-key-not-for-production",
         public_url="http://nurture.test",
         default_timezone="UTC",
+        **DEMO_BRAND,
     )
     runtime = Runtime.from_settings(settings)
     sync_fixture_campaigns(runtime)
