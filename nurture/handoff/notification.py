@@ -28,13 +28,7 @@ from babel.support import NullTranslations, Translations
 
 from nurture.handoff.context import local_time, snapshot_time
 from nurture.platform.event_types import BUILT_IN, CUSTOM_PREFIX
-from nurture.platform.i18n import DEFAULT_LOCALE, TRANSLATIONS
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for the catalogue; it is translated when shown."""
-    return message
-
+from nurture.platform.i18n import DEFAULT_LOCALE, N_, TRANSLATIONS
 
 # What people did, in the words sales uses. Bookkeeping types never reach the timeline
 # (``nurture.handoff.context.is_activity``); ``fit.changed`` has a label for older snapshots.

@@ -137,3 +137,9 @@ def translations(locale: str) -> NullTranslations:
     if chosen is None or chosen == DEFAULT_LOCALE:
         return NullTranslations()
     return Translations.load(str(TRANSLATIONS), [chosen])
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue (``pybabel`` extracts ``N_``); it is translated
+    where it is shown, in the reader's language."""
+    return message

@@ -37,7 +37,7 @@ from nurture.handoff.team_parser import DEFAULT_REASONS
 from nurture.handoff.team_sync import active_team
 from nurture.models import Handoff, SalesRep
 from nurture.platform.db import transaction, utcnow
-from nurture.platform.i18n import shipped_locales, translations
+from nurture.platform.i18n import N_, shipped_locales, translations
 from nurture.platform.pages import PAGE_HEADERS, page_language, page_templates, render_page
 from nurture.platform.runtime import Runtime
 from nurture.qualification import reasons_as_of
@@ -52,11 +52,6 @@ _HEADERS = {**PAGE_HEADERS, "Referrer-Policy": "same-origin"}
 _FORM_SALT = "nurture.handoff-form"
 # A page left open for a working day still works; a scraped form token does not for long.
 _FORM_MAX_AGE = 24 * 3600
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for the catalogue; it is translated where it is shown."""
-    return message
 
 
 _STATUS_TEXT: dict[str, str] = {
