@@ -1,0 +1,192 @@
+"""Replaying one past lead through the scoring, ICP and readiness files (pure).
+
+The replay walks the lead's timeline oldest first and, at each moment something changed,
+asks the product's own rules what they would have said then, knowing only what had
+happened by then:
+
+- the score is the real scoring fold (``nurture.scoring.rules.advance``: rules, caps,
+  decay; the same numbers as a rescore), one event at a time;
+- the fit grade is ``nurture.qualification.grade`` over the lead's fields, without its
+  aggregate-only facts (``attributes.history.*``) until ``facts_at``;
+- the hand-raise is the latest event a ``hand_raiser`` scoring rule scored;
+- readiness is ``nurture.qualification.evaluate`` on those facts.
+
+The history lead is a marketing-owned ``lead`` until it converted: nothing at or after
+its conversion is replayed (sales had it then). Readiness conditions only become true when
+the score rises, a hand is raised or the grade changes (decay and time only take them
+away), so the rule is asked at those moments, which is what makes 100,000 leads fast; a
+readiness file that asks for a *cold* temperature is asked at every event instead.
+
+``facts_at`` gives one lead's facts at any moment (what calibration will learn from);
+``replay`` says when, by which rule, and otherwise why not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from nurture.backtest.history import HistoryLead
+from nurture.qualification import ICP, Fit, Readiness, grade
+from nurture.qualification import evaluate as evaluate_readiness
+from nurture.qualification.readiness import LeadFacts
+from nurture.scoring import EventFacts, ScoringModel
+from nurture.scoring.rules import advance
+from nurture.scoring.state import EMPTY, ScoreState, sort_key
+
+# The stage a history lead has while marketing owns it (before its outcome).
+HISTORY_STAGE = "lead"
+_AGGREGATE_PREFIX = "attributes.history."
+
+
+@dataclass(frozen=True)
+class Model:
+    """The three files a backtest replays history through."""
+
+    scoring: ScoringModel
+    icp: ICP
+    readiness: Readiness
+
+    @property
+    def rises_only(self) -> bool:
+        """True when every readiness rule's temperature condition includes every band
+        above its lowest (so readiness can only start holding when the score rises)."""
+        order = ("cold", "warm", "hot")
+        for rule in self.readiness.rules:
+            wanted = rule.temperatures
+            if wanted is None:
+                continue
+            lowest = min((order.index(t) for t in wanted if t in order), default=len(order))
+            if any(t not in wanted for t in order[lowest:]):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What the readiness rule would have done with one lead.
+
+    ``handed_over_at``/``rule``/``reasons`` when it would have handed the lead over;
+    otherwise ``unmet`` (per rule, the first condition not met at the last moment asked)
+    and ``checked_at`` (that moment).
+    """
+
+    lead: HistoryLead
+    handed_over_at: datetime | None = None
+    rule: str | None = None
+    reasons: tuple[str, ...] = ()
+    unmet: Mapping[str, str] = field(default_factory=dict)
+    checked_at: datetime | None = None
+    fit_grade: str | None = None
+    score: float = 0.0
+
+    @property
+    def handed_over(self) -> bool:
+        return self.handed_over_at is not None
+
+
+def fields_known(lead: HistoryLead, at: datetime) -> Mapping[str, Any]:
+    """The lead's fields known at ``at``: its aggregate-only facts only from ``facts_at``
+    (from its creation when the history does not say)."""
+    if lead.facts_at is None or at >= lead.facts_at:
+        return lead.fields
+    return {k: v for k, v in lead.fields.items() if not k.startswith(_AGGREGATE_PREFIX)}
+
+
+def facts_at(model: Model, lead: HistoryLead, at: datetime) -> tuple[LeadFacts, Fit]:
+    """The readiness facts and the fit of ``lead`` at ``at``, from its events up to then
+    (none later: no peeking), scored and graded by ``model``'s files."""
+    events = [event for event in lead.events if event.occurred_at <= at]
+    evaluation = advance(model.scoring, EMPTY, sorted(events, key=sort_key), at)
+    raised: EventFacts | None = None
+    for award in evaluation.awards:
+        if award.rule.hand_raiser:
+            raised = award.event
+    fit = grade(model.icp, fields_known(lead, at))
+    return _facts(model, evaluation.state, fit, raised, at), fit
+
+
+def _facts(
+    model: Model, state: ScoreState, fit: Fit, raised: EventFacts | None, at: datetime
+) -> LeadFacts:
+    score = state.score(at, model.scoring.half_life)
+    return LeadFacts(
+        lead_id=0,
+        stage=HISTORY_STAGE,
+        stage_changed_at=None,
+        fit_grade=fit.grade,
+        fit_score=fit.score,
+        score=score,
+        temperature=model.scoring.bands.temperature(score),
+        hand_raised_at=raised.occurred_at if raised else None,
+        hand_raise_event=raised.type if raised else None,
+    )
+
+
+def replay(model: Model, lead: HistoryLead, *, until: datetime | None = None) -> Replay:
+    """When ``model``'s readiness rule would first have handed ``lead`` over (before it
+    converted, and before ``until`` when given), with the rule and its reasons; or, when
+    never, why not at the last moment it was asked."""
+    end = lead.outcome.converted_at if lead.outcome.converted else None
+    if until is not None and (end is None or until < end):
+        end = until
+    every_event = not model.rises_only
+    full_fit = grade(model.icp, lead.fields)
+    fit = full_fit
+    pending_facts: datetime | None = None
+    if lead.facts_at is not None and lead.has_aggregates and lead.facts_at > lead.created_at:
+        fit = grade(model.icp, fields_known(lead, lead.created_at))
+        pending_facts = lead.facts_at
+    state = EMPTY
+    raised: EventFacts | None = None
+    last = Replay(lead)
+
+    def ask(at: datetime) -> Replay | None:
+        nonlocal last
+        facts = _facts(model, state, fit, raised, at)
+        verdict = evaluate_readiness(model.readiness, facts, at)
+        if verdict.rule is not None:
+            return Replay(
+                lead,
+                handed_over_at=at,
+                rule=verdict.rule.id,
+                reasons=verdict.reasons,
+                checked_at=at,
+                fit_grade=fit.grade,
+                score=facts.score,
+            )
+        last = Replay(
+            lead, unmet=verdict.unmet, checked_at=at, fit_grade=fit.grade, score=facts.score
+        )
+        return None
+
+    if end is not None and lead.created_at >= end:
+        return last
+    found = ask(lead.created_at)
+    for event in lead.events:
+        if found is not None:
+            return found
+        at = event.occurred_at
+        if end is not None and at >= end:
+            break
+        if pending_facts is not None and pending_facts <= at:
+            fit, moment, pending_facts = full_fit, pending_facts, None
+            found = ask(moment)
+            if found is not None:
+                return found
+        evaluation = advance(model.scoring, state, (event,), at)
+        state = evaluation.state
+        rising = every_event
+        for award in evaluation.awards:
+            if award.rule.hand_raiser:
+                raised, rising = event, True
+            if award.points > 0:
+                rising = True
+        if rising:
+            found = ask(at)
+    if found is None and pending_facts is not None and (end is None or pending_facts < end):
+        fit = full_fit
+        found = ask(pending_facts)
+    return found or last
