@@ -39,6 +39,8 @@ from nurture.scoring.state import EMPTY, ScoreState, sort_key
 # The stage a history lead has while marketing owns it (before its outcome).
 HISTORY_STAGE = "lead"
 _AGGREGATE_PREFIX = "attributes.history."
+# How many distinct sets of graded values a model remembers the fit of.
+_FIT_MEMORY = 65536
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,31 @@ class Model:
     scoring: ScoringModel
     icp: ICP
     readiness: Readiness
+
+    _fits: dict[tuple[Any, ...], Fit] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+
+    def grade(self, fields: Mapping[str, Any]) -> Fit:
+        """``nurture.qualification.grade`` of ``fields`` under the ICP, remembered per set
+        of the values it reads (a history repeats its titles, industries and accounts)."""
+        names = sorted(self.icp.fields)
+        key = tuple(fields.get(name) for name in names)
+        try:
+            return self._fits[key]
+        except KeyError:
+            pass
+        except TypeError:  # a list value (several departments): not remembered
+            return grade(self.icp, fields)
+        if len(self._fits) >= _FIT_MEMORY:
+            self._fits.clear()
+        fit = self._fits[key] = grade(self.icp, {name: fields.get(name) for name in names})
+        return fit
+
+    @property
+    def reads_aggregates(self) -> bool:
+        """True when the ICP grades some aggregate-only fact (``attributes.history.*``)."""
+        return any(name.startswith(_AGGREGATE_PREFIX) for name in self.icp.fields)
 
     @property
     def rises_only(self) -> bool:
@@ -133,11 +160,16 @@ def replay(model: Model, lead: HistoryLead, *, until: datetime | None = None) ->
     if until is not None and (end is None or until < end):
         end = until
     every_event = not model.rises_only
-    full_fit = grade(model.icp, lead.fields)
+    full_fit = model.grade(lead.fields)
     fit = full_fit
     pending_facts: datetime | None = None
-    if lead.facts_at is not None and lead.has_aggregates and lead.facts_at > lead.created_at:
-        fit = grade(model.icp, fields_known(lead, lead.created_at))
+    if (
+        lead.facts_at is not None
+        and lead.facts_at > lead.created_at
+        and model.reads_aggregates
+        and lead.has_aggregates
+    ):
+        fit = model.grade(fields_known(lead, lead.created_at))
         pending_facts = lead.facts_at
     state = EMPTY
     raised: EventFacts | None = None
