@@ -78,7 +78,9 @@ def lead(rng: random.Random, number: int) -> HistoryLead:
         key=f"lead-{number}",
         created_at=created,
         fields=fields,
-        outcome=Outcome(converts, converted_at, round(rng.uniform(5_000, 60_000)) if converts else None),
+        outcome=Outcome(
+            converts, converted_at, round(rng.uniform(5_000, 60_000)) if converts else None
+        ),
         events=tuple(events),
         facts_at=at,
     )
@@ -94,7 +96,9 @@ def main() -> None:
     began = time.perf_counter()
     leads = [lead(rng, n) for n in range(args.leads)]
     events = sum(len(item.events) for item in leads)
-    print(f"generated     {len(leads):,} leads, {events:,} events in {time.perf_counter() - began:.1f} s")
+    print(
+        f"generated     {len(leads):,} leads, {events:,} events in {time.perf_counter() - began:.1f} s"
+    )
 
     model = Model(
         scoring=load_scoring_file(ROOT / "campaigns" / "scoring.yaml").value,  # type: ignore[arg-type]
