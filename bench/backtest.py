@@ -24,8 +24,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from nurture.backtest import History, HistoryLead, Model, Outcome, backtest, read_history
-from nurture.backtest import write_history
+from nurture.backtest import (
+    History,
+    HistoryLead,
+    Model,
+    Outcome,
+    backtest,
+    read_history,
+    write_history,
+)
 from nurture.qualification.icp_parser import load_icp_file
 from nurture.qualification.readiness_parser import load_readiness_file
 from nurture.scoring import EventFacts, evaluate
@@ -96,9 +103,8 @@ def main() -> None:
     began = time.perf_counter()
     leads = [lead(rng, n) for n in range(args.leads)]
     events = sum(len(item.events) for item in leads)
-    print(
-        f"generated     {len(leads):,} leads, {events:,} events in {time.perf_counter() - began:.1f} s"
-    )
+    took = time.perf_counter() - began
+    print(f"generated     {len(leads):,} leads, {events:,} events in {took:.1f} s")
 
     model = Model(
         scoring=load_scoring_file(ROOT / "campaigns" / "scoring.yaml").value,  # type: ignore[arg-type]

@@ -39,6 +39,8 @@ from nurture.scoring.state import EMPTY, ScoreState, sort_key
 # The stage a history lead has while marketing owns it (before its outcome).
 HISTORY_STAGE = "lead"
 _AGGREGATE_PREFIX = "attributes.history."
+# The grade a moment is first asked with (nothing is easier to qualify with).
+BEST_GRADE = "A"
 # How many distinct sets of graded values a model remembers the fit of.
 _FIT_MEMORY = 65536
 
@@ -136,15 +138,20 @@ def facts_at(model: Model, lead: HistoryLead, at: datetime) -> tuple[LeadFacts, 
 
 
 def _facts(
-    model: Model, state: ScoreState, fit: Fit, raised: EventFacts | None, at: datetime
+    model: Model,
+    state: ScoreState,
+    fit: Fit | None,
+    raised: EventFacts | None,
+    at: datetime,
 ) -> LeadFacts:
+    """The readiness facts at ``at``; without ``fit``, the best grade (see ``replay``)."""
     score = state.score(at, model.scoring.half_life)
     return LeadFacts(
         lead_id=0,
         stage=HISTORY_STAGE,
         stage_changed_at=None,
-        fit_grade=fit.grade,
-        fit_score=fit.score,
+        fit_grade=fit.grade if fit else BEST_GRADE,
+        fit_score=fit.score if fit else None,
         score=score,
         temperature=model.scoring.bands.temperature(score),
         hand_raised_at=raised.occurred_at if raised else None,
@@ -155,13 +162,20 @@ def _facts(
 def replay(model: Model, lead: HistoryLead, *, until: datetime | None = None) -> Replay:
     """When ``model``'s readiness rule would first have handed ``lead`` over (before it
     converted, and before ``until`` when given), with the rule and its reasons; or, when
-    never, why not at the last moment it was asked."""
+    never, why not at the last moment it was asked (for converters: the report lists the
+    ones missed; ``unmet`` is empty for the others, which saves grading them).
+
+    The fit is graded only when it matters: a moment is first asked with the best grade,
+    and only when some rule holds with it is the lead graded (with the fields known then)
+    and asked again. A grade never makes readiness easier than the best one does, so the
+    answer is the same; grading is most of the cost of a replay.
+    """
     end = lead.outcome.converted_at if lead.outcome.converted else None
     if until is not None and (end is None or until < end):
         end = until
+    if end is not None and lead.created_at >= end:
+        return Replay(lead)
     every_event = not model.rises_only
-    full_fit = model.grade(lead.fields)
-    fit = full_fit
     pending_facts: datetime | None = None
     if (
         lead.facts_at is not None
@@ -169,33 +183,32 @@ def replay(model: Model, lead: HistoryLead, *, until: datetime | None = None) ->
         and model.reads_aggregates
         and lead.has_aggregates
     ):
-        fit = model.grade(fields_known(lead, lead.created_at))
         pending_facts = lead.facts_at
     state = EMPTY
     raised: EventFacts | None = None
-    last = Replay(lead)
+    asked: tuple[ScoreState, EventFacts | None, datetime] | None = None
 
     def ask(at: datetime) -> Replay | None:
-        nonlocal last
+        nonlocal asked
+        asked = (state, raised, at)
+        facts = _facts(model, state, None, raised, at)
+        if evaluate_readiness(model.readiness, facts, at).rule is None:
+            return None
+        fit = model.grade(fields_known(lead, at))
         facts = _facts(model, state, fit, raised, at)
         verdict = evaluate_readiness(model.readiness, facts, at)
-        if verdict.rule is not None:
-            return Replay(
-                lead,
-                handed_over_at=at,
-                rule=verdict.rule.id,
-                reasons=verdict.reasons,
-                checked_at=at,
-                fit_grade=fit.grade,
-                score=facts.score,
-            )
-        last = Replay(
-            lead, unmet=verdict.unmet, checked_at=at, fit_grade=fit.grade, score=facts.score
+        if verdict.rule is None:
+            return None
+        return Replay(
+            lead,
+            handed_over_at=at,
+            rule=verdict.rule.id,
+            reasons=verdict.reasons,
+            checked_at=at,
+            fit_grade=fit.grade,
+            score=facts.score,
         )
-        return None
 
-    if end is not None and lead.created_at >= end:
-        return last
     found = ask(lead.created_at)
     for event in lead.events:
         if found is not None:
@@ -204,7 +217,7 @@ def replay(model: Model, lead: HistoryLead, *, until: datetime | None = None) ->
         if end is not None and at >= end:
             break
         if pending_facts is not None and pending_facts <= at:
-            fit, moment, pending_facts = full_fit, pending_facts, None
+            moment, pending_facts = pending_facts, None
             found = ask(moment)
             if found is not None:
                 return found
@@ -219,6 +232,13 @@ def replay(model: Model, lead: HistoryLead, *, until: datetime | None = None) ->
         if rising:
             found = ask(at)
     if found is None and pending_facts is not None and (end is None or pending_facts < end):
-        fit = full_fit
         found = ask(pending_facts)
-    return found or last
+    if found is not None:
+        return found
+    if asked is None or not lead.outcome.converted:
+        return Replay(lead, checked_at=asked[2] if asked else None)
+    state, raised, at = asked
+    fit = model.grade(fields_known(lead, at))
+    facts = _facts(model, state, fit, raised, at)
+    verdict = evaluate_readiness(model.readiness, facts, at)
+    return Replay(lead, unmet=verdict.unmet, checked_at=at, fit_grade=fit.grade, score=facts.score)
