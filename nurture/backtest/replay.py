@@ -23,6 +23,8 @@ readiness file that asks for a *cold* temperature is asked at every event instea
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,7 +36,7 @@ from nurture.qualification import evaluate as evaluate_readiness
 from nurture.qualification.readiness import LeadFacts
 from nurture.scoring import EventFacts, ScoringModel
 from nurture.scoring.rules import advance
-from nurture.scoring.state import EMPTY, ScoreState, sort_key
+from nurture.scoring.state import EMPTY, ScoreState, fold, sort_key
 
 # The stage a history lead has while marketing owns it (before its outcome).
 HISTORY_STAGE = "lead"
@@ -72,6 +74,31 @@ class Model:
             self._fits.clear()
         fit = self._fits[key] = grade(self.icp, {name: fields.get(name) for name in names})
         return fit
+
+    @functools.cached_property
+    def _needs(self) -> tuple[tuple[float, bool], ...]:
+        """Per readiness rule that a history lead can meet: the lowest score it asks
+        for (by ``min_score`` or the floor of its coolest temperature) and whether it
+        asks for a hand-raise. Rules about the account are left out: a history lead
+        has no colleagues to count."""
+        bands = self.scoring.bands
+        needs = []
+        for rule in self.readiness.rules:
+            if rule.account is not None:
+                continue
+            floor = -math.inf
+            if rule.temperatures is not None:
+                floors = [bands.floor(t) or -math.inf for t in rule.temperatures]
+                floor = min(floors, default=math.inf)
+            if rule.min_score is not None:
+                floor = max(floor, rule.min_score)
+            needs.append((floor, rule.hand_raised is not None))
+        return tuple(needs)
+
+    def may_hold(self, score: float, raised: bool) -> bool:
+        """False when no readiness rule can hold with this score and hand-raise, whatever
+        the rest (a cheap test before asking the rules themselves)."""
+        return any(score >= floor and (raised or not hand) for floor, hand in self._needs)
 
     @property
     def reads_aggregates(self) -> bool:
@@ -188,9 +215,13 @@ def replay(model: Model, lead: HistoryLead, *, until: datetime | None = None) ->
     raised: EventFacts | None = None
     asked: tuple[ScoreState, EventFacts | None, datetime] | None = None
 
+    half_life = model.scoring.half_life
+
     def ask(at: datetime) -> Replay | None:
         nonlocal asked
         asked = (state, raised, at)
+        if not model.may_hold(state.score(at, half_life), raised is not None):
+            return None
         facts = _facts(model, state, None, raised, at)
         if evaluate_readiness(model.readiness, facts, at).rule is None:
             return None
@@ -221,10 +252,9 @@ def replay(model: Model, lead: HistoryLead, *, until: datetime | None = None) ->
             found = ask(moment)
             if found is not None:
                 return found
-        evaluation = advance(model.scoring, state, (event,), at)
-        state = evaluation.state
+        state, awards = fold(model.scoring, state, (event,), at)
         rising = every_event
-        for award in evaluation.awards:
+        for award in awards:
             if award.rule.hand_raiser:
                 raised, rising = event, True
             if award.points > 0:
