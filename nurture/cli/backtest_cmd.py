@@ -233,9 +233,13 @@ def readiness_backtest(
     except HistoryFileError as exc:
         raise click.ClickException(str(exc)) from None
     began = time.perf_counter()
+    # Columns are named by file name, or by path when the two names are the same.
+    names = [path.name for path in paths]
+    if len(set(names)) < len(names):
+        names = [str(path) for path in paths]
     results = [
-        backtest(model, history.leads, window, name=str(path))
-        for model, path in zip(models, paths, strict=True)
+        backtest(model, history.leads, window, name=name)
+        for model, name in zip(models, names, strict=True)
     ]
     seconds = time.perf_counter() - began
     if output == "json":
