@@ -18,7 +18,7 @@ import gzip
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ FORMAT = "nurture-history"
 VERSION = 1
 # Where a lead's aggregate-only facts live among its attributes.
 HISTORY_PREFIX = "history."
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class HistoryFileError(Exception):
@@ -84,6 +85,12 @@ def _time(text: Any) -> datetime | None:
     return None if text is None else as_utc(datetime.fromisoformat(str(text)))
 
 
+def _microseconds(moment: datetime) -> int:
+    """``moment`` as whole microseconds since the epoch: exact, and read back much faster
+    than ISO text (a history has millions of event times)."""
+    return (as_utc(moment) - EPOCH) // timedelta(microseconds=1)
+
+
 def lead_record(lead: HistoryLead) -> dict[str, Any]:
     """One lead as the plain data of a history file line."""
     return {
@@ -97,7 +104,7 @@ def lead_record(lead: HistoryLead) -> dict[str, Any]:
         "events": [
             [
                 event.type,
-                _iso(event.occurred_at),
+                _microseconds(event.occurred_at),
                 dict(event.properties),
                 event.campaign,
                 event.template,
@@ -113,7 +120,7 @@ def lead_from_record(data: Mapping[str, Any]) -> HistoryLead:
         EventFacts(
             id=number,
             type=str(kind),
-            occurred_at=as_utc(datetime.fromisoformat(at)),
+            occurred_at=EPOCH + timedelta(microseconds=at),
             properties=properties or {},
             campaign=campaign,
             template=template,
