@@ -150,15 +150,15 @@ def history_import(
         click.echo(
             f"events: {read.event_rows} read, {read.events_kept} kept, {events_rejected} rejected"
         )
-    _summary(target, history)
+    _summary(target, history, notes=False)
     if read.problems:
         sys.exit(1)
 
 
-def _summary(target: Path, history: History) -> None:
+def _summary(target: Path, history: History, *, notes: bool = True) -> None:
     converters = sum(1 for lead in history.leads if lead.outcome.converted)
     events = sum(len(lead.events) for lead in history.leads)
-    for note in history.notes:
+    for note in history.notes if notes else ():
         click.echo(note)
     click.echo(
         f"wrote {target}: {len(history.leads)} leads ({converters} converted), {events} events"
@@ -190,10 +190,27 @@ def _model(scoring: Path | None, icp: Path | None, readiness: Path) -> Model:
 
 
 @readiness_group.command("backtest")
-@click.option("--history", "history_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--scoring", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--icp", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--readiness", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--history",
+    "history_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"The history to replay (default: {HISTORY_FILE} in the instance folder).",
+)
+@click.option(
+    "--scoring",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Scoring file (default: NURTURE_SCORING_FILE).",
+)
+@click.option(
+    "--icp",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="ICP file (default: NURTURE_ICP_FILE).",
+)
+@click.option(
+    "--readiness",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Readiness file (default: NURTURE_READINESS_FILE).",
+)
 @click.option(
     "--compare",
     type=click.Path(dir_okay=False, path_type=Path),
