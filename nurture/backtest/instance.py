@@ -27,6 +27,10 @@ from nurture.scoring.incremental import load_event_facts
 from nurture.scoring.state import sort_key
 
 _BATCH = 500
+# Fields left out of the history: who the person is (the history needs none of it), and
+# the lead's live stage and temperature, which are today's, after the outcome (a replay
+# that could read them would be peeking).
+_LEFT_OUT = frozenset({"email", "first_name", "last_name", "phone", "stage", "temperature"})
 
 
 def _plain(fields: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +38,7 @@ def _plain(fields: dict[str, Any]) -> dict[str, Any]:
     return {
         name: value if isinstance(value, str | int | float | bool) else str(value)
         for name, value in fields.items()
-        if value is not None
+        if value is not None and name not in _LEFT_OUT
     }
 
 
