@@ -240,8 +240,11 @@ def replay(model: Model, lead: HistoryLead, *, until: datetime | None = None) ->
             score=facts.score,
         )
 
-    found = ask(lead.created_at)
-    for event in lead.events:
+    events = lead.events
+    # The first moment is the creation, unless events come at or before it (then theirs).
+    found = None if events and events[0].occurred_at <= lead.created_at else ask(lead.created_at)
+    rising = False
+    for index, event in enumerate(events):
         if found is not None:
             return found
         at = event.occurred_at
@@ -249,18 +252,24 @@ def replay(model: Model, lead: HistoryLead, *, until: datetime | None = None) ->
             break
         if pending_facts is not None and pending_facts <= at:
             moment, pending_facts = pending_facts, None
-            found = ask(moment)
-            if found is not None:
-                return found
+            if moment < at:
+                found = ask(moment)
+                if found is not None:
+                    return found
+            rising = True
         state, awards = fold(model.scoring, state, (event,), at)
-        rising = every_event
+        rising = rising or every_event
         for award in awards:
             if award.rule.hand_raiser:
                 raised, rising = event, True
             if award.points > 0:
                 rising = True
+        # Events of one instant are one moment: the rules see them all at once.
+        if index + 1 < len(events) and events[index + 1].occurred_at == at:
+            continue
         if rising:
             found = ask(at)
+        rising = False
     if found is None and pending_facts is not None and (end is None or pending_facts < end):
         found = ask(pending_facts)
     if found is not None:
