@@ -241,6 +241,12 @@ def replay(model: Model, lead: HistoryLead, *, until: datetime | None = None) ->
         )
 
     events = lead.events
+    if not every_event:
+        # Events no scoring rule scores change nothing a rule reads (the live scorer does
+        # not even load them); with rules that only start holding as a score rises, they
+        # are not moments worth asking at.
+        scored = model.scoring.event_types
+        events = tuple(event for event in events if event.type in scored)
     # The first moment is the creation, unless events come at or before it (then theirs).
     found = None if events and events[0].occurred_at <= lead.created_at else ask(lead.created_at)
     rising = False

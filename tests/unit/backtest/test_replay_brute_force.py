@@ -26,6 +26,8 @@ KINDS = [
     ("demo.requested", {}),
     ("form.submitted", {"form": "contact-sales"}),
     ("email.unsubscribed", {}),
+    ("email.sent", {}),  # no rule scores it
+    ("email.sent", {}),
 ]
 COOL_READINESS = """name: cool ones
 rules:
