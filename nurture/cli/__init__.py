@@ -9,6 +9,7 @@ from __future__ import annotations
 from nurture.cli import (  # noqa: F401  (each adds its commands to ``cli``)
     accounts_cmd,
     apikeys_cmd,
+    backtest_cmd,
     bounces_cmd,
     campaigns_cmd,
     costs_cmd,
