@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
@@ -40,6 +41,7 @@ from nurture.web.ui.render import page
 from nurture.web.ui.security import add_page_headers, requires, runtime
 
 TEST_SEND_LIMIT = parse("10/hour")
+_HTML_LANG = re.compile(r'<html[^>]*\slang="([A-Za-z0-9-]{2,35})"')
 
 # The frame's own policy: the email's inline styles and its images, nothing else; no
 # script even if the template had one, no form, no navigation of the app.
@@ -177,11 +179,18 @@ def preview_show(token: str) -> Any:
             "edited": shown.edited,
             "sender": shown.sender,
             "subject": shown.subject,
+            "language": _html_language(shown.html),
             "text": shown.text,
             "lead_email": lead_email,
             "created_at": shown.created_at,
         }
     return page("ui/authoring/preview.html", **context)
+
+
+def _html_language(html: str) -> str | None:
+    """The language the email says it is in (``<html lang="pl">``: the variant rendered)."""
+    found = _HTML_LANG.search(html[:2000])
+    return found.group(1).replace("-", "_") if found else None
 
 
 @bp.get("/authoring/preview/<token>/email.html")

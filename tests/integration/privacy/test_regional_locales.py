@@ -22,9 +22,7 @@ POLISH_SUBJECTS = ("Witamy w Brightpath", "Jak Ferrow Freight")
 
 
 @pytest.mark.parametrize("locale", ["pl-PL", "pl_PL", "PL_pl"])
-def test_a_lead_with_a_regional_polish_locale_gets_polish_email_and_pages(
-    runtime, client, locale
-):
+def test_a_lead_with_a_regional_polish_locale_gets_polish_email_and_pages(runtime, client, locale):
     sync_topic_campaigns(runtime)
     lead_id = add_lead(runtime, "jan@firma.example", locale=locale)
     enrol_in_both(runtime, lead_id)

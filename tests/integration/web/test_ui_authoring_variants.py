@@ -256,6 +256,7 @@ def test_the_edited_variant_is_previewed_in_its_language(marketer, settings):
     location = response.headers["Location"]
     page = marketer.get(location).get_data(as_text=True)
     assert "Witamy w Brightpath, Dana" in page
+    assert "<dd>Polish (pl)</dd>" in page
     html = marketer.get(location + "/email.html").get_data(as_text=True)
     assert '<html lang="pl"' in html and "Serdecznie witamy" in html
 
