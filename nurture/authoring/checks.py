@@ -25,6 +25,7 @@ from nurture.platform.event_types import ANY_CUSTOM, EventCatalogue
 from nurture.qualification.icp_parser import load_icp_text
 from nurture.qualification.readiness_parser import load_readiness_text
 from nurture.rendering.library import RenderLimits, TemplateLibrary, TemplateProblem
+from nurture.rendering.sources import BODY_FILE, variant_file
 from nurture.scoring.parser import load_scoring_text
 
 CONFIG_LOADERS: dict[str, Callable[[str, str], FileLoad[Any]]] = {
@@ -127,6 +128,10 @@ def check_template(
         for part in sorted(required_files(language))
         if not (parts.get(part) or "").strip()
     ]
+    if language is not None and not any((text or "").strip() for text in parts.values()):
+        body = variant_file(BODY_FILE, language)
+        message = "a variant needs its own subject or body (or delete it)"
+        missing.append(Finding(body, 0, message, f"{root / name / body}: {message}"))
     if missing:
         return CheckResult(tuple(missing))
     with template_workspace(root, name, written_parts(parts)) as work:

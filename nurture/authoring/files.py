@@ -132,8 +132,11 @@ def part_files(language: str | None) -> tuple[str, ...]:
 
 
 def required_files(language: str | None) -> frozenset[str]:
-    """The parts that must not be empty: the subject and the MJML body (of the variant)."""
-    return frozenset(variant_file(part, language) for part in REQUIRED_PARTS)
+    """The parts that must not be empty: the default subject and MJML body. A variant
+    may leave either out (the default file is used instead), not both."""
+    if language is not None:
+        return frozenset()
+    return REQUIRED_PARTS
 
 
 def language_tag(text: str) -> str:

@@ -179,7 +179,7 @@ def _variant_page(
         )
         for part, field in part_fields(language).items()
     ]
-    exists = (folder / variant_file(BODY_FILE, language)).is_file()
+    exists = any((folder / part).is_file() for part in part_fields(language))
     return page(
         "ui/authoring/editor.html",
         status=status,

@@ -291,3 +291,23 @@ def test_a_lead_whose_locale_has_a_region_is_previewed_in_the_polish_variant(app
 
     page = marketer.get(response.headers["Location"]).get_data(as_text=True)
     assert "Witamy w Brightpath, Jan" in page
+
+
+def test_a_variant_may_keep_only_its_subject_but_not_nothing(marketer, settings):
+    html = marketer.get(POLISH).get_data(as_text=True)
+    empty = {"subject": "", "body": "", "text_part": "", "base": base_of(html)}
+
+    refused = save(marketer, POLISH, empty)
+
+    assert refused.status_code == 422
+    assert "a variant needs its own subject or body" in refused.get_data(as_text=True)
+    assert (folder(settings) / "body.pl.mjml").is_file()
+
+    subject_only = save(marketer, POLISH, {**empty, "subject": "Witaj w Brightpath"})
+
+    assert subject_only.status_code == 302, subject_only.get_data(as_text=True)
+    assert (folder(settings) / "subject.pl.txt").read_text() == "Witaj w Brightpath\n"
+    assert not (folder(settings) / "body.pl.mjml").exists()  # the default body is used
+    page = marketer.get(POLISH).get_data(as_text=True)
+    assert "Witaj w Brightpath" in page
+    assert "Delete the Polish (pl) variant" in page and "new: saving creates it" not in page
