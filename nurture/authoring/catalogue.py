@@ -31,6 +31,8 @@ class FileState:
     modified_at: datetime | None
     # The campaign's id as written in the file (None when unreadable).
     key: str | None = None
+    # A template's language variants (``pl`` for ``body.pl.mjml``, and catalogue languages).
+    languages: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -87,6 +89,7 @@ def template_states(library: TemplateLibrary) -> list[FileState]:
             True,
             len(library.validate(name)),
             _modified(library.root / name),
+            languages=library.languages(name),
         )
         for name in library.names()
     ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nurture.authoring.files import REQUIRED_PARTS
+from nurture.authoring.files import required_files
 from nurture.authoring.workspace import real_paths, template_workspace
 from nurture.campaigns.loader import load_campaign_text
 from nurture.campaigns.services import template_checks
@@ -25,6 +25,7 @@ from nurture.platform.event_types import ANY_CUSTOM, EventCatalogue
 from nurture.qualification.icp_parser import load_icp_text
 from nurture.qualification.readiness_parser import load_readiness_text
 from nurture.rendering.library import RenderLimits, TemplateLibrary, TemplateProblem
+from nurture.rendering.sources import BODY_FILE, variant_file
 from nurture.scoring.parser import load_scoring_text
 
 CONFIG_LOADERS: dict[str, Callable[[str, str], FileLoad[Any]]] = {
@@ -114,16 +115,23 @@ def check_template(
     parts: Mapping[str, str | None],
     *,
     limits: RenderLimits | None = None,
+    language: str | None = None,
 ) -> CheckResult:
     """The template ``name`` of the templates folder ``root`` with ``parts`` (file name →
     text, None or empty for an optional part left out) checked as the library checks it:
     syntax, layout, MJML, and rendering for the full and the sparse sample lead, each held
-    to ``limits`` (the render budget; the defaults when None)."""
+    to ``limits`` (the render budget; the defaults when None). ``parts`` are the files of
+    ``language``'s variant when it is given (``body.pl.mjml`` …); every variant and the
+    default files are checked either way, as ``validate`` checks them."""
     missing = [
         Finding(part, 0, "file is missing", f"{root / name / part}: file is missing")
-        for part in sorted(REQUIRED_PARTS)
+        for part in sorted(required_files(language))
         if not (parts.get(part) or "").strip()
     ]
+    if language is not None and not any((text or "").strip() for text in parts.values()):
+        body = variant_file(BODY_FILE, language)
+        message = "a variant needs its own subject or body (or delete it)"
+        missing.append(Finding(body, 0, message, f"{root / name / body}: {message}"))
     if missing:
         return CheckResult(tuple(missing))
     with template_workspace(root, name, written_parts(parts)) as work:

@@ -19,7 +19,16 @@ from nurture.campaigns.loader import load_campaign_file
 from nurture.campaigns.validator import campaign_files
 from nurture.files.parser import KEY_RE, MAX_KEY
 from nurture.platform.config import Settings
-from nurture.rendering.sources import BODY_FILE, META_FILE, SUBJECT_FILE, TEXT_FILE
+from nurture.platform.i18n import LocaleError, normalise_locale
+from nurture.rendering.sources import (
+    BODY_FILE,
+    LANGUAGE_RE,
+    META_FILE,
+    SUBJECT_FILE,
+    TEXT_FILE,
+    template_languages,
+    variant_file,
+)
 
 CAMPAIGN = "campaign"
 TEMPLATE = "template"
@@ -30,6 +39,8 @@ CONFIG_KINDS = ("scoring", "icp", "readiness", "team")
 # must exist, the others are optional (no body.txt: the text part is derived from the HTML).
 TEMPLATE_PARTS = (SUBJECT_FILE, BODY_FILE, TEXT_FILE, META_FILE)
 REQUIRED_PARTS = frozenset({SUBJECT_FILE, BODY_FILE})
+# A language variant has its own subject, body and (optional) text part; meta.yaml is shared.
+VARIANT_PARTS = (SUBJECT_FILE, BODY_FILE, TEXT_FILE)
 
 # Existing templates may use the library's wider alphabet; new ones get a lower-case key.
 _TEMPLATE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -106,9 +117,52 @@ def read_text(path: Path) -> str | None:
         return None
 
 
-def read_template(folder: Path) -> dict[str, str | None]:
-    """Every part of the template in ``folder`` (None for a part that does not exist)."""
-    return {part: read_text(folder / part) for part in TEMPLATE_PARTS}
+def read_template(folder: Path, language: str | None = None) -> dict[str, str | None]:
+    """Every part of the template in ``folder`` (None for a part that does not exist); with
+    ``language``, the parts of that variant instead (``subject.pl.txt`` …), by file name."""
+    return {name: read_text(folder / name) for name in part_files(language)}
+
+
+def part_files(language: str | None) -> tuple[str, ...]:
+    """The file names the editor shows for the default files (``language`` None) or for
+    ``language``'s variant: ``subject.pl.txt``, ``body.pl.mjml``, ``body.pl.txt``."""
+    if language is None:
+        return TEMPLATE_PARTS
+    return tuple(variant_file(part, language) for part in VARIANT_PARTS)
+
+
+def required_files(language: str | None) -> frozenset[str]:
+    """The parts that must not be empty: the default subject and MJML body. A variant
+    may leave either out (the default file is used instead), not both."""
+    if language is not None:
+        return frozenset()
+    return REQUIRED_PARTS
+
+
+def language_tag(text: str) -> str:
+    """``text`` (``pl``, ``pl-PL``, ``pt_br``) as a variant's file names spell it (``pl``,
+    ``pl_PL``, ``pt_BR``): a language Babel knows. Raises BadName otherwise."""
+    if not text or len(text) > 35:
+        raise BadName(f"{text[:35]!r} is not a language code")
+    try:
+        tag = normalise_locale(text).replace("-", "_")
+    except LocaleError as exc:
+        raise BadName(str(exc)) from exc
+    if not LANGUAGE_RE.fullmatch(tag):
+        raise BadName(f"{text!r} is not a language code")
+    return tag
+
+
+def variant_languages(folder: Path) -> list[str]:
+    """The languages template ``folder`` has files of its own for (``body.pl.mjml`` …);
+    not the catalogue languages its meta.yaml lists, which have no files to edit."""
+    if not folder.is_dir():
+        return []
+    return [
+        language
+        for language in template_languages(folder)
+        if any((folder / variant_file(part, language)).is_file() for part in VARIANT_PARTS)
+    ]
 
 
 def fingerprint(texts: Mapping[str, str | None]) -> str:

@@ -48,6 +48,8 @@ from nurture.sending.delivery import DeliveryResult
 from nurture.sending.direct import build_direct_message, send_now
 
 PREVIEW_LIFETIME = timedelta(hours=1)
+# ``PreviewRequest.language`` asking for the default files whoever the lead is.
+DEFAULT_FILES = "default"
 TEST_PREFIX = "[Test] "
 
 
@@ -64,7 +66,9 @@ class PreviewError(Exception):
 @dataclass(frozen=True)
 class PreviewRequest:
     """What to preview: a template (its saved files, or the editor's ``parts``), for a lead
-    (an email address; None: the sample lead), optionally as a step of a campaign."""
+    (an email address; None: the sample lead), optionally as a step of a campaign, in the
+    variant for ``language`` (None: the lead's own language, as a send would choose;
+    :data:`DEFAULT_FILES`: the default files)."""
 
     template: str
     parts: Mapping[str, str | None] | None = None
@@ -72,6 +76,7 @@ class PreviewRequest:
     campaign_key: str | None = None
     campaign_name: str | None = None
     step_id: str | None = None
+    language: str | None = None
 
 
 def make_preview(runtime: Runtime, request: PreviewRequest, *, user_id: int, now: datetime) -> str:
@@ -88,9 +93,12 @@ def make_preview(runtime: Runtime, request: PreviewRequest, *, user_id: int, now
         # The instance's brand, as a send would show it (not the sample's).
         settings = branded_settings(runtime.settings, current_brand(session, runtime.settings))
         lead_id = None
+        locale = request.language
         if request.lead_email:
             lead = _find_lead(session, request.lead_email)
             lead_id = lead.id
+            # The language a send would choose: the lead's, else the instance's.
+            locale = locale or lead.locale
             context = build_context(
                 lead,
                 campaign=campaign,
@@ -103,7 +111,12 @@ def make_preview(runtime: Runtime, request: PreviewRequest, *, user_id: int, now
             )
             if campaign is not None:
                 context["campaign"] = CampaignView(campaign.id, campaign.name)
-        rendered = _render(runtime, request, context)
+        rendered = _render(
+            runtime,
+            request,
+            context,
+            None if locale == DEFAULT_FILES else locale or settings.default_locale,
+        )
         session.execute(
             delete(EmailPreview).where(EmailPreview.created_at < now - PREVIEW_LIFETIME)
         )
@@ -143,27 +156,30 @@ def _find_lead(session: Session, email: str) -> Any:
     return lead
 
 
-def _render(runtime: Runtime, request: PreviewRequest, context: dict[str, Any]) -> RenderedEmail:
+def _render(
+    runtime: Runtime, request: PreviewRequest, context: dict[str, Any], locale: str | None
+) -> RenderedEmail:
     name = request.template
     if request.parts is None:
         library = template_library(runtime)
         if not library.exists(name):
             raise PreviewError(f"There is no template called {name[:200]}.")
-        return _render_with(library, name, context, None)
+        return _render_with(library, name, context, locale, None)
     root = runtime.settings.templates_path
     with template_workspace(root, name, written_parts(request.parts)) as work:
         library = TemplateLibrary(work, check_interval=0, limits=render_limits(runtime.settings))
-        return _render_with(library, name, context, (work, root))
+        return _render_with(library, name, context, locale, (work, root))
 
 
 def _render_with(
     library: TemplateLibrary,
     name: str,
     context: dict[str, Any],
+    locale: str | None,
     workspace: tuple[Any, Any] | None,
 ) -> RenderedEmail:
     try:
-        compiled = library.get(name)
+        compiled = library.get(name, locale)
         extras = sample_extras(compiled.meta.get("context"), sparse=False)
         return compiled.render({**context, **extras})
     except TemplateError as error:

@@ -23,10 +23,10 @@ from nurture.authoring.checks import CheckResult, check_campaign, check_config, 
 from nurture.authoring.files import (
     CAMPAIGN,
     TEMPLATE,
-    TEMPLATE_PARTS,
     config_path,
     fingerprint,
     normalise,
+    part_files,
     read_template,
     read_text,
     write_atomically,
@@ -151,19 +151,23 @@ def save_template(
     base: str,
     actor: str,
     now: datetime,
+    language: str | None = None,
 ) -> Saved:
     """Write the parts of template ``name`` (an empty optional part removes its file),
     then sync the campaign folder: campaigns waiting for this template can start, and the
-    template library compiles the new version on its next use."""
+    template library compiles the new version on its next use. With ``language``, the
+    parts are that variant's files (``subject.pl.txt`` …), created when they are new."""
     root = runtime.settings.templates_path
     with _save_lock(runtime):
-        on_disk = read_template(folder)
+        on_disk = read_template(folder, language)
         _same_as_opened(on_disk, base)
         texts: dict[str, str | None] = {}
-        for part in TEMPLATE_PARTS:
+        for part in part_files(language):
             raw = parts.get(part, "")
             texts[part] = normalise(raw, on_disk=on_disk[part]) if raw.strip() else None
-        result = check_template(root, name, texts, limits=render_limits(runtime.settings))
+        result = check_template(
+            root, name, texts, limits=render_limits(runtime.settings), language=language
+        )
         if not result.ok:
             raise Refused(result)
         written = []
@@ -176,29 +180,76 @@ def save_template(
             elif on_disk[part] is not None:
                 target.unlink()
                 written.append(part)
-        library = template_library(runtime)
-        library.invalidate(name)
-        version = library.get(name).version
-        lines: list[str] = [f"template {name}: version {version[:12]}"]
-        exists, problems = template_checks(library, email_brand(runtime))
-        with transaction(runtime.sessions) as session:
-            campaigns = runtime.settings.campaigns_path
-            if campaigns.is_dir():
-                report = sync_campaigns(
-                    session,
-                    campaigns,
-                    now=now,
-                    template_exists=exists,
-                    template_problems=problems,
-                    known_templates=library.names(),
-                    catalogue=event_catalogue(runtime.settings),
-                )
-                lines += [line for entry in report.entries for line in entry.lines()]
-            _audit(
-                session, TEMPLATE, name, folder, "".join(t or "" for t in texts.values()), None,
-                actor=actor, now=now, template_version=version,
-            )  # fmt: skip
+        detail = "".join(t or "" for t in texts.values())
+        lines = _template_changed(runtime, name, folder, detail, language, actor=actor, now=now)
     return Saved(TEMPLATE, name, folder, tuple(written), None, tuple(lines), _print(texts))
+
+
+def delete_variant(
+    runtime: Runtime,
+    name: str,
+    folder: Path,
+    language: str,
+    *,
+    base: str,
+    actor: str,
+    now: datetime,
+) -> Saved:
+    """Remove ``language``'s variant files of template ``name``: its readers get the
+    default files from then on. Refused (Conflict) when the files changed on disk since
+    the editor showed them."""
+    with _save_lock(runtime):
+        on_disk = read_template(folder, language)
+        _same_as_opened(on_disk, base)
+        removed = []
+        for part, text in on_disk.items():
+            if text is not None or (folder / part).is_file():
+                (folder / part).unlink()
+                removed.append(part)
+        lines = _template_changed(
+            runtime, name, folder, "", language, actor=actor, now=now, deleted=True
+        )
+    empty: dict[str, str | None] = {part: None for part in on_disk}
+    return Saved(TEMPLATE, name, folder, tuple(removed), None, tuple(lines), _print(empty))
+
+
+def _template_changed(
+    runtime: Runtime,
+    name: str,
+    folder: Path,
+    text: str,
+    language: str | None,
+    *,
+    actor: str,
+    now: datetime,
+    deleted: bool = False,
+) -> list[str]:
+    """After a template's files changed: its new version, the campaigns synced (those
+    waiting for it can start), and the audit row naming the files and their text."""
+    library = template_library(runtime)
+    library.invalidate(name)
+    version = library.get(name, language).version
+    lines: list[str] = [f"template {name}: version {version[:12]}"]
+    exists, problems = template_checks(library, email_brand(runtime))
+    with transaction(runtime.sessions) as session:
+        campaigns = runtime.settings.campaigns_path
+        if campaigns.is_dir():
+            report = sync_campaigns(
+                session,
+                campaigns,
+                now=now,
+                template_exists=exists,
+                template_problems=problems,
+                known_templates=library.names(),
+                catalogue=event_catalogue(runtime.settings),
+            )
+            lines += [line for entry in report.entries for line in entry.lines()]
+        _audit(
+            session, TEMPLATE, name, folder, text, None,
+            actor=actor, now=now, template_version=version, language=language,
+            action="authoring.deleted" if deleted else "authoring.saved",
+        )  # fmt: skip
+    return lines
 
 
 def _print(texts: Mapping[str, str | None]) -> str:
@@ -233,6 +284,8 @@ def _audit(
     actor: str,
     now: datetime,
     template_version: str | None = None,
+    language: str | None = None,
+    action: str = "authoring.saved",
 ) -> None:
     # Which file and which text (its checksum): the page's own audit row says who and when.
     detail: dict[str, object] = {
@@ -245,9 +298,11 @@ def _audit(
         detail["version"] = version
     if template_version is not None:
         detail["template_version"] = template_version
+    if language is not None:
+        detail["language"] = language
     audit.record(
         session,
-        action="authoring.saved",
+        action=action,
         lead_id=None,
         email_hash=None,
         detail=detail,

@@ -22,6 +22,7 @@ from nurture.web.ui import (
     authoring,
     authoring_new,  # noqa: F401  (adds the new-file page to ui_authoring)
     authoring_preview,  # noqa: F401  (adds the previews and test sends to ui_authoring)
+    authoring_variants,  # noqa: F401  (adds the templates' language variants to ui_authoring)
     campaigns,
     costs,
     home,

@@ -43,6 +43,7 @@ from nurture.authoring.files import (
     read_template,
     read_text,
     template_folder,
+    variant_languages,
 )
 from nurture.authoring.saving import (
     Conflict,
@@ -302,6 +303,7 @@ def _template_page(
         base=base if base is not None else fingerprint(on_disk or {}),
         versions=[],
         steps=[],
+        languages=variant_languages(folder),
         save_url=url_for("ui_authoring.template_save", name=name),
         check_url=url_for("ui_authoring.check", kind=TEMPLATE, name=name),
         **context,

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
@@ -22,16 +23,25 @@ from limits import parse
 from nurture.auth import roles
 from nurture.authoring import PreviewError, PreviewRequest, make_preview, send_test
 from nurture.authoring.checks import send_steps
-from nurture.authoring.files import BadName, campaign_path, read_text, template_folder
-from nurture.authoring.preview import get_preview
+from nurture.authoring.files import (
+    BadName,
+    campaign_path,
+    language_tag,
+    read_text,
+    template_folder,
+)
+from nurture.authoring.preview import DEFAULT_FILES, get_preview
 from nurture.leads.queries import get_lead
 from nurture.platform.db import transaction, utcnow
-from nurture.rendering.library import template_library
-from nurture.web.ui.authoring import MAX_TEXT, PART_FIELDS, bp
+from nurture.platform.i18n import shipped_locales
+from nurture.rendering.library import TemplateLibrary, template_library
+from nurture.web.ui.authoring import MAX_TEXT, bp
+from nurture.web.ui.authoring_variants import posted_parts
 from nurture.web.ui.render import page
 from nurture.web.ui.security import add_page_headers, requires, runtime
 
 TEST_SEND_LIMIT = parse("10/hour")
+_HTML_LANG = re.compile(r'<html[^>]*\slang="([A-Za-z0-9-]{2,35})"')
 
 # The frame's own policy: the email's inline styles and its images, nothing else; no
 # script even if the template had one, no form, no navigation of the app.
@@ -51,7 +61,15 @@ def preview() -> Any:
         "ui/authoring/preview_form.html",
         templates=library.names(),
         chosen=request.args.get("template", ""),
+        languages=_languages(library),
+        chosen_language=request.args.get("language", ""),
     )
+
+
+def _languages(library: TemplateLibrary) -> list[str]:
+    """The languages to offer: the app's and those any template has a variant in."""
+    found = {tag for name in library.names() for tag in library.languages(name)}
+    return sorted(found | set(shipped_locales()))
 
 
 @bp.post("/authoring/preview")
@@ -64,6 +82,9 @@ def preview_make() -> Any:
     step_id = form.get("step") or None
     campaign_name = None
     edited: dict[str, str | None] | None = None
+    language = _chosen_language(form.get("language", ""))
+    if language == _BAD_LANGUAGE:
+        return _form_error(_("Choose a language."), form.get("template", ""), lead)
     if campaign_key:
         template, campaign_name = _step_template(campaign_key, step_id or "")
     else:
@@ -73,22 +94,38 @@ def preview_make() -> Any:
         except BadName:
             return _form_error(_("Choose a template."), template, lead)
         if form.get("source") == "edited":
-            edited = {}
-            for part, field in PART_FIELDS.items():
-                text = form.get(field, "")
-                if len(text) > MAX_TEXT:
-                    abort(413)
-                edited[part] = text.replace("\r\n", "\n")
+            # The editor's files: the default ones, or the variant of the language shown.
+            variant = None if language in (None, DEFAULT_FILES) else language
+            edited = {
+                part: text.replace("\r\n", "\n")
+                for part, text in posted_parts(form, variant).items()
+            }
     try:
         token = make_preview(
             runtime(),
-            PreviewRequest(template, edited, lead, campaign_key, campaign_name, step_id),
+            PreviewRequest(template, edited, lead, campaign_key, campaign_name, step_id, language),
             user_id=current_user.id,
             now=utcnow(),
         )
     except PreviewError as error:
         return _form_error(error.message, template, lead, error.findings)
     return redirect(url_for("ui_authoring.preview_show", token=token))
+
+
+_BAD_LANGUAGE = "\0"
+
+
+def _chosen_language(posted: str) -> str | None:
+    """The preview's language: None (the lead's own), the default files, or a variant's
+    tag as its files spell it; ``_BAD_LANGUAGE`` for a code that is no language."""
+    if not posted:
+        return None
+    if posted == DEFAULT_FILES:
+        return DEFAULT_FILES
+    try:
+        return language_tag(posted)
+    except BadName:
+        return _BAD_LANGUAGE
 
 
 def _step_template(campaign_key: str, step_id: str) -> tuple[str, str]:
@@ -108,11 +145,14 @@ def _step_template(campaign_key: str, step_id: str) -> tuple[str, str]:
 
 
 def _form_error(message: str, template: str, lead: str | None, findings: Any = ()) -> Any:
+    library = template_library(runtime())
     return page(
         "ui/authoring/preview_form.html",
         status=422,
-        templates=template_library(runtime()).names(),
+        templates=library.names(),
         chosen=template,
+        languages=_languages(library),
+        chosen_language=request.form.get("language", ""),
         lead=lead or "",
         error=message,
         findings=findings,
@@ -139,11 +179,18 @@ def preview_show(token: str) -> Any:
             "edited": shown.edited,
             "sender": shown.sender,
             "subject": shown.subject,
+            "language": _html_language(shown.html),
             "text": shown.text,
             "lead_email": lead_email,
             "created_at": shown.created_at,
         }
     return page("ui/authoring/preview.html", **context)
+
+
+def _html_language(html: str) -> str | None:
+    """The language the email says it is in (``<html lang="pl">``: the variant rendered)."""
+    found = _HTML_LANG.search(html[:2000])
+    return found.group(1).replace("-", "_") if found else None
 
 
 @bp.get("/authoring/preview/<token>/email.html")

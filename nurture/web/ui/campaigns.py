@@ -29,6 +29,7 @@ from nurture.campaigns.services import NotFound, enrol_by_email
 from nurture.campaigns.sync import campaign_spec_for_version
 from nurture.models import Campaign, CampaignVersion
 from nurture.platform.db import transaction, utcnow
+from nurture.rendering.library import template_library
 from nurture.reports import campaign_flow
 from nurture.reports import campaigns as report
 from nurture.reports.keyset import moment_cursor, parse_moment_cursor
@@ -101,6 +102,8 @@ def show(key: str) -> Any:
         problems=problems,
         days=days,
         periods=report.PERIODS,
+        # Each send step names the languages its template has a variant in.
+        template_languages=template_library(runtime()).languages,
     )
 
 
