@@ -112,10 +112,7 @@ def suggest_next_step(
         )
     elif webinar:
         step = NextStep(
-            N_(
-                "Follow up on the webinar with the recording and one question about their "
-                "use case"
-            ),
+            N_("Follow up on the webinar with the recording and one question about their use case"),
             N_("they attended a webinar"),
         )
     elif content:

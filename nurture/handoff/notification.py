@@ -171,9 +171,7 @@ def policy_text(words: Words, policy: str | None) -> str:
     return words.ngettext("%(num)d business second", "%(num)d business seconds", count)
 
 
-def deadline_text(
-    words: Words, due_at: datetime, zone_name: str | None, policy: str | None
-) -> str:
+def deadline_text(words: Words, due_at: datetime, zone_name: str | None, policy: str | None) -> str:
     """What the notification says after "Please answer": ``by Tue 3 Dec, 10:30
     (America/New_York time; 1 business hour)``, the day as the translator's Babel pattern
     writes it."""
@@ -398,7 +396,7 @@ def why_now(snapshot: Mapping[str, Any], now: datetime, words: Words) -> list[st
         lines.append(
             words.gettext(
                 "Engagement %(score)s (%(temperature)s)",
-                score=_number(score["value"]),
+                score=_number_text(words, score["value"]),
                 temperature=words.gettext(temperature) if temperature else "",
             ).replace(" ()", "")
         )
@@ -421,10 +419,6 @@ def _hand_raise_label(snapshot: Mapping[str, Any], words: Words) -> str:
         if item.get("at") == why.get("hand_raised_at") and item.get("type"):
             return event_label(words, str(item["type"]))
     return words.gettext("Raised a hand")
-
-
-def _number(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, int | float) else str(value)
 
 
 def _number_text(words: Words, value: Any) -> str:

@@ -20,8 +20,8 @@ from nurture.rendering.budget import (
     stop_metering,
 )
 from nurture.rendering.context import CONTEXT_TYPES
-from nurture.rendering.formatting import VARIANT_KEY, FormatError
 from nurture.rendering.environment import EmailSandbox
+from nurture.rendering.formatting import VARIANT_KEY, FormatError
 from nurture.rendering.merge_tags import hint_for
 from nurture.rendering.mjml_compile import CompiledSources
 from nurture.rendering.placeholders import SourceSpan

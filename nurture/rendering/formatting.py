@@ -174,12 +174,10 @@ def datetime_filter(context: Context, value: Any, style: str = "medium") -> str:
         return ""
     moment = _moment(value, "datetime")
     if not isinstance(moment, datetime):
-        moment = datetime(moment.year, moment.month, moment.day)
+        moment = datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return str(
-        babel_datetime(moment, chosen, tzinfo=_zone(context), locale=reader_locale(context))
-    )
+    return str(babel_datetime(moment, chosen, tzinfo=_zone(context), locale=reader_locale(context)))
 
 
 # What ``nurture.rendering.environment`` adds to every email sandbox.

@@ -174,9 +174,7 @@ def _refusal(error: HandoffError) -> str:
         "reassigned": N_("This lead was reassigned to another rep; nothing was changed."),
         "already_accepted": N_("This lead was already accepted; nothing was changed."),
         "already_rejected": N_("This lead was already rejected; nothing was changed."),
-        "already_converted": N_(
-            "This lead's outcome was already recorded; nothing was changed."
-        ),
+        "already_converted": N_("This lead's outcome was already recorded; nothing was changed."),
         "not_owner": N_(
             "This lead is offered to another rep, not to you; nothing was changed. "
             "A sales manager can reassign it."
@@ -184,9 +182,7 @@ def _refusal(error: HandoffError) -> str:
         "owner_required": N_("Choose the rep who takes this lead."),
         "unknown_reason": N_("Choose one of the reasons offered."),
         "unknown_rep": N_("That rep is not in the sales team."),
-        "csrf": N_(
-            "The form expired or did not come from this page; reload it and try again."
-        ),
+        "csrf": N_("The form expired or did not come from this page; reload it and try again."),
     }
     return _(texts.get(error.code, N_("This lead cannot be changed now; nothing was changed.")))
 
@@ -218,6 +214,8 @@ def _show(signed: str, mode: str) -> Response:
     claim = _links().read(signed)
     now = utcnow()
     with _runtime().sessions() as session:
+        # A refused link that still names its rep (expired) speaks the rep's language.
+        _remember_reader(session, claim, None)
         try:
             handoff = lookup.handoff_for_link(session, claim, now)
         except HandoffError as error:
@@ -243,7 +241,8 @@ def _show(signed: str, mode: str) -> Response:
             "handoff.html",
             mode=mode,
             handoff=handoff,
-            lead=snapshot.get("lead") or {"name": _("lead %(id)s", id=handoff.lead_id), "email": ""},
+            lead=snapshot.get("lead")
+            or {"name": _("lead %(id)s", id=handoff.lead_id), "email": ""},
             why=_why_as_of(snapshot.get("why"), handoff.qualification_rule, now),
             why_now=shown["why_now"],
             next_step=shown["next_step"],
@@ -306,6 +305,7 @@ def accept_post(signed: str) -> Response:
     try:
         with transaction(_runtime().sessions) as session:
             now = utcnow()
+            _remember_reader(session, claim, None)
             handoff = _posted_handoff(session, claim, now)
             _remember_reader(session, claim, handoff)
             rep = _acting_rep(session, claim, handoff)
@@ -326,6 +326,7 @@ def reject_post(signed: str) -> Response:
     try:
         with transaction(_runtime().sessions) as session:
             now = utcnow()
+            _remember_reader(session, claim, None)
             handoff = _posted_handoff(session, claim, now)
             _remember_reader(session, claim, handoff)
             rep = _acting_rep(session, claim, handoff, required=False)
