@@ -16,6 +16,7 @@ as ``{{ lead.title }}`` does.
 
 from __future__ import annotations
 
+from copy import copy
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -25,7 +26,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_date
 from babel.dates import format_datetime as babel_datetime
 from babel.numbers import format_currency as babel_currency
-from babel.numbers import format_decimal, is_currency
+from babel.numbers import format_decimal, is_currency, parse_pattern
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
@@ -96,7 +97,7 @@ def _decimal(value: Any, filter_name: str) -> Decimal:
 
 def _digits(digits: Any) -> int:
     if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= MAX_DIGITS:
-        raise FormatError(f"number: digits must be a whole number from 0 to {MAX_DIGITS}")
+        raise FormatError(f"digits must be a whole number from 0 to {MAX_DIGITS}")
     return digits
 
 
@@ -139,17 +140,30 @@ def number_filter(context: Context, value: Any, digits: int = 0) -> str:
 
 
 @pass_context
-def currency_filter(context: Context, value: Any, currency: Any = None) -> str:
-    """``{{ 1234.5 | currency("PLN") }}`` → ``1 234,50 zł`` (pl), ``PLN1,234.50`` (en)."""
+def currency_filter(
+    context: Context, value: Any, currency: Any = None, digits: int | None = None
+) -> str:
+    """``{{ 1234.5 | currency("PLN") }}`` → ``1 234,50 zł`` (pl), ``PLN1,234.50`` (en), with
+    the currency's own decimals; ``digits`` fixes them: ``{{ 3600 | currency("PLN", 0) }}``
+    → ``3 600 zł`` (a price list)."""
     if not isinstance(currency, str) or not is_currency(currency.strip().upper()):
         raise FormatError(
             f"currency: unknown currency {currency!r}: give an ISO 4217 code such as "
             'currency("EUR"), currency("PLN") or currency("USD")'
         )
+    code = currency.strip().upper()
+    places = None if digits is None else _digits(digits)
     if _empty(value):
         return ""
     amount = _decimal(value, "currency")
-    return str(babel_currency(amount, currency.strip().upper(), locale=reader_locale(context)))
+    locale = reader_locale(context)
+    if places is None:
+        return str(babel_currency(amount, code, locale=locale))
+    # The locale's own currency pattern (where the sign goes, the spacing) with the
+    # decimals asked for.
+    pattern = copy(parse_pattern(locale.currency_formats["standard"]))
+    pattern.frac_prec = (places, places)
+    return str(pattern.apply(round(amount, places), locale, currency=code, currency_digits=False))
 
 
 @pass_context

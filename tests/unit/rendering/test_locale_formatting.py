@@ -4,11 +4,14 @@ file and line, never a failed send."""
 
 from __future__ import annotations
 
+import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from nurture.platform.config import PROJECT_ROOT
 from nurture.rendering.library import TemplateLibrary, sample_context
 from nurture.rendering.problems import TemplateError
 from tests.unit.rendering.test_rendering import LAYOUT, child, section, write_template
@@ -91,6 +94,7 @@ def test_an_empty_value_prints_nothing_and_text_numbers_are_numbers(library, roo
         ('lead.email | date("medium")', "is not a date"),
         ('"2026-12-01" | date("huge")', "unknown style 'huge'"),
         ("1.5 | number(99)", "digits must be a whole number"),
+        ('1.5 | currency("EUR", -1)', "digits must be a whole number"),
     ],
 )
 def test_a_mistake_with_a_filter_is_a_validation_problem_at_its_line(
@@ -107,3 +111,37 @@ def test_a_mistake_with_a_filter_is_a_validation_problem_at_its_line(
     assert message in problem.message
     with pytest.raises(TemplateError):
         library.render("bad", sample_context())
+
+
+def test_the_guides_example_renders_each_leads_own_conventions(tmp_path):
+    guide = (PROJECT_ROOT / "docs" / "templates.md").read_text()
+    section = guide.split("## Numbers, amounts and dates", 1)[1]
+    example = re.search(r"```jinja\n(.*?)```", section, re.DOTALL)
+    assert example is not None, "docs/templates.md lost its formatting example"
+    for shared in ("_layouts", "_partials"):
+        shutil.copytree(PROJECT_ROOT / "templates" / shared, tmp_path / shared)
+    write_template(tmp_path, "renewal", example.group(1))
+    library = TemplateLibrary(tmp_path, check_interval=0)
+    assert library.validate("renewal") == []
+    context = sample_context()
+
+    def rendered(locale: str) -> str:
+        context["lead"] = replace(context["lead"], locale=locale)
+        return " ".join(library.render("renewal", context).text.split())
+
+    polish, american = rendered("pl-PL"), rendered("en-US")
+    assert "1 234,50 zł a year, renewing on 1 grudnia 2026" in polish.replace(NBSP, " ")
+    assert "PLN1,234.50 a year, renewing on December 1, 2026" in american
+    assert "420 people at Northwind Logistics" in american
+
+
+def test_the_polish_price_list_prints_prices_in_polish(tmp_path):
+    library = TemplateLibrary(PROJECT_ROOT / "templates", check_interval=0)
+    context = sample_context()
+    context["lead"] = replace(context["lead"], locale="pl-PL")
+
+    text = library.render("hot-pricing-guide", context, "pl-PL").text
+
+    assert f"od 3{NBSP}600{NBSP}zł miesięcznie" in text
+    assert f"od 9{NBSP}600{NBSP}zł miesięcznie" in text
+    assert "wycena indywidualna" in text
