@@ -38,6 +38,8 @@ VARIANT_KEY = "nurture:language"
 STYLES = ("short", "medium", "long", "full")
 # Decimals a template may ask for: more is never money or a count a person reads.
 MAX_DIGITS = 6
+# Beyond this a number is no amount or count (and rounding it would lose digits).
+LARGEST = Decimal(10) ** 15
 
 
 class FormatError(ValueError):
@@ -92,6 +94,8 @@ def _decimal(value: Any, filter_name: str) -> Decimal:
         raise FormatError(f"{filter_name}: a {type(value).__name__} is not a number")
     if not number.is_finite():
         raise FormatError(f"{filter_name}: {value!r} is not a finite number")
+    if abs(number) >= LARGEST:
+        raise FormatError(f"{filter_name}: {value!r} is too large to be a figure people read")
     return number
 
 

@@ -95,6 +95,7 @@ def test_an_empty_value_prints_nothing_and_text_numbers_are_numbers(library, roo
         ('"2026-12-01" | date("huge")', "unknown style 'huge'"),
         ("1.5 | number(99)", "digits must be a whole number"),
         ('1.5 | currency("EUR", -1)', "digits must be a whole number"),
+        ("(10 ** 40) | number(2)", "is too large"),
     ],
 )
 def test_a_mistake_with_a_filter_is_a_validation_problem_at_its_line(
