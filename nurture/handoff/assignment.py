@@ -66,6 +66,10 @@ class Assignment:
     rule: str | None = None
     segment: str | None = None
     skipped: tuple[tuple[str, str], ...] = ()
+    # True when no assignment rule applies to the lead at all (``unassigned`` fallback).
+    no_rule: bool = False
+    # The lead's country as assignment saw it (None: unknown).
+    country: str | None = None
 
     @property
     def assigned(self) -> bool:
@@ -158,10 +162,17 @@ def assign(
                 skipped=tuple(skipped),
             )
     reason = f"nobody available for {_lead_text(lead.country, segment)}"
-    if team.fallback == "unassigned" and not skipped:
+    no_rule = team.fallback == "unassigned" and not skipped
+    if no_rule:
         reason = f"no assignment rule matched {_lead_text(lead.country, segment)}"
     return Assignment(
-        None, "unassigned", reason + _skipped_text(skipped), segment=segment, skipped=tuple(skipped)
+        None,
+        "unassigned",
+        reason + _skipped_text(skipped),
+        segment=segment,
+        skipped=tuple(skipped),
+        no_rule=no_rule,
+        country=lead.country,
     )
 
 

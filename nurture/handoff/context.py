@@ -22,6 +22,7 @@ from nurture.handoff.next_step import Signal, suggest_next_step
 from nurture.handoff.team import Team, WorkingHours
 from nurture.handoff.team_fields import parse_working_hours
 from nurture.models import Account, Campaign, Enrollment, Event, Lead, Message, SalesRep
+from nurture.platform.i18n import DEFAULT_LOCALE, N_, best_locale, shipped_locales, translations
 from nurture.scoring import lead_score
 
 # How far back the timeline and "engaged" colleagues look.
@@ -30,6 +31,8 @@ TIMELINE_LIMIT = 12
 ENGAGED_DAYS = 90
 MAX_CONTACTS = 10
 DEFAULT_SLA_TEXT = "within 1 business hour"
+# Working hours on all seven days, as the emails say it.
+EVERY_DAY = N_("every day")
 # How the snapshot writes a moment (minutes, UTC): read by people and by ``snapshot_time``.
 SNAPSHOT_TIME = "%Y-%m-%d %H:%M UTC"
 
@@ -287,10 +290,14 @@ def score_of(session: Session, lead: Lead, now: datetime) -> dict[str, Any]:
     }
 
 
-def rep_view(rep: SalesRep | None, now: datetime) -> dict[str, Any] | None:
-    """The owner as the emails show them."""
+def rep_view(
+    rep: SalesRep | None, now: datetime, locale: str | None = None
+) -> dict[str, Any] | None:
+    """The owner as the emails show them, the working days in ``locale``'s language (the
+    best shipped one; English when None)."""
     if rep is None:
         return None
+    language = best_locale(locale, shipped_locales()) or DEFAULT_LOCALE
     hours: WorkingHours | None
     try:
         hours = parse_working_hours(rep.working_hours)
@@ -304,7 +311,12 @@ def rep_view(rep: SalesRep | None, now: datetime) -> dict[str, Any] | None:
         "title": rep.title,
         "phone": rep.phone,
         "timezone": rep.timezone,
-        "working_hours": f"{hours.describe()} ({rep.timezone})" if hours else rep.working_hours,
+        "working_hours": (
+            f"{hours.describe(language, translations(language).gettext(EVERY_DAY))} "
+            f"({rep.timezone})"
+            if hours
+            else rep.working_hours
+        ),
     }
 
 

@@ -39,16 +39,20 @@ def closed_error(session: Session, handoff: Handoff, doing: str) -> HandoffError
         return HandoffError(
             "reassigned",
             f"cannot {doing}: this lead was reassigned{to} on {day_label(handoff.decided_at)}",
+            name=owner.name if owner else None,
+            day=handoff.decided_at,
         )
     if handoff.status == "rejected":
         return HandoffError(
             "already_rejected",
             f"cannot {doing}: the lead was already rejected ({handoff.reject_reason})",
+            day=handoff.decided_at,
         )
     if handoff.status == "converted" and doing in ("accept", "reject"):
         return HandoffError(
             "already_converted",
             f"cannot {doing}: the lead was already converted ({handoff.outcome})",
+            day=handoff.decided_at,
         )
     return None
 
@@ -70,6 +74,7 @@ def handoff_for_link(session: Session, claim: Any, now: datetime) -> Handoff:
             f"this link expired on {day_label(claim.expires_at)}; "
             "use `nurture handoffs` or the API",
             status=410,
+            day=claim.expires_at,
         )
     if handoff.status == "reassigned" or (
         claim.rep_id is not None and handoff.rep_id is not None and claim.rep_id != handoff.rep_id

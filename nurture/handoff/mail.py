@@ -108,7 +108,7 @@ def template_extras(
                     "id": handoff.id,
                     "to_manager": handoff.rep_id is None,
                     "links": urls,
-                    "expires": link_expiry(handoff).strftime("%Y-%m-%d"),
+                    "expires": words.day(link_expiry(handoff)),
                 },
                 **words.template_functions(),
             }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 STATUSES = ("offered", "accepted", "rejected", "converted", "reassigned")
 # A lead has at most one open handoff: offered (waiting for the owner) or accepted.
@@ -54,14 +54,17 @@ class HandoffError(Exception):
 
     ``code`` is stable for machines (``not_found``, ``already_accepted``, ``reassigned``,
     ``unknown_reason``, ``expired``, ``invalid_link``, ...); ``status`` the HTTP status the
-    API answers with; the message is for people.
+    API answers with; the message is for people (English: the CLI and the API). ``facts``
+    are what a page needs to say the same in its reader's language (``day``: a datetime,
+    ``name``, ``reason``, ``outcome``), keyed as the code's sentence names them.
     """
 
-    def __init__(self, code: str, message: str, *, status: int = 409):
+    def __init__(self, code: str, message: str, *, status: int = 409, **facts: Any):
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+        self.facts = facts
 
 
 def stage_path(current: str, target: str) -> list[str]:

@@ -3,6 +3,10 @@
 A salesperson reading the notification should know what to do in the first minute: the
 strongest signal decides the move (a demo request beats a pricing visit, which beats
 reading a case study), and the rest of the context adds what to prepare.
+
+The action and the reason are English sentences marked for the catalogue (``N_``): the
+snapshot stores them as they are, and each reader sees them in their own language (the
+sentence is its own catalogue key, so older snapshots translate too).
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatch
+
+from nurture.platform.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -82,41 +88,46 @@ def suggest_next_step(
 
     if demo and pricing:
         step = NextStep(
-            "Call to book the demo, and be ready to talk pricing",
-            "they asked for a demo and looked at pricing",
+            N_("Call to book the demo, and be ready to talk pricing"),
+            N_("they asked for a demo and looked at pricing"),
         )
     elif demo:
-        step = NextStep("Call to book the demo they asked for", "they asked for a demo")
+        step = NextStep(N_("Call to book the demo they asked for"), N_("they asked for a demo"))
     elif contact:
         step = NextStep(
-            "Call back today: they asked to talk to sales", "they filled in a contact form"
+            N_("Call back today: they asked to talk to sales"),
+            N_("they filled in a contact form"),
         )
     elif trial:
         step = NextStep(
-            "Offer an onboarding call to get the trial to its first result",
-            "they started a trial",
+            N_("Offer an onboarding call to get the trial to its first result"),
+            N_("they started a trial"),
         )
     elif pricing:
         step = NextStep(
-            "Send pricing for their team size and offer a 20-minute call",
-            "they looked at pricing" + (" more than once" if _count_pricing(signals) > 1 else ""),
+            N_("Send pricing for their team size and offer a 20-minute call"),
+            N_("they looked at pricing more than once")
+            if _count_pricing(signals) > 1
+            else N_("they looked at pricing"),
         )
     elif webinar:
         step = NextStep(
-            "Follow up on the webinar with the recording and one question about their use case",
-            "they attended a webinar",
+            N_("Follow up on the webinar with the recording and one question about their use case"),
+            N_("they attended a webinar"),
         )
     elif content:
         step = NextStep(
-            "Share a customer story from their industry and suggest a discovery call",
-            "they read case studies or downloaded content",
+            N_("Share a customer story from their industry and suggest a discovery call"),
+            N_("they read case studies or downloaded content"),
         )
     elif hand_raiser:
-        step = NextStep("Call within the hour: they raised their hand", "a hand-raising event")
+        step = NextStep(
+            N_("Call within the hour: they raised their hand"), N_("a hand-raising event")
+        )
     else:
         step = NextStep(
-            "Send a personal note about what they read and suggest a discovery call",
-            "steady engagement with the nurture emails",
+            N_("Send a personal note about what they read and suggest a discovery call"),
+            N_("steady engagement with the nurture emails"),
         )
 
     prepare: list[str] = []

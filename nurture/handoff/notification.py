@@ -19,14 +19,19 @@ Pure apart from reading the catalogues once per language.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
-from nurture.handoff.context import local_time, snapshot_time
+from nurture.handoff.context import EVERY_DAY, snapshot_time
+from nurture.handoff.team_fields import parse_working_hours
 from nurture.platform.event_types import BUILT_IN, CUSTOM_PREFIX
 from nurture.platform.i18n import DEFAULT_LOCALE, N_, TRANSLATIONS
 
@@ -71,6 +76,15 @@ ROLE_LABELS: dict[str, str] = {
     "unknown": N_("role unknown"),
 }
 TEMPERATURE_LABELS: dict[str, str] = {"cold": N_("cold"), "warm": N_("warm"), "hot": N_("hot")}
+# The hand-raiser rules of the bundled scoring file (campaigns/scoring.yaml), whose
+# descriptions the notification quotes: marked so that every shipped language has them.
+BUNDLED_HAND_RAISES = (
+    N_("Asked for a demo"),
+    N_("Contact-sales or quote form"),
+    N_("Started a free trial"),
+)
+# What the snapshot says when no SLA clock runs (``nurture.handoff.sla.service``).
+NO_SLA = N_("as soon as you can")
 _DESCRIPTIONS = {event.name: event.description for event in BUILT_IN}
 # Activity lines the phone version shows; the rest is one link away.
 ACTIVITY_SHOWN = 3
@@ -85,11 +99,29 @@ def translations(locale: str) -> NullTranslations:
 
 class Words:
     """gettext for one language, shaped for templates: ``_("Hi %(name)s", name=…)`` and
-    ``ngettext(one, many, n)`` (``%(num)d`` is ``n``), as Flask-Babel's are."""
+    ``ngettext(one, many, n)`` (``%(num)d`` is ``n``), as Flask-Babel's are; and Babel's
+    dates in the same language (``moment``)."""
 
     def __init__(self, locale: str = DEFAULT_LOCALE) -> None:
         self.locale = locale
         self._catalogue = translations(locale)
+        try:
+            self.babel = Locale.parse(locale.replace("-", "_"))
+        except (UnknownLocaleError, ValueError, TypeError):
+            self.babel = Locale.parse(DEFAULT_LOCALE)
+
+    def pgettext(self, context: str, message: str) -> str:
+        """``message`` translated in ``context`` (a Babel pattern the translator chooses)."""
+        return str(self._catalogue.pgettext(context, message))
+
+    def moment(self, moment: datetime, pattern: str, zone: tzinfo | None = None) -> str:
+        """``moment`` written with the Babel ``pattern`` in this language (in ``zone``)."""
+        return str(format_datetime(moment, pattern, tzinfo=zone, locale=self.babel))
+
+    def day(self, moment: datetime) -> str:
+        """The UTC day of ``moment`` as this language writes a date (``Nov 24, 2026``,
+        ``24 lis 2026``)."""
+        return str(format_date(moment.astimezone(UTC), "medium", locale=self.babel))
 
     def gettext(self, message: str, **variables: Any) -> str:
         """``message`` translated, with ``%(name)s`` variables filled in."""
@@ -100,9 +132,145 @@ class Words:
         """The form for ``num``, translated, with ``num`` and ``variables`` filled in."""
         return self._catalogue.ngettext(singular, plural, num) % {"num": num, **variables}
 
-    def template_functions(self) -> dict[str, Callable[..., str]]:
-        """What a template calls: ``_`` and ``ngettext``."""
-        return {"_": self.gettext, "ngettext": self.ngettext}
+    def template_functions(self) -> dict[str, Any]:
+        """What a template calls: ``_`` and ``ngettext``; and ``locale``, whose conventions
+        the formatting filters (``number``, ``date``, …) follow."""
+        return {"_": self.gettext, "ngettext": self.ngettext, "locale": self.locale}
+
+
+def zone_named(name: str | None) -> tuple[str, ZoneInfo]:
+    """The timezone called ``name`` (and its name); UTC when there is none or it is
+    unknown."""
+    try:
+        return (name, ZoneInfo(name)) if name else ("UTC", ZoneInfo("UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC", ZoneInfo("UTC")
+
+
+def local_time_text(words: Words, zone_name: str | None, now: datetime) -> str:
+    """``Tue 10:05 (Europe/Berlin)``, ``wt. 10:05 (Europe/Berlin)``: the time where the
+    person is."""
+    name, zone = zone_named(zone_name)
+    return f"{words.moment(now, 'EEE HH:mm', zone)} ({name})"
+
+
+_POLICY_RE = re.compile(r"^(\d+) business (hour|minute|second)s?$")
+
+
+def policy_text(words: Words, policy: str | None) -> str:
+    """The SLA as recorded (``4 business hours``: ``SlaPolicy.describe``) in the reader's
+    language; text of another shape as it is."""
+    match = _POLICY_RE.match(policy or "")
+    if match is None:
+        return policy or ""
+    count, unit = int(match.group(1)), match.group(2)
+    if unit == "hour":
+        return words.ngettext("%(num)d business hour", "%(num)d business hours", count)
+    if unit == "minute":
+        return words.ngettext("%(num)d business minute", "%(num)d business minutes", count)
+    return words.ngettext("%(num)d business second", "%(num)d business seconds", count)
+
+
+def deadline_text(words: Words, due_at: datetime, zone_name: str | None, policy: str | None) -> str:
+    """What the notification says after "Please answer": ``by Tue 3 Dec, 10:30
+    (America/New_York time; 1 business hour)``, the day as the translator's Babel pattern
+    writes it."""
+    name, zone = zone_named(zone_name)
+    pattern = words.pgettext("Babel date pattern: the day an SLA deadline falls on", "EEE d MMM")
+    values = {
+        "day": words.moment(due_at, pattern, zone),
+        "time": words.moment(due_at, "HH:mm", zone),
+        "zone": name,
+        "policy": policy_text(words, policy),
+    }
+    return words.gettext("by %(day)s, %(time)s (%(zone)s time; %(policy)s)", **values)
+
+
+def utc_moment_text(words: Words, moment: datetime) -> str:
+    """A moment in UTC as the reader writes dates: ``Wed 25 Nov, 09:30 UTC``."""
+    pattern = words.pgettext("Babel date pattern: the day an SLA deadline falls on", "EEE d MMM")
+    utc = ZoneInfo("UTC")
+    return f"{words.moment(moment, pattern, utc)}, {words.moment(moment, 'HH:mm', utc)} UTC"
+
+
+def working_hours_text(words: Words, hours: str | None, zone_name: str | None) -> str:
+    """Working hours written in the team file's notation (``mon-fri 09:00-17:30``) as the
+    reader says them: ``pon.–pt. 09:00–17:30 (Europe/Berlin)``; as written when they do
+    not parse."""
+    try:
+        parsed = parse_working_hours(hours or "")
+    except ValueError:
+        text = hours or ""
+    else:
+        text = parsed.describe(words.locale, words.gettext(EVERY_DAY))
+    return f"{text} ({zone_name})" if zone_name else text
+
+
+def sla_words(words: Words, sla: Mapping[str, Any]) -> dict[str, Any]:
+    """The snapshot's ``sla`` with its ``deadline`` and ``policy`` in the reader's language
+    (snapshots that did not record the timezone keep the text they stored)."""
+    shown = dict(sla)
+    due_at = snapshot_moment(sla.get("due_at"))
+    if due_at is not None and sla.get("timezone"):
+        shown["deadline"] = deadline_text(words, due_at, sla["timezone"], sla.get("policy"))
+    elif isinstance(sla.get("deadline"), str):
+        # The text stored without a clock ("as soon as you can") is a catalogue key.
+        shown["deadline"] = words.gettext(sla["deadline"])
+    if sla.get("policy"):
+        shown["policy"] = policy_text(words, sla["policy"])
+    return shown
+
+
+def snapshot_moment(text: object) -> datetime | None:
+    """An ISO 8601 moment the snapshot stored (``2026-12-07T10:00:00Z``), or None."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def next_step_words(words: Words, step: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The suggested next step in the reader's language (its sentences are catalogue keys:
+    ``nurture.handoff.next_step``)."""
+    if not step:
+        return None
+    return {
+        **step,
+        "action": words.gettext(str(step.get("action") or "")),
+        "because": words.gettext(str(step.get("because") or "")),
+    }
+
+
+def assignment_words(words: Words, assignment: Mapping[str, Any] | None) -> dict[str, Any]:
+    """How the owner was chosen, said in the reader's language from the facts the
+    assignment recorded (older snapshots keep their English reason)."""
+    shown = dict(assignment or {})
+    method = shown.get("method")
+    if "country" not in shown and "segment" not in shown:
+        return shown
+    lead = words.gettext(
+        "%(country)s, %(segment)s",
+        country=shown.get("country") or words.gettext("unknown country"),
+        segment=shown.get("segment") or words.gettext("unknown size"),
+    )
+    if method == "unassigned":
+        reason = (
+            words.gettext("No assignment rule matched %(lead)s", lead=lead)
+            if shown.get("no_rule")
+            else words.gettext("Nobody is available for %(lead)s", lead=lead)
+        )
+        skipped = shown.get("skipped_count") or 0
+        if skipped:
+            reason += " " + words.ngettext(
+                "(%(num)d rep is away, inactive or at capacity)",
+                "(%(num)d reps are away, inactive or at capacity)",
+                int(skipped),
+            )
+        shown["reason"] = reason
+    return shown
 
 
 def ago(words: Words, delta: timedelta) -> str:
@@ -150,7 +318,7 @@ def present(
     ``committee``, ``ask_about``, ``local_time``, ``role_label`` and ``details_url``."""
     lead = dict(snapshot.get("lead") or {})
     why = snapshot.get("why") or {}
-    lead["local_time"] = local_time(lead.get("timezone"), now)
+    lead["local_time"] = local_time_text(words, lead.get("timezone"), now)
     lead["role_label"] = role_label(words, lead.get("role"))
     timeline = list(snapshot.get("timeline") or [])
     activity = [_activity_line(words, item, now) for item in timeline]
@@ -164,6 +332,12 @@ def present(
         "committee": _committee(words, account),
         "ask_about": _ask_about(words, why.get("fit") or {}),
         "details_url": details_url,
+        "next_step": next_step_words(words, snapshot.get("next_step")),
+        "sla": sla_words(words, snapshot.get("sla") or {}),
+        "assignment": assignment_words(words, snapshot.get("assignment")),
+        "score_text": _number_text(words, (why.get("score") or {}).get("value")),
+        "temperature_label": _temperature(words, (why.get("score") or {}).get("temperature")),
+        "created_text": _created_text(words, snapshot.get("created_at")),
     }
 
 
@@ -222,7 +396,7 @@ def why_now(snapshot: Mapping[str, Any], now: datetime, words: Words) -> list[st
         lines.append(
             words.gettext(
                 "Engagement %(score)s (%(temperature)s)",
-                score=_number(score["value"]),
+                score=_number_text(words, score["value"]),
                 temperature=words.gettext(temperature) if temperature else "",
             ).replace(" ()", "")
         )
@@ -238,12 +412,27 @@ def _hand_raise_label(snapshot: Mapping[str, Any], words: Words) -> str:
     why = snapshot.get("why") or {}
     for rule in (why.get("score") or {}).get("rules") or []:
         if rule.get("hand_raiser") and rule.get("description"):
-            return str(rule["description"])
+            # The bundled scoring file's descriptions are in the catalogue; a marketer's
+            # own are shown as they wrote them.
+            return words.gettext(str(rule["description"]))
     for item in snapshot.get("timeline") or []:
         if item.get("at") == why.get("hand_raised_at") and item.get("type"):
             return event_label(words, str(item["type"]))
     return words.gettext("Raised a hand")
 
 
-def _number(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, int | float) else str(value)
+def _number_text(words: Words, value: Any) -> str:
+    """A score as the reader writes numbers (``41,5`` in Polish), one decimal at most."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "" if value is None else str(value)
+    return str(format_decimal(round(value, 1), format="#,##0.#", locale=words.babel))
+
+
+def _temperature(words: Words, temperature: Any) -> str:
+    label = TEMPERATURE_LABELS.get(str(temperature))
+    return words.gettext(label) if label else str(temperature or "")
+
+
+def _created_text(words: Words, created: Any) -> str:
+    moment = snapshot_time(created)
+    return utc_moment_text(words, moment) if moment else str(created or "")

@@ -196,9 +196,14 @@ def sample_reply(*, sparse: bool = False) -> dict[str, Any]:
 def sample_sla_handoff(*, sparse: bool) -> dict[str, Any]:
     """Samples for template validation: a handoff with its SLA part (an escalation that
     reassigned the lead, and one where nobody else was available)."""
-    handoff = sample_handoff(sparse=sparse)
+    handoff = present(
+        sample_handoff(sparse=sparse),
+        SAMPLE_NOW,
+        Words(),
+        details_url="https://nurture.example/leads/1",
+    )
     handoff["sla"] = {
-        "deadline": "Tue 01 Dec, 11:05 UTC",
+        "deadline": "Tue 1 Dec, 11:05 UTC",
         "due_at": "2026-12-01T11:05:00Z",
         "policy": "1 business hour",
         "status": "breached" if not sparse else "pending",
@@ -207,7 +212,7 @@ def sample_sla_handoff(*, sparse: bool) -> dict[str, Any]:
         "reassigned_to": None if sparse else "James Carter",
         "reassigned_to_email": None if sparse else "james.carter@example.com",
         "reassign_problem": "nobody else is available" if sparse else None,
-        "hours": "mon-fri 08:30-17:00 (America/Los_Angeles)",
+        "hours": "Mon–Fri 08:30–17:00 (America/Los_Angeles)",
     }
     return handoff
 

@@ -82,6 +82,11 @@ def hand_off(
         "rule": decision.rule,
         "reason": decision.reason,
         "needs_owner": owner is None,
+        # The facts behind the reason, which the notification words in its reader's language.
+        "country": decision.country,
+        "segment": decision.segment,
+        "no_rule": decision.no_rule,
+        "skipped_count": len(decision.skipped),
     }
     snapshot = build_snapshot(
         session,
@@ -207,7 +212,7 @@ def auto_reply_view(
     in the lead's language (``locale``; None: English)."""
     contact = team.contact if team else None
     view: dict[str, Any] = {
-        "rep": rep_view(owner, now),
+        "rep": rep_view(owner, now, locale),
         "contact": {"name": contact.name, "email": contact.email, "phone": contact.phone}
         if contact
         else None,

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import get_day_names
+
 WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # What assignment rules may match a rep on.
 MATCH_KEYS = ("territory", "segment")
@@ -31,9 +34,11 @@ class WorkingHours:
     end: time
     text: str
 
-    def describe(self) -> str:
-        """``Mon–Fri 09:00–17:30`` for people."""
-        return f"{describe_days(self.days)} {self.start:%H:%M}–{_end_text(self.end)}"
+    def describe(self, locale: str = "en", every_day: str = "every day") -> str:
+        """``Mon–Fri 09:00–17:30`` for people, the days in ``locale``'s words (``pon.–pt.
+        09:00–17:30`` in Polish); ``every_day`` is how the reader's language says that."""
+        days = describe_days(self.days, locale, every_day)
+        return f"{days} {self.start:%H:%M}–{_end_text(self.end)}"
 
     def is_open(self, moment: datetime, zone: ZoneInfo) -> bool:
         """True when ``moment`` falls inside the working hours in ``zone``."""
@@ -56,14 +61,25 @@ class WorkingHours:
         return local  # no working day at all: cannot happen with a parsed window
 
 
-def describe_days(days: frozenset[int]) -> str:
-    """``Mon–Fri``, ``Mon, Wed, Fri`` or ``every day``."""
+def day_labels(locale: str = "en") -> tuple[str, ...]:
+    """Monday to Sunday, abbreviated in ``locale`` (Babel's names: ``Mon``, ``pon.``);
+    English for a locale Babel does not know."""
+    try:
+        names = get_day_names("abbreviated", locale=Locale.parse(locale.replace("-", "_")))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return WEEKDAY_LABELS
+    return tuple(str(names[day]) for day in range(7))
+
+
+def describe_days(days: frozenset[int], locale: str = "en", every_day: str = "every day") -> str:
+    """``Mon–Fri``, ``Mon, Wed, Fri`` or ``every_day``, in ``locale``'s day names."""
     ordered = sorted(days)
     if len(ordered) == 7:
-        return "every day"
+        return every_day
+    labels = day_labels(locale)
     if ordered and ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 2:
-        return f"{WEEKDAY_LABELS[ordered[0]]}–{WEEKDAY_LABELS[ordered[-1]]}"
-    return ", ".join(WEEKDAY_LABELS[day] for day in ordered)
+        return f"{labels[ordered[0]]}–{labels[ordered[-1]]}"
+    return ", ".join(labels[day] for day in ordered)
 
 
 def _end_text(end: time) -> str:

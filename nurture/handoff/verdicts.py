@@ -69,6 +69,7 @@ def accept(
             "already_accepted",
             f"the lead was already accepted on {day_label(handoff.decided_at)} "
             f"by {handoff.decided_by}",
+            day=handoff.decided_at,
         )
     error = closed_error(session, handoff, "accept")
     if error is not None:

@@ -21,6 +21,7 @@ from nurture.rendering.budget import (
 )
 from nurture.rendering.context import CONTEXT_TYPES
 from nurture.rendering.environment import EmailSandbox
+from nurture.rendering.formatting import VARIANT_KEY, FormatError
 from nurture.rendering.merge_tags import hint_for
 from nurture.rendering.mjml_compile import CompiledSources
 from nurture.rendering.placeholders import SourceSpan
@@ -82,6 +83,8 @@ class CompiledTemplate:
         """
         part = "subject"
         variables = dict(context)
+        # The formatting filters fall back to the variant's language (``formatting``).
+        variables[VARIANT_KEY] = self.language
         metering = start_metering(self.limits)
         try:
             subject_parts = _pieces(self._subject, variables, self.limits)
@@ -259,7 +262,7 @@ def _describe(exc: BaseException, seg: Segment | None) -> str:
             suggestion = f"; did you mean {{{{ {meant} }}}}?" if meant else ""
             return f"{where}undefined variable {name!r}{suggestion}"
         return f"{where}undefined: {message}"
-    if isinstance(exc, RenderLimitExceeded):
+    if isinstance(exc, RenderLimitExceeded | FormatError):
         return f"{where}{message}"
     if isinstance(exc, jinja2.exceptions.SecurityError):
         return f"{where}not allowed in a template: {message}"

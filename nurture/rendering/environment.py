@@ -41,6 +41,7 @@ from nurture.rendering.budget import (
     too_much_output,
 )
 from nurture.rendering.context import CONTEXT_TYPES
+from nurture.rendering.formatting import LOCALE_FILTERS
 from nurture.rendering.guards import (
     FILTER_SIZES,
     GROWING_METHODS,
@@ -201,6 +202,8 @@ class EmailSandbox(ImmutableSandboxedEnvironment):
     def __init__(self, *, limits: RenderLimits | None = None, **options: Any) -> None:
         super().__init__(optimized=False, finalize=_finalize, **options)
         self.limits = limits or RenderLimits()
+        # Numbers, amounts and dates in the reader's conventions (``formatting``).
+        self.filters.update(LOCALE_FILTERS)
         self.filters = {
             name: _metered_filter(name, func, self.limits) for name, func in self.filters.items()
         }

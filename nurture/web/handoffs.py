@@ -22,6 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from babel.dates import format_date
 from flask import Blueprint, Response, current_app, g, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -32,6 +33,7 @@ from nurture.handoff import lookup, verdicts
 from nurture.handoff.context import snapshot_time
 from nurture.handoff.links import HandoffLinks
 from nurture.handoff.model import HandoffError
+from nurture.handoff.notification import Words, present
 from nurture.handoff.reps import find_rep
 from nurture.handoff.team_parser import DEFAULT_REASONS
 from nurture.handoff.team_sync import active_team
@@ -136,7 +138,60 @@ def _error(error: HandoffError) -> Response:
         "reassigned": _("This lead was reassigned"),
     }
     title = titles.get(error.code) or _("Nothing was changed")
-    return _message(title, _(error.message), status=error.status, ok=False)
+    return _message(title, _refusal(error), status=error.status, ok=False)
+
+
+def _refusal(error: HandoffError) -> str:
+    """Why the link or the form was refused, in the page's language: the use cases' own
+    messages are English (the CLI and the API show them), so each refusal these pages can
+    meet has its sentence here, filled in from the error's facts."""
+    facts = error.facts
+    day = _day(facts.get("day"))
+    if error.code == "reassigned" and facts.get("name") and day:
+        return _(
+            "This lead was reassigned to %(name)s on %(day)s; nothing was changed.",
+            name=facts["name"],
+            day=day,
+        )
+    dated = {
+        "expired": N_(
+            "This link expired on %(day)s. Open the lead from the sales pages of the web app, "
+            "or ask the sales manager."
+        ),
+        "already_accepted": N_("This lead was already accepted on %(day)s; nothing was changed."),
+        "already_rejected": N_("This lead was already rejected on %(day)s; nothing was changed."),
+        "already_converted": N_(
+            "This lead's outcome was already recorded on %(day)s; nothing was changed."
+        ),
+    }
+    if error.code in dated and day:
+        return _(dated[error.code], day=day)
+    texts = {
+        "invalid_link": N_(
+            "The link was changed or cut short. Open it again from the notification email."
+        ),
+        "expired": N_("This link has expired. Open the lead from the sales pages of the web app."),
+        "reassigned": N_("This lead was reassigned to another rep; nothing was changed."),
+        "already_accepted": N_("This lead was already accepted; nothing was changed."),
+        "already_rejected": N_("This lead was already rejected; nothing was changed."),
+        "already_converted": N_("This lead's outcome was already recorded; nothing was changed."),
+        "not_owner": N_(
+            "This lead is offered to another rep, not to you; nothing was changed. "
+            "A sales manager can reassign it."
+        ),
+        "owner_required": N_("Choose the rep who takes this lead."),
+        "unknown_reason": N_("Choose one of the reasons offered."),
+        "unknown_rep": N_("That rep is not in the sales team."),
+        "csrf": N_("The form expired or did not come from this page; reload it and try again."),
+    }
+    return _(texts.get(error.code, N_("This lead cannot be changed now; nothing was changed.")))
+
+
+def _day(moment: Any) -> str | None:
+    """A decision's or expiry's day as the page's language writes dates."""
+    if not isinstance(moment, datetime):
+        return None
+    return str(format_date(moment, "long", locale=_language().replace("-", "_")))
 
 
 def _forms() -> URLSafeTimedSerializer:
@@ -159,6 +214,8 @@ def _show(signed: str, mode: str) -> Response:
     claim = _links().read(signed)
     now = utcnow()
     with _runtime().sessions() as session:
+        # A refused link that still names its rep (expired) speaks the rep's language.
+        _remember_reader(session, claim, None)
         try:
             handoff = lookup.handoff_for_link(session, claim, now)
         except HandoffError as error:
@@ -178,13 +235,17 @@ def _show(signed: str, mode: str) -> Response:
                 )
             )
         can_act = handoff.status == "offered" or (mode == "reject" and handoff.status == "accepted")
+        # Why now and the next step in the reader's words, as the notification says them.
+        shown = present(snapshot, now, Words(_language()), details_url="")
         return _page(
             "handoff.html",
             mode=mode,
             handoff=handoff,
-            lead=snapshot.get("lead") or {"name": f"lead {handoff.lead_id}", "email": ""},
+            lead=snapshot.get("lead")
+            or {"name": _("lead %(id)s", id=handoff.lead_id), "email": ""},
             why=_why_as_of(snapshot.get("why"), handoff.qualification_rule, now),
-            next_step=snapshot.get("next_step"),
+            why_now=shown["why_now"],
+            next_step=shown["next_step"],
             owner=owner.name if owner else None,
             status_text=_(_STATUS_TEXT[handoff.status])
             if handoff.status in _STATUS_TEXT
@@ -244,6 +305,7 @@ def accept_post(signed: str) -> Response:
     try:
         with transaction(_runtime().sessions) as session:
             now = utcnow()
+            _remember_reader(session, claim, None)
             handoff = _posted_handoff(session, claim, now)
             _remember_reader(session, claim, handoff)
             rep = _acting_rep(session, claim, handoff)
@@ -264,6 +326,7 @@ def reject_post(signed: str) -> Response:
     try:
         with transaction(_runtime().sessions) as session:
             now = utcnow()
+            _remember_reader(session, claim, None)
             handoff = _posted_handoff(session, claim, now)
             _remember_reader(session, claim, handoff)
             rep = _acting_rep(session, claim, handoff, required=False)

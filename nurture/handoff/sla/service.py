@@ -109,6 +109,8 @@ def start(session: Session, handoff: Handoff, now: datetime) -> HandoffSla | Non
             "deadline": describe_deadline(clock.due_at, hours.zone, policy),
             "due_at": _iso(clock.due_at),
             "policy": policy.describe(),
+            # With these the notification writes the deadline in its reader's language.
+            "timezone": zone_name,
         },
     }
     return row

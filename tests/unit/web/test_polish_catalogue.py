@@ -1,6 +1,7 @@
 """The shipped Polish catalogue: its plural rule is Polish, the compiled ``.mo`` a fresh
 clone runs with says what the ``.po`` says, and every message a lead or a rep reads outside
-the app (public pages, handoff pages, the auto-reply's "when", the digest) is translated."""
+the app (public pages, handoff pages, the auto-reply's "when", the sales notification and
+the words the handoff's emails are given, the digest) is translated."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ PO = TRANSLATIONS / "pl" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
 # Read by people outside the app: each of their messages must be Polish.
 OUTSIDE = ("tracking/pages/", "nurture/web/pages/", "nurture/web/handoffs.py",
-           "nurture/handoff/reply_when.py", "nurture/analytics/templates/")  # fmt: skip
+           "nurture/handoff/", "templates/sales-handoff/",
+           "nurture/analytics/templates/")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
