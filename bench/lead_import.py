@@ -169,7 +169,7 @@ def reference_rate(db_url: str, path: Path) -> float:
             else:
                 marks = ", ".join("?" * (len(HEADER) + 1))
                 cursor.executemany(
-                    f"INSERT INTO bench_scratch VALUES ({marks})",  # noqa: S608
+                    f"INSERT INTO bench_scratch VALUES ({marks})",
                     ([i, *row] for i, row in enumerate(rows)),
                 )
             raw.commit()
@@ -189,16 +189,17 @@ def check(db_url: str, expected_enrolled: int) -> str:
         with engine.connect() as conn:
             enrolled = conn.scalar(text("select count(*) from enrollments")) or 0
             distinct = conn.scalar(text("select count(distinct lead_id) from enrollments"))
-            created = conn.scalar(
-                text("select count(*) from events where type = 'lead.created'")
-            )
+            created = conn.scalar(text("select count(*) from events where type = 'lead.created'"))
             leads = conn.scalar(text("select count(*) from leads")) or 0
     finally:
         engine.dispose()
     # The existing leads were enrolled by the first (untimed) import.
     if enrolled != distinct or created != leads:
-        print(f"{enrolled} enrolments of {distinct} leads; {created} lead.created events "
-              f"for {leads} leads", file=sys.stderr)
+        print(
+            f"{enrolled} enrolments of {distinct} leads; {created} lead.created events "
+            f"for {leads} leads",
+            file=sys.stderr,
+        )
         raise SystemExit(1)
     return f"{leads:,} leads, {enrolled:,} enrolments (new this run ~{expected_enrolled:,})"
 

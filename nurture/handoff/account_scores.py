@@ -43,14 +43,14 @@ def refresh_account_scores(
         # so only people with a positive score are read, as plain columns: an account's
         # newly imported people (score 0) cost nothing, however many the account has.
         people = session.execute(
-            select(Lead.account_id, Lead.score_value, Lead.score_as_of, Lead.score_half_life)
-            .where(
+            select(Lead.account_id, Lead.score_value, Lead.score_as_of, Lead.score_half_life).where(
                 Lead.account_id.in_(chunk),
                 Lead.erased_at.is_(None),
                 Lead.score_value > 0,
             )
         )
         for account_id, value, as_of, half_life in people:
+            assert account_id is not None  # selected by account
             scores[account_id].append(decayed_score(value, as_of, half_life, now))
         latest = dict(
             session.execute(

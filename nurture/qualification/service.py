@@ -395,15 +395,16 @@ def _contacts(
             Lead.title,
         ).where(Lead.account_id.in_(sorted(account_ids)), Lead.erased_at.is_(None))
     )
-    for account_id, lead_id, grade, value, as_of, half_life, temperature, stage, title in people:
-        found[account_id].append(
+    for person in people:
+        assert person.account_id is not None  # selected by account
+        found[person.account_id].append(
             ContactFacts(
-                lead_id,
-                grade,
-                decayed_score(value, as_of, half_life, now),
-                temperature,
-                stage,
-                title,
+                person.id,
+                person.fit_grade,
+                decayed_score(person.score_value, person.score_as_of, person.score_half_life, now),
+                person.temperature,
+                person.stage,
+                person.title,
             )
         )
     return found
