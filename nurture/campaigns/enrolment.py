@@ -91,7 +91,7 @@ def enrol_lead(
     return EnrolmentOutcome(enrollment, f"enrolled ({via})")
 
 
-def enrol_leads(
+def enrol_many(
     session: Session,
     leads: Sequence[Lead],
     campaign: Campaign,
@@ -236,14 +236,14 @@ def enrol_set_on_trigger(
 ) -> list[EnrolmentOutcome]:
     """Enrol ``leads`` in every active campaign with a matching trigger, with the same
     results as ``enrol_on_trigger`` lead by lead: the active campaigns are read once and
-    each campaign decides for the whole set (``enrol_leads``). Outcomes by campaign, then
+    each campaign decides for the whole set (``enrol_many``). Outcomes by campaign, then
     lead."""
     outcomes: list[EnrolmentOutcome] = []
     if not leads:
         return outcomes
     for campaign, spec in active_campaigns(session):
         if _triggered(spec, kind, stage=stage, attribute=attribute):
-            outcomes.extend(enrol_leads(session, leads, campaign, spec, now, via=kind))
+            outcomes.extend(enrol_many(session, leads, campaign, spec, now, via=kind))
     return outcomes
 
 

@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nurture.campaigns.enrolment import EnrolmentOutcome, enrol_leads, enrol_set_on_trigger
+from nurture.campaigns.enrolment import EnrolmentOutcome, enrol_many, enrol_set_on_trigger
 from nurture.campaigns.spec import Trigger
 from nurture.campaigns.sync import active_campaigns
 from nurture.consent.rules import is_mailable
@@ -106,7 +106,7 @@ def reevaluate_entries(
             is not None
         ]
         if standing:
-            outcomes = enrol_leads(session, standing, row, spec, now, via=VIA)
+            outcomes = enrol_many(session, standing, row, spec, now, via=VIA)
             enrolled.extend(outcome for outcome in outcomes if outcome.enrolled)
     return enrolled
 
