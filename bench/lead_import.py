@@ -128,8 +128,11 @@ def environment(db_url: str, workdir: Path) -> dict[str, str]:
     return env
 
 
-def nurture(env: dict[str, str], *args: str, profile: Path | None = None) -> tuple[float, float]:
-    """Run one nurture command in a child process; its wall time (s) and peak RSS (MB)."""
+def nurture(
+    env: dict[str, str], *args: str, profile: Path | None = None
+) -> tuple[float, float, float]:
+    """Run one nurture command in a child process; its wall time (s), peak RSS (MB) and CPU
+    time (s: user + system, which a loaded machine stretches far less than the wall time)."""
     command = [PYTHON, "-c", CLI, *args]
     if profile is not None:
         script = profile.with_suffix(".py")
@@ -145,7 +148,7 @@ def nurture(env: dict[str, str], *args: str, profile: Path | None = None) -> tup
             out.seek(0)
             print(f"nurture {' '.join(args)} failed:\n{out.read().decode()}", file=sys.stderr)
             raise SystemExit(1)
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def reference_rate(db_url: str, path: Path) -> float:
@@ -217,13 +220,14 @@ def run(db: str, rows: int, workdir: Path, profile: bool) -> bool:
     reference = reference_rate(db_url, mixed)
     OUT.mkdir(exist_ok=True)
     out = OUT / f"lead_import_{db}.prof" if profile else None
-    seconds, rss = nurture(env, "leads", "import", str(mixed), "--no-progress", profile=out)
+    seconds, rss, cpu = nurture(env, "leads", "import", str(mixed), "--no-progress", profile=out)
     rate = rows / seconds
     facts = check(db_url, expected)
     goal = GOAL_SECONDS_PER_100K * rows / 100_000
     ok = seconds < goal and rss < GOAL_RSS_MB
     print(
-        f"{db:10}  {rows:,} rows in {seconds:.1f} s = {rate:,.0f} rows/s; peak RSS {rss:.0f} MB;"
+        f"{db:10}  {rows:,} rows in {seconds:.1f} s = {rate:,.0f} rows/s (CPU {cpu:.1f} s = "
+        f"{rows / cpu:,.0f} rows/CPU-s); peak RSS {rss:.0f} MB;"
         f" reference bulk load {reference:,.0f} rows/s ({rate / reference:.1%} of it); {facts}"
     )
     print(
