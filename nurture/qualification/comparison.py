@@ -11,7 +11,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from functools import lru_cache
 from typing import Any
 
 # Comparisons on numbers, on text, and on presence.
@@ -58,10 +57,8 @@ def _fold(value: Any) -> Any:
     return value
 
 
-@lru_cache(maxsize=4096)
-def _words(text: str) -> tuple[str, ...]:
-    # Cached: an import grades thousands of leads against the same phrases and titles.
-    return tuple(re.findall(r"[\w&+]+", text.casefold()))
+def _words(text: str) -> list[str]:
+    return re.findall(r"[\w&+]+", text.casefold())
 
 
 def _has_phrase(text: str, phrase: str) -> bool:
