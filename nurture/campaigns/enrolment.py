@@ -6,15 +6,18 @@ batch), so an enrolment commits together with the change that caused it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from nurture.campaigns.drip import LeadFacts, evaluate
 from nurture.campaigns.facts import lead_facts_base
 from nurture.campaigns.spec import Campaign as CampaignSpec
+from nurture.campaigns.spec import Track
 from nurture.campaigns.sync import active_campaigns, campaign_spec_for_version
 from nurture.consent.rules import is_mailable, wants_topic
 from nurture.models import Campaign, Enrollment, EnrollmentHistory, Lead
@@ -48,16 +51,9 @@ def enrol_lead(
     """
     if campaign.status != "active" or campaign.active_version_id is None:
         return EnrolmentOutcome(None, f"campaign is {campaign.status}")
-    if not is_mailable(lead):
-        return EnrolmentOutcome(None, "lead may not be mailed (consent or unsubscribe)")
-    if not wants_topic(lead, spec.topic):
-        return EnrolmentOutcome(None, f"lead opted out of the topic {spec.topic!r}")
-    facts = LeadFacts(**lead_facts_base(lead, now))
-    if spec.audience is not None and not evaluate(spec.audience, facts, now):
-        return EnrolmentOutcome(None, "lead is not in the campaign's audience")
-    track = spec.track_for(lead.stage, lead.temperature)
-    if track is None:
-        return EnrolmentOutcome(None, "no track matches the lead's stage and temperature")
+    refusal, track = _admission(lead, spec, now)
+    if refusal is not None or track is None:
+        return EnrolmentOutcome(None, refusal or "")
 
     previous = session.execute(
         select(Enrollment)
@@ -95,6 +91,109 @@ def enrol_lead(
     return EnrolmentOutcome(enrollment, f"enrolled ({via})")
 
 
+def enrol_many(
+    session: Session,
+    leads: Sequence[Lead],
+    campaign: Campaign,
+    spec: CampaignSpec,
+    now: datetime,
+    *,
+    via: str = "manual",
+) -> list[EnrolmentOutcome]:
+    """Enrol each of ``leads`` in ``campaign`` under exactly the rules of ``enrol_lead``, as
+    one set: one query for their previous enrolments, one multi-row INSERT of the new
+    enrolments and one of their history rows, no flush per lead. Returns one outcome per
+    lead, in order (a lead listed twice is enrolled once: the second is "already enrolled").
+    """
+    if campaign.status != "active" or campaign.active_version_id is None:
+        return [EnrolmentOutcome(None, f"campaign is {campaign.status}") for _ in leads]
+    outcomes: list[EnrolmentOutcome | None] = []
+    admitted: list[tuple[int, Lead, str]] = []  # position in outcomes, lead, track id
+    for lead in leads:
+        refusal, track = _admission(lead, spec, now)
+        if refusal is not None or track is None:
+            outcomes.append(EnrolmentOutcome(None, refusal or ""))
+        else:
+            admitted.append((len(outcomes), lead, track.id))
+            outcomes.append(None)
+    previous: dict[int, Enrollment] = {}
+    if admitted:
+        found = session.scalars(
+            select(Enrollment)
+            .where(
+                Enrollment.campaign_id == campaign.id,
+                Enrollment.lead_id.in_({lead.id for _, lead, _ in admitted}),
+            )
+            .order_by(Enrollment.entry_number)
+        )
+        previous = {enrollment.lead_id: enrollment for enrollment in found}  # the latest
+    rows: list[dict[str, Any]] = []
+    positions: list[int] = []
+    taken: set[int] = set()
+    for position, lead, track_id in admitted:
+        before = previous.get(lead.id)
+        refusal = "already enrolled" if lead.id in taken else None
+        if refusal is None and before is not None:
+            refusal = _re_entry_refusal(spec, before, now)
+        if refusal:
+            outcomes[position] = EnrolmentOutcome(None, refusal)
+            continue
+        taken.add(lead.id)
+        positions.append(position)
+        rows.append(
+            {
+                "lead_id": lead.id,
+                "campaign_id": campaign.id,
+                "entry_number": (before.entry_number + 1) if before else 1,
+                "status": "active",
+                "version_id": campaign.active_version_id,
+                "track": track_id,
+                "step": None,
+                "next_due_at": now,
+                "enrolled_at": now,
+            }
+        )
+    if rows:
+        # The ORM's bulk INSERT … RETURNING: one statement (batched by the driver), and
+        # enrolment objects in the session as ``enrol_lead`` leaves them.
+        enrollments = session.scalars(
+            insert(Enrollment).returning(Enrollment, sort_by_parameter_order=True), rows
+        ).all()
+        session.execute(
+            insert(EnrollmentHistory),
+            [
+                {
+                    "enrollment_id": enrollment.id,
+                    "at": now,
+                    "action": "enrolled",
+                    "track": enrollment.track,
+                    "step": None,
+                    "detail": {"via": via, "entry": enrollment.entry_number},
+                }
+                for enrollment in enrollments
+            ],
+        )
+        for position, enrollment in zip(positions, enrollments, strict=True):
+            outcomes[position] = EnrolmentOutcome(enrollment, f"enrolled ({via})")
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _admission(lead: Lead, spec: CampaignSpec, now: datetime) -> tuple[str | None, Track | None]:
+    """Whether the campaign's rules admit ``lead`` (pure): a refusal, or the track it
+    starts on. The re-entry policy is checked apart (it needs the lead's enrolments)."""
+    if not is_mailable(lead):
+        return "lead may not be mailed (consent or unsubscribe)", None
+    if not wants_topic(lead, spec.topic):
+        return f"lead opted out of the topic {spec.topic!r}", None
+    facts = LeadFacts(**lead_facts_base(lead, now))
+    if spec.audience is not None and not evaluate(spec.audience, facts, now):
+        return "lead is not in the campaign's audience", None
+    track = spec.track_for(lead.stage, lead.temperature)
+    if track is None:
+        return "no track matches the lead's stage and temperature", None
+    return None, track
+
+
 def _re_entry_refusal(spec: CampaignSpec, previous: Enrollment, now: datetime) -> str | None:
     if previous.status == "active":
         return "already enrolled"
@@ -121,18 +220,52 @@ def enrol_on_trigger(
 
     outcomes = []
     for campaign, spec in active_campaigns(session):
-        for trigger in spec.triggers:
-            if trigger.kind != kind:
-                continue
-            if kind == "event" and trigger.event_type != event_type:
-                continue
-            if kind == "stage_changed" and trigger.stages and stage not in trigger.stages:
-                continue
-            if kind == "attribute_changed" and trigger.attribute != attribute:
-                continue
+        if _triggered(spec, kind, event_type=event_type, stage=stage, attribute=attribute):
             outcomes.append(enrol_lead(session, lead, campaign, spec, now, via=kind))
-            break
     return outcomes
+
+
+def enrol_set_on_trigger(
+    session: Session,
+    leads: Sequence[Lead],
+    now: datetime,
+    *,
+    kind: str,
+    stage: str | None = None,
+    attribute: str | None = None,
+) -> list[EnrolmentOutcome]:
+    """Enrol ``leads`` in every active campaign with a matching trigger, with the same
+    results as ``enrol_on_trigger`` lead by lead: the active campaigns are read once and
+    each campaign decides for the whole set (``enrol_many``). Outcomes by campaign, then
+    lead."""
+    outcomes: list[EnrolmentOutcome] = []
+    if not leads:
+        return outcomes
+    for campaign, spec in active_campaigns(session):
+        if _triggered(spec, kind, stage=stage, attribute=attribute):
+            outcomes.extend(enrol_many(session, leads, campaign, spec, now, via=kind))
+    return outcomes
+
+
+def _triggered(
+    spec: CampaignSpec,
+    kind: str,
+    *,
+    event_type: str | None = None,
+    stage: str | None = None,
+    attribute: str | None = None,
+) -> bool:
+    for trigger in spec.triggers:
+        if trigger.kind != kind:
+            continue
+        if kind == "event" and trigger.event_type != event_type:
+            continue
+        if kind == "stage_changed" and trigger.stages and stage not in trigger.stages:
+            continue
+        if kind == "attribute_changed" and trigger.attribute != attribute:
+            continue
+        return True
+    return False
 
 
 def lead_changed(session: Session, lead: Lead, now: datetime) -> int:

@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nurture.campaigns.enrolment import EnrolmentOutcome, enrol_lead, enrol_on_trigger
+from nurture.campaigns.enrolment import EnrolmentOutcome, enrol_many, enrol_set_on_trigger
 from nurture.campaigns.spec import Trigger
 from nurture.campaigns.sync import active_campaigns
 from nurture.consent.rules import is_mailable
@@ -91,22 +91,23 @@ def reevaluate_entries(
     )
     entered = {(lead_id, campaign_id) for lead_id, campaign_id in found}
     enrolled: list[EnrolmentOutcome] = []
-    for lead in mailable:
-        for row, spec in campaigns:
-            if (lead.id, row.id) in entered:
-                continue
-            kind = standing_entry(
+    for row, spec in campaigns:
+        standing = [
+            lead
+            for lead in mailable
+            if (lead.id, row.id) not in entered
+            and standing_entry(
                 spec.triggers,
                 lead_created_at=lead.created_at,
                 lead_stage=lead.stage,
                 stage_changed_at=lead.stage_changed_at,
                 campaign_since=row.created_at,
             )
-            if kind is None:
-                continue
-            outcome = enrol_lead(session, lead, row, spec, now, via=VIA)
-            if outcome.enrolled:
-                enrolled.append(outcome)
+            is not None
+        ]
+        if standing:
+            outcomes = enrol_many(session, standing, row, spec, now, via=VIA)
+            enrolled.extend(outcome for outcome in outcomes if outcome.enrolled)
     return enrolled
 
 
@@ -128,10 +129,13 @@ def fire_attribute_triggers(
     enrolled: list[EnrolmentOutcome] = []
     if not watched:
         return enrolled
+    names: dict[str, list[Lead]] = {}
     for lead in leads:
         for name in sorted(set(changed.get(lead.id, ())) & watched):
-            outcomes = enrol_on_trigger(
-                session, lead, now, kind="attribute_changed", attribute=name
-            )
-            enrolled.extend(outcome for outcome in outcomes if outcome.enrolled)
+            names.setdefault(name, []).append(lead)
+    for name in sorted(names):
+        outcomes = enrol_set_on_trigger(
+            session, names[name], now, kind="attribute_changed", attribute=name
+        )
+        enrolled.extend(outcome for outcome in outcomes if outcome.enrolled)
     return enrolled

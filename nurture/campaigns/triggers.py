@@ -23,6 +23,12 @@ def lead_created(session: Session, lead: Lead, now: datetime) -> None:
     enrolment.enrol_on_trigger(session, lead, now, kind="lead_created")
 
 
+def leads_created(session: Session, leads: Sequence[Lead], now: datetime) -> None:
+    """New leads exist (a batch of an import, an API call): enrol them in campaigns
+    triggered by creation, each campaign deciding for the whole set."""
+    enrolment.enrol_set_on_trigger(session, leads, now, kind="lead_created")
+
+
 def stage_changed(session: Session, lead: Lead, now: datetime) -> None:
     """A lead entered a new lifecycle stage: enrol it in campaigns triggered by that stage
     (``stage_changed: [recycled]`` starts the recycle track)."""
@@ -44,15 +50,15 @@ def leads_changed(
 
 def subscribe() -> None:
     """Connect campaigns to the named events below them (start-up)."""
-    hooks.lead_created.connect(_on_lead_created, weak=False)
+    hooks.leads_created.connect(_on_leads_created, weak=False)
     hooks.lead_changed.connect(_on_lead_changed, weak=False)
     hooks.leads_changed.connect(_on_leads_changed, weak=False)
     hooks.stage_changed.connect(_on_stage_changed, weak=False)
 
 
 # The receivers look the trigger functions up at call time, so a test can replace one.
-def _on_lead_created(session: Session, *, lead: Lead, now: datetime) -> None:
-    lead_created(session, lead, now)
+def _on_leads_created(session: Session, *, leads: Sequence[Lead], now: datetime) -> None:
+    leads_created(session, leads, now)
 
 
 def _on_lead_changed(session: Session, *, lead: Lead, now: datetime) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from nurture.handoff.account_view import ACTIVITY_TYPES, aggregate
 from nurture.models import Account, Event, Lead
+from nurture.models.lead import decayed_score
 from nurture.platform.decay import DEFAULT_HALF_LIFE, decayed, score_rank
 
 _CHUNK = 500
@@ -38,11 +39,19 @@ def refresh_account_scores(
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         scores: dict[int, list[float]] = defaultdict(list)
-        for lead in session.scalars(
-            select(Lead).where(Lead.account_id.in_(chunk), Lead.erased_at.is_(None))
-        ):
-            assert lead.account_id is not None
-            scores[lead.account_id].append(lead.decayed_score(now))
+        # Only positive scores count (``aggregate``) and decay never changes a score's sign,
+        # so only people with a positive score are read, as plain columns: an account's
+        # newly imported people (score 0) cost nothing, however many the account has.
+        people = session.execute(
+            select(Lead.account_id, Lead.score_value, Lead.score_as_of, Lead.score_half_life).where(
+                Lead.account_id.in_(chunk),
+                Lead.erased_at.is_(None),
+                Lead.score_value > 0,
+            )
+        )
+        for account_id, value, as_of, half_life in people:
+            assert account_id is not None  # selected by account
+            scores[account_id].append(decayed_score(value, as_of, half_life, now))
         latest = dict(
             session.execute(
                 select(Lead.account_id, func.max(Event.occurred_at))

@@ -5,7 +5,7 @@
 - ``validation``: incoming data checked and normalised (pure); ``accounts``: matching a lead
   to its company's account.
 - ``service``: creating and updating leads (``upsert_leads``), consent audit, and the
-  ``lead_created`` / ``leads_data_changed`` events; ``queries``: finding and listing leads.
+  ``leads_created`` / ``leads_data_changed`` events; ``queries``: finding and listing leads.
 - ``csv_import`` (with ``csv_columns``, ``csv_rows``): CSV files with header mapping,
   rejects with reasons, and a progress bar.
 - ``lifecycle``: the allowed stage moves and the use case that makes one.

@@ -115,7 +115,7 @@ def upsert_leads(
       fields are filled from the lead's company data, non-empty ones are never overwritten.
     - ``defaults`` (columns in ``DEFAULTABLE_COLUMNS``) fill a column only while it is empty.
     - A ``lead.created``/``lead.updated`` event is recorded (nothing for an unchanged lead)
-      and ``hooks.lead_created`` is sent for every new lead, ``hooks.leads_changed`` for the
+      and ``hooks.leads_created`` is sent once for the new leads, ``hooks.leads_changed`` for the
       existing leads that changed (campaigns re-evaluate their entry).
     - With ``double_opt_in``, given ``granted`` consent is stored as ``pending`` until the
       person confirms (``nurture.privacy.double_opt_in``); a suppressed address comes back
@@ -255,9 +255,10 @@ def upsert_leads(
             changed={result.lead.id: result.changed_names() for result in updated},
             now=now,
         )
-    for result in results:
-        if result.created:
-            hooks.publish(hooks.lead_created, session, lead=result.lead, now=now)
+    created = [result.lead for result in results if result.created]
+    if created:
+        # One event for the set: campaigns decide once per campaign, not once per lead.
+        hooks.publish(hooks.leads_created, session, leads=created, now=now)
     return results
 
 

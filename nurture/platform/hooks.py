@@ -49,10 +49,11 @@ def publish(signal: NamedSignal, session: Session, **kwargs: Any) -> None:
     signal.send(session, **kwargs)
 
 
-lead_created = _signals.signal(
-    "lead-created",
-    doc="A new lead exists (import, API, form). Kwargs: ``lead``, ``now``. "
-    "Campaigns enrol it where creation is the trigger.",
+leads_created = _signals.signal(
+    "leads-created",
+    doc="New leads exist (import, API, form), sent once per set. Kwargs: ``leads``, "
+    "``now``. Campaigns enrol them where creation is the trigger, one decision per "
+    "campaign for the whole set.",
 )
 
 lead_changed = _signals.signal(

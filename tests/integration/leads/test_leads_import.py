@@ -27,15 +27,16 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def created_hook(monkeypatch):
-    """Record lead_created calls instead of enrolling (the enrolment engine is not under
+    """Record leads_created calls instead of enrolling (the enrolment engine is not under
     test here)."""
     calls = []
 
-    def record(session, lead, now):
-        assert lead.id is not None, "the hook must see a flushed lead"
-        calls.append(lead.email)
+    def record(session, leads, now):
+        for lead in leads:
+            assert lead.id is not None, "the hook must see a flushed lead"
+            calls.append(lead.email)
 
-    monkeypatch.setattr(triggers, "lead_created", record)
+    monkeypatch.setattr(triggers, "leads_created", record)
     return calls
 
 

@@ -18,7 +18,9 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 def created_hook(monkeypatch):
     calls = []
     monkeypatch.setattr(
-        triggers, "lead_created", lambda session, lead, now: calls.append(lead.email)
+        triggers,
+        "leads_created",
+        lambda session, leads, now: calls.extend(lead.email for lead in leads),
     )
     return calls
 
