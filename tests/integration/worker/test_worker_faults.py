@@ -290,7 +290,7 @@ def test_the_sender_processes_of_a_killed_worker_stop_too(seeded, smtp_sink):
     try:
         _wait_received(smtp_sink, 20, worker)
         worker.kill()  # the main process only, as the OOM killer would
-        worker.communicate(timeout=30)
+        worker.wait(timeout=30)
         deadline = time.monotonic() + 30
         while _group_alive(group):
             assert time.monotonic() < deadline, "a sender went on after its worker died"
@@ -298,6 +298,7 @@ def test_the_sender_processes_of_a_killed_worker_stop_too(seeded, smtp_sink):
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(group, signal.SIGKILL)
+        worker.communicate(timeout=30)  # closes its output pipe
 
 
 def _group_alive(group: int) -> bool:
