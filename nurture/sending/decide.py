@@ -33,7 +33,6 @@ from nurture.sending.specs import SpecCache
 from nurture.sending.tick import Prepared, TickReport
 from nurture.tracking.tokens import new_message_token
 
-
 # What deciding and rendering a campaign email read of a lead: its account (templates and
 # conditions), not the fit grading's explanations. Those are JSON lists of a kilobyte or more
 # per graded lead, and decoding them was the largest single cost of a batch's decide phase;
