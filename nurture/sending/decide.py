@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from nurture.campaigns.drip import Decision, Defaults, LeadFacts, Position, advance
 from nurture.campaigns.editing import remap_position
@@ -32,6 +32,16 @@ from nurture.sending.policy import load_budget, sending_policy
 from nurture.sending.specs import SpecCache
 from nurture.sending.tick import Prepared, TickReport
 from nurture.tracking.tokens import new_message_token
+
+# What deciding and rendering a campaign email read of a lead: its account (templates and
+# conditions), not the fit grading's explanations. Those are JSON lists of a kilobyte or more
+# per graded lead, and decoding them was the largest single cost of a batch's decide phase;
+# raiseload makes a future reader fail loudly instead of costing a query per lead.
+_SEND_LEAD_OPTIONS = (
+    selectinload(Lead.account),
+    defer(Lead.fit_reasons, raiseload=True),
+    defer(Lead.fit_missing, raiseload=True),
+)
 
 
 class Decider:
@@ -70,7 +80,7 @@ class Decider:
                 for lead in session.scalars(
                     select(Lead)
                     .where(Lead.id.in_({e.lead_id for e in enrollments}))
-                    .options(selectinload(Lead.account))
+                    .options(*_SEND_LEAD_OPTIONS)
                 )
             }
             specs: dict[int, CampaignSpec] = {}

@@ -137,9 +137,15 @@ def _send_loop(settings: Settings, stop: Any) -> None:
     wiring.connect()
     runtime = Runtime.from_settings(settings)
     engine = Engine(runtime)
+    # A worker killed outright (SIGKILL, OOM killer) cannot set ``stop``: without this
+    # check its senders would go on sending, unseen, after the operator saw it die.
+    parent = multiprocessing.parent_process()
     try:
         gate = OutageGate()
         while not stop.is_set():
+            if parent is not None and not parent.is_alive():
+                log.warning("the worker process is gone; this sender stops too")
+                break
             started = time.monotonic()
             try:
                 report = gate.run(lambda: engine.tick(instance_now(runtime)))

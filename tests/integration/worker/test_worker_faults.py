@@ -281,3 +281,29 @@ def test_a_worker_rides_out_a_database_restart_quietly(cluster, smtp_sink, tmp_p
     assert output.count("the database cannot be reached") == 1, output
     assert output.count("the database answers again") == 1, output
     assert "Traceback" not in output, output
+
+
+def test_the_sender_processes_of_a_killed_worker_stop_too(seeded, smtp_sink):
+    env = _environment(seeded, smtp_sink.url)
+    worker = _worker(env, "--senders", "2")
+    group = worker.pid  # its own session: the sender processes share its process group
+    try:
+        _wait_received(smtp_sink, 20, worker)
+        worker.kill()  # the main process only, as the OOM killer would
+        worker.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while _group_alive(group):
+            assert time.monotonic() < deadline, "a sender went on after its worker died"
+            time.sleep(0.2)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+        worker.communicate(timeout=30)  # closes its output pipe
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
