@@ -95,8 +95,10 @@ def check_syntax(
     test in ``problems`` and return False."""
     try:
         # Compiled, not only parsed: Jinja finds an unknown filter or test only when it
-        # generates the code, and then still knows the line.
-        env.compile(source, filename=str(path))
+        # generates the code, and then still knows the line. Without a file name: the code
+        # is thrown away, and the same text in any folder then shares one compile
+        # (EmailSandbox's code cache).
+        env.compile(source)
     except jinja2.TemplateAssertionError as exc:
         problems.append(TemplateProblem(path, exc.lineno, f"Jinja: {exc.message}"))
         return False
