@@ -4,6 +4,10 @@ The suite runs once per database backend. ``NURTURE_TEST_BACKEND=sqlite`` (defau
 fresh SQLite file per test, copied from one migrated template; ``postgresql`` uses the server
 at ``NURTURE_TEST_POSTGRES_URL`` (a database created for the run, migrated once, emptied after
 every test). Schema always comes from the Alembic migrations, never from ``create_all``.
+
+Under pytest-xdist (``scripts/test`` runs two workers) each worker is a process of its own
+with its own template database; on PostgreSQL each has a database of its own, named after
+``NURTURE_TEST_POSTGRES_URL``'s with the worker's id (``nurture_test_gw0``).
 """
 
 from __future__ import annotations
@@ -31,8 +35,26 @@ from nurture.platform.runtime import Runtime
 from nurture.web import create_app
 
 BACKEND = os.environ.get("NURTURE_TEST_BACKEND", "sqlite")
-POSTGRES_URL = os.environ.get(
-    "NURTURE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/nurture_test"
+
+
+def _worker_database_url(url: str, worker: str | None) -> str:
+    """``url`` for one pytest-xdist worker: its database name with the worker's id
+    (``nurture_test_gw0``), so workers never empty each other's tables. Unchanged
+    without xdist."""
+    if not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+# The database the PostgreSQL pass uses, created and dropped by the suite: a run split
+# over xdist workers (scripts/test) uses one per worker. Tests that make databases of
+# their own name them after this one, so they are per worker too.
+POSTGRES_URL = _worker_database_url(
+    os.environ.get(
+        "NURTURE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/nurture_test"
+    ),
+    os.environ.get("PYTEST_XDIST_WORKER"),
 )
 
 
@@ -60,18 +82,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def _template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated database to start every test from; yields its URL."""
+    """A migrated database to start every test from; yields its URL (on PostgreSQL, this
+    worker's database, dropped at the end of the run)."""
     if BACKEND == "postgresql":
         url = make_url(POSTGRES_URL)
         admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-        admin.dispose()
         engine = make_engine(POSTGRES_URL)
         migrate.upgrade(engine)
         engine.dispose()
-        yield POSTGRES_URL
+        try:
+            yield POSTGRES_URL
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            admin.dispose()
         return
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = make_engine(f"sqlite:///{path}")
