@@ -13,6 +13,7 @@ part is derived from the compiled HTML with the placeholders still in it
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -136,9 +137,11 @@ def _mjml(document: str, template_dir: str) -> tuple[str, tuple[str, ...]]:
     its output is a pure function of the document's text, so that text compiles once per
     process, whichever library, template folder, worker sync or app reload asks, and an
     edited template is a new text. A document that includes a file depends on that file's
-    content too, which the text does not show: it is compiled every time.
+    content too, which the text does not show: it is compiled every time. So is every
+    document while the CSS inliner cannot be imported (``sys.modules`` holds None for it): a
+    broken installation must be reported, not hidden by a compile made before it broke.
     """
-    if _INCLUDE_RE.search(document):
+    if _INCLUDE_RE.search(document) or sys.modules.get("css_inline", True) is None:
         return _run_mjml(document, template_dir)
     return _mjml_of_text(document)
 
