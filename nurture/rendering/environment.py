@@ -222,8 +222,10 @@ class EmailSandbox(ImmutableSandboxedEnvironment):
         """Jinja's compile, shared by every sandbox of the process that would generate the
         same code (``_CodeKey``): the same text compiles once, whichever library, app or
         test asks for it. A failed compile is not kept: it raises again each time."""
-        if raw or not isinstance(source, str):
-            return super().compile(source, name, filename, raw, defer_init)
+        if raw:
+            return super().compile(source, name, filename, True, defer_init)
+        if not isinstance(source, str):
+            return super().compile(source, name, filename, False, defer_init)
         return _compiled_code(
             _CodeKey(self._codegen_signature(), self), source, name, filename, defer_init
         )
@@ -356,8 +358,7 @@ class _CodeKey:
 
 
 # Code objects are immutable, so one compile serves every environment with the same
-# signature. Bounded: an editor saving many versions must not grow the process forever;
-# 1,024 covers every part and syntax check of the bundled templates in every language.
+# signature. Bounded: an editor saving many versions must not grow the process forever.
 @lru_cache(maxsize=1024)
 def _compiled_code(
     key: _CodeKey, source: str, name: str | None, filename: str | None, defer_init: bool
