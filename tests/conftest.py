@@ -70,10 +70,12 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 # Tests that start worker or sender processes of their own and give them seconds to finish
-# (SIGKILL mid-send, a database outage, two workers racing): scripts/test runs them after
-# the xdist workers are done, alone on the machine, so a busy neighbour cannot make them
-# miss a deadline.
+# (SIGKILL mid-send, a database outage, two workers racing), or hold a render or an idle
+# connection to a wall-clock limit: scripts/test runs them after the xdist workers are
+# done, alone on the machine, so a busy neighbour cannot make them miss a deadline.
 _SERIAL = (
+    "tests/unit/rendering/test_render_budget.py",
+    "tests/integration/sending/test_smtp.py",
     "tests/integration/worker/test_workers.py",
     "tests/integration/worker/test_worker_faults.py",
     "tests/integration/demo/test_demo_command.py",
