@@ -4,6 +4,10 @@ The suite runs once per database backend. ``NURTURE_TEST_BACKEND=sqlite`` (defau
 fresh SQLite file per test, copied from one migrated template; ``postgresql`` uses the server
 at ``NURTURE_TEST_POSTGRES_URL`` (a database created for the run, migrated once, emptied after
 every test). Schema always comes from the Alembic migrations, never from ``create_all``.
+
+Under pytest-xdist (``scripts/test`` runs two workers) each worker is a process of its own
+with its own template database; on PostgreSQL each has a database of its own, named after
+``NURTURE_TEST_POSTGRES_URL``'s with the worker's id (``nurture_test_gw0``).
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import ForeignKeyConstraint, create_engine, text
+from sqlalchemy.engine import Engine, make_url
 
 from nurture import wiring
 from nurture.demo.brand import DEMO_BRAND
@@ -31,8 +35,26 @@ from nurture.platform.runtime import Runtime
 from nurture.web import create_app
 
 BACKEND = os.environ.get("NURTURE_TEST_BACKEND", "sqlite")
-POSTGRES_URL = os.environ.get(
-    "NURTURE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/nurture_test"
+
+
+def _worker_database_url(url: str, worker: str | None) -> str:
+    """``url`` for one pytest-xdist worker: its database name with the worker's id
+    (``nurture_test_gw0``), so workers never empty each other's tables. Unchanged
+    without xdist."""
+    if not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+# The database the PostgreSQL pass uses, created and dropped by the suite: a run split
+# over xdist workers (scripts/test) uses one per worker. Tests that make databases of
+# their own name them after this one, so they are per worker too.
+POSTGRES_URL = _worker_database_url(
+    os.environ.get(
+        "NURTURE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/nurture_test"
+    ),
+    os.environ.get("PYTEST_XDIST_WORKER"),
 )
 
 
@@ -47,7 +69,23 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"nurture database backend: {BACKEND}"
 
 
+# Tests that start worker or sender processes of their own and give them seconds to finish
+# (SIGKILL mid-send, a database outage, two workers racing), or hold a render or an idle
+# connection to a wall-clock limit: scripts/test runs them after the xdist workers are
+# done, alone on the machine, so a busy neighbour cannot make them miss a deadline.
+_SERIAL = (
+    "tests/unit/rendering/test_render_budget.py",
+    "tests/integration/sending/test_smtp.py",
+    "tests/integration/worker/test_workers.py",
+    "tests/integration/worker/test_worker_faults.py",
+    "tests/integration/demo/test_demo_command.py",
+)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.partition("::")[0] in _SERIAL:
+            item.add_marker(pytest.mark.serial)
     # Tests that need PostgreSQL features (SKIP LOCKED across workers) run in the PostgreSQL
     # pass; `make test` runs that pass whenever a server is reachable and CI always does.
     if BACKEND == "postgresql":
@@ -60,18 +98,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def _template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated database to start every test from; yields its URL."""
+    """A migrated database to start every test from; yields its URL (on PostgreSQL, this
+    worker's database, dropped at the end of the run)."""
     if BACKEND == "postgresql":
         url = make_url(POSTGRES_URL)
         admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-        admin.dispose()
         engine = make_engine(POSTGRES_URL)
         migrate.upgrade(engine)
         engine.dispose()
-        yield POSTGRES_URL
+        try:
+            yield POSTGRES_URL
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            admin.dispose()
         return
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = make_engine(f"sqlite:///{path}")
@@ -80,16 +123,51 @@ def _template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     yield str(path)
 
 
+@pytest.fixture(scope="session")
+def _postgres_engine(_template_database: str) -> Iterator[Engine | None]:
+    """On PostgreSQL, one engine for the suite's own housekeeping (emptying the tables)."""
+    if BACKEND != "postgresql":
+        yield None
+        return
+    engine = make_engine(_template_database)
+    yield engine
+    engine.dispose()
+
+
+def _empty_every_table() -> str:
+    """SQL that empties every table and restarts every sequence, in one round trip: a
+    DELETE per table, the tables that refer to others first, then each sequence back at
+    its start (what ``TRUNCATE … RESTART IDENTITY`` did). TRUNCATE gives every table and
+    index new files, which cost more than most tests; the few rows a test leaves are
+    deleted in milliseconds."""
+    tables = Base.metadata.sorted_tables
+    # A foreign key that closes a cycle (campaigns.active_version_id → campaign_versions,
+    # whose rows point back at campaigns) is created after both tables (use_alter) and
+    # left out of that order: it is cleared first, so no DELETE trips over it.
+    unlink = [
+        f'UPDATE "{table.name}" SET '
+        + ", ".join(f'"{column.name}" = NULL' for column in constraint.columns)
+        for table in tables
+        for constraint in table.constraints
+        if isinstance(constraint, ForeignKeyConstraint) and constraint.use_alter
+    ]
+    deletes = [f'DELETE FROM "{table.name}"' for table in reversed(tables)]
+    restart = (
+        "SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false)"
+        " FROM pg_sequences WHERE schemaname = current_schema()"
+    )
+    return ";\n".join([*unlink, *deletes, restart])
+
+
 @pytest.fixture
-def database_url(_template_database: str, tmp_path: Path) -> Iterator[str]:
+def database_url(
+    _template_database: str, _postgres_engine: Engine | None, tmp_path: Path
+) -> Iterator[str]:
     """A migrated, empty database for one test."""
-    if BACKEND == "postgresql":
+    if _postgres_engine is not None:
         yield _template_database
-        engine = make_engine(_template_database)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        with _postgres_engine.begin() as conn:
+            conn.execute(text(_empty_every_table()))
         return
     path = tmp_path / "nurture.db"
     shutil.copy(_template_database, path)

@@ -15,6 +15,7 @@ are not held to this: the campaign validator asks only for the templates campaig
 from __future__ import annotations
 
 import dataclasses
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def compliance_problems(
             email = compiled.render(context)
         except TemplateError:
             continue  # a template that does not render is reported by validate()
-        page = _Page.read(email.html)
+        page = _page_of(email.html)
         for key in ("unsubscribe_url", "preferences_url"):
             if not page.links_to(context[key]):
                 missing[key] = None
@@ -102,6 +103,13 @@ def _layout_note(compiled: CompiledTemplate) -> str:
 
 def _relative(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
+
+
+# The sample renders of a version are the same in every library and app of the process
+# (and the editor checks every campaign on every request): each HTML is read once.
+@lru_cache(maxsize=256)
+def _page_of(html: str) -> _Page:
+    return _Page.read(html)
 
 
 class _Page(HTMLParser):

@@ -16,9 +16,9 @@ printed constants are not folded either.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import fields
-from functools import update_wrapper, wraps
-from types import BuiltinMethodType, MethodType
+from dataclasses import dataclass, field, fields
+from functools import lru_cache, update_wrapper, wraps
+from types import BuiltinMethodType, CodeType, MethodType
 from typing import Any, cast
 
 import jinja2
@@ -27,7 +27,7 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.nodes import EvalContext
 from jinja2.runtime import Context, LoopContext, Undefined, markup_join, str_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
-from jinja2.utils import Namespace
+from jinja2.utils import Namespace, internalcode
 from jinja2.visitor import NodeTransformer
 from markupsafe import EscapeFormatter, Markup
 
@@ -213,6 +213,54 @@ class EmailSandbox(ImmutableSandboxedEnvironment):
         lipsum = cast("Callable[..., str]", self.globals["lipsum"])
         self.globals["lipsum"] = _sized_global(lipsum, lipsum_size, self.limits)
 
+    @internalcode
+    def compile(  # type: ignore[override]
+        self,
+        source: str | nodes.Template,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> str | CodeType:
+        """Jinja's compile, shared by every sandbox of the process that would generate the
+        same code (``_CodeKey``): the same text compiles once, whichever library, app or
+        test asks for it. A failed compile is not kept: it raises again each time."""
+        if raw:
+            return super().compile(source, name, filename, True, defer_init)
+        if not isinstance(source, str):
+            return super().compile(source, name, filename, False, defer_init)
+        return _compiled_code(
+            _CodeKey(self._codegen_signature(), self), source, name, filename, defer_init
+        )
+
+    def _codegen_signature(self) -> tuple[Any, ...]:
+        """Everything about this environment that changes the code Jinja generates for a
+        text, or whether it compiles: syntax, whitespace handling, escaping, the names of
+        filters and tests (an unknown one fails the compile). The limits are not in it:
+        they are read at render time."""
+        return (
+            type(self),
+            self.block_start_string,
+            self.block_end_string,
+            self.variable_start_string,
+            self.variable_end_string,
+            self.comment_start_string,
+            self.comment_end_string,
+            self.line_statement_prefix,
+            self.line_comment_prefix,
+            self.trim_blocks,
+            self.lstrip_blocks,
+            self.newline_sequence,
+            self.keep_trailing_newline,
+            self.autoescape,
+            self.optimized,
+            self.is_async,
+            self.finalize,
+            tuple(sorted(self.extensions)),
+            frozenset(self.filters),
+            frozenset(self.tests),
+        )
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         fields = _VIEW_FIELDS.get(type(obj))
         if fields is not None and attribute in fields:
@@ -301,6 +349,26 @@ class EmailSandbox(ImmutableSandboxedEnvironment):
             if size > self.limits.max_chars:
                 raise too_many_chars(size, self.limits)
         return markup_join(operands) if eval_ctx.autoescape else str_join(operands)
+
+
+@dataclass(frozen=True)
+class _CodeKey:
+    """What Jinja's generated code depends on (``EmailSandbox._codegen_signature``); it
+    carries the environment to compile with, which is not part of its identity."""
+
+    signature: tuple[Any, ...]
+    env: EmailSandbox = field(compare=False, hash=False)
+
+
+# Code objects are immutable, so one compile serves every environment with the same
+# signature. Bounded: an editor saving many versions must not grow the process forever.
+@lru_cache(maxsize=1024)
+def _compiled_code(
+    key: _CodeKey, source: str, name: str | None, filename: str | None, defer_init: bool
+) -> CodeType:
+    code = ImmutableSandboxedEnvironment.compile(key.env, source, name, filename, False, defer_init)
+    assert isinstance(code, CodeType)
+    return code
 
 
 def _metered_filter(name: str, func: Callable[..., Any], limits: RenderLimits) -> Any:

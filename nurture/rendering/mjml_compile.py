@@ -13,8 +13,10 @@ part is derived from the compiled HTML with the placeholders still in it
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from mjml import mjml_to_html
@@ -48,6 +50,7 @@ _MARKUP_RE = re.compile(
     re.S,
 )
 _QUOTED_RE = re.compile(r"\"[^\"]*\"|'[^']*'")
+_INCLUDE_RE = re.compile(r"<mj-include\b", re.I)
 _PRE_RE = re.compile(r"<pre\b|<textarea\b|white-space\s*:\s*pre", re.I)
 
 
@@ -99,7 +102,7 @@ def compile_sources(sources: TemplateSources, root: Path) -> CompiledSources:
     prepared = prepare_document(sources)
     document, table, checked = prepared.document, list(prepared.table), prepared.checked
     try:
-        result = mjml_to_html(document, template_dir=str(root), keep_comments=False)
+        html, errors = _mjml(document, str(root))
     except ImportError as exc:
         # The compiler names a pip command of its own source tree; css-inline is a
         # dependency of Nurture, so only a broken installation gets here.
@@ -112,9 +115,9 @@ def compile_sources(sources: TemplateSources, root: Path) -> CompiledSources:
     except Exception as exc:  # the port raises plain ValueError/TypeError on bad input
         message = f"MJML could not compile the email: {exc or type(exc).__name__}"
         raise TemplateError(TemplateProblem(body_path, None, message)) from exc
-    if result.errors:
-        raise TemplateError(TemplateProblem(body_path, None, f"MJML: {result.errors[0]}"))
-    html = checked.finish(result.html)
+    if errors:
+        raise TemplateError(TemplateProblem(body_path, None, f"MJML: {errors[0]}"))
+    html = checked.finish(html)
     check_placeholders(html, table)
     if not _PRE_RE.search(html):
         # MJML indents generously; outside <pre> leading whitespace means nothing to a mail
@@ -125,6 +128,33 @@ def compile_sources(sources: TemplateSources, root: Path) -> CompiledSources:
         return CompiledSources(html_source, html_spans, sources.text, None)
     text_source, text_spans = restore(derive_text(html, table), table, keep_newlines=True)
     return CompiledSources(html_source, html_spans, text_source, text_spans)
+
+
+def _mjml(document: str, template_dir: str) -> tuple[str, tuple[str, ...]]:
+    """MJML's (html, errors) for ``document``.
+
+    The compiler is the slowest step of a compile (milliseconds). Without ``<mj-include>``
+    its output is a pure function of the document's text, so that text compiles once per
+    process, whichever library, template folder, worker sync or app reload asks, and an
+    edited template is a new text. A document that includes a file depends on that file's
+    content too, which the text does not show: it is compiled every time. So is every
+    document while the CSS inliner cannot be imported (``sys.modules`` holds None for it): a
+    broken installation must be reported, not hidden by a compile made before it broke.
+    """
+    if _INCLUDE_RE.search(document) or sys.modules.get("css_inline", True) is None:
+        return _run_mjml(document, template_dir)
+    return _mjml_of_text(document)
+
+
+# Bounded: an editor saving many versions must not grow the process forever.
+@lru_cache(maxsize=512)
+def _mjml_of_text(document: str) -> tuple[str, tuple[str, ...]]:
+    return _run_mjml(document, None)
+
+
+def _run_mjml(document: str, template_dir: str | None) -> tuple[str, tuple[str, ...]]:
+    result = mjml_to_html(document, template_dir=template_dir, keep_comments=False)
+    return result.html, tuple(str(error) for error in result.errors)
 
 
 def _wrap_in_mj_raw(document: str, table: list[Segment]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -48,6 +49,14 @@ def lex(source: str, path: Path) -> list[Segment]:
     Jinja's lexer drops the whitespace that ``{%-`` strips, so tags are located in the
     source by position and the text between them is sliced from the source itself.
     """
+    return list(_lex(source, path))
+
+
+# Segments are immutable and a pure function of the text and the file it is from: a
+# layout every template extends, or a template read by another library or app, is split
+# once per process. A syntax error is not kept (it raises again). Bounded for the editor.
+@lru_cache(maxsize=1024)
+def _lex(source: str, path: Path) -> tuple[Segment, ...]:
     try:
         tokens = list(_LEX_ENV.lex(source, filename=str(path)))
     except jinja2.TemplateSyntaxError as exc:
@@ -85,7 +94,7 @@ def lex(source: str, path: Path) -> list[Segment]:
                 args.append((kind, value))
     if text_from < len(source):
         segments.append(Segment("text", source[text_from:], path, text_line))
-    return segments
+    return tuple(segments)
 
 
 def check_syntax(
@@ -95,8 +104,10 @@ def check_syntax(
     test in ``problems`` and return False."""
     try:
         # Compiled, not only parsed: Jinja finds an unknown filter or test only when it
-        # generates the code, and then still knows the line.
-        env.compile(source, filename=str(path))
+        # generates the code, and then still knows the line. Without a file name: the code
+        # is thrown away, and the same text in any folder then shares one compile
+        # (EmailSandbox's code cache).
+        env.compile(source)
     except jinja2.TemplateAssertionError as exc:
         problems.append(TemplateProblem(path, exc.lineno, f"Jinja: {exc.message}"))
         return False

@@ -7,6 +7,7 @@ Jinja template and html2text runs once per version, not once per recipient.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import html2text
 
@@ -21,6 +22,15 @@ _MD_ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!])")
 
 def derive_text(html: str, table: list[Segment]) -> str:
     """The plain-text part of ``html`` (which still holds placeholders), as Jinja source."""
+    statements = frozenset(index for index, seg in enumerate(table) if seg.kind == "stmt")
+    return _derive_text(html, statements)
+
+
+# html2text is a pure function of the HTML, and the text part depends on the table only
+# through which placeholders are statements: each HTML is converted once per process
+# (the same template in another library, app or worker sync). Bounded for the editor.
+@lru_cache(maxsize=512)
+def _derive_text(html: str, statements: frozenset[int]) -> str:
     converter = html2text.HTML2Text(bodywidth=0)
     converter.ignore_images = True  # the open pixel and decoration have no text
     converter.ignore_tables = True  # MJML's layout tables are not data tables
@@ -43,7 +53,7 @@ def derive_text(html: str, table: list[Segment]) -> str:
     for paragraph in paragraphs:
         found = PLACEHOLDER_RE.findall(paragraph)
         only_tags = found and not PLACEHOLDER_RE.sub("", paragraph).strip()
-        if only_tags and all(table[int(i)].kind == "stmt" for i in found):
+        if only_tags and all(int(i) in statements for i in found):
             pending.extend(PLACEHOLDER.format(i) for i in found)
             continue
         merged.append("\n".join([*pending, paragraph]))
