@@ -23,7 +23,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, distinct, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, false, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from nurture.analytics.email_results import (
@@ -46,11 +46,6 @@ from nurture.models import Campaign, CampaignVersion, Enrollment, Lead, Message
 
 # A bounce whose decision was to suppress the address: it does not exist (hard).
 HARD_BOUNCE_DECISION = "suppress"
-# The per-(group, lead) sums of ``_results``, in the order of EmailResults' figures.
-_PER_LEAD = (
-    "sent", "hard", "soft", "opened", "machine_opened", "clicked", "clicks",
-    "machine_clicked", "unsubscribed", "complained", "recipient",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -219,35 +214,24 @@ def _results(
         campaign_id=campaign_id, version_id=version_id, all_mail=all_mail,
     )  # fmt: skip
     rows = emails().subquery("emails")
+    keys = _keys(report, rows)
     bounced = rows.c.bounce_reported_at.is_not(None)
     hard = and_(bounced, func.coalesce(rows.c.bounce_decision, "") == HARD_BOUNCE_DECISION)
-    # Recipients are distinct leads. A COUNT(DISTINCT …) per group sorts every email of the
-    # period and cannot run in parallel; summing per (group, lead) first and then per
-    # group hashes instead, and PostgreSQL can share it among parallel workers.
-    inner_keys = [key.label(f"key{i}") for i, key in enumerate(_keys(report, rows))]
-    per_lead = (
-        select(
-            *inner_keys,
-            func.count().label("sent"),
-            func.sum(_when(hard)).label("hard"),
-            func.sum(_when(and_(bounced, ~hard))).label("soft"),
-            func.count(rows.c.opened_at).label("opened"),
-            func.count(rows.c.machine_opened_at).label("machine_opened"),
-            func.count(rows.c.clicked_at).label("clicked"),
-            func.sum(rows.c.human_clicks).label("clicks"),
-            func.count(rows.c.machine_clicked_at).label("machine_clicked"),
-            func.count(rows.c.unsubscribed_at).label("unsubscribed"),
-            func.count(rows.c.complained_at).label("complained"),
-            func.max(_when(and_(~bounced, rows.c.lead_id.is_not(None)))).label("recipient"),
-        )
-        .select_from(rows)
-        .group_by(*inner_keys, rows.c.lead_id)
-        .subquery("per_lead")
-    )
-    keys = [per_lead.c[f"key{i}"] for i in range(len(inner_keys))]
-    statement = select(*keys, *(func.sum(per_lead.c[name]) for name in _PER_LEAD)).select_from(
-        per_lead
-    )
+    delivered_lead = case((rows.c.bounce_reported_at.is_(None), rows.c.lead_id), else_=null())
+    statement = select(
+        *keys,
+        func.count(),
+        func.sum(_when(hard)),
+        func.sum(_when(and_(bounced, ~hard))),
+        func.count(rows.c.opened_at),
+        func.count(rows.c.machine_opened_at),
+        func.count(rows.c.clicked_at),
+        func.sum(rows.c.human_clicks),
+        func.count(rows.c.machine_clicked_at),
+        func.count(rows.c.unsubscribed_at),
+        func.count(rows.c.complained_at),
+        func.count(distinct(delivered_lead)),
+    ).select_from(rows)
     if keys:
         statement = statement.group_by(*keys)
     names = (
