@@ -3,15 +3,23 @@ policy. Nothing here stores or logs a password."""
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1024  # argon2 hashes any length; a megabyte "password" is an attack
 _hasher = PasswordHasher()
-# Verified against when the account does not exist, so that a wrong email costs as much
-# time as a wrong password and the answer time tells nobody which accounts exist.
-_DUMMY_HASH = _hasher.hash("an account that does not exist")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the account does not exist, so that a wrong email costs as much
+    time as a wrong password and the answer time tells nobody which accounts exist. Made on
+    first use, not at import: hashing costs ~0.3 s, which every command and worker paid at
+    start-up."""
+    return _hasher.hash("an account that does not exist")
 
 
 def password_problem(password: str, *, email: str) -> str | None:
@@ -40,7 +48,7 @@ def verify_password(stored: str | None, password: str) -> bool:
     """True when ``password`` matches ``stored``; an empty or broken hash never matches (and
     costs the same time as a real check)."""
     try:
-        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 
