@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from nurture.backtest.history import HISTORY_PREFIX, History, HistoryLead, Outcome, as_utc
+from nurture.files.problems import Problem
 from nurture.leads.csv_columns import IGNORE_TARGET, is_target, normalise_header
 from nurture.leads.fields import ACCOUNT_FILL
 from nurture.leads.header_synonyms import normalise, target_for_header
@@ -60,24 +61,12 @@ class HistoryImportError(Exception):
     """The import cannot start: a file cannot be read, or the mapping cannot work."""
 
 
-@dataclass(frozen=True)
-class RowProblem:
-    """A rejected row: where, and why."""
-
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
-
-
 @dataclass
 class CsvHistory:
     """What an import of CSV files read: the history, and every row it rejected."""
 
     history: History
-    problems: list[RowProblem]
+    problems: list[Problem]
     columns: dict[str, str]
     ignored: list[str]
     lead_rows: int = 0
@@ -189,7 +178,7 @@ def read_csv_history(
     header = first[1]
     plan, ignored = _plan(header, mapping or {}, LEAD_COLUMNS, "leads")
     _check_lead_targets(plan, header)
-    problems: list[RowProblem] = []
+    problems: list[Problem] = []
     leads: dict[str, tuple[int, dict[str, Any]]] = {}
     count = 0
     for line, row in rows:
@@ -199,11 +188,11 @@ def read_csv_history(
         try:
             key, record = _lead_row(plan, header, row)
         except ValueError as exc:
-            problems.append(RowProblem(str(leads_path), line, str(exc)))
+            problems.append(Problem(str(leads_path), line, str(exc)))
             continue
         if key in leads:
             problems.append(
-                RowProblem(str(leads_path), line, f"lead {key!r} repeats line {leads[key][0]}")
+                Problem(str(leads_path), line, f"lead {key!r} repeats line {leads[key][0]}")
             )
             continue
         leads[key] = (line, record)
@@ -287,7 +276,7 @@ def _read_events(
     mapping: Mapping[str, str],
     leads: Mapping[str, Any],
     events: dict[str, list[tuple[datetime, str, dict[str, Any]]]],
-    problems: list[RowProblem],
+    problems: list[Problem],
 ) -> tuple[int, int]:
     rows = _rows(path)
     first = next(rows, None)
@@ -315,13 +304,11 @@ def _read_events(
         try:
             key, event = _event_row(plan, extra, header, row)
         except ValueError as exc:
-            problems.append(RowProblem(str(path), line, str(exc)))
+            problems.append(Problem(str(path), line, str(exc)))
             continue
         if key not in leads:
             problems.append(
-                RowProblem(
-                    str(path), line, f"no lead {key!r} in the leads file (or it was rejected)"
-                )
+                Problem(str(path), line, f"no lead {key!r} in the leads file (or it was rejected)")
             )
             continue
         events.setdefault(key, []).append(event)
