@@ -290,22 +290,52 @@ def _template_page(
         )
         for part in TEMPLATE_PARTS
     ]
+    return template_editor(
+        name,
+        folder,
+        files,
+        result,
+        title=_("Template %(name)s", name=name),
+        exists=(folder / BODY_FILE).exists(),
+        base=base if base is not None else fingerprint(on_disk or {}),
+        status=status,
+        save_url=url_for("ui_authoring.template_save", name=name),
+        check_url=url_for("ui_authoring.check", kind=TEMPLATE, name=name),
+        **context,
+    )
+
+
+def template_editor(
+    name: str,
+    folder: Any,
+    files: list[EditorFile],
+    result: CheckResult | None,
+    *,
+    title: str,
+    exists: bool,
+    base: str,
+    status: int,
+    save_url: str,
+    check_url: str,
+    **context: Any,
+) -> Any:
+    """The editor page of a template's files, its default ones or one language's."""
     return page(
         "ui/authoring/editor.html",
         status=status,
         kind=TEMPLATE,
         name=name,
-        title=_("Template %(name)s", name=name),
+        title=title,
         path=folder,
-        exists=(folder / BODY_FILE).exists(),
+        exists=exists,
         files=files,
         result=result,
-        base=base if base is not None else fingerprint(on_disk or {}),
+        base=base,
         versions=[],
         steps=[],
         languages=variant_languages(folder),
-        save_url=url_for("ui_authoring.template_save", name=name),
-        check_url=url_for("ui_authoring.check", kind=TEMPLATE, name=name),
+        save_url=save_url,
+        check_url=check_url,
         **context,
     )
 

@@ -26,7 +26,6 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from nurture.auth import roles
-from nurture.authoring import TEMPLATE
 from nurture.authoring.checks import CheckResult, check_template
 from nurture.authoring.files import (
     BadName,
@@ -42,7 +41,7 @@ from nurture.platform.db import utcnow
 from nurture.platform.i18n import shipped_locales
 from nurture.rendering.library import render_limits
 from nurture.rendering.sources import BODY_FILE, SUBJECT_FILE, TEXT_FILE, variant_file
-from nurture.web.ui.authoring import MAX_TEXT, PART_FIELDS, EditorFile, bp
+from nurture.web.ui.authoring import MAX_TEXT, PART_FIELDS, EditorFile, bp, template_editor
 from nurture.web.ui.authoring_saving import changes, flash_saved
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
@@ -180,21 +179,16 @@ def _variant_page(
         for part, field in part_fields(language).items()
     ]
     exists = any((folder / part).is_file() for part in part_fields(language))
-    return page(
-        "ui/authoring/editor.html",
-        status=status,
-        kind=TEMPLATE,
-        name=name,
+    return template_editor(
+        name,
+        folder,
+        files,
+        result,
         title=_("Template %(name)s, %(language)s", name=name, language=language_name(language)),
-        path=folder,
         exists=exists,
-        files=files,
-        result=result,
         base=base if base is not None else fingerprint(on_disk or {}),
-        versions=[],
-        steps=[],
+        status=status,
         language=language,
-        languages=variant_languages(folder),
         save_url=url_for("ui_authoring.variant_save", name=name, language=language),
         check_url=url_for("ui_authoring.variant_check", name=name, language=language),
         delete_url=(
