@@ -10,6 +10,10 @@
   readiness rules, knowing only what had happened by then.
 - ``report``: pure — the figures of a backtest (per month, precision, recall, lift, days
   to conversion, the converters missed and why).
+- ``warnings``: pure — facts that leak the outcome (``leakage_warnings``) and criteria or
+  facts about protected characteristics (``protected_warnings``), as ``Finding`` values;
+  ``facts_used`` says where the files read each fact. The names it looks for are in
+  ``protected_names.yaml`` (read by ``protected``).
 """
 
 from nurture.backtest.csv_history import CsvHistory, HistoryImportError, read_csv_history
@@ -24,10 +28,12 @@ from nurture.backtest.history import (
 from nurture.backtest.instance import InstanceHistory, read_instance_history
 from nurture.backtest.replay import Model, Replay, facts_at, replay
 from nurture.backtest.report import Backtest, Window, backtest, summarise
+from nurture.backtest.warnings import Finding, facts_used, leakage_warnings, protected_warnings
 
 __all__ = [
     "Backtest",
     "CsvHistory",
+    "Finding",
     "History",
     "HistoryFileError",
     "HistoryImportError",
@@ -39,6 +45,9 @@ __all__ = [
     "Window",
     "backtest",
     "facts_at",
+    "facts_used",
+    "leakage_warnings",
+    "protected_warnings",
     "read_csv_history",
     "read_history",
     "read_instance_history",
