@@ -61,7 +61,7 @@ _VALUES_PER_FIELD = 200
 @dataclass(frozen=True)
 class Finding:
     """One warning: ``kind`` is ``leakage``, ``protected`` or ``proxy``; ``fact`` a field
-    name (``attributes.history.closed_tag``) or an event type (``invoice.paid``);
+    name (``attributes.history.closed_tag``) or an event type (``custom.invoice_paid``);
     ``figures`` the numbers behind ``message``; ``used_by`` the places of the given files
     that read the fact (empty when none does)."""
 
