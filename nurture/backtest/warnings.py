@@ -131,7 +131,7 @@ def _at(model: ICP | ScoringModel | None, line: int) -> str:
 def _places(used: Collection[str] | Mapping[str, Sequence[str]]) -> Mapping[str, Sequence[str]]:
     if isinstance(used, Mapping):
         return used
-    return {name: ("the given files",) for name in used}
+    return {name: ("the model",) for name in used}
 
 
 # ---------------------------------------------------------------- leakage
@@ -178,7 +178,8 @@ def _with_use(finding: Finding, places: Mapping[str, Sequence[str]]) -> Finding:
         advice = f" Used by {'; '.join(where)}: remove it there before trusting the figures."
     else:
         advice = (
-            " No given file uses it; keep it out of the ICP, the scoring file and any fitted model."
+            " Not used by the files checked; keep it out of the ICP, the scoring file and "
+            "any fitted model."
         )
     return Finding(finding.kind, finding.fact, finding.message + advice, finding.figures, where)
 
@@ -468,7 +469,9 @@ def _protected(fact: str, category: Category, used_by: tuple[str, ...], held: bo
                 "discriminate unlawfully; remove it."
             )
         else:
-            advice = " No given file uses it; keep it out of the ICP, the scoring and any model."
+            advice = (
+                " Not used by the files checked; keep it out of the ICP, the scoring and any model."
+            )
     else:
         what = f"'{fact}' is a proxy worth a look: {category.label}."
         if used_by:
@@ -477,7 +480,7 @@ def _protected(fact: str, category: Category, used_by: tuple[str, ...], held: bo
                 "it stands in for."
             )
         else:
-            advice = " No given file uses it; keep it out of any model."
+            advice = " Not used by the files checked; keep it out of any model."
     where = " The history has it." if held else ""
     return Finding(
         category.kind,

@@ -176,8 +176,10 @@ def _summary(target: Path, history: History, *, notes: bool = True) -> None:
 
 
 def _history_warnings(history: History) -> None:
-    """The history's own warnings (no files yet): what the backtest will say again."""
-    findings = _warnings(history, [])
+    """The history's warnings, with where the instance's files read each fact (when they
+    are valid: a broken file is the backtest's to report): what the backtest says again."""
+    live = _live_model()
+    findings = _warnings(history, [live] if live else [])
     for finding in findings:
         click.echo(f"warning ({finding.kind}) {finding.message}")
     if findings:
@@ -216,6 +218,18 @@ def _date(value: str | None) -> datetime | None:
         return as_utc(datetime.fromisoformat(value))
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 date, e.g. 2026-01-01") from None
+
+
+def _live_model() -> Model | None:
+    """The instance's scoring, ICP and readiness files, or None when one is not valid."""
+    settings = runtime().settings
+    catalogue = event_catalogue(settings)
+    scoring = load_scoring_file(settings.scoring_file, catalogue=catalogue).value
+    icp = load_icp_file(settings.icp_file).value
+    readiness = load_readiness_file(settings.readiness_file, catalogue=catalogue).value
+    if scoring is None or icp is None or readiness is None:
+        return None
+    return Model(scoring=scoring, icp=icp, readiness=readiness)
 
 
 def _model(scoring: Path | None, icp: Path | None, readiness: Path) -> Model:

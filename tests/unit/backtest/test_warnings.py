@@ -166,10 +166,10 @@ def test_a_fact_the_files_use_says_where():
         found["attributes.history.closed_tag"].message
     )
     assert "scoring rule 'paid'" in found["custom.invoice_paid"].message
-    assert "No given file uses it" in found["attributes.history.stage"].message
+    assert "Not used by the files checked" in found["attributes.history.stage"].message
     # A fitted model's features are plain names.
     plain = by_fact(leakage_warnings(history, used=["custom.invoice_paid"]))
-    assert plain["custom.invoice_paid"].used_by == ("the given files",)
+    assert plain["custom.invoice_paid"].used_by == ("the model",)
 
 
 def test_too_few_converters_say_nothing():
@@ -231,7 +231,7 @@ def test_protected_characteristics_are_found_in_english_polish_and_german(name, 
         category,
     )
     assert "a protected characteristic" in finding.message
-    assert "No given file uses it" in finding.message
+    assert "Not used by the files checked" in finding.message
 
 
 @pytest.mark.parametrize(
