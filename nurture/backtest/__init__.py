@@ -28,7 +28,13 @@ from nurture.backtest.history import (
 from nurture.backtest.instance import InstanceHistory, read_instance_history
 from nurture.backtest.replay import Model, Replay, facts_at, replay
 from nurture.backtest.report import Backtest, Window, backtest, summarise
-from nurture.backtest.warnings import Finding, facts_used, leakage_warnings, protected_warnings
+from nurture.backtest.warnings import (
+    Finding,
+    facts_used,
+    field_names,
+    leakage_warnings,
+    protected_warnings,
+)
 
 __all__ = [
     "Backtest",
@@ -46,6 +52,7 @@ __all__ = [
     "backtest",
     "facts_at",
     "facts_used",
+    "field_names",
     "leakage_warnings",
     "protected_warnings",
     "read_csv_history",

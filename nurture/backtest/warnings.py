@@ -407,6 +407,13 @@ def _event_findings(leads: Sequence[HistoryLead], others: int) -> Iterable[Findi
 # ---------------------------------------------------------------- protected attributes
 
 
+def field_names(history: History | Iterable[HistoryLead]) -> list[str]:
+    """Every field name some lead of ``history`` has, sorted (what ``protected_warnings``
+    looks at in a history)."""
+    leads = history.leads if isinstance(history, History) else history
+    return sorted(set().union(*(lead.fields.keys() for lead in leads)))
+
+
 def protected_warnings(
     names: Iterable[str],
     *,

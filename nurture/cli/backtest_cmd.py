@@ -25,6 +25,7 @@ from nurture.backtest import (
     Window,
     backtest,
     facts_used,
+    field_names,
     leakage_warnings,
     protected_warnings,
     read_csv_history,
@@ -195,13 +196,12 @@ def _warnings(history: History, models: list[Model]) -> list[Finding]:
         for fact, where in places.items():
             known = used.setdefault(fact, [])
             known.extend(place for place in where if place not in known)
-    names = sorted({name for lead in history.leads for name in lead.fields})
     # Every model shares the scoring and ICP files (only the readiness files differ).
     first = models[0] if models else None
     return [
         *leakage_warnings(history, used=used),
         *protected_warnings(
-            names,
+            field_names(history),
             icp=first.icp if first else None,
             scoring=first.scoring if first else None,
         ),
