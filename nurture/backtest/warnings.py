@@ -210,10 +210,11 @@ def _field_findings(
         rest, rest_texts, rest_numbers = _split(no_values)
         candidates = [
             _presence(name, _Counts(buyers, rest), converters, others),
-            *_values(name, buyer_texts, rest_texts, converters, others),
             _threshold(name, buyer_numbers, rest_numbers),
+            *_values(name, buyer_texts, rest_texts, converters, others),
             _dated(name, dated.get(name)),
         ]
+        # The strongest evidence, the first of equals: presence, a threshold, a value, a date.
         found = [c for c in candidates if c is not None]
         if found:
             yield max(found, key=lambda f: float(f.figures["strength"]))

@@ -300,3 +300,25 @@ def test_the_names_file_ships_every_category_in_three_languages():
         parse_categories(
             {"categories": [{"id": "x", "label": "x", "kind": "proxy", "names": {"en": ["…"]}}]}
         )
+
+
+def test_numbers_written_as_text_are_compared_as_numbers_and_odd_values_do_not_fail(history):
+    # A CSV history keeps lead fields as text: "17" days as a customer is still a number.
+    odd = [None, "", [], ["a", "b"], {"x": 1}, "nan", float("nan"), True, "2026-02-30"]
+    leads = [
+        HistoryLead(
+            key=lead.key,
+            created_at=lead.created_at,
+            fields={
+                "attributes.days_as_customer": str(
+                    lead.fields["attributes.history.days_as_customer"]
+                ),
+                "attributes.odd": odd[index % len(odd)],
+            },
+            outcome=lead.outcome,
+        )
+        for index, lead in enumerate(history.leads)
+    ]
+    found = by_fact(leakage_warnings(leads))
+    assert set(found) == {"attributes.days_as_customer"}
+    assert found["attributes.days_as_customer"].figures["evidence"] == "threshold"
