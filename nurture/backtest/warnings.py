@@ -160,8 +160,9 @@ def leakage_warnings(
     used: Collection[str] | Mapping[str, Sequence[str]] = (),
 ) -> list[Finding]:
     """Facts of ``history`` that look recorded after the outcome, strongest first.
-    ``used``: the facts the files (or a fitted model) read — names, or names mapped to
-    where they are read (``facts_used``) — said in each warning about them."""
+    ``used``: the facts the files or a fitted model read, said in each warning about them:
+    names mapped to where they are read (``facts_used``), or plain names (a model's
+    features: "Used by the model")."""
     leads = history.leads if isinstance(history, History) else tuple(history)
     converters = sum(1 for lead in leads if lead.outcome.converted)
     others = len(leads) - converters
