@@ -386,23 +386,27 @@ def _dated(name: str, counts: _Counts | None) -> Finding | None:
 def _event_findings(leads: Sequence[HistoryLead], others: int) -> Iterable[Finding]:
     have: Counter[str] = Counter()
     late: Counter[str] = Counter()
-    elsewhere: Counter[str] = Counter()
     for lead in leads:
         converted_at = lead.outcome.converted_at
-        if not lead.outcome.converted:
-            elsewhere.update({event.type for event in lead.events})
-        elif converted_at is not None:
-            first: dict[str, datetime] = {}
-            for event in lead.events:
-                if event.type not in first or event.occurred_at < first[event.type]:
-                    first[event.type] = event.occurred_at
-            have.update(first.keys())
-            late.update(kind for kind, at in first.items() if at >= converted_at)
-    for kind, n in have.items():
-        after = late[kind] / n
-        if n < MIN_SUPPORT or after < LATE_SHARE:
+        if converted_at is None or not lead.outcome.converted:
             continue
-        rest = elsewhere[kind] / others
+        first: dict[str, datetime] = {}
+        for event in lead.events:
+            if event.type not in first or event.occurred_at < first[event.type]:
+                first[event.type] = event.occurred_at
+        have.update(first.keys())
+        late.update(kind for kind, at in first.items() if at >= converted_at)
+    flagged = {
+        kind for kind, n in have.items() if n >= MIN_SUPPORT and late[kind] / n >= LATE_SHARE
+    }
+    # The rest's events are only looked at for the types flagged (most histories: none),
+    # as most of a history's events are theirs.
+    elsewhere: Counter[str] = Counter()
+    for lead in leads if flagged else ():
+        if not lead.outcome.converted:
+            elsewhere.update({event.type for event in lead.events} & flagged)
+    for kind in sorted(flagged):
+        n, after, rest = have[kind], late[kind] / have[kind], elsewhere[kind] / others
         yield Finding(
             "leakage",
             kind,
