@@ -12,11 +12,12 @@
   to conversion, the converters missed and why).
 - ``warnings``: pure — facts that leak the outcome (``leakage_warnings``) and criteria or
   facts about protected characteristics (``protected_warnings``), as ``Finding`` values;
-  ``facts_used`` says where the files read each fact. The names it looks for are in
-  ``protected_names.yaml`` (read by ``protected``).
+  ``facts_used`` (in ``findings``, with ``Finding``) says where the files read each fact.
+  The names it looks for are in ``protected_names.yaml`` (read by ``protected``).
 """
 
 from nurture.backtest.csv_history import CsvHistory, HistoryImportError, read_csv_history
+from nurture.backtest.findings import Finding, facts_used
 from nurture.backtest.history import (
     History,
     HistoryFileError,
@@ -28,13 +29,7 @@ from nurture.backtest.history import (
 from nurture.backtest.instance import InstanceHistory, read_instance_history
 from nurture.backtest.replay import Model, Replay, facts_at, replay
 from nurture.backtest.report import Backtest, Window, backtest, summarise
-from nurture.backtest.warnings import (
-    Finding,
-    facts_used,
-    field_names,
-    leakage_warnings,
-    protected_warnings,
-)
+from nurture.backtest.warnings import field_names, leakage_warnings, protected_warnings
 
 __all__ = [
     "Backtest",

@@ -32,14 +32,15 @@ import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import chain, repeat
 from typing import Any
 
+from nurture.backtest.findings import Finding, place_in, used_places
 from nurture.backtest.history import History, HistoryLead
 from nurture.backtest.protected import Category, categories_named
-from nurture.qualification import ICP, Readiness
+from nurture.qualification import ICP
 from nurture.scoring import ScoringModel
 
 # A fact tells converters from the rest "nearly perfectly" when the share of converters
@@ -57,82 +58,6 @@ MIN_SUPPORT = 5
 # Values of one field counted one by one (the most common); a field with more distinct
 # values (names, ids) is judged by its presence and, when numeric, its thresholds.
 _VALUES_PER_FIELD = 200
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One warning: ``kind`` is ``leakage``, ``protected`` or ``proxy``; ``fact`` a field
-    name (``attributes.history.closed_tag``) or an event type (``custom.invoice_paid``);
-    ``figures`` the numbers behind ``message``; ``used_by`` the places of the given files
-    that read the fact (empty when none does)."""
-
-    kind: str
-    fact: str
-    message: str
-    figures: Mapping[str, Any] = field(default_factory=dict, hash=False)
-    used_by: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain data for JSON."""
-        return {
-            "kind": self.kind,
-            "fact": self.fact,
-            "message": self.message,
-            "figures": dict(self.figures),
-            "used_by": list(self.used_by),
-        }
-
-
-def facts_used(
-    *,
-    scoring: ScoringModel | None = None,
-    icp: ICP | None = None,
-    readiness: Readiness | None = None,
-) -> dict[str, tuple[str, ...]]:
-    """Fact → where the files read it: ICP gates and criteria read fields, scoring rules
-    read event types; a readiness file reads them through the fit grade (rules with a
-    ``min_grade``) and the engagement score (the others), which is said beside them."""
-    used: dict[str, list[str]] = {}
-    grading = scoring_rules = ""
-    if readiness is not None:
-        graded = [
-            r.id for r in readiness.rules if r.min_grade or (r.account and r.account.min_grade)
-        ]
-        scored = [r.id for r in readiness.rules if r.temperatures or r.min_score or r.hand_raised]
-        grading = _through("fit grade", graded)
-        scoring_rules = _through("engagement score", scored)
-    for gate in icp.gates if icp else ():
-        used.setdefault(gate.field, []).append(f"ICP gate '{gate.id}'{_at(icp, gate.line)}")
-    for criterion in icp.criteria if icp else ():
-        where = f"ICP criterion '{criterion.id}'{_at(icp, criterion.line)}"
-        used.setdefault(criterion.field, []).append(where)
-    for name in used:
-        used[name].extend([grading] if grading else [])
-    for rule in scoring.rules if scoring else ():
-        places = used.setdefault(rule.event, [])
-        places.append(f"scoring rule '{rule.id}'{_at(scoring, rule.line)}")
-    for rule in scoring.rules if scoring else ():
-        if scoring_rules and scoring_rules not in used[rule.event]:
-            used[rule.event].append(scoring_rules)
-    return {name: tuple(places) for name, places in used.items()}
-
-
-def _through(what: str, rules: Sequence[str]) -> str:
-    if not rules:
-        return ""
-    names = ", ".join(f"'{rule}'" for rule in rules)
-    return f"readiness rule{'s' if len(rules) > 1 else ''} {names} (through the {what})"
-
-
-def _at(model: ICP | ScoringModel | None, line: int) -> str:
-    path = model.source_path if model is not None else None
-    return f" ({path}:{line})" if path and line else ""
-
-
-def _places(used: Collection[str] | Mapping[str, Sequence[str]]) -> Mapping[str, Sequence[str]]:
-    if isinstance(used, Mapping):
-        return used
-    return {name: ("the model",) for name in used}
 
 
 # ---------------------------------------------------------------- leakage
@@ -168,7 +93,7 @@ def leakage_warnings(
     others = len(leads) - converters
     if converters < MIN_SUPPORT or others < MIN_SUPPORT:
         return []
-    places = _places(used)
+    places = used_places(used)
     findings = [*_field_findings(leads, converters, others), *_event_findings(leads, others)]
     findings.sort(key=lambda f: (-float(f.figures.get("strength", 0)), f.fact))
     return [_with_use(finding, places) for finding in findings]
@@ -458,15 +383,19 @@ def protected_warnings(
         look(name, [_short(name)], None)
     for gate in icp.gates if icp else ():
         look(
-            gate.field, [_short(gate.field), gate.id], f"ICP gate '{gate.id}'{_at(icp, gate.line)}"
+            gate.field,
+            [_short(gate.field), gate.id],
+            f"ICP gate '{gate.id}'{place_in(icp, gate.line)}",
         )
     for criterion in icp.criteria if icp else ():
         texts = [_short(criterion.field), criterion.id, criterion.label]
         texts += [band.label for band in criterion.bands if band.label]
-        look(criterion.field, texts, f"ICP criterion '{criterion.id}'{_at(icp, criterion.line)}")
+        look(
+            criterion.field, texts, f"ICP criterion '{criterion.id}'{place_in(icp, criterion.line)}"
+        )
     for rule in scoring.rules if scoring else ():
         for name, _ in rule.conditions.properties:
-            where = f"scoring rule '{rule.id}'{_at(scoring, rule.line)}"
+            where = f"scoring rule '{rule.id}'{place_in(scoring, rule.line)}"
             look(f"{rule.event}.{name}", [name], where)
     findings = [
         _protected(fact, category, tuple(places), fact in in_history)

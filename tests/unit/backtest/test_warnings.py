@@ -149,17 +149,25 @@ def test_a_fact_the_files_use_says_where():
     ).value
     readiness = load_readiness_text(
         "name: r\nrules:\n  - { id: fit, min_grade: B }\n  - { id: hot, temperature: hot }\n"
+        "  - { id: asked, hand_raised: { within: 14d } }\n"
     ).value
     scoring = load_scoring_text(
         "name: s\nhalf_life: 30d\nbands: { warm: 5, hot: 9 }\nrules:\n"
         "  - { id: paid, event: custom.invoice_paid, points: 50 }\n"
+        "  - { id: demo, event: demo.requested, points: 40, hand_raiser: true }\n"
     ).value
     used = facts_used(scoring=scoring, icp=icp, readiness=readiness)
     assert used["attributes.history.closed_tag"] == (
         "ICP criterion 'closed' (icp.yaml:4)",
         "readiness rule 'fit' (through the fit grade)",
     )
-    assert used["custom.invoice_paid"][1] == "readiness rule 'hot' (through the engagement score)"
+    assert used["custom.invoice_paid"][1:] == (
+        "readiness rule 'hot' (through the engagement score)",
+    )
+    assert used["demo.requested"][1:] == (
+        "readiness rule 'hot' (through the engagement score)",
+        "readiness rule 'asked' (through the hand-raise)",
+    )
     found = by_fact(leakage_warnings(history, used=used))
     assert found["attributes.history.closed_tag"].used_by == used["attributes.history.closed_tag"]
     assert "Used by ICP criterion 'closed' (icp.yaml:4)" in (
