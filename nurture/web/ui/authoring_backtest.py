@@ -194,6 +194,9 @@ class Figure:
     saved: float | None
     edited: float | None
     style: str  # number, percent, days, times
+    # +1 when more is better, -1 when less is, 0 when neither (more handovers are not
+    # better in themselves): how the page colours the difference.
+    better: int = 0
 
     @property
     def delta(self) -> float | None:
@@ -209,25 +212,35 @@ class Figure:
             return ""
         return "↑" if delta > 0 else "↓"
 
+    @property
+    def tone(self) -> str:
+        """good, bad or plain: whether the difference is an improvement."""
+        delta = self.delta
+        if not delta or not self.better:
+            return "plain"
+        return "good" if delta * self.better > 0 else "bad"
+
 
 def figures(results: Mapping[str, Any]) -> list[Figure]:
     """The figures of both sides, in the order the page shows them."""
     saved, edited = results["saved"], results["edited"]
     rows = [
-        (_("Leads replayed"), "leads", "number"),
-        (_("Converted (all leads)"), "converters", "number"),
-        (_("Base rate"), "base_rate", "percent"),
-        (_("Handed over"), "handed_over", "number"),
-        (_("Handed over and converted"), "handed_over_converted", "number"),
-        (_("Precision"), "precision", "percent"),
-        (_("Recall"), "recall", "percent"),
-        (_("Lift over the base rate"), "lift", "times"),
-        (_("Median days from handover to conversion"), "median_days_to_conversion", "days"),
-        (_("Converters missed"), "missed_converters", "number"),
-        (_("Deal value caught"), "deal_value_caught", "number"),
-        (_("Deal value missed"), "deal_value_missed", "number"),
+        (_("Leads replayed"), "leads", "number", 0),
+        (_("Converted (all leads)"), "converters", "number", 0),
+        (_("Base rate"), "base_rate", "percent", 0),
+        (_("Handed over"), "handed_over", "number", 0),
+        (_("Handed over and converted"), "handed_over_converted", "number", 1),
+        (_("Precision"), "precision", "percent", 1),
+        (_("Recall"), "recall", "percent", 1),
+        (_("Lift over the base rate"), "lift", "times", 1),
+        (_("Median days from handover to conversion"), "median_days_to_conversion", "days", 0),
+        (_("Converters missed"), "missed_converters", "number", -1),
+        (_("Deal value caught"), "deal_value_caught", "number", 1),
+        (_("Deal value missed"), "deal_value_missed", "number", -1),
     ]
-    return [Figure(label, saved[key], edited[key], style) for label, key, style in rows]
+    return [
+        Figure(label, saved[key], edited[key], style, better) for label, key, style, better in rows
+    ]
 
 
 @dataclass(frozen=True)

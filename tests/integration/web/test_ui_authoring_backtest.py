@@ -12,25 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from nurture.backtest import History, HistoryLead, Outcome, write_history
 from nurture.backtest.report import Window
-from nurture.backtest.runs import RunRequest, begin, history_path
+from nurture.backtest.runs import RunRequest, begin
 from nurture.leads.service import upsert_lead
 from nurture.leads.validation import validate_lead_data
 from nurture.models import StageChange
 from nurture.platform.config import Settings
 from nurture.platform.db import transaction
-from nurture.scoring import EventFacts
 from nurture.web.ui.authoring_backtest import INLINE_CONFIG, join_backtests
 from tests.integration.web.authoring_support import editable_settings
+from tests.integration.web.backtest_support import JAN, LEADS, WARM_RULE, lead, with_history
 from tests.integration.web.ui_support import csrf_token, signed_in_client
-
-JAN = datetime(2026, 1, 5, 9, tzinfo=UTC)
-# One more rule than the bundled readiness file: engaged leads, whatever their fit.
-WARM_RULE = """  - id: any-warm
-    description: warm or hot, whatever the fit
-    temperature: [warm, hot]
-"""
 
 
 @pytest.fixture
@@ -41,29 +33,6 @@ def settings(settings: Settings, tmp_path: Path) -> Settings:
 @pytest.fixture
 def marketer(app):  # type: ignore[no-untyped-def]
     return signed_in_client(app, "marketer")
-
-
-def lead(key: str, day: int, *, demo: bool, converted: bool) -> HistoryLead:
-    """A past lead with no fit facts (grade D), a demo request two days after it came when
-    ``demo``, converted a month after it came when ``converted``."""
-    created = JAN + timedelta(days=day)
-    events = (EventFacts(1, "demo.requested", created + timedelta(days=2), {}),) if demo else ()
-    outcome = Outcome(True, created + timedelta(days=30), 1000.0) if converted else Outcome(False)
-    return HistoryLead(key, created, {}, outcome, events)
-
-
-LEADS = (
-    lead("a", 0, demo=True, converted=True),
-    lead("b", 1, demo=True, converted=True),
-    lead("c", 2, demo=True, converted=False),
-    lead("d", 3, demo=True, converted=False),
-    lead("e", 40, demo=False, converted=True),
-    lead("f", 41, demo=False, converted=False),
-)
-
-
-def with_history(settings: Settings, leads: tuple[HistoryLead, ...] = LEADS) -> None:
-    write_history(history_path(settings.instance_path), History(leads, "test.csv", JAN))
 
 
 def run(client, kind: str, text: str, **fields: str):  # type: ignore[no-untyped-def]
