@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from nurture.platform.config import Settings
+from nurture.web.ui.authoring_backtest import INLINE_CONFIG
 from tests.browser.authoring_support import replace_text, wait_for_check
 from tests.browser.web_support import (
     DESKTOP,
@@ -68,3 +69,20 @@ def test_a_marketer_backtests_an_edited_readiness_rule_before_saving_it(
     assert settings.readiness_file.read_text() == saved
     page.get_by_role("button", name="Back to the editor with this text").click()
     expect(page.get_by_label("readiness.yaml", exact=True)).to_have_value(saved + WARM_RULE)
+
+
+def test_a_backtest_run_in_the_background_shows_its_results_when_it_ends(
+    browser: Any, live_app: LiveApp, settings: Settings
+) -> None:
+    with_history(settings)
+    live_app.app.config[INLINE_CONFIG] = 1
+    page = open_signed_in(browser, live_app, "marketer")
+    page.goto("/authoring/files/readiness")
+    expect(page.get_by_text("runs in the background")).to_be_visible()
+
+    page.get_by_role("button", name="Backtest this text").click()
+
+    # The progress page follows the run and reloads itself for the results.
+    table = page.get_by_role("table", name="Saved files and edited text side by side")
+    expect(table).to_be_visible(timeout=30_000)
+    check_page(page)

@@ -7,7 +7,7 @@
   ``INLINE_LEADS`` leads is replayed in the request; a larger one in a thread of the web
   process, like an import. Nothing is saved but the run's results.
 - ``GET /authoring/backtest``: the last run side by side (or its progress), kept until
-  the next run; ``/status``: its progress as JSON for ``backtest.js``;
+  the next run; ``/status``: its progress as JSON for ``progress.js``;
   ``/missed.csv``: every converter either side missed, and why.
 """
 
@@ -328,7 +328,7 @@ def _period(state: RunState) -> tuple[date | None, date | None] | None:
 @bp.get("/authoring/backtest/status")
 @requires(roles.CAMPAIGNS_VIEW)
 def backtest_status() -> Any:
-    """The last run's progress as JSON (``backtest.js`` polls it while it runs)."""
+    """The last run's progress as JSON (``progress.js`` polls it while it runs)."""
     state = current(runtime().settings.instance_path, utcnow())
     if state is None:
         response = jsonify(id=None, status="none", open=False, done=0, total=0, percent=None)

@@ -4,7 +4,7 @@ the rejected rows with their reasons (docs/web/import.md).
 
 The import runs the use case of ``nurture leads import`` (``nurture.leads.import_jobs``) in
 a thread of the web process; each batch's transaction records the job's progress, so the
-page (and its JSON status, polled by ``import.js``) always shows committed counts. If the
+page (and its JSON status, polled by ``progress.js``) always shows committed counts. If the
 process stops, the job is marked interrupted and can be resumed where it stopped.
 """
 

@@ -204,7 +204,7 @@ def test_one_backtest_at_a_time_and_a_running_one_shows_its_progress(app, market
     assert refused.status_code == 409
     assert "A backtest is already running" in refused.get_data(as_text=True)
     page = marketer.get("/authoring/backtest").get_data(as_text=True)
-    assert 'data-backtest-status="/authoring/backtest/status"' in page
+    assert 'data-progress-status="/authoring/backtest/status"' in page
     assert '<meta http-equiv="refresh"' in page
     assert "Reading the history…" in page
 

@@ -1,22 +1,26 @@
-// The backtest page's progress bar follows a run in the background without reloading;
-// without this file the page refreshes itself (a <noscript> refresh) and has a Refresh
-// link. Once the run ends, the page reloads for its results.
+// A job's progress bar (an import, a backtest) follows the job without reloading; without
+// this file the page's Refresh link does the same. Once the job ends, the page reloads for
+// its results. The box names its JSON status: {open, percent, text, counts?}.
 "use strict";
 (function () {
-  const box = document.querySelector("[data-backtest-status]");
+  const box = document.querySelector("[data-progress-status]");
   if (!box) return;
-  const url = box.getAttribute("data-backtest-status");
-  const bar = document.getElementById("backtest-progress");
-  const text = document.getElementById("backtest-progress-text");
+  const url = box.getAttribute("data-progress-status");
+  const bar = box.querySelector("progress");
+  const text = box.querySelector("[role=status]");
   const refresh = box.querySelector(".no-js-refresh");
   if (refresh) refresh.hidden = true;
 
   function show(state) {
-    if (bar && state.percent !== null) {
-      bar.value = state.percent;
-      bar.textContent = state.percent + " %";
+    if (bar) {
+      if (state.percent === null) bar.removeAttribute("value");
+      else { bar.value = state.percent; bar.textContent = state.percent + " %"; }
     }
     if (text && text.textContent !== state.text) text.textContent = state.text;
+    Object.keys(state.counts || {}).forEach(function (key) {
+      const cell = document.querySelector('[data-progress-count="' + key + '"]');
+      if (cell) cell.textContent = state.counts[key].toLocaleString(document.documentElement.lang);
+    });
   }
 
   function poll() {
