@@ -49,10 +49,12 @@ HISTORY_FILE = "history.jsonl.gz"
 FOLDER = "backtest"
 STATE_FILE = "web-run.json"
 LOCK_FILE = "web-run.lock"
-# Up to this many history leads a run is done in the request that asks for it (two
-# models: about 3 s on this project's 2-core machine, docs/web/authoring.md); a larger
-# history runs in the background with its progress shown.
-INLINE_LEADS = 20_000
+# Up to this many history leads a run is done in the request that asks for it: both
+# models take 6.2 s for 5,000 generated leads (21.1 s for 20,000) on this project's
+# 2-core machine shared by six sessions, about a quarter of that on a quiet one
+# (docs/web/authoring.md#backtest). A larger history runs in the background with its
+# progress shown.
+INLINE_LEADS = 5_000
 PROGRESS_EVERY = 1_000
 # A run that has written nothing for this long is taken for dead (progress is written
 # every ``PROGRESS_EVERY`` leads, a fraction of a second apart).

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from nurture.backtest.report import Window
-from nurture.backtest.runs import RunRequest, begin
+from nurture.backtest.runs import STALE, RunRequest, begin
 from nurture.leads.service import upsert_lead
 from nurture.leads.validation import validate_lead_data
 from nurture.models import StageChange
@@ -256,3 +256,19 @@ def test_the_missed_converters_csv_is_safe_to_open_in_a_spreadsheet(app, markete
         ]
     )
     assert all(not r[1].startswith("=") for r in rows[1:])
+
+
+def test_a_run_that_stopped_reporting_is_interrupted_and_frees_the_next_run(
+    app, marketer, settings
+):  # type: ignore[no-untyped-def]
+    with_history(settings)
+    request = RunRequest("readiness", "readiness.yaml", "", "", Window(), True)
+    long_ago = datetime.now(UTC) - STALE - timedelta(minutes=1)
+    assert begin(settings.instance_path, request, long_ago) is not None
+
+    page = marketer.get("/authoring/backtest").get_data(as_text=True)
+    assert "The backtest was interrupted" in page
+    response = run(marketer, "readiness", settings.readiness_file.read_text() + WARM_RULE)
+    assert response.status_code == 303
+    html = marketer.get("/authoring/backtest").get_data(as_text=True)
+    assert row(html, "Handed over") == ["0", "4", "↑ +4"]
