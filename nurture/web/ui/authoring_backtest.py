@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import Flask, Response, abort, current_app, jsonify, redirect, request, url_for
+from flask import Response, abort, current_app, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -48,11 +47,11 @@ from nurture.files.event_catalogue import event_catalogue
 from nurture.platform.csv_safety import safe_row
 from nurture.platform.db import transaction, utcnow
 from nurture.web.ui.authoring import MAX_TEXT, _config_page, bp
+from nurture.web.ui.background import start_thread
 from nurture.web.ui.formatting import number_text
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
 
-THREADS = "nurture.backtest_threads"
 # Missed converters listed on the page per side (all of them are in the CSV).
 MISSED_SHOWN = 10
 # The Flask config key that lowers the inline limit (tests; a slow machine).
@@ -163,24 +162,10 @@ def backtest_run(kind: str) -> Any:
         execute(instance, state, load=load, saved=saved, edited=edited, clock=utcnow)
 
     if background:
-        _launch(work, state.id)
+        start_thread(f"nurture-backtest-{state.id}", work)
     else:
         work()
     return redirect(url_for("ui_authoring.backtest"), code=303)
-
-
-def _launch(work: Any, run_id: str) -> None:
-    thread = threading.Thread(target=work, name=f"nurture-backtest-{run_id}", daemon=True)
-    threads: list[threading.Thread] = current_app.extensions.setdefault(THREADS, [])
-    threads[:] = [t for t in threads if t.is_alive()]
-    threads.append(thread)
-    thread.start()
-
-
-def join_backtests(app: Flask, timeout: float = 60.0) -> None:
-    """Wait for the backtests this app started (shutting down, tests)."""
-    for thread in list(app.extensions.get(THREADS, [])):
-        thread.join(timeout)
 
 
 # ---------------------------------------------------------------- the results

@@ -19,7 +19,8 @@ from nurture.leads.validation import validate_lead_data
 from nurture.models import StageChange
 from nurture.platform.config import Settings
 from nurture.platform.db import transaction
-from nurture.web.ui.authoring_backtest import INLINE_CONFIG, join_backtests
+from nurture.web.ui.authoring_backtest import INLINE_CONFIG
+from nurture.web.ui.background import join_threads
 from tests.integration.web.authoring_support import editable_settings
 from tests.integration.web.backtest_support import JAN, LEADS, WARM_RULE, lead, with_history
 from tests.integration.web.ui_support import csrf_token, signed_in_client
@@ -182,7 +183,7 @@ def test_a_large_history_runs_in_the_background_with_its_progress(app, marketer,
     assert "runs in the background" in editor
     response = run(marketer, "readiness", settings.readiness_file.read_text() + WARM_RULE)
     assert response.status_code == 303
-    join_backtests(app)
+    join_threads(app)
 
     status = marketer.get("/authoring/backtest/status")
     assert status.headers["Cache-Control"] == "no-store"
