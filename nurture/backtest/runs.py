@@ -9,12 +9,14 @@ replayed through the same history, kept in the instance folder (docs/web/authori
   progress for ``STALE``, is interrupted and no longer holds it.
 - ``execute``: load the history, replay every lead of the window through both models, and
   write the figures of both. Progress is written every ``PROGRESS_EVERY`` leads.
-- ``current``: the last run's state as written (the run in hand, or the last results: they
-  are kept until the next run replaces them).
+- ``current``: the last run's state as written (the run in hand, or the last one);
+  ``read_results``: a finished run's figures, kept until the next run replaces them.
 
-The state is a JSON file replaced whole (written beside it, then renamed over it), so a
-reader always sees a state some writer finished: what the import's committed batches are
-to its progress page. Nothing the backtest does is saved anywhere else.
+The state is a small JSON file (the editor reads it on every page), the results another
+(every missed converter: large for a large history); each is replaced whole (written
+beside it, then renamed over it), so a reader always sees what some writer finished: what
+the import's committed batches are to its progress page. Nothing the backtest does is
+saved anywhere else.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from nurture.scoring.parser import load_scoring_text
 HISTORY_FILE = "history.jsonl.gz"
 FOLDER = "backtest"
 STATE_FILE = "web-run.json"
+RESULTS_FILE = "web-run-results.json"
 LOCK_FILE = "web-run.lock"
 # Up to this many history leads a run is done in the request that asks for it: both
 # models take 6.2 s for 5,000 generated leads (21.1 s for 20,000) on this project's
@@ -82,8 +85,7 @@ class HistorySource:
 @dataclass(frozen=True)
 class RunState:
     """One run, as its state file holds it. ``status``: running, done, failed or
-    interrupted; ``results``: per side (``saved``, ``edited``), the report's plain data
-    with every missed converter."""
+    interrupted (its figures are in the results file, ``read_results``)."""
 
     id: str
     status: str
@@ -100,7 +102,6 @@ class RunState:
     done: int = 0
     total: int = 0
     source: dict[str, Any] = field(default_factory=dict)
-    results: dict[str, Any] = field(default_factory=dict)
     finished_at: str | None = None
     error: str | None = None
 
@@ -234,12 +235,28 @@ def _folder(instance_path: Path) -> Path:
     return instance_path / FOLDER
 
 
-def _write(instance_path: Path, state: RunState) -> None:
+def _replace(instance_path: Path, name: str, run_id: str, data: dict[str, Any]) -> None:
     folder = _folder(instance_path)
     folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / f"{STATE_FILE}.{state.id}.partial"
-    partial.write_text(json.dumps(asdict(state)), encoding="utf-8")
-    partial.replace(folder / STATE_FILE)
+    partial = folder / f"{name}.{run_id}.partial"
+    partial.write_text(json.dumps(data), encoding="utf-8")
+    partial.replace(folder / name)
+
+
+def _write(instance_path: Path, state: RunState) -> None:
+    _replace(instance_path, STATE_FILE, state.id, asdict(state))
+
+
+def read_results(instance_path: Path, state: RunState) -> dict[str, Any] | None:
+    """The figures of ``state``'s run per side (``saved``, ``edited``: the report's plain
+    data with every missed converter), or None unless it finished."""
+    if state.status != "done":
+        return None
+    try:
+        data = json.loads((_folder(instance_path) / RESULTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("id") == state.id else None
 
 
 def _read(instance_path: Path) -> RunState | None:
@@ -363,16 +380,16 @@ def execute(
             if number % PROGRESS_EVERY == 0:
                 state = replace(state, done=number, updated_at=clock().isoformat())
                 _write(instance_path, state)
-        results = {}
+        results: dict[str, Any] = {"id": state.id}
         for side, model in (("saved", saved), ("edited", edited)):
             figures = summarise(iter(replays[side]), model.readiness.name)
             results[side] = figures.as_dict(missed=len(figures.missed))
+        _replace(instance_path, RESULTS_FILE, state.id, results)
         now = clock().isoformat()
         state = replace(
             state,
             status="done",
             done=len(leads),
-            results=results,
             updated_at=now,
             finished_at=now,
         )
@@ -394,10 +411,10 @@ def _failed(state: RunState, error: str, clock: Callable[[], datetime]) -> RunSt
     return replace(state, status="failed", error=error, updated_at=now, finished_at=now)
 
 
-def missed_rows(state: RunState) -> Iterator[list[Any]]:
+def missed_rows(results: dict[str, Any]) -> Iterator[list[Any]]:
     """Every converter a side missed: side, key, converted at, deal value, why."""
     for side in ("saved", "edited"):
-        for missed in state.results.get(side, {}).get("missed", ()):
+        for missed in results.get(side, {}).get("missed", ()):
             unmet = missed["unmet"].items()
             why = "; ".join(f"{rule}: {text}" for rule, text in unmet) or "never asked"
             yield [side, missed["key"], missed["converted_at"], missed["deal_value"], why]

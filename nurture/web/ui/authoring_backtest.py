@@ -42,6 +42,7 @@ from nurture.backtest.runs import (
     load_history,
     missed_rows,
     models,
+    read_results,
 )
 from nurture.files.event_catalogue import event_catalogue
 from nurture.platform.csv_safety import safe_row
@@ -286,14 +287,16 @@ bp.add_app_template_global(status_text, "backtest_status_text")
 @requires(roles.CAMPAIGNS_VIEW)
 def backtest() -> Any:
     """The last backtest: both sides and their difference, or its progress."""
-    state = current(runtime().settings.instance_path, utcnow())
-    done = state is not None and state.status == "done"
+    instance = runtime().settings.instance_path
+    state = current(instance, utcnow())
+    results = read_results(instance, state) if state else None
     return page(
         "ui/authoring/backtest.html",
         state=state,
+        results=results,
         source=_source(),
-        figures=figures(state.results) if done and state else [],
-        months=months(state.results) if done and state else [],
+        figures=figures(results) if results else [],
+        months=months(results) if results else [],
         period=_period(state) if state else None,
         missed_shown=MISSED_SHOWN,
         can_run=current_user.may(roles.CAMPAIGNS_EDIT),
@@ -336,11 +339,13 @@ def backtest_status() -> Any:
 def backtest_missed() -> Any:
     """Every converter either side missed and why (none before a run has finished); safe
     to open in a spreadsheet."""
-    state = current(runtime().settings.instance_path, utcnow())
+    instance = runtime().settings.instance_path
+    state = current(instance, utcnow())
+    results = read_results(instance, state) if state else None
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(safe_row(["side", "key", "converted_at", "deal_value", "why"]))
-    for row in missed_rows(state) if state else ():
+    for row in missed_rows(results) if results else ():
         writer.writerow(safe_row(row))
     # utf-8-sig: Excel reads a UTF-8 CSV right only when it starts with a BOM.
     response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
