@@ -4,6 +4,7 @@ edited text replayed through the same history, side by side; nothing saved."""
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from nurture.backtest.report import Window
-from nurture.backtest.runs import STALE, RunRequest, begin
+from nurture.backtest.runs import STALE, RunRequest, begin, history_path
 from nurture.leads.service import upsert_lead
 from nurture.leads.validation import validate_lead_data
 from nurture.models import StageChange
@@ -273,3 +274,20 @@ def test_a_run_that_stopped_reporting_is_interrupted_and_frees_the_next_run(
     assert response.status_code == 303
     html = marketer.get("/authoring/backtest").get_data(as_text=True)
     assert row(html, "Handed over") == ["0", "4", "↑ +4"]
+
+
+def test_a_damaged_history_file_fails_the_run_with_its_file_and_line(app, marketer, settings):  # type: ignore[no-untyped-def]
+    with_history(settings)
+    path = history_path(settings.instance_path)
+    with gzip.open(path, "rt", encoding="utf-8") as stream:
+        lines = stream.readlines()
+    with gzip.open(path, "wt", encoding="utf-8") as stream:
+        stream.writelines([*lines[:3], "{not json\n"])
+
+    response = run(marketer, "readiness", settings.readiness_file.read_text())
+
+    assert response.status_code == 303
+    html = unescape(marketer.get("/authoring/backtest").get_data(as_text=True))
+    assert "The backtest failed" in html
+    assert f"{path}:4: damaged lead record" in html
+    assert marketer.get("/authoring/backtest/status").json["status"] == "failed"  # type: ignore[index]
