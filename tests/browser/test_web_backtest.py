@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from nurture.backtest.runs import load_history
 from nurture.platform.config import Settings
+from nurture.web.ui import authoring_backtest
 from nurture.web.ui.authoring_backtest import INLINE_CONFIG
 from tests.browser.authoring_support import replace_text, wait_for_check
 from tests.browser.web_support import (
@@ -72,17 +75,28 @@ def test_a_marketer_backtests_an_edited_readiness_rule_before_saving_it(
 
 
 def test_a_backtest_run_in_the_background_shows_its_results_when_it_ends(
-    browser: Any, live_app: LiveApp, settings: Settings
+    browser: Any, live_app: LiveApp, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with_history(settings)
     live_app.app.config[INLINE_CONFIG] = 1
+    # The run waits until the page has shown its progress (a real history takes long).
+    go_on = threading.Event()
+
+    def slow_history(*args: Any) -> Any:
+        go_on.wait(30)
+        return load_history(*args)
+
+    monkeypatch.setattr(authoring_backtest, "load_history", slow_history)
     page = open_signed_in(browser, live_app, "marketer")
     page.goto("/authoring/files/readiness")
     expect(page.get_by_text("runs in the background")).to_be_visible()
 
     page.get_by_role("button", name="Backtest this text").click()
+    expect(page.get_by_role("status")).to_have_text("Reading the history…")
+    check_page(page)
+    go_on.set()
 
-    # The progress page follows the run and reloads itself for the results.
+    # The page follows the run (progress.js) and reloads itself for the results.
     table = page.get_by_role("table", name="Saved files and edited text side by side")
     expect(table).to_be_visible(timeout=30_000)
     check_page(page)

@@ -7,6 +7,7 @@ import csv
 import gzip
 import io
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
@@ -14,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from nurture.backtest.report import Window
-from nurture.backtest.runs import STALE, RunRequest, begin, history_path
+from nurture.backtest.runs import STALE, RunRequest, begin, history_path, load_history
 from nurture.leads.service import upsert_lead
 from nurture.leads.validation import validate_lead_data
 from nurture.models import StageChange
 from nurture.platform.config import Settings
 from nurture.platform.db import transaction
+from nurture.web.ui import authoring_backtest
 from nurture.web.ui.authoring_backtest import INLINE_CONFIG
 from nurture.web.ui.background import join_threads
 from tests.integration.web.authoring_support import editable_settings
@@ -176,22 +178,43 @@ def test_without_a_history_file_the_instances_own_leads_are_replayed(app, market
     assert row(html, "Leads replayed") == ["2", "2", "±0"]
 
 
-def test_a_large_history_runs_in_the_background_with_its_progress(app, marketer, settings):  # type: ignore[no-untyped-def]
+def test_a_large_history_runs_in_the_background_with_its_progress(
+    app, marketer, settings, monkeypatch
+):  # type: ignore[no-untyped-def]
     with_history(settings)
     app.config[INLINE_CONFIG] = 5
+    # The run waits until the test has seen its progress (a real history takes long).
+    go_on = threading.Event()
+
+    def slow_history(*args):  # type: ignore[no-untyped-def]
+        go_on.wait(30)
+        return load_history(*args)
+
+    monkeypatch.setattr(authoring_backtest, "load_history", slow_history)
 
     editor = marketer.get("/authoring/files/readiness").get_data(as_text=True)
     assert "runs in the background" in editor
     response = run(marketer, "readiness", settings.readiness_file.read_text() + WARM_RULE)
     assert response.status_code == 303
+
+    running = marketer.get("/authoring/backtest/status")
+    assert running.headers["Cache-Control"] == "no-store"
+    assert running.json is not None
+    assert (running.json["status"], running.json["open"]) == ("running", True)
+    progress = marketer.get("/authoring/backtest").get_data(as_text=True)
+    assert "Reading the history…" in progress
+    assert 'data-progress-status="/authoring/backtest/status"' in progress
+    go_on.set()
     join_threads(app)
 
-    status = marketer.get("/authoring/backtest/status")
-    assert status.headers["Cache-Control"] == "no-store"
-    assert status.json is not None
-    assert status.json["status"] == "done"
-    assert status.json["open"] is False
-    assert (status.json["done"], status.json["total"]) == (6, 6)
+    status = marketer.get("/authoring/backtest/status").json
+    assert status is not None
+    assert (status["status"], status["open"], status["done"], status["total"]) == (
+        "done",
+        False,
+        6,
+        6,
+    )
     html = marketer.get("/authoring/backtest").get_data(as_text=True)
     assert row(html, "Handed over") == ["0", "4", "↑ +4"]
 
