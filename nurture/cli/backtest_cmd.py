@@ -28,6 +28,7 @@ from nurture.backtest import (
     write_history,
 )
 from nurture.backtest.history import as_utc
+from nurture.backtest.runs import HISTORY_FILE
 from nurture.cli.group import cli, runtime, valid_or_exit
 from nurture.cli.qualification_cmd import readiness_group
 from nurture.files.event_catalogue import event_catalogue
@@ -40,7 +41,6 @@ from nurture.scoring.parser import load_scoring_file
 
 # How many rejected rows are printed one by one (all are counted).
 _PROBLEMS_SHOWN = 20
-HISTORY_FILE = "history.jsonl.gz"
 
 
 def _history_path(path: Path | None) -> Path:
