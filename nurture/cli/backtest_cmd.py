@@ -34,6 +34,7 @@ from nurture.backtest import (
     write_history,
 )
 from nurture.backtest.history import as_utc
+from nurture.backtest.runs import HISTORY_FILE
 from nurture.cli.group import cli, runtime, valid_or_exit
 from nurture.cli.qualification_cmd import readiness_group
 from nurture.files.event_catalogue import event_catalogue
@@ -46,7 +47,6 @@ from nurture.scoring.parser import load_scoring_file
 
 # How many rejected rows are printed one by one (all are counted).
 _PROBLEMS_SHOWN = 20
-HISTORY_FILE = "history.jsonl.gz"
 # The exit status of `readiness backtest --strict` when there is a warning (1 is a broken
 # file, 2 a usage error).
 WARNINGS_EXIT = 3
