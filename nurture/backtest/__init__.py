@@ -29,7 +29,12 @@ from nurture.backtest.history import (
 from nurture.backtest.instance import InstanceHistory, read_instance_history
 from nurture.backtest.replay import Model, Replay, facts_at, replay
 from nurture.backtest.report import Backtest, Window, backtest, summarise
-from nurture.backtest.warnings import field_names, leakage_warnings, protected_warnings
+from nurture.backtest.warnings import (
+    field_names,
+    leakage_warnings,
+    model_warnings,
+    protected_warnings,
+)
 
 __all__ = [
     "Backtest",
@@ -49,6 +54,7 @@ __all__ = [
     "facts_used",
     "field_names",
     "leakage_warnings",
+    "model_warnings",
     "protected_warnings",
     "read_csv_history",
     "read_history",

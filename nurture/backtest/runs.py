@@ -39,6 +39,7 @@ from nurture.backtest.history import History, HistoryFileError, _header, as_utc,
 from nurture.backtest.instance import read_instance_history
 from nurture.backtest.replay import Model, replay
 from nurture.backtest.report import Window, summarise
+from nurture.backtest.warnings import model_warnings
 from nurture.files.problems import Problem
 from nurture.files.yaml_file import FileLoad
 from nurture.models import Handoff, Lead, StageChange
@@ -384,6 +385,7 @@ def execute(
         for side, model in (("saved", saved), ("edited", edited)):
             figures = summarise(iter(replays[side]), model.readiness.name)
             results[side] = figures.as_dict(missed=len(figures.missed))
+        results["warnings"] = [f.as_dict() for f in model_warnings(leads, [saved, edited])]
         _replace(instance_path, RESULTS_FILE, state.id, results)
         now = clock().isoformat()
         state = replace(

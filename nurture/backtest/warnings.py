@@ -37,9 +37,10 @@ from datetime import date, datetime
 from itertools import chain, repeat
 from typing import Any
 
-from nurture.backtest.findings import Finding, place_in, used_places
+from nurture.backtest.findings import Finding, facts_used, place_in, used_places
 from nurture.backtest.history import History, HistoryLead
 from nurture.backtest.protected import Category, categories_named
+from nurture.backtest.replay import Model
 from nurture.qualification import ICP
 from nurture.scoring import ScoringModel
 
@@ -284,6 +285,7 @@ def _threshold(name: str, buyers: list[float], rest: list[float]) -> Finding | N
         "sale rarely do (is it counted after the outcome, e.g. days as a customer?).",
         {
             "evidence": "threshold",
+            "side": "at_least" if side == "at least" else "at_most",
             "threshold": threshold,
             "converters": yes,
             "others": no,
@@ -442,3 +444,27 @@ def _protected(fact: str, category: Category, used_by: tuple[str, ...], held: bo
         {"category": category.id, "in_history": held},
         used_by,
     )
+
+
+def model_warnings(
+    history: History | Iterable[HistoryLead], models: Sequence[Model]
+) -> list[Finding]:
+    """Every warning on ``history`` (leakage, then protected attributes), saying which of
+    the ``models``' files read each fact: what the backtest reports beside its figures."""
+    leads = history.leads if isinstance(history, History) else tuple(history)
+    used: dict[str, list[str]] = {}
+    for model in models:
+        places = facts_used(scoring=model.scoring, icp=model.icp, readiness=model.readiness)
+        for fact, where in places.items():
+            known = used.setdefault(fact, [])
+            known.extend(place for place in where if place not in known)
+    # The models compared share the scoring and ICP files, or the first one's are shown.
+    first = models[0] if models else None
+    return [
+        *leakage_warnings(leads, used=used),
+        *protected_warnings(
+            field_names(leads),
+            icp=first.icp if first else None,
+            scoring=first.scoring if first else None,
+        ),
+    ]

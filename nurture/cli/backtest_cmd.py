@@ -24,10 +24,7 @@ from nurture.backtest import (
     Model,
     Window,
     backtest,
-    facts_used,
-    field_names,
-    leakage_warnings,
-    protected_warnings,
+    model_warnings,
     read_csv_history,
     read_history,
     read_instance_history,
@@ -180,32 +177,11 @@ def _history_warnings(history: History) -> None:
     """The history's warnings, with where the instance's files read each fact (when they
     are valid: a broken file is the backtest's to report): what the backtest says again."""
     live = _live_model()
-    findings = _warnings(history, [live] if live else [])
+    findings = model_warnings(history, [live] if live else [])
     for finding in findings:
         click.echo(f"warning ({finding.kind}) {finding.message}")
     if findings:
         click.echo(f"{len(findings)} warning(s): see docs/backtest.md, 'Warnings'")
-
-
-def _warnings(history: History, models: list[Model]) -> list[Finding]:
-    """Leakage and protected-attribute warnings on ``history``, saying which of the
-    ``models``' files read each fact."""
-    used: dict[str, list[str]] = {}
-    for model in models:
-        places = facts_used(scoring=model.scoring, icp=model.icp, readiness=model.readiness)
-        for fact, where in places.items():
-            known = used.setdefault(fact, [])
-            known.extend(place for place in where if place not in known)
-    # Every model shares the scoring and ICP files (only the readiness files differ).
-    first = models[0] if models else None
-    return [
-        *leakage_warnings(history, used=used),
-        *protected_warnings(
-            field_names(history),
-            icp=first.icp if first else None,
-            scoring=first.scoring if first else None,
-        ),
-    ]
 
 
 # ---------------------------------------------------------------- backtest
@@ -323,7 +299,7 @@ def readiness_backtest(
     seconds = time.perf_counter() - began
     began = time.perf_counter()
     in_window = History(tuple(lead for lead in history.leads if window.holds(lead)))
-    findings = _warnings(in_window, models)
+    findings = model_warnings(in_window, models)
     checked = time.perf_counter() - began
     if output == "json":
         data = {

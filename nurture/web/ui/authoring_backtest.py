@@ -49,6 +49,7 @@ from nurture.platform.csv_safety import safe_row
 from nurture.platform.db import transaction, utcnow
 from nurture.web.ui.authoring import MAX_TEXT, _config_page, bp
 from nurture.web.ui.background import start_thread
+from nurture.web.ui.backtest_warnings import warning_notes
 from nurture.web.ui.formatting import number_text
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
@@ -297,6 +298,7 @@ def backtest() -> Any:
         source=_source(),
         figures=figures(results) if results else [],
         months=months(results) if results else [],
+        warnings=warning_notes(results) if results else [],
         period=_period(state) if state else None,
         missed_shown=MISSED_SHOWN,
         can_run=current_user.may(roles.CAMPAIGNS_EDIT),

@@ -8,6 +8,7 @@ import gzip
 import io
 import re
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
@@ -314,3 +315,35 @@ def test_a_damaged_history_file_fails_the_run_with_its_file_and_line(app, market
     assert "The backtest failed" in html
     assert f"{path}:4: damaged lead record" in html
     assert marketer.get("/authoring/backtest/status").json["status"] == "failed"  # type: ignore[index]
+
+
+def test_the_results_warn_of_a_leaked_column_and_a_protected_attribute(app, marketer, settings):  # type: ignore[no-untyped-def]
+    # Six converters carry a "closed" tag recorded with the sale; every lead has a birth date.
+    leads = tuple(
+        replace(
+            lead(f"k{number}", number, demo=number % 2 == 0, converted=number < 6),
+            fields={
+                "attributes.date_of_birth": "1980-01-01",
+                **({"attributes.closed_tag": "closed-won"} if number < 6 else {}),
+            },
+        )
+        for number in range(14)
+    )
+    with_history(settings, leads)
+
+    run(marketer, "readiness", settings.readiness_file.read_text() + WARM_RULE)
+
+    html = unescape(marketer.get("/authoring/backtest").get_data(as_text=True))
+    assert "Warnings (2)" in html
+    assert (
+        "“attributes.closed_tag” is filled in for 100.0% of converters and 0.0% of the rest" in html
+    )
+    assert "“attributes.date_of_birth” looks like age or date of birth" in html
+
+
+def test_results_without_warnings_show_no_warnings_section(app, marketer, settings):  # type: ignore[no-untyped-def]
+    with_history(settings)
+
+    run(marketer, "readiness", settings.readiness_file.read_text() + WARM_RULE)
+
+    assert "Warnings (" not in marketer.get("/authoring/backtest").get_data(as_text=True)
