@@ -25,7 +25,7 @@ are kept as written, not fitted).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -207,10 +207,3 @@ def grade_index(
         [score >= thresholds.a, score >= thresholds.b, score >= thresholds.c], [0, 1, 2], 3
     ).astype(np.int_)
     return np.maximum(by_score, caps)
-
-
-def weights_by_group(
-    features: Iterable[Feature], values: Iterable[float]
-) -> dict[tuple[str, int | None], float]:
-    """``values`` keyed by (group, band) of each feature, for looking points up."""
-    return {(f.group, f.band): v for f, v in zip(features, values, strict=True)}
