@@ -11,11 +11,15 @@ ones replayed through ``nurture.backtest`` handover by handover.
 
     PYTHONPATH=. .venv/bin/python bench/calibrate.py [--leads 100000] [--seed 7]
         [--target balanced] [--boosting]
+
+``--example FOLDER`` writes N generated leads as the CSV files of docs/backtest.md's
+calibration example instead (``--leads 500 --example docs/backtest`` made them).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import random
 import sys
@@ -28,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from backtest import ROOT, lead  # the generator, shared with the backtest benchmark
 
-from nurture.backtest import History, Model, read_history, write_history
+from nurture.backtest import History, HistoryLead, Model, read_history, write_history
 from nurture.backtest.calibrate import Files, Options, calibrate
 from nurture.backtest.thresholds import parse_target
 from nurture.qualification.icp_parser import load_icp_file
@@ -40,14 +44,55 @@ def share(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 
 
+def minute(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%dT%H:%M}"
+
+
+def write_example(folder: Path, leads: list[HistoryLead]) -> None:
+    """The leads as a CRM export would give them: one CSV of leads, one of events."""
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = {
+        "Title": "title",
+        "Industry": "account.industry",
+        "Employees": "account.employees",
+        "Annual revenue": "account.annual_revenue",
+        "Country": "account.country",
+        "Budget": "attributes.budget",
+        "Visits": "attributes.history.visits",
+    }
+    with (folder / "calibrate-leads.csv").open("w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["Lead ID", "Created", *columns, "Won", "Close date", "Amount"])
+        for item in leads:
+            outcome = item.outcome
+            writer.writerow([
+                item.key, minute(item.created_at),
+                *(item.fields.get(name, "") for name in columns.values()),
+                "yes" if outcome.converted else "no",
+                minute(outcome.converted_at) if outcome.converted_at else "",
+                f"{outcome.deal_value:.0f}" if outcome.deal_value else "",
+            ])  # fmt: skip
+    with (folder / "calibrate-events.csv").open("w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["Lead", "Type", "Time", "URL"])
+        for item in leads:
+            for event in item.events:
+                url = str(event.properties.get("url", ""))
+                writer.writerow([item.key, event.type, minute(event.occurred_at), url])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--target", default="balanced")
     parser.add_argument("--boosting", action="store_true")
+    parser.add_argument("--example", type=Path, metavar="FOLDER")
     args = parser.parse_args()
     rng = random.Random(args.seed)
+    if args.example:
+        write_example(args.example, [lead(rng, n) for n in range(args.leads)])
+        return
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     leads = [lead(rng, n) for n in range(args.leads)]
     print(f"generated     {len(leads):,} leads, {sum(len(x.events) for x in leads):,} events")

@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from nurture.backtest.features import FeatureTable, describe, grade_index
 from nurture.backtest.fitting import (
+    BOOTSTRAP,
     CalibrationRow,
     Fitted,
     Importance,
@@ -42,6 +43,7 @@ from nurture.backtest.fitting import (
 )
 from nurture.backtest.history import HistoryLead
 from nurture.backtest.proposal import (
+    MIN_SUPPORT,
     Points,
     ProposedRule,
     icp_points,
@@ -61,6 +63,9 @@ from nurture.scoring.parser import load_scoring_text
 # The fewest converters (and non-converters) worth calibrating on: fewer, and the held-out
 # part and each cross-validation fold have a handful of converters, too few to judge by.
 MIN_CONVERTERS = 20
+
+# Below this share of resampled fits agreeing on a weight's sign, the report calls it unsure.
+SURE = 0.8
 
 Progress = Callable[[str, int, int], None]
 
@@ -175,7 +180,9 @@ class Calibration:
                     "kind": item.kind,
                     "id": item.id,
                     "direction": item.direction,
+                    "strongest_band": item.strongest or None,
                     "standardised_weight": round(item.weight, 4),
+                    "same_sign_in_resamples": round(item.agreement, 2),
                     "auc_drop": round(item.auc_drop, 4),
                 }
                 for item in self.importance
@@ -258,7 +265,8 @@ def calibrate(
         if f.band is not None
     }
     bands, band_notes = icp_points(model.icp, band_weights, band_support)
-    points = Points(rules, caps, bands, tuple(rule_notes + band_notes))
+    unsure = _unsure(table, fitted, support)
+    points = Points(rules, caps, bands, tuple(rule_notes + band_notes + unsure))
     scores, grades = proposed_facts(table, points, model.icp)
     step("choosing the readiness rule", 0, 1)
     try:
@@ -321,6 +329,23 @@ def proposed_facts(
     scores = table.rows @ rule_points
     fit = table.rows @ band_points
     return scores, grade_index(fit, icp, table.grade_cap)
+
+
+def _unsure(table: FeatureTable, fitted: Fitted, support: npt.NDArray[np.int_]) -> list[str]:
+    """A note naming the weighted columns whose direction the history is unsure of."""
+    named = [
+        f"{feature.name} ({agreement:.0%})"
+        for feature, agreement, count in zip(table.features, fitted.agreement, support, strict=True)
+        if count >= MIN_SUPPORT and agreement < SURE
+    ]
+    if not named:
+        return []
+    return [
+        "the history is unsure of the direction of "
+        + ", ".join(named)
+        + f" (share of {BOOTSTRAP} resampled fits with the same sign): treat their points "
+        "with care, or calibrate on a longer history"
+    ]
 
 
 def _proposal(

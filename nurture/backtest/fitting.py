@@ -29,6 +29,8 @@ from nurture.backtest.features import FeatureTable
 # The regularisation strengths tried (inverse: smaller is stronger), on standardised columns.
 C_GRID = (0.01, 0.1, 1.0)
 _MAX_ITER = 2000
+# How many bootstrap refits say how sure the history is of each weight's direction.
+BOOTSTRAP = 20
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int_]
@@ -53,6 +55,9 @@ class Fitted:
     standardised: Floats
     c: float
     cv_auc: tuple[float, ...]
+    # Per column, the share of bootstrap refits whose weight has the same sign (how sure
+    # the history is of the direction; 1.0 for a column that gets no weight).
+    agreement: Floats
 
     def chance(self, rows: Floats) -> Floats:
         """The predicted chance of converting of each row."""
@@ -60,7 +65,9 @@ class Fitted:
         return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
 
 
-def fit_logistic(rows: Floats, converted: Ints, *, folds: int, seed: int) -> Fitted:
+def fit_logistic(
+    rows: Floats, converted: Ints, *, folds: int, seed: int, resamples: int = BOOTSTRAP
+) -> Fitted:
     """Logistic regression of ``converted`` on ``rows`` (see the module's docstring)."""
     mean = rows.mean(axis=0)
     scale = rows.std(axis=0)
@@ -83,7 +90,28 @@ def fit_logistic(rows: Floats, converted: Ints, *, folds: int, seed: int) -> Fit
     weights = np.asarray(model.coef_[0], dtype=np.float64)
     coefficients = weights / scale
     intercept = float(model.intercept_[0] - (weights * mean / scale).sum())
-    return Fitted(coefficients, intercept, weights, best[1], best[2])
+    agreement = _agreement(standard, converted, weights, best[1], seed, resamples)
+    return Fitted(coefficients, intercept, weights, best[1], best[2], agreement)
+
+
+def _agreement(
+    standard: Floats, converted: Ints, weights: Floats, c: float, seed: int, resamples: int
+) -> Floats:
+    """Per column, the share of ``resamples`` refits on leads drawn with replacement whose
+    weight has the sign of ``weights``."""
+    rng = np.random.default_rng(seed)
+    same = np.zeros(len(weights))
+    done = 0
+    for _ in range(resamples):
+        drawn = rng.integers(0, len(converted), len(converted))
+        if converted[drawn].min() == converted[drawn].max():
+            continue
+        refit = LogisticRegression(C=c, max_iter=_MAX_ITER).fit(standard[drawn], converted[drawn])
+        same += np.sign(refit.coef_[0]) == np.sign(weights)
+        done += 1
+    agreement = same / done if done else np.ones(len(weights))
+    agreement[weights == 0] = 1.0
+    return np.asarray(agreement, dtype=np.float64)
 
 
 def auc(converted: Ints, chance: Floats) -> float | None:
@@ -133,6 +161,8 @@ class Importance:
     id: str
     direction: str  # "+" raises the chance, "-" lowers it, "0" neither
     weight: float  # the largest standardised weight of its columns, with its sign
+    strongest: str  # the column with that weight (a criterion's band label; "" for a rule)
+    agreement: float  # that column's share of bootstrap refits with the same sign
     auc_drop: float  # held-out AUC lost when its columns are shuffled (mean of repeats)
     auc_drop_sd: float
 
@@ -155,7 +185,9 @@ def importance(
             after = auc(converted, fitted.chance(shuffled))
             drops.append(0.0 if base is None or after is None else base - after)
         weights = fitted.standardised[columns]
-        strongest = float(weights[np.argmax(np.abs(weights))])
+        at = int(np.argmax(np.abs(weights)))
+        strongest = float(weights[at])
+        feature = table.features[columns[at]]
         direction = "+" if strongest > 1e-9 else "-" if strongest < -1e-9 else "0"
         found.append(
             Importance(
@@ -163,6 +195,8 @@ def importance(
                 id=group,
                 direction=direction,
                 weight=strongest,
+                strongest="" if feature.band is None else feature.label,
+                agreement=float(fitted.agreement[columns[at]]),
                 auc_drop=float(np.mean(drops)),
                 auc_drop_sd=float(np.std(drops)),
             )

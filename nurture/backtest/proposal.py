@@ -93,6 +93,11 @@ def scoring_points(
                     f"rule {rule.id}: carries almost no weight (kept at {value}; "
                     "consider removing it)"
                 )
+            if (value > 0) != (rule.points > 0):
+                notes.append(
+                    f"rule {rule.id}: the history turns its sign ({rule.points:g} → {value}); "
+                    "check it before using the proposal"
+                )
             points[rule.id] = value
         ratio = abs(points[rule.id]) / abs(rule.points)
         caps[rule.id] = (_scaled(rule.cap.per_day, ratio), _scaled(rule.cap.total, ratio))

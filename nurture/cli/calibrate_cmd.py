@@ -357,8 +357,12 @@ def _replays(console: Console, replays: tuple[Backtest, ...]) -> None:
 
 
 def _weights(console: Console, result: Calibration, files: Files) -> None:
-    table = Table(title="What weighs most (held out: AUC lost when shuffled)")
-    for column in ("fact", "direction", "std. weight", "AUC drop", "points now → proposed"):
+    table = Table(
+        title="What weighs most (held out: AUC lost when shuffled; sure: share of resampled "
+        "fits with the same sign)"
+    )
+    columns = ("fact", "direction", "sure", "std. weight", "AUC drop", "points now → proposed")
+    for column in columns:
         table.add_column(column, justify="left" if column == "fact" else "right")
     points = result.proposed.points
     scoring = files.model.scoring
@@ -373,6 +377,8 @@ def _weights(console: Console, result: Calibration, files: Files) -> None:
             now_best = criterion.max_points
             new_best = max(points.bands[(item.id, i)] for i in range(len(criterion.bands)))
             change = f"best band {now_best} → {new_best}"
-            fact = f"criterion {item.id}"
-        table.add_row(fact, item.direction, f"{item.weight:+.3f}", f"{item.auc_drop:.4f}", change)
+            fact = f"criterion {item.id}" + (f": {item.strongest}" if item.direction != "0" else "")
+        sure = "–" if item.direction == "0" else f"{item.agreement:.0%}"
+        weight, drop = f"{item.weight:+.3f}", f"{item.auc_drop:.4f}"
+        table.add_row(fact, item.direction, sure, weight, drop, change)
     console.print(table)

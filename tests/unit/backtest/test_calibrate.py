@@ -44,6 +44,9 @@ def test_the_facts_that_drive_conversion_weigh_most_and_newsletter_opens_do_not(
     assert ranked.index("industry") < ranked.index("size")
     directions = {item.id: item.direction for item in balanced.importance}
     assert directions["demo"] == directions["pricing"] == directions["industry"] == "+"
+    # Resampled fits agree on the direction of what really drives conversion.
+    sure = {item.id: item.agreement for item in balanced.importance}
+    assert sure["demo"] == sure["industry"] == 1.0 and sure["pricing"] >= 0.9
     points = balanced.proposed.points.rules
     # The strongest rule keeps the file's largest points; the others in proportion.
     assert points["demo"] == 10

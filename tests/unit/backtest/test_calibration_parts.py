@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from nurture.backtest.fitting import calibration_table
-from nurture.backtest.proposal import ProposedRule, icp_points, write_readiness
+from nurture.backtest.proposal import ProposedRule, icp_points, scoring_points, write_readiness
 from nurture.backtest.thresholds import Target, TargetError, choose_rule, parse_target
 from nurture.qualification.icp_parser import load_icp_text
 from nurture.qualification.readiness_parser import load_readiness_text
+from nurture.scoring.parser import load_scoring_text
 
 
 @pytest.mark.parametrize(("text", "target"), [
@@ -117,3 +118,29 @@ def test_a_flow_style_rule_list_is_replaced_by_the_calibrated_rule():
     assert (rule.id, rule.min_score, rule.min_grade) == ("calibrated", 42, "C")
     assert rule.description == "calibrated: yes"
     assert written.startswith("# made here\n") and written.endswith("# end\n")
+
+
+SCORING = """name: t
+half_life: 30d
+bands: { warm: 20, hot: 40 }
+rules:
+  - { id: demo, event: demo.requested, points: 40, hand_raiser: true }
+  - { id: careers, event: page.viewed, points: -10, cap: { per_day: 10, total: 30 } }
+  - { id: opens, event: email.opened, points: 2 }
+  - { id: rare, event: webinar.attended, points: 15 }
+"""
+
+
+def test_scoring_points_keep_the_scale_scale_caps_and_say_what_to_check():
+    scoring = load_scoring_text(SCORING).value
+    weights = {"demo": -0.5, "careers": 1.0, "opens": 0.001, "rare": 9.0}
+    support = {"demo": 100, "careers": 100, "opens": 100, "rare": 2}
+    points, caps, notes = scoring_points(scoring, weights, support)
+    # The strongest learnt rule (careers) gets the file's strongest points (40).
+    assert points == {"demo": 1, "careers": 40, "opens": 1, "rare": 15}
+    assert caps["careers"] == (40.0, 120.0)  # still one event a day, three in all
+    text = " | ".join(notes)
+    assert "rule demo: the history gives it no positive weight" in text
+    assert "rule careers: the history turns its sign (-10 → 40)" in text
+    assert "rule opens: carries almost no weight" in text
+    assert "rule rare: matched too few leads" in text
