@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from nurture.backtest.report import Rates
 from nurture.qualification.icp import GRADES
 
 # A rule must hand over at least this many training leads to be chosen for its precision
@@ -69,30 +70,13 @@ def parse_target(text: str) -> Target:
 
 
 @dataclass(frozen=True)
-class Figures:
+class Figures(Rates):
     """How a selection of leads did: handed over, and of those converted."""
 
     leads: int
     converters: int
     handed_over: int
     caught: int
-
-    @property
-    def precision(self) -> float | None:
-        return self.caught / self.handed_over if self.handed_over else None
-
-    @property
-    def recall(self) -> float | None:
-        return self.caught / self.converters if self.converters else None
-
-    @property
-    def base_rate(self) -> float | None:
-        return self.converters / self.leads if self.leads else None
-
-    @property
-    def lift(self) -> float | None:
-        precision, base = self.precision, self.base_rate
-        return precision / base if precision is not None and base else None
 
     @property
     def share(self) -> float | None:

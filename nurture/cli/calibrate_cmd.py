@@ -40,6 +40,11 @@ T = TypeVar("T")
 _SHOWN = 12
 
 
+def _file(*names: str, help: str) -> Any:
+    """An option naming a file (``help`` is click's own keyword)."""
+    return click.option(*names, type=click.Path(dir_okay=False, path_type=Path), help=help)
+
+
 def _loaded(path: Path, load: FileLoad[T]) -> tuple[T, str]:
     return valid_or_exit(path, load), load.text
 
@@ -73,25 +78,15 @@ def _outputs(
 
 
 @scoring_group.command("calibrate")
-@click.option(
+@_file(
     "--history",
     "history_file",
-    type=click.Path(dir_okay=False, path_type=Path),
     help=f"The history to learn from (default: {HISTORY_FILE} in the instance folder).",
 )
-@click.option(
-    "--scoring",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Scoring file whose points are fitted (default: NURTURE_SCORING_FILE).",
-)
-@click.option(
-    "--icp",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="ICP file whose band points are fitted (default: NURTURE_ICP_FILE).",
-)
-@click.option(
+@_file("--scoring", help="Scoring file whose points are fitted (default: NURTURE_SCORING_FILE).")
+@_file("--icp", help="ICP file whose band points are fitted (default: NURTURE_ICP_FILE).")
+@_file(
     "--readiness",
-    type=click.Path(dir_okay=False, path_type=Path),
     help="Readiness file the proposed rule replaces the rules of "
     "(default: NURTURE_READINESS_FILE).",
 )
@@ -134,21 +129,12 @@ def _outputs(
     is_flag=True,
     help="Skip replaying the held-out leads through today's and the proposed files.",
 )
-@click.option(
+@_file(
     "--out-scoring",
-    type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the proposed scoring file (default: beside it, NAME.proposed.yaml).",
 )
-@click.option(
-    "--out-icp",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the proposed ICP file.",
-)
-@click.option(
-    "--out-readiness",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the proposed readiness file.",
-)
+@_file("--out-icp", help="Where to write the proposed ICP file.")
+@_file("--out-readiness", help="Where to write the proposed readiness file.")
 @click.option(
     "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
