@@ -133,7 +133,7 @@ class Calibration:
     def as_dict(self) -> dict[str, Any]:
         """Plain data for JSON."""
         points = self.proposed.points
-        model = {"rule": {}, "band": {}}  # type: dict[str, dict[str, Any]]
+        model: dict[str, dict[str, Any]] = {"rule": {}, "band": {}}
         weights = dict(zip(self.table.features, self.fitted.coefficients, strict=True))
         for feature, weight in weights.items():
             if feature.band is None:
@@ -279,7 +279,9 @@ def calibrate(
         choice.min_grade,
         f"calibrated on {source} for {options.target}",
     )
-    proposed = _proposal(files, points, rule, made_at=made_at, source=source, choice=choice)
+    proposed = _proposal(
+        files, points, rule, made_at=made_at, source=source, choice=choice, target=options.target
+    )
     step("explaining", 0, 1)
     with threadpool_limits(limits=1):
         explained = importance(fitted, table, test, seed=options.seed)
@@ -356,6 +358,7 @@ def _proposal(
     made_at: datetime,
     source: str,
     choice: Choice,
+    target: Target,
 ) -> Proposed:
     header = [
         f"PROPOSED by `nurture scoring calibrate` on {made_at:%Y-%m-%d %H:%M} UTC from {source}.",
@@ -365,8 +368,8 @@ def _proposal(
     chosen = choice.chosen_on
     rule_header = [
         *header[:2],
-        f"The rule below was chosen for {rule.description.split(' for ', 1)[-1]} on the "
-        f"training leads: precision {_share(chosen.precision)}, recall {_share(chosen.recall)}.",
+        f"The rule below was chosen for {target} on the training leads: precision "
+        f"{_share(chosen.precision)}, recall {_share(chosen.recall)}.",
         "It reads the scores and grades of the proposed scoring and ICP files.",
         "",
     ]

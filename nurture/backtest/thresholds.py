@@ -193,10 +193,6 @@ def choose_rule(scores: Floats, grades: Ints, converted: Ints, target: Target) -
         best = max(allowed, key=lambda c: (c.caught, -c.handed))
     else:
         best = max(candidates, key=lambda c: 2 * c.caught / (c.handed + total) if total else 0.0)
-    chosen = Choice(best.min_score, best.min_grade, Figures(leads, total, 0, 0), met)
-    return Choice(
-        best.min_score,
-        best.min_grade,
-        figures(chosen.selects(scores, grades), converted),
-        met,
-    )
+    # The candidate's counts are the chosen rule's figures on these leads.
+    chosen_on = Figures(leads, total, best.handed, best.caught)
+    return Choice(best.min_score, best.min_grade, chosen_on, met)
