@@ -33,8 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from backtest import ROOT, lead  # the generator, shared with the backtest benchmark
 
 from nurture.backtest import History, HistoryLead, Model, read_history, write_history
-from nurture.backtest.calibrate import Files, Options, calibrate
-from nurture.backtest.thresholds import parse_target
+from nurture.backtest.calibrate import Files, Options, calibrate, proposed_facts
+from nurture.backtest.fitting import split
+from nurture.backtest.thresholds import Target, choose_rule, figures, parse_target
 from nurture.qualification.icp_parser import load_icp_file
 from nurture.qualification.readiness_parser import load_readiness_file
 from nurture.scoring.parser import load_scoring_file
@@ -144,16 +145,33 @@ def main() -> None:
     print(f"model         cross-validated AUC {sum(cv) / len(cv):.3f} (folds {folds}), "
           f"held-out AUC {result.auc:.3f}{boosting}")  # fmt: skip
     rule = result.proposed.rule
-    figures = result.held_out_figures
-    print(f"held out      {result.held_out:,} leads, base rate {share(figures.base_rate)}")
+    chosen = result.held_out_figures
+    print(f"held out      {result.held_out:,} leads, base rate {share(chosen.base_rate)}")
     print(f"calibrated    rule min_score {rule.min_score}, min_grade {rule.min_grade or '–'} "
-          f"({result.target}): at the cut-off handed over {figures.handed_over:,}, precision "
-          f"{share(figures.precision)}, recall {share(figures.recall)}, lift "
-          f"{figures.lift or 0:.2f}")  # fmt: skip
+          f"({result.target}): at the cut-off handed over {chosen.handed_over:,}, precision "
+          f"{share(chosen.precision)}, recall {share(chosen.recall)}, lift "
+          f"{chosen.lift or 0:.2f}")  # fmt: skip
     for replayed in result.replays:
         print(f"replayed      {replayed.name:<14} handed over {replayed.handed_over:,}, precision "
               f"{share(replayed.precision)}, recall {share(replayed.recall)}, lift "
               f"{replayed.lift or 0:.2f}, median days {replayed.median_days or 0:.1f}")  # fmt: skip
+    if result.replays:
+        # The fair comparison: the calibrated points handing over as many leads as the
+        # shipped files do (the readiness line chosen for that share on the training part).
+        today = result.replays[0]
+        options = Options()
+        train, test = split(result.table.converted, options.held_out, options.seed)
+        scores, grades = proposed_facts(result.table, result.proposed.points, files.model.icp)
+        same = choose_rule(
+            scores[train], grades[train], result.table.converted[train],
+            Target("top", today.handed_over / today.leads),
+        )  # fmt: skip
+        held = figures(same.selects(scores[test], grades[test]), result.table.converted[test])
+        print(f"same volume   calibrated points with min_score {same.min_score}, min_grade "
+              f"{same.min_grade or '–'} (at most {today.handed_over / today.leads:.1%} of leads, "
+              f"as today's files): handed over {held.handed_over:,}, precision "
+              f"{share(held.precision)}, recall {share(held.recall)}, "
+              f"lift {held.lift or 0:.2f}")  # fmt: skip
     print("weighs most   " + ", ".join(
         f"{item.kind} {item.id} ({item.direction}, AUC drop {item.auc_drop:.3f})"
         for item in result.importance[:6]
