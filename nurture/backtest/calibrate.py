@@ -237,6 +237,12 @@ def calibrate(
         on_progress=lambda done, total: step("describing leads", done, total),
     )
     train, test = split(table.converted, options.held_out, options.seed)
+    learning = int(table.converted[train].sum())
+    if min(learning, len(train) - learning) < options.folds:
+        raise CalibrationError(
+            f"only {learning} converters to learn from after holding some out: use fewer "
+            f"folds than {options.folds}, or a longer history"
+        )
     step("fitting", 0, 1)
     # The matrices are narrow (tens of columns): BLAS and OpenMP threads spend more time
     # waiting for each other than they save (30× slower fits, measured on 2 busy cores).

@@ -23,6 +23,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from nurture.backtest.features import FeatureTable
 
@@ -76,13 +78,9 @@ def fit_logistic(
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     best: tuple[float, float, tuple[float, ...]] | None = None
     for c in C_GRID:
-        scores = cross_val_score(
-            LogisticRegression(C=c, max_iter=_MAX_ITER),
-            standard,
-            converted,
-            cv=cv,
-            scoring="roc_auc",
-        )
+        # Each fold standardises with its own training rows: the fold judged stays unseen.
+        pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=_MAX_ITER))
+        scores = cross_val_score(pipeline, rows, converted, cv=cv, scoring="roc_auc")
         if best is None or scores.mean() > best[0]:
             best = (float(scores.mean()), c, tuple(float(s) for s in scores))
     assert best is not None
