@@ -185,3 +185,11 @@ def test_a_history_too_thin_to_learn_from_is_said_plainly(change, message):
             made_at=MADE_AT,
             source="x",
         )
+
+
+def test_more_folds_than_converters_to_learn_from_is_said_plainly():
+    leads = non_converters(synthetic_history(400)) + converters(synthetic_history(400))[:25]
+    with pytest.raises(CalibrationError, match="use fewer folds than 30"):
+        calibrate(
+            synthetic_files(), leads, Options(folds=30, replay=False), made_at=MADE_AT, source="x"
+        )
