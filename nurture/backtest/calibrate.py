@@ -250,29 +250,7 @@ def calibrate(
         fitted = fit_logistic(
             table.rows[train], table.converted[train], folds=options.folds, seed=options.seed
         )
-    support = (table.rows[train] != 0).sum(axis=0)
-    rules, caps, rule_notes = scoring_points(
-        model.scoring,
-        {
-            f.group: w
-            for f, w in zip(table.features, fitted.coefficients, strict=True)
-            if f.band is None
-        },
-        {f.group: int(n) for f, n in zip(table.features, support, strict=True) if f.band is None},
-    )
-    band_weights = {
-        (f.group, f.band): float(w)
-        for f, w in zip(table.features, fitted.coefficients, strict=True)
-        if f.band is not None
-    }
-    band_support = {
-        (f.group, f.band): int(n)
-        for f, n in zip(table.features, support, strict=True)
-        if f.band is not None
-    }
-    bands, band_notes = icp_points(model.icp, band_weights, band_support)
-    unsure = _unsure(table, fitted, support)
-    points = Points(rules, caps, bands, tuple(rule_notes + band_notes + unsure))
+    points = _points(model, table, fitted, (table.rows[train] != 0).sum(axis=0))
     scores, grades = proposed_facts(table, points, model.icp)
     step("choosing the readiness rule", 0, 1)
     try:
@@ -321,6 +299,27 @@ def calibrate(
         replays=replays,
         notes=points.notes,
     )
+
+
+def _points(
+    model: Model, table: FeatureTable, fitted: Fitted, support: npt.NDArray[np.int_]
+) -> Points:
+    """The fitted weights as points for the files (``support``: per column, how many
+    training leads it was not 0 for)."""
+    rules: dict[str, float] = {}
+    rule_support: dict[str, int] = {}
+    bands: dict[tuple[str, int], float] = {}
+    band_support: dict[tuple[str, int], int] = {}
+    for feature, weight, count in zip(table.features, fitted.coefficients, support, strict=True):
+        if feature.band is None:
+            rules[feature.group], rule_support[feature.group] = float(weight), int(count)
+        else:
+            key = (feature.group, feature.band)
+            bands[key], band_support[key] = float(weight), int(count)
+    rule_points, caps, rule_notes = scoring_points(model.scoring, rules, rule_support)
+    band_points, band_notes = icp_points(model.icp, bands, band_support)
+    notes = rule_notes + band_notes + _unsure(table, fitted, support)
+    return Points(rule_points, caps, band_points, tuple(notes))
 
 
 def proposed_facts(
