@@ -112,12 +112,12 @@ def main() -> None:
         read, read_cpu = time.perf_counter() - began, time.process_time() - cpu
     print(f"read          {read:.1f} s ({read_cpu:.1f} s of processor time)")
 
-    # When each step began (the progress callback names the step it is in).
-    steps: dict[str, float] = {}
+    # When each step began, wall and processor time (the callback names the step it is in).
+    steps: dict[str, tuple[float, float]] = {}
     began, cpu = time.perf_counter(), time.process_time()
 
     def on_progress(step: str, done: int, total: int) -> None:
-        steps.setdefault(step, time.perf_counter())
+        steps.setdefault(step, (time.perf_counter(), time.process_time()))
 
     result = calibrate(
         files,
@@ -127,16 +127,18 @@ def main() -> None:
         source="bench",
         on_progress=on_progress,
     )
-    took, cpu = time.perf_counter() - began, time.process_time() - cpu
+    took, cpu_took = time.perf_counter() - began, time.process_time() - cpu
     names = list(steps)
-    for index, name in enumerate(names):
+    ends = [steps[name] for name in names[1:]] + [(began + took, cpu + cpu_took)]
+    for name, end in zip(names, ends, strict=True):
         start = steps[name]
-        end = steps[names[index + 1]] if index + 1 < len(names) else began + took
-        print(f"  {name:<30} {end - start:6.1f} s")
+        print(
+            f"  {name:<30} {end[0] - start[0]:6.1f} s, {end[1] - start[1]:5.1f} s of processor time"
+        )
     replay = 0.0
     if "replaying the held-out leads" in steps:
-        replay = began + took - steps["replaying the held-out leads"]
-    print(f"calibrate     {took:.1f} s, {cpu:.1f} s of processor time (of which the replay "
+        replay = began + took - steps["replaying the held-out leads"][0]
+    print(f"calibrate     {took:.1f} s, {cpu_took:.1f} s of processor time (of which the replay "
           f"of the held-out leads twice {replay:.1f} s; read + calibrate without the replay "
           f"{read + took - replay:.1f} s; the goal is 60 s)")  # fmt: skip
     cv = result.fitted.cv_auc
