@@ -9,7 +9,9 @@ activity) and a leaked column (a "closed" tag recorded after the outcome).
 
 Prints the time to write and read the history file, the backtest's time and figures, and a
 reference measured in the same run: scoring every lead's whole history once with the same
-model (``nurture.scoring.evaluate``, what a full rescore of those leads costs in Python).
+model (``nurture.scoring.evaluate``, what a full rescore of those leads costs in Python);
+then the time the warnings add (leakage and protected attributes, ``nurture.backtest
+.warnings``; the bar is 2 s) and what they found (the leaked column, nothing else).
 
     PYTHONPATH=. .venv/bin/python bench/backtest.py [--leads 100000] [--seed 7]
 """
@@ -32,6 +34,10 @@ from nurture.backtest import (
     Outcome,
     backtest,
     facts_at,
+    facts_used,
+    field_names,
+    leakage_warnings,
+    protected_warnings,
     read_history,
     replay,
     write_history,
@@ -158,6 +164,18 @@ def main() -> None:
         if facts.score != replayed.score or fit.grade != replayed.fit_grade:
             wrong += 1
     print(f"check         replay = full recomputation at the handover: {wrong} differ")
+
+    # What `nurture readiness backtest` adds for its warnings, on the same history.
+    began, cpu = time.perf_counter(), time.process_time()
+    used = facts_used(scoring=model.scoring, icp=model.icp, readiness=model.readiness)
+    findings = [
+        *leakage_warnings(history, used=used),
+        *protected_warnings(field_names(history), icp=model.icp, scoring=model.scoring),
+    ]
+    took, cpu = time.perf_counter() - began, time.process_time() - cpu
+    flagged = ", ".join(f"{f.kind} {f.fact}" for f in findings) or "nothing"
+    print(f"warnings      {took:.2f} s, {cpu:.2f} s of processor time (the bar is 2 s); "
+          f"flagged: {flagged}")  # fmt: skip
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     if wrong:
         sys.exit(1)

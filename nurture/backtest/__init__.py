@@ -10,9 +10,14 @@
   readiness rules, knowing only what had happened by then.
 - ``report``: pure — the figures of a backtest (per month, precision, recall, lift, days
   to conversion, the converters missed and why).
+- ``warnings``: pure — facts that leak the outcome (``leakage_warnings``) and criteria or
+  facts about protected characteristics (``protected_warnings``), as ``Finding`` values;
+  ``facts_used`` (in ``findings``, with ``Finding``) says where the files read each fact.
+  The names it looks for are in ``protected_names.yaml`` (read by ``protected``).
 """
 
 from nurture.backtest.csv_history import CsvHistory, HistoryImportError, read_csv_history
+from nurture.backtest.findings import Finding, facts_used
 from nurture.backtest.history import (
     History,
     HistoryFileError,
@@ -24,10 +29,12 @@ from nurture.backtest.history import (
 from nurture.backtest.instance import InstanceHistory, read_instance_history
 from nurture.backtest.replay import Model, Replay, facts_at, replay
 from nurture.backtest.report import Backtest, Window, backtest, summarise
+from nurture.backtest.warnings import field_names, leakage_warnings, protected_warnings
 
 __all__ = [
     "Backtest",
     "CsvHistory",
+    "Finding",
     "History",
     "HistoryFileError",
     "HistoryImportError",
@@ -39,6 +46,10 @@ __all__ = [
     "Window",
     "backtest",
     "facts_at",
+    "facts_used",
+    "field_names",
+    "leakage_warnings",
+    "protected_warnings",
     "read_csv_history",
     "read_history",
     "read_instance_history",

@@ -13,21 +13,28 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from nurture.backtest import (
     Backtest,
+    Finding,
     History,
     HistoryFileError,
     HistoryImportError,
     Model,
     Window,
     backtest,
+    facts_used,
+    field_names,
+    leakage_warnings,
+    protected_warnings,
     read_csv_history,
     read_history,
     read_instance_history,
     write_history,
 )
 from nurture.backtest.history import as_utc
+from nurture.backtest.runs import HISTORY_FILE
 from nurture.cli.group import cli, runtime, valid_or_exit
 from nurture.cli.qualification_cmd import readiness_group
 from nurture.files.event_catalogue import event_catalogue
@@ -40,7 +47,9 @@ from nurture.scoring.parser import load_scoring_file
 
 # How many rejected rows are printed one by one (all are counted).
 _PROBLEMS_SHOWN = 20
-HISTORY_FILE = "history.jsonl.gz"
+# The exit status of `readiness backtest --strict` when there is a warning (1 is a broken
+# file, 2 a usage error).
+WARNINGS_EXIT = 3
 
 
 def _history_path(path: Path | None) -> Path:
@@ -114,6 +123,7 @@ def history_import(
             found = read_instance_history(session, now)
         write_history(target, found.history)
         _summary(target, found.history)
+        _history_warnings(found.history)
         return
     assert leads_file is not None
     try:
@@ -151,6 +161,7 @@ def history_import(
             f"events: {read.event_rows} read, {read.events_kept} kept, {events_rejected} rejected"
         )
     _summary(target, history, notes=False)
+    _history_warnings(history)
     if read.problems:
         sys.exit(1)
 
@@ -165,6 +176,38 @@ def _summary(target: Path, history: History, *, notes: bool = True) -> None:
     )
 
 
+def _history_warnings(history: History) -> None:
+    """The history's warnings, with where the instance's files read each fact (when they
+    are valid: a broken file is the backtest's to report): what the backtest says again."""
+    live = _live_model()
+    findings = _warnings(history, [live] if live else [])
+    for finding in findings:
+        click.echo(f"warning ({finding.kind}) {finding.message}")
+    if findings:
+        click.echo(f"{len(findings)} warning(s): see docs/backtest.md, 'Warnings'")
+
+
+def _warnings(history: History, models: list[Model]) -> list[Finding]:
+    """Leakage and protected-attribute warnings on ``history``, saying which of the
+    ``models``' files read each fact."""
+    used: dict[str, list[str]] = {}
+    for model in models:
+        places = facts_used(scoring=model.scoring, icp=model.icp, readiness=model.readiness)
+        for fact, where in places.items():
+            known = used.setdefault(fact, [])
+            known.extend(place for place in where if place not in known)
+    # Every model shares the scoring and ICP files (only the readiness files differ).
+    first = models[0] if models else None
+    return [
+        *leakage_warnings(history, used=used),
+        *protected_warnings(
+            field_names(history),
+            icp=first.icp if first else None,
+            scoring=first.scoring if first else None,
+        ),
+    ]
+
+
 # ---------------------------------------------------------------- backtest
 
 
@@ -175,6 +218,18 @@ def _date(value: str | None) -> datetime | None:
         return as_utc(datetime.fromisoformat(value))
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 date, e.g. 2026-01-01") from None
+
+
+def _live_model() -> Model | None:
+    """The instance's scoring, ICP and readiness files, or None when one is not valid."""
+    settings = runtime().settings
+    catalogue = event_catalogue(settings)
+    scoring = load_scoring_file(settings.scoring_file, catalogue=catalogue).value
+    icp = load_icp_file(settings.icp_file).value
+    readiness = load_readiness_file(settings.readiness_file, catalogue=catalogue).value
+    if scoring is None or icp is None or readiness is None:
+        return None
+    return Model(scoring=scoring, icp=icp, readiness=readiness)
 
 
 def _model(scoring: Path | None, icp: Path | None, readiness: Path) -> Model:
@@ -226,6 +281,12 @@ def _model(scoring: Path | None, icp: Path | None, readiness: Path) -> Model:
     show_default=True,
 )
 @click.option("--missed", default=10, show_default=True, help="Missed converters to list.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help=f"Exit with status {WARNINGS_EXIT} when there is a warning (a fact that leaks the "
+    "outcome, a protected attribute); the figures are printed all the same.",
+)
 def readiness_backtest(
     history_file: Path | None,
     scoring: Path | None,
@@ -236,6 +297,7 @@ def readiness_backtest(
     end: str | None,
     output: str,
     missed: int,
+    strict: bool,
 ) -> None:
     """Replay the history through the scoring, ICP and readiness files (default: the
     instance's) and say what the readiness rule would have handed over, and how well."""
@@ -259,12 +321,26 @@ def readiness_backtest(
         for model, name in zip(models, names, strict=True)
     ]
     seconds = time.perf_counter() - began
+    began = time.perf_counter()
+    in_window = History(tuple(lead for lead in history.leads if window.holds(lead)))
+    findings = _warnings(in_window, models)
+    checked = time.perf_counter() - began
     if output == "json":
-        click.echo(json.dumps({"results": [r.as_dict(missed=missed) for r in results]}, indent=2))
+        data = {
+            "results": [r.as_dict(missed=missed) for r in results],
+            "warnings": [finding.as_dict() for finding in findings],
+        }
+        click.echo(json.dumps(data, indent=2))
     elif output == "csv":
         _csv(results)
+        # The figures stay one table a spreadsheet reads; the warnings go beside them.
+        for finding in findings:
+            click.echo(f"warning ({finding.kind}) {finding.message}", err=True)
     else:
         _table(results, missed, seconds)
+        _warnings_table(findings, checked)
+    if strict and findings:
+        sys.exit(WARNINGS_EXIT)
 
 
 def _figures(result: Backtest) -> list[tuple[str, str]]:
@@ -316,6 +392,20 @@ def _table(results: list[Backtest], missed: int, seconds: float) -> None:
         for item in result.missed[:missed]:
             console.print(f"  {item.key}: {item.why}", markup=False, highlight=False)
     console.print(f"replayed in {seconds:.2f} s")
+
+
+def _warnings_table(findings: list[Finding], seconds: float) -> None:
+    console = Console(width=100)
+    if not findings:
+        console.print(f"no warnings (leakage, protected attributes; checked in {seconds:.2f} s)")
+        return
+    table = Table(title=f"Warnings ({len(findings)}; checked in {seconds:.2f} s)")
+    table.add_column("kind")
+    table.add_column("fact", overflow="fold")
+    table.add_column("why", overflow="fold")
+    for finding in findings:
+        table.add_row(finding.kind, Text(finding.fact), Text(finding.message))
+    console.print(table)
 
 
 def _csv(results: list[Backtest]) -> None:

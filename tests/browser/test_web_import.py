@@ -52,8 +52,8 @@ def test_a_marketer_imports_a_csv_with_the_suggested_mapping(
     expect(page.get_by_role("heading", name="Import of targi.csv")).to_be_visible()
     expect(page.locator("[data-import-badge]")).to_have_text("Done", timeout=15_000)
     expect(page.locator("#import-progress")).to_have_attribute("value", "100")
-    expect(page.locator('[data-import-count="created"]')).to_have_text("2")
-    expect(page.locator('[data-import-count="rejected"]')).to_have_text("1")
+    expect(page.locator('[data-progress-count="created"]')).to_have_text("2")
+    expect(page.locator('[data-progress-count="rejected"]')).to_have_text("1")
     check_page(page)
 
     with page.expect_download() as download_info:

@@ -20,6 +20,7 @@ from nurture.web.ui import (
     account,
     accounts,
     authoring,
+    authoring_backtest,  # noqa: F401  (adds the backtest beside the editors to ui_authoring)
     authoring_new,  # noqa: F401  (adds the new-file page to ui_authoring)
     authoring_preview,  # noqa: F401  (adds the previews and test sends to ui_authoring)
     authoring_variants,  # noqa: F401  (adds the templates' language variants to ui_authoring)

@@ -4,7 +4,7 @@ the rejected rows with their reasons (docs/web/import.md).
 
 The import runs the use case of ``nurture leads import`` (``nurture.leads.import_jobs``) in
 a thread of the web process; each batch's transaction records the job's progress, so the
-page (and its JSON status, polled by ``import.js``) always shows committed counts. If the
+page (and its JSON status, polled by ``progress.js``) always shows committed counts. If the
 process stops, the job is marked interrupted and can be resumed where it stopped.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +20,6 @@ from flask import (
     Flask,
     Response,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -44,6 +42,7 @@ from nurture.platform.csv_safety import safe_row
 from nurture.platform.db import transaction, utcnow
 from nurture.reports.imports import JobRow, job_row, list_jobs, rejects_after
 from nurture.reports.keyset import parse_id
+from nurture.web.ui.background import join_threads, start_thread
 from nurture.web.ui.formatting import number_text
 from nurture.web.ui.imports_forms import (
     FIELD_LABELS,
@@ -62,7 +61,6 @@ bp = Blueprint("ui_import", __name__)
 MAX_ID = 2**31 - 1
 # Room for the multipart envelope and the CSRF token around the file itself.
 _FORM_OVERHEAD = 64 * 1024
-THREADS = "nurture.import_threads"
 
 
 @bp.record_once
@@ -238,29 +236,21 @@ def start(job_id: int) -> Any:
 
 
 def _launch(job_id: int) -> None:
-    rt = runtime()
-    settings = rt.settings
-    thread = threading.Thread(
-        target=import_jobs.run_job,
-        args=(rt.sessions, job_id),
-        kwargs={
-            "instance_path": settings.instance_path,
-            "default_timezone": settings.default_timezone,
-            "batch_size": settings.batch_size,
-        },
-        name=f"nurture-import-{job_id}",
-        daemon=True,
+    settings = runtime().settings
+    start_thread(
+        f"nurture-import-{job_id}",
+        import_jobs.run_job,
+        runtime().sessions,
+        job_id,
+        instance_path=settings.instance_path,
+        default_timezone=settings.default_timezone,
+        batch_size=settings.batch_size,
     )
-    threads: list[threading.Thread] = current_app.extensions.setdefault(THREADS, [])
-    threads[:] = [t for t in threads if t.is_alive()]
-    threads.append(thread)
-    thread.start()
 
 
 def join_imports(app: Flask, timeout: float = 60.0) -> None:
-    """Wait for the imports this app started (shutting down, tests)."""
-    for thread in list(app.extensions.get(THREADS, [])):
-        thread.join(timeout)
+    """Wait for the imports (and other background work) this app started."""
+    join_threads(app, timeout)
 
 
 def status_text(job: JobRow) -> str:

@@ -1,12 +1,13 @@
-// The import page's progress bar follows the job without reloading; without this file the
-// page's Refresh link does the same. Once the import ends, the page reloads for its results.
+// A job's progress bar (an import, a backtest) follows the job without reloading; without
+// this file the page's Refresh link does the same. Once the job ends, the page reloads for
+// its results. The box names its JSON status: {open, percent, text, counts?}.
 "use strict";
 (function () {
-  const box = document.querySelector("[data-import-status]");
+  const box = document.querySelector("[data-progress-status]");
   if (!box) return;
-  const url = box.getAttribute("data-import-status");
-  const bar = document.getElementById("import-progress");
-  const text = document.getElementById("import-progress-text");
+  const url = box.getAttribute("data-progress-status");
+  const bar = box.querySelector("progress");
+  const text = box.querySelector("[role=status]");
   const refresh = box.querySelector(".no-js-refresh");
   if (refresh) refresh.hidden = true;
 
@@ -16,8 +17,8 @@
       else { bar.value = state.percent; bar.textContent = state.percent + " %"; }
     }
     if (text && text.textContent !== state.text) text.textContent = state.text;
-    Object.keys(state.counts).forEach(function (key) {
-      const cell = document.querySelector('[data-import-count="' + key + '"]');
+    Object.keys(state.counts || {}).forEach(function (key) {
+      const cell = document.querySelector('[data-progress-count="' + key + '"]');
       if (cell) cell.textContent = state.counts[key].toLocaleString(document.documentElement.lang);
     });
   }
