@@ -250,10 +250,8 @@ def write_readiness(text: str, rule: ProposedRule, header: list[str]) -> str:
     # list on the lines after ``rules:``.
     block_list = isinstance(rules, yaml.SequenceNode) and not rules.flow_style
     indent = " " * rules.start_mark.column if block_list else "  "
-    lines = [
-        "id: calibrated",
-        f"description: {yaml.safe_dump(rule.description, width=1000).splitlines()[0]}",
-    ]
+    description = yaml.safe_dump(rule.description, width=1000, allow_unicode=True)
+    lines = ["id: calibrated", f"description: {description.splitlines()[0]}"]
     if rule.min_grade is not None:
         lines.append(f"min_grade: {rule.min_grade}")
     if rule.min_score is not None:

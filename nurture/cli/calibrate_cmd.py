@@ -284,7 +284,7 @@ def _table(result: Calibration, files: Files, outputs: dict[str, Path]) -> None:
             if result.boosting_auc is not None
             else []
         ),
-        ("target", str(result.target) + ("" if result.choice.met else " (not reached)")),
+        ("target", str(result.target) + _unmet(result)),
         ("proposed readiness rule", " and ".join(conditions)),
         *[(f"held out: {label}", value) for label, value in _figure_rows(result.held_out_figures)],
     ]:
@@ -318,6 +318,16 @@ def _table(result: Calibration, files: Files, outputs: dict[str, Path]) -> None:
         "files.",
         markup=False,
         highlight=False,
+    )
+
+
+def _unmet(result: Calibration) -> str:
+    if result.choice.met:
+        return ""
+    chosen = result.choice.chosen_on
+    return (
+        f" (not reached: the best line hands over {_share(chosen.share)} of the training "
+        f"leads at {_share(chosen.precision)} precision)"
     )
 
 

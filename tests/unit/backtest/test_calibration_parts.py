@@ -111,12 +111,14 @@ def test_icp_points_follow_the_weights_and_their_best_bands_add_up_to_100():
 
 def test_a_flow_style_rule_list_is_replaced_by_the_calibrated_rule():
     text = "name: r\nrules: [{ id: a, min_grade: B }, { id: b, temperature: hot }]\n# end\n"
-    written = write_readiness(text, ProposedRule(42, "C", "calibrated: yes"), ["made here"])
+    proposal = ProposedRule(42, "C", "calibrated: precision ≥ 80%")
+    written = write_readiness(text, proposal, ["made here"])
     loaded = load_readiness_text(written)
     assert loaded.ok, loaded.problems
     (rule,) = loaded.value.rules
     assert (rule.id, rule.min_score, rule.min_grade) == ("calibrated", 42, "C")
-    assert rule.description == "calibrated: yes"
+    assert rule.description == "calibrated: precision ≥ 80%"
+    assert "precision ≥ 80%" in written  # readable, not escaped
     assert written.startswith("# made here\n") and written.endswith("# end\n")
 
 
