@@ -81,21 +81,14 @@ class Missed:
         return "; ".join(f"{rule}: {text}" for rule, text in self.unmet) or "never asked"
 
 
-@dataclass(frozen=True)
-class Backtest:
-    """What one readiness model would have done with a history."""
+class Rates:
+    """Precision, recall, base rate and lift of a selection of leads, from its counts (a
+    backtest's, or a calibrated rule's on the held-out leads)."""
 
-    name: str
     leads: int
     converters: int
     handed_over: int
     caught: int
-    months: tuple[Month, ...]
-    days_to_conversion: tuple[float, ...]
-    missed: tuple[Missed, ...]
-    by_rule: tuple[tuple[str, int], ...]
-    caught_value: float
-    missed_value: float
 
     @property
     def precision(self) -> float | None:
@@ -113,6 +106,23 @@ class Backtest:
     def lift(self) -> float | None:
         precision, base = self.precision, self.base_rate
         return precision / base if precision is not None and base else None
+
+
+@dataclass(frozen=True)
+class Backtest(Rates):
+    """What one readiness model would have done with a history."""
+
+    name: str
+    leads: int
+    converters: int
+    handed_over: int
+    caught: int
+    months: tuple[Month, ...]
+    days_to_conversion: tuple[float, ...]
+    missed: tuple[Missed, ...]
+    by_rule: tuple[tuple[str, int], ...]
+    caught_value: float
+    missed_value: float
 
     @property
     def median_days(self) -> float | None:

@@ -11,6 +11,7 @@ from nurture.cli import (  # noqa: F401  (each adds its commands to ``cli``)
     apikeys_cmd,
     backtest_cmd,
     bounces_cmd,
+    calibrate_cmd,
     campaigns_cmd,
     costs_cmd,
     db_cmd,
