@@ -29,6 +29,7 @@ import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
 from nurture.backtest.features import FeatureTable, describe, grade_index
+from nurture.backtest.findings import Finding
 from nurture.backtest.fitting import (
     BOOTSTRAP,
     CalibrationRow,
@@ -55,6 +56,7 @@ from nurture.backtest.proposal import (
 from nurture.backtest.replay import Model
 from nurture.backtest.report import Backtest, backtest
 from nurture.backtest.thresholds import Choice, Figures, Target, choose_rule, figures
+from nurture.backtest.warnings import model_warnings
 from nurture.qualification.icp import ICP
 from nurture.qualification.icp_parser import load_icp_text
 from nurture.qualification.readiness_parser import load_readiness_text
@@ -109,8 +111,8 @@ class Proposed:
 
 @dataclass(frozen=True)
 class Calibration:
-    """What calibration found and proposes. ``warnings`` is for the checks of a history
-    and a proposal (leakage, protected attributes); printed when not empty."""
+    """What calibration found and proposes. ``warnings`` are the checks of the history
+    and the proposed files (leakage, protected attributes); printed when not empty."""
 
     leads: int
     converters: int
@@ -128,7 +130,7 @@ class Calibration:
     proposed: Proposed
     replays: tuple[Backtest, ...] = ()
     notes: tuple[str, ...] = ()
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[Finding, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for JSON."""
@@ -190,7 +192,7 @@ class Calibration:
             "points": model,
             "replay_held_out": [replay.as_dict(missed=0) for replay in self.replays],
             "notes": list(self.notes),
-            "warnings": list(self.warnings),
+            "warnings": [warning.as_dict() for warning in self.warnings],
         }
 
 
@@ -298,6 +300,9 @@ def calibrate(
         proposed=proposed,
         replays=replays,
         notes=points.notes,
+        # Which facts the proposal reads decides each warning's advice: the proposed
+        # files are the ones a marketer is about to review.
+        warnings=tuple(model_warnings(leads, [_model(proposed)])),
     )
 
 

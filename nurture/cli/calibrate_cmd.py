@@ -308,7 +308,7 @@ def _table(result: Calibration, files: Files, outputs: dict[str, Path]) -> None:
     for note in result.notes:
         console.print(f"note: {note}", markup=False, highlight=False)
     for warning in result.warnings:
-        console.print(f"warning: {warning}", markup=False, highlight=False)
+        console.print(f"warning ({warning.kind}): {warning.message}", markup=False, highlight=False)
     for kind, path in outputs.items():
         console.print(f"wrote {path} (proposed {kind} file)", markup=False, highlight=False)
     console.print(

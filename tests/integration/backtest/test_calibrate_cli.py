@@ -5,6 +5,7 @@ clear line."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,25 @@ def test_a_history_without_converters_says_so_with_its_path(app, paths):
     result = invoke(app, *files_args(paths))
     assert result.exit_code == 1
     assert f"{paths['history']}: no lead in the history converted" in result.output
+
+
+def test_calibrate_warns_of_a_column_that_leaks_the_outcome(app, paths):
+    # A "closed" tag the CRM sets when a deal is won: present for every converter only.
+    leads = tuple(
+        replace(lead, fields={**lead.fields, "attributes.closed_tag": "won"})
+        if lead.outcome.converted
+        else lead
+        for lead in synthetic_history(1000)
+    )
+    write_history(paths["history"], History(leads, source="test"))
+
+    result = invoke(app, *files_args(paths), "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    warnings = json.loads(result.output)["warnings"]
+    assert [(w["kind"], w["fact"]) for w in warnings] == [("leakage", "attributes.closed_tag")]
+    table = invoke(app, *files_args(paths))
+    printed = " ".join(table.output.split())  # the console wraps long lines
+    assert "warning (leakage): 'attributes.closed_tag' is filled in for 100 % of converters" in (
+        printed
+    )
