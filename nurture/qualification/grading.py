@@ -160,7 +160,8 @@ def regrade_batch(
         .where(Lead.id.in_(ids), Lead.erased_at.is_(None))
     ).all()
     by_id = {row.id: row for row in rows}
-    fits: dict[tuple[Any, ...], Fit] = {}
+    # A fit and its stored values, by the values it was graded from.
+    fits: dict[tuple[Any, ...], tuple[Fit, dict[str, Any]]] = {}
     changes: list[FitChange] = []
     events: list[dict[str, Any]] = []
     writes: list[dict[str, Any]] = []
@@ -170,16 +171,19 @@ def regrade_batch(
             continue  # erased (or gone)
         facts = fields.facts(row)
         key = fields.key(facts)
-        fit = fits.get(key) if key is not None else None
-        if fit is None:
+        known = fits.get(key) if key is not None else None
+        if known is None:
             fit = grade(active.icp, facts)
+            known = (fit, fit_values(fit, active, now))
             if key is not None:
-                fits[key] = fit
+                fits[key] = known
+        fit, values = known
         change = FitChange(lead_id, row.fit_grade, fit.grade, row.fit_score, fit.score)
         changes.append(change)
         if change.grade_changed:
             events.append(fit_changed_event(change, fit, active, now, reason))
-        writes.append({"b_id": lead_id, **fit_values(fit, active, now)})
+        # The JSON values are shared between the leads of one fit: nothing changes them.
+        writes.append({"b_id": lead_id, **values})
     _store(session, writes, by_id, now)
     if events:
         session.execute(insert(Event), events)
