@@ -23,16 +23,8 @@ from sqlalchemy import delete, select, update
 from nurture.campaigns import enrolment, triggers
 from nurture.consent.suppression import suppress
 from nurture.leads.csv_import import import_leads_csv
-from nurture.models import (
-    Account,
-    Base,
-    Campaign,
-    Enrollment,
-    EnrollmentHistory,
-    Event,
-    Handoff,
-    Lead,
-)
+from nurture.models import Account, Base, Campaign, Enrollment, EnrollmentHistory, Event, Lead
+from nurture.models.handoff import Handoff
 from nurture.platform.db import transaction
 from nurture.qualification import regrade_leads, service
 from nurture.qualification.versions import sync_file
