@@ -185,9 +185,12 @@ def _admission(lead: Lead, spec: CampaignSpec, now: datetime) -> tuple[str | Non
         return "lead may not be mailed (consent or unsubscribe)", None
     if not wants_topic(lead, spec.topic):
         return f"lead opted out of the topic {spec.topic!r}", None
-    facts = LeadFacts(**lead_facts_base(lead, now))
-    if spec.audience is not None and not evaluate(spec.audience, facts, now):
-        return "lead is not in the campaign's audience", None
+    # The facts only for a campaign with an audience: gathering every field of every lead
+    # of an import costs more than the rest of the decision.
+    if spec.audience is not None:
+        facts = LeadFacts(**lead_facts_base(lead, now))
+        if not evaluate(spec.audience, facts, now):
+            return "lead is not in the campaign's audience", None
     track = spec.track_for(lead.stage, lead.temperature)
     if track is None:
         return "no track matches the lead's stage and temperature", None

@@ -1,10 +1,12 @@
 """CSV import of leads.
 
-The file is read twice. The first pass only finds each row's email address, so that when an
-address appears more than once the *last* row wins and the earlier ones are reported, not
-imported and then overwritten. The second pass validates every row before anything touches
-the database and upserts the valid ones in batches, one transaction per batch: an invalid
-row is written to the rejects file and never aborts its batch.
+The file is read once and its rows gone through twice. The first pass parses and validates
+every row before anything touches the database, and finds each address's last valid row,
+so that when an address appears more than once the *last* row wins and the earlier ones
+are reported, not imported and then overwritten. The second pass goes through the parsed
+rows (``nurture.leads.parsed_rows``, kept in a temporary file, chunk by chunk) and upserts
+the valid ones in batches, one transaction per batch: an invalid row is written to the
+rejects file and never aborts its batch.
 
 Every row ends up counted exactly once: created, updated, unchanged, rejected, duplicate
 (superseded by a later row) or blank.
@@ -33,7 +35,6 @@ from nurture.leads.accounts import FREE_MAIL_DOMAINS
 from nurture.leads.csv_columns import EXTRA_COLUMN_MODES, LeadImportError, plan_columns
 from nurture.leads.csv_rows import (
     ERASED_ROW_REASON,
-    EmailMemo,
     RejectsFile,
     RejectSink,
     detect_delimiter,
@@ -50,6 +51,7 @@ from nurture.leads.import_summary import (
     count_mailability,
     count_rejected,
 )
+from nurture.leads.parsed_rows import ParsedRow, ParsedRows
 from nurture.leads.service import UpsertResult, upsert_leads
 from nurture.leads.validation import LeadFields
 from nurture.models import Lead
@@ -155,6 +157,8 @@ def import_leads_csv(
     if rejects_file.resolve() == path.resolve():
         raise LeadImportError("the rejects file must not be the file being imported")
 
+    parsed = ParsedRows()
+    failed = True  # until pass 1 is over: then pass 2 reads ``parsed`` and closes it
     try:
         try:
             encoding = encoding or detect_encoding(path)
@@ -176,20 +180,24 @@ def import_leads_csv(
             plan, notes = plan_columns(header, mapping or {}, extra_columns, column_targets)
             # Pass 1: the last valid row of every email address (and the total for the
             # progress bar). An invalid later row does not displace an earlier valid one.
-            emails = EmailMemo()
+            # Each row's result is kept for pass 2 (``parsed``), not parsed again.
             last_row: dict[str, tuple[int, int]] = {}
             total = 0
             for number, (line, values, problem) in enumerate(records):
                 total += 1
                 if on_scan is not None and total % _SCAN_REPORT_EVERY == 0:
                     on_scan(total, False)
+                reason: str | None
                 if problem is not None:
-                    continue
-                fields, _ = parse_row(plan, values, default_timezone, emails)
+                    fields, reason = None, problem
+                else:
+                    fields, reason = parse_row(plan, values, default_timezone)
                 if fields is not None:
                     last_row[fields.email] = (number, line)
+                parsed.append(ParsedRow(line, values, fields, reason))
             if on_scan is not None:
                 on_scan(total, True)
+        failed = False
     except OSError as exc:
         raise LeadImportError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except csv.Error as exc:
@@ -197,6 +205,9 @@ def import_leads_csv(
     except UnicodeDecodeError as exc:
         # Only with a given encoding: a detected one has decoded the whole file already.
         raise LeadImportError(f"{path} is not {encoding} text: {exc.reason}") from exc
+    finally:
+        if failed:
+            parsed.close()
 
     summary = ImportSummary(
         path=path,
@@ -247,21 +258,14 @@ def import_leads_csv(
         disable=not (progress and console.is_terminal),
     )
     try:
-        with bar, path.open(encoding=encoding, newline="") as handle:
+        with bar:
             task = bar.add_task("import", total=total, name=path.name)
-            records = read_records(handle, delimiter)
-            next(records)  # the header
-            for number, (line, values, problem) in enumerate(records):
+            for number, (line, values, fields, reason) in enumerate(parsed):
                 if number < skip:
                     continue  # imported before the interruption
                 summary.rows_read += 1
                 if number % 200 == 0:
                     bar.update(task, completed=number)
-                reason: str | None
-                if problem is not None:
-                    fields, reason = None, problem
-                else:
-                    fields, reason = parse_row(plan, values, default_timezone, emails)
                 if fields is None:
                     if reason is None:
                         summary.blank += 1
@@ -269,8 +273,7 @@ def import_leads_csv(
                         count_rejected(summary, line, reason)
                         sink.write(line, values, reason)
                     continue
-                # (A row missing from pass 1 means the file changed in between: import it.)
-                last_number, last_line = last_row.get(fields.email, (number, line))
+                last_number, last_line = last_row[fields.email]
                 if last_number != number:
                     # Reported, but not written to the rejects file: that file is for rows
                     # to fix and import again, and importing this one would overwrite the
@@ -285,6 +288,7 @@ def import_leads_csv(
                 flush()
             bar.update(task, completed=total)
     finally:
+        parsed.close()
         sink.close()
 
     if rejects is None and sink.used:

@@ -14,7 +14,6 @@ from typing import IO, Any, NamedTuple, Protocol
 
 from nurture.leads.csv_columns import LINE_COLUMN, REASON_COLUMN, ColumnPlan, LeadImportError
 from nurture.leads.validation import LeadFields, validate_lead_data
-from nurture.platform.addresses import normalise_email
 from nurture.platform.csv_safety import safe_row
 
 _BOMS = (
@@ -353,28 +352,8 @@ def _format_errors(errors: Mapping[str, str]) -> str:
     return "; ".join(f"{name}: {reason}" for name, reason in errors.items())
 
 
-class EmailMemo:
-    """``normalise_email`` remembered for the length of one import.
-
-    Every row is validated twice (once to find duplicates, once to import), and checking an
-    address's syntax and domain is the most expensive part of validating a row.
-    """
-
-    def __init__(self) -> None:
-        self.known: dict[str, str] = {}
-
-    def __call__(self, raw: object) -> str:
-        if isinstance(raw, str):
-            known = self.known.get(raw)
-            if known is not None:
-                return known
-            self.known[raw] = normalised = normalise_email(raw)
-            return normalised
-        return normalise_email(raw)
-
-
 def parse_row(
-    plan: ColumnPlan, values: list[str], default_timezone: str, emails: EmailMemo
+    plan: ColumnPlan, values: list[str], default_timezone: str
 ) -> tuple[LeadFields | None, str | None]:
     """(fields, None) for a valid row, (None, reason) for a rejected one, (None, None) for a
     blank one."""
@@ -397,9 +376,7 @@ def parse_row(
     data, problem = _row_data(plan, values)
     if problem:
         return None, problem
-    fields, errors = validate_lead_data(
-        data, default_timezone=default_timezone, email_normaliser=emails
-    )
+    fields, errors = validate_lead_data(data, default_timezone=default_timezone)
     if fields is None:
         return None, _format_errors(errors)
     return fields, None

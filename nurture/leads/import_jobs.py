@@ -27,19 +27,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from nurture.consent.suppression import canonical_email, erased_among
 from nurture.leads.csv_columns import IGNORE_TARGET, LeadImportError, is_target, plan_columns
 from nurture.leads.csv_import import RESUMABLE_BREAKDOWN, RESUMABLE_COUNTS, import_leads_csv
 from nurture.leads.csv_rows import (
-    ERASED_ROW_REASON,
     detect_delimiter,
     detect_encoding,
     read_records,
 )
 from nurture.leads.fields import LAWFUL_BASES
+from nurture.leads.import_rejects import JobRejects
 from nurture.leads.import_summary import BATCH_CONSENT_STATUSES, ImportSummary
 from nurture.models import ImportJob, ImportReject
 from nurture.platform.db import transaction, utcnow
@@ -57,11 +56,7 @@ OPEN_STATUSES = ("queued", "running")
 RESUMABLE_STATUSES = ("interrupted",)
 # Jobs that are over: their stored file is deleted.
 FINISHED_STATUSES = ("done", "failed", "cancelled")
-_REJECT_VALUE_MAX = 20_000
-_REASON_MAX = 2000
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-# Something shaped like an email address inside a rejected value.
-_ADDRESS_LIKE_RE = re.compile(r"[^\s@<>()\[\]\"',;:]+@[^\s@<>()\[\]\"',;:]+")
 
 
 class ImportCancelled(Exception):
@@ -261,51 +256,6 @@ def start_job(
 # ---------------------------------------------------------------- running
 
 
-class _JobRejects:
-    """The job's rejected rows, held until the transaction of the batch that counts them."""
-
-    def __init__(self, job_id: int) -> None:
-        self.job_id = job_id
-        self.pending: list[dict[str, Any]] = []
-        self._used = False
-
-    def write(self, line: int, values: list[str], reason: str) -> None:
-        self._used = True
-        self.pending.append(
-            {
-                "job_id": self.job_id,
-                "line": line,
-                # PostgreSQL text cannot hold NUL; a value is kept whole up to a size that
-                # still opens in a spreadsheet.
-                "values": [v.replace("\x00", "")[:_REJECT_VALUE_MAX] for v in values],
-                "reason": reason.replace("\x00", "")[:_REASON_MAX],
-            }
-        )
-
-    @property
-    def used(self) -> bool:
-        return self._used
-
-    def close(self) -> None:
-        return None
-
-    def flush(self, session: Session) -> None:
-        if not self.pending:
-            return
-        # A row read before its person was erased (the erasure came while the file was
-        # being read) keeps only its line, like the rows the erasure emptied itself.
-        found = [
-            {canonical_email(a) for v in row["values"] for a in _ADDRESS_LIKE_RE.findall(v)}
-            for row in self.pending
-        ]
-        erased = erased_among(session, set().union(*found))
-        for row, addresses in zip(self.pending, found, strict=True):
-            if addresses & erased:
-                row["values"], row["reason"] = [], ERASED_ROW_REASON
-        session.execute(insert(ImportReject), self.pending)
-        self.pending = []
-
-
 def _record_counts(job: ImportJob, summary: ImportSummary, now: datetime) -> None:
     for name in RESUMABLE_COUNTS:
         setattr(job, name, getattr(summary, name))
@@ -341,7 +291,7 @@ def run_job(
         targets, basis, source = list(job.mapping or []), job.consent_basis, job.source
         consent, file_name = job.consent_status, job.file_name
         encoding, delimiter = job.encoding, job.delimiter
-    sink = _JobRejects(job_id)
+    sink = JobRejects(job_id)
     last_scan = [0.0]
 
     def on_scan(rows: int, done: bool) -> None:

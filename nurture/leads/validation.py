@@ -106,22 +106,20 @@ def validate_lead_data(
     data: Mapping[str, Any],
     *,
     default_timezone: str | tzinfo,
-    email_normaliser: Callable[[object], str] = normalise_email,
 ) -> tuple[LeadFields | None, dict[str, str]]:
     """Validate and normalise one lead's data.
 
     Returns ``(fields, {})`` when everything is valid, else ``(None, errors)`` with one reason
     per offending field (``attributes.<key>`` for a bad custom attribute). Empty strings and
     ``None`` mean "not given". ``default_timezone`` interprets a ``consent_at`` that has no
-    UTC offset. ``email_normaliser`` replaces ``normalise_email`` (the CSV import passes a
-    memoised one, because it validates every row twice).
+    UTC offset.
     """
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     if not isinstance(data, Mapping):
         return None, {"_": "a lead must be a JSON object"}
     try:
-        values["email"] = email_normaliser(data.get("email"))
+        values["email"] = normalise_email(data.get("email"))
     except ValueError as exc:
         errors["email"] = str(exc)
     for name, raw in data.items():

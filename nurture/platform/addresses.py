@@ -4,6 +4,7 @@ agree on."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -33,11 +34,35 @@ def normalise_email(raw: object) -> str:
     text = raw.strip()
     if not text:
         raise ValueError("required")
+    # Most addresses are a plain ASCII local part at a domain seen before: checking the
+    # domain (IDNA) is most of email-validator's cost, so its answer is remembered per
+    # domain. Anything else (and every refusal, for its reason) goes the whole way.
+    local, _, domain = text.rpartition("@")
+    if len(text) <= _PLAIN_MAX and _PLAIN_LOCAL.match(local):
+        ascii_domain = _ascii_domain(domain)
+        if ascii_domain is not None and len(local) + len(ascii_domain) < _PLAIN_MAX:
+            return f"{local.lower()}@{ascii_domain}"
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from exc
     return f"{result.local_part.lower()}@{result.ascii_domain}"
+
+
+# A local part email-validator takes as it is (its ``DOT_ATOM_TEXT``: ASCII, no quotes), at
+# most 64 characters; and a length well within its limits for the whole address.
+_ATEXT = r"a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~"
+_PLAIN_LOCAL = re.compile(rf"(?=.{{1,64}}\Z)[{_ATEXT}]+(?:\.[{_ATEXT}]+)*\Z")
+_PLAIN_MAX = 200
+
+
+@lru_cache(maxsize=4096)
+def _ascii_domain(domain: str) -> str | None:
+    """The domain as email-validator normalises it, or None when it refuses it."""
+    try:
+        return validate_email(f"a@{domain}", check_deliverability=False).ascii_domain
+    except EmailNotValidError:
+        return None
 
 
 def email_or_none(raw: object) -> str | None:

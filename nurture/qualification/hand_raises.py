@@ -30,7 +30,7 @@ from nurture.leads.stages import SALES_STAGES
 from nurture.models import Event, Handoff, HandRaise, Lead, User
 from nurture.platform.runtime import settings_of
 from nurture.qualification.hand_raise_rules import Answer, HandRaiseFacts, answer
-from nurture.qualification.readiness import Readiness, Verdict
+from nurture.qualification.readiness import LeadFacts, Readiness, Verdict
 from nurture.qualification.versions import active_readiness
 from nurture.sending import kinds
 
@@ -67,7 +67,7 @@ def answer_hand_raises(
     now: datetime,
     *,
     handed_off: Mapping[int, Handoff] | None = None,
-    verdicts: Sequence[tuple[Lead, Verdict]] = (),
+    verdicts: Sequence[tuple[LeadFacts, Verdict]] = (),
 ) -> list[HandRaise]:
     """Answer the new hand-raises of ``lead_ids`` (``handed_off``: the handoffs readiness
     made in this evaluation, by lead id; ``verdicts``: its verdicts, for the reasons)."""
@@ -75,7 +75,7 @@ def answer_hand_raises(
     if not pending:
         return []
     handed_off = handed_off or {}
-    why_not = {lead.id: _why_not(verdict) for lead, verdict in verdicts}
+    why_not = {facts.lead_id: _why_not(verdict) for facts, verdict in verdicts}
     leads = {
         lead.id: lead
         for lead in session.scalars(

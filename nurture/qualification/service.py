@@ -23,9 +23,15 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from nurture.campaigns.facts import lead_fields
 from nurture.handoff import hand_off
 from nurture.leads.lifecycle import QUALIFIABLE
-from nurture.models import Event, Handoff, Lead
+from nurture.models import Account, Event, Handoff, Lead
 from nurture.models.lead import decayed_score
 from nurture.platform.db import transaction
+from nurture.qualification.grading import (
+    FitChange,
+    fit_changed_event,
+    fit_values,
+    regrade_batch,
+)
 from nurture.qualification.hand_raises import answer_hand_raises
 from nurture.qualification.icp import Fit, grade
 from nurture.qualification.readiness import (
@@ -39,21 +45,6 @@ from nurture.qualification.readiness import (
 from nurture.qualification.versions import ActiveICP, active_icp, active_readiness
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class FitChange:
-    """What a regrade did to one lead."""
-
-    lead_id: int
-    grade_before: str | None
-    grade: str
-    score_before: int | None
-    score: int
-
-    @property
-    def grade_changed(self) -> bool:
-        return self.grade != self.grade_before
 
 
 def fit_of(icp: ActiveICP, lead: Lead) -> Fit:
@@ -80,35 +71,12 @@ def regrade_leads(
         if lead.erased_at is not None:
             continue
         fit = fit_of(active, lead)
-        before_grade, before_score = lead.fit_grade, lead.fit_score
-        lead.fit_score = fit.score
-        lead.fit_grade = fit.grade
-        lead.fit_reasons = fit.reasons_json()
-        lead.fit_missing = fit.missing_json()
-        lead.fit_graded_at = now
-        lead.fit_version_id = active.version_id
-        change = FitChange(lead.id, before_grade, fit.grade, before_score, fit.score)
+        change = FitChange(lead.id, lead.fit_grade, fit.grade, lead.fit_score, fit.score)
+        for name, value in fit_values(fit, active, now).items():
+            setattr(lead, name, value)
         changes.append(change)
         if change.grade_changed:
-            events.append(
-                {
-                    "lead_id": lead.id,
-                    "type": "fit.changed",
-                    "occurred_at": now,
-                    "recorded_at": now,
-                    "is_machine": False,
-                    "machine_reasons": [],
-                    "properties": {
-                        "from": before_grade,
-                        "to": fit.grade,
-                        "score": fit.score,
-                        "score_before": before_score,
-                        "summary": fit.summary,
-                        "reason": reason,
-                        "icp_version": active.number,
-                    },
-                }
-            )
+            events.append(fit_changed_event(change, fit, active, now, reason))
     if events:
         session.execute(insert(Event), events)
     return changes
@@ -127,18 +95,6 @@ def _leads(session: Session, leads: Iterable[Lead | int]) -> list[Lead]:
     return objects
 
 
-def account_leads(session: Session, account_ids: Iterable[int]) -> list[Lead]:
-    """Every lead of the given accounts (with their account loaded)."""
-    ids = sorted(set(account_ids))
-    if not ids:
-        return []
-    return list(
-        session.scalars(
-            select(Lead).where(Lead.account_id.in_(ids)).options(selectinload(Lead.account))
-        )
-    )
-
-
 def lead_data_changed(
     session: Session,
     leads: Sequence[Lead],
@@ -154,11 +110,19 @@ def lead_data_changed(
     """
     if active_icp(session) is None and active_readiness(session) is None:
         return []
-    by_id = {lead.id: lead for lead in leads}
-    for lead in account_leads(session, account_ids):
-        by_id.setdefault(lead.id, lead)
-    regrade_leads(session, by_id.values(), now)
-    return evaluate_readiness(session, list(by_id), now)
+    ids = list(dict.fromkeys([lead.id for lead in leads]))
+    peers = sorted(set(account_ids))
+    if peers:
+        known = set(ids)
+        ids += [
+            lead_id
+            for lead_id in session.scalars(
+                select(Lead.id).where(Lead.account_id.in_(peers)).order_by(Lead.id)
+            )
+            if lead_id not in known
+        ]
+    regrade_batch(session, ids, now)
+    return evaluate_readiness(session, ids, now)
 
 
 @dataclass(frozen=True)
@@ -203,7 +167,7 @@ def regrade_everyone(
             )
             if not ids:
                 break
-            changes = regrade_leads(session, ids, now, reason="icp")
+            changes = regrade_batch(session, ids, now, reason="icp")
             qualified += len(evaluate_readiness(session, ids, now))
         after = ids[-1]
         done += len(ids)
@@ -223,13 +187,15 @@ def readiness_verdicts(
     *,
     lock: bool = False,
     colleagues: bool = False,
-) -> tuple[list[tuple[Lead, Verdict]], int | None]:
-    """Each lead's verdict under the active readiness definition (and its version number).
+) -> tuple[list[tuple[LeadFacts, Verdict]], int | None]:
+    """Each lead's facts and verdict under the active readiness definition (and its
+    version number), in the order of the leads' ids.
 
     Leads at any stage are evaluated (the verdict says why a sales-stage lead cannot
     qualify); ``lock`` takes the leads' rows first (PostgreSQL) so two transactions cannot
     both hand one lead off; ``colleagues`` adds their engaged colleagues when a rule looks
-    at the account (``_with_account_peers``).
+    at the account (``_with_account_peers``). The facts are read as plain columns: a batch
+    of an import evaluates hundreds of leads, and few of them are handed off.
     """
     active = active_readiness(session)
     ids = sorted(set(lead_ids))
@@ -238,15 +204,28 @@ def readiness_verdicts(
     if colleagues:
         ids = _with_account_peers(session, ids, active.readiness)
     query = (
-        select(Lead)
+        select(
+            Lead.id,
+            Lead.stage,
+            Lead.stage_changed_at,
+            Lead.fit_grade,
+            Lead.fit_score,
+            Lead.score_value,
+            Lead.score_as_of,
+            Lead.score_half_life,
+            Lead.temperature,
+            Lead.hand_raised_at,
+            Lead.account_id,
+            Account.name.label("account_name"),
+            Account.domain.label("account_domain"),
+        )
+        .outerjoin(Account, Account.id == Lead.account_id)
         .where(Lead.id.in_(ids), Lead.erased_at.is_(None))
         .order_by(Lead.id)
-        .options(selectinload(Lead.account))
     )
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-        query = query.where(Lead.stage.in_(sorted(QUALIFIABLE)))
-    leads = list(session.scalars(query))
+        query = query.with_for_update(of=Lead).where(Lead.stage.in_(sorted(QUALIFIABLE)))
+    leads = session.execute(query).all()
     if not leads:
         return [], active.number
     readiness = active.readiness
@@ -263,14 +242,14 @@ def readiness_verdicts(
             stage_changed_at=lead.stage_changed_at,
             fit_grade=lead.fit_grade,
             fit_score=lead.fit_score,
-            score=lead.decayed_score(now),
+            score=decayed_score(lead.score_value, lead.score_as_of, lead.score_half_life, now),
             temperature=lead.temperature,
             hand_raised_at=lead.hand_raised_at,
             hand_raise_event=raised.get("event_type"),
-            account_name=_account_name(lead),
+            account_name=(lead.account_name or lead.account_domain) if lead.account_id else None,
             contacts=tuple(contacts.get(lead.account_id, ())) if lead.account_id else (),
         )
-        results.append((lead, evaluate(readiness, facts, now)))
+        results.append((facts, evaluate(readiness, facts, now)))
     return results, active.number
 
 
@@ -320,11 +299,23 @@ def evaluate_readiness(
     ids = list(lead_ids)
     verdicts, version = readiness_verdicts(session, ids, now, lock=True, colleagues=True)
     handed: dict[int, Handoff] = {}
-    raises = _latest_hand_raises(session, [lead.id for lead, v in verdicts if v.ready])
+    ready = [facts.lead_id for facts, verdict in verdicts if verdict.rule is not None]
+    raises = _latest_hand_raises(session, ready)
+    # Their rows are locked already; the objects are loaded (fresh) for the handoff.
+    objects = {
+        lead.id: lead
+        for lead in session.scalars(
+            select(Lead)
+            .where(Lead.id.in_(ready))
+            .options(selectinload(Lead.account))
+            .execution_options(populate_existing=True)
+        )
+    }
     qualifications = []
-    for lead, verdict in verdicts:
+    for facts, verdict in verdicts:
         if verdict.rule is None:
             continue
+        lead = objects[facts.lead_id]
         raised = raises.get(lead.id, {})
         rule = verdict.rule
         qualification = Qualification(
@@ -408,10 +399,3 @@ def _contacts(
             )
         )
     return found
-
-
-def _account_name(lead: Lead) -> str | None:
-    account = lead.account
-    if account is None:
-        return None
-    return account.name or account.domain

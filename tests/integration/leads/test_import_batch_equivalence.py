@@ -1,12 +1,15 @@
 """An import decides per batch (one enrolment decision per campaign for the whole batch,
 multi-row inserts) with exactly the results of deciding row by row.
 
-The reference is the per-row path as it was: batches of one row, and the creation trigger
+The reference is the per-row path as it was: batches of one row, the creation trigger
 enrolling each new lead on its own (``enrol_on_trigger`` → ``enrol_lead``, a query and a
-flush per lead), kept here by replacing ``triggers.leads_created`` for that run. The same
-mixed file goes through both paths, each in an empty database, and everything the import
-writes is compared: leads, accounts, enrolments and their history, events, the audit log,
-the summary and the rejects file.
+flush per lead), kept here by replacing ``triggers.leads_created`` for that run, and each
+lead graded as an object (``regrade_leads``) instead of from plain columns
+(``regrade_batch``). The same mixed file goes through both paths, each in an empty database
+with the bundled ICP, sales team and a readiness definition that hands strong fits to
+sales, and everything the import writes is compared: leads (their fit scores, grades,
+reasons and what is missing), accounts, enrolments and their history, events (``fit.changed``
+too), handoffs, the audit log, the summary and the rejects file.
 """
 
 from __future__ import annotations
@@ -21,12 +24,29 @@ from nurture.campaigns import enrolment, triggers
 from nurture.consent.suppression import suppress
 from nurture.leads.csv_import import import_leads_csv
 from nurture.models import Account, Base, Campaign, Enrollment, EnrollmentHistory, Event, Lead
+from nurture.models.handoff import Handoff
 from nurture.platform.db import transaction
+from nurture.qualification import regrade_leads, service
+from nurture.qualification.versions import sync_file
 from tests.integration.engine_support import FIXTURES, T0, sync_fixture_campaigns
+from tests.integration.handoff_support import BUNDLED_TEAM, PROJECT, sync_team_file
 
-HEADER = "email,first_name,title,company,consent_status,lawful_basis,plan,stage\n"
-# Columns whose values are the database's own (keys, the clock of the test run).
-VOLATILE = {"id", "key_id", "checksum"}
+HEADER = (
+    "email,first_name,title,company,consent_status,lawful_basis,plan,stage,"
+    "industry,employees,country\n"
+)
+# The firmographics of the accounts firma0..firma4 (firma4 has none: fit data missing).
+FIRMS = (",software,1500,US", ",retail,40,PL", ",logistics,300,DE", ",fintech,80,BR", ",,,")
+# The bundled readiness rules and one that a strong fit meets on its own, so that an import
+# hands leads to sales.
+STRONG_FIT_RULE = """
+  - id: strong-fit
+    description: a strong fit on its own
+    min_grade: B
+"""
+# Columns whose values are the database's own (keys, the clock of the test run) or random
+# (a handoff's and a message's token).
+VOLATILE = {"id", "key_id", "checksum", "token"}
 _DAY = timedelta(days=1)
 
 
@@ -54,7 +74,10 @@ def _existing() -> str:
     for i in range(12):
         consent = "granted,consent" if i % 3 else ","
         plan = "pro" if i % 4 == 0 else "basic"
-        rows.append(f"old{i}@firma{i % 3}.pl,Old{i},Analyst,Firma {i % 3},{consent},{plan},\n")
+        firm = FIRMS[i % 3]
+        rows.append(
+            f"old{i}@firma{i % 3}.pl,Old{i},Analyst,Firma {i % 3},{consent},{plan},{firm}\n"
+        )
     return "".join(rows)
 
 
@@ -67,11 +90,13 @@ def _mixed() -> str:
         consent = ("granted,consent", ",", "withdrawn,consent", ",legitimate_interest")[i % 4]
         plan = "pro" if i % 5 == 0 else "basic"
         domain = "gmail.com" if i % 7 == 3 else f"firma{i % 5}.pl"
-        rows.append(f"new{i}@{domain},New{i},Director,Firma {i % 5},{consent},{plan},\n")
+        title = ("Director", "Sales Director", "CFO", "Intern")[i % 4]
+        firm = FIRMS[i % 5] if i % 6 else ",,,"  # some rows leave the account's data alone
+        rows.append(f"new{i}@{domain},New{i},{title},Firma {i % 5},{consent},{plan},{firm}\n")
         if i % 9 == 4:
-            rows.append(f"bad-{i}@@example,X,,,,,,\n")
+            rows.append(f"bad-{i}@@example,X,,,,,,,,,\n")
         if i % 10 == 6:
-            rows.append(",,,,,,,\n")
+            rows.append(",,,,,,,,,,\n")
     for i in range(12):
         change = (
             "Head of Sales,Firma {c},granted,consent,basic,",
@@ -79,11 +104,13 @@ def _mixed() -> str:
             "Analyst,Firma {c},,,basic,lead",
             "CFO,Firma {c},,,,",
         )[i % 4].format(c=i % 3)
-        rows.append(f"old{i}@firma{i % 3}.pl,Old{i},{change}\n")
-    rows.append("new5@firma0.pl,Repeat,Manager,Firma 0,granted,consent,pro,\n")
-    rows.append("new8@firma3.pl,Again,Director,Firma 3,,,basic,\n")
-    rows.append("gone@firma1.pl,Gone,CEO,Firma 1,granted,consent,pro,\n")
-    rows.append("quiet@firma2.pl,Quiet,CEO,Firma 2,granted,consent,pro,\n")
+        # A grown account regrades its people who are not in the file too.
+        firm = ",software,2500,US" if i == 1 else ",,,"
+        rows.append(f"old{i}@firma{i % 3}.pl,Old{i},{change}{firm}\n")
+    rows.append("new5@firma0.pl,Repeat,Manager,Firma 0,granted,consent,pro,,,,\n")
+    rows.append("new8@firma3.pl,Again,Director,Firma 3,,,basic,,,,\n")
+    rows.append("gone@firma1.pl,Gone,CEO,Firma 1,granted,consent,pro,,,,\n")
+    rows.append("quiet@firma2.pl,Quiet,CEO,Firma 2,granted,consent,pro,,,,\n")
     return "".join(rows)
 
 
@@ -115,6 +142,12 @@ def _stable(value: Any) -> Any:
     # sync time), which differs between the two runs.
     if isinstance(value, datetime) and abs(value.replace(tzinfo=T0.tzinfo) - T0) > _DAY:
         return "<clock>"
+    if isinstance(value, dict):
+        # Keys of rows named in JSON (an event's ``handoff_id``, a handoff's snapshot of its
+        # lead): PostgreSQL's sequences go on counting after the first run's rows are deleted.
+        return {k: _stable(v) for k, v in value.items() if k != "id" and not k.endswith("_id")}
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
     return value
 
 
@@ -134,11 +167,22 @@ def _snapshot(runtime: Any) -> dict[str, Any]:
             .join(Campaign, Campaign.id == Enrollment.campaign_id)
             .join(EnrollmentHistory, EnrollmentHistory.enrollment_id == Enrollment.id)
         ).all()
-        events = session.execute(
-            select(Lead.email, Event.type, Event.properties).join(Lead, Lead.id == Event.lead_id)
-        ).all()
+        events = [
+            (email, kind, _stable(properties))
+            for email, kind, properties in session.execute(
+                select(Lead.email, Event.type, Event.properties).join(
+                    Lead, Lead.id == Event.lead_id
+                )
+            )
+        ]
         accounts = session.execute(
             select(Lead.email, Account.domain).join(Account, Account.id == Lead.account_id)
+        ).all()
+        fits = session.execute(select(Lead.email, Lead.fit_grade, Lead.fit_score)).all()
+        handoffs = session.execute(
+            select(Lead.email, Handoff.fit_grade, Handoff.qualification_rule).join(
+                Lead, Lead.id == Handoff.lead_id
+            )
         ).all()
     return {
         "tables": tables,
@@ -146,12 +190,21 @@ def _snapshot(runtime: Any) -> dict[str, Any]:
         "campaigns_entered": sorted({row.key for row in enrolled}),
         "events": sorted(map(repr, events)),
         "accounts": sorted(accounts),
+        "handoffs": sorted(map(repr, handoffs)),
+        "fits": sorted(map(repr, fits)),
     }
 
 
 def _run(runtime: Any, campaigns: Path, tmp_path: Path, size: int) -> dict[str, Any]:
     tmp_path.mkdir()
     sync_fixture_campaigns(runtime, campaigns)
+    readiness = tmp_path.parent / "readiness.yaml"  # one path: the versions record it
+    bundled = (PROJECT / "campaigns" / "readiness.yaml").read_text(encoding="utf-8")
+    readiness.write_text(bundled.rstrip() + "\n" + STRONG_FIT_RULE, encoding="utf-8")
+    sync_team_file(runtime, BUNDLED_TEAM, T0)
+    with transaction(runtime.sessions) as session:
+        assert sync_file(session, "icp", PROJECT / "campaigns" / "icp.yaml", now=T0).ok
+        assert sync_file(session, "readiness", readiness, now=T0).ok
     with transaction(runtime.sessions) as session:
         suppress(session, "quiet@firma2.pl", reason="manual", source="test", now=T0)
         suppress(session, "gone@firma1.pl", reason="erased", source="test", now=T0)
@@ -184,7 +237,11 @@ def test_a_batched_import_writes_what_the_row_by_row_import_wrote(runtime, tmp_p
             for lead in leads:
                 enrolment.enrol_on_trigger(session, lead, now, kind="lead_created")
 
+        def as_objects(session: Any, ids: Any, now: datetime, *, reason: str = "data") -> Any:
+            return regrade_leads(session, list(ids), now, reason=reason)
+
         patch.setattr(triggers, "leads_created", one_by_one)
+        patch.setattr(service, "regrade_batch", as_objects)
         per_row = _run(runtime, campaigns, tmp_path / "per-row", size=1)
     _empty(runtime)
     batched = _run(runtime, campaigns, tmp_path / "batched", size=7)
@@ -196,7 +253,13 @@ def test_a_batched_import_writes_what_the_row_by_row_import_wrote(runtime, tmp_p
     assert summary["not_mailable"]
     assert len(batched["enrolled"]) >= 20
     assert batched["campaigns_entered"] == ["pro-drip", "test-drip", "title-drip"]
-    for part in ("summaries", "rejects", "accounts", "enrolled", "events"):
+    # Leads were graded in every grade, some changed grade on the way, and the strong fits
+    # were handed to sales.
+    grades = {row.split(", ")[1] for row in batched["fits"]}
+    assert {"'B'", "'C'", "'D'"} <= grades, batched["fits"]
+    assert len(batched["handoffs"]) >= 4, batched["handoffs"]
+    assert sum("'fit.changed'" in event for event in batched["events"]) >= 40
+    for part in ("summaries", "rejects", "accounts", "enrolled", "events", "handoffs", "fits"):
         assert batched[part] == per_row[part], part
     for name, rows in per_row["tables"].items():
         assert batched["tables"][name] == rows, name
