@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from nurture.platform.config import Settings
+from tests.imports_support import edges, run_fresh, run_nurture_fresh
 
 
 def _environment(settings: Settings) -> dict[str, str]:
@@ -21,42 +22,19 @@ def _environment(settings: Settings) -> dict[str, str]:
 
 
 def test_a_tick_runs_without_importing_the_web_app_or_other_commands(settings):
-    script = (
-        "import sys\n"
-        "from nurture.cli import main\n"
-        "sys.argv = ['nurture', 'tick']\n"
-        "try:\n"
-        "    main()\n"
-        "finally:\n"
-        "    web = sorted(m for m in sys.modules if m.startswith('nurture.web'))\n"
-        "    commands = sorted(m for m in sys.modules if m.endswith('_cmd'))\n"
-        "    print('WEB', web, 'COMMANDS', commands)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        env=_environment(settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result, modules = run_nurture_fresh("tick", env=_environment(settings))
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    assert "WEB [] COMMANDS ['nurture.cli.worker_cmd']" in result.stdout, result.stdout
+    assert edges(modules) == {"nurture.cli.worker_cmd"}
 
 
 def test_a_sender_process_imports_neither_the_command_line_nor_flask():
-    script = (
-        "import sys\n"
-        "import nurture.worker.sender_process\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'flask'"
-        " or m.startswith(('nurture.cli', 'nurture.web'))))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
-    )
+    result, modules = run_fresh("import nurture.worker.sender_process")
 
-    assert result.stdout.strip() == "[]"
+    assert result.returncode == 0, result.stderr
+    assert not any(name.startswith(("nurture.cli", "nurture.web")) for name in modules)
+    assert not any(name.split(".")[0] == "flask" for name in modules)
 
 
 def test_a_sender_without_the_workers_settings_says_so_in_one_line():

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import subprocess
-import sys
 from importlib import metadata
 
 import click
@@ -16,6 +14,7 @@ from click.testing import CliRunner
 import nurture.cli
 from nurture.cli import cli
 from nurture.cli.commands import COMMANDS
+from tests.imports_support import edges, run_nurture_fresh
 
 PLUGINS = {ep.name for ep in metadata.entry_points(group="flask.commands")}
 
@@ -57,24 +56,13 @@ def test_the_listed_short_help_is_the_commands_own(limit):
 
 
 def test_help_lists_every_command_without_importing_any_command_or_the_web_app():
-    script = (
-        "import sys\n"
-        "from nurture.cli import main\n"
-        "sys.argv = ['nurture', '--help']\n"
-        "try:\n"
-        "    main()\n"
-        "finally:\n"
-        "    loaded = [m for m in sys.modules if m.endswith('_cmd') or m == 'nurture.web']\n"
-        "    print('LOADED', sorted(loaded))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
-    )
+    result, modules = run_nurture_fresh("--help")
 
+    assert result.returncode == 0, result.stderr
     listed = result.stdout.split("Commands:\n", 1)[1].splitlines()
     names = [line.split()[0] for line in listed if line.startswith("  ") and line.strip()]
     assert names == sorted(set(COMMANDS) | PLUGINS)
-    assert "LOADED []" in result.stdout
+    assert edges(modules) == set()
     # Each short help as the command's own docstring begins (cut to the terminal's width).
     assert "  worker        Run the scheduler loop: a tick every NURTURE_TICK_SECONDS..." in listed
 
