@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,7 +30,7 @@ from nurture.campaigns.spec import (
 # The names campaign conditions may compare: the grammar and this gatherer share them.
 from nurture.campaigns.vocabulary import ACCOUNT_FIELD_NAMES, LEAD_FIELD_NAMES
 from nurture.consent.rules import is_mailable
-from nurture.models import Enrollment, Event, Lead, Message
+from nurture.models import Event, Lead, Message
 
 
 def lead_fields(lead: Lead) -> dict[str, Any]:
@@ -104,9 +104,22 @@ class BatchFacts:
     recent_sends: dict[int, list[datetime]] = field(default_factory=lambda: defaultdict(list))
 
 
+class EnrollmentIds(Protocol):
+    """What the batch facts need of an enrolment: an ORM row or a column-only copy."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def lead_id(self) -> int: ...
+
+    @property
+    def enrolled_at(self) -> datetime: ...
+
+
 def load_batch_facts(
     session: Session,
-    enrollments: Sequence[Enrollment],
+    enrollments: Sequence[EnrollmentIds],
     needs: Needs,
     *,
     now: datetime,

@@ -6,23 +6,30 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, load_dotenv
 
-from nurture import wiring
-from nurture.files.yaml_file import FileLoad
-from nurture.platform.config import ConfigError
-from nurture.platform.runtime import Runtime
-from nurture.web import create_app
+from nurture.cli.commands import COMMANDS
+
+if TYPE_CHECKING:
+    from nurture.files.yaml_file import FileLoad
+    from nurture.platform.runtime import Runtime
 
 T = TypeVar("T")
 
 
 def _create_app() -> Flask:
+    # Imported here, not at the top: the web app and everything it mounts take a second to
+    # import, which ``nurture --help`` and the worker (which never serve a page) skip.
+    from nurture.platform.config import ConfigError
+    from nurture.web import create_app
+
     try:
         return create_app()
     except ConfigError as exc:
@@ -78,11 +85,54 @@ _ENV_FILE_OPTION = click.Option(
 
 class _Group(FlaskGroup):
     """Flask's command group with an ``-e/--env-file`` that fails in one line (Flask's
-    prints a usage error, and needs python-dotenv without saying how to get it)."""
+    prints a usage error, and needs python-dotenv without saying how to get it), whose
+    commands are imported when used (click's lazy group pattern, ``nurture.cli.commands``).
+
+    Flask's group loads the app to list its commands and to look up one it does not know;
+    this one lists ``COMMANDS`` and the plugins' commands without loading the app, and
+    imports only the modules of the command that runs.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.params = [_ENV_FILE_OPTION if p.name == "env_file" else p for p in self.params]
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return sorted(set(self.commands) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        lazy = COMMANDS.get(name)
+        if lazy is None:
+            # A plugin's command (Flask-Limiter's ``limiter``) or one of the app's own.
+            return super().get_command(ctx, name)
+        module_name, attribute = lazy.target.split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        # The modules that add subcommands to it (``leads show`` lives beside the lead
+        # views): imported too, or ``nurture leads show`` would not be found.
+        for extension in lazy.extends:
+            importlib.import_module(extension)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{lazy.target} is not a click command")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``nurture --help``: the short help of ``COMMANDS`` for ours
+        (nothing imported), the command's own for a plugin's."""
+        rows: list[tuple[str, click.Command]] = []
+        for name in self.list_commands(ctx):
+            lazy = COMMANDS.get(name)
+            command = (
+                click.Command(name, help=lazy.short_help)
+                if lazy is not None
+                else self.get_command(ctx, name)
+            )
+            if command is not None and not command.hidden:
+                rows.append((name, command))
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in rows])
 
 
 @click.group(
@@ -94,12 +144,41 @@ class _Group(FlaskGroup):
 )
 def cli() -> None:
     """Nurture: stage-aware drip campaigns, scoring and sales handoff."""
+    # Imported when a command runs, not for ``--help``: the subscriptions import most
+    # features (a second of start-up).
+    from nurture import wiring
+
     wiring.connect()
 
 
 def runtime() -> Runtime:
     """The Runtime of the app the CLI loaded."""
     return current_app.extensions["nurture"]
+
+
+@contextmanager
+def runtime_without_app(ctx: click.Context) -> Iterator[Runtime]:
+    """A Runtime for a command that serves no page (``nurture worker``, ``nurture tick``):
+    built from the settings without importing the web app, and closed afterwards; unless
+    the group was given an app of its own (``--app``, or a test's app), whose Runtime is
+    used as is."""
+    info = ctx.ensure_object(ScriptInfo)
+    if current_app or info.create_app is not _create_app or info.app_import_path:
+        yield info.load_app().extensions["nurture"]
+        return
+    # Here, not at the top, like the app's factory: ``nurture --help`` needs neither.
+    from nurture.platform.config import ConfigError, Settings
+    from nurture.platform.runtime import Runtime
+
+    try:
+        built = Runtime.from_settings(Settings.from_env())
+    except ConfigError as exc:
+        # As from the app's factory: one line naming the setting.
+        raise click.ClickException(str(exc)) from None
+    try:
+        yield built
+    finally:
+        built.close()
 
 
 def valid_or_exit(target: object, load: FileLoad[T]) -> T:

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import click
 
-from nurture.cli.group import cli, runtime
+from nurture.cli.group import cli, runtime_without_app
 from nurture.handoff.webhooks import deliver_due as deliver_webhooks
 from nurture.platform.db import utcnow
+from nurture.platform.runtime import Runtime
 from nurture.tracking.clock import instance_now, set_simulated_clock
 from nurture.tracking.processing import HitProcessor
 from nurture.worker import WorkerAlreadyRunning, WorkerPass, run_worker, single_worker_lock
@@ -28,7 +29,9 @@ def parse_timestamp(value: str | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@cli.command("tick")
+# Without Flask's app context: neither command serves a page, and importing the web app
+# would only delay the first send.
+@cli.command("tick", with_appcontext=False)
 @click.option(
     "--now",
     "now_text",
@@ -36,11 +39,16 @@ def parse_timestamp(value: str | None) -> datetime:
     help="Run as if it were this time (ISO 8601; naive = UTC). Simulates weeks in seconds; "
     "with NURTURE_SIMULATED_TIME=1 the instance's clock moves there too.",
 )
-def tick_command(now_text: str | None) -> None:
+@click.pass_context
+def tick_command(ctx: click.Context, now_text: str | None) -> None:
     """Run one pass: turn tracking hits into events, sync changed files, send what is due,
     retry what failed, and exit."""
     given = parse_timestamp(now_text) if now_text is not None else None
-    rt = runtime()
+    with runtime_without_app(ctx) as rt:
+        _tick(rt, given)
+
+
+def _tick(rt: Runtime, given: datetime | None) -> None:
     # On a simulated-time instance a bare tick runs on at the simulated clock, not back at
     # the wall clock's time, which could be before what earlier ticks sent.
     now = given or instance_now(rt)
@@ -72,7 +80,7 @@ def _echo_news(report: object) -> None:
         click.echo(str(report))
 
 
-@cli.command("worker")
+@cli.command("worker", with_appcontext=False)
 @click.option(
     "--senders",
     type=click.IntRange(min=1),
@@ -80,12 +88,17 @@ def _echo_news(report: object) -> None:
     show_default=True,
     help="Sending processes (PostgreSQL only; one per core sends fastest).",
 )
-def worker_command(senders: int) -> None:
+@click.pass_context
+def worker_command(ctx: click.Context, senders: int) -> None:
     """Run the scheduler loop: a tick every NURTURE_TICK_SECONDS until stopped (Ctrl-C)."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    rt = runtime()
+    with runtime_without_app(ctx) as rt:
+        _work(rt, senders)
+
+
+def _work(rt: Runtime, senders: int) -> None:
     click.echo(
         f"worker started: tick every {rt.settings.tick_seconds:g}s"
         + (f", {senders} sending processes" if senders > 1 else "")

@@ -33,12 +33,32 @@ class Runtime:
     def from_settings(cls, settings: Settings) -> Runtime:
         """Connect to the configured database (nothing is created or migrated here)."""
         engine = make_engine(settings.database_url)
-        sessions = make_session_factory(engine)
-        # The suppression list hashes addresses with this pepper (nurture.consent.suppression).
-        # Use cases called with only a session (the handoff, from the readiness evaluator)
-        # read the settings from here.
-        sessions.configure(info={PEPPER_KEY: settings.suppression_pepper, SETTINGS_KEY: settings})
-        return cls(settings=settings, engine=engine, sessions=sessions)
+        return cls(settings=settings, engine=engine, sessions=_sessions(engine, settings))
+
+    def unsynced_sessions(self) -> sessionmaker[Session]:
+        """Sessions whose commits do not wait for the disk (PostgreSQL's
+        ``synchronous_commit`` off, set once per connection of a small pool of their own);
+        on SQLite, the usual sessions.
+
+        For writes that can be lost with the database's own crash and safely done again:
+        such a crash may forget the last fraction of a second of commits (never part of
+        one, never anything else); a client that dies loses nothing it committed.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return self.sessions
+        owned = self._cache.get(_UNSYNCED)
+        if not isinstance(owned, _OwnedSessions):
+            engine = make_engine(
+                self.settings.database_url,
+                pool_size=2,
+                connect_args={"options": "-c synchronous_commit=off"},
+            )
+            # Two threads asking at once: the one stored wins; the other never connected.
+            owned = self._cache.setdefault(
+                _UNSYNCED, _OwnedSessions(engine, _sessions(engine, self.settings))
+            )
+            assert isinstance(owned, _OwnedSessions)
+        return owned.sessions
 
     def close(self) -> None:
         """Release pooled connections and cached transports."""
@@ -48,6 +68,29 @@ class Runtime:
                 close()
         self._cache.clear()
         self.engine.dispose()
+
+
+_UNSYNCED = "unsynced_sessions"
+
+
+@dataclass
+class _OwnedSessions:
+    """A session factory over an engine of its own, disposed with the Runtime."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sessions(engine: Engine, settings: Settings) -> sessionmaker[Session]:
+    sessions = make_session_factory(engine)
+    # The suppression list hashes addresses with this pepper (nurture.consent.suppression).
+    # Use cases called with only a session (the handoff, from the readiness evaluator) read
+    # the settings from here.
+    sessions.configure(info={PEPPER_KEY: settings.suppression_pepper, SETTINGS_KEY: settings})
+    return sessions
 
 
 def settings_of(session: Session) -> Settings | None:

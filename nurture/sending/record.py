@@ -118,14 +118,14 @@ class OutcomeRecorder:
                         },
                     }
                 )
-        with transaction(self.runtime.sessions) as session:
+        # Outcomes are written a small group at a time, as the mail server answers: the
+        # commit need not wait for the disk, and the setting that says so is made once per
+        # connection, not with a statement of its own in every group's transaction. A killed
+        # worker loses nothing it committed; only a crash of PostgreSQL itself could lose the
+        # last fraction of a second of outcomes (whole groups), whose messages are still
+        # ``sending`` and are sent again when their lease runs out.
+        with transaction(self.runtime.unsynced_sessions()) as session:
             connection = session.connection()
-            if connection.dialect.name == "postgresql":
-                # Outcomes are written a small group at a time, as the mail server answers:
-                # the commit need not wait for the disk. A killed worker loses nothing it
-                # committed; only a crash of PostgreSQL itself could lose the last fraction
-                # of a second of outcomes, whose messages would then be sent again.
-                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             bulk_update(connection, table_of(Message), updates)
             bulk_insert(connection, table_of(Event), events)
             for item, result, verdict in hard_bounces:

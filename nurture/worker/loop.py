@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import multiprocessing
 import os
 import signal
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -24,14 +22,12 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
-from nurture import wiring
 from nurture.analytics.costs import CostsWatcher
 from nurture.analytics.digests import send_due_digests
 from nurture.campaigns.services import CampaignWatcher
 from nurture.handoff.sla import run_due as run_sla
 from nurture.handoff.team_sync import TeamWatcher
 from nurture.handoff.webhooks import deliver_due as deliver_webhooks
-from nurture.platform.config import Settings
 from nurture.platform.db import is_sqlite, transaction, utcnow
 from nurture.platform.outage import OutageGate
 from nurture.platform.runtime import Runtime
@@ -42,6 +38,7 @@ from nurture.sending.engine import Engine
 from nurture.sending.tick import TickReport
 from nurture.tracking.clock import instance_now
 from nurture.tracking.processing import HitProcessor
+from nurture.worker.sender import SenderPool
 
 log = logging.getLogger(__name__)
 
@@ -79,84 +76,6 @@ def single_worker_lock(runtime: Runtime) -> Iterator[None]:
     finally:
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
-
-
-class SenderPool:
-    """Extra send-only processes beside the worker (PostgreSQL only).
-
-    One Python process renders, builds and records emails on one core (the GIL), so a
-    worker on a multi-core machine starts ``senders - 1`` more processes that only run the
-    engine's tick; the scheduler's other jobs (scoring, hits, SLA, webhooks, file syncs)
-    stay in the main process, once. Claims use SKIP LOCKED, so the processes share the due
-    enrolments without overlap (measured: two processes send 1.9x what one does on this
-    2-core machine, docs/benchmarks.md).
-    """
-
-    def __init__(self, settings: Settings, count: int) -> None:
-        # spawn, not fork: the parent has threads (APScheduler, the delivery lane) and
-        # open connections that a forked child must not inherit.
-        self._context = multiprocessing.get_context("spawn")
-        self._stop = self._context.Event()
-        self._processes = [
-            self._context.Process(
-                target=_send_loop, args=(settings, self._stop), name=f"nurture-sender-{i + 2}"
-            )
-            for i in range(count)
-        ]
-
-    def start(self) -> None:
-        for process in self._processes:
-            process.start()
-        log.info("started %d extra sender process(es)", len(self._processes))
-
-    def stop(self, timeout: float = 60.0) -> None:
-        """Ask the senders to finish their current tick, then wait for them."""
-        self._stop.set()
-        for process in self._processes:
-            process.join(timeout)
-            if process.is_alive():
-                log.warning(
-                    "sender %s did not stop in %.0fs; terminating it", process.name, timeout
-                )
-                process.terminate()
-                process.join()
-
-    @property
-    def alive(self) -> int:
-        return sum(process.is_alive() for process in self._processes)
-
-
-def _send_loop(settings: Settings, stop: Any) -> None:
-    """A sender process: tick every ``tick_seconds`` until ``stop`` is set."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(processName)s: %(message)s"
-    )
-    # Ctrl-C reaches the whole process group; the parent decides when senders stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    wiring.connect()
-    runtime = Runtime.from_settings(settings)
-    engine = Engine(runtime)
-    # A worker killed outright (SIGKILL, OOM killer) cannot set ``stop``: without this
-    # check its senders would go on sending, unseen, after the operator saw it die.
-    parent = multiprocessing.parent_process()
-    try:
-        gate = OutageGate()
-        while not stop.is_set():
-            if parent is not None and not parent.is_alive():
-                log.warning("the worker process is gone; this sender stops too")
-                break
-            started = time.monotonic()
-            try:
-                report = gate.run(lambda: engine.tick(instance_now(runtime)))
-                if report is not None and (report.claimed or report.retried):
-                    log.info("%s", report)
-            except Exception:
-                log.exception("tick failed; retrying at the next tick")
-            stop.wait(max(0.0, settings.tick_seconds - (time.monotonic() - started)))
-    finally:
-        engine.close()
-        runtime.close()
 
 
 class WorkerPass:
