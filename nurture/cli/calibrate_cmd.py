@@ -310,7 +310,10 @@ def _table(result: Calibration, files: Files, outputs: dict[str, Path]) -> None:
     for warning in result.warnings:
         console.print(f"warning ({warning.kind}): {warning.message}", markup=False, highlight=False)
     for kind, path in outputs.items():
-        console.print(f"wrote {path} (proposed {kind} file)", markup=False, highlight=False)
+        # soft_wrap: a path is printed whole, never broken across lines.
+        console.print(
+            f"wrote {path} (proposed {kind} file)", markup=False, highlight=False, soft_wrap=True
+        )
     console.print(
         "Review and edit them, check them with `nurture scoring validate`, `nurture icp "
         "validate` and `nurture readiness validate`, backtest them with `nurture readiness "
