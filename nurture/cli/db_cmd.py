@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from nurture.analytics import rollup
+from nurture.analytics import email_rollup_rebuild, rollup
 from nurture.cli.group import cli, runtime
 from nurture.platform import migrate
 from nurture.platform.db import transaction
@@ -44,13 +44,22 @@ def rebuild_rollups_command(check_only: bool) -> None:
     if check_only:
         with rt.sessions() as session:
             differed = rollup.count_differences(session)
+            email_differed = email_rollup_rebuild.count_differences(session)
         click.echo(f"lead_stage_firsts: {differed} rows differ from the stage history")
-        if differed:
+        for table, count in email_differed.items():
+            click.echo(f"{table}: {count} rows differ from the messages")
+        if differed or any(email_differed.values()):
             raise SystemExit(1)
         return
     with transaction(rt.sessions) as session:
         rebuilt = rollup.rebuild_firsts(session)
+        emails = email_rollup_rebuild.rebuild_email_rollup(session)
     click.echo(
         f"lead_stage_firsts: {rebuilt.rows} rows recomputed from the stage history"
         f" ({rebuilt.differed} differed before)"
     )
+    for table, rows in emails.rows.items():
+        click.echo(
+            f"{table}: {rows} rows recomputed from the messages"
+            f" ({emails.differed[table]} differed before)"
+        )

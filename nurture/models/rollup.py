@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nurture.platform.db import Base
@@ -38,3 +38,113 @@ class LeadStageFirst(Base):
     sql_at: Mapped[datetime | None]
     opportunity_at: Mapped[datetime | None]
     customer_at: Mapped[datetime | None]
+
+
+class RolledUpEmail(Base):
+    """What the campaign results count of one campaign email sent (``kind`` "campaign",
+    a campaign, a send time): the roll-ups' own copy of it, so that when its message
+    changes, what the roll-ups hold of it is known and can be taken out before the new
+    state is added (``nurture.analytics.email_rollup``). Always equal to a recomputation
+    from ``messages``.
+
+    Its lead stays after an erasure as the message's own does: the figures keep counting
+    the erased person's emails, without identity.
+    """
+
+    __tablename__ = "rolled_up_emails"
+    __table_args__ = (
+        # A lead's emails are rolled up again together (its distinct-recipient days).
+        Index("ix_rolled_up_emails_lead_id", "lead_id"),
+        # The lead groupings read the period's emails with what they count.
+        Index(
+            "ix_rolled_up_emails_day",
+            "day",
+            postgresql_include=[
+                "campaign_id",
+                "lead_id",
+                "campaign_prev_day",
+                "delivered",
+                "hard_bounced",
+                "soft_bounced",
+                "opened",
+                "machine_opened",
+                "clicked",
+                "clicks",
+                "machine_clicked",
+                "unsubscribed",
+                "complained",
+            ],
+        ),
+    )
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    lead_id: Mapped[int]
+    campaign_id: Mapped[int]
+    # The campaign version (0: none recorded), the step ("": none) and the template.
+    version_id: Mapped[int]
+    step_key: Mapped[str] = mapped_column(String(201))
+    template: Mapped[str] = mapped_column(String(100))
+    # The UTC day it was sent, as 20260131.
+    day: Mapped[int]
+    # For the lead's first delivered email of the campaign on its day (the lowest id):
+    # the day of its delivered email of the campaign before that day (0: none). Null on
+    # every other email. A lead is a recipient of the campaign in [start, end) when one
+    # of its emails of the period has this below start.
+    campaign_prev_day: Mapped[int | None]
+    delivered: Mapped[int]
+    hard_bounced: Mapped[int]
+    soft_bounced: Mapped[int]
+    opened: Mapped[int]
+    machine_opened: Mapped[int]
+    clicked: Mapped[int]
+    clicks: Mapped[int]
+    machine_clicked: Mapped[int]
+    unsubscribed: Mapped[int]
+    complained: Mapped[int]
+
+
+class CampaignEmailDay(Base):
+    """The campaign results' additive figures of the campaign emails sent on one UTC day,
+    per campaign, version, step and template (``nurture.analytics.email_rollup``): the sum
+    of ``rolled_up_emails``, kept in the transaction of every change of a message. It
+    names no person."""
+
+    __tablename__ = "campaign_email_days"
+
+    campaign_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    step_key: Mapped[str] = mapped_column(String(201), primary_key=True)
+    template: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    sent: Mapped[int]
+    hard_bounced: Mapped[int]
+    soft_bounced: Mapped[int]
+    opened: Mapped[int]
+    machine_opened: Mapped[int]
+    clicked: Mapped[int]
+    clicks: Mapped[int]
+    machine_clicked: Mapped[int]
+    unsubscribed: Mapped[int]
+    complained: Mapped[int]
+
+
+class CampaignRecipientDay(Base):
+    """Distinct recipients made additive (``nurture.analytics.email_rollup``): for each
+    ``chain`` (``all`` emails, or per ``campaign``, ``step``, ``template``, ``version``),
+    group (``campaign_id`` 0 and ``group_key`` "" where the chain has none) and UTC day,
+    how many leads had a delivered email of the group that day whose previous delivered
+    day in the group was ``prev_day`` (0: none). A lead is a recipient of a group in
+    ``[start, end)`` exactly once: on its first day there, whose previous day is before
+    ``start``; so the count is a sum, not a DISTINCT over every email. It names no
+    person."""
+
+    __tablename__ = "campaign_recipient_days"
+
+    chain: Mapped[str] = mapped_column(String(10), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    group_key: Mapped[str] = mapped_column(String(201), primary_key=True)
+    day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    prev_day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    recipients: Mapped[int]

@@ -86,6 +86,14 @@ stage_recorded = _signals.signal(
     "funnel stage.",
 )
 
+messages_changed = _signals.signal(
+    "messages-changed",
+    doc="Messages were written in a way the campaign results count: sent, or what was done "
+    "with them (opens, clicks, bounce reports and decisions, unsubscribes, complaints). "
+    "Kwargs: ``message_ids``. Analytics brings its roll-up of the campaign results back "
+    "to those messages' leads' emails as they now are.",
+)
+
 leads_data_changed = _signals.signal(
     "leads-data-changed",
     doc="Leads were created or their data changed. Kwargs: ``leads``, ``now``, "

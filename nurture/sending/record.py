@@ -17,6 +17,7 @@ from typing import Any
 
 from nurture.consent import suppression
 from nurture.models import Event, Lead, Message
+from nurture.platform import hooks
 from nurture.platform.config import Settings
 from nurture.platform.db import bulk_insert, bulk_update, table_of, transaction
 from nurture.platform.runtime import Runtime
@@ -128,6 +129,9 @@ class OutcomeRecorder:
                 connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             bulk_update(connection, table_of(Message), updates)
             bulk_insert(connection, table_of(Event), events)
+            sent = [row["id"] for row in updates if row["status"] == "sent"]
+            if sent:
+                hooks.publish(hooks.messages_changed, session, message_ids=sent)
             for item, result, verdict in hard_bounces:
                 lead = session.get(Lead, item.lead.id)
                 if lead is None:

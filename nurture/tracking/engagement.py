@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from nurture.models import Event, Message
 from nurture.models.message import ENGAGEMENT_COLUMNS, HIT_COLUMNS
+from nurture.platform import hooks
 from nurture.platform.db import UTCDateTime, bulk_update, rows_affected, table_of
 
 # Event types that change a message's engagement columns.
@@ -108,6 +109,8 @@ def refresh_engagement(session: Session, message_ids: Iterable[int]) -> int:
         ]
         bulk_update(session.connection(), table_of(Message), rows)
         written += len(rows)
+    if ids:
+        hooks.publish(hooks.messages_changed, session, message_ids=ids)
     return written
 
 
@@ -179,4 +182,6 @@ def note_engagement(session: Session, events: Iterable[Mapping[str, Any]]) -> in
     )
     for start in range(0, len(added), _CHUNK):
         connection.execute(counted, added[start : start + _CHUNK])
+    if firsts:
+        hooks.publish(hooks.messages_changed, session, message_ids=sorted(firsts))
     return len(firsts)
