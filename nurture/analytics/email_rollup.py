@@ -28,31 +28,18 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, and_, bindparam, cast, delete, func, select, text
+from sqlalchemy import and_, bindparam, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from nurture.models import CampaignEmailDay, CampaignRecipientDay, Message, RolledUpEmail
+from nurture.models.rollup import EMAIL_FIGURES
 from nurture.platform.db import bulk_insert, table_of
 
 # A bounce whose decision was to suppress the address (campaign_results' hard bounce).
 HARD_BOUNCE_DECISION = "suppress"
 # What each counted email adds, in ``rolled_up_emails`` (``delivered`` is 1 or 0).
-FLAGS: tuple[str, ...] = (
-    "delivered",
-    "hard_bounced",
-    "soft_bounced",
-    "opened",
-    "machine_opened",
-    "clicked",
-    "clicks",
-    "machine_clicked",
-    "unsubscribed",
-    "complained",
-)
+FLAGS: tuple[str, ...] = EMAIL_FIGURES
 # The sums of ``campaign_email_days`` (``sent`` counts the emails; the rest are FLAGS').
 SUMS: tuple[str, ...] = ("sent", *FLAGS[1:])
 DAY_KEY: tuple[str, ...] = ("campaign_id", "version_id", "step_key", "template", "day")
@@ -93,32 +80,8 @@ class Email(NamedTuple):
 COLUMNS: tuple[str, ...] = Email._fields
 
 
-def day_number(when: Any) -> FunctionElement[int]:
-    """SQL: ``when``'s UTC day as a number, 20260131 (the same on every backend)."""
-    return _DayNumber(when)
-
-
-class _DayNumber(FunctionElement[int]):
-    type = Integer()
-    name = "day_number"
-    inherit_cache = True
-
-
-@compiles(_DayNumber)
-def _day_number_sql(element: _DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
-    (when,) = element.clauses
-    return compiler.process(cast(func.strftime("%Y%m%d", when), Integer), **kw)
-
-
-@compiles(_DayNumber, "postgresql")
-def _day_number_postgresql(element: _DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
-    (when,) = element.clauses
-    parts = [func.date_part(part, when) for part in ("year", "month", "day")]
-    return compiler.process(cast(parts[0] * 10000 + parts[1] * 100 + parts[2], Integer), **kw)
-
-
 def day_of(when: date) -> int:
-    """``when`` as a day number (``day_number``)."""
+    """``when`` as a day number, 20260131 (``costs.volume.day_number`` in SQL)."""
     return when.year * 10000 + when.month * 100 + when.day
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import String, case, cast, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
+from nurture.analytics.costs.volume import day_number
 from nurture.analytics.email_rollup import (
     CHAIN_KEY,
     COLUMNS,
@@ -17,7 +18,6 @@ from nurture.analytics.email_rollup import (
     HARD_BOUNCE_DECISION,
     SUMS,
     counted,
-    day_number,
 )
 from nurture.analytics.scope import AnySelect
 from nurture.models import CampaignEmailDay, CampaignRecipientDay, Message, RolledUpEmail

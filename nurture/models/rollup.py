@@ -9,6 +9,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from nurture.platform.db import Base
 
+# What each campaign email adds to the campaign results (``RolledUpEmail``'s columns).
+EMAIL_FIGURES: tuple[str, ...] = (
+    "delivered",
+    "hard_bounced",
+    "soft_bounced",
+    "opened",
+    "machine_opened",
+    "clicked",
+    "clicks",
+    "machine_clicked",
+    "unsubscribed",
+    "complained",
+)
+
 
 class LeadStageFirst(Base):
     """When a lead first entered each funnel stage, beside its creation: one row per lead
@@ -59,21 +73,7 @@ class RolledUpEmail(Base):
         Index(
             "ix_rolled_up_emails_day",
             "day",
-            postgresql_include=[
-                "campaign_id",
-                "lead_id",
-                "campaign_prev_day",
-                "delivered",
-                "hard_bounced",
-                "soft_bounced",
-                "opened",
-                "machine_opened",
-                "clicked",
-                "clicks",
-                "machine_clicked",
-                "unsubscribed",
-                "complained",
-            ],
+            postgresql_include=["campaign_id", "lead_id", "campaign_prev_day", *EMAIL_FIGURES],
         ),
     )
 
