@@ -29,15 +29,12 @@ FLAGS = (
     "unsubscribed",
     "complained",
 )
-EMAIL_COLUMNS = (
-    "message_id", "lead_id", "campaign_id", "version_id", "step_key", "template", "day",
-    "campaign_prev_day", *FLAGS,
-)  # fmt: skip
-DAY_INCLUDE = ["campaign_id", "lead_id", "campaign_prev_day", *FLAGS]
+EMAIL_COLUMNS = ("message_id", "lead_id", "campaign_id", "version_id", "step_key", "template",
+                 "day", *FLAGS)  # fmt: skip
 
 
-def _int(name: str, *, nullable: bool = False) -> sa.Column:
-    return sa.Column(name, sa.Integer(), autoincrement=False, nullable=nullable)
+def _int(name: str) -> sa.Column:
+    return sa.Column(name, sa.Integer(), autoincrement=False, nullable=False)
 
 
 def _day(column: str) -> str:
@@ -72,20 +69,8 @@ def _fill() -> None:
                 {flag("m.complained_at IS NOT NULL")} AS complained
             FROM messages m
             WHERE m.kind = 'campaign' AND m.campaign_id IS NOT NULL AND m.sent_at IS NOT NULL
-        ),
-        firsts AS (
-            SELECT lead_id, campaign_id, day, min(message_id) AS first_id
-            FROM counted WHERE delivered = 1 GROUP BY lead_id, campaign_id, day
-        ),
-        prevs AS (
-            SELECT first_id, COALESCE(lag(day) OVER (
-                PARTITION BY lead_id, campaign_id ORDER BY day), 0) AS prev
-            FROM firsts
         )
-        INSERT INTO rolled_up_emails ({columns})
-        SELECT c.message_id, c.lead_id, c.campaign_id, c.version_id, c.step_key, c.template,
-            c.day, p.prev, {", ".join(f"c.{name}" for name in FLAGS)}
-        FROM counted c LEFT JOIN prevs p ON p.first_id = c.message_id
+        INSERT INTO rolled_up_emails ({columns}) SELECT {columns} FROM counted
         """
     )
     sums = ", ".join(f"sum({name})" for name in FLAGS[1:])
@@ -132,7 +117,6 @@ def upgrade() -> None:
         sa.Column("step_key", sa.String(201), nullable=False),
         sa.Column("template", sa.String(100), nullable=False),
         _int("day"),
-        _int("campaign_prev_day", nullable=True),
         *(_int(name) for name in FLAGS),
         sa.ForeignKeyConstraint(
             ["message_id"],
@@ -178,23 +162,15 @@ def upgrade() -> None:
         ),  # fmt: skip
     )
     if op.get_bind().dialect.name == "postgresql":
-        # The window over every delivered email's lead and day, in memory rather than on disk.
+        # The windows over every delivered email's lead and day, in memory, not on disk.
         op.execute("SET LOCAL work_mem = '256MB'")
     _fill()
     op.create_index(
         op.f("ix_rolled_up_emails_lead_id"), "rolled_up_emails", ["lead_id"], unique=False
     )
-    op.create_index(
-        op.f("ix_rolled_up_emails_day"),
-        "rolled_up_emails",
-        ["day"],
-        unique=False,
-        postgresql_include=DAY_INCLUDE,
-    )
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_rolled_up_emails_day"), table_name="rolled_up_emails")
     op.drop_index(op.f("ix_rolled_up_emails_lead_id"), table_name="rolled_up_emails")
     op.drop_table("campaign_recipient_days")
     op.drop_table("campaign_email_days")

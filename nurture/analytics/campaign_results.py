@@ -216,9 +216,8 @@ def _results(
     )  # fmt: skip
     if answers(report, version_id=version_id, all_mail=all_mail):
         found = rolled_up_results(
-            session, report, start, end,
-            team=team, campaign_id=campaign_id, version_id=version_id,
-        )  # fmt: skip
+            session, report, start, end, campaign_id=campaign_id, version_id=version_id
+        )
     else:
         found = _read_emails(report, emails, session)
     _count_conversions(session, report, emails, found, start, end, campaign_id, goal_steps)

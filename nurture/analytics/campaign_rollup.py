@@ -2,12 +2,11 @@
 of every email of the period: the same figures (``email_results``), from a few rows per
 campaign, group and day.
 
-The roll-up answers the report for campaign email only: ungrouped or by campaign, step,
-template, version or month when nothing of the lead filters it (no source, owner, grade
-or segment: those sums are the emails' groups, not the leads'); by source, owner, grade
-or segment (the lead's groups) with any filter, from the copy of each email; with a
-version compared, ungrouped or by campaign. Otherwise (``answers`` is False) the report
-reads the messages.
+The roll-up answers the report for campaign email only, when nothing of the lead filters
+or groups it (no source, owner, grade or segment: its sums are the emails' groups, not
+the leads'): ungrouped or by campaign, step, template, version or month; with a version
+compared, ungrouped or by campaign. Otherwise (``answers`` is False) the report reads the
+messages.
 """
 
 from __future__ import annotations
@@ -16,39 +15,26 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from nurture.analytics.email_results import EmailResults
-from nurture.analytics.email_rollup import FLAGS, SUMS, day_of
+from nurture.analytics.email_rollup import SUMS, day_of
 from nurture.analytics.filters import ReportFilter
-from nurture.analytics.scope import scoped
-from nurture.handoff.team import Team
 from nurture.models import (
     CampaignEmailDay,
     CampaignRecipientDay,
     CampaignVersion,
-    Lead,
-    RolledUpEmail,
 )
 
 # The groupings the roll-up answers, beside none.
 ROLLED_UP_GROUPS: tuple[str, ...] = ("campaign", "step", "template", "version", "month")
-# The groupings that read the lead: each lead is in one group, so a lead's first delivered
-# email of a campaign in the period counts it once in its campaign's group, whatever the
-# lead filters.
-LEAD_GROUPS: tuple[str, ...] = ("source", "owner", "grade", "segment")
 
 
 def answers(report: ReportFilter, *, version_id: int | None, all_mail: bool) -> bool:
     """Whether the roll-up holds the report's figures (see the module)."""
-    filtered = any(v is not None for v in (report.source, report.owner, report.grade,
-                                           report.segment))  # fmt: skip
-    if all_mail:
-        return False
-    if report.group_by in LEAD_GROUPS:
-        return version_id is None
-    if filtered:
+    filtered = (report.source, report.owner, report.grade, report.segment)
+    if all_mail or any(value is not None for value in filtered):
         return False
     if version_id is not None:
         return report.group_by in (None, "campaign")
@@ -61,7 +47,6 @@ def rolled_up_results(
     start: datetime,
     end: datetime,
     *,
-    team: Team | None,
     campaign_id: int | None,
     version_id: int | None,
 ) -> dict[tuple[Any, Any], EmailResults]:
@@ -69,8 +54,6 @@ def rolled_up_results(
     campaign emails sent in ``[start, end)`` (whole UTC days), without conversions."""
     first, after = day_of(start.date()), day_of(end.date())
     by = report.group_by
-    if by in LEAD_GROUPS:
-        return _by_lead(session, report, team, first, after, campaign_id=campaign_id)
     days = CampaignEmailDay
     group: Any = {
         "step": days.step_key,
@@ -105,42 +88,6 @@ def rolled_up_results(
     ).items():
         if key in found:
             found[key] = replace(found[key], recipients=recipients)
-    return found
-
-
-def _by_lead(
-    session: Session,
-    report: ReportFilter,
-    team: Team | None,
-    first: int,
-    after: int,
-    *,
-    campaign_id: int | None,
-) -> dict[tuple[Any, Any], EmailResults]:
-    """The lead groupings from the copy of each email (``rolled_up_emails``), one row per
-    email of the period joined to its lead, without a DISTINCT: the recipients are the
-    emails that begin their lead's days in the campaign in the period."""
-    emails = RolledUpEmail
-    sums = [emails.__table__.c[name] for name in FLAGS[1:]]
-    starts = case((emails.campaign_prev_day < first, 1), else_=0)
-    inner = (
-        select(emails.campaign_id, *sums, starts.label("starts"))
-        .join(Lead, Lead.id == emails.lead_id)
-        .where(emails.day >= first, emails.day < after)
-    )
-    if campaign_id is not None:
-        inner = inner.where(emails.campaign_id == campaign_id)
-    inner, group = scoped(inner, replace(report, campaign=None), team, when=emails.day)
-    assert group is not None
-    rows = inner.add_columns(group.label("report_group")).subquery("emails")
-    keys = [rows.c.campaign_id, rows.c.report_group]
-    statement = select(
-        *keys, func.count(), *(func.sum(rows.c[name]) for name in (*FLAGS[1:], "starts"))
-    ).group_by(*keys)
-    found: dict[tuple[Any, Any], EmailResults] = {}
-    for row in session.execute(statement):
-        values = dict(zip((*SUMS, "recipients"), row[2:], strict=True))
-        found[(row[0], row[1])] = EmailResults(**{k: int(v or 0) for k, v in values.items()})
     return found
 
 

@@ -6,7 +6,8 @@ message that the figures count (the ``messages_changed`` event: a send, a bounce
 decision, an open, a click, an unsubscribe, a complaint):
 
 - ``rolled_up_emails``: each counted email (kind "campaign", a campaign, sent) with what it
-  adds to each figure — the roll-up's own memory of what it holds of that email;
+  adds to each figure — the roll-up's own memory of what it holds of that email, never
+  read by a report;
 - ``campaign_email_days``: their sums per campaign, version, step, template and UTC day;
 - ``campaign_recipient_days``: distinct recipients made additive, per chain (all emails,
   per campaign, step, template, version), group, day and each lead's previous delivered
@@ -64,7 +65,6 @@ class Email(NamedTuple):
     step_key: str
     template: str
     day: int
-    campaign_prev_day: int | None
     delivered: int
     hard_bounced: int
     soft_bounced: int
@@ -113,7 +113,7 @@ _READ = (
 
 
 def _email(row: Any) -> Email:
-    """A message read with ``_READ`` as it counts (``campaign_prev_day`` left None)."""
+    """A message read with ``_READ`` as it counts."""
     sent_at: datetime = row.sent_at
     bounced = row.bounce_reported_at is not None
     hard = bounced and (row.bounce_decision or "") == HARD_BOUNCE_DECISION
@@ -125,7 +125,6 @@ def _email(row: Any) -> Email:
         step_key=row.step_key or "",
         template=row.template,
         day=day_of(sent_at),
-        campaign_prev_day=None,
         delivered=int(not bounced),
         hard_bounced=int(hard),
         soft_bounced=int(bounced and not hard),
@@ -137,23 +136,6 @@ def _email(row: Any) -> Email:
         unsubscribed=int(row.unsubscribed_at is not None),
         complained=int(row.complained_at is not None),
     )
-
-
-def with_campaign_prev_days(emails: Iterable[Email]) -> list[Email]:
-    """One lead's emails with ``campaign_prev_day`` set on the first delivered email of
-    each campaign and day (see ``RolledUpEmail``)."""
-    ordered = sorted(emails, key=lambda e: (e.campaign_id, e.day, e.message_id))
-    result: list[Email] = []
-    last: dict[int, int] = {}
-    for email in ordered:
-        prev = None
-        if email.delivered:
-            before = last.get(email.campaign_id, 0)
-            if before != email.day:
-                prev = before
-                last[email.campaign_id] = email.day
-        result.append(email._replace(campaign_prev_day=prev))
-    return sorted(result)
 
 
 def chain_keys(email: Email) -> Iterator[tuple[str, int, str]]:
@@ -243,7 +225,7 @@ def _roll_up(session: Session, leads: list[int]) -> int:
     changed: list[int] = []
     for lead in leads:
         before = sorted(held.get(lead, []))
-        after = with_campaign_prev_days(now.get(lead, []))
+        after = sorted(now.get(lead, []))
         if before != after:
             changed.append(lead)
             old += before

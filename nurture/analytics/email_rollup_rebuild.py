@@ -39,7 +39,7 @@ def _flag(condition: Any) -> Any:
 
 
 def _base() -> Any:
-    """Each counted message as it counts, before the campaign's previous days."""
+    """Each counted message as it counts (``COLUMNS``)."""
     bounced = Message.bounce_reported_at.is_not(None)
     hard = bounced & (func.coalesce(Message.bounce_decision, "") == HARD_BOUNCE_DECISION)
     return (
@@ -70,26 +70,7 @@ def _base() -> Any:
 def recomputed_emails() -> AnySelect:
     """``rolled_up_emails`` computed from ``messages`` (``COLUMNS``)."""
     base = _base()
-    firsts = (
-        select(
-            base.c.lead_id,
-            base.c.campaign_id,
-            base.c.day,
-            func.min(base.c.message_id).label("first_id"),
-        )
-        .where(base.c.delivered == 1)
-        .group_by(base.c.lead_id, base.c.campaign_id, base.c.day)
-        .subquery("firsts")
-    )
-    previous = func.lag(firsts.c.day).over(
-        partition_by=(firsts.c.lead_id, firsts.c.campaign_id), order_by=firsts.c.day
-    )
-    prevs = select(firsts.c.first_id, func.coalesce(previous, 0).label("prev")).subquery("prevs")
-    columns = [base.c[name] for name in COLUMNS if name != "campaign_prev_day"]
-    columns.insert(COLUMNS.index("campaign_prev_day"), prevs.c.prev.label("campaign_prev_day"))
-    return select(*columns).select_from(
-        base.outerjoin(prevs, prevs.c.first_id == base.c.message_id)
-    )
+    return select(*(base.c[name] for name in COLUMNS))
 
 
 def recomputed_email_days() -> AnySelect:

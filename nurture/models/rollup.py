@@ -69,12 +69,6 @@ class RolledUpEmail(Base):
     __table_args__ = (
         # A lead's emails are rolled up again together (its distinct-recipient days).
         Index("ix_rolled_up_emails_lead_id", "lead_id"),
-        # The lead groupings read the period's emails with what they count.
-        Index(
-            "ix_rolled_up_emails_day",
-            "day",
-            postgresql_include=["campaign_id", "lead_id", "campaign_prev_day", *EMAIL_FIGURES],
-        ),
     )
 
     message_id: Mapped[int] = mapped_column(
@@ -88,11 +82,6 @@ class RolledUpEmail(Base):
     template: Mapped[str] = mapped_column(String(100))
     # The UTC day it was sent, as 20260131.
     day: Mapped[int]
-    # For the lead's first delivered email of the campaign on its day (the lowest id):
-    # the day of its delivered email of the campaign before that day (0: none). Null on
-    # every other email. A lead is a recipient of the campaign in [start, end) when one
-    # of its emails of the period has this below start.
-    campaign_prev_day: Mapped[int | None]
     delivered: Mapped[int]
     hard_bounced: Mapped[int]
     soft_bounced: Mapped[int]
