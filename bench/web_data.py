@@ -48,6 +48,7 @@ from web_rows import (
     stage_change_rows,
 )
 
+from nurture.analytics.email_rollup_rebuild import rebuild_email_rollup
 from nurture.analytics.rollup import rebuild_firsts
 from nurture.auth import users
 from nurture.campaigns.services import sync_campaign_files
@@ -323,6 +324,12 @@ def _rebuild_rollups(runtime: Runtime) -> None:
         f"  lead_stage_firsts {rebuilt.rows:>8,} rows {time.perf_counter() - began:7.1f} s",
         flush=True,
     )
+    began = time.perf_counter()
+    with transaction(runtime.sessions) as session:
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
+        emails = rebuild_email_rollup(session)
+    rows = ", ".join(f"{table} {count:,}" for table, count in emails.rows.items())
+    print(f"  email roll-up  {rows} rows {time.perf_counter() - began:7.1f} s", flush=True)
 
 
 def _check_foreign_keys(conn: Any) -> None:
