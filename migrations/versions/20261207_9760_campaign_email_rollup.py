@@ -168,9 +168,22 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_rolled_up_emails_lead_id"), "rolled_up_emails", ["lead_id"], unique=False
     )
+    op.create_index(
+        op.f("ix_campaign_email_days_day"), "campaign_email_days", ["day"], unique=False
+    )
+    op.create_index(
+        op.f("ix_campaign_recipient_days_chain_day"),
+        "campaign_recipient_days",
+        ["chain", "day"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        op.f("ix_campaign_recipient_days_chain_day"), table_name="campaign_recipient_days"
+    )
+    op.drop_index(op.f("ix_campaign_email_days_day"), table_name="campaign_email_days")
     op.drop_index(op.f("ix_rolled_up_emails_lead_id"), table_name="rolled_up_emails")
     op.drop_table("campaign_recipient_days")
     op.drop_table("campaign_email_days")

@@ -101,6 +101,10 @@ class CampaignEmailDay(Base):
     names no person."""
 
     __tablename__ = "campaign_email_days"
+    __table_args__ = (
+        # A period's days only: older history adds rows the report never reads.
+        Index("ix_campaign_email_days_day", "day"),
+    )
 
     campaign_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     version_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -130,6 +134,10 @@ class CampaignRecipientDay(Base):
     person."""
 
     __tablename__ = "campaign_recipient_days"
+    __table_args__ = (
+        # One chain's days of a period only (as ``ix_campaign_email_days_day``).
+        Index("ix_campaign_recipient_days_chain_day", "chain", "day"),
+    )
 
     chain: Mapped[str] = mapped_column(String(10), primary_key=True)
     campaign_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
