@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, delete, select, text
+from sqlalchemy import and_, bindparam, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -288,8 +288,26 @@ def _upsert(
         set_={name: table.c[name] + insert.excluded[name] for name in sums},
     )
     connection = session.connection()
-    for start in range(0, len(rows), _CHUNK):
-        connection.execute(statement, rows[start : start + _CHUNK])
+    if dialect is postgresql:
+        # One statement for every row: the rows travel as one array per column (as
+        # ``bulk_insert`` sends them), ~0.1 ms a row less than one statement per row.
+        names = list(rows[0])
+        arrays = [
+            func.unnest(
+                bindparam(f"u_{name}", [row[name] for row in rows],
+                          type_=postgresql.ARRAY(table.c[name].type))
+            ).label(name)
+            for name in names
+        ]  # fmt: skip
+        connection.execute(
+            insert.from_select(names, select(*arrays)).on_conflict_do_update(
+                index_elements=[table.c[name] for name in key],
+                set_={name: table.c[name] + insert.excluded[name] for name in sums},
+            )
+        )
+    else:
+        for start in range(0, len(rows), _CHUNK):
+            connection.execute(statement, rows[start : start + _CHUNK])
     emptied = delete(table).where(
         *(table.c[name] == bindparam(f"k_{name}") for name in key), table.c[sums[0]] == 0
     )
