@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, load_dotenv
 
 from nurture.cli.commands import COMMANDS
+from nurture.platform.start_up import started
 
 if TYPE_CHECKING:
     from nurture.files.yaml_file import FileLoad
@@ -152,8 +153,10 @@ def cli() -> None:
 
 
 def runtime() -> Runtime:
-    """The Runtime of the app the CLI loaded."""
-    return current_app.extensions["nurture"]
+    """The Runtime of the app the CLI loaded (start-up is over once a command asks for it)."""
+    found: Runtime = current_app.extensions["nurture"]
+    started()
+    return found
 
 
 @contextmanager
@@ -175,6 +178,7 @@ def runtime_without_app(ctx: click.Context) -> Iterator[Runtime]:
     except ConfigError as exc:
         # As from the app's factory: one line naming the setting.
         raise click.ClickException(str(exc)) from None
+    started()
     try:
         yield built
     finally:

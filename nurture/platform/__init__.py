@@ -12,6 +12,8 @@
   ``pages``: the Jinja set-up and headers of pages reached from an email's links.
 - ``event_types``: the catalogue of event types a timeline holds, which every marketer
   file's event names are checked against (pure).
+- ``start_up``: an entry point's one ``gc.freeze`` of what start-up made, so the cyclic
+  collector stops walking it.
 
 Its modules are imported directly (``from nurture.platform.config import Settings``): this
 face re-exports nothing, so importing one part never loads the others.

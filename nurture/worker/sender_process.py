@@ -11,6 +11,7 @@ import sys
 import threading
 
 from nurture.platform.config import Settings
+from nurture.platform.start_up import freeze_when_started, started
 from nurture.worker.sender import send_loop
 
 
@@ -30,6 +31,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # The worker's id comes from the worker: one read here could already be init's, had
     # the worker died while this process was still importing.
+    freeze_when_started()
+    started()
     send_loop(settings, stop, parent_alive=lambda: os.getppid() == parent)
 
 

@@ -55,3 +55,38 @@ def test_a_sender_without_the_workers_settings_says_so_in_one_line():
     assert result.stderr.decode().strip() == (
         "nurture-sender-2: expected the worker's settings on standard input"
     )
+
+
+def _frozen_after(code: str, env: dict[str, str]) -> int:
+    """How many objects the cyclic collector had been told to skip when ``code`` ended."""
+    result, _ = run_fresh(
+        "import atexit, gc\n"
+        "atexit.register(lambda: print('FROZEN', gc.get_freeze_count()))\n" + code,
+        env=env,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("FROZEN ")]
+    assert lines, result.stdout + result.stderr
+    return int(lines[-1].split()[1])
+
+
+def test_the_console_script_moves_start_up_out_of_the_collectors_way(settings):
+    # The command's start-up (its imports, the app) is frozen once the command runs, so a
+    # long import or worker does not walk it on every full collection.
+    env = _environment(settings)
+    script = "sys.argv = ['nurture', 'tick']\nfrom nurture.cli import main\nmain()"
+
+    assert _frozen_after(script, env) > 10_000
+
+
+def test_the_command_group_called_as_a_library_freezes_nothing(settings):
+    # Tests and scripts call `cli` in one long process: freezing there would keep its
+    # garbage for good, so only the console script's entry point asks for it.
+    env = _environment(settings)
+    script = (
+        "from nurture.cli import cli\n"
+        "try:\n    cli(['tick'], prog_name='nurture')\n"
+        "except SystemExit:\n    pass"
+    )
+
+    assert _frozen_after(script, env) == 0
