@@ -17,6 +17,7 @@ from nurture.backtest.calibrate import (
     proposed_facts,
 )
 from nurture.backtest.features import cut_off, describe
+from nurture.backtest.replay import Model, facts_at
 from nurture.backtest.thresholds import parse_target
 from nurture.qualification.icp_parser import load_icp_text
 from nurture.qualification.readiness_parser import load_readiness_text
@@ -112,7 +113,6 @@ def test_the_proposed_files_parse_keep_their_text_and_give_the_proposed_points(b
 def test_the_features_are_the_proposed_files_scores(balanced):
     """The score a proposed file gives a lead at its cut-off is exactly the table's
     columns times the proposed points (so the rule is chosen on the real scores)."""
-    from nurture.backtest.replay import Model, facts_at
 
     proposed = balanced.proposed
     model = Model(
