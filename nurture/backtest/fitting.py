@@ -19,14 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from nurture.backtest.features import FeatureTable
+
+# scikit-learn (with SciPy) takes about a second to import: each function imports what it
+# fits with, so loading this module (and with it `nurture scoring validate` or `sync`,
+# whose command group also holds `calibrate`) costs only NumPy.
 
 # The regularisation strengths tried (inverse: smaller is stronger), on standardised columns.
 C_GRID = (0.01, 0.1, 1.0)
@@ -40,6 +38,8 @@ Ints = npt.NDArray[np.int_]
 
 def split(converted: Ints, held_out: float, seed: int) -> tuple[Ints, Ints]:
     """Indices of the training and the held-out leads (stratified by outcome, seeded)."""
+    from sklearn.model_selection import train_test_split
+
     indices = np.arange(len(converted))
     train, test = train_test_split(
         indices, test_size=held_out, random_state=seed, stratify=converted
@@ -71,6 +71,11 @@ def fit_logistic(
     rows: Floats, converted: Ints, *, folds: int, seed: int, resamples: int = BOOTSTRAP
 ) -> Fitted:
     """Logistic regression of ``converted`` on ``rows`` (see the module's docstring)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     mean = rows.mean(axis=0)
     scale = rows.std(axis=0)
     scale[scale == 0] = 1.0  # a column no lead varies in gets no weight
@@ -97,6 +102,8 @@ def _agreement(
 ) -> Floats:
     """Per column, the share of ``resamples`` refits on leads drawn with replacement whose
     weight has the sign of ``weights``."""
+    from sklearn.linear_model import LogisticRegression
+
     rng = np.random.default_rng(seed)
     same = np.zeros(len(weights))
     done = 0
@@ -114,6 +121,8 @@ def _agreement(
 
 def auc(converted: Ints, chance: Floats) -> float | None:
     """The area under the ROC curve (None when only one outcome is present)."""
+    from sklearn.metrics import roc_auc_score
+
     if converted.min() == converted.max():
         return None
     return float(roc_auc_score(converted, chance))
@@ -205,6 +214,8 @@ def importance(
 
 def boosting_auc(table: FeatureTable, train: Ints, test: Ints, *, seed: int) -> float | None:
     """Gradient boosting's held-out AUC on the same columns and split."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     # Shallow trees, a slow rate and large leaves: converters are few and the history noisy.
     model = HistGradientBoostingClassifier(
         learning_rate=0.05, max_iter=300, max_leaf_nodes=15, min_samples_leaf=50,

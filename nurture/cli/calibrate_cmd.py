@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from nurture.backtest import HistoryFileError, Model, read_history
+from nurture.backtest.calibrate import Calibration, CalibrationError, Files, Options, calibrate
+from nurture.backtest.report import Backtest
+from nurture.backtest.thresholds import Figures, TargetError, parse_target
 from nurture.cli.backtest_cmd import HISTORY_FILE, _history_path
 from nurture.cli.group import runtime, valid_or_exit
 from nurture.cli.scoring_cmd import scoring_group
@@ -25,11 +28,6 @@ from nurture.platform.event_types import EventCatalogue
 from nurture.qualification.icp_parser import load_icp_file, load_icp_text
 from nurture.qualification.readiness_parser import load_readiness_file, load_readiness_text
 from nurture.scoring.parser import load_scoring_file, load_scoring_text
-
-if TYPE_CHECKING:
-    from nurture.backtest.calibrate import Calibration, Files
-    from nurture.backtest.report import Backtest
-    from nurture.backtest.thresholds import Figures
 
 T = TypeVar("T")
 # How many facts the table lists under "what weighs most".
@@ -156,11 +154,6 @@ def calibrate_command(
     outcomes, choose a readiness rule for --target, and write proposed files beside the
     live ones (never over them). Prints held-out figures, a calibration table and which
     facts weigh most."""
-    # Imported here, not at the top: scikit-learn and SciPy take seconds to import, and
-    # importing the CLI for any other command must not pay for them.
-    from nurture.backtest.calibrate import CalibrationError, Files, Options, calibrate
-    from nurture.backtest.thresholds import TargetError, parse_target
-
     try:
         chosen = parse_target(target)
     except TargetError as exc:

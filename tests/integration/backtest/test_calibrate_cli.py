@@ -12,6 +12,7 @@ import pytest
 
 from nurture.backtest import History, write_history
 from nurture.cli import cli
+from tests.imports_support import run_fresh
 from tests.unit.backtest.synthetic_history import ICP, READINESS, SCORING, synthetic_history
 
 
@@ -141,3 +142,13 @@ def test_calibrate_warns_of_a_column_that_leaks_the_outcome(app, paths):
     assert "warning (leakage): 'attributes.closed_tag' is filled in for 100 % of converters" in (
         printed
     )
+
+
+def test_the_scoring_commands_load_scikit_learn_only_to_fit():
+    # `calibrate` shares its command group with `validate` and `sync`, which load it too:
+    # scikit-learn and SciPy (about a second) wait until a model is fitted.
+    result, modules = run_fresh("import nurture.cli.calibrate_cmd")
+
+    assert result.returncode == 0, result.stderr
+    assert "nurture.backtest.calibrate" in modules
+    assert not {name.split(".")[0] for name in modules} & {"sklearn", "scipy"}
