@@ -100,13 +100,21 @@ def check_config(
 ) -> CheckResult:
     """``text`` checked as the ``kind`` file (scoring, icp, readiness, team) at ``path``;
     the scoring and readiness files' event types against ``catalogue``."""
-    if kind == "scoring":
-        load: FileLoad[Any] = load_scoring_text(text, str(path), catalogue=catalogue)
-    elif kind == "readiness":
-        load = load_readiness_text(text, str(path), catalogue=catalogue)
-    else:
-        load = CONFIG_LOADERS[kind](text, str(path))
+    load = load_config(kind, str(path), text, catalogue=catalogue)
     return CheckResult(tuple(_from_problem(problem, path.name) for problem in load.problems))
+
+
+def load_config(
+    kind: str, name: str, text: str, *, catalogue: EventCatalogue = ANY_CUSTOM
+) -> FileLoad[Any]:
+    """``text`` loaded as the ``kind`` file (scoring, icp, readiness, team) named ``name``
+    in its problems; the scoring and readiness files' event types checked against
+    ``catalogue``."""
+    if kind == "scoring":
+        return load_scoring_text(text, name, catalogue=catalogue)
+    if kind == "readiness":
+        return load_readiness_text(text, name, catalogue=catalogue)
+    return CONFIG_LOADERS[kind](text, name)
 
 
 def check_template(

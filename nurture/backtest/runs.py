@@ -35,18 +35,15 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from nurture.authoring.checks import load_config
 from nurture.backtest.history import History, HistoryFileError, _header, as_utc, read_history
 from nurture.backtest.instance import read_instance_history
 from nurture.backtest.replay import Model, replay
 from nurture.backtest.report import Window, summarise
 from nurture.backtest.warnings import model_warnings
 from nurture.files.problems import Problem
-from nurture.files.yaml_file import FileLoad
 from nurture.models import Handoff, Lead, StageChange
 from nurture.platform.event_types import EventCatalogue
-from nurture.qualification.icp_parser import load_icp_text
-from nurture.qualification.readiness_parser import load_readiness_text
-from nurture.scoring.parser import load_scoring_text
 
 HISTORY_FILE = "history.jsonl.gz"
 FOLDER = "backtest"
@@ -197,14 +194,6 @@ class SavedFilesInvalid(Exception):
         self.problems = problems
 
 
-def _load(kind: str, path: Path, text: str, catalogue: EventCatalogue) -> FileLoad[Any]:
-    if kind == "scoring":
-        return load_scoring_text(text, str(path), catalogue=catalogue)
-    if kind == "readiness":
-        return load_readiness_text(text, str(path), catalogue=catalogue)
-    return load_icp_text(text, str(path))
-
-
 def models(
     paths: dict[str, Path], kind: str, text: str, catalogue: EventCatalogue
 ) -> tuple[Model, Model]:
@@ -217,12 +206,12 @@ def models(
             on_disk = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise SavedFilesInvalid([Problem(str(path), 0, f"cannot be read ({exc})")]) from None
-        load = _load(name, path, on_disk, catalogue)
+        load = load_config(name, str(path), on_disk, catalogue=catalogue)
         if not load.ok:
             raise SavedFilesInvalid(load.problems)
         saved[name] = load.value
     edited = dict(saved)
-    load = _load(kind, paths[kind], text, catalogue)
+    load = load_config(kind, str(paths[kind]), text, catalogue=catalogue)
     if not load.ok:
         raise ValueError(f"the edited {kind} text has problems; check it first")
     edited[kind] = load.value

@@ -5,7 +5,6 @@ the live ones (docs/backtest.md)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from nurture.authoring.checks import load_config
 from nurture.backtest import HistoryFileError, Model, read_history
 from nurture.backtest.calibrate import Calibration, CalibrationError, Files, Options, calibrate
 from nurture.backtest.report import Backtest
@@ -25,9 +25,9 @@ from nurture.files.event_catalogue import event_catalogue
 from nurture.files.yaml_file import FileLoad
 from nurture.platform.db import utcnow
 from nurture.platform.event_types import EventCatalogue
-from nurture.qualification.icp_parser import load_icp_file, load_icp_text
-from nurture.qualification.readiness_parser import load_readiness_file, load_readiness_text
-from nurture.scoring.parser import load_scoring_file, load_scoring_text
+from nurture.qualification.icp_parser import load_icp_file
+from nurture.qualification.readiness_parser import load_readiness_file
+from nurture.scoring.parser import load_scoring_file
 
 T = TypeVar("T")
 # How many facts the table lists under "what weighs most".
@@ -48,9 +48,9 @@ def proposed_path(source: Path, given: Path | None) -> Path:
     return given or source.with_name(f"{source.stem}.proposed{source.suffix or '.yaml'}")
 
 
-def _check_proposal(text: str, target: Path, load: Callable[[str, str], FileLoad[Any]]) -> None:
+def _check_proposal(kind: str, text: str, target: Path, catalogue: EventCatalogue) -> None:
     """A proposal must load like any file the marketer edits (else: a bug, said plainly)."""
-    found = load(text, str(target))
+    found = load_config(kind, str(target), text, catalogue=catalogue)
     if not found.ok:
         problems = "; ".join(str(problem) for problem in found.problems)
         raise click.ClickException(f"{target}: the proposal does not validate ({problems})")
@@ -224,13 +224,8 @@ def calibrate_command(
 def _write(result: Calibration, outputs: dict[str, Path], catalogue: EventCatalogue) -> None:
     proposed = result.proposed
     texts = {"scoring": proposed.scoring, "icp": proposed.icp, "readiness": proposed.readiness}
-    checks: dict[str, Callable[[str, str], FileLoad[Any]]] = {
-        "scoring": lambda text, name: load_scoring_text(text, name, catalogue=catalogue),
-        "icp": load_icp_text,
-        "readiness": lambda text, name: load_readiness_text(text, name, catalogue=catalogue),
-    }
     for kind, text in texts.items():
-        _check_proposal(text, outputs[kind], checks[kind])
+        _check_proposal(kind, text, outputs[kind], catalogue)
     for kind, text in texts.items():
         outputs[kind].parent.mkdir(parents=True, exist_ok=True)
         outputs[kind].write_text(text, encoding="utf-8")
