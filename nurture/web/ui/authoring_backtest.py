@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import Response, abort, current_app, jsonify, redirect, request, url_for
+from flask import abort, current_app, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -50,6 +50,7 @@ from nurture.platform.db import transaction, utcnow
 from nurture.web.ui.authoring import MAX_TEXT, _config_page, bp
 from nurture.web.ui.background import start_thread
 from nurture.web.ui.backtest_warnings import warning_notes
+from nurture.web.ui.downloads import csv_download
 from nurture.web.ui.formatting import number_text
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
@@ -350,8 +351,4 @@ def backtest_missed() -> Any:
     for row in missed_rows(results) if results else ():
         writer.writerow(safe_row(row))
     # utf-8-sig: Excel reads a UTF-8 CSV right only when it starts with a BOM.
-    response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="backtest-missed.csv"'
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return csv_download("\ufeff" + buffer.getvalue(), "backtest-missed.csv")

@@ -43,6 +43,7 @@ from nurture.platform.db import transaction, utcnow
 from nurture.reports.imports import JobRow, job_row, list_jobs, rejects_after
 from nurture.reports.keyset import parse_id
 from nurture.web.ui.background import join_threads, start_thread
+from nurture.web.ui.downloads import csv_download
 from nurture.web.ui.formatting import number_text
 from nurture.web.ui.imports_forms import (
     FIELD_LABELS,
@@ -340,11 +341,7 @@ def rejects(job_id: int) -> Any:
             after = chunk[-1].id
             yield buffer.getvalue()
 
-    response = Response(stream_with_context(lines()), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="import-{job_id}-rejects.csv"'
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return csv_download(stream_with_context(lines()), f"import-{job_id}-rejects.csv")
 
 
 def _change(job_id: int, action: str) -> Any:

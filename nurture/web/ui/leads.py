@@ -10,7 +10,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, request, stream_with_context, url_for
+from flask import Blueprint, flash, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -37,6 +37,7 @@ from nurture.reports.leads import (
     parse_filter,
 )
 from nurture.web.ui import lead_views
+from nurture.web.ui.downloads import csv_download
 from nurture.web.ui.paging import page_links
 from nurture.web.ui.render import page
 from nurture.web.ui.security import requires, runtime
@@ -216,15 +217,7 @@ def export_csv() -> Any:
         yield buffer.getvalue()
 
     stamp = now.strftime("%Y%m%d-%H%M")
-    return Response(
-        stream_with_context(lines()),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="leads-{stamp}.csv"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return csv_download(stream_with_context(lines()), f"leads-{stamp}.csv")
 
 
 lead_views.register(bp)

@@ -29,6 +29,7 @@ from nurture.analytics.filters import QUERY_ARGUMENTS, parse_query
 from nurture.auth import roles
 from nurture.platform.csv_safety import safe_row
 from nurture.platform.db import transaction, utcnow
+from nurture.web.ui.downloads import csv_download
 from nurture.web.ui.render import page
 from nurture.web.ui.report_extra import (
     EXTRA_REPORTS,
@@ -222,12 +223,4 @@ def export(name: str) -> Any:
     for row in rows:
         writer.writerow(safe_row("" if cell is None else cell for cell in row))
     filename = f"nurture-{name}-{report.start.isoformat()}-{report.end.isoformat()}.csv"
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return csv_download(buffer.getvalue(), filename)
