@@ -194,6 +194,16 @@ def read_history(path: Path) -> History:
     )
 
 
+def read_header(path: Path) -> dict[str, Any]:
+    """The history file's first line (its source, import time and number of leads),
+    without reading the leads; raises HistoryFileError with file:line."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as stream:
+            return _header(path, stream.readline())
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise HistoryFileError(f"{path}: not a readable history file ({exc})") from None
+
+
 def _header(path: Path, line: str) -> dict[str, Any]:
     try:
         header = json.loads(line)

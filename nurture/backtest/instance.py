@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from nurture.backtest.history import History, HistoryLead, Outcome
@@ -50,6 +50,16 @@ class InstanceHistory:
     without_outcome: int
 
 
+def outcome_known() -> ColumnElement[bool]:
+    """SQL: the lead is not erased and its outcome is known (see the module's docstring):
+    it became a customer, was disqualified, or sales rejected its handoff."""
+    return Lead.erased_at.is_(None) & (
+        (Lead.stage == "disqualified")
+        | exists().where(StageChange.lead_id == Lead.id, StageChange.to_stage == "customer")
+        | exists().where(Handoff.lead_id == Lead.id, Handoff.status == "rejected")
+    )
+
+
 def read_instance_history(session: Session, now: datetime) -> InstanceHistory:
     """Every lead of the instance whose outcome is known, with its human events."""
     converted_at = dict(
@@ -59,10 +69,8 @@ def read_instance_history(session: Session, now: datetime) -> InstanceHistory:
             .group_by(StageChange.lead_id)
         ).all()
     )
-    rejected = set(session.scalars(select(Handoff.lead_id).where(Handoff.status == "rejected")))
-    disqualified = set(session.scalars(select(Lead.id).where(Lead.stage == "disqualified")))
-    live = set(session.scalars(select(Lead.id).where(Lead.erased_at.is_(None))))
-    known = sorted(live & (set(converted_at) | rejected | disqualified))
+    known = list(session.scalars(select(Lead.id).where(outcome_known()).order_by(Lead.id)))
+    live = session.scalar(select(func.count(Lead.id)).where(Lead.erased_at.is_(None))) or 0
     value: dict[int, float] = {
         lead_id: float(total)
         for lead_id, total in session.execute(
@@ -93,8 +101,8 @@ def read_instance_history(session: Session, now: datetime) -> InstanceHistory:
                     events=tuple(sorted(events.get(lead.id, ()), key=sort_key)),
                 )
             )
-    notes = (f"{len(live) - len(known)} lead(s) without a known outcome left out",)
+    notes = (f"{live - len(known)} lead(s) without a known outcome left out",)
     return InstanceHistory(
         History(tuple(leads), source="instance", imported_at=now, notes=notes),
-        without_outcome=len(live) - len(known),
+        without_outcome=live - len(known),
     )

@@ -22,7 +22,6 @@ saved anywhere else.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
 import os
 import uuid
@@ -32,17 +31,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nurture.authoring.checks import load_config
-from nurture.backtest.history import History, HistoryFileError, _header, as_utc, read_history
-from nurture.backtest.instance import read_instance_history
+from nurture.backtest.history import History, HistoryFileError, as_utc, read_header, read_history
+from nurture.backtest.instance import outcome_known, read_instance_history
 from nurture.backtest.replay import Model, replay
 from nurture.backtest.report import Window, summarise
 from nurture.backtest.warnings import model_warnings
 from nurture.files.problems import Problem
-from nurture.models import Handoff, Lead, StageChange
+from nurture.models import Lead
 from nurture.platform.event_types import EventCatalogue
 
 HISTORY_FILE = "history.jsonl.gz"
@@ -137,22 +136,14 @@ def history_source(instance_path: Path, session: Session) -> HistorySource:
     path = history_path(instance_path)
     if path.is_file():
         try:
-            with gzip.open(path, "rt", encoding="utf-8") as stream:
-                header = _header(path, stream.readline())
-        except (OSError, EOFError, UnicodeDecodeError):
-            header = {"leads": 1}  # unreadable: the run says why, with file:line
+            header = read_header(path)
+        except HistoryFileError:
+            header = {"leads": 1}  # damaged: the run says why, with file:line
         imported = header.get("imported_at")
         return HistorySource(
             FILE_SOURCE, int(header.get("leads") or 0), _moment(imported) if imported else None
         )
-    known = session.scalar(
-        select(func.count(Lead.id)).where(
-            Lead.erased_at.is_(None),
-            (Lead.stage == "disqualified")
-            | exists().where(StageChange.lead_id == Lead.id, StageChange.to_stage == "customer")
-            | exists().where(Handoff.lead_id == Lead.id, Handoff.status == "rejected"),
-        )
-    )
+    known = session.scalar(select(func.count(Lead.id)).where(outcome_known()))
     return HistorySource(INSTANCE_SOURCE, int(known or 0))
 
 

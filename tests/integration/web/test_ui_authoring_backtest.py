@@ -317,6 +317,21 @@ def test_a_damaged_history_file_fails_the_run_with_its_file_and_line(app, market
     assert marketer.get("/authoring/backtest/status").json["status"] == "failed"  # type: ignore[index]
 
 
+def test_a_history_file_with_a_foreign_first_line_still_opens_the_editor(app, marketer, settings):  # type: ignore[no-untyped-def]
+    path = history_path(settings.instance_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as stream:
+        stream.write('{"format": "something else"}\n')
+
+    editor = marketer.get("/authoring/files/readiness")
+    response = run(marketer, "readiness", settings.readiness_file.read_text())
+
+    assert editor.status_code == 200
+    assert response.status_code == 303
+    html = unescape(marketer.get("/authoring/backtest").get_data(as_text=True))
+    assert f"{path}:1: not a history file written by `nurture history import`" in html
+
+
 def test_the_results_warn_of_a_leaked_column_and_a_protected_attribute(app, marketer, settings):  # type: ignore[no-untyped-def]
     # Six converters carry a "closed" tag recorded with the sale; every lead has a birth date.
     leads = tuple(
