@@ -31,12 +31,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from nurture.authoring.checks import load_config
 from nurture.backtest.history import History, HistoryFileError, as_utc, read_header, read_history
-from nurture.backtest.instance import outcome_known, read_instance_history
+from nurture.backtest.instance import read_instance_history, with_known_outcome
 from nurture.backtest.replay import Model, replay
 from nurture.backtest.report import Window, summarise
 from nurture.backtest.warnings import model_warnings
@@ -143,7 +143,7 @@ def history_source(instance_path: Path, session: Session) -> HistorySource:
         return HistorySource(
             FILE_SOURCE, int(header.get("leads") or 0), _moment(imported) if imported else None
         )
-    known = session.scalar(select(func.count(Lead.id)).where(outcome_known()))
+    known = session.scalar(with_known_outcome([func.count(Lead.id)]))
     return HistorySource(INSTANCE_SOURCE, int(known or 0))
 
 
