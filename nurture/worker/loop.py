@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
@@ -157,7 +158,10 @@ def run_worker(
     with single_worker_lock(runtime):
         pool = SenderPool(runtime.settings, senders - 1) if senders > 1 else None
         one_pass = WorkerPass(runtime, engine)
-        scheduler = BlockingScheduler(timezone=UTC)
+        # The jobs' thread pool, APScheduler's default, held here so that stopping can wait
+        # for the jobs running when the signal came (see the end of this function).
+        jobs = ThreadPoolExecutor()
+        scheduler = BlockingScheduler(timezone=UTC, executors={"default": jobs})
         # One gate for every job: a database outage is logged once, not once per job and
         # run, and the jobs wait out its back-off together (nurture.platform.outage).
         gate = OutageGate()
@@ -247,6 +251,10 @@ def run_worker(
         try:
             scheduler.start()
         finally:
+            # The signal handler runs in the scheduler's loop and cannot wait; the tick it
+            # interrupted finishes here, before the runtime closes and the interpreter
+            # exits (a tick cut off by the exit could not hand its outcomes to the writer).
+            jobs.shutdown(wait=True)
             if pool is not None:
                 pool.stop()
             one_pass.close()
