@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.web_support import LiveApp, check_page, on_desktop_and_phone
 from tests.integration.engine_support import T0, add_lead
 from tests.integration.privacy_support import (
@@ -34,14 +36,14 @@ def test_a_polish_lead_unsubscribes_in_polish(
 
     page.goto(path + "/preferences")
     assert page.locator("html").get_attribute("lang") == "pl"
-    assert page.get_by_role("heading", name="Twoje ustawienia wiadomości").is_visible()
+    expect(page.get_by_role("heading", name="Twoje ustawienia wiadomości")).to_be_visible()
     check_page(page)
 
     page.goto(path)
-    assert page.get_by_role("heading", name="Wypisać Cię z wiadomości od").is_visible()
+    expect(page.get_by_role("heading", name="Wypisać Cię z wiadomości od")).to_be_visible()
     check_page(page)
     page.get_by_role("button", name="Wypisz mnie").click()
 
-    assert page.get_by_role("heading", name="Wypisano Cię").is_visible()
+    expect(page.get_by_role("heading", name="Wypisano Cię")).to_be_visible()
     assert page.locator("html").get_attribute("lang") == "pl"
     assert lead(runtime, lead_id).unsubscribed_at is not None

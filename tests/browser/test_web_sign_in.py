@@ -21,13 +21,13 @@ def test_a_marketer_signs_in_sees_the_overview_and_signs_out(
 ) -> None:
     page = open_signed_in(browser, live_app, "marketer", viewport=viewport)
 
-    assert page.get_by_role("heading", name="At a glance").is_visible()
-    assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Home").is_visible()
+    expect(page.get_by_role("heading", name="At a glance")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Home")).to_be_visible()
     check_page(page)
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login")
-    assert page.get_by_text("You are signed out.").is_visible()
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
     # Signed out means out: the overview asks to sign in again.
     page.goto("/")
     assert "/login" in page.url
