@@ -22,7 +22,9 @@ def test_a_marketer_signs_in_sees_the_overview_and_signs_out(
     page = open_signed_in(browser, live_app, "marketer", viewport=viewport)
 
     expect(page.get_by_role("heading", name="At a glance")).to_be_visible()
-    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Home")).to_be_visible()
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Home")
+    ).to_be_visible()
     check_page(page)
 
     page.get_by_role("button", name="Sign out").click()
