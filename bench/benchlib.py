@@ -721,11 +721,14 @@ class SendRun:
         return self.n / self.seconds if self.seconds else 0.0
 
 
-def prepare_send_database(db: str, n: int, workdir: Path, now: datetime) -> tuple[str, float]:
+def prepare_send_database(
+    db: str, n: int, workdir: Path, now: datetime, pg_database: str = "nurture_bench"
+) -> tuple[str, float]:
     """A fresh, migrated database with the bench campaign and ``n`` enrolments due at
-    ``now``. Returns (url, seeding seconds)."""
+    ``now`` (on PostgreSQL the database ``pg_database``, dropped and created). Returns
+    (url, seeding seconds)."""
     if db == "postgresql":
-        url = recreate_postgres_database("nurture_bench")
+        url = recreate_postgres_database(pg_database)
     else:
         url = f"sqlite:///{workdir / 'bench.sqlite'}"
     migrate(url)

@@ -169,6 +169,11 @@ def main() -> int:
         default=1,
         help="worker processes ticking at once (PostgreSQL scale-out; phases not broken down)",
     )
+    parser.add_argument(
+        "--pg-database",
+        default="nurture_bench",
+        help="PostgreSQL database to drop and create (one per person sharing the server)",
+    )
     args = parser.parse_args()
 
     if args.workers > 1 and (args.db != "postgresql" or args.profile):
@@ -197,7 +202,9 @@ def main() -> int:
 
         for index in range(args.repeat):
             now = timestamp()
-            url, seed_seconds = prepare_send_database(args.db, args.n, workdir / str(index), now)
+            url, seed_seconds = prepare_send_database(
+                args.db, args.n, workdir / str(index), now, args.pg_database
+            )
             if index == 0:
                 engine = make_engine(url)
                 print_machine(engine)
