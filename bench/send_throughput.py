@@ -229,6 +229,7 @@ def main() -> int:
                 f"pipeline {f'run {index + 1}':<9} {args.n} messages via Engine.tick:       "
                 f"   {run.seconds:6.2f} s = {run.rate:6,.0f} msg/s"
                 f" (sent {run.statuses.get('sent', 0)}, sink received {run.sink_received})"
+                + (f"; CPU {run.cpu_seconds / run.n * 1e6:,.0f} µs/msg" if run.cpu_seconds else "")
             )
             ceiling_run(f"after {index + 1}")
             ratios.append(run.rate / ((ceilings[-2] + ceilings[-1]) / 2))
