@@ -724,6 +724,24 @@ class SendRun:
         return self.n / self.seconds if self.seconds else 0.0
 
 
+class CollectorTimer:
+    """A ``gc.callbacks`` entry that adds up the cyclic collector's runs and time."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+        self.full = 0
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        self.runs += 1
+        self.full += info["generation"] == 2
+        self.seconds += time.perf_counter() - self._started
+
+
 def prepare_send_database(
     db: str, n: int, workdir: Path, now: datetime, pg_database: str = "nurture_bench"
 ) -> tuple[str, float]:
@@ -795,15 +813,24 @@ def run_send(
             # out of the cyclic collector's way, so it does not walk them during the tick.
             gc.collect()
             gc.freeze()
+            collector = CollectorTimer()
+            gc.callbacks.append(collector)
             started, cpu_started = time.perf_counter(), time.process_time()
             if profile is not None:
                 profile.enable()
-            report = engine.tick(now)
+            try:
+                report = engine.tick(now)
+            finally:
+                gc.callbacks.remove(collector)
             if profile is not None:
                 profile.disable()
             seconds = time.perf_counter() - started
             # Every thread of this process: steadier than the wall time on a shared machine.
             cpu_seconds = time.process_time() - cpu_started
+            print(
+                f"collector     {collector.runs} collections ({collector.full} full) took "
+                f"{collector.seconds:.2f} s of the tick"
+            )
     finally:
         engine.close()
         sql.detach(runtime.engine)
