@@ -233,7 +233,11 @@ def _unnest_plan(
     """The casts, select expressions and value converters of ``_unnest_columns``, made
     once per table, column list and dialect: compiling the types and making their bind
     processors cost more than converting a small group's values (the send engine writes
-    outcomes twenty messages at a time)."""
+    outcomes twenty messages at a time).
+
+    The arrays travel in PostgreSQL's binary format (``%b``): psycopg builds a text array
+    literal in Python, quoting and escaping every element (2-3 µs each for texts and
+    timestamps, measured), and a binary one in its C extension (0.15 µs)."""
     casts: list[str] = []
     selects: list[str] = []
     converters: list[Callable[[Any], Any] | None] = []
@@ -243,11 +247,11 @@ def _unnest_plan(
         if sql_type in ("JSON", "JSONB"):
             # JSON travels as text and is cast back: psycopg adapts a dict, not an array
             # of them.
-            casts.append("%s::text[]")
+            casts.append("%b::text[]")
             selects.append(f"u.c{index}::{sql_type.lower()}")
             converters.append(_json_text)
         else:
-            casts.append(f"%s::{sql_type}[]")
+            casts.append(f"%b::{sql_type}[]")
             selects.append(f"u.c{index}")
             converters.append(column.type.bind_processor(dialect))
     return casts, selects, converters
