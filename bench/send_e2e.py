@@ -54,8 +54,9 @@ from sqlalchemy import create_engine, text
 from nurture.sending.delivery import Outgoing
 from nurture.sending.smtp import SmtpTransport
 
-ROOT = Path(__file__).resolve().parent.parent
-NURTURE = ROOT / ".venv" / "bin" / "nurture"
+# The command installed beside the interpreter running this script (the project's .venv, or
+# a shared one when a second checkout runs it with PYTHONPATH pointing at itself).
+NURTURE = Path(sys.executable).parent / "nurture"
 SENDER = "hello@bench.example"
 GROUP = 20  # NURTURE_OUTCOME_GROUP's default: what the engine hands the transport at a time
 

@@ -169,6 +169,11 @@ def main() -> int:
         default=1,
         help="worker processes ticking at once (PostgreSQL scale-out; phases not broken down)",
     )
+    parser.add_argument(
+        "--pg-database",
+        default="nurture_bench",
+        help="PostgreSQL database to drop and create (one per person sharing the server)",
+    )
     args = parser.parse_args()
 
     if args.workers > 1 and (args.db != "postgresql" or args.profile):
@@ -197,7 +202,9 @@ def main() -> int:
 
         for index in range(args.repeat):
             now = timestamp()
-            url, seed_seconds = prepare_send_database(args.db, args.n, workdir / str(index), now)
+            url, seed_seconds = prepare_send_database(
+                args.db, args.n, workdir / str(index), now, args.pg_database
+            )
             if index == 0:
                 engine = make_engine(url)
                 print_machine(engine)
@@ -222,6 +229,7 @@ def main() -> int:
                 f"pipeline {f'run {index + 1}':<9} {args.n} messages via Engine.tick:       "
                 f"   {run.seconds:6.2f} s = {run.rate:6,.0f} msg/s"
                 f" (sent {run.statuses.get('sent', 0)}, sink received {run.sink_received})"
+                + (f"; CPU {run.cpu_seconds / run.n * 1e6:,.0f} µs/msg" if run.cpu_seconds else "")
             )
             ceiling_run(f"after {index + 1}")
             ratios.append(run.rate / ((ceilings[-2] + ceilings[-1]) / 2))

@@ -30,10 +30,10 @@ from nurture.campaigns.spec import (
 # The names campaign conditions may compare: the grammar and this gatherer share them.
 from nurture.campaigns.vocabulary import ACCOUNT_FIELD_NAMES, LEAD_FIELD_NAMES
 from nurture.consent.rules import is_mailable
-from nurture.models import Event, Lead, Message
+from nurture.models import Event, Lead, LeadRow, Message
 
 
-def lead_fields(lead: Lead) -> dict[str, Any]:
+def lead_fields(lead: Lead | LeadRow) -> dict[str, Any]:
     """Lead fields, ``attributes.<key>`` and ``account.<field>`` by name, for conditions."""
     values: dict[str, Any] = {name: getattr(lead, name) for name in LEAD_FIELD_NAMES}
     for key, value in (lead.attributes or {}).items():
@@ -198,7 +198,7 @@ def _aware(value: datetime | str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def lead_facts_base(lead: Lead, now: datetime) -> dict[str, Any]:
+def lead_facts_base(lead: Lead | LeadRow, now: datetime) -> dict[str, Any]:
     """The per-lead part of LeadFacts (the per-enrolment part comes from BatchFacts)."""
     return {
         "stage": lead.stage,

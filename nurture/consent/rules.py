@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from nurture.models import Lead
+from nurture.models import Lead, LeadRow
 
 # Lawful bases that permit marketing email without a recorded opt-in. Consent itself
 # counts only when the lead actually granted it (double opt-in confirmed, if used).
@@ -59,7 +59,7 @@ def not_mailable_reason(
     return None if lawful_basis in _BASES_WITHOUT_OPT_IN else NO_CONSENT_BASIS
 
 
-def lead_not_mailable_reason(lead: Lead) -> str | None:
+def lead_not_mailable_reason(lead: Lead | LeadRow) -> str | None:
     """``not_mailable_reason`` for a stored lead."""
     return not_mailable_reason(
         consent_status=lead.consent_status,
@@ -70,13 +70,13 @@ def lead_not_mailable_reason(lead: Lead) -> str | None:
     )
 
 
-def is_mailable(lead: Lead) -> bool:
+def is_mailable(lead: Lead | LeadRow) -> bool:
     """True when campaigns may email the lead: not suppressed, unsubscribed or withdrawn,
     and either consent granted or a lawful basis that does not need it."""
     return lead_not_mailable_reason(lead) is None
 
 
-def wants_topic(lead: Lead, topic: str | None) -> bool:
+def wants_topic(lead: Lead | LeadRow, topic: str | None) -> bool:
     """False when the lead opted out of ``topic`` in the preference centre (a campaign
     without a topic is wanted by everyone who is mailable)."""
     return topic is None or topic not in (lead.topic_opt_outs or ())

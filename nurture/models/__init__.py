@@ -13,6 +13,7 @@ from nurture.models.hand_raise import HandRaise
 from nurture.models.handoff import Handoff, HandoffAction, SalesRep, SalesTeamVersion
 from nurture.models.import_job import ImportJob, ImportReject
 from nurture.models.lead import Lead
+from nurture.models.lead_row import AccountRow, LeadRow, load_lead_rows
 from nurture.models.lifecycle import StageChange
 from nurture.models.message import Message, OutboxMessage
 from nurture.models.preview import EmailPreview
@@ -31,6 +32,7 @@ __all__ = [
     "BRAND_ROW_ID",
     "CLOCK_ROW_ID",
     "Account",
+    "AccountRow",
     "ApiKey",
     "AuditLog",
     "Base",
@@ -51,6 +53,7 @@ __all__ = [
     "ImportJob",
     "ImportReject",
     "Lead",
+    "LeadRow",
     "LeadScoreState",
     "LeadStageFirst",
     "Message",
@@ -68,4 +71,5 @@ __all__ = [
     "User",
     "Visitor",
     "WebhookDelivery",
+    "load_lead_rows",
 ]

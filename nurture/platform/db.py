@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
@@ -21,7 +22,7 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.engine import CursorResult, Result, make_url
+from sqlalchemy.engine import CursorResult, Dialect, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -215,26 +216,49 @@ def _unnest_columns(
 ) -> tuple[list[str], list[str], list[list[Any]]]:
     """Per column: the array parameter with its cast, the select expression, the values
     (run through the column type's bind processing, e.g. UTC datetimes to naive UTC)."""
-    dialect = connection.dialect
-    casts, selects, arrays = [], [], []
+    casts, selects, converters = _unnest_plan(table, tuple(names), connection.dialect)
+    arrays = []
+    for name, convert in zip(names, converters, strict=True):
+        values = [row[name] for row in rows]
+        if convert is not None:
+            values = [convert(value) for value in values]
+        arrays.append(values)
+    return casts, selects, arrays
+
+
+@lru_cache(maxsize=256)
+def _unnest_plan(
+    table: Table, names: tuple[str, ...], dialect: Dialect
+) -> tuple[list[str], list[str], list[Callable[[Any], Any] | None]]:
+    """The casts, select expressions and value converters of ``_unnest_columns``, made
+    once per table, column list and dialect: compiling the types and making their bind
+    processors cost more than converting a small group's values (the send engine writes
+    outcomes twenty messages at a time).
+
+    The arrays travel in PostgreSQL's binary format (``%b``): psycopg builds a text array
+    literal in Python, quoting and escaping every element (2-3 µs each for texts and
+    timestamps, measured), and a binary one in its C extension (0.15 µs)."""
+    casts: list[str] = []
+    selects: list[str] = []
+    converters: list[Callable[[Any], Any] | None] = []
     for index, name in enumerate(names):
         column = table.c[name]
         sql_type = column.type.compile(dialect=dialect)
-        process = column.type.bind_processor(dialect)
-        values = [row[name] for row in rows]
         if sql_type in ("JSON", "JSONB"):
             # JSON travels as text and is cast back: psycopg adapts a dict, not an array
             # of them.
-            values = [None if value is None else json.dumps(value) for value in values]
-            casts.append("%s::text[]")
+            casts.append("%b::text[]")
             selects.append(f"u.c{index}::{sql_type.lower()}")
+            converters.append(_json_text)
         else:
-            if process is not None:
-                values = [process(value) for value in values]
-            casts.append(f"%s::{sql_type}[]")
+            casts.append(f"%b::{sql_type}[]")
             selects.append(f"u.c{index}")
-        arrays.append(values)
-    return casts, selects, arrays
+            converters.append(column.type.bind_processor(dialect))
+    return casts, selects, converters
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
 
 
 def rows_affected(result: Result[Any]) -> int:

@@ -4,6 +4,7 @@ they raise explained at their source line."""
 from __future__ import annotations
 
 import re
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from difflib import get_close_matches
@@ -130,8 +131,16 @@ def _pieces(
 ) -> tuple[str, ...]:
     """What ``template`` prints for ``variables``, in pieces (``Template.render`` without
     the join): measured before anything joins them."""
+    # The template's globals and the variables in one fresh dict, given to Jinja as the
+    # context's own (``shared``): what Jinja would build, without its copy through a
+    # ChainMap, which iterates in Python and cost more than rendering a short subject.
+    scopes = template.globals
+    parent: dict[str, Any] = {}
+    for scope in reversed(scopes.maps) if isinstance(scopes, ChainMap) else (scopes,):
+        parent.update(scope)
+    parent.update(variables)
     try:
-        pieces = tuple(template.root_render_func(template.new_context(variables)))
+        pieces = tuple(template.root_render_func(template.new_context(parent, shared=True)))
     except Exception:
         # Re-raised with the template's own line numbers in the traceback (``explain``).
         template.environment.handle_exception()

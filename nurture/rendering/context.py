@@ -15,7 +15,7 @@ from email.utils import parseaddr
 from functools import lru_cache
 from typing import Any, Protocol
 
-from nurture.models import Lead
+from nurture.models import Lead, LeadRow
 from nurture.platform.config import Settings
 
 # The URL keys every context must carry: the layout's footer and open pixel use them.
@@ -93,7 +93,7 @@ class _CampaignLike(Protocol):
 
 
 def build_context(
-    lead: Lead,
+    lead: Lead | LeadRow,
     *,
     campaign: _CampaignLike | None = None,
     urls: Mapping[str, str],

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, or_, select
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from nurture.campaigns.drip import Decision, Defaults, LeadFacts, Position, advance
 from nurture.campaigns.editing import remap_position
@@ -22,7 +22,14 @@ from nurture.campaigns.facts import Needs, lead_facts_base, load_batch_facts
 from nurture.campaigns.spec import Campaign as CampaignSpec
 from nurture.campaigns.spec import FrequencyCap, SendWindow
 from nurture.consent.rules import is_mailable, wants_topic
-from nurture.models import Campaign, Enrollment, EnrollmentHistory, Lead, Message
+from nurture.models import (
+    Campaign,
+    Enrollment,
+    EnrollmentHistory,
+    Lead,
+    Message,
+    load_lead_rows,
+)
 from nurture.platform.config import Settings
 from nurture.platform.db import allocate_ids, bulk_insert, bulk_update, table_of, transaction
 from nurture.platform.runtime import Runtime
@@ -32,16 +39,6 @@ from nurture.sending.policy import load_budget, sending_policy
 from nurture.sending.specs import SpecCache
 from nurture.sending.tick import Prepared, TickReport
 from nurture.tracking.tokens import new_message_token
-
-# What deciding and rendering a campaign email read of a lead: its account (templates and
-# conditions), not the fit grading's explanations. Those are JSON lists of a kilobyte or more
-# per graded lead, and decoding them was the largest single cost of a batch's decide phase;
-# raiseload makes a future reader fail loudly instead of costing a query per lead.
-_SEND_LEAD_OPTIONS = (
-    selectinload(Lead.account),
-    defer(Lead.fit_reasons, raiseload=True),
-    defer(Lead.fit_missing, raiseload=True),
-)
 
 
 @dataclass(slots=True)
@@ -103,14 +100,8 @@ class Decider:
                     select(Campaign).where(Campaign.id.in_({e.campaign_id for e in enrollments}))
                 )
             }
-            leads = {
-                lead.id: lead
-                for lead in session.scalars(
-                    select(Lead)
-                    .where(Lead.id.in_({e.lead_id for e in enrollments}))
-                    .options(*_SEND_LEAD_OPTIONS)
-                )
-            }
+            # Plain column values: deciding and rendering only read the leads.
+            leads = load_lead_rows(session, (e.lead_id for e in enrollments))
             specs: dict[int, CampaignSpec] = {}
             orphaned: set[int] = set()
             needs = Needs()

@@ -62,8 +62,6 @@ _NEEDS_ENCODING_RE = re.compile(r"[^\t\x20-\x7e]|=\?")
 _MAX_LINE = 78  # RFC 5322's "should"; 998 is the hard limit
 _HARD_LIMIT = 998
 _QP_LINE = 76  # RFC 2045: quoted-printable lines are at most 76 characters
-# Pieces shorter than this are values or tiny constants: cheaper to encode than to cache.
-_CACHE_MIN_PIECE = 48
 
 
 class _RenderedLike(Protocol):
@@ -96,6 +94,9 @@ class MessageBuilder:
         self.cache_size = cache_size
         self._pieces: dict[str, bytes] = {}
         self._addresses: dict[str, bytes] = {}
+        # The last Date header: a batch's messages share their date, and formatting one
+        # costs more than the rest of the header.
+        self._date: tuple[datetime, bytes] | None = None
         self._lock = threading.Lock()
         boundary_line = b"--" + self.boundary.encode("ascii")
         part_headers = (
@@ -133,8 +134,11 @@ class MessageBuilder:
         """
         if date.tzinfo is None or date.utcoffset() is None:
             raise ValueError("the Date must be timezone-aware")
+        last = self._date
+        if last is None or last[0] is not date:
+            last = self._date = (date, b"Date: " + format_datetime(date).encode("ascii") + CRLF)
         head = [
-            b"Date: " + format_datetime(date).encode("ascii") + CRLF,
+            last[1],
             b"From: " + self._address(from_addr, cache=True) + CRLF,
             b"To: " + self._address(to_addr, cache=False) + CRLF,
             _unstructured("Subject", subject),
@@ -190,9 +194,12 @@ class MessageBuilder:
                 continue
             encoded = cache.get(piece)
             if encoded is None:
+                # Short pieces too: a template's small constants (an attribute's closing
+                # quote, a brand colour printed in every button) recur in every message, and
+                # a look-up costs a twentieth of an encoding; the values among them only
+                # bring the cache's next clearing closer.
                 encoded = _quoted_printable(piece)
-                if len(piece) >= _CACHE_MIN_PIECE:
-                    self._remember(cache, piece, encoded)
+                self._remember(cache, piece, encoded)
             out.append(encoded)
             if not encoded.endswith(CRLF):
                 # The next piece starts on a fresh line, as it was encoded; "=" CRLF is a

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nurture.models import Campaign, Lead
+from nurture.models import Campaign, Lead, LeadRow
 from nurture.sending.delivery import DeliveryResult
 
 
@@ -54,7 +54,7 @@ class Prepared:
     message_id: str
     template: str
     to_address: str
-    lead: Lead
+    lead: Lead | LeadRow
     campaign: Campaign | None
     attempts: int = 0
     # Transactional messages (handoff notifications, auto-replies): their kind, and what

@@ -62,3 +62,41 @@ def test_empty_batches_do_nothing(runtime):
         bulk_update(session.connection(), Event.__table__, [])
     with runtime.sessions() as session:
         assert session.scalars(select(Event)).all() == []
+
+
+def test_awkward_values_round_trip_through_the_array_parameters(runtime):
+    # Texts an array literal would have to quote or escape, a column of NULLs only, NULLs
+    # among values, an empty text, floats and timestamps.
+    awkward = ['a "quoted", {braced} \\ back\\slash', "", "NULL", "zażółć 漢字 🚀", None]
+    with transaction(runtime.sessions) as session:
+        rows = [
+            {
+                "email": f"awkward{i}@acme.example",
+                "first_name": name,
+                "title": None,
+                "score_value": i / 3,
+                "score_as_of": T if i % 2 else None,
+                "consent_status": "granted",
+            }
+            for i, name in enumerate(awkward)
+        ]
+        bulk_insert(session.connection(), Lead.__table__, rows)
+    with runtime.sessions() as session:
+        leads = session.scalars(
+            select(Lead).where(Lead.email.like("awkward%")).order_by(Lead.email)
+        ).all()
+        ids = [lead.id for lead in leads]
+    assert [lead.first_name for lead in leads] == awkward
+    assert all(lead.title is None for lead in leads)
+    assert [lead.score_value for lead in leads] == [i / 3 for i in range(5)]
+    assert [lead.score_as_of for lead in leads] == [None, T, None, T, None]
+
+    with transaction(runtime.sessions) as session:
+        bulk_update(
+            session.connection(),
+            Lead.__table__,
+            [{"id": lead_id, "title": awkward[-1 - i]} for i, lead_id in enumerate(ids)],
+        )
+    with runtime.sessions() as session:
+        titles = session.scalars(select(Lead.title).where(Lead.id.in_(ids)).order_by(Lead.email))
+        assert list(titles) == awkward[::-1]
