@@ -244,12 +244,13 @@ def run(
     workers: int,
     rounds: int,
     server: str = "shipped",
+    pg_database: str = "nurture_bench_tracking",
 ) -> bool:
     workdir = Path(tempfile.mkdtemp(prefix="nurture-tracking-bench-"))
     url = (
         f"sqlite:///{workdir / 'nurture.db'}"
         if db == "sqlite"
-        else recreate_postgres_database("nurture_bench_tracking")
+        else recreate_postgres_database(pg_database)
     )
     migrate(url)
     settings = Settings.from_env(env={"NURTURE_SECRET_KEY": SECRET}, instance_path=workdir)
@@ -363,6 +364,9 @@ def main() -> None:
         help="shipped: `nurture serve` as users start it (access log included);"
         " nurture: the same app in tracking_server.py, access log off",
     )
+    parser.add_argument(
+        "--pg-database", default="nurture_bench_tracking", help="PostgreSQL database (rebuilt)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
@@ -377,6 +381,7 @@ def main() -> None:
             args.workers,
             args.rounds,
             args.server,
+            args.pg_database,
         )
         for db in dbs
     ]
