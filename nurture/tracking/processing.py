@@ -30,7 +30,7 @@ from nurture.models import Event, Lead, Message
 from nurture.models.tracking import TrackingHit
 from nurture.platform import hooks
 from nurture.platform.addresses import email_or_none
-from nurture.platform.db import transaction
+from nurture.platform.db import peek, transaction
 from nurture.platform.outage import OutageGate
 from nurture.platform.runtime import Runtime
 from nurture.tracking.capture import HitLock
@@ -39,6 +39,7 @@ from nurture.tracking.engagement import note_engagement, refresh_engagement
 from nurture.tracking.links import LinkSigner, link_signer
 from nurture.tracking.machine_rules import HitView, Thresholds, burst_of_all_links, machine_reasons
 from nurture.tracking.visitors import (
+    WAITING_VISITORS,
     email_visitor_id,
     identify,
     identify_by_email,
@@ -138,8 +139,20 @@ def _record_activity(session: Session, events: list[dict[str, Any]]) -> None:
         )
 
 
+def hits_waiting(runtime: Runtime) -> bool:
+    """Whether any captured hit is unprocessed: a read that takes no write lock, so an idle
+    processor polling for work never makes a capture wait (``peek``)."""
+    with peek(runtime.engine) as connection:
+        query = select(TrackingHit.id).where(TrackingHit.processed.is_(False)).limit(1)
+        return connection.execute(query).first() is not None
+
+
 def merge_waiting(runtime: Runtime, now: datetime) -> int:
     """Move the history of visitors whose address now belongs to a lead; leads touched."""
+    with peek(runtime.engine) as connection:
+        if connection.execute(WAITING_VISITORS.limit(1)).first() is None:
+            # Nothing to merge (the usual case): no write transaction.
+            return 0
     with transaction(runtime.sessions) as session:
         touched = merge_waiting_visitors(session, now)
         rescore(session, touched, now)
@@ -468,7 +481,9 @@ class HitProcessor:
     def run_once(self, now: datetime) -> int:
         """One pass: every pending hit, then (now and then) waiting visitor merges."""
         done = 0
-        while True:
+        # Idle passes (the worker's every second, the processor's between wake-ups) only
+        # look: no lock file, no write transaction for the captures to wait on.
+        while hits_waiting(self.runtime):
             with self._lock.held():
                 processed = process_pending_hits(self.runtime, now, self.limit)
             done += processed
