@@ -30,12 +30,12 @@ from nurture.models import Event, Lead, Message
 from nurture.models.tracking import TrackingHit
 from nurture.platform import hooks
 from nurture.platform.addresses import email_or_none
-from nurture.platform.db import peek, transaction
+from nurture.platform.db import checkpoint_wal, peek, transaction
 from nurture.platform.outage import OutageGate
 from nurture.platform.runtime import Runtime
 from nurture.tracking.capture import HitLock
 from nurture.tracking.clock import instance_now
-from nurture.tracking.engagement import note_engagement, refresh_engagement
+from nurture.tracking.engagement import note_engagement, record_activity, refresh_engagement
 from nurture.tracking.links import LinkSigner, link_signer
 from nurture.tracking.machine_rules import HitView, Thresholds, burst_of_all_links, machine_reasons
 from nurture.tracking.visitors import (
@@ -93,7 +93,7 @@ def process_pending_hits(runtime: Runtime, now: datetime, limit: int = POSTGRES_
         _web_hits(session, [h for h in hits if h.kind not in EMAIL_KINDS], signer, batch, now)
         if batch.events:
             session.execute(insert(Event), batch.events)
-            _record_activity(session, batch.events)
+            record_activity(session, batch.events)
             note_engagement(session, batch.events)
         refresh_engagement(session, batch.reflagged)
         for visitor_id, lead_id in batch.by_lead:
@@ -119,24 +119,6 @@ def process_pending_hits(runtime: Runtime, now: datetime, limit: int = POSTGRES_
             )
         rescore(session, batch.touched, now)
     return len(hits)
-
-
-def _record_activity(session: Session, events: list[dict[str, Any]]) -> None:
-    """Move each lead's ``last_activity_at`` to its newest human event of the batch (the
-    lead list sorts by it; machine hits are not activity)."""
-    latest: dict[int, datetime] = {}
-    for row in events:
-        lead_id, when = row.get("lead_id"), row.get("occurred_at")
-        if lead_id is None or when is None or row.get("is_machine"):
-            continue
-        if lead_id not in latest or when > latest[lead_id]:
-            latest[lead_id] = when
-    for lead_id, when in sorted(latest.items()):
-        session.execute(
-            update(Lead)
-            .where(Lead.id == lead_id, Lead.last_activity_at < when)
-            .values(last_activity_at=when)
-        )
 
 
 def hits_waiting(runtime: Runtime) -> bool:
@@ -491,6 +473,9 @@ class HitProcessor:
                 break
             if self.pause:
                 time.sleep(self.pause)
+        if done:
+            # The capture's commits leave SQLite's checkpoints to this pass (tracking/capture).
+            checkpoint_wal(self.runtime.engine)
         if self._last_merge is None or now - self._last_merge >= self.merge_every:
             merge_waiting(self.runtime, now)
             self._last_merge = now
