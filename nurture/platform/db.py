@@ -118,6 +118,23 @@ def peek(engine: Engine) -> Iterator[Connection]:
         yield connection
 
 
+def checkpoint_wal(engine: Engine) -> None:
+    """On SQLite, copy the write-ahead log into the database file as far as readers allow,
+    without waiting for or blocking writers (a PASSIVE checkpoint); elsewhere nothing.
+
+    For a process that writes off the request path (the hit processor), so that requests'
+    commits seldom reach ``wal_autocheckpoint`` and pay for a checkpoint themselves.
+    """
+    if not is_sqlite(engine):
+        return
+    raw = engine.raw_connection()
+    try:
+        # The DBAPI connection is in autocommit mode (_sqlite_pragmas): no transaction.
+        cast(Any, raw.driver_connection).execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        raw.close()
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
