@@ -11,8 +11,9 @@ The database holds N leads, each with one active enrolment in the bench campaign
 some time in the 30 days after the tick's clock, and one earlier ``sent`` message (the
 history a live system has). Seeding uses COPY on PostgreSQL and one big ``executemany``
 transaction with ``PRAGMA synchronous=OFF`` on SQLite; the seeded database is kept and
-reused (PostgreSQL database ``nurture_bench_idle``; bench/out/idle-N.sqlite) when it holds
-the same N rows at the current schema revision, or rebuilt with ``--reseed``.
+reused (PostgreSQL database ``nurture_bench_idle`` or ``--pg-database``;
+bench/out/idle-N.sqlite) when it holds the same N rows at the current schema revision, or
+rebuilt with ``--reseed``.
 
 After one warm-up tick, ``--ticks`` ticks are timed (median and p95) against the goal
 (< 50 ms), then as many of the worker's whole passes (``WorkerPass.run``: the file watchers,

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/tracking_throughput.py [--db sqlite|postgresql|both]
         [--rounds 5] [--seconds 8] [--connections 16] [--clicks 40]
+        [--pg-database nurture_bench_tracking]
 
 For each database: migrate a fresh one, create a lead and a sent message, then under the
 same gunicorn configuration (``bench/tracking_server.py``, as ``nurture serve``) and the same
