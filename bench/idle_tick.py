@@ -11,8 +11,9 @@ The database holds N leads, each with one active enrolment in the bench campaign
 some time in the 30 days after the tick's clock, and one earlier ``sent`` message (the
 history a live system has). Seeding uses COPY on PostgreSQL and one big ``executemany``
 transaction with ``PRAGMA synchronous=OFF`` on SQLite; the seeded database is kept and
-reused (PostgreSQL database ``nurture_bench_idle``; bench/out/idle-N.sqlite) when it holds
-the same N rows at the current schema revision, or rebuilt with ``--reseed``.
+reused (PostgreSQL database ``nurture_bench_idle`` or ``--pg-database``;
+bench/out/idle-N.sqlite) when it holds the same N rows at the current schema revision, or
+rebuilt with ``--reseed``.
 
 After one warm-up tick, ``--ticks`` ticks are timed (median and p95) against the goal
 (< 50 ms), then as many of the worker's whole passes (``WorkerPass.run``: the file watchers,
@@ -68,11 +69,12 @@ DATABASE = "nurture_bench_idle"
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-def seeded_url(db: str, n: int, reseed: bool) -> tuple[str, str]:
-    """The URL of a database seeded with ``n`` idle enrolments, and how it was obtained."""
+def seeded_url(db: str, n: int, reseed: bool, database: str = DATABASE) -> tuple[str, str]:
+    """The URL of a database seeded with ``n`` idle enrolments, and how it was obtained
+    (``database``: the PostgreSQL database's name)."""
     if db == "postgresql":
-        url = postgres_url(DATABASE)
-        exists = postgres_database_exists(DATABASE)
+        url = postgres_url(database)
+        exists = postgres_database_exists(database)
     else:
         path = OUT / f"idle-{n}.sqlite"
         url = f"sqlite:///{path}"
@@ -80,7 +82,7 @@ def seeded_url(db: str, n: int, reseed: bool) -> tuple[str, str]:
     if exists and not reseed and _holds(url, n):
         return url, "reused (use --reseed to rebuild)"
     if db == "postgresql":
-        recreate_postgres_database(DATABASE)
+        recreate_postgres_database(database)
     else:
         OUT.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
@@ -164,10 +166,13 @@ def main() -> int:
     parser.add_argument("--leads", type=int, default=1_000_000, help="enrolled leads")
     parser.add_argument("--ticks", type=int, default=20, help="timed ticks")
     parser.add_argument("--reseed", action="store_true", help="rebuild the cached database")
+    parser.add_argument(
+        "--pg-database", default=DATABASE, help="PostgreSQL database (rebuilt when stale)"
+    )
     args = parser.parse_args()
 
     print(f"== idle tick: {args.db}, {args.leads:,} enrolled leads, none due ==")
-    url, how = seeded_url(args.db, args.leads, args.reseed)
+    url, how = seeded_url(args.db, args.leads, args.reseed, args.pg_database)
     runtime = Runtime.from_settings(bench_settings(url, OUT / "instance"))
     print_machine(runtime.engine)
     print(f"dataset       {args.leads:,} leads / enrolments / sent messages: {how}")

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/tracking_throughput.py [--db sqlite|postgresql|both]
         [--rounds 5] [--seconds 8] [--connections 16] [--clicks 40]
+        [--pg-database nurture_bench_tracking]
 
 For each database: migrate a fresh one, create a lead and a sent message, then under the
 same gunicorn configuration (``bench/tracking_server.py``, as ``nurture serve``) and the same
@@ -244,12 +245,13 @@ def run(
     workers: int,
     rounds: int,
     server: str = "shipped",
+    pg_database: str = "nurture_bench_tracking",
 ) -> bool:
     workdir = Path(tempfile.mkdtemp(prefix="nurture-tracking-bench-"))
     url = (
         f"sqlite:///{workdir / 'nurture.db'}"
         if db == "sqlite"
-        else recreate_postgres_database("nurture_bench_tracking")
+        else recreate_postgres_database(pg_database)
     )
     migrate(url)
     settings = Settings.from_env(env={"NURTURE_SECRET_KEY": SECRET}, instance_path=workdir)
@@ -363,6 +365,9 @@ def main() -> None:
         help="shipped: `nurture serve` as users start it (access log included);"
         " nurture: the same app in tracking_server.py, access log off",
     )
+    parser.add_argument(
+        "--pg-database", default="nurture_bench_tracking", help="PostgreSQL database (rebuilt)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
@@ -377,6 +382,7 @@ def main() -> None:
             args.workers,
             args.rounds,
             args.server,
+            args.pg_database,
         )
         for db in dbs
     ]

@@ -85,11 +85,55 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take
         # control of it so each use case is one real transaction (SQLAlchemy docs recipe).
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+# Execution option of ``peek``: on SQLite, begin a deferred (read) transaction.
+_READ_ONLY = "nurture_read_only"
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # IMMEDIATE takes the write lock at once, so two use cases never deadlock upgrading
+    # from read to write; a peek only reads and must not wait for (or hold up) writers.
+    deferred = conn.get_execution_options().get(_READ_ONLY)
+    conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def peek(engine: Engine) -> Iterator[Connection]:
+    """A connection for one short read, such as "is anything waiting?" before a periodic
+    job opens its write transaction.
+
+    On SQLite the read takes no write lock (a deferred transaction: writers neither wait for
+    it nor hold it up); on PostgreSQL it runs in autocommit, one round trip with no
+    BEGIN/ROLLBACK. Nothing written through it is guaranteed to be atomic: read only.
+    """
+    options: dict[str, Any] = (
+        {_READ_ONLY: True} if is_sqlite(engine) else {"isolation_level": "AUTOCOMMIT"}
+    )
+    with engine.connect().execution_options(**options) as connection:
+        yield connection
+
+
+def checkpoint_wal(engine: Engine) -> None:
+    """On SQLite, copy the write-ahead log into the database file as far as readers allow,
+    without waiting for or blocking writers (a PASSIVE checkpoint); elsewhere nothing.
+
+    For a process that writes off the request path (the hit processor), so that requests'
+    commits seldom reach ``wal_autocheckpoint`` and pay for a checkpoint themselves.
+    """
+    if not is_sqlite(engine):
+        return
+    raw = engine.raw_connection()
+    try:
+        # The DBAPI connection is in autocommit mode (_sqlite_pragmas): no transaction.
+        cast(Any, raw.driver_connection).execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        raw.close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

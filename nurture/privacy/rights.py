@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from nurture.consent import audit
@@ -296,10 +296,15 @@ def purge_tracking_data(session: Session, *, now: datetime, retention: timedelta
     cutoff = now - retention
     changed = 0
     last_id = 0
+    # The database picks the events that still hold a raw key. Nearly every event older than
+    # the retention was cleaned by an earlier (daily) run; reading them all into Python would
+    # make each run grow with the whole history, in a transaction that holds SQLite's write
+    # lock and so stalls tracking capture (docs/benchmarks.md, "The worker's whole idle tick").
+    holds_raw = or_(*(Event.properties[key].as_string().is_not(None) for key in RAW_TRACKING_KEYS))
     while True:
         batch = session.execute(
             select(Event.id, Event.properties)
-            .where(Event.occurred_at < cutoff, Event.id > last_id)
+            .where(Event.occurred_at < cutoff, Event.id > last_id, holds_raw)
             .order_by(Event.id)
             .limit(1000)
         ).all()

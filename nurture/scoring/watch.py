@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import select
+
 from nurture.files.event_catalogue import event_catalogue
 from nurture.files.watch import FileWatcher
-from nurture.platform.db import transaction
+from nurture.models import Lead
+from nurture.platform.db import peek, transaction
 from nurture.platform.runtime import Runtime
 from nurture.scoring.service import ScoreChange, cool_temperatures
 from nurture.scoring.versions import ScoringSyncReport, sync_scoring
@@ -44,6 +47,11 @@ class ScoringWatcher(FileWatcher[ScoringSyncReport]):
         """Rescore the leads whose temperature is due to drop by ``now`` (one transaction
         per batch, until none is left)."""
         changes: list[ScoreChange] = []
+        with peek(self.runtime.engine) as connection:
+            # Most ticks no temperature is due to drop: a plain read, no write transaction.
+            due = select(Lead.id).where(Lead.temperature_cools_at <= now).limit(1)
+            if connection.execute(due).first() is None:
+                return changes
         while True:
             with transaction(self.runtime.sessions) as session:
                 batch = cool_temperatures(session, now, limit=self.runtime.settings.batch_size)

@@ -30,15 +30,16 @@ from nurture.models import Event, Lead, Message
 from nurture.models.tracking import TrackingHit
 from nurture.platform import hooks
 from nurture.platform.addresses import email_or_none
-from nurture.platform.db import transaction
+from nurture.platform.db import checkpoint_wal, peek, transaction
 from nurture.platform.outage import OutageGate
 from nurture.platform.runtime import Runtime
 from nurture.tracking.capture import HitLock
 from nurture.tracking.clock import instance_now
-from nurture.tracking.engagement import note_engagement, refresh_engagement
+from nurture.tracking.engagement import note_engagement, record_activity, refresh_engagement
 from nurture.tracking.links import LinkSigner, link_signer
 from nurture.tracking.machine_rules import HitView, Thresholds, burst_of_all_links, machine_reasons
 from nurture.tracking.visitors import (
+    WAITING_VISITORS,
     email_visitor_id,
     identify,
     identify_by_email,
@@ -92,7 +93,7 @@ def process_pending_hits(runtime: Runtime, now: datetime, limit: int = POSTGRES_
         _web_hits(session, [h for h in hits if h.kind not in EMAIL_KINDS], signer, batch, now)
         if batch.events:
             session.execute(insert(Event), batch.events)
-            _record_activity(session, batch.events)
+            record_activity(session, batch.events)
             note_engagement(session, batch.events)
         refresh_engagement(session, batch.reflagged)
         for visitor_id, lead_id in batch.by_lead:
@@ -120,26 +121,20 @@ def process_pending_hits(runtime: Runtime, now: datetime, limit: int = POSTGRES_
     return len(hits)
 
 
-def _record_activity(session: Session, events: list[dict[str, Any]]) -> None:
-    """Move each lead's ``last_activity_at`` to its newest human event of the batch (the
-    lead list sorts by it; machine hits are not activity)."""
-    latest: dict[int, datetime] = {}
-    for row in events:
-        lead_id, when = row.get("lead_id"), row.get("occurred_at")
-        if lead_id is None or when is None or row.get("is_machine"):
-            continue
-        if lead_id not in latest or when > latest[lead_id]:
-            latest[lead_id] = when
-    for lead_id, when in sorted(latest.items()):
-        session.execute(
-            update(Lead)
-            .where(Lead.id == lead_id, Lead.last_activity_at < when)
-            .values(last_activity_at=when)
-        )
+def hits_waiting(runtime: Runtime) -> bool:
+    """Whether any captured hit is unprocessed: a read that takes no write lock, so an idle
+    processor polling for work never makes a capture wait (``peek``)."""
+    with peek(runtime.engine) as connection:
+        query = select(TrackingHit.id).where(TrackingHit.processed.is_(False)).limit(1)
+        return connection.execute(query).first() is not None
 
 
 def merge_waiting(runtime: Runtime, now: datetime) -> int:
     """Move the history of visitors whose address now belongs to a lead; leads touched."""
+    with peek(runtime.engine) as connection:
+        if connection.execute(WAITING_VISITORS.limit(1)).first() is None:
+            # Nothing to merge (the usual case): no write transaction.
+            return 0
     with transaction(runtime.sessions) as session:
         touched = merge_waiting_visitors(session, now)
         rescore(session, touched, now)
@@ -468,7 +463,9 @@ class HitProcessor:
     def run_once(self, now: datetime) -> int:
         """One pass: every pending hit, then (now and then) waiting visitor merges."""
         done = 0
-        while True:
+        # Idle passes (the worker's every second, the processor's between wake-ups) only
+        # look: no lock file, no write transaction for the captures to wait on.
+        while hits_waiting(self.runtime):
             with self._lock.held():
                 processed = process_pending_hits(self.runtime, now, self.limit)
             done += processed
@@ -476,6 +473,9 @@ class HitProcessor:
                 break
             if self.pause:
                 time.sleep(self.pause)
+        if done:
+            # The capture's commits leave SQLite's checkpoints to this pass (tracking/capture).
+            checkpoint_wal(self.runtime.engine)
         if self._last_merge is None or now - self._last_merge >= self.merge_every:
             merge_waiting(self.runtime, now)
             self._last_merge = now

@@ -83,13 +83,17 @@ def leads_of(session: Session, visitor_ids: Iterable[str]) -> dict[str, int]:
     return {vid: lead_id for vid, lead_id in rows if lead_id is not None}
 
 
+# Visitors who gave an address that now belongs to a lead, with that lead.
+WAITING_VISITORS = (
+    select(Visitor.visitor_id, Lead.id)
+    .join(Lead, Lead.email == Visitor.email)
+    .where(Visitor.lead_id.is_(None), Visitor.email.is_not(None))
+)
+
+
 def merge_waiting_visitors(session: Session, now: datetime) -> set[int]:
     """Identify visitors whose remembered address now belongs to a lead; the leads touched."""
-    rows = session.execute(
-        select(Visitor.visitor_id, Lead.id)
-        .join(Lead, Lead.email == Visitor.email)
-        .where(Visitor.lead_id.is_(None), Visitor.email.is_not(None))
-    ).all()
+    rows = session.execute(WAITING_VISITORS).all()
     touched: set[int] = set()
     for visitor_id, lead_id in rows:
         if identify(session, visitor_id, lead_id, now):

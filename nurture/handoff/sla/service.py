@@ -25,7 +25,7 @@ from nurture.handoff.verdicts import reassign
 from nurture.handoff.webhooks import enqueue
 from nurture.models import Handoff, HandoffSla, Lead, SalesRep
 from nurture.platform.config import WindowDefault
-from nurture.platform.db import is_sqlite, transaction
+from nurture.platform.db import is_sqlite, peek, transaction
 from nurture.platform.policies import SlaPolicy
 from nurture.platform.runtime import Runtime, settings_of
 
@@ -172,20 +172,21 @@ def run_due(runtime: Runtime, now: datetime) -> SlaReport:
     deadline. Emails are queued as messages (sent by the engine's tick); webhooks as
     deliveries. Safe with several workers (claims skip locked rows on PostgreSQL)."""
     report = SlaReport()
+    due = (
+        HandoffSla.status == "pending",
+        or_(
+            HandoffSla.due_at <= now,
+            and_(HandoffSla.remind_at <= now, HandoffSla.reminded_at.is_(None)),
+        ),
+    )
+    with peek(runtime.engine) as connection:
+        # Most ticks nothing is due: a plain read, and no write transaction (on SQLite, no
+        # write lock for the tracking capture to wait on).
+        if connection.execute(select(HandoffSla.handoff_id).where(*due).limit(1)).first() is None:
+            return report
     while True:
         with transaction(runtime.sessions) as session:
-            query = (
-                select(HandoffSla)
-                .where(
-                    HandoffSla.status == "pending",
-                    or_(
-                        HandoffSla.due_at <= now,
-                        and_(HandoffSla.remind_at <= now, HandoffSla.reminded_at.is_(None)),
-                    ),
-                )
-                .order_by(HandoffSla.due_at)
-                .limit(BATCH)
-            )
+            query = select(HandoffSla).where(*due).order_by(HandoffSla.due_at).limit(BATCH)
             if not is_sqlite(runtime.engine):
                 query = query.with_for_update(skip_locked=True)
             rows = list(session.scalars(query))

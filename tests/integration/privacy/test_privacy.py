@@ -297,3 +297,37 @@ def test_purge_removes_raw_tracking_data_older_than_the_retention(runtime):
         old, recent = session.scalars(select(Event.properties).order_by(Event.occurred_at)).all()
     assert old == {"template": "x"}
     assert recent["ip"] == "192.0.2.1"
+
+
+def test_purge_changes_only_old_events_that_still_hold_a_raw_key(runtime):
+    lead_id = add_lead(runtime, "tracked@acme.example")
+    kept = [
+        {"ip": "192.0.2.1", "template": "a"},
+        {"template": "b"},  # cleaned by an earlier run
+        {"ua": "Mail", "user_agent": None, "url": "https://x.example/"},
+        {"remote_addr": "192.0.2.9"},
+        {},
+    ]
+    with transaction(runtime.sessions) as session:
+        for properties in kept:
+            session.add(
+                Event(
+                    lead_id=lead_id,
+                    type="email.opened",
+                    occurred_at=T0 - timedelta(days=400),
+                    properties=properties,
+                )
+            )
+    with transaction(runtime.sessions) as session:
+        assert purge_tracking_data(session, now=T0, retention=timedelta(days=395)) == 3
+    with transaction(runtime.sessions) as session:
+        assert purge_tracking_data(session, now=T0, retention=timedelta(days=395)) == 0
+    with runtime.sessions() as session:
+        stored = session.scalars(select(Event.properties).order_by(Event.id)).all()
+    assert stored == [
+        {"template": "a"},
+        {"template": "b"},
+        {"url": "https://x.example/"},
+        {},
+        {},
+    ]

@@ -283,6 +283,29 @@ def test_the_overview_gathers_bant_lifecycle_and_campaign_positions(runtime):
     assert overview.mailable is True
 
 
+def test_one_pass_moves_the_last_activity_of_each_lead_and_never_back(app):
+    runtime = app.extensions["nurture"]
+    client = app.test_client()
+    people = [send_message(runtime, f"p{i}@acme.example") for i in range(3)]
+    future = datetime.now(UTC) + timedelta(days=1)
+    with transaction(runtime.sessions) as session:
+        # The third lead was active after the hits below: its activity must not go back.
+        session.get(Lead, people[2].lead_id).last_activity_at = future
+    for sent in people:
+        client.get(sent.pixel, headers={"User-Agent": CHROME},
+                   environ_base={"REMOTE_ADDR": "203.0.113.77"})  # fmt: skip
+    assert process(runtime) == 3  # one pass, one statement for the three leads
+    with runtime.sessions() as session:
+        for sent, expected in zip(people, ("opened", "opened", "future"), strict=True):
+            opened = session.scalar(
+                select(Event.occurred_at).where(
+                    Event.lead_id == sent.lead_id, Event.is_machine.is_(False)
+                )
+            )
+            activity = session.get(Lead, sent.lead_id).last_activity_at
+            assert activity == (opened if expected == "opened" else future)
+
+
 def test_last_activity_moves_with_human_hits_and_not_with_machine_ones(app):
     runtime = app.extensions["nurture"]
     client = app.test_client()

@@ -1,0 +1,52 @@
+"""On an idle tick the worker's periodic jobs only look: score cooling and the SLA pass read
+whether anything is due and open no write transaction (on SQLite, none of the write locks
+the tracking capture waits for; on PostgreSQL, no row locks), yet still act when something
+is due (tests/integration/scoring, tests/integration/handoff/test_sla.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event
+
+from nurture.handoff.sla import run_due as run_sla
+from nurture.models import Lead
+from nurture.platform.db import transaction
+from nurture.platform.runtime import Runtime
+from nurture.scoring.watch import ScoringWatcher
+from tests.integration.engine_support import T0, add_lead
+
+
+@contextmanager
+def statements(runtime: Runtime) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", record)
+
+
+def writes(seen: list[str]) -> list[str]:
+    return [s for s in seen if s.startswith("BEGIN IMMEDIATE") or "FOR UPDATE" in s]
+
+
+def test_idle_cooling_and_sla_pass_only_read(runtime):
+    lead_id = add_lead(runtime, "warm@acme.example")
+    with transaction(runtime.sessions) as session:
+        session.get(Lead, lead_id).temperature_cools_at = T0 + timedelta(days=3)
+
+    with statements(runtime) as seen:
+        assert ScoringWatcher(runtime).cool(T0) == []
+    assert seen and writes(seen) == []
+
+    with statements(runtime) as seen:
+        assert not run_sla(runtime, T0).anything
+    assert seen and writes(seen) == []
