@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from nurture.models import (
     OutboxMessage,
     RevenueEntry,
     StageChange,
+    TrackingHit,
     WebhookDelivery,
 )
 from nurture.platform.config import Settings
@@ -65,6 +67,8 @@ Purger = Callable[[Session, datetime], int]
 # Extension points: other parts register what to do with their own tables.
 ERASERS: dict[str, Eraser] = {}
 PURGERS: dict[str, Purger] = {}
+# Raw hits deleted per statement by the retention purge.
+_PURGE_BATCH = 1000
 
 
 def _erase_stage_reasons(session: Session, lead: Lead, now: datetime) -> None:
@@ -324,6 +328,33 @@ def purge_tracking_data(session: Session, *, now: datetime, retention: timedelta
         if updates:
             session.execute(update(Event), updates)
             changed += len(updates)
+    changed += purge_processed_hits(session, cutoff)
     for purger in PURGERS.values():
         changed += purger(session, cutoff)
     return changed
+
+
+def purge_processed_hits(session: Session, cutoff: datetime) -> int:
+    """Delete the raw tracking hits (IP address, user agent, URL as they arrived) that were
+    processed and arrived before ``cutoff``; their events keep what the reports count.
+
+    Hits are walked oldest first over the processor's index (processed, id) and the walk
+    stops at the first one inside the retention: ids follow arrival, so a daily run reads
+    only what it deletes, however long the table. A hit an API call dated in the past is
+    deleted once the hits that arrived before it are. Unprocessed hits stay for the
+    processor. Returns how many hits were deleted.
+    """
+    deleted = 0
+    while True:
+        batch = session.execute(
+            select(TrackingHit.id, TrackingHit.occurred_at)
+            .where(TrackingHit.processed.is_(True))
+            .order_by(TrackingHit.id)
+            .limit(_PURGE_BATCH)
+        ).all()
+        expired = [row.id for row in takewhile(lambda row: row.occurred_at < cutoff, batch)]
+        if expired:
+            session.execute(delete(TrackingHit).where(TrackingHit.id.in_(expired)))
+            deleted += len(expired)
+        if len(expired) < _PURGE_BATCH:
+            return deleted

@@ -16,7 +16,7 @@ from nurture.cli import cli, privacy_cmd  # noqa: F401  (registers the commands)
 from nurture.consent.rules import is_mailable
 from nurture.consent.suppression import is_suppressed
 from nurture.leads.lifecycle import change_stage
-from nurture.models import Event, Lead, Message, OutboxMessage, StageChange
+from nurture.models import Event, Lead, Message, OutboxMessage, StageChange, TrackingHit
 from nurture.platform.db import transaction, utcnow
 from nurture.privacy.rights import purge_tracking_data
 from nurture.privacy.unsubscribe_mail import ingest_unsubscribe_mail
@@ -331,3 +331,34 @@ def test_purge_changes_only_old_events_that_still_hold_a_raw_key(runtime):
         {},
         {},
     ]
+
+
+def test_purge_deletes_processed_raw_hits_older_than_the_retention(runtime):
+    hits = [
+        (400, True),  # processed long ago: deleted
+        (396, True),
+        (10, True),  # inside the retention: kept
+        (400, False),  # not processed yet: kept for the processor
+    ]
+    with transaction(runtime.sessions) as session:
+        for days_ago, processed in hits:
+            session.add(
+                TrackingHit(
+                    kind="open",
+                    token="t" * 32,
+                    occurred_at=T0 - timedelta(days=days_ago),
+                    user_agent="Mail",
+                    ip="192.0.2.0",
+                    processed=processed,
+                )
+            )
+    with transaction(runtime.sessions) as session:
+        assert purge_tracking_data(session, now=T0, retention=timedelta(days=395)) == 2
+    with transaction(runtime.sessions) as session:
+        assert purge_tracking_data(session, now=T0, retention=timedelta(days=395)) == 0
+    with runtime.sessions() as session:
+        left = session.execute(
+            select(TrackingHit.occurred_at, TrackingHit.processed).order_by(TrackingHit.id)
+        ).all()
+    assert [(T0 - when.replace(tzinfo=T0.tzinfo)).days for when, _ in left] == [10, 400]
+    assert [processed for _, processed in left] == [True, False]
