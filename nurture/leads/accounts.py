@@ -127,7 +127,19 @@ def link_account(
 ) -> AccountLink:
     """Link ``lead`` to its account (see the module docstring) and fill the account's empty
     columns from ``item``'s company data."""
-    current = _current_account(lead, accounts)
+    account, link = account_for(_current_account(lead, accounts), item, accounts, free_mail)
+    if link.moved:
+        lead.account = account
+    return link
+
+
+def account_for(
+    current: Account | None, item: LeadFields, accounts: Accounts, free_mail: frozenset[str]
+) -> tuple[Account | None, AccountLink]:
+    """The account a lead whose account is ``current`` belongs to after ``item`` (see the
+    module docstring), with the account's empty columns filled from ``item``'s company
+    data; the lead itself is left alone (a lead inserted as a plain row gets the account's
+    id once it has one)."""
     created = False
     if item.company_domain:
         account, created = accounts.get_or_create(item.company_domain)
@@ -138,11 +150,8 @@ def link_account(
     else:
         domain = account_domain(item, free_mail)
         if domain is None:
-            return AccountLink(unlinked=item.has_company_data())
+            return current, AccountLink(unlinked=item.has_company_data())
         account, created = accounts.get_or_create(domain)
-    moved = account is not current
-    if moved:
-        lead.account = account
     filled = False
     for lead_field, column in ACCOUNT_FILL.items():
         value = getattr(item, lead_field)
@@ -151,4 +160,6 @@ def link_account(
             filled = True
     if filled and not created:
         account.updated_at = accounts.now
-    return AccountLink(moved=moved, created=created, filled=filled and not created)
+    return account, AccountLink(
+        moved=account is not current, created=created, filled=filled and not created
+    )

@@ -19,7 +19,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from nurture.consent import suppression as suppressions
-from nurture.leads.accounts import FREE_MAIL_DOMAINS, Accounts, account_domain, link_account
+from nurture.leads.accounts import (
+    FREE_MAIL_DOMAINS,
+    Accounts,
+    account_domain,
+    account_for,
+    link_account,
+)
 from nurture.leads.fields import (
     ACCOUNT_FILL,
     CONSENT_COLUMNS,
@@ -28,8 +34,9 @@ from nurture.leads.fields import (
     OVERWRITTEN_COLUMNS,
 )
 from nurture.leads.lifecycle import IMPORT_ACTOR, change_stage
+from nurture.leads.new_leads import insert_new_leads
 from nurture.leads.validation import LeadFields
-from nurture.models import AuditLog, Event, Lead
+from nurture.models import Account, AuditLog, Event, Lead
 from nurture.platform import hooks
 from nurture.platform.i18n import COUNTRY_LANGUAGES
 
@@ -151,6 +158,9 @@ def upsert_leads(
     )
 
     results: list[UpsertResult] = []
+    # The leads this call creates, by address, with the account each joins: they are
+    # inserted as plain rows once the new accounts have ids (``insert_new_leads``).
+    new: dict[str, tuple[Lead, Account | None]] = {}
     for item in items:
         lead = leads.get(item.email)
         confirmed = lead is not None and lead.consent_confirmed_at is not None
@@ -162,7 +172,7 @@ def upsert_leads(
                 suppressions.mark_lead_suppressed(
                     lead, reason=suppressed[item.email].reason, now=now
                 )
-            session.add(lead)
+            new[item.email] = (lead, None)
             leads[item.email] = lead
             result = UpsertResult(lead=lead, created=True, changed=_given_lead_fields(item))
         else:
@@ -179,7 +189,11 @@ def upsert_leads(
                 }
             if "stage" in changed and item.stage is not None:
                 result.stage_change = (before, item.stage)
-        link = link_account(lead, item, accounts, free_mail_domains)
+        if item.email in new:
+            account, link = account_for(new[item.email][1], item, accounts, free_mail_domains)
+            new[item.email] = (lead, account)
+        else:
+            link = link_account(lead, item, accounts, free_mail_domains)
         if link.moved:
             result.changed.add("account")
         result.account_created = link.created
@@ -196,9 +210,10 @@ def upsert_leads(
             lead.updated_at = now
         results.append(result)
 
-    # One flush gives every new lead and account its id (a single multi-row INSERT per
-    # table), which the events and the enrolment trigger need.
+    # The flush gives the new accounts their ids (and writes the changed leads), then the
+    # new leads go in as rows: the events and the enrolment trigger need their ids.
     session.flush()
+    insert_new_leads(session, list(new.values()))
     events: list[dict[str, Any]] = []
     for result in results:
         if not result.changed and not result.created:
