@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
     Connection,
     DateTime,
     Engine,
     MetaData,
     Table,
+    any_,
     bindparam,
     create_engine,
     event,
@@ -246,3 +249,19 @@ def rows_affected(result: Result[Any]) -> int:
 def table_of(model: type[Base]) -> Table:
     """A mapped class's table, typed as the ``Table`` it is (for the bulk helpers)."""
     return cast(Table, model.__table__)
+
+
+def among(
+    session: Session, column: ColumnElement[Any], values: Iterable[Any]
+) -> ColumnElement[bool]:
+    """``column IN values``, as one array parameter on PostgreSQL (``= ANY(:values)``).
+
+    psycopg parses a statement's placeholders in Python and caches only short statements,
+    so an IN list of hundreds of ids or addresses was split by a regular expression on
+    every execution; one array parameter keeps the statement short and the same for any
+    number of values. SQLite gets the usual expanding IN.
+    """
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
