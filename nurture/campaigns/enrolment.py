@@ -21,6 +21,7 @@ from nurture.campaigns.spec import Track
 from nurture.campaigns.sync import active_campaigns, campaign_spec_for_version
 from nurture.consent.rules import is_mailable, wants_topic
 from nurture.models import Campaign, Enrollment, EnrollmentHistory, Lead
+from nurture.platform.db import among
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def enrol_many(
             select(Enrollment)
             .where(
                 Enrollment.campaign_id == campaign.id,
-                Enrollment.lead_id.in_({lead.id for _, lead, _ in admitted}),
+                among(session, Enrollment.lead_id, {lead.id for _, lead, _ in admitted}),
             )
             .order_by(Enrollment.entry_number)
         )

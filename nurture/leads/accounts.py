@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from nurture.leads.fields import ACCOUNT_FILL
 from nurture.leads.validation import LeadFields
 from nurture.models import Account, Lead
+from nurture.platform.db import among
 
 # Addresses at these providers say nothing about the person's employer, so they never create
 # or join an account by their domain. Deployments will be able to extend the list through
@@ -70,7 +71,9 @@ class Accounts:
         domains, ids = set(domains), set(ids)
         if not domains and not ids:
             return
-        query = select(Account).where(Account.domain.in_(domains) | Account.id.in_(ids))
+        query = select(Account).where(
+            among(self.session, Account.domain, domains) | among(self.session, Account.id, ids)
+        )
         for account in self.session.scalars(query):
             self.by_id[account.id] = account
             if account.domain:

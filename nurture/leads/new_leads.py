@@ -56,8 +56,11 @@ def insert_new_leads(session: Session, new: Sequence[tuple[Lead, Account | None]
                     value = default.arg(None)
                 else:
                     value = None
-                # Every column is loaded, so reading one later costs no query.
-                setattr(lead, key, value)
+                # Every column is loaded, so reading one later costs no query. Written to
+                # the instance's dict: the object is transient, and
+                # ``make_transient_to_detached`` below takes the dict as its loaded state
+                # (an attribute event per column and lead cost more than the insert).
+                given[key] = value
             if key != "id":
                 row[column.name] = value
         rows.append(row)

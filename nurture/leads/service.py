@@ -38,6 +38,7 @@ from nurture.leads.new_leads import insert_new_leads
 from nurture.leads.validation import LeadFields
 from nurture.models import Account, AuditLog, Event, Lead
 from nurture.platform import hooks
+from nurture.platform.db import among
 from nurture.platform.i18n import COUNTRY_LANGUAGES
 
 DEFAULT_STAGE = "subscriber"
@@ -146,7 +147,8 @@ def upsert_leads(
 
     emails = {item.email for item in items}
     leads = {
-        lead.email: lead for lead in session.scalars(select(Lead).where(Lead.email.in_(emails)))
+        lead.email: lead
+        for lead in session.scalars(select(Lead).where(among(session, Lead.email, emails)))
     }
     # An address on the suppression list (unsubscribed, bounced, erased...) comes back
     # suppressed: an import or API call is not new consent (nurture.consent.suppression.lift is).

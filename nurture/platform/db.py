@@ -25,7 +25,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import CursorResult, Result, make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names let Alembic compare and alter constraints on every backend.
@@ -252,7 +252,9 @@ def table_of(model: type[Base]) -> Table:
 
 
 def among(
-    session: Session, column: ColumnElement[Any], values: Iterable[Any]
+    session: Session,
+    column: ColumnElement[Any] | QueryableAttribute[Any],
+    values: Iterable[Any],
 ) -> ColumnElement[bool]:
     """``column IN values``, as one array parameter on PostgreSQL (``= ANY(:values)``).
 
@@ -262,6 +264,7 @@ def among(
     number of values. SQLite gets the usual expanding IN.
     """
     values = list(values)
+    expression = column.expression if isinstance(column, QueryableAttribute) else column
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
-    return column.in_(values)
+        return expression == any_(bindparam(None, values, type_=ARRAY(expression.type)))
+    return expression.in_(values)

@@ -158,7 +158,7 @@ def regrade_batch(
             Lead.fit_version_id,
         )
         .outerjoin(Account, Account.id == Lead.account_id)
-        .where(Lead.id.in_(ids), Lead.erased_at.is_(None))
+        .where(among(session, Lead.id, ids), Lead.erased_at.is_(None))
     ).all()
     by_id = {row.id: row for row in rows}
     # A fit and its stored values, by the values it was graded from.

@@ -25,7 +25,7 @@ from nurture.handoff import hand_off
 from nurture.leads.lifecycle import QUALIFIABLE
 from nurture.models import Account, Event, Handoff, Lead
 from nurture.models.lead import decayed_score
-from nurture.platform.db import transaction
+from nurture.platform.db import among, transaction
 from nurture.qualification.grading import (
     FitChange,
     fit_changed_event,
@@ -117,7 +117,7 @@ def lead_data_changed(
         ids += [
             lead_id
             for lead_id in session.scalars(
-                select(Lead.id).where(Lead.account_id.in_(peers)).order_by(Lead.id)
+                select(Lead.id).where(among(session, Lead.account_id, peers)).order_by(Lead.id)
             )
             if lead_id not in known
         ]
@@ -220,7 +220,7 @@ def readiness_verdicts(
             Account.domain.label("account_domain"),
         )
         .outerjoin(Account, Account.id == Lead.account_id)
-        .where(Lead.id.in_(ids), Lead.erased_at.is_(None))
+        .where(among(session, Lead.id, ids), Lead.erased_at.is_(None))
         .order_by(Lead.id)
     )
     if lock:
@@ -267,12 +267,14 @@ def _with_account_peers(session: Session, ids: list[int], readiness: Readiness) 
     if not conditions:
         return ids
     engaged = sorted(set().union(*(c.engaged for c in conditions)))
-    accounts = select(Lead.account_id).where(Lead.id.in_(ids), Lead.account_id.is_not(None))
+    accounts = select(Lead.account_id).where(
+        among(session, Lead.id, ids), Lead.account_id.is_not(None)
+    )
     peers = session.scalars(
         select(Lead.id)
         .where(
             Lead.account_id.in_(accounts),
-            Lead.id.not_in(ids),
+            ~among(session, Lead.id, ids),
             Lead.erased_at.is_(None),
             Lead.stage.in_(sorted(QUALIFIABLE)),
             Lead.temperature.in_(engaged),
@@ -384,7 +386,7 @@ def _contacts(
             Lead.temperature,
             Lead.stage,
             Lead.title,
-        ).where(Lead.account_id.in_(sorted(account_ids)), Lead.erased_at.is_(None))
+        ).where(among(session, Lead.account_id, account_ids), Lead.erased_at.is_(None))
     )
     for person in people:
         assert person.account_id is not None  # selected by account
