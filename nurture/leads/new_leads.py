@@ -2,11 +2,11 @@
 
 The unit of work's flush of hundreds of new ``Lead`` objects (each a full set of attribute
 events, then one long multi-row INSERT … RETURNING) was the largest cost of an import's
-batch. Here the rows are written by the database's bulk path (``platform.db.bulk_insert``
-with ids taken from the sequence on PostgreSQL, an executemany INSERT … RETURNING id on
-SQLite), and each object then joins the session as a persistent, unchanged lead with every
-column loaded, exactly as a flush would have left it: what runs after the insert in the
-same transaction (events, grading, enrolment, readiness) sees the same leads.
+batch. Here the rows are written by the database's bulk path
+(``platform.bulk_rows.insert_rows``), and each object then joins the session as a
+persistent, unchanged lead with every column loaded, exactly as a flush would have left
+it: what runs after the insert in the same transaction (events, grading, enrolment,
+readiness) sees the same leads.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, inspect
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from nurture.models import Account, Lead
 from nurture.models.lead import derive_keys
-from nurture.platform.db import allocate_ids, bulk_insert, table_of
+from nurture.platform.bulk_rows import insert_rows
+from nurture.platform.db import table_of
 
 _MISSING = object()
 
@@ -73,16 +74,7 @@ def insert_new_leads(session: Session, new: Sequence[tuple[Lead, Account | None]
     }
     if empty:
         rows = [{k: v for k, v in row.items() if k not in empty} for row in rows]
-    ids = allocate_ids(session, table.name, len(rows))
-    if ids is not None:
-        for row, lead_id in zip(rows, ids, strict=True):
-            row["id"] = lead_id
-        bulk_insert(session.connection(), table, rows)
-    else:
-        returned = session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-        )
-        ids = list(returned.scalars())
+    ids = insert_rows(session, table, rows)
     for (lead, account), lead_id in zip(new, ids, strict=True):
         lead.id = lead_id
         make_transient_to_detached(lead)

@@ -1,0 +1,74 @@
+"""Inserting many new rows by the database's bulk path and keeping them as ORM objects.
+
+The unit of work (or the ORM's bulk INSERT … RETURNING of objects) sends one long
+multi-row statement per batch, which psycopg parses in Python on every batch, and builds
+each object through attribute events. Here the rows go out through
+``platform.db.bulk_insert`` (ids taken from the sequence on PostgreSQL, an executemany
+INSERT … RETURNING id on SQLite), and, where the caller wants objects, each row becomes a
+persistent, unchanged object with every column loaded, as a flush would have left it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, insert, inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
+
+from nurture.platform.db import Base, allocate_ids, bulk_insert
+
+T = TypeVar("T", bound=Base)
+
+
+def with_defaults(table: Table, rows: list[dict[str, Any]]) -> None:
+    """Give every row the Python-side defaults of the table's columns it lacks (as an
+    INSERT would), in place: the values are then known to the caller too."""
+    if not rows:
+        return
+    for column in table.columns:
+        default = column.default
+        if default is None or column.name in rows[0]:
+            continue
+        for row in rows:
+            if default.is_scalar:
+                row[column.name] = default.arg  # type: ignore[attr-defined]
+            elif default.is_callable:
+                row[column.name] = default.arg(None)  # type: ignore[attr-defined]
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` (dicts with the same keys, no ``id``) in the session's transaction;
+    return their new ids in order and set each row's ``id``."""
+    if not rows:
+        return []
+    ids = allocate_ids(session, table.name, len(rows))
+    if ids is not None:
+        for row, row_id in zip(rows, ids, strict=True):
+            row["id"] = row_id
+        bulk_insert(session.connection(), table, rows)
+        return ids
+    returned = session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+    )
+    ids = list(returned.scalars())
+    for row, row_id in zip(rows, ids, strict=True):
+        row["id"] = row_id
+    return ids
+
+
+def as_loaded(session: Session, model: type[T], rows: Sequence[dict[str, Any]]) -> list[T]:
+    """Persistent objects of ``model`` for rows just inserted (with their ids and every
+    value the insert wrote; a column a row lacks was NULL): in the session's identity map,
+    unchanged, every column loaded."""
+    keys = [(attr.key, attr.columns[0].name) for attr in inspect(model).column_attrs]
+    objects = []
+    for row in rows:
+        instance = model()
+        # Straight into the transient object's state: make_transient_to_detached takes
+        # it as loaded, and an attribute event per column would cost more than the insert.
+        instance.__dict__.update({key: row.get(name) for key, name in keys})
+        make_transient_to_detached(instance)
+        session.add(instance)
+        objects.append(instance)
+    return objects
