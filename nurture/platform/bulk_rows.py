@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, insert, inspect
+from sqlalchemy import Table, func, insert, inspect, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from nurture.platform.db import Base, allocate_ids, bulk_insert
@@ -42,7 +42,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> l
     return their new ids in order and set each row's ``id``."""
     if not rows:
         return []
-    ids = allocate_ids(session, table.name, len(rows))
+    ids = allocate_ids(session, table.name, len(rows)) or _next_sqlite_ids(session, table, rows)
     if ids is not None:
         for row, row_id in zip(rows, ids, strict=True):
             row["id"] = row_id
@@ -55,6 +55,23 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> l
     for row, row_id in zip(rows, ids, strict=True):
         row["id"] = row_id
     return ids
+
+
+def _next_sqlite_ids(
+    session: Session, table: Table, rows: list[dict[str, Any]]
+) -> list[int] | None:
+    """On SQLite, the ids the database would give the rows: the next after the largest.
+
+    SQLite returns the rows of a multi-row INSERT … RETURNING in no promised order, so
+    SQLAlchemy sends such an insert one row per statement; with the ids known, the rows go
+    as one executemany. Safe because every transaction here begins IMMEDIATE
+    (``platform.db.make_engine``), holding the database's write lock from its start, and no
+    table is AUTOINCREMENT (so SQLite itself takes the largest id plus one).
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    largest = session.scalar(select(func.max(table.c.id))) or 0
+    return list(range(largest + 1, largest + 1 + len(rows)))
 
 
 def as_loaded(session: Session, model: type[T], rows: Sequence[dict[str, Any]]) -> list[T]:

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from nurture.campaigns.vocabulary import ACCOUNT_FIELD_NAMES, LEAD_FIELD_NAMES
 from nurture.models import Account, Event, Lead
-from nurture.platform.db import among, table_of, utcnow
+from nurture.platform.db import among, bulk_insert, table_of, utcnow
 from nurture.qualification.icp import ICP, Fit, grade
 from nurture.qualification.versions import ActiveICP, active_icp
 
@@ -187,7 +187,7 @@ def regrade_batch(
         writes.append((lead_id, values))
     _store(session, writes, by_id, now)
     if events:
-        session.execute(insert(Event), events)
+        bulk_insert(session.connection(), table_of(Event), events)
     return changes
 
 
