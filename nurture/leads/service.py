@@ -38,7 +38,8 @@ from nurture.leads.new_leads import insert_new_leads
 from nurture.leads.validation import LeadFields
 from nurture.models import Account, AuditLog, Event, Lead
 from nurture.platform import hooks
-from nurture.platform.db import among, bulk_insert, table_of
+from nurture.platform.bulk_rows import write_rows
+from nurture.platform.db import among, table_of
 from nurture.platform.i18n import COUNTRY_LANGUAGES
 
 DEFAULT_STAGE = "subscriber"
@@ -237,7 +238,7 @@ def upsert_leads(
     if events:
         # A bulk INSERT of plain rows: a tenth of the cost of one ORM object per event,
         # and nothing reads these rows back within the use case.
-        bulk_insert(session.connection(), table_of(Event), events)
+        write_rows(session.connection(), table_of(Event), events)
     audit_consent_changes(session, results, now=now, source=source, suppressed=suppressed)
     for result in results:
         if result.stage_change:
@@ -324,7 +325,7 @@ def audit_consent_changes(
                 }
             )
     if rows:
-        bulk_insert(session.connection(), table_of(AuditLog), rows)
+        write_rows(session.connection(), table_of(AuditLog), rows)
 
 
 def _given_lead_fields(item: LeadFields) -> set[str]:
@@ -342,7 +343,10 @@ def _new_lead(item: LeadFields, *, now: datetime, source: str, defaults: Mapping
     values.setdefault("source", source)
     values.setdefault("consent_status", "unknown")
     attributes = {k: v for k, v in (item.attributes or {}).items() if v is not None}
-    return Lead(
+    lead = Lead()
+    # Straight into the new object's state, without an attribute event per column: it is
+    # inserted as a row and then joins the session as loaded (``insert_new_leads``).
+    lead.__dict__.update(
         email=item.email,
         stage=item.stage or DEFAULT_STAGE,
         stage_changed_at=now,
@@ -353,6 +357,7 @@ def _new_lead(item: LeadFields, *, now: datetime, source: str, defaults: Mapping
         updated_at=now,
         **values,
     )
+    return lead
 
 
 def _update_lead(
