@@ -208,7 +208,9 @@ def check(db_url: str, expected_enrolled: int) -> str:
     return f"{leads:,} leads, {enrolled:,} enrolments (new this run ~{expected_enrolled:,})"
 
 
-def run(db: str, rows: int, workdir: Path, profile: bool, pg_database: str) -> bool:
+def run(
+    db: str, rows: int, workdir: Path, profile: bool, pg_database: str, batch_size: int | None
+) -> bool:
     if db == "postgresql":
         db_url = recreate_postgres_database(pg_database)
     else:
@@ -221,7 +223,10 @@ def run(db: str, rows: int, workdir: Path, profile: bool, pg_database: str) -> b
     reference = reference_rate(db_url, mixed)
     OUT.mkdir(exist_ok=True)
     out = OUT / f"lead_import_{db}.prof" if profile else None
-    seconds, rss, cpu = nurture(env, "leads", "import", str(mixed), "--no-progress", profile=out)
+    batch = ("--batch-size", str(batch_size)) if batch_size else ()
+    seconds, rss, cpu = nurture(
+        env, "leads", "import", str(mixed), "--no-progress", *batch, profile=out
+    )
     rate = rows / seconds
     facts = check(db_url, expected)
     goal = GOAL_SECONDS_PER_100K * rows / 100_000
@@ -252,6 +257,9 @@ def main() -> int:
         default="nurture_bench_import",
         help="the PostgreSQL database to drop and create (default nurture_bench_import)",
     )
+    parser.add_argument(
+        "--batch-size", type=int, help="rows per transaction of the timed import (--batch-size)"
+    )
     options = parser.parse_args()
     print_machine()
     print(f"rows={options.rows} db={options.db} load average {os.getloadavg()}")
@@ -260,7 +268,14 @@ def main() -> int:
         for db in dbs:
             workdir = Path(tmp) / db
             workdir.mkdir()
-            run(db, options.rows, workdir, options.profile, options.pg_database)
+            run(
+                db,
+                options.rows,
+                workdir,
+                options.profile,
+                options.pg_database,
+                options.batch_size,
+            )
     return 0
 
 
