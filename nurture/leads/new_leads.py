@@ -41,9 +41,9 @@ def insert_new_leads(session: Session, new: Sequence[tuple[Lead, Account | None]
     for lead, account in new:
         if lead.id is not None:
             raise ValueError(f"lead {lead.email} has an id already: it is not new")
-        lead.account_id = None if account is None else account.id
         if account is not None and account.id is None:
             raise ValueError(f"the account of {lead.email} has no id yet: flush it first")
+        lead.account_id = None if account is None else account.id
         derive_keys(lead)
         given = lead.__dict__
         row: dict[str, Any] = {}
