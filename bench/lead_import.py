@@ -7,11 +7,12 @@ Usage (docs/benchmarks.md):
     python bench/lead_import.py --db sqlite --rows 20000 --profile
 
 For each database: a fresh one (SQLite file, or the PostgreSQL database
-``nurture_bench_import``, dropped and created) set up with ``nurture db upgrade``; a campaign
-folder with one campaign that enrols every new lead (``triggers: [lead_created]``, the one
-``bench/send_e2e.py`` uses) and ``nurture campaigns sync``; then a first import of the
-"existing" leads (not timed). The timed run is ``nurture leads import leads.csv`` of a
-mixed file, in a child process of its own whose peak RSS is read from ``wait4``:
+``nurture_bench_import`` or the one ``--pg-database`` names, dropped and created) set up
+with ``nurture db upgrade``; a campaign folder with one campaign that enrols every new
+lead (``triggers: [lead_created]``, the one ``bench/send_e2e.py`` uses) and ``nurture
+campaigns sync``; then a first import of the "existing" leads (not timed). The timed run
+is ``nurture leads import leads.csv`` of a mixed file, in a child process of its own whose
+peak RSS is read from ``wait4``:
 
 * about 90 % new, valid leads at 997 company domains (accounts matched by domain), about
   a tenth of them at free-mail addresses;
@@ -207,9 +208,11 @@ def check(db_url: str, expected_enrolled: int) -> str:
     return f"{leads:,} leads, {enrolled:,} enrolments (new this run ~{expected_enrolled:,})"
 
 
-def run(db: str, rows: int, workdir: Path, profile: bool) -> bool:
+def run(
+    db: str, rows: int, workdir: Path, profile: bool, pg_database: str, batch_size: int | None
+) -> bool:
     if db == "postgresql":
-        db_url = recreate_postgres_database("nurture_bench_import")
+        db_url = recreate_postgres_database(pg_database)
     else:
         db_url = f"sqlite:///{workdir / 'import.db'}"
     env = environment(db_url, workdir)
@@ -220,7 +223,10 @@ def run(db: str, rows: int, workdir: Path, profile: bool) -> bool:
     reference = reference_rate(db_url, mixed)
     OUT.mkdir(exist_ok=True)
     out = OUT / f"lead_import_{db}.prof" if profile else None
-    seconds, rss, cpu = nurture(env, "leads", "import", str(mixed), "--no-progress", profile=out)
+    batch = ("--batch-size", str(batch_size)) if batch_size else ()
+    seconds, rss, cpu = nurture(
+        env, "leads", "import", str(mixed), "--no-progress", *batch, profile=out
+    )
     rate = rows / seconds
     facts = check(db_url, expected)
     goal = GOAL_SECONDS_PER_100K * rows / 100_000
@@ -246,6 +252,14 @@ def main() -> int:
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--profile", action="store_true", help="run the import under cProfile")
+    parser.add_argument(
+        "--pg-database",
+        default="nurture_bench_import",
+        help="the PostgreSQL database to drop and create (default nurture_bench_import)",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, help="rows per transaction of the timed import (--batch-size)"
+    )
     options = parser.parse_args()
     print_machine()
     print(f"rows={options.rows} db={options.db} load average {os.getloadavg()}")
@@ -254,7 +268,14 @@ def main() -> int:
         for db in dbs:
             workdir = Path(tmp) / db
             workdir.mkdir()
-            run(db, options.rows, workdir, options.profile)
+            run(
+                db,
+                options.rows,
+                workdir,
+                options.profile,
+                options.pg_database,
+                options.batch_size,
+            )
     return 0
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nurture.campaigns.drip import LeadFacts, evaluate
@@ -21,6 +21,8 @@ from nurture.campaigns.spec import Track
 from nurture.campaigns.sync import active_campaigns, campaign_spec_for_version
 from nurture.consent.rules import is_mailable, wants_topic
 from nurture.models import Campaign, Enrollment, EnrollmentHistory, Lead
+from nurture.platform.bulk_rows import as_loaded, insert_rows, with_defaults, write_rows
+from nurture.platform.db import among, table_of
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ def enrol_many(
             select(Enrollment)
             .where(
                 Enrollment.campaign_id == campaign.id,
-                Enrollment.lead_id.in_({lead.id for _, lead, _ in admitted}),
+                among(session, Enrollment.lead_id, {lead.id for _, lead, _ in admitted}),
             )
             .order_by(Enrollment.entry_number)
         )
@@ -154,25 +156,23 @@ def enrol_many(
             }
         )
     if rows:
-        # The ORM's bulk INSERT … RETURNING: one statement (batched by the driver), and
-        # enrolment objects in the session as ``enrol_lead`` leaves them.
-        enrollments = session.scalars(
-            insert(Enrollment).returning(Enrollment, sort_by_parameter_order=True), rows
-        ).all()
-        session.execute(
-            insert(EnrollmentHistory),
-            [
-                {
-                    "enrollment_id": enrollment.id,
-                    "at": now,
-                    "action": "enrolled",
-                    "track": enrollment.track,
-                    "step": None,
-                    "detail": {"via": via, "entry": enrollment.entry_number},
-                }
-                for enrollment in enrollments
-            ],
-        )
+        # Rows by the database's bulk path, then kept as enrolment objects in the session
+        # as ``enrol_lead`` leaves them (``platform.bulk_rows``).
+        with_defaults(table_of(Enrollment), rows)
+        insert_rows(session, table_of(Enrollment), rows)
+        history = [
+            {
+                "enrollment_id": row["id"],
+                "at": now,
+                "action": "enrolled",
+                "track": row["track"],
+                "step": None,
+                "detail": {"via": via, "entry": row["entry_number"]},
+            }
+            for row in rows
+        ]
+        write_rows(session.connection(), table_of(EnrollmentHistory), history)
+        enrollments = as_loaded(session, Enrollment, rows)
         for position, enrollment in zip(positions, enrollments, strict=True):
             outcomes[position] = EnrolmentOutcome(enrollment, f"enrolled ({via})")
     return [outcome for outcome in outcomes if outcome is not None]

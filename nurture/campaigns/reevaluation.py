@@ -31,6 +31,7 @@ from nurture.campaigns.spec import Trigger
 from nurture.campaigns.sync import active_campaigns
 from nurture.consent.rules import is_mailable
 from nurture.models import Enrollment, Lead
+from nurture.platform.db import among
 
 # The history's ``via`` of an enrolment made by re-evaluation.
 VIA = "reevaluated"
@@ -85,7 +86,7 @@ def reevaluate_entries(
         return []
     found = session.execute(
         select(Enrollment.lead_id, Enrollment.campaign_id).where(
-            Enrollment.lead_id.in_({lead.id for lead in mailable}),
+            among(session, Enrollment.lead_id, {lead.id for lead in mailable}),
             Enrollment.campaign_id.in_({row.id for row, _ in campaigns}),
         )
     )

@@ -25,7 +25,7 @@ from nurture.consent import audit
 from nurture.models import Lead, Message, Suppression
 from nurture.platform import hooks
 from nurture.platform.addresses import normalise_email
-from nurture.platform.db import rows_affected
+from nurture.platform.db import among, rows_affected
 from nurture.platform.runtime import PEPPER_KEY
 
 REASONS = ("unsubscribed", "hard_bounce", "complaint", "erased", "manual")
@@ -158,7 +158,7 @@ def suppressions_for(
     keys = {email_hash(email, secret): email for email in emails}
     if not keys:
         return {}
-    rows = session.scalars(select(Suppression).where(Suppression.email_hash.in_(keys)))
+    rows = session.scalars(select(Suppression).where(among(session, Suppression.email_hash, keys)))
     return {keys[row.email_hash]: row for row in rows}
 
 

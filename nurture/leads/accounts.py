@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from nurture.leads.fields import ACCOUNT_FILL
 from nurture.leads.validation import LeadFields
 from nurture.models import Account, Lead
+from nurture.platform.db import among
 
 # Addresses at these providers say nothing about the person's employer, so they never create
 # or join an account by their domain. Deployments will be able to extend the list through
@@ -70,7 +71,9 @@ class Accounts:
         domains, ids = set(domains), set(ids)
         if not domains and not ids:
             return
-        query = select(Account).where(Account.domain.in_(domains) | Account.id.in_(ids))
+        query = select(Account).where(
+            among(self.session, Account.domain, domains) | among(self.session, Account.id, ids)
+        )
         for account in self.session.scalars(query):
             self.by_id[account.id] = account
             if account.domain:
@@ -127,7 +130,19 @@ def link_account(
 ) -> AccountLink:
     """Link ``lead`` to its account (see the module docstring) and fill the account's empty
     columns from ``item``'s company data."""
-    current = _current_account(lead, accounts)
+    account, link = account_for(_current_account(lead, accounts), item, accounts, free_mail)
+    if link.moved:
+        lead.account = account
+    return link
+
+
+def account_for(
+    current: Account | None, item: LeadFields, accounts: Accounts, free_mail: frozenset[str]
+) -> tuple[Account | None, AccountLink]:
+    """The account a lead whose account is ``current`` belongs to after ``item`` (see the
+    module docstring), with the account's empty columns filled from ``item``'s company
+    data; the lead itself is left alone (a lead inserted as a plain row gets the account's
+    id once it has one)."""
     created = False
     if item.company_domain:
         account, created = accounts.get_or_create(item.company_domain)
@@ -138,11 +153,8 @@ def link_account(
     else:
         domain = account_domain(item, free_mail)
         if domain is None:
-            return AccountLink(unlinked=item.has_company_data())
+            return current, AccountLink(unlinked=item.has_company_data())
         account, created = accounts.get_or_create(domain)
-    moved = account is not current
-    if moved:
-        lead.account = account
     filled = False
     for lead_field, column in ACCOUNT_FILL.items():
         value = getattr(item, lead_field)
@@ -151,4 +163,6 @@ def link_account(
             filled = True
     if filled and not created:
         account.updated_at = accounts.now
-    return AccountLink(moved=moved, created=created, filled=filled and not created)
+    return account, AccountLink(
+        moved=account is not current, created=created, filled=filled and not created
+    )

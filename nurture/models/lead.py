@@ -186,6 +186,13 @@ def name_keys(first_name: str | None, last_name: str | None, email: str) -> tupl
 def _derive_keys(_mapper: object, _connection: object, lead: Lead) -> None:
     # Every path that writes a lead through the ORM (intake, import, edits, erasure,
     # scoring) keeps the list's sort and search keys in step, without each knowing them.
+    derive_keys(lead)
+
+
+def derive_keys(lead: Lead) -> None:
+    """Set the lead's derived columns (sort and search keys, score rank, first activity)
+    from its other columns, as every ORM write does; a path that inserts leads as plain
+    rows calls it itself."""
     lead.name_key, lead.full_name_key = name_keys(lead.first_name, lead.last_name, lead.email)
     half_life = (
         timedelta(seconds=lead.score_half_life) if lead.score_half_life else DEFAULT_HALF_LIFE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -12,18 +12,21 @@ from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
     Connection,
     DateTime,
     Engine,
     MetaData,
     Table,
+    any_,
     bindparam,
     create_engine,
     event,
     text,
 )
 from sqlalchemy.engine import CursorResult, Dialect, Result, make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names let Alembic compare and alter constraints on every backend.
@@ -314,3 +317,22 @@ def rows_affected(result: Result[Any]) -> int:
 def table_of(model: type[Base]) -> Table:
     """A mapped class's table, typed as the ``Table`` it is (for the bulk helpers)."""
     return cast(Table, model.__table__)
+
+
+def among(
+    session: Session,
+    column: ColumnElement[Any] | QueryableAttribute[Any],
+    values: Iterable[Any],
+) -> ColumnElement[bool]:
+    """``column IN values``, as one array parameter on PostgreSQL (``= ANY(:values)``).
+
+    psycopg parses a statement's placeholders in Python and caches only short statements,
+    so an IN list of hundreds of ids or addresses was split by a regular expression on
+    every execution; one array parameter keeps the statement short and the same for any
+    number of values. SQLite gets the usual expanding IN.
+    """
+    values = list(values)
+    expression = column.expression if isinstance(column, QueryableAttribute) else column
+    if session.get_bind().dialect.name == "postgresql":
+        return expression == any_(bindparam(None, values, type_=ARRAY(expression.type)))
+    return expression.in_(values)

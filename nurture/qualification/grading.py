@@ -3,9 +3,10 @@
 An import regrades every lead it writes. Doing that through the ORM (load each lead and its
 account as objects, build its fields, set six attributes, flush one UPDATE per lead) cost
 more than the import itself; here one query reads only the columns the ICP looks at (the
-leads' and their accounts'), the pure rules grade each lead, and one executemany UPDATE
-writes the fits. The results are those of ``service.regrade_leads`` (the per-lead path,
-kept for single leads), which the import's equivalence test checks.
+leads' and their accounts'), the pure rules grade each lead, and one UPDATE per distinct
+fit writes it to all the leads that have it. The results are those of
+``service.regrade_leads`` (the per-lead path, kept for single leads), which the import's
+equivalence test checks.
 
 Leads with the same values in the fields the ICP reads get the same fit, so a fit is
 computed once per distinct set of values in a batch (``grade`` is pure).
@@ -18,13 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from nurture.campaigns.vocabulary import ACCOUNT_FIELD_NAMES, LEAD_FIELD_NAMES
 from nurture.models import Account, Event, Lead
-from nurture.platform.db import table_of, utcnow
+from nurture.platform.bulk_rows import write_rows
+from nurture.platform.db import among, table_of, utcnow
 from nurture.qualification.icp import ICP, Fit, grade
 from nurture.qualification.versions import ActiveICP, active_icp
 
@@ -157,14 +159,14 @@ def regrade_batch(
             Lead.fit_version_id,
         )
         .outerjoin(Account, Account.id == Lead.account_id)
-        .where(Lead.id.in_(ids), Lead.erased_at.is_(None))
+        .where(among(session, Lead.id, ids), Lead.erased_at.is_(None))
     ).all()
     by_id = {row.id: row for row in rows}
     # A fit and its stored values, by the values it was graded from.
     fits: dict[tuple[Any, ...], tuple[Fit, dict[str, Any]]] = {}
     changes: list[FitChange] = []
     events: list[dict[str, Any]] = []
-    writes: list[dict[str, Any]] = []
+    writes: list[tuple[int, dict[str, Any]]] = []
     for lead_id in ids:
         row = by_id.get(lead_id)
         if row is None:
@@ -182,51 +184,58 @@ def regrade_batch(
         changes.append(change)
         if change.grade_changed:
             events.append(fit_changed_event(change, fit, active, now, reason))
-        # The JSON values are shared between the leads of one fit: nothing changes them.
-        writes.append({"b_id": lead_id, **values})
+        # The values are shared between the leads of one fit: nothing changes them.
+        writes.append((lead_id, values))
     _store(session, writes, by_id, now)
     if events:
-        session.execute(insert(Event), events)
+        write_rows(session.connection(), table_of(Event), events)
     return changes
 
 
 def _store(
-    session: Session, writes: list[dict[str, Any]], rows: dict[int, Any], now: datetime
+    session: Session, writes: list[tuple[int, dict[str, Any]]], rows: dict[int, Any], now: datetime
 ) -> None:
-    """Write the fits that differ from the stored ones (one executemany UPDATE), stamping
-    ``updated_at`` as the ORM's flush of a changed lead does, and set them on the loaded
-    leads without marking those changed."""
+    """Write the fits that differ from the stored ones, stamping ``updated_at`` as the ORM's
+    flush of a changed lead does, and set them on the loaded leads without marking those
+    changed. One UPDATE per distinct fit (a batch's leads share a handful of fits: one
+    company, one title), so each fit's JSON is encoded once, not once per lead."""
     regraded_now = {
-        w["b_id"]
-        for w in writes
-        if rows[w["b_id"]].fit_graded_at == now
-        and rows[w["b_id"]].fit_version_id == w["fit_version_id"]
+        lead_id
+        for lead_id, values in writes
+        if rows[lead_id].fit_graded_at == now
+        and rows[lead_id].fit_version_id == values["fit_version_id"]
     }
     if regraded_now:
         # Graded at this same moment already (twice in one import): only a real difference
         # is written, as the ORM writes only changed attributes.
         stored = _stored(session, sorted(regraded_now))
         writes = [
-            w
-            for w in writes
-            if w["b_id"] not in regraded_now
-            or stored.get(w["b_id"]) != tuple(w[c] for c in FIT_COLUMNS[:4])
+            (lead_id, values)
+            for lead_id, values in writes
+            if lead_id not in regraded_now
+            or stored.get(lead_id) != tuple(values[c] for c in FIT_COLUMNS[:4])
         ]
     if not writes:
         return
     stamp = utcnow()
-    for write in writes:
-        write["updated_at"] = stamp
+    by_fit: dict[int, tuple[dict[str, Any], list[int]]] = {}
+    for lead_id, values in writes:
+        by_fit.setdefault(id(values), (values, []))[1].append(lead_id)
     table = table_of(Lead)
-    # The SET clause is the parameters' other keys: one statement, executemany.
-    session.execute(update(table).where(table.c.id == bindparam("b_id")), writes)
+    for values, lead_ids in by_fit.values():
+        session.execute(
+            update(table)
+            .where(among(session, table.c.id, lead_ids))
+            .values(**values, updated_at=stamp)
+        )
     identity = session.identity_map
-    for write in writes:
-        lead = identity.get(Session.identity_key(Lead, write["b_id"]))
+    for lead_id, values in writes:
+        lead = identity.get(Session.identity_key(Lead, lead_id))
         if lead is None:
             continue
-        for name in (*FIT_COLUMNS, "updated_at"):
-            set_committed_value(lead, name, write[name])
+        for name in FIT_COLUMNS:
+            set_committed_value(lead, name, values[name])
+        set_committed_value(lead, "updated_at", stamp)
 
 
 def _stored(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:

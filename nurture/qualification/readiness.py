@@ -109,7 +109,9 @@ class LeadFacts:
     hand_raised_at: datetime | None = None
     hand_raise_event: str | None = None
     account_name: str | None = None
-    # Every contact of the lead's account, the lead included; empty without an account.
+    # The contacts of the lead's account, the lead included; empty without an account.
+    # Every one, or only those the account condition reads (``service.readiness_verdicts``:
+    # the engaged, and one disqualified entry with everyone's best grade).
     contacts: tuple[ContactFacts, ...] = ()
 
 

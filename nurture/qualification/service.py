@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,7 @@ from nurture.handoff import hand_off
 from nurture.leads.lifecycle import QUALIFIABLE
 from nurture.models import Account, Event, Handoff, Lead
 from nurture.models.lead import decayed_score
-from nurture.platform.db import transaction
+from nurture.platform.db import among, transaction
 from nurture.qualification.grading import (
     FitChange,
     fit_changed_event,
@@ -117,7 +117,7 @@ def lead_data_changed(
         ids += [
             lead_id
             for lead_id in session.scalars(
-                select(Lead.id).where(Lead.account_id.in_(peers)).order_by(Lead.id)
+                select(Lead.id).where(among(session, Lead.account_id, peers)).order_by(Lead.id)
             )
             if lead_id not in known
         ]
@@ -220,7 +220,7 @@ def readiness_verdicts(
             Account.domain.label("account_domain"),
         )
         .outerjoin(Account, Account.id == Lead.account_id)
-        .where(Lead.id.in_(ids), Lead.erased_at.is_(None))
+        .where(among(session, Lead.id, ids), Lead.erased_at.is_(None))
         .order_by(Lead.id)
     )
     if lock:
@@ -231,8 +231,14 @@ def readiness_verdicts(
     readiness = active.readiness
     raises = _latest_hand_raises(session, [lead.id for lead in leads if lead.hand_raised_at])
     contacts: dict[int, list[ContactFacts]] = {}
-    if any(rule.account is not None for rule in readiness.rules):
-        contacts = _contacts(session, {lead.account_id for lead in leads if lead.account_id}, now)
+    conditions = [rule.account for rule in readiness.rules if rule.account is not None]
+    if conditions:
+        contacts = _contacts(
+            session,
+            {lead.account_id for lead in leads if lead.account_id},
+            now,
+            engaged=set().union(*(condition.engaged for condition in conditions)),
+        )
     results = []
     for lead in leads:
         raised = raises.get(lead.id, {})
@@ -267,12 +273,14 @@ def _with_account_peers(session: Session, ids: list[int], readiness: Readiness) 
     if not conditions:
         return ids
     engaged = sorted(set().union(*(c.engaged for c in conditions)))
-    accounts = select(Lead.account_id).where(Lead.id.in_(ids), Lead.account_id.is_not(None))
+    accounts = select(Lead.account_id).where(
+        among(session, Lead.id, ids), Lead.account_id.is_not(None)
+    )
     peers = session.scalars(
         select(Lead.id)
         .where(
             Lead.account_id.in_(accounts),
-            Lead.id.not_in(ids),
+            ~among(session, Lead.id, ids),
             Lead.erased_at.is_(None),
             Lead.stage.in_(sorted(QUALIFIABLE)),
             Lead.temperature.in_(engaged),
@@ -365,15 +373,30 @@ def _latest_hand_raises(session: Session, lead_ids: Sequence[int]) -> dict[int, 
 
 
 def _contacts(
-    session: Session, account_ids: set[int], now: datetime
+    session: Session, account_ids: set[int], now: datetime, *, engaged: Collection[str]
 ) -> dict[int, list[ContactFacts]]:
+    """The contacts the account conditions look at, by account: every person who could
+    count as engaged (a temperature in ``engaged``, not disqualified), and one entry that
+    stands for everyone at the account with their best grade (lead id 0, disqualified, so
+    never counted as engaged). The account condition reads only the best grade and the
+    engaged people, so its verdicts and reasons are those of every person listed."""
     found: dict[int, list[ContactFacts]] = defaultdict(list)
     if not account_ids:
         return found
-    # Plain columns, not leads: a batch's accounts can hold many more people than the batch,
-    # and loading each as an object (with its JSON columns) made an import slow down as the
+    # A batch's accounts can hold many more people than the batch, most of them not engaged
+    # (a new lead is cold): the database finds their best grade (A < B < C < D, as text)
+    # instead of each person coming back as a row, which made an import slow down as the
     # accounts grew.
-    people = session.execute(
+    people = among(session, Lead.account_id, account_ids)
+    best = session.execute(
+        select(Lead.account_id, func.min(Lead.fit_grade))
+        .where(people, Lead.erased_at.is_(None))
+        .group_by(Lead.account_id)
+    )
+    for account_id, best_grade in best:
+        assert account_id is not None  # selected by account
+        found[account_id].append(ContactFacts(0, best_grade, 0.0, "", "disqualified"))
+    rows = session.execute(
         select(
             Lead.account_id,
             Lead.id,
@@ -384,9 +407,14 @@ def _contacts(
             Lead.temperature,
             Lead.stage,
             Lead.title,
-        ).where(Lead.account_id.in_(sorted(account_ids)), Lead.erased_at.is_(None))
+        ).where(
+            people,
+            Lead.erased_at.is_(None),
+            Lead.temperature.in_(sorted(engaged)),
+            Lead.stage != "disqualified",
+        )
     )
-    for person in people:
+    for person in rows:
         assert person.account_id is not None  # selected by account
         found[person.account_id].append(
             ContactFacts(
