@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from nurture.campaigns.enrolment import enrol_lead
 from nurture.campaigns.services import sync_campaign_files
@@ -84,3 +87,18 @@ def tick_hourly_until_sent(runtime: Runtime, lead_id: int, start: datetime, hour
     finally:
         engine.close()
     return []
+
+
+@contextmanager
+def statements(runtime: Runtime) -> Iterator[list[str]]:
+    """The SQL statements the runtime's engine sends while the block runs, in order."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", record)

@@ -6,12 +6,8 @@ worker sending to thousands of leads must not fetch and decode them for every em
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import event
-
 from nurture.sending.engine import Engine
-from tests.integration.engine_support import T0, add_lead, enrol, messages_for
+from tests.integration.engine_support import T0, add_lead, enrol, messages_for, statements
 
 EXPLANATION = {"kind": "gate", "text": "gate 'big-enough': unknown, account.employees is missing"}
 
@@ -26,20 +22,12 @@ def test_a_graded_lead_gets_its_email_without_its_fit_explanations_being_read(dr
         fit_missing=[{"field": "account.employees", "text": "account.employees"}] * 5,
     )
     enrol(drip, lead)
-    statements: list[str] = []
-
-    def remember(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(drip.engine, "before_cursor_execute", remember)
-    try:
+    with statements(drip) as sent:
         report = Engine(drip).tick(T0)
-    finally:
-        event.remove(drip.engine, "before_cursor_execute", remember)
 
     assert report.sent == 1
     [message] = messages_for(drip, lead)
     assert message.status == "sent"
-    lead_reads = [s for s in statements if "FROM leads" in s]
+    lead_reads = [s for s in sent if "FROM leads" in s]
     assert lead_reads, "the tick read the lead"
     assert not [s for s in lead_reads if "fit_reasons" in s or "fit_missing" in s]

@@ -11,29 +11,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from nurture.models import TrackingHit
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
 from nurture.tracking.capture import HitLock, HitWriter, hit_row
 from nurture.tracking.processing import HitProcessor
+from tests.integration.engine_support import statements
 
 WAIT = 20.0  # seconds a test waits for a thread before calling it a hang
-
-
-@contextmanager
-def statements(runtime: Runtime) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    event.listen(runtime.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", record)
 
 
 @contextmanager

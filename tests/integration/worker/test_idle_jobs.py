@@ -5,33 +5,13 @@ is due (tests/integration/scoring, tests/integration/handoff/test_sla.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
-
-from sqlalchemy import event
 
 from nurture.handoff.sla import run_due as run_sla
 from nurture.models import Lead
 from nurture.platform.db import transaction
-from nurture.platform.runtime import Runtime
 from nurture.scoring.watch import ScoringWatcher
-from tests.integration.engine_support import T0, add_lead
-
-
-@contextmanager
-def statements(runtime: Runtime) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    event.listen(runtime.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", record)
+from tests.integration.engine_support import T0, add_lead, statements
 
 
 def writes(seen: list[str]) -> list[str]:
