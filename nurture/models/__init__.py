@@ -19,7 +19,13 @@ from nurture.models.preview import EmailPreview
 from nurture.models.privacy import AuditLog, Suppression
 from nurture.models.qualification import QualificationVersion
 from nurture.models.revenue import RevenueEntry
-from nurture.models.rollup import LeadStageFirst
+from nurture.models.rollup import (
+    CampaignEmailDay,
+    CampaignRecipientDay,
+    EmailRollupQueue,
+    LeadStageFirst,
+    RolledUpEmail,
+)
 from nurture.models.scoring import LeadScoreState, ScoringVersion
 from nurture.models.sla import HandoffSla
 from nurture.models.tracking import TrackingHit, Visitor
@@ -37,10 +43,13 @@ __all__ = [
     "BounceReceipt",
     "BrandSettings",
     "Campaign",
+    "CampaignEmailDay",
+    "CampaignRecipientDay",
     "CampaignVersion",
     "Cost",
     "CostFileVersion",
     "EmailPreview",
+    "EmailRollupQueue",
     "Enrollment",
     "EnrollmentHistory",
     "Event",
@@ -58,6 +67,7 @@ __all__ = [
     "QualificationVersion",
     "ReportDigest",
     "RevenueEntry",
+    "RolledUpEmail",
     "SalesRep",
     "SalesTeamVersion",
     "ScoringVersion",
