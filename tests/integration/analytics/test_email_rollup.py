@@ -42,8 +42,8 @@ from nurture.sending.delivery import DeliveryResult
 from nurture.sending.record import OutcomeRecorder
 from nurture.sending.tick import Prepared, TickReport
 from nurture.tracking import note_engagement, refresh_engagement
-from tests.integration.bounce_support import arf, dsn
 from nurture.worker.rollups import roll_up_campaign_results
+from tests.integration.bounce_support import arf, dsn
 from tests.integration.engine_support import T0, add_lead, sync_fixture_campaigns
 
 LEADS = 3
