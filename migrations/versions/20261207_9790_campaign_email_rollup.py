@@ -194,6 +194,59 @@ def _triggers() -> None:
         )
 
 
+# A lead the roll-up holds or will read: its groups matter. The queue row of a lead that
+# a pass is taking is still visible to others until the pass commits, and the pass's
+# rolled_up_leads row from then on, so a change of groups is never missed between them.
+_HELD = (
+    "(EXISTS (SELECT 1 FROM rolled_up_leads r WHERE r.lead_id = {lead})"
+    " OR EXISTS (SELECT 1 FROM email_rollup_queue q WHERE q.lead_id = {lead}))"
+)
+# (table, event, condition, leads to queue as a SELECT of lead ids): what changes a lead's
+# groups (lead_groups: source, fit grade, owner, segment).
+GROUP_TRIGGERS = (
+    ("leads", "UPDATE",
+     "OLD.source {d} NEW.source OR OLD.fit_grade {d} NEW.fit_grade"
+     " OR OLD.account_id {d} NEW.account_id",
+     "SELECT NEW.id WHERE " + _HELD.format(lead="NEW.id")),
+    ("handoffs", "INSERT", "TRUE",
+     "SELECT NEW.lead_id WHERE " + _HELD.format(lead="NEW.lead_id")),
+    ("handoffs", "UPDATE", "OLD.rep_id {d} NEW.rep_id OR OLD.lead_id {d} NEW.lead_id",
+     "SELECT NEW.lead_id WHERE " + _HELD.format(lead="NEW.lead_id")
+     + " UNION SELECT OLD.lead_id WHERE " + _HELD.format(lead="OLD.lead_id")),
+    ("handoffs", "DELETE", "TRUE",
+     "SELECT OLD.lead_id WHERE " + _HELD.format(lead="OLD.lead_id")),
+    ("accounts", "UPDATE", "OLD.employees {d} NEW.employees",
+     "SELECT l.id FROM leads l WHERE l.account_id = NEW.id AND " + _HELD.format(lead="l.id")),
+    ("sales_reps", "UPDATE", "OLD.email {d} NEW.email",
+     "SELECT DISTINCT h.lead_id FROM handoffs h WHERE h.rep_id = NEW.id AND "
+     + _HELD.format(lead="h.lead_id")),
+)  # fmt: skip
+
+
+def _group_triggers() -> None:
+    """Queue the leads whose groups a change moves (the roll-up's lead groups)."""
+    postgres = _postgres()
+    distinct = "IS DISTINCT FROM" if postgres else "IS NOT"
+    for table, event, condition, leads in GROUP_TRIGGERS:
+        name = f"email_rollup_{table}_{event.lower()}"
+        when = condition.format(d=distinct)
+        insert = f"INSERT INTO email_rollup_queue (lead_id) {leads};"
+        if postgres:
+            op.execute(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$"
+                f" BEGIN {insert} RETURN NULL; END $$"
+            )
+            op.execute(
+                f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW"
+                f" WHEN ({when}) EXECUTE FUNCTION {name}()"
+            )
+        else:
+            op.execute(
+                f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW"
+                f" WHEN {when.replace('TRUE', '1')} BEGIN {insert} END"
+            )
+
+
 def upgrade() -> None:
     op.create_table(
         "email_rollup_queue",
@@ -201,7 +254,45 @@ def upgrade() -> None:
         _int("lead_id"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_email_rollup_queue")),
     )
+    # Every reader of the queue looks its leads up (a pass, a report, a group trigger).
+    op.create_index(
+        op.f("ix_email_rollup_queue_lead_id"), "email_rollup_queue", ["lead_id"], unique=False
+    )
+    op.create_table(
+        "rolled_up_leads",
+        _int("lead_id"),
+        sa.Column("source", sa.String(100), nullable=False),
+        sa.Column("grade", sa.String(1), nullable=False),
+        sa.Column("owner", sa.String(320), nullable=False),
+        sa.Column("segment", sa.String(100), nullable=False),
+        sa.PrimaryKeyConstraint("lead_id", name=op.f("pk_rolled_up_leads")),
+    )
+    op.create_table(
+        "campaign_group_days",
+        sa.Column("kind", sa.String(10), nullable=False),
+        sa.Column("value", sa.String(320), nullable=False),
+        _int("campaign_id"),
+        _int("day"),
+        _int("sent"),
+        *(_int(name) for name in FLAGS[1:]),
+        sa.PrimaryKeyConstraint(
+            "kind", "value", "campaign_id", "day", name=op.f("pk_campaign_group_days")
+        ),
+    )
+    op.create_index(
+        op.f("ix_campaign_group_days_kind_day"), "campaign_group_days", ["kind", "day"]
+    )
+    # The lead groups need the sales team's segments (a file, not SQL): the worker's first
+    # roll-up pass computes them (segments NULL: never computed).
+    state = op.create_table(
+        "email_rollup_state",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("segments", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_email_rollup_state")),
+    )
+    op.bulk_insert(state, [{"id": 1, "segments": None}])
     _triggers()
+    _group_triggers()
     op.create_table(
         "rolled_up_emails",
         _int("message_id"),
@@ -236,7 +327,7 @@ def upgrade() -> None:
         "campaign_recipient_days",
         sa.Column("chain", sa.String(10), nullable=False),
         _int("campaign_id"),
-        sa.Column("group_key", sa.String(201), nullable=False),
+        sa.Column("group_key", sa.String(320), nullable=False),
         _int("day"),
         _int("prev_day"),
         _int("recipients"),
@@ -280,6 +371,16 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER {name}" + (" ON messages" if _postgres() else ""))
     if _postgres():
         op.execute("DROP FUNCTION email_rollup_enqueue()")
+    for table, event, _, _ in GROUP_TRIGGERS:
+        name = f"email_rollup_{table}_{event.lower()}"
+        op.execute(f"DROP TRIGGER {name}" + (f" ON {table}" if _postgres() else ""))
+        if _postgres():
+            op.execute(f"DROP FUNCTION {name}()")
+    op.drop_table("email_rollup_state")
+    op.drop_index(op.f("ix_campaign_group_days_kind_day"), table_name="campaign_group_days")
+    op.drop_table("campaign_group_days")
+    op.drop_table("rolled_up_leads")
+    op.drop_index(op.f("ix_email_rollup_queue_lead_id"), table_name="email_rollup_queue")
     op.drop_table("email_rollup_queue")
 
 

@@ -217,8 +217,9 @@ def _results(
     found = None
     if answers(report, version_id=version_id, all_mail=all_mail):
         found = rolled_up_results(
-            session, report, start, end, campaign_id=campaign_id, version_id=version_id
-        )
+            session, report, start, end,
+            campaign_id=campaign_id, version_id=version_id, team=team,
+        )  # fmt: skip
     if found is None:
         found = _read_emails(report, emails, session)
     _count_conversions(session, report, emails, found, start, end, campaign_id, goal_steps)

@@ -2,11 +2,13 @@
 of every email of the period: the same figures (``email_results``), from a few rows per
 campaign, group and day.
 
-The roll-up answers the report for campaign email only, when nothing of the lead filters
-or groups it (no source, owner, grade or segment: its sums are the emails' groups, not
-the leads'): ungrouped or by campaign, step, template, version or month; with a version
-compared, ungrouped or by campaign. Otherwise (``answers`` is False) the report reads the
-messages.
+The roll-up answers the report for campaign email only, when no lead filter narrows it
+(source, owner, grade, segment): ungrouped or by campaign, step, template, version,
+month, or a lead group (source, owner, grade, segment: the sums per campaign, day and
+the leads' groups as they are now); with a version compared, ungrouped or by campaign.
+Otherwise (``answers`` is False) the report reads the messages, and so it does by a lead
+group while the roll-up's groups were computed with segments other than the active sales
+team's (``lead_groups.groups_ready``: the worker's next pass recomputes them).
 
 The sums hold every lead's emails as the worker's roll-up pass last read them; the leads
 queued since (``email_rollup_queue``) are rolled up here too, in memory, from their
@@ -37,8 +39,11 @@ from nurture.analytics.email_rollup import (
     lead_changes,
 )
 from nurture.analytics.filters import ReportFilter
+from nurture.analytics.lead_groups import GROUP_KINDS, groups_ready
+from nurture.handoff.team import Team
 from nurture.models import (
     CampaignEmailDay,
+    CampaignGroupDay,
     CampaignRecipientDay,
     CampaignVersion,
     EmailRollupQueue,
@@ -46,7 +51,9 @@ from nurture.models import (
 from nurture.platform.db import serialize
 
 # The groupings the roll-up answers, beside none.
-ROLLED_UP_GROUPS: tuple[str, ...] = ("campaign", "step", "template", "version", "month")
+ROLLED_UP_GROUPS: tuple[str, ...] = (
+    "campaign", "step", "template", "version", "month", *GROUP_KINDS,
+)  # fmt: skip
 # Queued leads above which rolling them up in memory would cost more than reading every
 # email of a period (each lead's emails are read from the messages).
 PENDING_LIMIT = 20_000
@@ -72,17 +79,21 @@ def rolled_up_results(
     *,
     campaign_id: int | None,
     version_id: int | None,
+    team: Team | None,
 ) -> dict[Key, EmailResults] | None:
     """Per (campaign id, group key), as ``campaign_results`` keys them: the results of the
     campaign emails sent in ``[start, end)`` (whole UTC days), without conversions; None
-    when too many leads are queued (see the module)."""
+    when too many leads are queued, or the lead groups follow other segments than
+    ``team``'s (see the module)."""
     serialize(session, ROLLUP_LOCK, shared=True)
+    if report.group_by in GROUP_KINDS and not groups_ready(session, team):
+        return None
     queued = list(
         session.scalars(select(EmailRollupQueue.lead_id).distinct().limit(PENDING_LIMIT + 1))
     )
     if len(queued) > PENDING_LIMIT:
         return None
-    changes = lead_changes(session, sorted(queued))
+    changes = lead_changes(session, sorted(queued), team)
     numbers = _version_numbers(session) if report.group_by == "version" else {}
     view = _View(report.group_by, day_of(start.date()), day_of(end.date()), campaign_id,
                  version_id, numbers)  # fmt: skip
@@ -115,8 +126,9 @@ class _View:
         self.by, self.first, self.after = by, first, after
         self.campaign_id, self.version_id, self.numbers = campaign_id, version_id, numbers
         # The chain of distinct recipients the grouping counts in.
-        self.chain = {"step": "step", "template": "template", "version": "version"}.get(
-            by or "", "campaign" if by is not None or campaign_id is not None else "all"
+        own = {"step", "template", "version", *GROUP_KINDS}
+        self.chain = (by if by in own else None) or (
+            "campaign" if by is not None or campaign_id is not None else "all"
         )
         if version_id is not None:
             self.chain = "version"
@@ -129,7 +141,7 @@ class _View:
             return (campaign_id, None)
         if self.by == "month":
             return (campaign_id, day // 100)
-        if self.by == "step":
+        if self.by == "step" or self.by in GROUP_KINDS:
             return (campaign_id, group or None)
         if self.by == "version":
             return (campaign_id, self.numbers.get(int(group)))
@@ -137,6 +149,8 @@ class _View:
 
     def stored_sums(self, session: Session) -> defaultdict[Key, Counter[str]]:
         """The stored sums per key (the sums of ``campaign_email_days``)."""
+        if self.by in GROUP_KINDS:
+            return self._stored_group_sums(session)
         days = CampaignEmailDay
         group: Any = {
             "step": days.step_key, "template": days.template, "version": days.version_id,
@@ -168,8 +182,32 @@ class _View:
             )
         return found
 
+    def _stored_group_sums(self, session: Session) -> defaultdict[Key, Counter[str]]:
+        """The stored sums per campaign and lead group (``campaign_group_days``)."""
+        days = CampaignGroupDay
+        statement = (
+            select(days.campaign_id, days.value, *(func.sum(days.__table__.c[n]) for n in SUMS))
+            .where(days.kind == self.by, days.day >= self.first, days.day < self.after)
+            .group_by(days.campaign_id, days.value)
+        )
+        if self.campaign_id is not None:
+            statement = statement.where(days.campaign_id == self.campaign_id)
+        found: defaultdict[Key, Counter[str]] = defaultdict(Counter)
+        for campaign, value, *values in session.execute(statement):
+            found[self.key(campaign, value, 0)].update(
+                {name: int(v or 0) for name, v in zip(SUMS, values, strict=True)}
+            )
+        return found
+
     def day_changes(self, changes: LeadChanges) -> Iterable[tuple[Key, Counter[str]]]:
         """The queued leads' changes of the sums, per key."""
+        if self.by in GROUP_KINDS:
+            for (kind, value, campaign_id, day), delta in changes.groups.items():
+                if kind != self.by or not self.first <= day < self.after:
+                    continue
+                if self.campaign_id is None or campaign_id == self.campaign_id:
+                    yield self.key(campaign_id, value, day), delta
+            return
         for values, delta in changes.days.items():
             row = dict(zip(DAY_KEY, values, strict=True))
             if not self.first <= row["day"] < self.after:

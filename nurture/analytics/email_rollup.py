@@ -31,16 +31,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session
 
+from nurture.analytics.lead_groups import GROUP_KINDS, Groups, current_groups
+from nurture.analytics.rollup_sums import add_to_sums
+from nurture.handoff.team import Team
 from nurture.models import (
     CampaignEmailDay,
+    CampaignGroupDay,
     CampaignRecipientDay,
     EmailRollupQueue,
     Message,
     RolledUpEmail,
+    RolledUpLead,
 )
 from nurture.models.rollup import EMAIL_FIGURES
 from nurture.platform.db import bulk_insert, serialize, table_of
@@ -52,9 +56,10 @@ FLAGS: tuple[str, ...] = EMAIL_FIGURES
 # The sums of ``campaign_email_days`` (``sent`` counts the emails; the rest are FLAGS').
 SUMS: tuple[str, ...] = ("sent", *FLAGS[1:])
 DAY_KEY: tuple[str, ...] = ("campaign_id", "version_id", "step_key", "template", "day")
+GROUP_DAY_KEY: tuple[str, ...] = ("kind", "value", "campaign_id", "day")
 CHAIN_KEY: tuple[str, ...] = ("chain", "campaign_id", "group_key", "day", "prev_day")
 # The chains of distinct recipients: the emails a lead counts once in (all, or per group).
-CHAINS: tuple[str, ...] = ("all", "campaign", "step", "template", "version")
+CHAINS: tuple[str, ...] = ("all", "campaign", "step", "template", "version", *GROUP_KINDS)
 # Leads rolled up per statement (bind parameter limits, short lock times).
 _CHUNK = 500
 # The lock that lets one roll-up pass run at a time (``nurture.platform.db.serialize``);
@@ -145,22 +150,29 @@ def _email(row: Any) -> Email:
     )
 
 
-def chain_keys(email: Email) -> Iterator[tuple[str, int, str]]:
-    """The groups of each chain an email belongs to: (chain, campaign id, group key)."""
+def chain_keys(email: Email, groups: Groups | None) -> Iterator[tuple[str, int, str]]:
+    """The groups of each chain an email belongs to: (chain, campaign id, group key); with
+    its lead's ``groups``, those of the lead's groups too."""
     yield "all", 0, ""
     yield "campaign", email.campaign_id, ""
     yield "step", email.campaign_id, email.step_key
     yield "template", email.campaign_id, email.template
     yield "version", email.campaign_id, str(email.version_id)
+    if groups is not None:
+        for kind, value in zip(GROUP_KINDS, groups, strict=True):
+            yield kind, email.campaign_id, value
 
 
-def recipient_days(emails: Iterable[Email]) -> Counter[tuple[str, int, str, int, int]]:
+def recipient_days(
+    emails: Iterable[Email], groups: Groups | None = None
+) -> Counter[tuple[str, int, str, int, int]]:
     """The rows of ``campaign_recipient_days`` (``CHAIN_KEY`` → 1) of one lead's
-    ``emails``: a chain of days is one lead's, never several leads' together."""
+    ``emails`` (and its ``groups``): a chain of days is one lead's, never several leads'
+    together."""
     days: dict[tuple[str, int, str], set[int]] = defaultdict(set)
     for email in emails:
         if email.delivered:
-            for key in chain_keys(email):
+            for key in chain_keys(email, groups):
                 days[key].add(email.day)
     found: Counter[tuple[str, int, str, int, int]] = Counter()
     for (chain, campaign_id, group), seen in days.items():
@@ -177,33 +189,46 @@ def email_days(emails: Iterable[Email]) -> dict[tuple[Any, ...], Counter[str]]:
     for email in emails:
         sums = found[(email.campaign_id, email.version_id, email.step_key, email.template,
                       email.day)]  # fmt: skip
-        sums["sent"] += 1
-        for name in SUMS[1:]:
-            sums[name] += getattr(email, name)
+        _add_email(sums, email)
     return found
+
+
+def group_days(emails: Iterable[Email], groups: Groups) -> dict[tuple[Any, ...], Counter[str]]:
+    """One lead's emails' sums per ``GROUP_DAY_KEY``, in each of its ``groups``."""
+    found: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
+    for email in emails:
+        for kind, value in zip(GROUP_KINDS, groups, strict=True):
+            _add_email(found[(kind, value, email.campaign_id, email.day)], email)
+    return found
+
+
+def _add_email(sums: Counter[str], email: Email) -> None:
+    sums["sent"] += 1
+    for name in SUMS[1:]:
+        sums[name] += getattr(email, name)
 
 
 @dataclass(frozen=True)
 class LeadChanges:
-    """What rolling some leads up again changes: the sums of ``campaign_email_days`` and
-    ``campaign_recipient_days`` to add (negative: to take out) per key, the leads whose
-    copy differed from their messages, and those leads' emails as they now are."""
+    """What rolling some leads up again changes: the sums of ``campaign_email_days``,
+    ``campaign_group_days`` and ``campaign_recipient_days`` to add (negative: to take out)
+    per key, the leads whose copy differed from their messages or groups, and those leads'
+    emails and groups as they now are."""
 
     days: dict[tuple[Any, ...], Counter[str]]
+    groups: dict[tuple[Any, ...], Counter[str]]
     recipients: Counter[tuple[str, int, str, int, int]]
     leads: list[int]
     emails: list[Email]
+    lead_groups: dict[int, Groups]
 
 
-def queued_leads(session: Session) -> list[int]:
-    """The leads waiting in ``email_rollup_queue`` (each once, in order)."""
-    return sorted(session.scalars(select(EmailRollupQueue.lead_id).distinct()))
-
-
-def lead_changes(session: Session, leads: list[int]) -> LeadChanges:
-    """What ``leads``' emails as they now are change in the roll-up (read only)."""
+def lead_changes(session: Session, leads: list[int], team: Team | None) -> LeadChanges:
+    """What ``leads``' emails and groups as they now are (segments from ``team``) change
+    in the roll-up (read only)."""
     held: dict[int, list[Email]] = defaultdict(list)
     now: dict[int, list[Email]] = defaultdict(list)
+    held_groups: dict[int, Groups] = {}
     for start in range(0, len(leads), _CHUNK):
         chunk = leads[start : start + _CHUNK]
         copies = select(*(RolledUpEmail.__table__.c[name] for name in COLUMNS))
@@ -211,33 +236,54 @@ def lead_changes(session: Session, leads: list[int]) -> LeadChanges:
             held[row.lead_id].append(Email(*row))
         for row in session.execute(select(*_READ).where(Message.lead_id.in_(chunk), counted())):
             now[row.lead_id].append(_email(row))
+        stored = select(RolledUpLead.lead_id, *(RolledUpLead.__table__.c[k] for k in GROUP_KINDS))
+        for lead_id, *values in session.execute(stored.where(RolledUpLead.lead_id.in_(chunk))):
+            held_groups[lead_id] = Groups(*values)
+    # Only leads with counted emails have groups in the roll-up.
+    now_groups = current_groups(session, sorted(now), team)
     old: list[Email] = []
     new: list[Email] = []
+    old_groups: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
+    new_groups: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
     old_days: Counter[tuple[str, int, str, int, int]] = Counter()
     new_days: Counter[tuple[str, int, str, int, int]] = Counter()
     changed: list[int] = []
     for lead in leads:
-        before = sorted(held.get(lead, []))
-        after = sorted(now.get(lead, []))
-        if before != after:
-            changed.append(lead)
-            old += before
-            new += after
-            # Each lead's chain of days is its own: never one over several leads.
-            old_days.update(recipient_days(before))
-            new_days.update(recipient_days(after))
-    days = _difference(email_days(old), email_days(new))
+        before, after = sorted(held.get(lead, [])), sorted(now.get(lead, []))
+        was, became = held_groups.get(lead), now_groups.get(lead) if after else None
+        if before == after and was == became:
+            continue
+        changed.append(lead)
+        old += before
+        new += after
+        # Each lead's chain of days is its own: never one over several leads.
+        old_days.update(recipient_days(before, was))
+        new_days.update(recipient_days(after, became))
+        for sums, emails, groups in ((old_groups, before, was), (new_groups, after, became)):
+            if groups is not None:
+                for key, figures in group_days(emails, groups).items():
+                    sums[key].update(figures)
     recipients: Counter[tuple[str, int, str, int, int]] = Counter()
     for key in set(old_days) | set(new_days):
         if new_days[key] != old_days[key]:
             recipients[key] = new_days[key] - old_days[key]
-    return LeadChanges(days, recipients, changed, new)
+    return LeadChanges(
+        days=_difference(email_days(old), email_days(new)),
+        groups=_difference(old_groups, new_groups),
+        recipients=recipients,
+        leads=changed,
+        emails=new,
+        lead_groups={
+            lead: now_groups[lead] for lead in changed if lead in now_groups and now.get(lead)
+        },
+    )
 
 
-def roll_up_pending(session: Session, limit: int = 5000) -> int:
+def roll_up_pending(session: Session, team: Team | None, limit: int = 5000) -> int:
     """Roll up, in the caller's transaction, the leads of up to ``limit`` rows of
-    ``email_rollup_queue`` (the oldest), and remove those rows; how many rows were taken.
-    One pass at a time (an advisory lock on PostgreSQL; SQLite runs one writer)."""
+    ``email_rollup_queue`` (the oldest), with ``team``'s segments, and remove those rows;
+    how many rows were taken. One pass at a time (an advisory lock on PostgreSQL; SQLite
+    runs one writer)."""
     serialize(session, ROLLUP_LOCK)
     taken = list(
         session.execute(
@@ -257,7 +303,7 @@ def roll_up_pending(session: Session, limit: int = 5000) -> int:
         )
     leads = sorted({row.lead_id for row in taken})
     for start in range(0, len(leads), _CHUNK):
-        _apply(session, lead_changes(session, leads[start : start + _CHUNK]))
+        _apply(session, lead_changes(session, leads[start : start + _CHUNK], team))
     return len(taken)
 
 
@@ -277,72 +323,32 @@ def _apply(session: Session, changes: LeadChanges) -> None:
     """Write ``changes`` into the sums and replace the changed leads' copies."""
     if not changes.leads:
         return
-    _add_days(session, changes.days)
-    _add_recipients(session, changes.recipients)
-    session.execute(delete(RolledUpEmail).where(RolledUpEmail.lead_id.in_(changes.leads)))
-    bulk_insert(
-        session.connection(), table_of(RolledUpEmail), [e._asdict() for e in changes.emails]
-    )
-
-
-def _add_days(session: Session, days: dict[tuple[Any, ...], Counter[str]]) -> None:
-    rows = [
-        {**dict(zip(DAY_KEY, key, strict=True)), **{name: delta[name] for name in SUMS}}
-        for key, delta in sorted(days.items())
-    ]
-    _upsert(session, CampaignEmailDay, DAY_KEY, SUMS, rows)
-
-
-def _add_recipients(session: Session, recipients: Counter[tuple[str, int, str, int, int]]) -> None:
-    rows = [
+    _add(session, CampaignEmailDay, DAY_KEY, changes.days)
+    _add(session, CampaignGroupDay, GROUP_DAY_KEY, changes.groups)
+    recipients = [
         {**dict(zip(CHAIN_KEY, key, strict=True)), "recipients": delta}
-        for key, delta in sorted(recipients.items())
+        for key, delta in sorted(changes.recipients.items())
     ]
-    _upsert(session, CampaignRecipientDay, CHAIN_KEY, ("recipients",), rows)
-
-
-def _upsert(
-    session: Session,
-    model: type[CampaignEmailDay] | type[CampaignRecipientDay],
-    key: tuple[str, ...],
-    sums: tuple[str, ...],
-    rows: list[dict[str, Any]],
-) -> None:
-    """Add each row's ``sums`` to the row of its ``key`` (created at 0), then remove the
-    rows that came to 0 (a recomputation has none)."""
-    if not rows:
-        return
-    table = table_of(model)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(table)
-    statement = insert.on_conflict_do_update(
-        index_elements=[table.c[name] for name in key],
-        set_={name: table.c[name] + insert.excluded[name] for name in sums},
-    )
+    add_to_sums(session, CampaignRecipientDay, CHAIN_KEY, ("recipients",), recipients)
+    for model in (RolledUpEmail, RolledUpLead):
+        session.execute(delete(model).where(model.lead_id.in_(changes.leads)))
     connection = session.connection()
-    if dialect is postgresql:
-        # One statement for every row: the rows travel as one array per column (as
-        # ``bulk_insert`` sends them), ~0.1 ms a row less than one statement per row.
-        names = list(rows[0])
-        arrays = [
-            func.unnest(
-                bindparam(f"u_{name}", [row[name] for row in rows],
-                          type_=postgresql.ARRAY(table.c[name].type))
-            ).label(name)
-            for name in names
-        ]  # fmt: skip
-        connection.execute(
-            insert.from_select(names, select(*arrays)).on_conflict_do_update(
-                index_elements=[table.c[name] for name in key],
-                set_={name: table.c[name] + insert.excluded[name] for name in sums},
-            )
-        )
-    else:
-        for start in range(0, len(rows), _CHUNK):
-            connection.execute(statement, rows[start : start + _CHUNK])
-    emptied = delete(table).where(
-        *(table.c[name] == bindparam(f"k_{name}") for name in key), table.c[sums[0]] == 0
+    bulk_insert(connection, table_of(RolledUpEmail), [e._asdict() for e in changes.emails])
+    bulk_insert(
+        connection,
+        table_of(RolledUpLead),
+        [{"lead_id": lead, **groups._asdict()} for lead, groups in changes.lead_groups.items()],
     )
-    fell = [{f"k_{name}": row[name] for name in key} for row in rows if row[sums[0]] < 0]
-    if fell:
-        connection.execute(emptied, fell)
+
+
+def _add(
+    session: Session,
+    model: type[CampaignEmailDay] | type[CampaignGroupDay],
+    key: tuple[str, ...],
+    sums: dict[tuple[Any, ...], Counter[str]],
+) -> None:
+    rows = [
+        {**dict(zip(key, values, strict=True)), **{name: delta[name] for name in SUMS}}
+        for values, delta in sorted(sums.items())
+    ]
+    add_to_sums(session, model, key, SUMS, rows)

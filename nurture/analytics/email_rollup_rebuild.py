@@ -16,24 +16,32 @@ from sqlalchemy.orm import Session
 from nurture.analytics.costs.volume import day_number
 from nurture.analytics.email_rollup import (
     CHAIN_KEY,
+    CHAINS,
     COLUMNS,
     DAY_KEY,
+    GROUP_DAY_KEY,
     HARD_BOUNCE_DECISION,
     ROLLUP_LOCK,
     SUMS,
     counted,
 )
+from nurture.analytics.lead_groups import GROUP_KINDS, grouped_leads, mark_ready
 from nurture.analytics.scope import AnySelect
+from nurture.handoff.team import Team
+from nurture.handoff.team_sync import active_team
 from nurture.models import (
     CampaignEmailDay,
+    CampaignGroupDay,
     CampaignRecipientDay,
     EmailRollupQueue,
     Message,
     RolledUpEmail,
+    RolledUpLead,
 )
 from nurture.platform.db import serialize
 
-TABLES: tuple[Any, ...] = (RolledUpEmail, CampaignEmailDay, CampaignRecipientDay)
+# What ``rolled_up_leads`` holds of a lead.
+LEAD_COLUMNS: tuple[str, ...] = ("lead_id", *GROUP_KINDS)
 
 
 @dataclass(frozen=True)
@@ -92,20 +100,55 @@ def recomputed_email_days() -> AnySelect:
     return select(*keys, *sums).group_by(*keys)
 
 
-def recomputed_recipient_days() -> AnySelect:
-    """``campaign_recipient_days`` computed from ``messages`` (``CHAIN_KEY``,
-    ``recipients``): per chain, each lead's distinct delivered days in each group with
-    the one before."""
+def _grouped(team: Team | None) -> Any:
+    """``_base`` with each email's lead's groups (``GROUP_KINDS``)."""
     base = _base()
+    groups = grouped_leads(team)
+    return (
+        select(base, *(groups.c[kind] for kind in GROUP_KINDS))
+        .join(groups, groups.c.lead_id == base.c.lead_id)
+        .subquery("grouped")
+    )
+
+
+def recomputed_leads(team: Team | None) -> AnySelect:
+    """``rolled_up_leads`` computed from ``leads`` (those with counted emails)."""
+    groups = grouped_leads(team)
+    emailed = select(_base().c.lead_id)
+    return select(*(groups.c[name] for name in LEAD_COLUMNS)).where(groups.c.lead_id.in_(emailed))
+
+
+def recomputed_group_days(team: Team | None) -> AnySelect:
+    """``campaign_group_days`` computed from ``messages`` and the leads' groups
+    (``GROUP_DAY_KEY``, ``SUMS``)."""
+    grouped = _grouped(team)
+    parts = []
+    for kind in GROUP_KINDS:
+        keys = [grouped.c[kind], grouped.c.campaign_id, grouped.c.day]
+        sums = [func.count()] + [func.sum(grouped.c[name]) for name in SUMS[1:]]
+        parts.append(select(literal(kind), *keys, *sums).group_by(*keys))
+    first, *rest = parts
+    every = first.union_all(*rest).subquery("group_days")
+    return select(*(column.label(name) for column, name in
+                    zip(every.c, (*GROUP_DAY_KEY, *SUMS), strict=True)))  # fmt: skip
+
+
+def recomputed_recipient_days(team: Team | None, *, kinds: tuple[str, ...] = CHAINS) -> AnySelect:
+    """``campaign_recipient_days`` computed from ``messages`` (``CHAIN_KEY``,
+    ``recipients``): per chain (of ``kinds``), each lead's distinct delivered days in each
+    group with the one before."""
+    base = _grouped(team)
     groups: dict[str, tuple[Any, Any]] = {
         "all": (literal(0), literal("")),
         "campaign": (base.c.campaign_id, literal("")),
         "step": (base.c.campaign_id, base.c.step_key),
         "template": (base.c.campaign_id, base.c.template),
         "version": (base.c.campaign_id, cast(base.c.version_id, String)),
+        **{kind: (base.c.campaign_id, base.c[kind]) for kind in GROUP_KINDS},
     }
     parts = []
-    for chain, (campaign, group) in groups.items():
+    for chain in kinds:
+        campaign, group = groups[chain]
         days = (
             select(
                 base.c.lead_id, campaign.label("campaign_id"), group.label("group_key"), base.c.day
@@ -137,26 +180,39 @@ def _stored(model: Any, names: tuple[str, ...]) -> AnySelect:
     return select(*(model.__table__.c[name] for name in names))
 
 
-def _pairs() -> dict[str, tuple[AnySelect, AnySelect, tuple[str, ...]]]:
-    """Per table: stored rows, recomputed rows, columns."""
+def _pairs(team: Team | None) -> dict[str, tuple[Any, AnySelect, AnySelect, tuple[str, ...]]]:
+    """Per table: its model, stored rows, recomputed rows, columns."""
     days = (*DAY_KEY, *SUMS)
+    group_days = (*GROUP_DAY_KEY, *SUMS)
     recipients = (*CHAIN_KEY, "recipients")
     return {
-        "rolled_up_emails": (_stored(RolledUpEmail, COLUMNS), recomputed_emails(), COLUMNS),
+        "rolled_up_emails": (
+            RolledUpEmail, _stored(RolledUpEmail, COLUMNS), recomputed_emails(), COLUMNS,
+        ),
+        "rolled_up_leads": (
+            RolledUpLead, _stored(RolledUpLead, LEAD_COLUMNS), recomputed_leads(team),
+            LEAD_COLUMNS,
+        ),
         "campaign_email_days": (
-            _stored(CampaignEmailDay, days), recomputed_email_days(), days,
+            CampaignEmailDay, _stored(CampaignEmailDay, days), recomputed_email_days(), days,
+        ),
+        "campaign_group_days": (
+            CampaignGroupDay, _stored(CampaignGroupDay, group_days),
+            recomputed_group_days(team), group_days,
         ),
         "campaign_recipient_days": (
-            _stored(CampaignRecipientDay, recipients), recomputed_recipient_days(), recipients,
+            CampaignRecipientDay, _stored(CampaignRecipientDay, recipients),
+            recomputed_recipient_days(team), recipients,
         ),
     }  # fmt: skip
 
 
 def count_differences(session: Session) -> dict[str, int]:
-    """Per table, how many rows it and the recomputation do not share (a row missing on
-    either side, or the same key with other figures, counts on each side)."""
+    """Per table, how many rows it and the recomputation (with the active sales team's
+    segments) do not share (a row missing on either side, or the same key with other
+    figures, counts on each side)."""
     found: dict[str, int] = {}
-    for name, (stored, recomputed, _) in _pairs().items():
+    for name, (_, stored, recomputed, _) in _pairs(active_team(session)).items():
         counted_rows = 0
         for left, right in ((stored, recomputed), (recomputed, stored)):
             rows = left.except_(right).subquery()
@@ -172,16 +228,35 @@ def queued_leads(session: Session) -> int:
 
 
 def rebuild_email_rollup(session: Session) -> Rebuild:
-    """Recompute the three tables from ``messages`` in the caller's transaction
-    (idempotent: a second rebuild writes the same rows and finds no difference). The queue
-    is left as it is: its leads, rolled up again by the next pass, change nothing."""
+    """Recompute the tables from ``messages`` and ``leads`` in the caller's transaction,
+    with the active sales team's segments (idempotent: a second rebuild writes the same
+    rows and finds no difference). The queue is left as it is: its leads, rolled up again
+    by the next pass, change nothing."""
     serialize(session, ROLLUP_LOCK)
+    team = active_team(session)
     differed = count_differences(session)
     rows: dict[str, int] = {}
-    models = dict(zip(_pairs(), TABLES, strict=True))
-    for name, (_, recomputed, columns) in _pairs().items():
-        model = models[name]
+    for name, (model, _, recomputed, columns) in _pairs(team).items():
         session.execute(delete(model))
         session.execute(insert(model.__table__).from_select(list(columns), recomputed))
         rows[name] = session.scalar(select(func.count()).select_from(model)) or 0
+    mark_ready(session, team)
     return Rebuild(rows=rows, differed=differed)
+
+
+def rebuild_lead_groups(session: Session, team: Team | None) -> None:
+    """Recompute what the roll-up holds by lead group (``rolled_up_leads``,
+    ``campaign_group_days``, the groups' chains of ``campaign_recipient_days``) with
+    ``team``'s segments, in the caller's transaction (which holds the roll-up's lock)."""
+    chains = CampaignRecipientDay.chain.in_(GROUP_KINDS)
+    parts: tuple[tuple[Any, Any, tuple[str, ...], AnySelect], ...] = (
+        (RolledUpLead, None, LEAD_COLUMNS, recomputed_leads(team)),
+        (CampaignGroupDay, None, (*GROUP_DAY_KEY, *SUMS), recomputed_group_days(team)),
+        (CampaignRecipientDay, chains, (*CHAIN_KEY, "recipients"),
+         recomputed_recipient_days(team, kinds=GROUP_KINDS)),
+    )  # fmt: skip
+    for model, where, columns, recomputed in parts:
+        emptied = delete(model) if where is None else delete(model).where(where)
+        session.execute(emptied)
+        session.execute(insert(model.__table__).from_select(list(columns), recomputed))
+    mark_ready(session, team)

@@ -21,10 +21,13 @@ from nurture.models.qualification import QualificationVersion
 from nurture.models.revenue import RevenueEntry
 from nurture.models.rollup import (
     CampaignEmailDay,
+    CampaignGroupDay,
     CampaignRecipientDay,
     EmailRollupQueue,
+    EmailRollupState,
     LeadStageFirst,
     RolledUpEmail,
+    RolledUpLead,
 )
 from nurture.models.scoring import LeadScoreState, ScoringVersion
 from nurture.models.sla import HandoffSla
@@ -44,12 +47,14 @@ __all__ = [
     "BrandSettings",
     "Campaign",
     "CampaignEmailDay",
+    "CampaignGroupDay",
     "CampaignRecipientDay",
     "CampaignVersion",
     "Cost",
     "CostFileVersion",
     "EmailPreview",
     "EmailRollupQueue",
+    "EmailRollupState",
     "Enrollment",
     "EnrollmentHistory",
     "Event",
@@ -68,6 +73,7 @@ __all__ = [
     "ReportDigest",
     "RevenueEntry",
     "RolledUpEmail",
+    "RolledUpLead",
     "SalesRep",
     "SalesTeamVersion",
     "ScoringVersion",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nurture.platform.db import Base
@@ -125,7 +125,8 @@ class CampaignEmailDay(Base):
 
 class CampaignRecipientDay(Base):
     """Distinct recipients made additive (``nurture.analytics.email_rollup``): for each
-    ``chain`` (``all`` emails, or per ``campaign``, ``step``, ``template``, ``version``),
+    ``chain`` (``all`` emails, or per ``campaign``, ``step``, ``template``, ``version``, or
+    per campaign and the lead's ``source``, ``grade``, ``owner``, ``segment``),
     group (``campaign_id`` 0 and ``group_key`` "" where the chain has none) and UTC day,
     how many leads had a delivered email of the group that day whose previous delivered
     day in the group was ``prev_day`` (0: none). A lead is a recipient of a group in
@@ -141,7 +142,7 @@ class CampaignRecipientDay(Base):
 
     chain: Mapped[str] = mapped_column(String(10), primary_key=True)
     campaign_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    group_key: Mapped[str] = mapped_column(String(201), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(320), primary_key=True)
     day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     prev_day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     recipients: Mapped[int]
@@ -156,6 +157,58 @@ class EmailRollupQueue(Base):
     key but its own, so two transactions never wait on each other here."""
 
     __tablename__ = "email_rollup_queue"
+    __table_args__ = (Index("ix_email_rollup_queue_lead_id", "lead_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int]
+
+
+class RolledUpLead(Base):
+    """The groups of a lead with counted emails, as the roll-up's sums hold them: its
+    ``source``, fit ``grade``, ``owner`` (the latest handoff's rep) and ``segment`` ("" for
+    none), so that when one changes, the lead's emails can be taken out of the old group
+    (``nurture.analytics.email_rollup``)."""
+
+    __tablename__ = "rolled_up_leads"
+
+    lead_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(100))
+    grade: Mapped[str] = mapped_column(String(1))
+    owner: Mapped[str] = mapped_column(String(320))
+    segment: Mapped[str] = mapped_column(String(100))
+
+
+class CampaignGroupDay(Base):
+    """The campaign results' additive figures of the campaign emails sent on one UTC day,
+    per campaign and lead group (``kind`` source, grade, owner or segment, and its
+    ``value``, "" for none), as ``rolled_up_leads`` holds the leads' groups. It names no
+    person."""
+
+    __tablename__ = "campaign_group_days"
+    __table_args__ = (Index("ix_campaign_group_days_kind_day", "kind", "day"),)
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    value: Mapped[str] = mapped_column(String(320), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    sent: Mapped[int]
+    hard_bounced: Mapped[int]
+    soft_bounced: Mapped[int]
+    opened: Mapped[int]
+    machine_opened: Mapped[int]
+    clicked: Mapped[int]
+    clicks: Mapped[int]
+    machine_clicked: Mapped[int]
+    unsubscribed: Mapped[int]
+    complained: Mapped[int]
+
+
+class EmailRollupState(Base):
+    """One row: the sales team's segments (``nurture.analytics.lead_groups``) the lead
+    groups of the roll-up were computed with; None until they were first filled. When the
+    team's segments change, the lead groups are rebuilt."""
+
+    __tablename__ = "email_rollup_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    segments: Mapped[str | None] = mapped_column(Text)

@@ -62,6 +62,7 @@ _KEPT_AS_IS = {
     "lead_stage_firsts",
     "rolled_up_emails",
     "email_rollup_queue",
+    "rolled_up_leads",
 }
 # Event properties that are raw tracking data (purged after the retention period).
 RAW_TRACKING_KEYS = ("ip", "user_agent", "ua", "remote_addr")

@@ -1,11 +1,14 @@
 """The worker's roll-up pass: the campaign results' roll-up brought up to date with the
-messages changed since the last pass (``nurture.analytics.email_rollup``), off the send
-and tracking transactions, which only queue the changed messages' leads (a trigger)."""
+messages and leads changed since the last pass (``nurture.analytics.email_rollup``), off
+the send and tracking transactions, which only queue the changed leads (triggers)."""
 
 from __future__ import annotations
 
-from nurture.analytics.email_rollup import roll_up_pending
-from nurture.platform.db import transaction
+from nurture.analytics.email_rollup import ROLLUP_LOCK, roll_up_pending
+from nurture.analytics.email_rollup_rebuild import rebuild_lead_groups
+from nurture.analytics.lead_groups import groups_ready
+from nurture.handoff.team_sync import active_team
+from nurture.platform.db import serialize, transaction
 from nurture.platform.runtime import Runtime
 
 # Queue rows taken per transaction: a pass's locks and memory stay small, and a report
@@ -15,11 +18,19 @@ BATCH = 5000
 
 def roll_up_campaign_results(runtime: Runtime, *, batch: int = BATCH) -> int:
     """Roll up every lead queued now, ``batch`` queue rows per transaction; how many rows
-    were taken."""
+    were taken. First, when the lead groups were computed with other segments than the
+    active sales team's (or never), they are recomputed whole."""
+    with transaction(runtime.sessions) as session:
+        serialize(session, ROLLUP_LOCK)
+        team = active_team(session)
+        if not groups_ready(session, team):
+            rebuild_lead_groups(session, team)
     taken = 0
     while True:
         with transaction(runtime.sessions) as session:
-            done = roll_up_pending(session, batch)
+            # The segments the groups were computed with, even if the team changed since:
+            # the next run rebuilds the groups with the new ones.
+            done = roll_up_pending(session, team, batch)
         taken += done
         if done < batch:
             return taken

@@ -17,21 +17,26 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from nurture.analytics import campaign_results as results
 from nurture.analytics import email_rollup_rebuild
 from nurture.analytics.campaign_rollup import ROLLED_UP_GROUPS, answers, rolled_up_results
 from nurture.analytics.filters import ReportFilter
 from nurture.cli import cli
+from nurture.handoff.team_sync import active_team
 from nurture.models import (
+    Account,
     Campaign,
     CampaignEmailDay,
     EmailRollupQueue,
     Event,
+    Handoff,
     Lead,
     Message,
     RolledUpEmail,
+    RolledUpLead,
+    SalesRep,
 )
 from nurture.platform import migrate
 from nurture.platform.db import make_engine, transaction
@@ -45,6 +50,7 @@ from nurture.tracking import note_engagement, refresh_engagement
 from nurture.worker.rollups import roll_up_campaign_results
 from tests.integration.bounce_support import arf, dsn
 from tests.integration.engine_support import T0, add_lead, sync_fixture_campaigns
+from tests.integration.handoff_support import add_account, rep_yaml, sync_team_file, write_team
 
 LEADS = 3
 STEPS = (("cold/welcome", "welcome-guide"), ("cold/followup", "cold-five-mistakes"))
@@ -52,8 +58,11 @@ _SERIAL = itertools.count()
 
 
 @pytest.fixture
-def world(runtime) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def world(runtime, tmp_path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     sync_fixture_campaigns(runtime, now=T0)
+    reps = [rep_yaml("Ann", "ann@sales.example"), rep_yaml("Bob", "bob@sales.example")]
+    sync_team_file(runtime, write_team(tmp_path / "team.yaml", reps), T0)
+    accounts = [add_account(runtime, f"a{n}.example", employees=(50, 5000)[n]) for n in (0, 1)]
     with runtime.sessions() as session:
         campaign = session.scalar(select(Campaign).where(Campaign.key == "test-drip"))
         assert campaign is not None and campaign.active_version_id is not None
@@ -62,7 +71,39 @@ def world(runtime) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         add_lead(runtime, f"p{n}@acme.example", source=("ads", "webinar")[n % 2])
         for n in range(LEADS)
     ]
-    return {"campaign": ids, "leads": leads}
+    with runtime.sessions() as session:
+        rep_ids = list(session.scalars(select(SalesRep.id).order_by(SalesRep.id)))
+    # The lead groups computed once (with the team's segments), as the worker's first
+    # pass does.
+    roll_up_campaign_results(runtime)
+    return {"campaign": ids, "leads": leads, "accounts": accounts, "reps": rep_ids}
+
+
+def regroup(runtime, world, lead_id: int, what: str, choice: int) -> None:  # type: ignore[no-untyped-def]
+    """A change of one of a lead's groups: its grade, source, account, its account's
+    employees (its segment), or a handoff to a rep (its owner)."""
+    with transaction(runtime.sessions) as session:
+        if what == "handoff":
+            session.add(
+                Handoff(
+                    lead_id=lead_id, rep_id=[*world["reps"], None][choice % 3],
+                    assignment_method="manual", assignment_reason="test",
+                    qualification_rule="test", token=f"h{next(_SERIAL):031d}",
+                )
+            )  # fmt: skip
+        elif what == "employees":
+            session.execute(
+                update(Account)
+                .where(Account.id == world["accounts"][0])
+                .values(employees=(50, 5000, None)[choice % 3])
+            )
+        else:
+            value = {
+                "fit_grade": ("A", "B", None),
+                "source": ("ads", "webinar", None),
+                "account_id": (*world["accounts"], None),
+            }[what][choice % 3]
+            session.execute(update(Lead).where(Lead.id == lead_id).values({what: value}))
 
 
 def send(runtime, world, lead_id: int, step: int, day: int, accepted: bool) -> None:  # type: ignore[no-untyped-def]
@@ -177,19 +218,26 @@ def figures_both_ways(runtime, wanted: ReportFilter, *, version_id=None):  # typ
     when the roll-up cannot answer), conversions left out of both."""
     with runtime.sessions() as session:
         start, end = wanted.start_at, wanted.end_at
+        team = active_team(session)
         rolled = rolled_up_results(session, wanted, start, end, campaign_id=None,
-                                   version_id=version_id)  # fmt: skip
+                                   version_id=version_id, team=team)  # fmt: skip
         emails = results._emails  # the report's own reading of the messages
         read = results._read_emails(
             wanted,
-            lambda: emails(wanted, None, start, end, campaign_id=None, version_id=version_id,
+            lambda: emails(wanted, team, start, end, campaign_id=None, version_id=version_id,
                            all_mail=False),
             session,
         )  # fmt: skip
     return rolled, read
 
 
-NOTHING = {"rolled_up_emails": 0, "campaign_email_days": 0, "campaign_recipient_days": 0}
+NOTHING = {
+    "rolled_up_emails": 0,
+    "rolled_up_leads": 0,
+    "campaign_email_days": 0,
+    "campaign_group_days": 0,
+    "campaign_recipient_days": 0,
+}
 
 STEP = st.one_of(
     st.tuples(st.just("send"), st.integers(0, LEADS - 1), st.integers(0, 1),
@@ -202,6 +250,9 @@ STEP = st.one_of(
     st.tuples(st.just("unsubscribe"), st.integers(0, 99)),
     st.tuples(st.just("erase"), st.integers(0, LEADS - 1)),
     st.tuples(st.just("pass"), st.integers(1, 3)),
+    st.tuples(st.just("regroup"), st.integers(0, LEADS - 1),
+              st.sampled_from(["fit_grade", "source", "account_id", "employees", "handoff"]),
+              st.integers(0, 2)),
 )  # fmt: skip
 PERIOD = st.tuples(st.integers(-45, 45), st.integers(1, 60))
 
@@ -224,6 +275,8 @@ def test_the_roll_up_equals_a_full_recomputation_after_any_sequence_of_changes(
             send(runtime, world, leads[lead], step, day, accepted)
         elif kind == "erase":
             erase(runtime, leads[args[0]])
+        elif kind == "regroup":
+            regroup(runtime, world, leads[args[0]], args[1], args[2])
         elif kind == "pass":
             # A small batch: a pass's several transactions, and leads left queued.
             roll_up_campaign_results(runtime, batch=args[0])
@@ -296,7 +349,8 @@ def test_the_migration_fills_the_roll_up_from_messages_already_recorded(
     hit(runtime, first, "email.clicked", False, 2)
     report(runtime, first + 1, "soft")
     with runtime.sessions() as session:
-        before = set(session.execute(email_rollup_rebuild.recomputed_recipient_days()))
+        team = active_team(session)
+        before = set(session.execute(email_rollup_rebuild.recomputed_recipient_days(team)))
     assert len(before) > 4
     engine = make_engine(database_url)
     try:
@@ -308,6 +362,10 @@ def test_the_migration_fills_the_roll_up_from_messages_already_recorded(
         migrate.upgrade(engine)
     finally:
         engine.dispose()
+    # The lead groups wait for the sales team's segments: the worker's first pass.
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(RolledUpLead)) == 0
+    roll_up_campaign_results(runtime)
     assert differences(runtime) == NOTHING
     with runtime.sessions() as session:
         assert session.scalar(select(CampaignEmailDay.sent).limit(1))
@@ -347,7 +405,31 @@ def test_lead_filters_and_other_mail_read_the_emails(runtime):  # type: ignore[n
     assert not answers(year, version_id=None, all_mail=True)
     assert not answers(ReportFilter(year.start, year.end, grade="A"), version_id=None,
                        all_mail=False)  # fmt: skip
-    assert not answers(ReportFilter(year.start, year.end, group_by="source"), version_id=None,
-                       all_mail=False)  # fmt: skip
+    assert answers(ReportFilter(year.start, year.end, group_by="source"), version_id=None,
+                   all_mail=False)  # fmt: skip
     assert not answers(ReportFilter(year.start, year.end, group_by="step"), version_id=3,
                        all_mail=False)  # fmt: skip
+
+
+def test_new_segments_send_the_segment_grouping_to_the_emails_until_the_next_pass(
+    runtime, world, tmp_path
+):
+    for lead, account in ((0, 0), (1, 1)):
+        regroup(runtime, world, world["leads"][lead], "account_id", account)
+        send(runtime, world, world["leads"][lead], 0, 1, True)
+    roll_up_campaign_results(runtime)
+    start = date(T0.year, T0.month, T0.day)
+    wanted = ReportFilter(start, start + timedelta(days=10), group_by="segment")
+    rolled, read = figures_both_ways(runtime, wanted)
+    assert rolled == read and len(read) == 2  # enterprise and smb
+    # Every account is now one segment: the roll-up's segments are the old team's.
+    team = (tmp_path / "team.yaml").read_text().replace("min_employees: 1000", "min_employees: 1")
+    (tmp_path / "team.yaml").write_text(team)
+    sync_team_file(runtime, tmp_path / "team.yaml", T0 + timedelta(hours=1))
+    rolled, read = figures_both_ways(runtime, wanted)
+    assert rolled is None and len(read) == 1
+    assert differences(runtime)["campaign_group_days"] > 0
+    roll_up_campaign_results(runtime)
+    assert differences(runtime) == NOTHING
+    rolled, read = figures_both_ways(runtime, wanted)
+    assert rolled == read
