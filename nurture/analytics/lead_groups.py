@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from nurture.analytics.scope import latest_owners, segment_case
 from nurture.handoff.team import Team
-from nurture.models import Account, EmailRollupState, Lead
+from nurture.models import Account, EmailRollupState, Handoff, Lead, SalesRep
 
 # The lead groups, in ``Groups``' order.
 GROUP_KINDS: tuple[str, ...] = ("source", "grade", "owner", "segment")
@@ -57,12 +57,15 @@ def current_groups(session: Session, leads: list[int], team: Team | None) -> dic
     found: dict[int, Groups] = {}
     for start in range(0, len(leads), _CHUNK):
         chunk = leads[start : start + _CHUNK]
-        owners_table = latest_owners()
+        # The latest handoff's rep (``scope.latest_owners``), of these leads' handoffs only.
+        latest = (
+            select(func.max(Handoff.id)).where(Handoff.lead_id.in_(chunk)).group_by(Handoff.lead_id)
+        )
         owners: dict[int, str] = dict(
             session.execute(
-                select(owners_table.c.lead_id, owners_table.c.email).where(
-                    owners_table.c.lead_id.in_(chunk)
-                )
+                select(Handoff.lead_id, SalesRep.email)
+                .join(SalesRep, SalesRep.id == Handoff.rep_id)
+                .where(Handoff.id.in_(latest))
             ).all()
         )
         rows = session.execute(
