@@ -8,9 +8,9 @@ in transactions that are rolled back (the database is left as it was).
   ``bulk_update`` of status and ``sent_at``), with the queue's triggers firing against the
   same update with the triggers off (``session_replication_role = replica``), alternated
   ``--runs`` times: the difference is what the roll-up costs a send;
-- **pass**: the worker's pass over those 500 queued leads (``roll_up_pending``);
-- **report**: the 12-month report by step (``analytics_reports``' period) with 0, 500 and
-  5,000 leads queued (each rolled up in memory by the report).
+- **report**: the 12-month report by step (``analytics_reports``' period) with 0, 100,
+  500 and 1,000 leads queued (each rolled up in memory by the report);
+- **pass**: the worker's pass over the last 1,000 queued leads (``roll_up_pending``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from nurture.analytics.campaign_rollup import rolled_up_results
 from nurture.analytics.email_rollup import roll_up_pending
 from nurture.analytics.filters import ReportFilter
+from nurture.handoff.team_sync import active_team
 from nurture.models import Message
 from nurture.platform.db import bulk_update, table_of
 
@@ -79,7 +80,8 @@ def main() -> None:
             print(f"  triggers on  {on:8.1f} ms  ({queued} leads queued)")
             print(f"  roll-up cost {(on - off) / len(ids) * 1000:8.1f} µs per message")
             report = ReportFilter(*period(session, 12), group_by="step")
-            for pending in (0, 500, 5000):
+            team = active_team(session)
+            for pending in (0, 100, 500, 1000):
                 session.execute(text("DELETE FROM email_rollup_queue"))
                 session.execute(
                     text(
@@ -91,11 +93,11 @@ def main() -> None:
                 )
                 began = time.perf_counter()
                 rolled_up_results(session, report, report.start_at, report.end_at,
-                                  campaign_id=None, version_id=None)  # fmt: skip
+                                  campaign_id=None, version_id=None, team=team)  # fmt: skip
                 took = (time.perf_counter() - began) * 1000
                 print(f"report by step, {pending:>5} leads queued: {took:8.1f} ms")
             began = time.perf_counter()
-            taken = roll_up_pending(session)
+            taken = roll_up_pending(session, team)
             took = (time.perf_counter() - began) * 1000
             print(f"worker pass over {taken} queued leads: {took:8.1f} ms")
         finally:

@@ -356,6 +356,9 @@ def upgrade() -> None:
         ["chain", "day"],
         unique=False,
     )
+    if _postgres():
+        # Planned without statistics, a lead's copies were read by a scan of every row.
+        op.execute("ANALYZE rolled_up_emails, campaign_email_days, campaign_recipient_days")
 
 
 def downgrade() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, case, cast, delete, func, insert, literal, select
+from sqlalchemy import String, case, cast, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from nurture.analytics.costs.volume import day_number
@@ -259,4 +259,7 @@ def rebuild_lead_groups(session: Session, team: Team | None) -> None:
         emptied = delete(model) if where is None else delete(model).where(where)
         session.execute(emptied)
         session.execute(insert(model.__table__).from_select(list(columns), recomputed))
+    if session.get_bind().dialect.name == "postgresql":
+        # The pass reads a lead's rows by key: planned from statistics, not a guess.
+        session.execute(text("ANALYZE rolled_up_leads, campaign_group_days"))
     mark_ready(session, team)
