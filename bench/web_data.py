@@ -31,7 +31,7 @@ from benchlib import (
     recreate_postgres_database,
     rss_peak_mb,
 )
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from web_rows import (
     CAMPAIGN_SOURCES,
     DATA_VERSION,
@@ -48,12 +48,13 @@ from web_rows import (
     stage_change_rows,
 )
 
+from nurture.analytics.email_rollup_rebuild import rebuild_email_rollup
 from nurture.analytics.rollup import rebuild_firsts
 from nurture.auth import users
 from nurture.campaigns.services import sync_campaign_files
 from nurture.handoff.service import hand_off
 from nurture.handoff.team_sync import sync_team_file
-from nurture.models import Base, Lead
+from nurture.models import Base, EmailRollupQueue, Lead
 from nurture.platform.config import Settings
 from nurture.platform.db import transaction
 from nurture.platform.decay import DEFAULT_HALF_LIFE, score_rank
@@ -323,6 +324,14 @@ def _rebuild_rollups(runtime: Runtime) -> None:
         f"  lead_stage_firsts {rebuilt.rows:>8,} rows {time.perf_counter() - began:7.1f} s",
         flush=True,
     )
+    began = time.perf_counter()
+    with transaction(runtime.sessions) as session:
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
+        emails = rebuild_email_rollup(session)
+        # Nothing else writes during the load: what was queued is in the rebuild.
+        session.execute(delete(EmailRollupQueue))
+    rows = ", ".join(f"{table} {count:,}" for table, count in emails.rows.items())
+    print(f"  email roll-up  {rows} rows {time.perf_counter() - began:7.1f} s", flush=True)
 
 
 def _check_foreign_keys(conn: Any) -> None:

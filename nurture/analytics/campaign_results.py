@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, distinct, false, func, null, or_, select
 from sqlalchemy.orm import Session
 
+from nurture.analytics.campaign_rollup import answers, rolled_up_results
 from nurture.analytics.email_results import (
     EMAIL_GROUPS,
     FIGURES,
@@ -208,11 +209,27 @@ def _results(
     all_mail: bool,
 ) -> dict[tuple[Any, Any], EmailResults]:
     """Per (campaign id, group key): the results of the messages sent in ``[start, end)``
-    (the campaign id is None when ungrouped)."""
+    (the campaign id is None when ungrouped), from the roll-up where it holds them."""
     emails = partial(
         _emails, report, team, start, end,
         campaign_id=campaign_id, version_id=version_id, all_mail=all_mail,
     )  # fmt: skip
+    found = None
+    if answers(report, version_id=version_id, all_mail=all_mail):
+        found = rolled_up_results(
+            session, report, start, end,
+            campaign_id=campaign_id, version_id=version_id, team=team,
+        )  # fmt: skip
+    if found is None:
+        found = _read_emails(report, emails, session)
+    _count_conversions(session, report, emails, found, start, end, campaign_id, goal_steps)
+    return found
+
+
+def _read_emails(
+    report: ReportFilter, emails: Any, session: Session
+) -> dict[tuple[Any, Any], EmailResults]:
+    """The figures read from every email of the period (what the roll-up cannot answer)."""
     rows = emails().subquery("emails")
     keys = _keys(report, rows)
     bounced = rows.c.bounce_reported_at.is_not(None)
@@ -246,7 +263,20 @@ def _results(
         found[_key(report, keys, row)] = EmailResults(
             **{name: int(value or 0) for name, value in zip(names, values, strict=True)}
         )
+    return found
 
+
+def _count_conversions(
+    session: Session,
+    report: ReportFilter,
+    emails: Any,
+    found: dict[tuple[Any, Any], EmailResults],
+    start: datetime,
+    end: datetime,
+    campaign_id: int | None,
+    goal_steps: list[tuple[int, str, str]],
+) -> None:
+    """Add the conversions to ``found``'s rows."""
     # Conversions: the enrolments that reached the goal in the period are few, so they are
     # counted apart, from those enrolments' emails (over the messages' enrolment index),
     # rather than by joining every email of the period to them.
@@ -276,7 +306,6 @@ def _results(
         key = _key(report, keys, row)
         if row[-1] and key in found:
             found[key] = replace(found[key], conversions=int(row[-1]))
-    return found
 
 
 def _emails(

@@ -234,6 +234,16 @@ def campaign_keys(session: Session) -> dict[int, str]:
     return {int(i): str(k) for i, k in session.execute(select(Campaign.id, Campaign.key))}
 
 
+def latest_owners() -> Any:
+    """A derived table of each handed-off lead's owner: (``lead_id``, ``email``)."""
+    return _latest_owners()
+
+
+def segment_case(team: Team | None) -> ColumnElement[Any]:
+    """SQL (with ``accounts`` joined): the account's segment in ``team``, or NULL."""
+    return _segment(team)
+
+
 def _latest_owners() -> Any:
     # The latest handoff's rep: a lead handed off again after a rejection or a lost deal
     # belongs to whoever has it now (or had it last). A derived table of the (few)

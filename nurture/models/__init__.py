@@ -20,7 +20,16 @@ from nurture.models.preview import EmailPreview
 from nurture.models.privacy import AuditLog, Suppression
 from nurture.models.qualification import QualificationVersion
 from nurture.models.revenue import RevenueEntry
-from nurture.models.rollup import LeadStageFirst
+from nurture.models.rollup import (
+    CampaignEmailDay,
+    CampaignGroupDay,
+    CampaignRecipientDay,
+    EmailRollupQueue,
+    EmailRollupState,
+    LeadStageFirst,
+    RolledUpEmail,
+    RolledUpLead,
+)
 from nurture.models.scoring import LeadScoreState, ScoringVersion
 from nurture.models.sla import HandoffSla
 from nurture.models.tracking import TrackingHit, Visitor
@@ -39,10 +48,15 @@ __all__ = [
     "BounceReceipt",
     "BrandSettings",
     "Campaign",
+    "CampaignEmailDay",
+    "CampaignGroupDay",
+    "CampaignRecipientDay",
     "CampaignVersion",
     "Cost",
     "CostFileVersion",
     "EmailPreview",
+    "EmailRollupQueue",
+    "EmailRollupState",
     "Enrollment",
     "EnrollmentHistory",
     "Event",
@@ -61,6 +75,8 @@ __all__ = [
     "QualificationVersion",
     "ReportDigest",
     "RevenueEntry",
+    "RolledUpEmail",
+    "RolledUpLead",
     "SalesRep",
     "SalesTeamVersion",
     "ScoringVersion",

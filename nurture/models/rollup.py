@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nurture.platform.db import Base
+
+# What each campaign email adds to the campaign results (``RolledUpEmail``'s columns).
+EMAIL_FIGURES: tuple[str, ...] = (
+    "delivered",
+    "hard_bounced",
+    "soft_bounced",
+    "opened",
+    "machine_opened",
+    "clicked",
+    "clicks",
+    "machine_clicked",
+    "unsubscribed",
+    "complained",
+)
 
 
 class LeadStageFirst(Base):
@@ -38,3 +52,163 @@ class LeadStageFirst(Base):
     sql_at: Mapped[datetime | None]
     opportunity_at: Mapped[datetime | None]
     customer_at: Mapped[datetime | None]
+
+
+class RolledUpEmail(Base):
+    """What the campaign results count of one campaign email sent (``kind`` "campaign",
+    a campaign, a send time): the roll-ups' own copy of it, so that when its message
+    changes, what the roll-ups hold of it is known and can be taken out before the new
+    state is added (``nurture.analytics.email_rollup``). Equal to a recomputation from
+    ``messages`` for every lead not waiting in ``email_rollup_queue``.
+
+    Its lead stays after an erasure as the message's own does: the figures keep counting
+    the erased person's emails, without identity.
+    """
+
+    __tablename__ = "rolled_up_emails"
+    __table_args__ = (
+        # A lead's emails are rolled up again together (its distinct-recipient days).
+        Index("ix_rolled_up_emails_lead_id", "lead_id"),
+    )
+
+    # No foreign key: when a message is deleted, its copy must stay until the roll-up
+    # takes what it added out of the sums (the message's lead is queued by a trigger).
+    message_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    lead_id: Mapped[int]
+    campaign_id: Mapped[int]
+    # The campaign version (0: none recorded), the step ("": none) and the template.
+    version_id: Mapped[int]
+    step_key: Mapped[str] = mapped_column(String(201))
+    template: Mapped[str] = mapped_column(String(100))
+    # The UTC day it was sent, as 20260131.
+    day: Mapped[int]
+    delivered: Mapped[int]
+    hard_bounced: Mapped[int]
+    soft_bounced: Mapped[int]
+    opened: Mapped[int]
+    machine_opened: Mapped[int]
+    clicked: Mapped[int]
+    clicks: Mapped[int]
+    machine_clicked: Mapped[int]
+    unsubscribed: Mapped[int]
+    complained: Mapped[int]
+
+
+class CampaignEmailDay(Base):
+    """The campaign results' additive figures of the campaign emails sent on one UTC day,
+    per campaign, version, step and template (``nurture.analytics.email_rollup``): the sum
+    of ``rolled_up_emails``, brought up to date by the worker's roll-up pass. It names no
+    person."""
+
+    __tablename__ = "campaign_email_days"
+    __table_args__ = (
+        # A period's days only: older history adds rows the report never reads.
+        Index("ix_campaign_email_days_day", "day"),
+    )
+
+    campaign_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    step_key: Mapped[str] = mapped_column(String(201), primary_key=True)
+    template: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    sent: Mapped[int]
+    hard_bounced: Mapped[int]
+    soft_bounced: Mapped[int]
+    opened: Mapped[int]
+    machine_opened: Mapped[int]
+    clicked: Mapped[int]
+    clicks: Mapped[int]
+    machine_clicked: Mapped[int]
+    unsubscribed: Mapped[int]
+    complained: Mapped[int]
+
+
+class CampaignRecipientDay(Base):
+    """Distinct recipients made additive (``nurture.analytics.email_rollup``): for each
+    ``chain`` (``all`` emails, or per ``campaign``, ``step``, ``template``, ``version``, or
+    per campaign and the lead's ``source``, ``grade``, ``owner``, ``segment``),
+    group (``campaign_id`` 0 and ``group_key`` "" where the chain has none) and UTC day,
+    how many leads had a delivered email of the group that day whose previous delivered
+    day in the group was ``prev_day`` (0: none). A lead is a recipient of a group in
+    ``[start, end)`` exactly once: on its first day there, whose previous day is before
+    ``start``; so the count is a sum, not a DISTINCT over every email. It names no
+    person."""
+
+    __tablename__ = "campaign_recipient_days"
+    __table_args__ = (
+        # One chain's days of a period only (as ``ix_campaign_email_days_day``).
+        Index("ix_campaign_recipient_days_chain_day", "chain", "day"),
+    )
+
+    chain: Mapped[str] = mapped_column(String(10), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    group_key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    prev_day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    recipients: Mapped[int]
+
+
+class EmailRollupQueue(Base):
+    """Leads whose campaign email changed since the roll-up last read them: a row per
+    change of a counted message (sent, bounced, opened, clicked, unsubscribed, complained,
+    deleted), appended by a database trigger on ``messages`` in the transaction of the
+    change (migration 9790), taken by the worker's roll-up pass
+    (``nurture.analytics.email_rollup.roll_up_pending``). Append-only for the writers: no
+    key but its own, so two transactions never wait on each other here."""
+
+    __tablename__ = "email_rollup_queue"
+    __table_args__ = (Index("ix_email_rollup_queue_lead_id", "lead_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int]
+
+
+class RolledUpLead(Base):
+    """The groups of a lead with counted emails, as the roll-up's sums hold them: its
+    ``source``, fit ``grade``, ``owner`` (the latest handoff's rep) and ``segment`` ("" for
+    none), so that when one changes, the lead's emails can be taken out of the old group
+    (``nurture.analytics.email_rollup``)."""
+
+    __tablename__ = "rolled_up_leads"
+
+    lead_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(100))
+    grade: Mapped[str] = mapped_column(String(1))
+    owner: Mapped[str] = mapped_column(String(320))
+    segment: Mapped[str] = mapped_column(String(100))
+
+
+class CampaignGroupDay(Base):
+    """The campaign results' additive figures of the campaign emails sent on one UTC day,
+    per campaign and lead group (``kind`` source, grade, owner or segment, and its
+    ``value``, "" for none), as ``rolled_up_leads`` holds the leads' groups. It names no
+    person."""
+
+    __tablename__ = "campaign_group_days"
+    __table_args__ = (Index("ix_campaign_group_days_kind_day", "kind", "day"),)
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    value: Mapped[str] = mapped_column(String(320), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    sent: Mapped[int]
+    hard_bounced: Mapped[int]
+    soft_bounced: Mapped[int]
+    opened: Mapped[int]
+    machine_opened: Mapped[int]
+    clicked: Mapped[int]
+    clicks: Mapped[int]
+    machine_clicked: Mapped[int]
+    unsubscribed: Mapped[int]
+    complained: Mapped[int]
+
+
+class EmailRollupState(Base):
+    """One row: the sales team's segments (``nurture.analytics.lead_groups``) the lead
+    groups of the roll-up were computed with; None until they were first filled. When the
+    team's segments change, the lead groups are rebuilt."""
+
+    __tablename__ = "email_rollup_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    segments: Mapped[str | None] = mapped_column(Text)

@@ -161,8 +161,9 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def serialize(session: Session, name: str) -> None:
-    """Hold a lock named ``name`` until the session's transaction ends.
+def serialize(session: Session, name: str, *, shared: bool = False) -> None:
+    """Hold a lock named ``name`` until the session's transaction ends (``shared``: a
+    lock that other shared holders share, and that keeps only the exclusive one out).
 
     Two processes doing the same use case at once (two workers syncing the same edited
     file) then run one after the other, the second seeing what the first committed. On
@@ -173,7 +174,7 @@ def serialize(session: Session, name: str) -> None:
         return
     digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
     session.execute(
-        text("SELECT pg_advisory_xact_lock(:key)"),
+        text(f"SELECT pg_advisory_xact_lock{'_shared' if shared else ''}(:key)"),
         {"key": int.from_bytes(digest, "big", signed=True)},
     )
 

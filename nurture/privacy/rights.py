@@ -57,8 +57,15 @@ from nurture.platform.db import Base, rows_affected
 # Tables erase() handles itself (anonymised, not deleted) and those that hold nothing
 # personal beyond the lead id.
 _HANDLED = {"leads", "messages", "events", "outbox", "audit_log", "enrollments"}
-# The reports' roll-up of first stage times is as anonymous as the stage changes it sums.
-_KEPT_AS_IS = {"enrollment_history", "lead_stage_firsts"}
+# The reports' roll-up of first stage times is as anonymous as the stage changes it sums;
+# the campaign results' copy of each email and their queue keep the lead as the message does.
+_KEPT_AS_IS = {
+    "enrollment_history",
+    "lead_stage_firsts",
+    "rolled_up_emails",
+    "email_rollup_queue",
+    "rolled_up_leads",
+}
 # Event properties that are raw tracking data (purged after the retention period).
 RAW_TRACKING_KEYS = ("ip", "user_agent", "ua", "remote_addr")
 

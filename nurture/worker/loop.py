@@ -39,9 +39,12 @@ from nurture.sending.engine import Engine
 from nurture.sending.tick import TickReport
 from nurture.tracking.clock import instance_now
 from nurture.tracking.processing import HitProcessor
+from nurture.worker.rollups import roll_up_campaign_results
 from nurture.worker.sender import SenderPool
 
 log = logging.getLogger(__name__)
+# How often the campaign results' roll-up takes the queued changes.
+ROLLUP_SECONDS = 2
 
 
 class WorkerAlreadyRunning(RuntimeError):
@@ -205,6 +208,14 @@ def run_worker(
             lambda: gate.run(lambda: deliver_webhooks(runtime, utcnow())),
             IntervalTrigger(seconds=2),
             id="webhooks", max_instances=1, coalesce=True,
+        )  # fmt: skip
+
+        # The campaign results' roll-up: what the send and tracking paths queued (reports
+        # add what is still queued themselves, so this only keeps their reading short).
+        scheduler.add_job(
+            lambda: gate.run(lambda: roll_up_campaign_results(runtime)),
+            IntervalTrigger(seconds=ROLLUP_SECONDS),
+            id="email-rollup", max_instances=1, coalesce=True,
         )  # fmt: skip
 
         def purge_now() -> tuple[int, int]:
