@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,6 +29,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import CursorResult, Dialect, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+# How often serialize_within asks again for a lock another transaction holds.
+_LOCK_POLL_SECONDS = 0.05
 
 # Stable constraint names let Alembic compare and alter constraints on every backend.
 NAMING_CONVENTION = {
@@ -177,6 +181,27 @@ def serialize(session: Session, name: str, *, shared: bool = False) -> None:
         text(f"SELECT pg_advisory_xact_lock{'_shared' if shared else ''}(:key)"),
         {"key": int.from_bytes(digest, "big", signed=True)},
     )
+
+
+def serialize_within(session: Session, name: str, seconds: float, *, shared: bool = False) -> bool:
+    """``serialize``, giving up after ``seconds``: whether the lock is held now.
+
+    For a reader that has a slower way round a long holder (a report that can read the
+    source tables while the roll-up it would read is rebuilt for minutes). Polls the
+    non-blocking form: a blocking wait with ``lock_timeout`` would abort the transaction
+    the caller wants to go on with.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    statement = text(f"SELECT pg_try_advisory_xact_lock{'_shared' if shared else ''}(:key)")
+    key = {"key": int.from_bytes(digest, "big", signed=True)}
+    deadline = time.monotonic() + seconds
+    while not session.scalar(statement, key):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(_LOCK_POLL_SECONDS)
+    return True
 
 
 def allocate_ids(session: Session, table: str, count: int) -> list[int] | None:

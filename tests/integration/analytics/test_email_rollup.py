@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, update
 
 from nurture.analytics import campaign_results as results
-from nurture.analytics import email_rollup_rebuild
+from nurture.analytics import campaign_rollup, email_rollup_rebuild
 from nurture.analytics.campaign_rollup import ROLLED_UP_GROUPS, answers, rolled_up_results
+from nurture.analytics.email_rollup import ROLLUP_LOCK
 from nurture.analytics.filters import ReportFilter
 from nurture.cli import cli
 from nurture.handoff.team_sync import active_team
@@ -39,7 +40,7 @@ from nurture.models import (
     SalesRep,
 )
 from nurture.platform import migrate
-from nurture.platform.db import make_engine, transaction
+from nurture.platform.db import make_engine, serialize, transaction
 from nurture.privacy import erase_lead
 from nurture.privacy.unsubscribe import unsubscribe_by_token
 from nurture.sending.bounces.apply import ingest_file
@@ -433,3 +434,20 @@ def test_new_segments_send_the_segment_grouping_to_the_emails_until_the_next_pas
     assert differences(runtime) == NOTHING
     rolled, read = figures_both_ways(runtime, wanted)
     assert rolled == read
+
+
+def test_a_report_reads_the_emails_while_a_long_pass_holds_the_roll_up(runtime, world, monkeypatch):  # type: ignore[no-untyped-def]
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("the roll-up's lock is PostgreSQL's; SQLite readers never wait")
+    monkeypatch.setattr(campaign_rollup, "LOCK_WAIT_SECONDS", 0.2)
+    send(runtime, world, world["leads"][0], 0, 1, True)
+    roll_up_campaign_results(runtime)
+    start = date(T0.year, T0.month, T0.day)
+    wanted = ReportFilter(start, start + timedelta(days=10), group_by="step")
+    # A pass rebuilding the lead groups holds the lock for minutes on a large instance.
+    with transaction(runtime.sessions) as holder:
+        serialize(holder, ROLLUP_LOCK)
+        rolled, read = figures_both_ways(runtime, wanted)
+        assert rolled is None and read, "the report went round the held roll-up"
+    rolled_after, read_after = figures_both_ways(runtime, wanted)
+    assert rolled_after == read_after == read
