@@ -14,6 +14,7 @@ from nurture.platform.runtime import Runtime
 from nurture.tracking.clock import instance_now, set_simulated_clock
 from nurture.tracking.processing import HitProcessor
 from nurture.worker import WorkerAlreadyRunning, WorkerPass, run_worker, single_worker_lock
+from nurture.worker.rollups import roll_up_campaign_results
 
 
 def parse_timestamp(value: str | None) -> datetime:
@@ -67,6 +68,10 @@ def _tick(rt: Runtime, given: datetime | None) -> None:
                 one_pass.close()
             # After the commit of everything above, and never inside it.
             webhooks = deliver_webhooks(rt, now)
+            # What the pass sent and tracked, rolled up for the campaign results as the
+            # worker's own job does (an instance run by ``nurture tick`` from cron has no
+            # worker; its reports would read every email once the queue grew long).
+            roll_up_campaign_results(rt)
     except WorkerAlreadyRunning as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{now.isoformat()}: {report}")
