@@ -11,11 +11,23 @@ from nurture.handoff.sla import run_due as run_sla
 from nurture.models import Lead
 from nurture.platform.db import transaction
 from nurture.scoring.watch import ScoringWatcher
-from tests.integration.engine_support import T0, add_lead, statements
+from nurture.sending.engine import Engine
+from nurture.worker.rollups import roll_up_campaign_results
+from tests.integration.engine_support import (
+    T0,
+    add_lead,
+    enrol,
+    statements,
+    sync_fixture_campaigns,
+)
 
 
 def writes(seen: list[str]) -> list[str]:
-    return [s for s in seen if s.startswith("BEGIN IMMEDIATE") or "FOR UPDATE" in s]
+    return [
+        s
+        for s in seen
+        if s.startswith("BEGIN IMMEDIATE") or "FOR UPDATE" in s or "pg_advisory" in s
+    ]
 
 
 def test_idle_cooling_and_sla_pass_only_read(runtime):
@@ -30,3 +42,15 @@ def test_idle_cooling_and_sla_pass_only_read(runtime):
     with statements(runtime) as seen:
         assert not run_sla(runtime, T0).anything
     assert seen and writes(seen) == []
+
+
+def test_an_idle_roll_up_pass_only_reads_and_a_queued_lead_is_still_rolled_up(runtime):
+    roll_up_campaign_results(runtime)  # the first pass computes the lead groups
+    with statements(runtime) as seen:
+        assert roll_up_campaign_results(runtime) == 0
+    assert seen and writes(seen) == []
+
+    sync_fixture_campaigns(runtime)
+    enrol(runtime, add_lead(runtime, "rolled@acme.example"))
+    assert Engine(runtime).tick(T0).sent == 1
+    assert roll_up_campaign_results(runtime) == 1
