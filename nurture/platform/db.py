@@ -326,7 +326,7 @@ def _unnest_plan(
         else:
             casts.append(f"%b::{sql_type}[]")
             selects.append(f"u.c{index}")
-            converters.append(column.type.bind_processor(dialect))
+            converters.append(column.type.dialect_impl(dialect).bind_processor(dialect))
     return casts, selects, converters
 
 

@@ -5,7 +5,7 @@ unchanged, every column loaded, stored as the ORM stores them; and what is not a
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from nurture.leads.new_leads import insert_new_leads
 from nurture.models import Account, Lead
@@ -20,6 +20,14 @@ def _stored(session, email: str) -> dict:
     lead = session.scalar(select(Lead).where(Lead.email == email))
     skip = {"id", "email", "account_id"}
     return {c.key: getattr(lead, c.key) for c in inspect(Lead).column_attrs if c.key not in skip}
+
+
+def _raw(session, email: str) -> dict:
+    """The row as the database holds it (on SQLite, timestamps are text whose format the
+    ORM's own comparisons rely on)."""
+    row = session.execute(text("SELECT * FROM leads WHERE email = :e"), {"e": email}).one()
+    return {k: v for k, v in row._mapping.items() if k not in {"id", "email", "account_id",
+                                                                 "email_domain"}}  # fmt: skip
 
 
 def test_inserted_leads_are_loaded_persistent_and_stored_as_a_flush_stores_them(runtime):
@@ -38,6 +46,7 @@ def test_inserted_leads_are_loaded_persistent_and_stored_as_a_flush_stores_them(
     with runtime.sessions() as session:
         # The same columns as the unit of work writes (defaults, derived keys, NULLs).
         assert _stored(session, "alone@example.com") == _stored(session, "flushed@example.com")
+        assert _raw(session, "alone@example.com") == _raw(session, "flushed@example.com")
 
 
 def test_a_lead_with_an_id_or_an_account_without_one_is_refused(runtime):
