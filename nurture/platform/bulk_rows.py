@@ -49,7 +49,9 @@ def write_rows(connection: Connection, table: Table, rows: list[dict[str, Any]])
         return
     with_defaults(table, rows)
     names = list(rows[0])
-    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    ]
     columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
     marks = ", ".join("?" * len(names))
     values = [
