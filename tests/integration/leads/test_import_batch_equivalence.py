@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from nurture.campaigns import enrolment, triggers
 from nurture.consent.suppression import suppress
@@ -47,6 +47,8 @@ STRONG_FIT_RULE = """
 # Columns whose values are the database's own (keys, the clock of the test run) or random
 # (a handoff's and a message's token).
 VOLATILE = {"id", "key_id", "checksum", "token"}
+# Rows the migrations write, which a fresh database has before either run.
+SEEDED = {"email_rollup_state"}
 _DAY = timedelta(days=1)
 
 
@@ -133,6 +135,9 @@ def _import(runtime: Any, tmp_path: Path, name: str, text: str, now: datetime, s
 def _rows(session: Any, table: Any) -> list[str]:
     """Every row of a table without its keys, in a stable order."""
     columns = [c for c in table.columns if c.name not in VOLATILE and not c.name.endswith("_id")]
+    if not columns:
+        # Keys only (a queue of lead ids): how many rows it holds.
+        return [repr(session.scalar(select(func.count()).select_from(table)))]
     found = session.execute(select(*columns)).all()
     return sorted(repr(tuple(map(_stable, row))) for row in found)
 
@@ -226,7 +231,8 @@ def _empty(runtime: Any) -> None:
         # A campaign and its active version name each other.
         session.execute(update(Campaign).values(active_version_id=None))
         for table in reversed(Base.metadata.sorted_tables):
-            session.execute(delete(table))
+            if table.name not in SEEDED:
+                session.execute(delete(table))
 
 
 def test_a_batched_import_writes_what_the_row_by_row_import_wrote(runtime, tmp_path, monkeypatch):
