@@ -13,13 +13,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Integer, Select, Table, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Column, Table, select
 from sqlalchemy.orm import Session
 
 from nurture.models.account import Account
 from nurture.models.lead import Lead, decayed_score, full_name
-from nurture.platform.db import table_of
+from nurture.platform.db import among, table_of
 
 # What deciding (consent, drip facts, the fields campaign conditions compare: every name of
 # ``nurture.leads.fields.CONDITION_FIELDS``) and rendering read; each column more costs
@@ -134,26 +133,15 @@ def _columns(table: Table, names: Sequence[str]) -> list[Column[Any]]:
     return [table.c[name] for name in names]
 
 
-def _by_ids(
-    stmt: Select[Any], id_column: Column[Any], ids: Sequence[int], postgresql: bool
-) -> Select[Any]:
-    if postgresql:
-        # One array parameter: an IN list of 500 parameters makes a statement text the
-        # driver re-parses on every call (too long for its cache).
-        return stmt.where(id_column == any_(bindparam("ids", list(ids), type_=ARRAY(Integer))))
-    return stmt.where(id_column.in_(ids))
-
-
 def load_lead_rows(session: Session, ids: Iterable[int]) -> dict[int, LeadRow]:
     """The leads with these ids as ``LeadRow``s with their accounts, by id (two queries)."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    postgresql = session.get_bind().dialect.name == "postgresql"
     leads_table, accounts_table = table_of(Lead), table_of(Account)
     rows = session.execute(
-        _by_ids(
-            select(*_columns(leads_table, LEAD_ROW_COLUMNS)), leads_table.c.id, wanted, postgresql
+        select(*_columns(leads_table, LEAD_ROW_COLUMNS)).where(
+            among(session, leads_table.c.id, wanted)
         )
     ).mappings()
     values = list(rows)
@@ -161,11 +149,8 @@ def load_lead_rows(session: Session, ids: Iterable[int]) -> dict[int, LeadRow]:
     accounts: dict[int, AccountRow] = {}
     if account_ids:
         for row in session.execute(
-            _by_ids(
-                select(*_columns(accounts_table, ACCOUNT_ROW_COLUMNS)),
-                accounts_table.c.id,
-                account_ids,
-                postgresql,
+            select(*_columns(accounts_table, ACCOUNT_ROW_COLUMNS)).where(
+                among(session, accounts_table.c.id, account_ids)
             )
         ).mappings():
             accounts[row["id"]] = AccountRow(row)

@@ -176,10 +176,9 @@ def serialize(session: Session, name: str, *, shared: bool = False) -> None:
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
     session.execute(
         text(f"SELECT pg_advisory_xact_lock{'_shared' if shared else ''}(:key)"),
-        {"key": int.from_bytes(digest, "big", signed=True)},
+        {"key": _lock_key(name)},
     )
 
 
@@ -193,15 +192,20 @@ def serialize_within(session: Session, name: str, seconds: float, *, shared: boo
     """
     if session.get_bind().dialect.name != "postgresql":
         return True
-    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
     statement = text(f"SELECT pg_try_advisory_xact_lock{'_shared' if shared else ''}(:key)")
-    key = {"key": int.from_bytes(digest, "big", signed=True)}
+    key = {"key": _lock_key(name)}
     deadline = time.monotonic() + seconds
     while not session.scalar(statement, key):
         if time.monotonic() >= deadline:
             return False
         time.sleep(_LOCK_POLL_SECONDS)
     return True
+
+
+def _lock_key(name: str) -> int:
+    """The advisory lock key of ``name``: a stable signed 64-bit hash."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def allocate_ids(session: Session, table: str, count: int) -> list[int] | None:
