@@ -24,6 +24,21 @@ EMAIL_FIGURES: tuple[str, ...] = (
 )
 
 
+class _Outcomes:
+    """The outcome counts of ``EMAIL_FIGURES`` after ``delivered``: one email's flags in
+    ``rolled_up_emails``, their sums in the day tables."""
+
+    hard_bounced: Mapped[int]
+    soft_bounced: Mapped[int]
+    opened: Mapped[int]
+    machine_opened: Mapped[int]
+    clicked: Mapped[int]
+    clicks: Mapped[int]
+    machine_clicked: Mapped[int]
+    unsubscribed: Mapped[int]
+    complained: Mapped[int]
+
+
 class LeadStageFirst(Base):
     """When a lead first entered each funnel stage, beside its creation: one row per lead
     that has entered at least one (``nurture.analytics.rollup`` keeps it).
@@ -54,7 +69,7 @@ class LeadStageFirst(Base):
     customer_at: Mapped[datetime | None]
 
 
-class RolledUpEmail(Base):
+class RolledUpEmail(_Outcomes, Base):
     """What the campaign results count of one campaign email sent (``kind`` "campaign",
     a campaign, a send time): the roll-ups' own copy of it, so that when its message
     changes, what the roll-ups hold of it is known and can be taken out before the new
@@ -83,18 +98,9 @@ class RolledUpEmail(Base):
     # The UTC day it was sent, as 20260131.
     day: Mapped[int]
     delivered: Mapped[int]
-    hard_bounced: Mapped[int]
-    soft_bounced: Mapped[int]
-    opened: Mapped[int]
-    machine_opened: Mapped[int]
-    clicked: Mapped[int]
-    clicks: Mapped[int]
-    machine_clicked: Mapped[int]
-    unsubscribed: Mapped[int]
-    complained: Mapped[int]
 
 
-class CampaignEmailDay(Base):
+class CampaignEmailDay(_Outcomes, Base):
     """The campaign results' additive figures of the campaign emails sent on one UTC day,
     per campaign, version, step and template (``nurture.analytics.email_rollup``): the sum
     of ``rolled_up_emails``, brought up to date by the worker's roll-up pass. It names no
@@ -112,15 +118,6 @@ class CampaignEmailDay(Base):
     template: Mapped[str] = mapped_column(String(100), primary_key=True)
     day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     sent: Mapped[int]
-    hard_bounced: Mapped[int]
-    soft_bounced: Mapped[int]
-    opened: Mapped[int]
-    machine_opened: Mapped[int]
-    clicked: Mapped[int]
-    clicks: Mapped[int]
-    machine_clicked: Mapped[int]
-    unsubscribed: Mapped[int]
-    complained: Mapped[int]
 
 
 class CampaignRecipientDay(Base):
@@ -178,7 +175,7 @@ class RolledUpLead(Base):
     segment: Mapped[str] = mapped_column(String(100))
 
 
-class CampaignGroupDay(Base):
+class CampaignGroupDay(_Outcomes, Base):
     """The campaign results' additive figures of the campaign emails sent on one UTC day,
     per campaign and lead group (``kind`` source, grade, owner or segment, and its
     ``value``, "" for none), as ``rolled_up_leads`` holds the leads' groups. It names no
@@ -192,15 +189,6 @@ class CampaignGroupDay(Base):
     campaign_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     sent: Mapped[int]
-    hard_bounced: Mapped[int]
-    soft_bounced: Mapped[int]
-    opened: Mapped[int]
-    machine_opened: Mapped[int]
-    clicked: Mapped[int]
-    clicks: Mapped[int]
-    machine_clicked: Mapped[int]
-    unsubscribed: Mapped[int]
-    complained: Mapped[int]
 
 
 class EmailRollupState(Base):
