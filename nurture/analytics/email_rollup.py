@@ -47,7 +47,7 @@ from nurture.models import (
     RolledUpLead,
 )
 from nurture.models.rollup import EMAIL_FIGURES
-from nurture.platform.db import bulk_insert, serialize, table_of
+from nurture.platform.db import among, bulk_insert, serialize, table_of
 
 # A bounce whose decision was to suppress the address (campaign_results' hard bounce).
 HARD_BOUNCE_DECISION = "suppress"
@@ -232,12 +232,16 @@ def lead_changes(session: Session, leads: list[int], team: Team | None) -> LeadC
     for start in range(0, len(leads), _CHUNK):
         chunk = leads[start : start + _CHUNK]
         copies = select(*(RolledUpEmail.__table__.c[name] for name in COLUMNS))
-        for row in session.execute(copies.where(RolledUpEmail.lead_id.in_(chunk))):
+        for row in session.execute(copies.where(among(session, RolledUpEmail.lead_id, chunk))):
             held[row.lead_id].append(Email(*row))
-        for row in session.execute(select(*_READ).where(Message.lead_id.in_(chunk), counted())):
+        for row in session.execute(
+            select(*_READ).where(among(session, Message.lead_id, chunk), counted())
+        ):
             now[row.lead_id].append(_email(row))
         stored = select(RolledUpLead.lead_id, *(RolledUpLead.__table__.c[k] for k in GROUP_KINDS))
-        for lead_id, *values in session.execute(stored.where(RolledUpLead.lead_id.in_(chunk))):
+        for lead_id, *values in session.execute(
+            stored.where(among(session, RolledUpLead.lead_id, chunk))
+        ):
             held_groups[lead_id] = Groups(*values)
     # Only leads with counted emails have groups in the roll-up.
     now_groups = current_groups(session, sorted(now), team)
@@ -299,7 +303,9 @@ def roll_up_pending(session: Session, team: Team | None, limit: int = 5000) -> i
     ids = [row.id for row in taken]
     for start in range(0, len(ids), _CHUNK):
         session.execute(
-            delete(EmailRollupQueue).where(EmailRollupQueue.id.in_(ids[start : start + _CHUNK]))
+            delete(EmailRollupQueue).where(
+                among(session, EmailRollupQueue.id, ids[start : start + _CHUNK])
+            )
         )
     leads = sorted({row.lead_id for row in taken})
     for start in range(0, len(leads), _CHUNK):
@@ -331,7 +337,7 @@ def _apply(session: Session, changes: LeadChanges) -> None:
     ]
     add_to_sums(session, CampaignRecipientDay, CHAIN_KEY, ("recipients",), recipients)
     for model in (RolledUpEmail, RolledUpLead):
-        session.execute(delete(model).where(model.lead_id.in_(changes.leads)))
+        session.execute(delete(model).where(among(session, model.lead_id, changes.leads)))
     connection = session.connection()
     bulk_insert(connection, table_of(RolledUpEmail), [e._asdict() for e in changes.emails])
     bulk_insert(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from nurture.analytics.scope import latest_owners, segment_case
 from nurture.handoff.team import Team
 from nurture.models import Account, EmailRollupState, Handoff, Lead, SalesRep
+from nurture.platform.db import among
 
 # The lead groups, in ``Groups``' order.
 GROUP_KINDS: tuple[str, ...] = ("source", "grade", "owner", "segment")
@@ -59,7 +60,9 @@ def current_groups(session: Session, leads: list[int], team: Team | None) -> dic
         chunk = leads[start : start + _CHUNK]
         # The latest handoff's rep (``scope.latest_owners``), of these leads' handoffs only.
         latest = (
-            select(func.max(Handoff.id)).where(Handoff.lead_id.in_(chunk)).group_by(Handoff.lead_id)
+            select(func.max(Handoff.id))
+            .where(among(session, Handoff.lead_id, chunk))
+            .group_by(Handoff.lead_id)
         )
         owners: dict[int, str] = dict(
             session.execute(
@@ -71,7 +74,7 @@ def current_groups(session: Session, leads: list[int], team: Team | None) -> dic
         rows = session.execute(
             select(Lead.id, Lead.source, Lead.fit_grade, Account.employees)
             .outerjoin(Account, Account.id == Lead.account_id)
-            .where(Lead.id.in_(chunk))
+            .where(among(session, Lead.id, chunk))
         )
         for lead_id, source, grade, employees in rows:
             found[lead_id] = Groups(
