@@ -21,8 +21,8 @@ from nurture.campaigns.spec import Track
 from nurture.campaigns.sync import active_campaigns, campaign_spec_for_version
 from nurture.consent.rules import is_mailable, wants_topic
 from nurture.models import Campaign, Enrollment, EnrollmentHistory, Lead
-from nurture.platform.bulk_rows import as_loaded, insert_rows, with_defaults, write_rows
-from nurture.platform.db import among, table_of
+from nurture.platform.bulk_rows import as_loaded, insert_rows
+from nurture.platform.db import among, bulk_insert, table_of, with_defaults
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ def enrol_many(
             }
             for row in rows
         ]
-        write_rows(session.connection(), table_of(EnrollmentHistory), history)
+        bulk_insert(session.connection(), table_of(EnrollmentHistory), history)
         enrollments = as_loaded(session, Enrollment, rows)
         for position, enrollment in zip(positions, enrollments, strict=True):
             outcomes[position] = EnrolmentOutcome(enrollment, f"enrolled ({via})")

@@ -38,8 +38,7 @@ from nurture.leads.new_leads import insert_new_leads
 from nurture.leads.validation import LeadFields
 from nurture.models import Account, AuditLog, Event, Lead
 from nurture.platform import hooks
-from nurture.platform.bulk_rows import write_rows
-from nurture.platform.db import among, table_of
+from nurture.platform.db import among, bulk_insert, table_of
 from nurture.platform.i18n import COUNTRY_LANGUAGES
 
 DEFAULT_STAGE = "subscriber"
@@ -238,7 +237,7 @@ def upsert_leads(
     if events:
         # A bulk INSERT of plain rows: a tenth of the cost of one ORM object per event,
         # and nothing reads these rows back within the use case.
-        write_rows(session.connection(), table_of(Event), events)
+        bulk_insert(session.connection(), table_of(Event), events)
     audit_consent_changes(session, results, now=now, source=source, suppressed=suppressed)
     for result in results:
         if result.stage_change:
@@ -325,7 +324,7 @@ def audit_consent_changes(
                 }
             )
     if rows:
-        write_rows(session.connection(), table_of(AuditLog), rows)
+        bulk_insert(session.connection(), table_of(AuditLog), rows)
 
 
 def _given_lead_fields(item: LeadFields) -> set[str]:

@@ -3,9 +3,10 @@
 The unit of work (or the ORM's bulk INSERT … RETURNING of objects) sends one long
 multi-row statement per batch, which psycopg parses in Python on every batch, and builds
 each object through attribute events. Here the rows go out through
-``platform.db.bulk_insert`` (ids taken from the sequence on PostgreSQL, an executemany
-INSERT … RETURNING id on SQLite), and, where the caller wants objects, each row becomes a
-persistent, unchanged object with every column loaded, as a flush would have left it.
+``platform.db.bulk_insert`` with their ids known beforehand (taken from the sequence on
+PostgreSQL, the next after the largest on SQLite), and, where the caller wants objects,
+each row becomes a persistent, unchanged object with every column loaded, as a flush would
+have left it.
 """
 
 from __future__ import annotations
@@ -13,58 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, func, insert, inspect, select
+from sqlalchemy import Table, func, insert, inspect, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from nurture.platform.db import Base, allocate_ids, bulk_insert
 
 T = TypeVar("T", bound=Base)
-
-
-def with_defaults(table: Table, rows: list[dict[str, Any]]) -> None:
-    """Give every row the Python-side defaults of the table's columns it lacks (as an
-    INSERT would), in place: the values are then known to the caller too."""
-    if not rows:
-        return
-    for column in table.columns:
-        default = column.default
-        if default is None or column.name in rows[0]:
-            continue
-        for row in rows:
-            if default.is_scalar:
-                row[column.name] = default.arg  # type: ignore[attr-defined]
-            elif default.is_callable:
-                row[column.name] = default.arg(None)  # type: ignore[attr-defined]
-
-
-def write_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """``platform.db.bulk_insert`` (rows with the same keys), on SQLite as one executemany
-    of the driver with the column types' own conversions: SQLAlchemy's per-row
-    parameter handling cost more than SQLite's insert of the row."""
-    if not rows:
-        return
-    dialect = connection.dialect
-    if dialect.name != "sqlite":
-        bulk_insert(connection, table, rows)
-        return
-    with_defaults(table, rows)
-    names = list(rows[0])
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-    ]
-    columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
-    marks = ", ".join("?" * len(names))
-    values = [
-        tuple(
-            value if process is None else process(value)
-            for process, value in zip(processors, (row[name] for name in names), strict=True)
-        )
-        for row in rows
-    ]
-    # The names are the table's own columns (``table.c`` refused any other); the values are
-    # parameters.
-    statement = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"  # noqa: S608
-    connection.exec_driver_sql(statement, values)
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
@@ -76,7 +31,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> l
     if ids is not None:
         for row, row_id in zip(rows, ids, strict=True):
             row["id"] = row_id
-        write_rows(session.connection(), table, rows)
+        bulk_insert(session.connection(), table, rows)
         return ids
     returned = session.execute(
         insert(table).returning(table.c.id, sort_by_parameter_order=True), rows

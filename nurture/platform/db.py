@@ -223,30 +223,44 @@ def allocate_ids(session: Session, table: str, count: int) -> list[int] | None:
     return list(session.scalars(statement, {"table": table, "n": count}))
 
 
+def with_defaults(table: Table, rows: list[dict[str, Any]]) -> None:
+    """Give every row the Python-side defaults of the table's columns it lacks (as an
+    INSERT would), in place: the values are then known to the caller too."""
+    if not rows:
+        return
+    for column in table.columns:
+        default = column.default
+        if default is None or column.name in rows[0]:
+            continue
+        for row in rows:
+            if default.is_scalar:
+                row[column.name] = default.arg  # type: ignore[attr-defined]
+            elif default.is_callable:
+                row[column.name] = default.arg(None)  # type: ignore[attr-defined]
+
+
 def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) in one statement.
+    """Insert ``rows`` (dicts with the same keys) in one statement, Python-side column
+    defaults applied as SQLAlchemy would (``with_defaults``).
 
     On PostgreSQL the rows travel as one typed array per column and are expanded with
     ``unnest``: one statement to plan and execute instead of one per row, which is what
     makes the engine's per-batch writes cheap (measured ~30 µs/row less than executemany
-    for 500 message rows). Elsewhere it is a plain executemany. Python-side column defaults
-    are applied as SQLAlchemy would.
+    for 500 message rows). On SQLite they go to the driver's executemany with the column
+    types' own conversions: SQLAlchemy's per-row parameter handling cost more than SQLite's
+    insert of the row.
     """
     if not rows:
         return
-    if connection.dialect.name != "postgresql":
+    with_defaults(table, rows)
+    names = list(rows[0])
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        _sqlite_executemany(connection, table, names, rows)
+        return
+    if dialect != "postgresql":
         connection.execute(table.insert(), rows)
         return
-    names = list(rows[0])
-    for column in table.columns:
-        default = column.default
-        if column.name in names or default is None:
-            continue
-        if not (default.is_scalar or default.is_callable):
-            continue
-        names.append(column.name)
-        for row in rows:
-            row[column.name] = default.arg if default.is_scalar else default.arg(None)  # type: ignore[attr-defined]
     casts, selects, arrays = _unnest_columns(connection, table, names, rows)
     aliases = ", ".join(f"c{i}" for i in range(len(names)))
     # Every name was checked against the table's columns by _unnest_columns; values are
@@ -256,6 +270,34 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
         f"SELECT {', '.join(selects)} FROM unnest({', '.join(casts)}) AS u({aliases})"
     )
     connection.exec_driver_sql(statement, tuple(arrays))
+
+
+def _sqlite_executemany(
+    connection: Connection, table: Table, names: list[str], rows: list[dict[str, Any]]
+) -> None:
+    processors = _bind_processors(table, tuple(names), connection.dialect)
+    values = [
+        tuple(
+            value if process is None else process(value)
+            for process, value in zip(processors, (row[name] for name in names), strict=True)
+        )
+        for row in rows
+    ]
+    columns = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
+    marks = ", ".join("?" * len(names))
+    # The names are the table's own columns (``_bind_processors`` looked each up in
+    # ``table.c``); the values are parameters.
+    statement = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"  # noqa: S608
+    connection.exec_driver_sql(statement, values)
+
+
+@lru_cache(maxsize=256)
+def _bind_processors(
+    table: Table, names: tuple[str, ...], dialect: Dialect
+) -> list[Callable[[Any], Any] | None]:
+    """Each column's conversion to what the driver stores, as SQLAlchemy applies it (the
+    dialect's type: on SQLite, timestamps as text with microseconds)."""
+    return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
 
 
 def bulk_update(
@@ -330,7 +372,7 @@ def _unnest_plan(
         else:
             casts.append(f"%b::{sql_type}[]")
             selects.append(f"u.c{index}")
-            converters.append(column.type.dialect_impl(dialect).bind_processor(dialect))
+            converters.append(_bind_processors(table, (name,), dialect)[0])
     return casts, selects, converters
 
 

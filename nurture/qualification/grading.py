@@ -25,8 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from nurture.campaigns.vocabulary import ACCOUNT_FIELD_NAMES, LEAD_FIELD_NAMES
 from nurture.models import Account, Event, Lead
-from nurture.platform.bulk_rows import write_rows
-from nurture.platform.db import among, table_of, utcnow
+from nurture.platform.db import among, bulk_insert, table_of, utcnow
 from nurture.qualification.icp import ICP, Fit, grade
 from nurture.qualification.versions import ActiveICP, active_icp
 
@@ -188,7 +187,7 @@ def regrade_batch(
         writes.append((lead_id, values))
     _store(session, writes, by_id, now)
     if events:
-        write_rows(session.connection(), table_of(Event), events)
+        bulk_insert(session.connection(), table_of(Event), events)
     return changes
 
 
