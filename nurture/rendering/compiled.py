@@ -83,6 +83,14 @@ class CompiledTemplate:
     folded: Mapping[str, Any] | None = field(default=None, repr=False)
     generic: CompiledTemplate | None = field(default=None, repr=False)
     _variants: dict[Any, CompiledTemplate] = field(default_factory=dict, repr=False)
+    # Each template's globals (its own over the environment's) as one dict, merged once:
+    # Jinja keeps them as a ChainMap, which its context would iterate in Python twice per
+    # render. The environments' globals are set when they are made and never change.
+    _globals: tuple[dict[str, Any], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        merged = tuple(_merged_globals(t) for t in (self._subject, self._html, self._text))
+        object.__setattr__(self, "_globals", merged)
 
     def for_sender(self, sender: Any) -> CompiledTemplate:
         """This template with ``sender``'s values (a ``SenderView``) folded into its text
@@ -137,11 +145,12 @@ class CompiledTemplate:
         variables[VARIANT_KEY] = self.language
         metering = start_metering(self.limits)
         try:
-            subject_parts = _pieces(self._subject, variables, self.limits)
+            subject_globals, html_globals, text_globals = self._globals
+            subject_parts = _pieces(self._subject, subject_globals, variables, self.limits)
             part = "html"
-            html_parts = _pieces(self._html, variables, self.limits)
+            html_parts = _pieces(self._html, html_globals, variables, self.limits)
             part = "text"
-            text_parts = _pieces(self._text, variables, self.limits)
+            text_parts = _pieces(self._text, text_globals, variables, self.limits)
         except TemplateError:
             raise
         except Exception as exc:
@@ -175,24 +184,36 @@ class CompiledTemplate:
         return TemplateProblem(seg.path, seg_line, _describe(exc, seg))
 
 
+def _merged_globals(template: jinja2.Template) -> dict[str, Any]:
+    scopes = template.globals
+    merged: dict[str, Any] = {}
+    for scope in reversed(scopes.maps) if isinstance(scopes, ChainMap) else (scopes,):
+        merged.update(scope)
+    return merged
+
+
 def _pieces(
-    template: jinja2.Template, variables: dict[str, Any], limits: RenderLimits
+    template: jinja2.Template,
+    template_globals: dict[str, Any],
+    variables: dict[str, Any],
+    limits: RenderLimits,
 ) -> tuple[str, ...]:
     """What ``template`` prints for ``variables``, in pieces (``Template.render`` without
     the join): measured before anything joins them."""
-    # The template's globals and the variables in one fresh dict, given to Jinja as the
-    # context's own (``shared``): what Jinja would build, without its copy through a
-    # ChainMap, which iterates in Python and cost more than rendering a short subject.
-    scopes = template.globals
-    parent: dict[str, Any] = {}
-    for scope in reversed(scopes.maps) if isinstance(scopes, ChainMap) else (scopes,):
-        parent.update(scope)
-    parent.update(variables)
+    # The template's globals (merged once) and the variables in one fresh dict, given to
+    # Jinja as the context's own: what ``Template.new_context(shared=True)`` makes, without
+    # its copy through a ChainMap, which iterates in Python and cost more than rendering a
+    # short subject.
+    parent = {**template_globals, **variables}
+    environment = template.environment
+    context = environment.context_class(
+        environment, parent, template.name, template.blocks, globals=template_globals
+    )
     try:
-        pieces = tuple(template.root_render_func(template.new_context(parent, shared=True)))
+        pieces = tuple(template.root_render_func(context))
     except Exception:
         # Re-raised with the template's own line numbers in the traceback (``explain``).
-        template.environment.handle_exception()
+        environment.handle_exception()
     check_output(pieces, limits)
     return pieces
 
