@@ -31,6 +31,7 @@ from nurture.campaigns.spec import (
 from nurture.campaigns.vocabulary import ACCOUNT_FIELD_NAMES, LEAD_FIELD_NAMES
 from nurture.consent.rules import is_mailable
 from nurture.models import Event, Lead, LeadRow, Message
+from nurture.platform.db import among
 
 
 def lead_fields(lead: Lead | LeadRow) -> dict[str, Any]:
@@ -125,7 +126,10 @@ def load_batch_facts(
     now: datetime,
     cap_period: timedelta,
 ) -> BatchFacts:
-    """Load, in a handful of queries, the facts for every enrolment of a batch."""
+    """Load, in a handful of queries, the facts for every enrolment of a batch.
+
+    The batch's ids go as one array parameter each (``among``): as IN lists of 500 they were
+    rendered and parsed again on every batch."""
     facts = BatchFacts()
     enrollment_ids = [e.id for e in enrollments]
     lead_ids = sorted({e.lead_id for e in enrollments})
@@ -134,7 +138,7 @@ def load_batch_facts(
 
     sent = session.execute(
         select(Message.id, Message.enrollment_id, Message.step_key, Message.template).where(
-            Message.enrollment_id.in_(enrollment_ids)
+            among(session, Message.enrollment_id, enrollment_ids)
         )
     ).all()
     step_of_message: dict[int, tuple[int, str]] = {}
@@ -148,7 +152,7 @@ def load_batch_facts(
     if needs.engagement and step_of_message:
         rows = session.execute(
             select(Event.message_id, Event.type, Event.properties).where(
-                Event.message_id.in_(list(step_of_message)),
+                among(session, Event.message_id, step_of_message),
                 Event.type.in_(("email.opened", "email.clicked")),
                 Event.is_machine.is_(False),
             )
@@ -168,7 +172,7 @@ def load_batch_facts(
         rows = session.execute(
             select(Event.lead_id, Event.type, func.max(Event.occurred_at))
             .where(
-                Event.lead_id.in_(lead_ids),
+                among(session, Event.lead_id, lead_ids),
                 Event.type.in_(sorted(needs.event_types)),
                 Event.is_machine.is_(False),
                 Event.occurred_at >= earliest,
@@ -181,7 +185,7 @@ def load_batch_facts(
 
     rows = session.execute(
         select(Message.lead_id, Message.queued_at).where(
-            Message.lead_id.in_(lead_ids),
+            among(session, Message.lead_id, lead_ids),
             Message.kind == "campaign",
             Message.queued_at > now - cap_period,
         )

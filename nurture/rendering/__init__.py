@@ -32,4 +32,7 @@ The compile pipeline, and why it has this shape:
    a Jinja template and html2text runs once per version, not once per recipient.
 6. Placeholders are put back; the three sources are compiled by a sandboxed Jinja
    (``environment``) into a ``compiled.CompiledTemplate``.
+7. The sending engine renders a batch with the template specialised to its sender
+   (``CompiledTemplate.for_sender``, ``specialise``): the brand's values, the same in every
+   email, are folded into the constant text once, so a render prints only the recipient's.
 """

@@ -3,10 +3,11 @@ they raise explained at their source line."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import ChainMap
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ from nurture.rendering.placeholders import SourceSpan
 from nurture.rendering.problems import TemplateError, TemplateProblem
 from nurture.rendering.segments import Segment
 from nurture.rendering.sources import BODY_FILE, SUBJECT_FILE, TEXT_FILE, TemplateSources
+from nurture.rendering.specialise import specialise
+
+log = logging.getLogger(__name__)
 
 # The file name Jinja gives a template compiled from a string, as its tracebacks show it.
 _TEMPLATE_FILENAME = "<template>"
@@ -74,6 +78,54 @@ class CompiledTemplate:
     subject_path: Path | None = None
     body_path: Path | None = None
     text_path: Path | None = None
+    # A variant made by ``for_sender``: the values folded into it, and the template it was
+    # made from (which renders any context whose values differ).
+    folded: Mapping[str, Any] | None = field(default=None, repr=False)
+    generic: CompiledTemplate | None = field(default=None, repr=False)
+    _variants: dict[Any, CompiledTemplate] = field(default_factory=dict, repr=False)
+    # Each template's globals (its own over the environment's) as one dict, merged once:
+    # Jinja keeps them as a ChainMap, which its context would iterate in Python twice per
+    # render. The environments' globals are set when they are made and never change.
+    _globals: tuple[dict[str, Any], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        merged = tuple(_merged_globals(t) for t in (self._subject, self._html, self._text))
+        object.__setattr__(self, "_globals", merged)
+
+    def for_sender(self, sender: Any) -> CompiledTemplate:
+        """This template with ``sender``'s values (a ``SenderView``) folded into its text
+        (``nurture.rendering.specialise``): it renders the same text faster for a context
+        whose ``sender`` is ``sender``, and renders any other context as this one does."""
+        if self.generic is not None:
+            return self.generic.for_sender(sender)
+        variant = self._variants.get(sender)
+        if variant is None:
+            variant = self._specialised({"sender": sender})
+            if len(self._variants) >= 16:
+                self._variants.clear()  # a brand edited again and again
+            self._variants[sender] = variant
+        return variant
+
+    def _specialised(self, constants: Mapping[str, Any]) -> CompiledTemplate:
+        try:
+            subject = specialise(self._subject.environment, self.subject_source, constants)
+            html = specialise(self._html.environment, self.html_source, constants)
+            text = specialise(self._text.environment, self.text_source, constants)
+        except Exception:
+            # Specialising only saves time: a template it cannot handle renders as it is.
+            log.warning("template %s could not be specialised", self.name, exc_info=True)
+            return self
+        if subject is None and html is None and text is None:
+            return self
+        return replace(
+            self,
+            _subject=subject or self._subject,
+            _html=html or self._html,
+            _text=text or self._text,
+            folded=dict(constants),
+            generic=self,
+            _variants={},
+        )
 
     def render(self, context: Mapping[str, Any]) -> RenderedEmail:
         """Render subject, HTML and text for one recipient.
@@ -82,17 +134,23 @@ class CompiledTemplate:
         the template, e.g. an undefined variable, or when the render goes over its limits
         (``self.limits``: characters, steps, processor time).
         """
+        if self.folded is not None and self.generic is not None:
+            for name, value in self.folded.items():
+                given = context.get(name)
+                if given is not value and given != value:
+                    return self.generic.render(context)
         part = "subject"
         variables = dict(context)
         # The formatting filters fall back to the variant's language (``formatting``).
         variables[VARIANT_KEY] = self.language
         metering = start_metering(self.limits)
         try:
-            subject_parts = _pieces(self._subject, variables, self.limits)
+            subject_globals, html_globals, text_globals = self._globals
+            subject_parts = _pieces(self._subject, subject_globals, variables, self.limits)
             part = "html"
-            html_parts = _pieces(self._html, variables, self.limits)
+            html_parts = _pieces(self._html, html_globals, variables, self.limits)
             part = "text"
-            text_parts = _pieces(self._text, variables, self.limits)
+            text_parts = _pieces(self._text, text_globals, variables, self.limits)
         except TemplateError:
             raise
         except Exception as exc:
@@ -126,24 +184,36 @@ class CompiledTemplate:
         return TemplateProblem(seg.path, seg_line, _describe(exc, seg))
 
 
+def _merged_globals(template: jinja2.Template) -> dict[str, Any]:
+    scopes = template.globals
+    merged: dict[str, Any] = {}
+    for scope in reversed(scopes.maps) if isinstance(scopes, ChainMap) else (scopes,):
+        merged.update(scope)
+    return merged
+
+
 def _pieces(
-    template: jinja2.Template, variables: dict[str, Any], limits: RenderLimits
+    template: jinja2.Template,
+    template_globals: dict[str, Any],
+    variables: dict[str, Any],
+    limits: RenderLimits,
 ) -> tuple[str, ...]:
     """What ``template`` prints for ``variables``, in pieces (``Template.render`` without
     the join): measured before anything joins them."""
-    # The template's globals and the variables in one fresh dict, given to Jinja as the
-    # context's own (``shared``): what Jinja would build, without its copy through a
-    # ChainMap, which iterates in Python and cost more than rendering a short subject.
-    scopes = template.globals
-    parent: dict[str, Any] = {}
-    for scope in reversed(scopes.maps) if isinstance(scopes, ChainMap) else (scopes,):
-        parent.update(scope)
-    parent.update(variables)
+    # The template's globals (merged once) and the variables in one fresh dict, given to
+    # Jinja as the context's own: what ``Template.new_context(shared=True)`` makes, without
+    # its copy through a ChainMap, which iterates in Python and cost more than rendering a
+    # short subject.
+    parent = {**template_globals, **variables}
+    environment = template.environment
+    context = environment.context_class(
+        environment, parent, template.name, template.blocks, globals=template_globals
+    )
     try:
-        pieces = tuple(template.root_render_func(template.new_context(parent, shared=True)))
+        pieces = tuple(template.root_render_func(context))
     except Exception:
         # Re-raised with the template's own line numbers in the traceback (``explain``).
-        template.environment.handle_exception()
+        environment.handle_exception()
     check_output(pieces, limits)
     return pieces
 

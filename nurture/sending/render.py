@@ -114,9 +114,10 @@ class BatchRenderer:
         # the lead it is about. It is written in its reader's language, not the lead's.
         internal = item.kind in INTERNAL_KINDS
         locale = item.locale or (None if internal else item.lead.locale)
-        rendered = self.templates.render(
-            item.template, context, locale or self.settings.default_locale
-        )
+        # Every email of the batch has the same sender: its values are folded into the
+        # template once (``CompiledTemplate.for_sender``), not printed again per email.
+        compiled = self.templates.get(item.template, locale or self.settings.default_locale)
+        rendered = compiled.for_sender(context["sender"]).render(context)
         if not internal:
             # Click tracking (nurture/tracking/links.py): signed click URLs, the campaign's UTM, a
             # honeypot.

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from nurture.models import Event, Lead
+from nurture.platform import pg_arrays
 from nurture.platform.db import bulk_insert, bulk_update, transaction
 
 T = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
@@ -100,3 +102,44 @@ def test_awkward_values_round_trip_through_the_array_parameters(runtime):
     with runtime.sessions() as session:
         titles = session.scalars(select(Lead.title).where(Lead.id.in_(ids)).order_by(Lead.email))
         assert list(titles) == awkward[::-1]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("sql_type", "values"),
+    [
+        ("INTEGER", [0, 1, -1, 2**31 - 1, -(2**31)]),
+        ("INTEGER", [None, 5, None]),
+        ("BIGINT", [2**63 - 1, -(2**63), 0, None]),
+        ("SMALLINT", [1, -2, None]),
+        ("BOOLEAN", [True, False, None]),
+        (
+            "TIMESTAMP WITHOUT TIME ZONE",
+            [datetime(2026, 11, 24, 9, 30, 1, 123456), datetime(1999, 12, 31, 23, 59), None],
+        ),
+        ("TEXT", ['a "quoted", {braced} \\ back\\slash', "", "NULL", "zażółć 漢字 🚀", None]),
+        ("VARCHAR(20)", ["x", None, "ünï"]),
+        ("INTEGER", []),
+    ],
+)
+def test_arrays_built_in_binary_read_back_as_psycopg_sends_them(runtime, sql_type, values):
+    encode = pg_arrays.array_encoder(sql_type)
+    assert encode is not None
+    with runtime.engine.connect() as connection:
+        ours = (
+            connection.exec_driver_sql(
+                f"SELECT u.v FROM unnest(%b::{sql_type}[]) WITH ORDINALITY AS u(v, n) ORDER BY n",
+                (encode(values),),
+            )
+            .scalars()
+            .all()
+        )
+        theirs = (
+            connection.exec_driver_sql(
+                f"SELECT u.v FROM unnest(%b::{sql_type}[]) WITH ORDINALITY AS u(v, n) ORDER BY n",
+                (values,),
+            )
+            .scalars()
+            .all()
+        )
+    assert ours == theirs == values
