@@ -18,3 +18,23 @@ def test_a_token_signed_with_another_secret_is_refused() -> None:
     signed = MessageSigner("secret-one").sign("tok1")
     assert MessageSigner("secret-two").unsign(signed) is None
     assert MessageSigner("secret-one").unsign("tok2" + signed[4:]) is None
+
+
+def test_only_the_signature_sign_writes_is_accepted() -> None:
+    signer = MessageSigner("secret-one")
+    signed = signer.sign("tok1")
+    token, _, signature = signed.rpartition(".")
+    refused = [
+        "",
+        "tok1",  # no signature
+        signed + "=",  # padded: itsdangerous takes it, no URL of ours has it
+        signed + "!",
+        f"{token}.{signature[:-1]}",
+        f"{token}x.{signature}",
+        f"tök1.{signature}",  # not ASCII: no token is
+        "." + signature,
+    ]
+    for value in refused:
+        assert signer.unsign(value) is None, value
+    # A dot inside the token is fine: the signature is after the last one.
+    assert signer.unsign(signer.sign("a.b")) == "a.b"
