@@ -46,7 +46,8 @@ from nurture.models import Event, Lead, LeadScoreState, Message
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
 from nurture.scoring import rescore_leads, sync_scoring
-from nurture.tracking.capture import hit_row, record_hit
+from nurture.tracking.capture import record_hit
+from nurture.tracking.hit_rows import hit_row
 from nurture.tracking.processing import process_pending_hits
 
 GOAL_RATIO = 1.5

@@ -22,8 +22,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, json, request
 
 from nurture.platform.runtime import Runtime
-from nurture.tracking.capture import hit_row, hit_writer
+from nurture.tracking.capture import hit_writer
 from nurture.tracking.clock import instance_now
+from nurture.tracking.hit_rows import hit_row
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ from nurture.models import Handoff, Lead, Message
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
 from nurture.privacy.unsubscribe import unsubscribe_by_token
-from nurture.tracking.capture import hit_row, record_hit
+from nurture.tracking.capture import record_hit
+from nurture.tracking.hit_rows import hit_row
 from nurture.tracking.processing import process_pending_hits
 
 # Chance that a lead of each interest opens an email, and clicks once it has opened.

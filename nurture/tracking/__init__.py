@@ -13,13 +13,14 @@ into timeline events.
   (``note_engagement``, ``refresh_engagement``) for the period figures.
 """
 
-from nurture.tracking.capture import hit_row, hit_writer
+from nurture.tracking.capture import hit_writer
 from nurture.tracking.engagement import (
     ENGAGEMENT_EVENTS,
     backfill_engagement,
     note_engagement,
     refresh_engagement,
 )
+from nurture.tracking.hit_rows import hit_row
 from nurture.tracking.processing import HitProcessor, process_pending_hits
 
 __all__ = [

@@ -1,19 +1,13 @@
 """Capturing tracking hits: the one INSERT a public tracking request does.
 
-The endpoint stores the raw hit and answers; classification, events and scoring happen in
-``nurture.tracking.processing`` afterwards. The IP address is stored according to
-``NURTURE_IP_PRIVACY``;
-the machine rules' network check runs on the full address first, so a privacy-friendly
-setting does not blind them.
+The endpoint stores the raw hit (``nurture.tracking.hit_rows``) and answers;
+classification, events and scoring happen in ``nurture.tracking.processing`` afterwards.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
-import hmac
-import ipaddress
 import json
 import logging
 import select
@@ -31,81 +25,8 @@ from sqlalchemy import Engine, insert
 
 from nurture.models.tracking import TrackingHit
 from nurture.platform.runtime import Runtime
-from nurture.tracking.machine_rules import network_of_address
 
 log = logging.getLogger(__name__)
-
-IP_PRIVACY_MODES = ("truncate", "hash", "full", "none")
-_MAX_AGENT = 500
-
-
-def stored_ip(ip: str | None, mode: str, secret: str) -> str | None:
-    """PURE: ``ip`` as the privacy ``mode`` allows it to be kept.
-
-    ``truncate`` keeps the network (/24 for IPv4, /48 for IPv6): enough for the rough
-    location and the network rules, not enough to name a household. ``hash`` keeps a keyed
-    hash (HMAC with the instance secret, so the 2^32 IPv4 addresses cannot simply be
-    hashed and looked up), which still tells repeated visits apart. ``none`` keeps nothing.
-    """
-    return _stored(_address(ip), mode, secret)
-
-
-def _address(ip: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    if not ip:
-        return None
-    try:
-        return ipaddress.ip_address(ip)
-    except ValueError:
-        return None
-
-
-_KEEP_24 = (1 << 32) - (1 << 8)
-_KEEP_48 = (1 << 128) - (1 << 80)
-
-
-def _stored(
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None, mode: str, secret: str
-) -> str | None:
-    if address is None or mode == "none":
-        return None
-    if mode == "full":
-        return str(address)
-    if mode == "hash":
-        digest = hmac.new(secret.encode(), str(address).encode(), hashlib.sha256)
-        return "h:" + digest.hexdigest()[:40]
-    # Masking the integer is the /24 or /48 network address without building a network
-    # object per request (this runs on every tracking hit).
-    if address.version == 4:
-        return str(ipaddress.IPv4Address(int(address) & _KEEP_24))
-    return str(ipaddress.IPv6Address(int(address) & _KEEP_48))
-
-
-def hit_row(
-    *,
-    kind: str,
-    now: datetime,
-    method: str,
-    user_agent: str | None,
-    ip: str | None,
-    prefetch: bool,
-    ip_privacy: str,
-    secret: str,
-    **fields: Any,
-) -> dict[str, Any]:
-    """PURE: the ``tracking_hits`` row for one request."""
-    address = _address(ip)
-    return {
-        "kind": kind,
-        "occurred_at": now,
-        "method": method[:10],
-        "user_agent": (user_agent or None) and user_agent[:_MAX_AGENT],
-        "ip": _stored(address, ip_privacy, secret),
-        "network": network_of_address(address),
-        "prefetch": prefetch,
-        "processed": False,
-        **fields,
-    }
-
 
 _INSERT = insert(TrackingHit)
 
@@ -142,15 +63,23 @@ class _Sink:
         self.processors = tuple(
             c.type.dialect_impl(dialect).bind_processor(dialect) for c in _COLUMNS
         )
-        self.defaults = {"prefetch": False, "processed": False}
+        defaults = {"prefetch": False, "processed": False}
+        self._fetch = tuple((name, defaults.get(name)) for name in self.names)
+        # Only a few columns convert (the time, the flags, the JSON payload): the others are
+        # taken as they are, without a call per column on every hit.
+        self._convert = tuple(
+            (index, process) for index, process in enumerate(self.processors) if process
+        )
         self._connection: Any = None
 
     def values(self, row: dict[str, Any]) -> tuple[Any, ...]:
         """The row's column values, converted as SQLAlchemy would bind them."""
-        out = []
-        for name, process in zip(self.names, self.processors, strict=True):
-            value = row.get(name, self.defaults.get(name))
-            out.append(process(value) if process is not None and value is not None else value)
+        get = row.get
+        out = [get(name, default) for name, default in self._fetch]
+        for index, process in self._convert:
+            value = out[index]
+            if value is not None:
+                out[index] = process(value)
         return tuple(out)
 
     def write(self, rows: list[dict[str, Any]]) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 from flask import current_app, jsonify, request
 
 from nurture.files.event_catalogue import event_catalogue
-from nurture.tracking.capture import hit_row, hit_writer
+from nurture.tracking.capture import hit_writer
 from nurture.tracking.clock import instance_now
 from nurture.tracking.event_intake import validate_event
+from nurture.tracking.hit_rows import hit_row
 from nurture.web.api import _json_body, _runtime, bp
 from nurture.web.auth import require_api_key
 from nurture.web.errors import validation_error

@@ -22,7 +22,8 @@ from nurture.platform.db import transaction, utcnow
 from nurture.scoring import incremental, rescore_everyone, rescore_leads, sync_scoring
 from nurture.scoring.rules import evaluate
 from nurture.scoring.versions import active_model
-from nurture.tracking.capture import hit_row, record_hit
+from nurture.tracking.capture import record_hit
+from nurture.tracking.hit_rows import hit_row
 from nurture.tracking.processing import process_pending_hits
 from tests.integration.engine_support import T0, add_lead
 from tests.integration.tracking_support import CHROME, LINKS, send_message

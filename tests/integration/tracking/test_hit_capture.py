@@ -18,7 +18,8 @@ from sqlalchemy.exc import OperationalError
 from nurture.models import TrackingHit
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
-from nurture.tracking.capture import HitLock, HitWriter, _sink, hit_row
+from nurture.tracking.capture import HitLock, HitWriter, _sink
+from nurture.tracking.hit_rows import hit_row
 from nurture.tracking.processing import HitProcessor
 
 WAIT = 20.0  # seconds a test waits for a thread before calling it a hang

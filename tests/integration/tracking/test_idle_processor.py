@@ -16,7 +16,8 @@ from sqlalchemy import select
 from nurture.models import TrackingHit
 from nurture.platform.db import transaction, utcnow
 from nurture.platform.runtime import Runtime
-from nurture.tracking.capture import HitLock, HitWriter, hit_row
+from nurture.tracking.capture import HitLock, HitWriter
+from nurture.tracking.hit_rows import hit_row
 from nurture.tracking.processing import HitProcessor
 from tests.integration.engine_support import statements
 

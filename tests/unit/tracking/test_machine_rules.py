@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from nurture.tracking.capture import stored_ip
+from nurture.tracking.hit_rows import stored_ip
 from nurture.tracking.machine_rules import HitView, burst_of_all_links, machine_reasons, network_of
 
 SENT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
