@@ -276,19 +276,37 @@ def _sqlite_executemany(
     connection: Connection, table: Table, names: list[str], rows: list[dict[str, Any]]
 ) -> None:
     processors = _bind_processors(table, tuple(names), connection.dialect)
-    values = [
-        tuple(
-            value if process is None else process(value)
-            for process, value in zip(processors, (row[name] for name in names), strict=True)
-        )
-        for row in rows
+    columns = [
+        _converted([row[name] for row in rows], process)
+        for name, process in zip(names, processors, strict=True)
     ]
-    columns = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
+    values = list(zip(*columns, strict=True))
+    quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
     marks = ", ".join("?" * len(names))
     # The names are the table's own columns (``_bind_processors`` looked each up in
     # ``table.c``); the values are parameters.
-    statement = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"  # noqa: S608
+    statement = f"INSERT INTO {table.name} ({quoted}) VALUES ({marks})"  # noqa: S608
     connection.exec_driver_sql(statement, values)
+
+
+def _converted(values: list[Any], convert: Callable[[Any], Any] | None) -> list[Any]:
+    """One column's values through its bind conversion, each distinct object converted
+    once: a batch's rows share most of their timestamps (the batch's ``now``) and often a
+    JSON value (one fit's reasons), and converting them row by row was most of a bulk
+    insert's cost in Python. Keyed by identity, so unhashable values (dicts, lists) are
+    shared too; every value stays referenced by ``values`` while this runs, so no id is
+    reused."""
+    if convert is None:
+        return values
+    done: dict[int, Any] = {}
+    out = []
+    for value in values:
+        key = id(value)
+        converted = done.get(key, done)
+        if converted is done:
+            converted = done[key] = convert(value)
+        out.append(converted)
+    return out
 
 
 @lru_cache(maxsize=256)
@@ -338,10 +356,7 @@ def _unnest_columns(
     casts, selects, converters = _unnest_plan(table, tuple(names), connection.dialect)
     arrays = []
     for name, convert in zip(names, converters, strict=True):
-        values = [row[name] for row in rows]
-        if convert is not None:
-            values = [convert(value) for value in values]
-        arrays.append(values)
+        arrays.append(_converted([row[name] for row in rows], convert))
     return casts, selects, arrays
 
 
