@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from nurture.handoff.account_view import ACTIVITY_TYPES, aggregate
 from nurture.models import Account, Event, Lead
@@ -80,9 +79,9 @@ def _store(
     method: str,
 ) -> None:
     """Write the chunk's roll-ups as one bulk UPDATE (stamping ``updated_at`` as the ORM's
-    flush of a changed account does), and give the accounts loaded in the session the same
-    values without marking them changed. Loading every account of an import's batch as an
-    object to set four columns, then flushing them, cost more than computing them."""
+    flush of a changed account does), and expire those columns on the accounts loaded in
+    the session. Loading every account of an import's batch as an object to set four
+    columns, then flushing them, cost more than computing them."""
     stamp = utcnow()
     # An id without an account row (deleted meanwhile) updates nothing.
     rows: list[dict[str, Any]] = []
@@ -99,13 +98,13 @@ def _store(
             }
         )
     bulk_update(session.connection(), table_of(Account), rows)
+    # The accounts the session holds read the new values from the database if asked again.
     identity = session.identity_map
+    written = list(rows[0].keys() - {"id"}) if rows else []
     for row in rows:
         account = identity.get(Session.identity_key(Account, row["id"]))
         if account is not None:
-            for name, value in row.items():
-                if name != "id":
-                    set_committed_value(account, name, value)
+            session.expire(account, written)
 
 
 def refresh_all_account_scores(

@@ -326,6 +326,9 @@ def bulk_update(
     if not rows:
         return
     names = list(rows[0])
+    if connection.dialect.name == "sqlite":
+        _sqlite_update_many(connection, table, names, rows, key)
+        return
     if connection.dialect.name != "postgresql":
         by_key = (
             table.update()
@@ -346,6 +349,31 @@ def bulk_update(
         f"WHERE {table.name}.{key} = u.{key_alias}"
     )
     connection.exec_driver_sql(statement, tuple(arrays))
+
+
+def _sqlite_update_many(
+    connection: Connection, table: Table, names: list[str], rows: list[dict[str, Any]], key: str
+) -> None:
+    """``bulk_update`` on SQLite: the driver's executemany with the column types' own
+    conversions, as ``bulk_insert`` does (SQLAlchemy's per-row parameter handling cost more
+    than the update)."""
+    columns = [name for name in names if name != key] + [key]
+    processors = _bind_processors(table, tuple(columns), connection.dialect)
+    values = list(
+        zip(
+            *(
+                _converted([row[name] for row in rows], process)
+                for name, process in zip(columns, processors, strict=True)
+            ),
+            strict=True,
+        )
+    )
+    quote = connection.dialect.identifier_preparer.quote
+    assignments = ", ".join(f"{quote(name)} = ?" for name in columns[:-1])
+    # The names are the table's own columns (``_bind_processors`` looked each up in
+    # ``table.c``); the values are parameters.
+    statement = f"UPDATE {table.name} SET {assignments} WHERE {quote(key)} = ?"  # noqa: S608
+    connection.exec_driver_sql(statement, values)
 
 
 def _unnest_columns(
