@@ -5,6 +5,7 @@ Usage (docs/benchmarks.md):
 
     python bench/lead_import.py --db both --rows 100000
     python bench/lead_import.py --db sqlite --rows 20000 --profile
+    python bench/lead_import.py --db both --rows 20000 --api   # POST /api/v1/leads instead
 
 For each database: a fresh one (SQLite file, or the PostgreSQL database
 ``nurture_bench_import`` or the one ``--pg-database`` names, dropped and created) set up
