@@ -5,6 +5,7 @@ Usage (docs/benchmarks.md):
 
     python bench/lead_import.py --db both --rows 100000
     python bench/lead_import.py --db sqlite --rows 20000 --profile
+    python bench/lead_import.py --db both --rows 20000 --api   # POST /api/v1/leads instead
 
 For each database: a fresh one (SQLite file, or the PostgreSQL database
 ``nurture_bench_import`` or the one ``--pg-database`` names, dropped and created) set up
@@ -48,6 +49,39 @@ from sqlalchemy import create_engine, text
 PYTHON = sys.executable
 # The shipped command line, run from this checkout (``nurture`` as the console script does).
 CLI = "import sys; from nurture.cli import main; sys.argv[0] = 'nurture'; sys.exit(main())"
+# ``--api``: the same file through the JSON API's bulk endpoint (POST /api/v1/leads, a JSON
+# array of at most 1000 leads per request), the app served in-process by Flask's test
+# client, so the child's CPU time and RSS are the endpoint's and the import's, not a web
+# server's or the network's. Every request must answer 200.
+API = """
+import csv, sys
+from nurture.auth.apikeys import create_api_key
+from nurture.platform.db import transaction, utcnow
+from nurture.platform.start_up import started
+from nurture.web import create_app
+
+app = create_app()
+started()
+with transaction(app.extensions["nurture"].sessions) as session:
+    _, key = create_api_key(session, "bench", now=utcnow())
+client = app.test_client()
+with open(sys.argv[1], newline="", encoding="utf-8") as handle:
+    rows = csv.reader(handle)
+    header = next(rows)
+    chunk = []
+    def post():
+        answer = client.post(
+            "/api/v1/leads", json=chunk, headers={"Authorization": "Bearer " + key}
+        )
+        assert answer.status_code == 200, (answer.status_code, answer.get_data(as_text=True))
+        chunk.clear()
+    for row in rows:
+        chunk.append({k: v for k, v in zip(header, row) if v})
+        if len(chunk) == 1000:
+            post()
+    if chunk:
+        post()
+"""
 HEADER = (
     "email",
     "first_name",
@@ -130,14 +164,15 @@ def environment(db_url: str, workdir: Path) -> dict[str, str]:
 
 
 def nurture(
-    env: dict[str, str], *args: str, profile: Path | None = None
+    env: dict[str, str], *args: str, profile: Path | None = None, code: str = CLI
 ) -> tuple[float, float, float]:
-    """Run one nurture command in a child process; its wall time (s), peak RSS (MB) and CPU
-    time (s: user + system, which a loaded machine stretches far less than the wall time)."""
-    command = [PYTHON, "-c", CLI, *args]
+    """Run one nurture command (or ``code``) in a child process; its wall time (s), peak RSS
+    (MB) and CPU time (s: user + system, which a loaded machine stretches far less than the
+    wall time)."""
+    command = [PYTHON, "-c", code, *args]
     if profile is not None:
         script = profile.with_suffix(".py")
-        script.write_text(CLI + "\n", encoding="utf-8")
+        script.write_text(code + "\n", encoding="utf-8")
         command = [PYTHON, "-m", "cProfile", "-o", str(profile), str(script), *args]
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
@@ -209,7 +244,13 @@ def check(db_url: str, expected_enrolled: int) -> str:
 
 
 def run(
-    db: str, rows: int, workdir: Path, profile: bool, pg_database: str, batch_size: int | None
+    db: str,
+    rows: int,
+    workdir: Path,
+    profile: bool,
+    pg_database: str,
+    batch_size: int | None,
+    api: bool = False,
 ) -> bool:
     if db == "postgresql":
         db_url = recreate_postgres_database(pg_database)
@@ -224,15 +265,19 @@ def run(
     OUT.mkdir(exist_ok=True)
     out = OUT / f"lead_import_{db}.prof" if profile else None
     batch = ("--batch-size", str(batch_size)) if batch_size else ()
-    seconds, rss, cpu = nurture(
-        env, "leads", "import", str(mixed), "--no-progress", *batch, profile=out
-    )
+    if api:
+        seconds, rss, cpu = nurture(env, str(mixed), profile=out, code=API)
+    else:
+        seconds, rss, cpu = nurture(
+            env, "leads", "import", str(mixed), "--no-progress", *batch, profile=out
+        )
     rate = rows / seconds
     facts = check(db_url, expected)
     goal = GOAL_SECONDS_PER_100K * rows / 100_000
     ok = seconds < goal and rss < GOAL_RSS_MB
     print(
-        f"{db:10}  {rows:,} rows in {seconds:.1f} s = {rate:,.0f} rows/s (CPU {cpu:.1f} s = "
+        f"{db:10}  {'API bulk: ' if api else ''}{rows:,} rows in {seconds:.1f} s = "
+        f"{rate:,.0f} rows/s (CPU {cpu:.1f} s = "
         f"{rows / cpu:,.0f} rows/CPU-s); peak RSS {rss:.0f} MB;"
         f" reference bulk load {reference:,.0f} rows/s ({rate / reference:.1%} of it); {facts}"
     )
@@ -260,6 +305,11 @@ def main() -> int:
     parser.add_argument(
         "--batch-size", type=int, help="rows per transaction of the timed import (--batch-size)"
     )
+    parser.add_argument(
+        "--api",
+        action="store_true",
+        help="import through the JSON API's bulk endpoint (1000 leads per request) instead",
+    )
     options = parser.parse_args()
     print_machine()
     print(f"rows={options.rows} db={options.db} load average {os.getloadavg()}")
@@ -275,6 +325,7 @@ def main() -> int:
                 options.profile,
                 options.pg_database,
                 options.batch_size,
+                options.api,
             )
     return 0
 

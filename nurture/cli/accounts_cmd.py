@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nurture.cli.group import cli, runtime
-from nurture.cli.worker_cmd import parse_timestamp
+from nurture.cli.timestamps import parse_timestamp
 from nurture.handoff.account_scores import refresh_all_account_scores
 from nurture.handoff.account_view import account_view, describe_method
 from nurture.platform.db import transaction, utcnow

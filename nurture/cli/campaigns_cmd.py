@@ -30,7 +30,7 @@ from nurture.campaigns.services import template_checks as campaign_template_chec
 from nurture.campaigns.sync import sync_campaigns
 from nurture.campaigns.validator import TemplateProblems, check_directory
 from nurture.cli.group import cli, runtime
-from nurture.cli.worker_cmd import parse_timestamp
+from nurture.cli.timestamps import parse_timestamp
 from nurture.consent.brand import Brand
 from nurture.files.event_catalogue import event_catalogue, read_event_catalogue
 from nurture.handoff.team_sync import sync_team_file

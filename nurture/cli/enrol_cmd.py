@@ -6,7 +6,7 @@ import click
 
 from nurture.campaigns.services import NotFound, enrol_by_email
 from nurture.cli.group import cli, runtime
-from nurture.cli.worker_cmd import parse_timestamp
+from nurture.cli.timestamps import parse_timestamp
 
 
 @cli.command("enrol")

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from nurture.cli.group import cli, runtime
 from nurture.cli.leads_cmd import leads_group
-from nurture.cli.worker_cmd import parse_timestamp
+from nurture.cli.timestamps import parse_timestamp
 from nurture.scoring.parser import half_life_text
 from nurture.scoring.report import LeadReport, lead_report
 from nurture.tracking.clock import instance_now

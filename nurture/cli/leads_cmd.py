@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from nurture.cli.group import cli, runtime
+from nurture.cli.group import cli, runtime, runtime_without_app
 from nurture.leads.csv_columns import EXTRA_COLUMN_MODES, LeadImportError, parse_mapping
 from nurture.leads.csv_import import import_leads_csv
 from nurture.leads.fields import LAWFUL_BASES
@@ -35,7 +35,9 @@ def _source_name(_ctx: click.Context, _param: click.Parameter, value: str) -> st
     return value
 
 
-@leads_group.command("import")
+# Without Flask's app context: an import serves no page, and importing the web app would
+# only delay the first batch.
+@leads_group.command("import", with_appcontext=False)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--map",
@@ -86,7 +88,9 @@ def _source_name(_ctx: click.Context, _param: click.Parameter, value: str) -> st
 )
 @click.option("--batch-size", type=click.IntRange(min=1), help="Rows per transaction.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.pass_context
 def import_command(
+    ctx: click.Context,
     file: Path,
     maps: tuple[str, ...],
     rejects: Path | None,
@@ -106,25 +110,25 @@ def import_command(
     cannot be mailed, and why. Exits 0 when the file was imported (even with rejects), 1
     when it could not be read.
     """
-    rt = runtime()
-    try:
-        summary = import_leads_csv(
-            rt.sessions,
-            file,
-            now=utcnow(),
-            mapping=parse_mapping(maps),
-            rejects_path=rejects,
-            default_timezone=rt.settings.default_timezone,
-            source=source,
-            progress=not no_progress,
-            batch_size=batch_size or rt.settings.batch_size,
-            extra_columns=extra_columns,
-            consent_basis=lawful_basis,
-            consent=consent,
-        )
-    except LeadImportError as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(1) from None
+    with runtime_without_app(ctx) as rt:
+        try:
+            summary = import_leads_csv(
+                rt.sessions,
+                file,
+                now=utcnow(),
+                mapping=parse_mapping(maps),
+                rejects_path=rejects,
+                default_timezone=rt.settings.default_timezone,
+                source=source,
+                progress=not no_progress,
+                batch_size=batch_size or rt.settings.batch_size,
+                extra_columns=extra_columns,
+                consent_basis=lawful_basis,
+                consent=consent,
+            )
+        except LeadImportError as exc:
+            click.echo(f"error: {exc}", err=True)
+            raise SystemExit(1) from None
     _print_summary(summary)
 
 

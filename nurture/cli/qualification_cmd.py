@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from nurture.cli.group import cli, runtime, valid_or_exit
 from nurture.cli.leads_cmd import leads_group
-from nurture.cli.worker_cmd import parse_timestamp
+from nurture.cli.timestamps import parse_timestamp
 from nurture.files.event_catalogue import event_catalogue
 from nurture.leads.lifecycle import stage_history, time_in_stage
 from nurture.leads.queries import get_lead

@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 
 from nurture.cli.group import cli, runtime_without_app
+from nurture.cli.timestamps import parse_timestamp
 from nurture.handoff.webhooks import deliver_due as deliver_webhooks
-from nurture.platform.db import utcnow
 from nurture.platform.runtime import Runtime
 from nurture.tracking.clock import instance_now, set_simulated_clock
 from nurture.tracking.processing import HitProcessor
 from nurture.worker import WorkerAlreadyRunning, WorkerPass, run_worker, single_worker_lock
 from nurture.worker.rollups import roll_up_campaign_results
-
-
-def parse_timestamp(value: str | None) -> datetime:
-    """An ISO 8601 timestamp (naive means UTC), or the current time when None."""
-    if value is None:
-        return utcnow()
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO 8601 time, e.g. 2026-12-01T09:30"
-        ) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # Without Flask's app context: neither command serves a page, and importing the web app

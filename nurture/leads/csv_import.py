@@ -54,12 +54,21 @@ from nurture.leads.import_summary import (
 from nurture.leads.parsed_rows import ParsedRow, ParsedRows
 from nurture.leads.service import UpsertResult, upsert_leads
 from nurture.leads.validation import LeadFields
-from nurture.models import Lead
-from nurture.platform.db import transaction
+from nurture.models import Account, Enrollment, Event, Lead
+from nurture.platform.db import refresh_statistics, table_of, transaction
 
 _SNIFF_BYTES = 64 * 1024
 # How often pass 1 reports how far it got (rows).
 _SCAN_REPORT_EVERY = 1000
+# PostgreSQL plans each batch's queries (the accounts' people, readiness, the roll-up) from
+# the tables' statistics. A table an import grows from empty has none until autovacuum
+# samples it (never, where autovacuum is off), and planned blind those queries read every
+# live lead, once per batch (measured: 250-770 ms each at 100,000 leads, 1-135 ms with
+# statistics). So the import has the tables it grows sampled again whenever the leads it
+# created since the last sample reach this many and as many as it had created before.
+ANALYZE_AFTER = 5000
+GROWN_TABLES = tuple(table_of(model) for model in (Lead, Account, Event, Enrollment))
+
 # The counts an interrupted import resumes from (an import job keeps them).
 RESUMABLE_COUNTS = (
     "rows_read",
@@ -231,8 +240,10 @@ def import_leads_csv(
         rejects if rejects is not None else RejectsFile(rejects_file, header, delimiter)
     )
     batch: list[tuple[int, list[str], LeadFields]] = []
+    sampled_at = summary.created  # the leads created when the tables were last sampled
 
     def flush() -> None:
+        nonlocal sampled_at
         _import_batch(
             session_factory,
             batch,
@@ -247,6 +258,11 @@ def import_leads_csv(
             on_commit=on_commit,
         )
         batch.clear()
+        grown = summary.created - sampled_at
+        if grown >= ANALYZE_AFTER and grown >= sampled_at:
+            with transaction(session_factory) as session:
+                refresh_statistics(session, GROWN_TABLES)
+            sampled_at = summary.created
 
     console = Console(stderr=True)
     bar = Progress(

@@ -11,8 +11,7 @@ readiness) sees the same leads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -23,21 +22,26 @@ from nurture.models.lead import derive_keys
 from nurture.platform.bulk_rows import insert_rows
 from nurture.platform.db import table_of
 
-_MISSING = object()
 
-
-def insert_new_leads(session: Session, new: Sequence[tuple[Lead, Account | None]]) -> None:
+def insert_new_leads(
+    session: Session,
+    new: Sequence[tuple[Lead, Account | None]],
+    *,
+    before_insert: Callable[[], None] | None = None,
+) -> None:
     """Insert the transient ``Lead`` objects of ``new`` (each with the account it joins,
     which must have its id already) and add them to the session as persistent leads.
 
     A column the object was not given gets its Python-side default, or stays NULL, as in
     an ORM flush (a JSON column left unset is SQL NULL, not JSON ``null``).
+    ``before_insert`` runs once every object holds the values its row will have, and may
+    set more of them (the upsert grades the new leads there, so their fit is written with
+    the row instead of by an UPDATE of every new row right after its INSERT).
     """
     if not new:
         return
     table = table_of(Lead)
     attributes = [(attr.key, attr.columns[0]) for attr in inspect(Lead).column_attrs]
-    rows: list[dict[str, Any]] = []
     for lead, account in new:
         if lead.id is not None:
             raise ValueError(f"lead {lead.email} has an id already: it is not new")
@@ -46,25 +50,25 @@ def insert_new_leads(session: Session, new: Sequence[tuple[Lead, Account | None]
         lead.account_id = None if account is None else account.id
         derive_keys(lead)
         given = lead.__dict__
-        row: dict[str, Any] = {}
         for key, column in attributes:
-            value = given.get(key, _MISSING)
-            if value is _MISSING:
-                default = column.default
-                if default is not None and default.is_scalar:
-                    value = default.arg
-                elif default is not None and default.is_callable:
-                    value = default.arg(None)
-                else:
-                    value = None
-                # Every column is loaded, so reading one later costs no query. Written to
-                # the instance's dict: the object is transient, and
-                # ``make_transient_to_detached`` below takes the dict as its loaded state
-                # (an attribute event per column and lead cost more than the insert).
-                given[key] = value
-            if key != "id":
-                row[column.name] = value
-        rows.append(row)
+            if key in given:
+                continue
+            default = column.default
+            if default is not None and default.is_scalar:
+                value = default.arg
+            elif default is not None and default.is_callable:
+                value = default.arg(None)
+            else:
+                value = None
+            # Every column is loaded, so reading one later costs no query. Written to the
+            # instance's dict: the object is transient, and ``make_transient_to_detached``
+            # below takes the dict as its loaded state (an attribute event per column and
+            # lead cost more than the insert).
+            given[key] = value
+    if before_insert is not None:
+        before_insert()
+    names = [(key, column.name) for key, column in attributes if key != "id"]
+    rows = [{name: lead.__dict__[key] for key, name in names} for lead, _ in new]
     # A column no row gives a value is left out: NULL as in a flush, and for JSON columns
     # SQL NULL rather than the JSON ``null`` an explicit None would store.
     empty = {

@@ -215,7 +215,14 @@ def upsert_leads(
     # The flush gives the new accounts their ids (and writes the changed leads), then the
     # new leads go in as rows: the events and the enrolment trigger need their ids.
     session.flush()
-    insert_new_leads(session, list(new.values()))
+    created_pairs = list(new.values())
+    insert_new_leads(
+        session,
+        created_pairs,
+        before_insert=lambda: hooks.publish(
+            hooks.leads_creating, session, leads=created_pairs, now=now
+        ),
+    )
     events: list[dict[str, Any]] = []
     for result in results:
         if not result.changed and not result.created:

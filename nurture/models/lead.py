@@ -35,6 +35,17 @@ class Lead(Base):
             sqlite_where=text("erased_at IS NULL"),
         ),
         Index("ix_leads_last_activity_at_id", "last_activity_at", "id"),
+        # An account's people: each account's best grade among its live people
+        # (readiness's account condition, for every account an import's batch touches) is
+        # read from this index alone, and its engaged people (warm, hot) are found without
+        # reading the others; it serves every lookup by account too.
+        Index(
+            "ix_leads_account_id_erased_at_temperature_fit_grade",
+            "account_id",
+            "erased_at",
+            "temperature",
+            "fit_grade",
+        ),
         Index("ix_leads_score_rank_id", "score_rank", "id"),
         Index("ix_leads_name_key_id", "name_key", "id"),
         # Prefix search: ``LIKE 'jan%'`` uses a btree index on PostgreSQL only with the
@@ -104,7 +115,8 @@ class Lead(Base):
         ForeignKey("qualification_versions.id", ondelete="SET NULL")
     )
 
-    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # Indexed first in ix_leads_account_id_erased_at_temperature_fit_grade.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     account: Mapped[Account | None] = relationship(back_populates="leads")
     # The salesperson who owns the lead since its handoff (nurture.handoff).
     owner_id: Mapped[int | None] = mapped_column(

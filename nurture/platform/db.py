@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -225,6 +225,18 @@ def allocate_ids(session: Session, table: str, count: int) -> list[int] | None:
     return list(session.scalars(statement, {"table": table, "n": count}))
 
 
+def refresh_statistics(session: Session, tables: Sequence[Table]) -> None:
+    """Have PostgreSQL sample ``tables`` again (``ANALYZE``), so queries are planned from
+    what the tables hold now: a table grown from empty within minutes has no statistics
+    until autovacuum gets to it (never, where it is off), and a query planned without them
+    can read the whole table. Nothing on SQLite, which keeps none unless asked."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        # The table's own name, not text from outside.
+        session.execute(text(f"ANALYZE {table.name}"))
+
+
 def with_defaults(table: Table, rows: list[dict[str, Any]]) -> None:
     """Give every row the Python-side defaults of the table's columns it lacks (as an
     INSERT would), in place: the values are then known to the caller too."""
@@ -278,19 +290,37 @@ def _sqlite_executemany(
     connection: Connection, table: Table, names: list[str], rows: list[dict[str, Any]]
 ) -> None:
     processors = _bind_processors(table, tuple(names), connection.dialect)
-    values = [
-        tuple(
-            value if process is None else process(value)
-            for process, value in zip(processors, (row[name] for name in names), strict=True)
-        )
-        for row in rows
+    columns = [
+        _converted([row[name] for row in rows], process)
+        for name, process in zip(names, processors, strict=True)
     ]
-    columns = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
+    values = list(zip(*columns, strict=True))
+    quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
     marks = ", ".join("?" * len(names))
     # The names are the table's own columns (``_bind_processors`` looked each up in
     # ``table.c``); the values are parameters.
-    statement = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"  # noqa: S608
+    statement = f"INSERT INTO {table.name} ({quoted}) VALUES ({marks})"  # noqa: S608
     connection.exec_driver_sql(statement, values)
+
+
+def _converted(values: list[Any], convert: Callable[[Any], Any] | None) -> list[Any]:
+    """One column's values through its bind conversion, each distinct object converted
+    once: a batch's rows share most of their timestamps (the batch's ``now``) and often a
+    JSON value (one fit's reasons), and converting them row by row was most of a bulk
+    insert's cost in Python. Keyed by identity, so unhashable values (dicts, lists) are
+    shared too; every value stays referenced by ``values`` while this runs, so no id is
+    reused."""
+    if convert is None:
+        return values
+    done: dict[int, Any] = {}
+    out = []
+    for value in values:
+        key = id(value)
+        converted = done.get(key, done)
+        if converted is done:
+            converted = done[key] = convert(value)
+        out.append(converted)
+    return out
 
 
 @lru_cache(maxsize=256)
@@ -310,6 +340,9 @@ def bulk_update(
     if not rows:
         return
     names = list(rows[0])
+    if connection.dialect.name == "sqlite":
+        _sqlite_update_many(connection, table, names, rows, key)
+        return
     if connection.dialect.name != "postgresql":
         by_key = (
             table.update()
@@ -332,6 +365,31 @@ def bulk_update(
     connection.exec_driver_sql(statement, tuple(arrays))
 
 
+def _sqlite_update_many(
+    connection: Connection, table: Table, names: list[str], rows: list[dict[str, Any]], key: str
+) -> None:
+    """``bulk_update`` on SQLite: the driver's executemany with the column types' own
+    conversions, as ``bulk_insert`` does (SQLAlchemy's per-row parameter handling cost more
+    than the update)."""
+    columns = [name for name in names if name != key] + [key]
+    processors = _bind_processors(table, tuple(columns), connection.dialect)
+    values = list(
+        zip(
+            *(
+                _converted([row[name] for row in rows], process)
+                for name, process in zip(columns, processors, strict=True)
+            ),
+            strict=True,
+        )
+    )
+    quote = connection.dialect.identifier_preparer.quote
+    assignments = ", ".join(f"{quote(name)} = ?" for name in columns[:-1])
+    # The names are the table's own columns (``_bind_processors`` looked each up in
+    # ``table.c``); the values are parameters.
+    statement = f"UPDATE {table.name} SET {assignments} WHERE {quote(key)} = ?"  # noqa: S608
+    connection.exec_driver_sql(statement, values)
+
+
 def _unnest_columns(
     connection: Connection, table: Table, names: list[str], rows: list[dict[str, Any]]
 ) -> tuple[list[str], list[str], list[Any]]:
@@ -341,9 +399,7 @@ def _unnest_columns(
     casts, selects, converters, encoders = _unnest_plan(table, tuple(names), connection.dialect)
     arrays: list[Any] = []
     for name, convert, encode in zip(names, converters, encoders, strict=True):
-        values = [row[name] for row in rows]
-        if convert is not None:
-            values = [convert(value) for value in values]
+        values = _converted([row[name] for row in rows], convert)
         arrays.append(values if encode is None else encode(values))
     return casts, selects, arrays
 

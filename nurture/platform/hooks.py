@@ -56,6 +56,14 @@ leads_created = _signals.signal(
     "campaign for the whole set.",
 )
 
+leads_creating = _signals.signal(
+    "leads-creating",
+    doc="New leads are about to be inserted (an upsert: import, API, form). Kwargs: "
+    "``leads`` (pairs of a lead, transient, every column's value set but no id yet, and "
+    "the account it joins, flushed, or None), ``now``. Qualification grades them, so "
+    "their fit is written with the row; ``leads_data_changed`` follows once they exist.",
+)
+
 lead_changed = _signals.signal(
     "lead-changed",
     doc="Something campaign rules read changed for a lead (stage, consent, suppression, "

@@ -14,7 +14,7 @@ computed once per distinct set of values in a batch (``grade`` is pure).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -127,6 +127,21 @@ class _Fields:
                     values[f"account.attributes.{key}"] = value
         return values
 
+    def object_facts(self, lead: Lead, account: Account | None) -> dict[str, Any]:
+        """The facts of a lead not yet inserted, from its object and its account's (the
+        same names and values ``facts`` reads from a row of the inserted lead)."""
+        values: dict[str, Any] = {n: getattr(lead, n) for n in self.lead}
+        if self.lead_attributes:
+            for key, value in (lead.attributes or {}).items():
+                values[f"attributes.{key}"] = value
+        if account is not None:
+            for n in self.account:
+                values[f"account.{n}"] = getattr(account, n)
+            if self.account_attributes:
+                for key, value in (account.attributes or {}).items():
+                    values[f"account.attributes.{key}"] = value
+        return values
+
     def key(self, facts: dict[str, Any]) -> tuple[Any, ...] | None:
         """What makes two leads' fits equal: the values (and their types: 1 and True read
         differently in a reason) of the fields the ICP reads; None when not hashable."""
@@ -138,28 +153,72 @@ class _Fields:
         return key
 
 
+def grade_new_leads(
+    session: Session, new: Sequence[tuple[Lead, Account | None]], now: datetime
+) -> dict[Lead, Fit]:
+    """Grade leads about to be inserted (``hooks.leads_creating``): each object gets its fit
+    columns (``FIT_COLUMNS``), so the fit goes in with the row. Returns each lead's fit for
+    ``regrade_batch(graded=...)``, which then writes their ``fit.changed`` events instead
+    of grading them again. Nothing before an ICP is synced."""
+    active = active_icp(session)
+    if active is None or not new:
+        return {}
+    fields = _Fields(active.icp)
+    fits: dict[tuple[Any, ...], tuple[Fit, dict[str, Any]]] = {}
+    graded: dict[Lead, Fit] = {}
+    for lead, account in new:
+        facts = fields.object_facts(lead, account)
+        key = fields.key(facts)
+        known = fits.get(key) if key is not None else None
+        if known is None:
+            fit = grade(active.icp, facts)
+            known = (fit, fit_values(fit, active, now))
+            if key is not None:
+                fits[key] = known
+        fit, values = known
+        # The object is transient: its dict is the row it will be (and its loaded state).
+        lead.__dict__.update(values)
+        graded[lead] = fit
+    return graded
+
+
 def regrade_batch(
-    session: Session, lead_ids: Iterable[int], now: datetime, *, reason: str = "data"
+    session: Session,
+    lead_ids: Iterable[int],
+    now: datetime,
+    *,
+    reason: str = "data",
+    graded: Mapping[int, Fit] | None = None,
 ) -> list[FitChange]:
     """``service.regrade_leads`` for leads given by id, set-based: the same fits, events and
     FitChanges. Leads of the session that are loaded get the stored values too, so what
-    runs later in the transaction (enrolment, readiness) sees the new fit."""
+    runs later in the transaction (enrolment, readiness) sees the new fit.
+
+    ``graded`` holds, by id, the fits of leads this transaction inserted already graded
+    (``grade_new_leads``): they are not read or written again; each gets the change and the
+    ``fit.changed`` event of a first grade, as if it had been graded after its insert."""
     active = active_icp(session)
     ids = list(dict.fromkeys(lead_ids))
     if active is None or not ids:
         return []
+    graded = graded or {}
     fields = _Fields(active.icp)
-    rows = session.execute(
-        select(
-            *fields.columns,
-            Lead.fit_score,
-            Lead.fit_grade,
-            Lead.fit_graded_at,
-            Lead.fit_version_id,
-        )
-        .outerjoin(Account, Account.id == Lead.account_id)
-        .where(among(session, Lead.id, ids), Lead.erased_at.is_(None))
-    ).all()
+    rest = [lead_id for lead_id in ids if lead_id not in graded]
+    rows = (
+        session.execute(
+            select(
+                *fields.columns,
+                Lead.fit_score,
+                Lead.fit_grade,
+                Lead.fit_graded_at,
+                Lead.fit_version_id,
+            )
+            .outerjoin(Account, Account.id == Lead.account_id)
+            .where(among(session, Lead.id, rest), Lead.erased_at.is_(None))
+        ).all()
+        if rest
+        else []
+    )
     by_id = {row.id: row for row in rows}
     # A fit and its stored values, by the values it was graded from.
     fits: dict[tuple[Any, ...], tuple[Fit, dict[str, Any]]] = {}
@@ -167,6 +226,12 @@ def regrade_batch(
     events: list[dict[str, Any]] = []
     writes: list[tuple[int, dict[str, Any]]] = []
     for lead_id in ids:
+        first = graded.get(lead_id)
+        if first is not None:
+            change = FitChange(lead_id, None, first.grade, None, first.score)
+            changes.append(change)
+            events.append(fit_changed_event(change, first, active, now, reason))
+            continue
         row = by_id.get(lead_id)
         if row is None:
             continue  # erased (or gone)
