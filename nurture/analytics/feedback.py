@@ -26,12 +26,12 @@ tracking hits, so no machine hit can enter a figure.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, null, or_, select
+from sqlalchemy import ColumnElement, exists, null, or_, select
 from sqlalchemy.orm import Session
 
 from nurture.analytics.definitions import WINDOWS, Reach
@@ -53,6 +53,7 @@ from nurture.analytics.filters import FilterError, ReportFilter, month_key, mont
 from nurture.analytics.scope import AnySelect, check_filter, scoped
 from nurture.handoff.team import Team
 from nurture.models import Handoff, HandoffAction, HandoffSla, Lead, SalesRep, StageChange
+from nurture.platform.db import among
 
 # The groupings read from the lead (``scope``); the others from the handoff or the clock.
 _LEAD_GROUPS = ("grade", "segment")
@@ -108,7 +109,8 @@ def feedback_report(
             figures["decided_in_sla"] += int(in_sla)
     for group, back in _recycles(session, report, team):
         rows[group]["recycled"] += 1
-        comebacks[group] = add_reach(comebacks[group], back)
+        if back.by_now:  # a lead that did not come back adds nothing to any count
+            comebacks[group] = add_reach(comebacks[group], back)
     counted: dict[tuple[str | None, str, str], int] = defaultdict(int)
     found_notes: list[NoteRow] = []
     for group, decided_at, reason, handed, note in _rejections(session, report, team, notes):
@@ -328,14 +330,13 @@ def _recycles(
             first[lead_id] = (moment, lead_group)
     if not first:
         return []
-    recycled_leads = select(StageChange.lead_id).where(*in_period)
     returns: dict[int, list[datetime]] = defaultdict(list)
     for lead_id, moment in _rows(
         session,
         select(StageChange.lead_id, StageChange.at).where(
             StageChange.to_stage == "mql",
             StageChange.at > start,
-            StageChange.lead_id.in_(recycled_leads),
+            _recycled(session, StageChange.lead_id, first, in_period),
         ),
     ):
         returns[lead_id].append(moment)
@@ -344,7 +345,7 @@ def _recycles(
         session,
         select(Handoff.lead_id, Handoff.created_at, *_HANDED_COLUMNS, SalesRep.email.label("owner"))
         .outerjoin(SalesRep, SalesRep.id == Handoff.rep_id)
-        .where(Handoff.lead_id.in_(recycled_leads), Handoff.created_at < end)
+        .where(_recycled(session, Handoff.lead_id, first, in_period), Handoff.created_at < end)
         .order_by(Handoff.created_at, Handoff.id),
     ):
         sent_back[row.lead_id].append((row.created_at, _handed(row, row.owner)))
@@ -358,6 +359,21 @@ def _recycles(
         back = came_back(moment, returns.get(lead_id, []))
         found.append((_group(report, handed, lead_group, moment), back))
     return found
+
+
+def _recycled(
+    session: Session, column: Any, leads: Iterable[int], in_period: tuple[Any, ...]
+) -> ColumnElement[bool]:
+    """``column`` is one of the recycled ``leads`` already read. On PostgreSQL their ids
+    go as one array parameter: the recycling changes of the period again as a subquery
+    made each of the two queries that use it re-read them from the heap (EXPLAIN ANALYZE
+    on the benchmark's database: ~0.2 s of the comebacks' 0.5 s, and 80 ms for the
+    handoffs). SQLite, whose statements take a bounded number of parameters, gets the
+    subquery: every lead recycled in the period, of which ``leads`` are those that pass
+    the filters (the only ones the caller looks up)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return among(session, column, leads)
+    return column.in_(select(StageChange.lead_id).where(*in_period))
 
 
 def _rows(session: Session, statement: AnySelect) -> Sequence[Any]:

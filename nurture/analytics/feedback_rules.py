@@ -80,12 +80,17 @@ def rule_version(rule: str | None, version: int | None) -> str | None:
     return f"{rule} v{version}" if version is not None else f"{rule} (unknown version)"
 
 
+# A lead that has not come back (most of them): one value shared by all, as a report
+# sums tens of thousands of them (Reach is frozen and nobody changes its counts).
+NOT_BACK = Reach()
+
+
 def came_back(recycled_at: datetime, mql_at: Iterable[datetime]) -> Reach:
     """Whether a lead recycled at ``recycled_at`` entered ``mql`` again afterwards: by now
     and within each of ``WINDOWS`` days (1 or 0 each, to be summed per group)."""
     later = [moment for moment in mql_at if moment > recycled_at]
     if not later:
-        return Reach()
+        return NOT_BACK
     back = min(later) - recycled_at
     return Reach(by_now=1, within={d: int(back < timedelta(days=d)) for d in WINDOWS})
 

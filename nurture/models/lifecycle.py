@@ -21,8 +21,9 @@ class StageChange(Base):
     __tablename__ = "stage_changes"
     __table_args__ = (
         Index("ix_stage_changes_lead_id_at", "lead_id", "at"),
-        # New MQLs (or any stage) of a period, for the home page.
-        Index("ix_stage_changes_to_stage_at", "to_stage", "at"),
+        # New MQLs (or any stage) of a period, for the home page and the reports; with the
+        # lead, so that the leads that entered a stage are read from the index alone.
+        Index("ix_stage_changes_to_stage_at_lead_id", "to_stage", "at", "lead_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -56,6 +56,15 @@ def test_each_measure_counts_what_ended_in_the_period(runtime, story):
     assert measures["mql_to_first_action"] == Spread(3, 1.0, 2.5, 3.4, waiting=1)
 
 
+def test_a_stay_entered_before_the_period_counts_in_the_period_it_ended(runtime, story):
+    [measures] = velocity(runtime, start="2026-02-01").values()
+    # V1 entered opportunity on Jan 20, before the period, and left it won on Feb 09: a
+    # stay of 20 days in February. V4's mql stay (Feb 10 → 12) is the period's only other.
+    assert measures["opportunity"] == Spread(1, 20.0, 20.0, 20.0)
+    assert measures["mql"] == Spread(1, 2.0, 2.0, 2.0)
+    assert (measures["sal"], measures["sql"]) == (NOTHING, NOTHING)
+
+
 def test_by_month_each_span_falls_in_the_month_it_ended(runtime, story):
     months = velocity(runtime, group_by="month")
     assert list(months) == ["2026-01", "2026-02"]
