@@ -6,7 +6,7 @@ fetching each change's row from the table. One index replaces another, so a stag
 writes no more than before.
 
 Revision ID: 9830
-Revises: 9790
+Revises: 9800
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "9830"
-down_revision: str | None = "9790"
+down_revision: str | None = "9800"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
