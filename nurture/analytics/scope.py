@@ -43,7 +43,15 @@ from nurture.analytics.definitions import RANK
 from nurture.analytics.filters import FilterError, ReportFilter
 from nurture.handoff.team import Team
 from nurture.handoff.team_sync import active_team
-from nurture.models import Account, Campaign, Enrollment, Handoff, Lead, SalesRep
+from nurture.models import (
+    Account,
+    Campaign,
+    CampaignEntry,
+    Enrollment,
+    Handoff,
+    Lead,
+    SalesRep,
+)
 
 # A query whatever its columns (SQLAlchemy's Select is generic over them).
 AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
@@ -187,22 +195,18 @@ def scoped(
     if report.segment is not None:
         statement = statement.where(segment == report.segment)
     if report.group_by == "campaign":
-        # Entry 1 is a lead's first enrolment in a campaign (re-entries number on from
-        # it, and enrolments are never deleted): one row per lead and campaign, without
-        # the DISTINCT over every enrolment that made this the slowest grouping.
+        # A lead's first enrolment in each campaign, from its narrow copy
+        # (``campaign_entries``, kept by triggers on the enrolments): one row per lead and
+        # campaign, without the DISTINCT over every enrolment, nor the enrolments' wide rows.
         enrolled: AnySelect
         if campaign_ids:
-            enrolled = select(Enrollment.lead_id, Enrollment.campaign_id.label("key")).where(
-                Enrollment.entry_number == 1
-            )
+            enrolled = select(CampaignEntry.lead_id, CampaignEntry.campaign_id.label("key"))
             if report.campaign is not None:
                 named = select(Campaign.id).where(Campaign.key == report.campaign)
-                enrolled = enrolled.where(Enrollment.campaign_id == named.scalar_subquery())
+                enrolled = enrolled.where(CampaignEntry.campaign_id == named.scalar_subquery())
         else:
-            enrolled = (
-                select(Enrollment.lead_id, Campaign.key)
-                .join(Campaign, Campaign.id == Enrollment.campaign_id)
-                .where(Enrollment.entry_number == 1)
+            enrolled = select(CampaignEntry.lead_id, Campaign.key).join(
+                Campaign, Campaign.id == CampaignEntry.campaign_id
             )
             if report.campaign is not None:
                 enrolled = enrolled.where(Campaign.key == report.campaign)
