@@ -111,6 +111,55 @@ def uses_leads(report: ReportFilter) -> bool:
     return any(value is not None for value in filters) or report.group_by not in (None, "month")
 
 
+def reads_lead_fields(report: ReportFilter) -> bool:
+    """Whether the filter or the grouping reads a field of the lead besides its creation and
+    its campaigns (what ``campaign_entries`` holds)."""
+    filters = (report.source, report.owner, report.grade, report.segment)
+    return any(value is not None for value in filters) or report.group_by not in (
+        None,
+        "month",
+        "campaign",
+    )
+
+
+def created_leads(
+    report: ReportFilter, team: Team | None, start: Any, end: Any
+) -> tuple[AnySelect, ColumnElement[Any] | None, Any]:
+    """The leads created in ``[start, end)`` narrowed to the filter (a ``lead_id``
+    column), the expression of the filter's grouping, and the column of their creation,
+    as ``scoped`` gives them. Grouped by campaign with no other field of the lead read,
+    the rows are the period's (lead, campaign) pairs of ``campaign_entries`` alone: the
+    same rows, without joining the year's leads to their enrolments."""
+    if report.group_by == "campaign" and not reads_lead_fields(report):
+        pairs: AnySelect = (
+            select(CampaignEntry.lead_id)
+            .join(Campaign, Campaign.id == CampaignEntry.campaign_id)
+            .where(CampaignEntry.created_at >= start, CampaignEntry.created_at < end)
+        )
+        if report.campaign is not None:
+            pairs = pairs.where(Campaign.key == report.campaign)
+        key: ColumnElement[Any] = Campaign.__table__.c["key"]
+        return pairs, key, CampaignEntry.created_at
+    leads = select(Lead.id.label("lead_id")).where(Lead.created_at >= start, Lead.created_at < end)
+    statement, group = scoped(leads, report, team, when=Lead.created_at)
+    return statement, group, Lead.created_at
+
+
+def in_campaigns(rows: Any, report: ReportFilter) -> Any:
+    """``rows`` (a derived table with one row per lead, ``lead_id``) once for each campaign
+    the lead entered (the ``campaign`` grouping, as ``report_group``; only the filter's
+    campaign when it names one). Joined after the rows are summed per lead, so the pairs
+    multiply the leads' sums, not the history they were summed from."""
+    statement = (
+        select(*rows.c, Campaign.key.label("report_group"))
+        .join(CampaignEntry, CampaignEntry.lead_id == rows.c.lead_id)
+        .join(Campaign, Campaign.id == CampaignEntry.campaign_id)
+    )
+    if report.campaign is not None:
+        statement = statement.where(Campaign.key == report.campaign)
+    return statement.subquery("in_campaigns")
+
+
 def enters(stage: str, from_stage: Any, to_stage: Any) -> ColumnElement[bool]:
     """SQL for ``stage in entered_stages(from_stage, to_stage)``
     (``nurture.analytics.definitions``)."""
