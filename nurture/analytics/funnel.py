@@ -23,7 +23,7 @@ source), in every stage they reached, in ``lost`` and under their owner.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -51,7 +51,9 @@ from nurture.analytics.rollup import FIRST_COLUMNS
 from nurture.analytics.scope import (
     AnySelect,
     check_filter,
+    created_leads,
     enters,
+    in_campaigns,
     month_name,
     month_number,
     scoped,
@@ -98,10 +100,7 @@ def funnel_report(session: Session, report: ReportFilter) -> FunnelReport:
 
     # A lead is one row per group here (the campaign grouping's rows are distinct pairs),
     # so a plain count is a count of distinct leads.
-    created = select(Lead.id.label("lead_id")).where(
-        Lead.created_at >= start, Lead.created_at < end
-    )
-    inner, group = scoped(created, report, team, when=Lead.created_at)
+    inner, group, _ = created_leads(report, team, start, end)
     sub = _with_group(inner, group).subquery("created")
     for row in session.execute(_grouped(sub, [func.count()])):
         counts.setdefault(row[0], {})["leads"] = row[1]
@@ -111,9 +110,13 @@ def funnel_report(session: Session, report: ReportFilter) -> FunnelReport:
         StageChange.at < end,
         StageChange.to_stage.in_(FUNNEL_STAGES),
     )
-    if uses_leads(report):
+    # By campaign, the changes are summed per lead first and the sums then joined to the
+    # lead's campaigns: a lead in several campaigns multiplies one row, not its changes.
+    by_campaign = report.group_by == "campaign"
+    lead_scope = replace(report, group_by=None, campaign=None) if by_campaign else report
+    if uses_leads(lead_scope):
         changes = changes.join(Lead, Lead.id == StageChange.lead_id)
-    inner, group = scoped(changes, report, team, when=StageChange.at)
+    inner, group = scoped(changes, lead_scope, team, when=StageChange.at)
     rows_of_changes = _with_group(inner, group).subquery("changes")
     # First per lead (did it enter the stage at all in the period), then per group: one
     # aggregation over the changes instead of a sort per stage for COUNT(DISTINCT).
@@ -127,6 +130,8 @@ def funnel_report(session: Session, report: ReportFilter) -> FunnelReport:
             for index, stage in enumerate(FUNNEL_STAGES)
         ],
     )  # fmt: skip
+    if by_campaign:
+        per_lead = in_campaigns(per_lead, report)
     entered = [func.sum(per_lead.c[f"stage_{i}"]) for i in range(len(FUNNEL_STAGES))]
     for row in session.execute(_grouped(per_lead, entered)):
         target = counts.setdefault(row[0], {})
@@ -166,9 +171,8 @@ def cohort_report(session: Session, report: ReportFilter) -> CohortReport:
     dialect = session.get_bind().dialect.name
     in_period = and_(Lead.created_at >= start, Lead.created_at < end)
 
-    created_rows = select(Lead.id.label("lead_id")).where(in_period)
-    inner, group = scoped(created_rows, report_groups, team, when=Lead.created_at)
-    sub = _with_group(inner, group, month_of=Lead.created_at).subquery("cohort")
+    inner, group, created_at = created_leads(report_groups, team, start, end)
+    sub = _with_group(inner, group, month_of=created_at).subquery("cohort")
     created = {
         (row[0], row[1]): row[2]
         for row in session.execute(_grouped(sub, [func.count()], by_month=True))
@@ -186,10 +190,17 @@ def cohort_report(session: Session, report: ReportFilter) -> CohortReport:
             for index, stage in enumerate(FUNNEL_STAGES)
         ),
     ).where(LeadStageFirst.created_at >= start, LeadStageFirst.created_at < end)
-    if uses_leads(report_groups):
+    # By campaign, each lead's row is joined to its campaigns' pairs alone (no leads).
+    by_campaign = report_groups.group_by == "campaign"
+    lead_scope = (
+        replace(report_groups, group_by=None, campaign=None) if by_campaign else report_groups
+    )
+    if uses_leads(lead_scope):
         firsts_rows = firsts_rows.join(Lead, Lead.id == LeadStageFirst.lead_id)
-    inner, group = scoped(firsts_rows, report_groups, team, when=LeadStageFirst.created_at)
+    inner, group = scoped(firsts_rows, lead_scope, team, when=LeadStageFirst.created_at)
     first = _with_group(inner, group, month_of=LeadStageFirst.created_at).subquery("firsts")
+    if by_campaign:
+        first = in_campaigns(first, report_groups)
     columns = []
     for index in range(len(FUNNEL_STAGES)):
         columns += _reach_columns(first, f"stage_{index}", dialect)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from nurture.analytics import email_rollup_rebuild, rollup
+from nurture.analytics import campaign_entries, email_rollup_rebuild, rollup
 from nurture.cli.group import cli, runtime
 from nurture.platform import migrate
 from nurture.platform.db import transaction
@@ -46,9 +46,11 @@ def rebuild_rollups_command(check_only: bool) -> None:
     if check_only:
         with rt.sessions() as session:
             differed = rollup.count_differences(session)
+            entries_differed = campaign_entries.count_differences(session)
             email_differed = email_rollup_rebuild.count_differences(session)
             queued = email_rollup_rebuild.queued_leads(session)
         click.echo(f"lead_stage_firsts: {differed} rows differ from the stage history")
+        click.echo(f"campaign_entries: {entries_differed} rows differ from the enrolments")
         for table, count in email_differed.items():
             click.echo(f"{table}: {count} rows differ from the messages")
         if queued:
@@ -56,15 +58,20 @@ def rebuild_rollups_command(check_only: bool) -> None:
                 f"email_rollup_queue: {queued} leads wait for the worker's roll-up pass"
                 " (their emails differ until it runs)"
             )
-        if differed or any(email_differed.values()):
+        if differed or entries_differed or any(email_differed.values()):
             raise SystemExit(1)
         return
     with transaction(rt.sessions) as session:
         rebuilt = rollup.rebuild_firsts(session)
+        entries = campaign_entries.rebuild_entries(session)
         emails = email_rollup_rebuild.rebuild_email_rollup(session)
     click.echo(
         f"lead_stage_firsts: {rebuilt.rows} rows recomputed from the stage history"
         f" ({rebuilt.differed} differed before)"
+    )
+    click.echo(
+        f"campaign_entries: {entries.rows} rows recomputed from the enrolments"
+        f" ({entries.differed} differed before)"
     )
     for table, rows in emails.rows.items():
         click.echo(

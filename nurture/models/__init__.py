@@ -22,6 +22,7 @@ from nurture.models.qualification import QualificationVersion
 from nurture.models.revenue import RevenueEntry
 from nurture.models.rollup import (
     CampaignEmailDay,
+    CampaignEntry,
     CampaignGroupDay,
     CampaignRecipientDay,
     EmailRollupQueue,
@@ -49,6 +50,7 @@ __all__ = [
     "BrandSettings",
     "Campaign",
     "CampaignEmailDay",
+    "CampaignEntry",
     "CampaignGroupDay",
     "CampaignRecipientDay",
     "CampaignVersion",

@@ -69,6 +69,35 @@ class LeadStageFirst(Base):
     customer_at: Mapped[datetime | None]
 
 
+class CampaignEntry(Base):
+    """A lead's first enrolment in a campaign, beside the lead's creation: one row per lead
+    and campaign it was ever enrolled in (``enrollments`` with ``entry_number`` 1), which
+    the reports grouped by campaign read instead of the enrolments
+    (``nurture.analytics.campaign_entries``).
+
+    Database triggers on ``enrollments`` keep it in the writer's transaction, whatever
+    wrote the enrolment (``enrol_lead``, the bulk insert of an import, a bulk load), so it
+    always equals a recomputation (``nurture db rebuild-rollups --check``). It names no
+    person: erasure keeps it, as it keeps the enrolments.
+    """
+
+    __tablename__ = "campaign_entries"
+    __table_args__ = (
+        # The period's pairs from the index alone (a report grouped by campaign that
+        # filters on nothing else of the lead reads only this).
+        Index("ix_campaign_entries_created_at", "created_at", "campaign_id", "lead_id"),
+    )
+
+    lead_id: Mapped[int] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id"), primary_key=True, autoincrement=False
+    )
+    # The lead's creation (``leads.created_at``, which never changes).
+    created_at: Mapped[datetime]
+
+
 class RolledUpEmail(_Outcomes, Base):
     """What the campaign results count of one campaign email sent (``kind`` "campaign",
     a campaign, a send time): the roll-ups' own copy of it, so that when its message

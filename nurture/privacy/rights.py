@@ -57,11 +57,13 @@ from nurture.platform.db import Base, rows_affected
 # Tables erase() handles itself (anonymised, not deleted) and those that hold nothing
 # personal beyond the lead id.
 _HANDLED = {"leads", "messages", "events", "outbox", "audit_log", "enrollments"}
-# The reports' roll-up of first stage times is as anonymous as the stage changes it sums;
-# the campaign results' copy of each email and their queue keep the lead as the message does.
+# The reports' roll-up of first stage times is as anonymous as the stage changes it sums,
+# and the first enrolments' copy as the enrolments it copies (both kept); the campaign
+# results' copy of each email and their queue keep the lead as the message does.
 _KEPT_AS_IS = {
     "enrollment_history",
     "lead_stage_firsts",
+    "campaign_entries",
     "rolled_up_emails",
     "email_rollup_queue",
     "rolled_up_leads",

@@ -22,9 +22,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from nurture.analytics.filters import FilterError, ReportFilter, month_key, months
-from nurture.analytics.scope import check_filter, month_name, scoped
+from nurture.analytics.scope import check_filter, created_leads, month_name
 from nurture.analytics.tables import Cell
-from nurture.models import Lead
 
 INTERVALS: tuple[str, ...] = ("day", "week", "month")
 
@@ -75,10 +74,8 @@ def volume_report(session: Session, report: ReportFilter, interval: str = "month
     nothing or an unknown interval)."""
     interval = parse_interval(interval)
     team = check_filter(session, report)
-    created = select(Lead.id, day_number(Lead.created_at).label("day")).where(
-        Lead.created_at >= report.start_at, Lead.created_at < report.end_at
-    )
-    inner, group = scoped(created, report, team, when=Lead.created_at)
+    inner, group, created_at = created_leads(report, team, report.start_at, report.end_at)
+    inner = inner.add_columns(day_number(created_at).label("day"))
     if group is not None:
         inner = inner.add_columns(group.label("report_group"))
     sub = inner.subquery("created")

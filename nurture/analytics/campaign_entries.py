@@ -1,0 +1,59 @@
+"""Each lead's first enrolment in each campaign with the lead's creation
+(``campaign_entries``): what the reports grouped by campaign read instead of the
+enrolments.
+
+The table is ``enrollments`` (entry 1) beside ``leads.created_at``, and must always equal
+a recomputation from them: triggers on ``enrollments`` (migration 9820) keep it in the
+transaction of every enrolment written, by a use case or a bulk insert alike;
+``rebuild_entries`` recomputes it for an operator (``nurture db rebuild-rollups``), and
+``count_differences`` proves it (``--check``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from nurture.analytics.rollup import Rebuild
+from nurture.analytics.scope import AnySelect
+from nurture.models import CampaignEntry, Enrollment, Lead
+
+COLUMNS: tuple[str, ...] = ("lead_id", "campaign_id", "created_at")
+
+
+def recomputed_entries() -> AnySelect:
+    """The table's rows computed from ``enrollments`` and ``leads`` alone (``COLUMNS``)."""
+    return (
+        select(Enrollment.lead_id, Enrollment.campaign_id, Lead.created_at)
+        .join(Lead, Lead.id == Enrollment.lead_id)
+        .where(Enrollment.entry_number == 1)
+    )
+
+
+def stored_entries() -> AnySelect:
+    """The table's rows as stored (``COLUMNS``)."""
+    return select(*(CampaignEntry.__table__.c[name] for name in COLUMNS))
+
+
+def count_differences(session: Session) -> int:
+    """How many rows the table and the recomputation do not share (a row missing on
+    either side, or the same pair with another creation, counts on each side)."""
+    counted = 0
+    for left, right in ((stored_entries(), recomputed_entries()),
+                        (recomputed_entries(), stored_entries())):  # fmt: skip
+        rows = left.except_(right).subquery()
+        counted += session.scalar(select(func.count()).select_from(rows)) or 0
+    return counted
+
+
+def rebuild_entries(session: Session) -> Rebuild:
+    """Recompute the table in the caller's transaction (idempotent: a second rebuild
+    writes the same rows and finds no difference)."""
+    differed = count_differences(session)
+    session.execute(delete(CampaignEntry))
+    table: Any = CampaignEntry.__table__
+    session.execute(insert(table).from_select(list(COLUMNS), recomputed_entries()))
+    rows = session.scalar(select(func.count()).select_from(CampaignEntry)) or 0
+    return Rebuild(rows=rows, differed=differed)

@@ -1,0 +1,159 @@
+"""Each lead's first enrolment in each campaign (``campaign_entries``) follows every
+enrolment written, by the import's bulk insert as by ``enrol_lead``, equals a full
+recomputation from the enrolments, is filled by its migration from enrolments already
+recorded, and is checked and rebuilt by ``nurture db rebuild-rollups``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import delete, select, update
+
+from nurture.analytics import campaign_entries
+from nurture.cli import cli
+from nurture.leads.csv_import import import_leads_csv
+from nurture.models import Campaign, CampaignEntry, Enrollment, Lead
+from nurture.platform import migrate
+from nurture.platform.db import make_engine, transaction
+from tests.integration.engine_support import add_lead, enrol, sync_fixture_campaigns
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+HEADER = "email,first_name,consent_status,lawful_basis\n"
+
+
+def _utc(value: Any) -> Any:
+    # The recomputation's times come back as the driver gives them: SQLite's as text.
+    if isinstance(value, str) and value[:1].isdigit():
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def rows(runtime, statement) -> set[tuple[Any, ...]]:  # type: ignore[no-untyped-def]
+    with runtime.sessions() as session:
+        return {tuple(_utc(v) for v in row) for row in session.execute(statement)}
+
+
+def imported(runtime, tmp_path: Path, count: int) -> list[int]:  # type: ignore[no-untyped-def]
+    """``count`` new leads through the CSV import, which enrols them in the fixture drip
+    (its trigger is the lead's creation) by its bulk insert."""
+    path = tmp_path / "leads.csv"
+    lines = [f"i{n}@import.example,I{n},granted,consent\n" for n in range(count)]
+    path.write_text(HEADER + "".join(lines), encoding="utf-8")
+    import_leads_csv(runtime.sessions, path, now=NOW, progress=False)
+    with runtime.sessions() as session:
+        found = session.scalars(select(Lead.id).where(Lead.email.like("%@import.example")))
+        return sorted(found)
+
+
+def entries(runtime) -> set[tuple[int, str, datetime]]:  # type: ignore[no-untyped-def]
+    statement = select(CampaignEntry.lead_id, Campaign.key, CampaignEntry.created_at).join(
+        Campaign, Campaign.id == CampaignEntry.campaign_id
+    )
+    return rows(runtime, statement)
+
+
+@pytest.fixture
+def history(runtime, tmp_path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Leads imported (enrolled by the import), one enrolled by hand in two campaigns and
+    re-entered in one, one never enrolled."""
+    sync_fixture_campaigns(runtime, now=NOW - timedelta(days=30))
+    leads = imported(runtime, tmp_path, 3)
+    by_hand = add_lead(runtime, "hand@example.com", created_at=NOW - timedelta(days=2))
+    first = enrol(runtime, by_hand, now=NOW)
+    with transaction(runtime.sessions) as session:
+        # Finished, so the lead may enter the drip again (a second entry, not a new pair).
+        session.execute(
+            update(Enrollment)
+            .where(Enrollment.id == first)
+            .values(status="completed", next_due_at=None, finished_at=NOW)
+        )
+    again = enrol(runtime, by_hand, now=NOW + timedelta(days=400))
+    never = add_lead(runtime, "never@example.com")
+    return {"imported": leads, "by_hand": by_hand, "again": again, "never": never}
+
+
+def test_the_imports_bulk_insert_and_each_enrolment_add_one_row_per_lead_and_campaign(
+    runtime, history
+):
+    with runtime.sessions() as session:
+        created = {i: c for i, c in session.execute(select(Lead.id, Lead.created_at))}
+        assert session.get(Enrollment, history["again"]).entry_number == 2
+    leads = [*history["imported"], history["by_hand"]]
+    assert len(history["imported"]) == 3
+    assert entries(runtime) == {(lead, "test-drip", _utc(created[lead])) for lead in leads}
+
+
+def test_the_table_equals_a_full_recomputation_from_the_enrolments(runtime, history):
+    stored = rows(runtime, campaign_entries.stored_entries())
+    assert stored == rows(runtime, campaign_entries.recomputed_entries())
+    assert len(stored) == 4
+    with runtime.sessions() as session:
+        assert campaign_entries.count_differences(session) == 0
+
+
+def test_deleting_a_lead_takes_its_rows_away(runtime, history):
+    with transaction(runtime.sessions) as session:
+        session.execute(delete(Lead).where(Lead.id == history["by_hand"]))
+    assert {row[0] for row in entries(runtime)} == set(history["imported"])
+    with runtime.sessions() as session:
+        assert campaign_entries.count_differences(session) == 0
+
+
+def test_the_migration_fills_the_table_from_enrolments_already_recorded(
+    runtime, history, database_url
+):
+    before = entries(runtime)
+    engine = make_engine(database_url)
+    try:
+        config = migrate.alembic_config(database_url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "9790")
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    assert entries(runtime) == before
+    # The triggers came back with the table: a new enrolment adds its row.
+    later = add_lead(runtime, "later@example.com")
+    enrol(runtime, later, now=NOW)
+    assert len(entries(runtime)) == len(before) + 1
+
+
+@pytest.fixture
+def invoke(app):  # type: ignore[no-untyped-def]
+    runner = app.test_cli_runner()
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(cli, ["db", *args])
+
+    return run
+
+
+def test_the_rebuild_command_puts_a_damaged_table_right(runtime, history, invoke):
+    right = entries(runtime)
+    with transaction(runtime.sessions) as session:
+        session.execute(
+            delete(CampaignEntry).where(CampaignEntry.lead_id == history["imported"][0])
+        )
+        session.execute(
+            update(CampaignEntry)
+            .where(CampaignEntry.lead_id == history["imported"][1])
+            .values(created_at=NOW + timedelta(days=9))
+        )
+    checked = invoke("rebuild-rollups", "--check")
+    assert checked.exit_code == 1
+    # One row missing (1, on the enrolments' side), one with another creation (1 + 1).
+    assert "campaign_entries: 3 rows differ" in checked.output
+
+    rebuilt = invoke("rebuild-rollups")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "campaign_entries: 4 rows recomputed" in rebuilt.output
+    assert "(3 differed before)" in rebuilt.output
+    assert entries(runtime) == right
+    assert "campaign_entries: 0 rows differ" in invoke("rebuild-rollups", "--check").output
