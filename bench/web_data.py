@@ -48,6 +48,7 @@ from web_rows import (
     stage_change_rows,
 )
 
+from nurture.analytics.campaign_entries import rebuild_entries
 from nurture.analytics.email_rollup_rebuild import rebuild_email_rollup
 from nurture.analytics.rollup import rebuild_firsts
 from nurture.auth import users
@@ -322,6 +323,15 @@ def _rebuild_rollups(runtime: Runtime) -> None:
         rebuilt = rebuild_firsts(session)
     print(
         f"  lead_stage_firsts {rebuilt.rows:>8,} rows {time.perf_counter() - began:7.1f} s",
+        flush=True,
+    )
+    began = time.perf_counter()
+    with transaction(runtime.sessions) as session:
+        # The enrolments went in with the triggers off (COPY as replica): their table of
+        # first enrolments is filled here.
+        entries = rebuild_entries(session)
+    print(
+        f"  campaign_entries {entries.rows:>8,} rows {time.perf_counter() - began:7.1f} s",
         flush=True,
     )
     began = time.perf_counter()

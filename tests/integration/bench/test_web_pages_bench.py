@@ -1,5 +1,6 @@
 """The page benchmark (bench/web_pages.py) keeps working: a tiny database built by its own
-loader, every discovered page answering 200, and its plan check catching a sequential scan."""
+loader (with the reports' roll-ups equal to the history it loaded), every discovered page
+answering 200, and its plan check catching a sequential scan."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
+from nurture.analytics import campaign_entries, email_rollup_rebuild, rollup
+from nurture.models import CampaignEntry
 from nurture.platform.db import make_engine
 
 BENCH = Path(__file__).resolve().parents[3] / "bench"
@@ -74,3 +78,18 @@ def test_the_plan_check_flags_a_sequential_scan_of_leads(bench_database):
 
     assert web_pages.seq_scans(plan[0]) == ["leads"]
     assert web_pages.seq_scans(indexed[0]) == []
+
+
+def test_the_loaded_history_has_its_roll_ups_filled(bench_database):
+    # The loader copies rows with the triggers off, so each roll-up is rebuilt after it;
+    # one it forgot would be empty and every report reading it wrong.
+    _, url = bench_database
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            assert session.scalar(select(func.count()).select_from(CampaignEntry))
+            assert campaign_entries.count_differences(session) == 0
+            assert rollup.count_differences(session) == 0
+            assert set(email_rollup_rebuild.count_differences(session).values()) == {0}
+    finally:
+        engine.dispose()
