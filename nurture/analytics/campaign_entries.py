@@ -11,12 +11,10 @@ transaction of every enrolment written, by a use case or a bulk insert alike;
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nurture.analytics.rollup import Rebuild
+from nurture.analytics.rollup import Rebuild, refill, rows_differing
 from nurture.analytics.scope import AnySelect
 from nurture.models import CampaignEntry, Enrollment, Lead
 
@@ -40,20 +38,12 @@ def stored_entries() -> AnySelect:
 def count_differences(session: Session) -> int:
     """How many rows the table and the recomputation do not share (a row missing on
     either side, or the same pair with another creation, counts on each side)."""
-    counted = 0
-    for left, right in ((stored_entries(), recomputed_entries()),
-                        (recomputed_entries(), stored_entries())):  # fmt: skip
-        rows = left.except_(right).subquery()
-        counted += session.scalar(select(func.count()).select_from(rows)) or 0
-    return counted
+    return rows_differing(session, stored_entries(), recomputed_entries())
 
 
 def rebuild_entries(session: Session) -> Rebuild:
     """Recompute the table in the caller's transaction (idempotent: a second rebuild
     writes the same rows and finds no difference)."""
     differed = count_differences(session)
-    session.execute(delete(CampaignEntry))
-    table: Any = CampaignEntry.__table__
-    session.execute(insert(table).from_select(list(COLUMNS), recomputed_entries()))
-    rows = session.scalar(select(func.count()).select_from(CampaignEntry)) or 0
+    rows = refill(session, CampaignEntry, COLUMNS, recomputed_entries())
     return Rebuild(rows=rows, differed=differed)

@@ -26,6 +26,7 @@ from nurture.analytics.email_rollup import (
     counted,
 )
 from nurture.analytics.lead_groups import GROUP_KINDS, grouped_leads, mark_ready
+from nurture.analytics.rollup import refill, rows_differing
 from nurture.analytics.scope import AnySelect
 from nurture.handoff.team import Team
 from nurture.handoff.team_sync import active_team
@@ -213,11 +214,7 @@ def count_differences(session: Session) -> dict[str, int]:
     figures, counts on each side)."""
     found: dict[str, int] = {}
     for name, (_, stored, recomputed, _) in _pairs(active_team(session)).items():
-        counted_rows = 0
-        for left, right in ((stored, recomputed), (recomputed, stored)):
-            rows = left.except_(right).subquery()
-            counted_rows += session.scalar(select(func.count()).select_from(rows)) or 0
-        found[name] = counted_rows
+        found[name] = rows_differing(session, stored, recomputed)
     return found
 
 
@@ -237,9 +234,7 @@ def rebuild_email_rollup(session: Session) -> Rebuild:
     differed = count_differences(session)
     rows: dict[str, int] = {}
     for name, (model, _, recomputed, columns) in _pairs(team).items():
-        session.execute(delete(model))
-        session.execute(insert(model.__table__).from_select(list(columns), recomputed))
-        rows[name] = session.scalar(select(func.count()).select_from(model)) or 0
+        rows[name] = refill(session, model, columns, recomputed)
     mark_ready(session, team)
     return Rebuild(rows=rows, differed=differed)
 

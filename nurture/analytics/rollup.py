@@ -13,7 +13,7 @@ import, a fixture, a bulk load) still counts as created from ``leads``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,23 +88,33 @@ def stored_firsts() -> AnySelect:
     return select(*(LeadStageFirst.__table__.c[name] for name in COLUMNS))
 
 
-def count_differences(session: Session) -> int:
-    """How many rows the table and the recomputation do not share (a row missing on
-    either side, or the same lead with another time, counts on each side)."""
+def rows_differing(session: Session, stored: AnySelect, recomputed: AnySelect) -> int:
+    """How many rows a roll-up table (``stored``) and its recomputation do not share: a
+    row missing on either side, or the same key with other values, counts on each side."""
     counted = 0
-    for left, right in ((stored_firsts(), recomputed_firsts()),
-                        (recomputed_firsts(), stored_firsts())):  # fmt: skip
+    for left, right in ((stored, recomputed), (recomputed, stored)):
         rows = left.except_(right).subquery()
         counted += session.scalar(select(func.count()).select_from(rows)) or 0
     return counted
+
+
+def refill(session: Session, model: Any, columns: Sequence[str], recomputed: AnySelect) -> int:
+    """Replace every row of a roll-up table (``model``) with its recomputation, in the
+    caller's transaction; the number of rows written."""
+    session.execute(delete(model))
+    session.execute(insert(model.__table__).from_select(list(columns), recomputed))
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def count_differences(session: Session) -> int:
+    """How many rows the table and the recomputation do not share (a row missing on
+    either side, or the same lead with another time, counts on each side)."""
+    return rows_differing(session, stored_firsts(), recomputed_firsts())
 
 
 def rebuild_firsts(session: Session) -> Rebuild:
     """Recompute the table from history in the caller's transaction (idempotent: a second
     rebuild writes the same rows and finds no difference)."""
     differed = count_differences(session)
-    session.execute(delete(LeadStageFirst))
-    table: Any = LeadStageFirst.__table__
-    session.execute(insert(table).from_select(list(COLUMNS), recomputed_firsts()))
-    rows = session.scalar(select(func.count()).select_from(LeadStageFirst)) or 0
+    rows = refill(session, LeadStageFirst, COLUMNS, recomputed_firsts())
     return Rebuild(rows=rows, differed=differed)
