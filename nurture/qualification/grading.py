@@ -153,6 +153,25 @@ class _Fields:
         return key
 
 
+# A fit and its stored values, by the values it was graded from (``_Fields.key``).
+_Fits = dict[tuple[Any, ...], tuple[Fit, dict[str, Any]]]
+
+
+def _graded(
+    fits: _Fits, fields: _Fields, facts: dict[str, Any], active: ActiveICP, now: datetime
+) -> tuple[Fit, dict[str, Any]]:
+    """The fit of ``facts`` and the columns it is stored in, graded once per distinct set
+    of facts in ``fits`` (a batch's leads often share them)."""
+    key = fields.key(facts)
+    known = fits.get(key) if key is not None else None
+    if known is None:
+        fit = grade(active.icp, facts)
+        known = (fit, fit_values(fit, active, now))
+        if key is not None:
+            fits[key] = known
+    return known
+
+
 def grade_new_leads(
     session: Session, new: Sequence[tuple[Lead, Account | None]], now: datetime
 ) -> dict[Lead, Fit]:
@@ -164,18 +183,10 @@ def grade_new_leads(
     if active is None or not new:
         return {}
     fields = _Fields(active.icp)
-    fits: dict[tuple[Any, ...], tuple[Fit, dict[str, Any]]] = {}
+    fits: _Fits = {}
     graded: dict[Lead, Fit] = {}
     for lead, account in new:
-        facts = fields.object_facts(lead, account)
-        key = fields.key(facts)
-        known = fits.get(key) if key is not None else None
-        if known is None:
-            fit = grade(active.icp, facts)
-            known = (fit, fit_values(fit, active, now))
-            if key is not None:
-                fits[key] = known
-        fit, values = known
+        fit, values = _graded(fits, fields, fields.object_facts(lead, account), active, now)
         # The object is transient: its dict is the row it will be (and its loaded state).
         lead.__dict__.update(values)
         graded[lead] = fit
@@ -220,8 +231,7 @@ def regrade_batch(
         else []
     )
     by_id = {row.id: row for row in rows}
-    # A fit and its stored values, by the values it was graded from.
-    fits: dict[tuple[Any, ...], tuple[Fit, dict[str, Any]]] = {}
+    fits: _Fits = {}
     changes: list[FitChange] = []
     events: list[dict[str, Any]] = []
     writes: list[tuple[int, dict[str, Any]]] = []
@@ -235,15 +245,7 @@ def regrade_batch(
         row = by_id.get(lead_id)
         if row is None:
             continue  # erased (or gone)
-        facts = fields.facts(row)
-        key = fields.key(facts)
-        known = fits.get(key) if key is not None else None
-        if known is None:
-            fit = grade(active.icp, facts)
-            known = (fit, fit_values(fit, active, now))
-            if key is not None:
-                fits[key] = known
-        fit, values = known
+        fit, values = _graded(fits, fields, fields.facts(row), active, now)
         change = FitChange(lead_id, row.fit_grade, fit.grade, row.fit_score, fit.score)
         changes.append(change)
         if change.grade_changed:
