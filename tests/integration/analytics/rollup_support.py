@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from nurture.handoff import accept, convert, reject
 from nurture.handoff.reps import find_rep
@@ -113,3 +114,19 @@ def tell_rollup_story(runtime: Runtime, folder: Path) -> RollupStory:
     with transaction(runtime.sessions) as session:
         accept(session, h2_again, rep=find_rep(session, ANN), now=at(2, 2))
     return RollupStory(leads)
+
+
+def stored_value(value: Any) -> Any:
+    """A value of a roll-up row as the ORM reads it: the recomputation's times come back as
+    the driver gives them (SQLite's as text), and naive times are UTC."""
+    if isinstance(value, str) and value[:1].isdigit():
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def rows(runtime, statement) -> set[tuple[Any, ...]]:  # type: ignore[no-untyped-def]
+    """The rows of ``statement`` as a set, their values as ``stored_value`` reads them."""
+    with runtime.sessions() as session:
+        return {tuple(stored_value(v) for v in row) for row in session.execute(statement)}

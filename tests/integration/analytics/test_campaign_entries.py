@@ -19,24 +19,11 @@ from nurture.leads.csv_import import import_leads_csv
 from nurture.models import Campaign, CampaignEntry, Enrollment, Lead
 from nurture.platform import migrate
 from nurture.platform.db import make_engine, transaction
+from tests.integration.analytics.rollup_support import rows, stored_value
 from tests.integration.engine_support import add_lead, enrol, sync_fixture_campaigns
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 HEADER = "email,first_name,consent_status,lawful_basis\n"
-
-
-def _utc(value: Any) -> Any:
-    # The recomputation's times come back as the driver gives them: SQLite's as text.
-    if isinstance(value, str) and value[:1].isdigit():
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
-
-
-def rows(runtime, statement) -> set[tuple[Any, ...]]:  # type: ignore[no-untyped-def]
-    with runtime.sessions() as session:
-        return {tuple(_utc(v) for v in row) for row in session.execute(statement)}
 
 
 def imported(runtime, tmp_path: Path, count: int) -> list[int]:  # type: ignore[no-untyped-def]
@@ -86,7 +73,7 @@ def test_the_imports_bulk_insert_and_each_enrolment_add_one_row_per_lead_and_cam
         assert session.get(Enrollment, history["again"]).entry_number == 2
     leads = [*history["imported"], history["by_hand"]]
     assert len(history["imported"]) == 3
-    assert entries(runtime) == {(lead, "test-drip", _utc(created[lead])) for lead in leads}
+    assert entries(runtime) == {(lead, "test-drip", stored_value(created[lead])) for lead in leads}
 
 
 def test_the_table_equals_a_full_recomputation_from_the_enrolments(runtime, history):

@@ -5,7 +5,6 @@ migration from a history already recorded, and is rebuilt by ``nurture db rebuil
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from nurture.cli import cli
 from nurture.models import LeadStageFirst
 from nurture.platform import migrate
 from nurture.platform.db import make_engine, transaction
-from tests.integration.analytics.rollup_support import RollupStory, at, tell_rollup_story
+from tests.integration.analytics.rollup_support import RollupStory, at, rows, tell_rollup_story
 
 STAGES = ("mql", "sal", "sql", "opportunity", "customer")
 
@@ -26,20 +25,6 @@ STAGES = ("mql", "sal", "sql", "opportunity", "customer")
 @pytest.fixture
 def story(runtime, tmp_path) -> RollupStory:  # type: ignore[no-untyped-def]
     return tell_rollup_story(runtime, tmp_path)
-
-
-def _utc(value: Any) -> Any:
-    # The recomputation's times come back as the driver gives them: SQLite's as text.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
-
-
-def rows(runtime, statement) -> set[tuple[Any, ...]]:  # type: ignore[no-untyped-def]
-    with runtime.sessions() as session:
-        return {tuple(_utc(v) for v in row) for row in session.execute(statement)}
 
 
 def firsts(runtime, story: RollupStory) -> dict[str, tuple[Any, ...]]:  # type: ignore[no-untyped-def]
