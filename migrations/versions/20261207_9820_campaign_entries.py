@@ -136,7 +136,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("lead_id", "campaign_id", name=op.f("pk_campaign_entries")),
     )
     if _postgres():
-        # One sort of the pairs for the keys, in memory rather than on disk.
+        # The index built after the fill sorts every pair: in memory rather than on disk.
         op.execute("SET LOCAL maintenance_work_mem = '256MB'")
     op.execute(
         """

@@ -17,6 +17,7 @@ returns the expression its rows are grouped by. What each dimension means
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, TypeAlias
 
 from sqlalchemy import (
@@ -114,8 +115,7 @@ def uses_leads(report: ReportFilter) -> bool:
 def reads_lead_fields(report: ReportFilter) -> bool:
     """Whether the filter or the grouping reads a field of the lead besides its creation and
     its campaigns (what ``campaign_entries`` holds)."""
-    filters = (report.source, report.owner, report.grade, report.segment)
-    return any(value is not None for value in filters) or report.group_by not in (
+    return uses_leads(replace(report, campaign=None, group_by=None)) or report.group_by not in (
         None,
         "month",
         "campaign",

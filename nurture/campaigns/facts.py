@@ -128,7 +128,7 @@ def load_batch_facts(
 ) -> BatchFacts:
     """Load, in a handful of queries, the facts for every enrolment of a batch.
 
-    The batch's ids go as one array parameter each (``among``): as IN lists of 500 they were
+    The batch's ids go as one array parameter each (``among``): an IN list of 500 would be
     rendered and parsed again on every batch."""
     facts = BatchFacts()
     enrollment_ids = [e.id for e in enrollments]

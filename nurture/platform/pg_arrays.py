@@ -43,9 +43,11 @@ class _BinaryArrayDumper(Dumper):
     oid = 0  # unknown: the statement's cast names the type
 
     def dump(self, obj: Any) -> bytes:
+        """The array's bytes as they are: built already in the wire format."""
         return bytes(obj)
 
 
+# Process-wide, on import: only ``BinaryArray`` values (made here) use this dumper.
 psycopg.adapters.register_dumper(BinaryArray, _BinaryArrayDumper)
 
 Encoder = Callable[[Sequence[Any]], BinaryArray]

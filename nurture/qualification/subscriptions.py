@@ -46,9 +46,12 @@ def _grade_new(
 def _regrade(
     session: Session, *, leads: Sequence[Lead], now: datetime, account_ids: Iterable[int]
 ) -> None:
-    # The leads graded before their insert have their ids now.
+    # The leads graded before their insert have their ids now. Only the very objects of
+    # this change count: fits left by an upsert that failed before this hook (its session
+    # rolled back and reused) belong to other leads, whose ids SQLite may hand out again.
     fits: dict[Lead, Fit] = session.info.pop(_NEW_FITS, {})
-    graded = {lead.id: fit for lead, fit in fits.items() if lead.id is not None}
+    changed = set(leads)
+    graded = {lead.id: fit for lead, fit in fits.items() if lead.id is not None and lead in changed}
     lead_data_changed(session, leads, now, account_ids=account_ids, graded=graded)
 
 
