@@ -14,7 +14,6 @@ from alembic import command
 from sqlalchemy import delete, select, update
 
 from nurture.analytics import campaign_entries
-from nurture.cli import cli
 from nurture.leads.csv_import import import_leads_csv
 from nurture.models import Campaign, CampaignEntry, Enrollment, Lead
 from nurture.platform import migrate
@@ -112,17 +111,7 @@ def test_the_migration_fills_the_table_from_enrolments_already_recorded(
     assert len(entries(runtime)) == len(before) + 1
 
 
-@pytest.fixture
-def invoke(app):  # type: ignore[no-untyped-def]
-    runner = app.test_cli_runner()
-
-    def run(*args: str):  # type: ignore[no-untyped-def]
-        return runner.invoke(cli, ["db", *args])
-
-    return run
-
-
-def test_the_rebuild_command_puts_a_damaged_table_right(runtime, history, invoke):
+def test_the_rebuild_command_puts_a_damaged_table_right(runtime, history, db_command):
     right = entries(runtime)
     with transaction(runtime.sessions) as session:
         session.execute(
@@ -133,14 +122,14 @@ def test_the_rebuild_command_puts_a_damaged_table_right(runtime, history, invoke
             .where(CampaignEntry.lead_id == history["imported"][1])
             .values(created_at=NOW + timedelta(days=9))
         )
-    checked = invoke("rebuild-rollups", "--check")
+    checked = db_command("rebuild-rollups", "--check")
     assert checked.exit_code == 1
     # One row missing (1, on the enrolments' side), one with another creation (1 + 1).
     assert "campaign_entries: 3 rows differ" in checked.output
 
-    rebuilt = invoke("rebuild-rollups")
+    rebuilt = db_command("rebuild-rollups")
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "campaign_entries: 4 rows recomputed" in rebuilt.output
     assert "(3 differed before)" in rebuilt.output
     assert entries(runtime) == right
-    assert "campaign_entries: 0 rows differ" in invoke("rebuild-rollups", "--check").output
+    assert "campaign_entries: 0 rows differ" in db_command("rebuild-rollups", "--check").output

@@ -13,7 +13,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import delete, update
 
 from nurture.analytics import rollup
-from nurture.cli import cli
 from nurture.models import LeadStageFirst
 from nurture.platform import migrate
 from nurture.platform.db import make_engine, transaction
@@ -71,18 +70,8 @@ def test_the_migration_fills_the_table_from_a_history_already_recorded(
     assert rows(runtime, rollup.stored_firsts()) == before
 
 
-@pytest.fixture
-def invoke(app):  # type: ignore[no-untyped-def]
-    runner = app.test_cli_runner()
-
-    def run(*args: str):  # type: ignore[no-untyped-def]
-        return runner.invoke(cli, ["db", *args])
-
-    return run
-
-
 def test_the_rebuild_command_puts_a_damaged_table_right_and_changes_nothing_twice(
-    runtime, story, invoke
+    runtime, story, db_command
 ):
     right = rows(runtime, rollup.stored_firsts())
     with transaction(runtime.sessions) as session:
@@ -93,17 +82,17 @@ def test_the_rebuild_command_puts_a_damaged_table_right_and_changes_nothing_twic
             .values(mql_at=at(3, 1))
         )
     # R2 is missing (1 row on history's side); R3 differs (1 row on each side): 3.
-    checked = invoke("rebuild-rollups", "--check")
+    checked = db_command("rebuild-rollups", "--check")
     assert checked.exit_code == 1
     assert "3 rows differ" in checked.output
     assert rows(runtime, rollup.stored_firsts()) != right
 
-    rebuilt = invoke("rebuild-rollups")
+    rebuilt = db_command("rebuild-rollups")
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "5 rows recomputed" in rebuilt.output and "(3 differed before)" in rebuilt.output
     assert rows(runtime, rollup.stored_firsts()) == right
 
-    again = invoke("rebuild-rollups")
+    again = db_command("rebuild-rollups")
     assert "5 rows recomputed" in again.output and "(0 differed before)" in again.output
     assert rows(runtime, rollup.stored_firsts()) == right
-    assert invoke("rebuild-rollups", "--check").exit_code == 0
+    assert db_command("rebuild-rollups", "--check").exit_code == 0
