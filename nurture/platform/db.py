@@ -289,18 +289,26 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
 def _sqlite_executemany(
     connection: Connection, table: Table, names: list[str], rows: list[dict[str, Any]]
 ) -> None:
-    processors = _bind_processors(table, tuple(names), connection.dialect)
-    columns = [
-        _converted([row[name] for row in rows], process)
-        for name, process in zip(names, processors, strict=True)
-    ]
-    values = list(zip(*columns, strict=True))
+    values = _driver_rows(connection, table, names, rows)
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
     marks = ", ".join("?" * len(names))
     # The names are the table's own columns (``_bind_processors`` looked each up in
     # ``table.c``); the values are parameters.
     statement = f"INSERT INTO {table.name} ({quoted}) VALUES ({marks})"  # noqa: S608
     connection.exec_driver_sql(statement, values)
+
+
+def _driver_rows(
+    connection: Connection, table: Table, names: list[str], rows: list[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """``rows`` as the driver's parameter tuples of ``names``, each column converted as
+    SQLAlchemy binds it (``_bind_processors``, ``_converted``)."""
+    processors = _bind_processors(table, tuple(names), connection.dialect)
+    columns = [
+        _converted([row[name] for row in rows], process)
+        for name, process in zip(names, processors, strict=True)
+    ]
+    return list(zip(*columns, strict=True))
 
 
 def _converted(values: list[Any], convert: Callable[[Any], Any] | None) -> list[Any]:
@@ -372,16 +380,7 @@ def _sqlite_update_many(
     conversions, as ``bulk_insert`` does (SQLAlchemy's per-row parameter handling cost more
     than the update)."""
     columns = [name for name in names if name != key] + [key]
-    processors = _bind_processors(table, tuple(columns), connection.dialect)
-    values = list(
-        zip(
-            *(
-                _converted([row[name] for row in rows], process)
-                for name, process in zip(columns, processors, strict=True)
-            ),
-            strict=True,
-        )
-    )
+    values = _driver_rows(connection, table, columns, rows)
     quote = connection.dialect.identifier_preparer.quote
     assignments = ", ".join(f"{quote(name)} = ?" for name in columns[:-1])
     # The names are the table's own columns (``_bind_processors`` looked each up in
