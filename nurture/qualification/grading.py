@@ -14,7 +14,7 @@ computed once per distinct set of values in a batch (``grade`` is pure).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -115,31 +115,40 @@ class _Fields:
         self.lead, self.account = lead, account
 
     def facts(self, row: Any) -> dict[str, Any]:
-        values: dict[str, Any] = {n: getattr(row, f"l_{n}") for n in self.lead}
-        if self.lead_attributes:
-            for key, value in (row.l_attributes or {}).items():
-                values[f"attributes.{key}"] = value
-        if row.account_id is not None:
-            for n in self.account:
-                values[f"account.{n}"] = getattr(row, f"a_{n}")
-            if self.account_attributes:
-                for key, value in (row.a_attributes or {}).items():
-                    values[f"account.attributes.{key}"] = value
-        return values
+        """The facts of a row of ``columns``."""
+        account = row.account_id is not None
+        return self._facts(
+            lambda n: getattr(row, f"l_{n}"),
+            row.l_attributes if self.lead_attributes else None,
+            (lambda n: getattr(row, f"a_{n}")) if account else None,
+            row.a_attributes if account and self.account_attributes else None,
+        )
 
     def object_facts(self, lead: Lead, account: Account | None) -> dict[str, Any]:
         """The facts of a lead not yet inserted, from its object and its account's (the
         same names and values ``facts`` reads from a row of the inserted lead)."""
-        values: dict[str, Any] = {n: getattr(lead, n) for n in self.lead}
-        if self.lead_attributes:
-            for key, value in (lead.attributes or {}).items():
-                values[f"attributes.{key}"] = value
-        if account is not None:
+        return self._facts(
+            lambda n: getattr(lead, n),
+            lead.attributes if self.lead_attributes else None,
+            (lambda n: getattr(account, n)) if account is not None else None,
+            account.attributes if account is not None and self.account_attributes else None,
+        )
+
+    def _facts(
+        self,
+        lead_value: Callable[[str], Any],
+        lead_attributes: dict[str, Any] | None,
+        account_value: Callable[[str], Any] | None,
+        account_attributes: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {n: lead_value(n) for n in self.lead}
+        for key, value in (lead_attributes or {}).items():
+            values[f"attributes.{key}"] = value
+        if account_value is not None:
             for n in self.account:
-                values[f"account.{n}"] = getattr(account, n)
-            if self.account_attributes:
-                for key, value in (account.attributes or {}).items():
-                    values[f"account.attributes.{key}"] = value
+                values[f"account.{n}"] = account_value(n)
+            for key, value in (account_attributes or {}).items():
+                values[f"account.attributes.{key}"] = value
         return values
 
     def key(self, facts: dict[str, Any]) -> tuple[Any, ...] | None:
