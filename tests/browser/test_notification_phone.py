@@ -146,6 +146,15 @@ def test_the_notification_fits_a_phone_with_the_essentials_first(browser, notifi
         page = context.new_page()
         page.set_content(notified)
 
+        # The words first: a missing line then fails with the text the rep would read,
+        # not with a locator's timeout.
+        shown = page.inner_text("body")
+        for raw in ("account.annual_revenue", "attributes.budget", "fit.changed", "demo.requested",
+                    "page.viewed", "custom.price_calculator"):  # fmt: skip
+            assert raw not in shown, shown
+        assert "Ask about: annual revenue, budget, timing" in shown, shown
+        assert "Requested a demo · 4 min ago" in shown, shown
+
         height = page.evaluate("document.documentElement.scrollHeight")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert height <= 1200, f"the notification is {height} px tall at 375 px"
@@ -169,12 +178,6 @@ def test_the_notification_fits_a_phone_with_the_essentials_first(browser, notifi
         for what, locator in first_screen.items():
             assert bottom(locator) <= PHONE["height"], f"{what} is below the first screen"
 
-        shown = page.inner_text("body")
-        for raw in ("account.annual_revenue", "attributes.budget", "fit.changed", "demo.requested",
-                    "page.viewed", "custom.price_calculator"):  # fmt: skip
-            assert raw not in shown
-        assert "Ask about: annual revenue, budget, timing" in shown
-        assert "Requested a demo · 4 min ago" in shown
         details = page.get_by_role("link", name="All details on the lead's page")
         assert details.get_attribute("href").startswith("http://nurture.test/leads/")
     finally:
