@@ -224,12 +224,20 @@ def upsert_leads(
         ),
     )
     events: list[dict[str, Any]] = []
+    # Rows with equal JSON values share one object, which the bulk insert encodes once
+    # (most of a batch's new leads were given the same fields).
+    shared: dict[tuple[Any, ...], dict[str, Any]] = {}
+    no_reasons: list[str] = []
     for result in results:
         if not result.changed and not result.created:
             continue
-        properties: dict[str, Any] = {"source": source, "changed": sorted(result.changed)}
-        if result.stage_change:
-            properties["stage"] = dict(zip(("from", "to"), result.stage_change, strict=True))
+        changed = tuple(sorted(result.changed))
+        properties = shared.get((changed, result.stage_change))
+        if properties is None:
+            properties = {"source": source, "changed": list(changed)}
+            if result.stage_change:
+                properties["stage"] = dict(zip(("from", "to"), result.stage_change, strict=True))
+            shared[(changed, result.stage_change)] = properties
         events.append(
             {
                 "lead_id": result.lead.id,
@@ -237,7 +245,7 @@ def upsert_leads(
                 "occurred_at": now,
                 "recorded_at": now,
                 "is_machine": False,
-                "machine_reasons": [],
+                "machine_reasons": no_reasons,
                 "properties": properties,
             }
         )
@@ -300,11 +308,27 @@ def audit_consent_changes(
 
     pepper = suppressions.session_pepper(session)
     rows: list[dict[str, Any]] = []
+    # Equal details share one object, encoded once by the bulk insert.
+    details: dict[tuple[Any, ...], dict[str, Any]] = {}
     for result in results:
         lead = result.lead
         key = suppressions.email_hash(lead.email, pepper)
         changed = result.changed & CONSENT_COLUMNS
         if changed:
+            record = (
+                lead.consent_status,
+                lead.lawful_basis,
+                lead.consent_source,
+                tuple(sorted(changed)),
+            )
+            detail = details.get(record)
+            if detail is None:
+                detail = details[record] = {
+                    "status": record[0],
+                    "lawful_basis": record[1],
+                    "consent_source": record[2],
+                    "changed": list(record[3]),
+                }
             rows.append(
                 {
                     "at": now,
@@ -312,12 +336,7 @@ def audit_consent_changes(
                     "lead_id": lead.id,
                     "email_hash": key,
                     "actor": source,
-                    "detail": {
-                        "status": lead.consent_status,
-                        "lawful_basis": lead.lawful_basis,
-                        "consent_source": lead.consent_source,
-                        "changed": sorted(changed),
-                    },
+                    "detail": detail,
                 }
             )
         if result.created and lead.email in suppressed:
