@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from nurture.consent import suppression as suppressions
 from nurture.leads.accounts import (
@@ -42,6 +43,7 @@ from nurture.platform.db import among, bulk_insert, table_of
 from nurture.platform.i18n import COUNTRY_LANGUAGES
 
 DEFAULT_STAGE = "subscriber"
+_LEADS = manager_of_class(Lead)
 # What a person may empty in a form: the overwritten profile columns that are not part of
 # the consent record (consent changes only through its own paths, with evidence).
 CLEARABLE_COLUMNS = frozenset(OVERWRITTEN_COLUMNS) - CONSENT_COLUMNS
@@ -231,13 +233,13 @@ def upsert_leads(
     for result in results:
         if not result.changed and not result.created:
             continue
-        changed = tuple(sorted(result.changed))
-        properties = shared.get((changed, result.stage_change))
+        names = tuple(sorted(result.changed))
+        properties = shared.get((names, result.stage_change))
         if properties is None:
-            properties = {"source": source, "changed": list(changed)}
+            properties = {"source": source, "changed": list(names)}
             if result.stage_change:
                 properties["stage"] = dict(zip(("from", "to"), result.stage_change, strict=True))
-            shared[(changed, result.stage_change)] = properties
+            shared[(names, result.stage_change)] = properties
         events.append(
             {
                 "lead_id": result.lead.id,
@@ -369,9 +371,10 @@ def _new_lead(item: LeadFields, *, now: datetime, source: str, defaults: Mapping
     values.setdefault("source", source)
     values.setdefault("consent_status", "unknown")
     attributes = {k: v for k, v in (item.attributes or {}).items() if v is not None}
-    lead = Lead()
-    # Straight into the new object's state, without an attribute event per column: it is
-    # inserted as a row and then joins the session as loaded (``insert_new_leads``).
+    # Made as the ORM makes an object for a row it loads (no constructor, no init event),
+    # and its values go straight into its state, without an attribute event per column:
+    # it is inserted as a row and then joins the session as loaded (``insert_new_leads``).
+    lead: Lead = _LEADS.new_instance()
     lead.__dict__.update(
         email=item.email,
         stage=item.stage or DEFAULT_STAGE,
