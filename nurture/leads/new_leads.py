@@ -70,20 +70,24 @@ def insert_new_leads(
                 given[key] = value if make is None else make(None)
     if before_insert is not None:
         before_insert()
-    names = [(key, column.name) for key, column in attributes if key != "id"]
-    rows = [{name: lead.__dict__[key] for key, name in names} for lead, _ in new]
+    states = [lead.__dict__ for lead, _ in new]
     # A column no row gives a value is left out: NULL as in a flush, and for JSON columns
     # SQL NULL rather than the JSON ``null`` an explicit None would store.
-    empty = {
-        name
-        for name in rows[0]
-        if table.c[name].server_default is None and all(row[name] is None for row in rows)
-    }
-    if empty:
-        rows = [{k: v for k, v in row.items() if k not in empty} for row in rows]
+    names = [
+        (key, column.name)
+        for key, column in attributes
+        if key != "id"
+        and (
+            table.c[column.name].server_default is not None
+            or any(state[key] is not None for state in states)
+        )
+    ]
+    rows = [{name: state[key] for key, name in names} for state in states]
     ids = insert_rows(session, table, rows)
     for (lead, account), lead_id in zip(new, ids, strict=True):
-        lead.id = lead_id
+        # Into the transient object's state like its other columns: the identity key is
+        # made from it below.
+        lead.__dict__["id"] = lead_id
         make_transient_to_detached(lead)
         session.add(lead)
         set_committed_value(lead, "account", account)
