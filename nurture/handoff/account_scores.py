@@ -12,7 +12,7 @@ rescored or their data (and so possibly their account) changes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from nurture.handoff.account_view import ACTIVITY_TYPES, aggregate
 from nurture.models import Account, Event, Lead
 from nurture.models.lead import decayed_score
-from nurture.platform.db import among, bulk_update, table_of, utcnow
+from nurture.platform.db import bulk_update, table_of, utcnow
 from nurture.platform.decay import DEFAULT_HALF_LIFE, decayed, score_rank
 
 _CHUNK = 500
@@ -68,44 +68,6 @@ def refresh_account_scores(
         )
         _store(session, chunk, scores, latest, now, method)
     return len(ids)
-
-
-def accounts_to_refresh(
-    session: Session,
-    leads: Sequence[Lead],
-    *,
-    account_ids: Iterable[int] = (),
-    created: Collection[int] = (),
-) -> set[int]:
-    """The accounts whose roll-up may differ after ``leads`` were created or changed:
-    ``account_ids``, the accounts of the changed leads, and of the new ones (ids in
-    ``created``) only those that were never rolled up (an account created with them).
-
-    A new lead with no score adds nothing to its account's roll-up: only positive scores
-    count, and it has no activity yet (its only events are its creation and first grade).
-    So an import's batch of new people at existing accounts, most of what an import
-    writes, leaves those accounts as they were instead of recomputing them from their
-    people and events.
-    """
-    ids = set(account_ids)
-    quiet: set[int] = set()
-    for lead in leads:
-        if not lead.account_id:
-            continue
-        if lead.id in created and not lead.score_value:
-            quiet.add(lead.account_id)
-        else:
-            ids.add(lead.account_id)
-    quiet -= ids
-    if quiet:
-        ids.update(
-            session.scalars(
-                select(Account.id).where(
-                    among(session, Account.id, quiet), Account.score_as_of.is_(None)
-                )
-            )
-        )
-    return ids
 
 
 def _store(

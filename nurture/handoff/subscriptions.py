@@ -3,7 +3,7 @@ and what it gives the layers below it to render its emails and validate their te
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nurture.handoff import events, mail, samples
-from nurture.handoff.account_scores import accounts_to_refresh, refresh_account_scores
+from nurture.handoff.account_scores import refresh_account_scores
 from nurture.handoff.sla import mail as sla_mail
 from nurture.models import Handoff, Lead
 from nurture.platform import hooks
@@ -52,13 +52,8 @@ def _rescored(session: Session, *, lead_ids: Sequence[int], now: datetime) -> No
 
 
 def _data_changed(
-    session: Session,
-    *,
-    leads: Sequence[Lead],
-    now: datetime,
-    account_ids: Iterable[int],
-    created: Collection[int],
+    session: Session, *, leads: Sequence[Lead], now: datetime, account_ids: Iterable[int]
 ) -> None:
-    ids = accounts_to_refresh(session, leads, account_ids=account_ids, created=created)
+    ids = {lead.account_id for lead in leads if lead.account_id} | set(account_ids)
     if ids:
         refresh_account_scores(session, ids, now, _method(session))

@@ -277,7 +277,6 @@ def upsert_leads(
         leads=[result.lead for result in results if result.created or result.changed],
         now=now,
         account_ids={r.lead.account_id for r in results if r.account_filled and r.lead.account_id},
-        created=frozenset(result.lead.id for result in results if result.created),
     )
     # A change can make an existing lead mailable or put it in a campaign's audience: the
     # campaigns it could not enter when it was created get another look.

@@ -97,9 +97,8 @@ stage_recorded = _signals.signal(
 leads_data_changed = _signals.signal(
     "leads-data-changed",
     doc="Leads were created or their data changed. Kwargs: ``leads``, ``now``, "
-    "``account_ids`` (accounts whose data changed), ``created`` (the ids of the leads "
-    "among ``leads`` that this change created). Qualification regrades their fit and "
-    "hands those now ready to sales; the handoff keeps the accounts' roll-ups.",
+    "``account_ids`` (accounts whose data changed). Qualification regrades their fit and "
+    "hands those now ready to sales.",
 )
 
 leads_rescored = _signals.signal(

@@ -4,7 +4,7 @@ engine to render the hand-raise auto-reply and the review notification."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -44,12 +44,7 @@ def _grade_new(
 
 
 def _regrade(
-    session: Session,
-    *,
-    leads: Sequence[Lead],
-    now: datetime,
-    account_ids: Iterable[int],
-    created: Collection[int],
+    session: Session, *, leads: Sequence[Lead], now: datetime, account_ids: Iterable[int]
 ) -> None:
     # The leads graded before their insert have their ids now. Only the very objects of
     # this change count: fits left by an upsert that failed before this hook (its session

@@ -54,10 +54,6 @@ def test_an_upsert_batch_leaves_each_account_as_a_full_recomputation_would(runti
             )
         )
     with transaction(runtime.sessions) as session:
-        # The scores were set by hand, not by rescoring (which keeps the roll-up): the
-        # accounts start from what the roll-up holds after such a change.
-        refresh_all_account_scores(session, NOW - timedelta(days=2), runtime.settings.account_score)
-    with transaction(runtime.sessions) as session:
         acme = session.scalars(select(Account).where(Account.domain == "acme.com")).one()
         # A batch that brings new people to both accounts and changes one existing person.
         upsert_leads(
@@ -82,45 +78,3 @@ def test_an_upsert_batch_leaves_each_account_as_a_full_recomputation_would(runti
 
     assert kept == recomputed
     assert kept["acme.com"][2] == NOW - timedelta(days=2)
-
-
-def test_new_people_without_a_score_leave_their_accounts_as_a_recomputation_would(runtime):
-    with transaction(runtime.sessions) as session:
-        upsert_leads(
-            session,
-            [_fields(email="p0@acme.com", company="Acme")],
-            now=NOW - timedelta(days=3),
-            source="test",
-        )
-        lead = session.scalars(select(Lead)).one()
-        lead.score_value, lead.score_as_of = 30.0, NOW - timedelta(days=2)
-    with transaction(runtime.sessions) as session:
-        refresh_all_account_scores(session, NOW - timedelta(days=2), runtime.settings.account_score)
-    with transaction(runtime.sessions) as session:
-        before = session.execute(
-            select(Account.score_value, Account.score_as_of, Account.updated_at)
-        ).one()
-        # New people at the rolled-up account, and one at a company never seen before.
-        upsert_leads(
-            session,
-            [_fields(email=f"new{i}@acme.com") for i in range(3)] + [_fields(email="x@gamma.org")],
-            now=NOW,
-            source="test",
-        )
-    with transaction(runtime.sessions) as session:
-        acme = session.execute(
-            select(Account.score_value, Account.score_as_of, Account.updated_at).where(
-                Account.domain == "acme.com"
-            )
-        ).one()
-        kept = _rollups(session)
-    with transaction(runtime.sessions) as session:
-        refresh_all_account_scores(session, NOW, runtime.settings.account_score)
-    with transaction(runtime.sessions) as session:
-        recomputed = _rollups(session)
-
-    # Nothing the roll-up reads changed at Acme: its row was left as it was.
-    assert tuple(acme) == tuple(before)
-    assert kept == recomputed
-    assert kept["gamma.org"] == (0.0, 0.0, None)
-    assert kept["acme.com"][0] > 0
