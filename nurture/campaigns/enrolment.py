@@ -127,8 +127,8 @@ def enter_many(
     via: str = "manual",
 ) -> int:
     """``enrol_many`` for a caller that only needs the rows written: the same enrolments
-    and history, no outcomes and no enrolment objects in the session (half the cost of
-    enrolling an import's batch was making those objects). Returns how many were made."""
+    and history, no outcomes and no enrolment objects in the session (an import's batch
+    reads neither). Returns how many were made."""
     _, _, rows = _enrol_rows(session, leads, campaign, spec, now, via)
     return len(rows)
 
