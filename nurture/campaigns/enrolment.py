@@ -64,7 +64,7 @@ def enrol_lead(
         .limit(1)
     ).scalar_one_or_none()
     if previous is not None:
-        refusal = _re_entry_refusal(spec, previous, now)
+        refusal = _re_entry_refusal(spec, previous.status, previous.finished_at, now)
         if refusal:
             return EnrolmentOutcome(None, refusal)
 
@@ -107,8 +107,45 @@ def enrol_many(
     enrolments and one of their history rows, no flush per lead. Returns one outcome per
     lead, in order (a lead listed twice is enrolled once: the second is "already enrolled").
     """
+    outcomes, positions, rows = _enrol_rows(session, leads, campaign, spec, now, via)
+    if rows:
+        # Kept as enrolment objects in the session as ``enrol_lead`` leaves them
+        # (``platform.bulk_rows``).
+        enrollments = as_loaded(session, Enrollment, rows)
+        for position, enrollment in zip(positions, enrollments, strict=True):
+            outcomes[position] = EnrolmentOutcome(enrollment, f"enrolled ({via})")
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def enter_many(
+    session: Session,
+    leads: Sequence[Lead],
+    campaign: Campaign,
+    spec: CampaignSpec,
+    now: datetime,
+    *,
+    via: str = "manual",
+) -> int:
+    """``enrol_many`` for a caller that only needs the rows written: the same enrolments
+    and history, no outcomes and no enrolment objects in the session (an import's batch
+    reads neither). Returns how many were made."""
+    _, _, rows = _enrol_rows(session, leads, campaign, spec, now, via)
+    return len(rows)
+
+
+def _enrol_rows(
+    session: Session,
+    leads: Sequence[Lead],
+    campaign: Campaign,
+    spec: CampaignSpec,
+    now: datetime,
+    via: str,
+) -> tuple[list[EnrolmentOutcome | None], list[int], list[dict[str, Any]]]:
+    """Decide and insert the enrolments of ``enrol_many``: the outcomes of the leads
+    refused (None where a lead was enrolled), the positions of the enrolled ones, and the
+    enrolment rows inserted (with their ids), in the same order."""
     if campaign.status != "active" or campaign.active_version_id is None:
-        return [EnrolmentOutcome(None, f"campaign is {campaign.status}") for _ in leads]
+        return [EnrolmentOutcome(None, f"campaign is {campaign.status}") for _ in leads], [], []
     outcomes: list[EnrolmentOutcome | None] = []
     admitted: list[tuple[int, Lead, str]] = []  # position in outcomes, lead, track id
     for lead in leads:
@@ -118,17 +155,23 @@ def enrol_many(
         else:
             admitted.append((len(outcomes), lead, track.id))
             outcomes.append(None)
-    previous: dict[int, Enrollment] = {}
+    previous: dict[int, tuple[str, int, datetime | None]] = {}
     if admitted:
-        found = session.scalars(
-            select(Enrollment)
+        found = session.execute(
+            select(
+                Enrollment.lead_id,
+                Enrollment.status,
+                Enrollment.entry_number,
+                Enrollment.finished_at,
+            )
             .where(
                 Enrollment.campaign_id == campaign.id,
                 among(session, Enrollment.lead_id, {lead.id for _, lead, _ in admitted}),
             )
             .order_by(Enrollment.entry_number)
         )
-        previous = {enrollment.lead_id: enrollment for enrollment in found}  # the latest
+        # The latest of each lead, as plain values: nothing here changes an enrolment.
+        previous = {lead_id: (status, number, at) for lead_id, status, number, at in found}
     rows: list[dict[str, Any]] = []
     positions: list[int] = []
     taken: set[int] = set()
@@ -136,7 +179,7 @@ def enrol_many(
         before = previous.get(lead.id)
         refusal = "already enrolled" if lead.id in taken else None
         if refusal is None and before is not None:
-            refusal = _re_entry_refusal(spec, before, now)
+            refusal = _re_entry_refusal(spec, before[0], before[2], now)
         if refusal:
             outcomes[position] = EnrolmentOutcome(None, refusal)
             continue
@@ -146,7 +189,7 @@ def enrol_many(
             {
                 "lead_id": lead.id,
                 "campaign_id": campaign.id,
-                "entry_number": (before.entry_number + 1) if before else 1,
+                "entry_number": (before[1] + 1) if before else 1,
                 "status": "active",
                 "version_id": campaign.active_version_id,
                 "track": track_id,
@@ -156,10 +199,11 @@ def enrol_many(
             }
         )
     if rows:
-        # Rows by the database's bulk path, then kept as enrolment objects in the session
-        # as ``enrol_lead`` leaves them (``platform.bulk_rows``).
         with_defaults(table_of(Enrollment), rows)
         insert_rows(session, table_of(Enrollment), rows)
+        # One detail object per entry number: the bulk insert encodes each distinct
+        # object's JSON once, and nearly every row of a batch is a first entry.
+        details: dict[int, dict[str, Any]] = {}
         history = [
             {
                 "enrollment_id": row["id"],
@@ -167,15 +211,14 @@ def enrol_many(
                 "action": "enrolled",
                 "track": row["track"],
                 "step": None,
-                "detail": {"via": via, "entry": row["entry_number"]},
+                "detail": details.setdefault(
+                    row["entry_number"], {"via": via, "entry": row["entry_number"]}
+                ),
             }
             for row in rows
         ]
         bulk_insert(session.connection(), table_of(EnrollmentHistory), history)
-        enrollments = as_loaded(session, Enrollment, rows)
-        for position, enrollment in zip(positions, enrollments, strict=True):
-            outcomes[position] = EnrolmentOutcome(enrollment, f"enrolled ({via})")
-    return [outcome for outcome in outcomes if outcome is not None]
+    return outcomes, positions, rows
 
 
 def _admission(lead: Lead, spec: CampaignSpec, now: datetime) -> tuple[str | None, Track | None]:
@@ -197,15 +240,19 @@ def _admission(lead: Lead, spec: CampaignSpec, now: datetime) -> tuple[str | Non
     return None, track
 
 
-def _re_entry_refusal(spec: CampaignSpec, previous: Enrollment, now: datetime) -> str | None:
-    if previous.status == "active":
+def _re_entry_refusal(
+    spec: CampaignSpec, status: str, finished_at: datetime | None, now: datetime
+) -> str | None:
+    """Why the campaign's re-entry policy refuses a lead whose latest enrolment has this
+    ``status`` and ``finished_at``, or None."""
+    if status == "active":
         return "already enrolled"
     policy = spec.re_entry.policy
     if policy == "never":
         return "already went through this campaign (re-entry: never)"
     cooldown = spec.re_entry.cooldown
-    if cooldown and previous.finished_at and previous.finished_at + cooldown > now:
-        return f"re-entry cool-down until {(previous.finished_at + cooldown).isoformat()}"
+    if cooldown and finished_at and finished_at + cooldown > now:
+        return f"re-entry cool-down until {(finished_at + cooldown).isoformat()}"
     return None
 
 
@@ -248,6 +295,27 @@ def enrol_set_on_trigger(
         if _triggered(spec, kind, stage=stage, attribute=attribute):
             outcomes.extend(enrol_many(session, leads, campaign, spec, now, via=kind))
     return outcomes
+
+
+def enter_set_on_trigger(
+    session: Session,
+    leads: Sequence[Lead],
+    now: datetime,
+    *,
+    kind: str,
+    stage: str | None = None,
+    attribute: str | None = None,
+) -> int:
+    """``enrol_set_on_trigger`` for a caller that discards the outcomes (the creation
+    trigger): the same enrolments, written as rows only (``enter_many``). Returns how many
+    were made."""
+    if not leads:
+        return 0
+    return sum(
+        enter_many(session, leads, campaign, spec, now, via=kind)
+        for campaign, spec in active_campaigns(session)
+        if _triggered(spec, kind, stage=stage, attribute=attribute)
+    )
 
 
 def _triggered(

@@ -25,8 +25,9 @@ def lead_created(session: Session, lead: Lead, now: datetime) -> None:
 
 def leads_created(session: Session, leads: Sequence[Lead], now: datetime) -> None:
     """New leads exist (a batch of an import, an API call): enrol them in campaigns
-    triggered by creation, each campaign deciding for the whole set."""
-    enrolment.enrol_set_on_trigger(session, leads, now, kind="lead_created")
+    triggered by creation, each campaign deciding for the whole set (no outcomes: nothing
+    here reads them)."""
+    enrolment.enter_set_on_trigger(session, leads, now, kind="lead_created")
 
 
 def stage_changed(session: Session, lead: Lead, now: datetime) -> None:

@@ -12,13 +12,14 @@ readiness) sees the same leads.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from nurture.models import Account, Lead
-from nurture.models.lead import derive_keys
+from nurture.models.lead import derived_columns
 from nurture.platform.bulk_rows import insert_rows
 from nurture.platform.db import table_of
 
@@ -42,45 +43,51 @@ def insert_new_leads(
         return
     table = table_of(Lead)
     attributes = [(attr.key, attr.columns[0]) for attr in inspect(Lead).column_attrs]
+    # Each column's default once: (attribute, value, or the function that makes one).
+    fill: list[tuple[str, Any, Callable[[Any], Any] | None]] = []
+    for key, column in attributes:
+        default = column.default
+        if default is not None and default.is_scalar:
+            fill.append((key, default.arg, None))
+        elif default is not None and default.is_callable:
+            fill.append((key, None, default.arg))
+        else:
+            fill.append((key, None, None))
     for lead, account in new:
         if lead.id is not None:
             raise ValueError(f"lead {lead.email} has an id already: it is not new")
         if account is not None and account.id is None:
             raise ValueError(f"the account of {lead.email} has no id yet: flush it first")
-        lead.account_id = None if account is None else account.id
-        derive_keys(lead)
+        # Written to the instance's dict, every column: the object is transient, and
+        # ``make_transient_to_detached`` below takes the dict as its loaded state, so
+        # reading a column later costs no query (an attribute event per column and lead
+        # cost more than the insert).
         given = lead.__dict__
-        for key, column in attributes:
-            if key in given:
-                continue
-            default = column.default
-            if default is not None and default.is_scalar:
-                value = default.arg
-            elif default is not None and default.is_callable:
-                value = default.arg(None)
-            else:
-                value = None
-            # Every column is loaded, so reading one later costs no query. Written to the
-            # instance's dict: the object is transient, and ``make_transient_to_detached``
-            # below takes the dict as its loaded state (an attribute event per column and
-            # lead cost more than the insert).
-            given[key] = value
+        given["account_id"] = None if account is None else account.id
+        given.update(derived_columns(given))
+        for key, value, make in fill:
+            if key not in given:
+                given[key] = value if make is None else make(None)
     if before_insert is not None:
         before_insert()
-    names = [(key, column.name) for key, column in attributes if key != "id"]
-    rows = [{name: lead.__dict__[key] for key, name in names} for lead, _ in new]
+    states = [lead.__dict__ for lead, _ in new]
     # A column no row gives a value is left out: NULL as in a flush, and for JSON columns
     # SQL NULL rather than the JSON ``null`` an explicit None would store.
-    empty = {
-        name
-        for name in rows[0]
-        if table.c[name].server_default is None and all(row[name] is None for row in rows)
-    }
-    if empty:
-        rows = [{k: v for k, v in row.items() if k not in empty} for row in rows]
+    names = [
+        (key, column.name)
+        for key, column in attributes
+        if key != "id"
+        and (
+            table.c[column.name].server_default is not None
+            or any(state[key] is not None for state in states)
+        )
+    ]
+    rows = [{name: state[key] for key, name in names} for state in states]
     ids = insert_rows(session, table, rows)
     for (lead, account), lead_id in zip(new, ids, strict=True):
-        lead.id = lead_id
+        # Into the transient object's state like its other columns: the identity key is
+        # made from it below.
+        lead.__dict__["id"] = lead_id
         make_transient_to_detached(lead)
         session.add(lead)
         set_committed_value(lead, "account", account)

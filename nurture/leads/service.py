@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from nurture.consent import suppression as suppressions
 from nurture.leads.accounts import (
@@ -42,6 +43,7 @@ from nurture.platform.db import among, bulk_insert, table_of
 from nurture.platform.i18n import COUNTRY_LANGUAGES
 
 DEFAULT_STAGE = "subscriber"
+_LEADS = manager_of_class(Lead)
 # What a person may empty in a form: the overwritten profile columns that are not part of
 # the consent record (consent changes only through its own paths, with evidence).
 CLEARABLE_COLUMNS = frozenset(OVERWRITTEN_COLUMNS) - CONSENT_COLUMNS
@@ -224,12 +226,20 @@ def upsert_leads(
         ),
     )
     events: list[dict[str, Any]] = []
+    # Rows with equal JSON values share one object, which the bulk insert encodes once
+    # (most of a batch's new leads were given the same fields).
+    shared: dict[tuple[Any, ...], dict[str, Any]] = {}
+    no_reasons: list[str] = []
     for result in results:
         if not result.changed and not result.created:
             continue
-        properties: dict[str, Any] = {"source": source, "changed": sorted(result.changed)}
-        if result.stage_change:
-            properties["stage"] = dict(zip(("from", "to"), result.stage_change, strict=True))
+        names = tuple(sorted(result.changed))
+        properties = shared.get((names, result.stage_change))
+        if properties is None:
+            properties = {"source": source, "changed": list(names)}
+            if result.stage_change:
+                properties["stage"] = dict(zip(("from", "to"), result.stage_change, strict=True))
+            shared[(names, result.stage_change)] = properties
         events.append(
             {
                 "lead_id": result.lead.id,
@@ -237,7 +247,7 @@ def upsert_leads(
                 "occurred_at": now,
                 "recorded_at": now,
                 "is_machine": False,
-                "machine_reasons": [],
+                "machine_reasons": no_reasons,
                 "properties": properties,
             }
         )
@@ -299,11 +309,27 @@ def audit_consent_changes(
 
     pepper = suppressions.session_pepper(session)
     rows: list[dict[str, Any]] = []
+    # Equal details share one object, encoded once by the bulk insert.
+    details: dict[tuple[Any, ...], dict[str, Any]] = {}
     for result in results:
         lead = result.lead
         key = suppressions.email_hash(lead.email, pepper)
         changed = result.changed & CONSENT_COLUMNS
         if changed:
+            record = (
+                lead.consent_status,
+                lead.lawful_basis,
+                lead.consent_source,
+                tuple(sorted(changed)),
+            )
+            detail = details.get(record)
+            if detail is None:
+                detail = details[record] = {
+                    "status": record[0],
+                    "lawful_basis": record[1],
+                    "consent_source": record[2],
+                    "changed": list(record[3]),
+                }
             rows.append(
                 {
                     "at": now,
@@ -311,12 +337,7 @@ def audit_consent_changes(
                     "lead_id": lead.id,
                     "email_hash": key,
                     "actor": source,
-                    "detail": {
-                        "status": lead.consent_status,
-                        "lawful_basis": lead.lawful_basis,
-                        "consent_source": lead.consent_source,
-                        "changed": sorted(changed),
-                    },
+                    "detail": detail,
                 }
             )
         if result.created and lead.email in suppressed:
@@ -349,9 +370,10 @@ def _new_lead(item: LeadFields, *, now: datetime, source: str, defaults: Mapping
     values.setdefault("source", source)
     values.setdefault("consent_status", "unknown")
     attributes = {k: v for k, v in (item.attributes or {}).items() if v is not None}
-    lead = Lead()
-    # Straight into the new object's state, without an attribute event per column: it is
-    # inserted as a row and then joins the session as loaded (``insert_new_leads``).
+    # Made as the ORM makes an object for a row it loads (no constructor, no init event),
+    # and its values go straight into its state, without an attribute event per column:
+    # it is inserted as a row and then joins the session as loaded (``insert_new_leads``).
+    lead: Lead = _LEADS.new_instance()
     lead.__dict__.update(
         email=item.email,
         stage=item.stage or DEFAULT_STAGE,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -92,11 +93,30 @@ class LeadFields:
 
     def given(self) -> set[str]:
         """Names of the fields that carry a value."""
-        return {f.name for f in fields(self) if getattr(self, f.name) is not None}
+        return {
+            name
+            for name, value in zip(_FIELD_NAMES, _field_values(self), strict=True)
+            if value is not None
+        }
+
+    # An import keeps every parsed row for its second pass (``nurture.leads.parsed_rows``):
+    # the state is the values in field order, without the generic dataclass state's
+    # lookup of the class's fields for every row.
+    def __getstate__(self) -> tuple[Any, ...]:
+        return _field_values(self)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        for name, value in zip(_FIELD_NAMES, state, strict=True):
+            object.__setattr__(self, name, value)
 
     def has_company_data(self) -> bool:
         """True when any account field (other than the domain) was given."""
         return any(getattr(self, name) is not None for name in ACCOUNT_FILL)
+
+
+_FIELD_NAMES = tuple(field.name for field in fields(LeadFields))
+# Every field's value, in the order of ``_FIELD_NAMES``.
+_field_values: Callable[[LeadFields], tuple[Any, ...]] = attrgetter(*_FIELD_NAMES)
 
 
 # ---------------------------------------------------------------- validation

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -203,12 +204,40 @@ def _derive_keys(_mapper: object, _connection: object, lead: Lead) -> None:
 
 def derive_keys(lead: Lead) -> None:
     """Set the lead's derived columns (sort and search keys, score rank, first activity)
-    from its other columns, as every ORM write does; a path that inserts leads as plain
-    rows calls it itself."""
-    lead.name_key, lead.full_name_key = name_keys(lead.first_name, lead.last_name, lead.email)
-    half_life = (
-        timedelta(seconds=lead.score_half_life) if lead.score_half_life else DEFAULT_HALF_LIFE
-    )
-    lead.score_rank = score_rank(lead.score_value or 0.0, lead.score_as_of, half_life)
-    if lead.last_activity_at is None:
-        lead.last_activity_at = lead.created_at or utcnow()
+    from its other columns, as every ORM write does."""
+    values = {name: getattr(lead, name) for name in _DERIVED_FROM}
+    for name, value in derived_columns(values).items():
+        setattr(lead, name, value)
+
+
+# The columns the derived ones are computed from.
+_DERIVED_FROM = (
+    "email",
+    "first_name",
+    "last_name",
+    "score_value",
+    "score_as_of",
+    "score_half_life",
+    "last_activity_at",
+    "created_at",
+)
+
+
+def derived_columns(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The derived columns of a lead (``derive_keys``) from its column values by attribute
+    name (a missing one is None): a path that inserts leads as plain rows sets them in
+    the rows itself."""
+    email = values["email"]
+    name_key, full_name_key = name_keys(values.get("first_name"), values.get("last_name"), email)
+    half_life_seconds = values.get("score_half_life")
+    half_life = timedelta(seconds=half_life_seconds) if half_life_seconds else DEFAULT_HALF_LIFE
+    derived = {
+        "name_key": name_key,
+        "full_name_key": full_name_key,
+        "score_rank": score_rank(
+            values.get("score_value") or 0.0, values.get("score_as_of"), half_life
+        ),
+    }
+    if values.get("last_activity_at") is None:
+        derived["last_activity_at"] = values.get("created_at") or utcnow()
+    return derived

@@ -244,12 +244,18 @@ def regrade_batch(
     changes: list[FitChange] = []
     events: list[dict[str, Any]] = []
     writes: list[tuple[int, dict[str, Any]]] = []
+    # The first grade's event of each fit the new leads share: its properties are one
+    # object, encoded once by the bulk insert (and the fit's summary made once).
+    firsts: dict[int, dict[str, Any]] = {}
     for lead_id in ids:
         first = graded.get(lead_id)
         if first is not None:
             change = FitChange(lead_id, None, first.grade, None, first.score)
             changes.append(change)
-            events.append(fit_changed_event(change, first, active, now, reason))
+            event = firsts.get(id(first))
+            if event is None:
+                event = firsts[id(first)] = fit_changed_event(change, first, active, now, reason)
+            events.append({**event, "lead_id": lead_id})
             continue
         row = by_id.get(lead_id)
         if row is None:

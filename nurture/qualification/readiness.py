@@ -18,7 +18,7 @@ line of human text per condition (what the sales email says), or why no rule did
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -165,25 +165,45 @@ def evaluate(readiness: Readiness, facts: LeadFacts, now: datetime) -> Verdict:
     return Verdict(facts.lead_id, True, why_not="no readiness rule is met", unmet=unmet)
 
 
-def _conditions(rule: ReadinessRule, facts: LeadFacts, now: datetime) -> list[tuple[bool, str]]:
+def cannot_be_ready(readiness: Readiness, facts: LeadFacts, now: datetime) -> bool:
+    """True when the lead meets no rule whatever its account holds: it is not eligible,
+    or every rule has a condition on the lead itself (hand-raise, grade, temperature,
+    score) that it does not meet. ``facts.contacts`` is not read. A batch of an import
+    skips the account's contacts and the verdict of such a lead (a new, cold lead below
+    every rule's grade)."""
+    if eligibility(readiness, facts, now) is not None:
+        return True
+    return all(
+        any(not ok for ok, _ in _lead_conditions(rule, facts, now)) for rule in readiness.rules
+    )
+
+
+def _conditions(rule: ReadinessRule, facts: LeadFacts, now: datetime) -> Iterator[tuple[bool, str]]:
+    # One at a time: ``evaluate`` stops at a rule's first unmet condition, and the text of
+    # the ones after it would be thrown away.
+    yield from _lead_conditions(rule, facts, now)
+    if rule.account is not None:
+        yield _account(rule.account, facts)
+
+
+def _lead_conditions(
+    rule: ReadinessRule, facts: LeadFacts, now: datetime
+) -> Iterator[tuple[bool, str]]:
+    """The rule's conditions on the lead itself, in the order of the sales email."""
     # Hand-raise first: it is the event sales cares about and the first line of the email.
-    checks: list[tuple[bool, str]] = []
     if rule.hand_raised is not None:
-        checks.append(_hand_raise(rule.hand_raised, facts, now))
+        yield _hand_raise(rule.hand_raised, facts, now)
     if rule.min_grade is not None:
-        checks.append(_grade(rule.min_grade, facts))
+        yield _grade(rule.min_grade, facts)
     if rule.temperatures is not None:
         ok = facts.temperature in rule.temperatures
         wanted = "/".join(t for t in TEMPERATURE_ORDER if t in rule.temperatures)
         verb = "is" if ok else "is not"
-        checks.append((ok, f"engagement {verb} {wanted} (temperature {facts.temperature})"))
+        yield ok, f"engagement {verb} {wanted} (temperature {facts.temperature})"
     if rule.min_score is not None:
         ok = facts.score >= rule.min_score
         sign = "≥" if ok else "below"
-        checks.append((ok, f"engagement score {facts.score:.1f} {sign} {rule.min_score:g}"))
-    if rule.account is not None:
-        checks.append(_account(rule.account, facts))
-    return checks
+        yield ok, f"engagement score {facts.score:.1f} {sign} {rule.min_score:g}"
 
 
 def _grade(minimum: str, facts: LeadFacts) -> tuple[bool, str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +40,7 @@ from nurture.qualification.readiness import (
     Qualification,
     Readiness,
     Verdict,
+    cannot_be_ready,
     evaluate,
 )
 from nurture.qualification.versions import ActiveICP, active_icp, active_readiness
@@ -189,6 +190,7 @@ def readiness_verdicts(
     *,
     lock: bool = False,
     colleagues: bool = False,
+    candidates_only: bool = False,
 ) -> tuple[list[tuple[LeadFacts, Verdict]], int | None]:
     """Each lead's facts and verdict under the active readiness definition (and its
     version number), in the order of the leads' ids.
@@ -198,6 +200,9 @@ def readiness_verdicts(
     both hand one lead off; ``colleagues`` adds their engaged colleagues when a rule looks
     at the account (``_with_account_peers``). The facts are read as plain columns: a batch
     of an import evaluates hundreds of leads, and few of them are handed off.
+    ``candidates_only`` leaves out the leads that no account could make ready
+    (``readiness.cannot_be_ready``) and have not raised a hand (a hand-raise is answered
+    with its verdict's reasons): their verdict would name no rule.
     """
     active = active_readiness(session)
     ids = sorted(set(lead_ids))
@@ -232,16 +237,7 @@ def readiness_verdicts(
         return [], active.number
     readiness = active.readiness
     raises = _latest_hand_raises(session, [lead.id for lead in leads if lead.hand_raised_at])
-    contacts: dict[int, list[ContactFacts]] = {}
-    conditions = [rule.account for rule in readiness.rules if rule.account is not None]
-    if conditions:
-        contacts = _contacts(
-            session,
-            {lead.account_id for lead in leads if lead.account_id},
-            now,
-            engaged=set().union(*(condition.engaged for condition in conditions)),
-        )
-    results = []
+    found = []
     for lead in leads:
         raised = raises.get(lead.id, {})
         facts = LeadFacts(
@@ -255,8 +251,27 @@ def readiness_verdicts(
             hand_raised_at=lead.hand_raised_at,
             hand_raise_event=raised.get("event_type"),
             account_name=(lead.account_name or lead.account_domain) if lead.account_id else None,
-            contacts=tuple(contacts.get(lead.account_id, ())) if lead.account_id else (),
         )
+        if (
+            candidates_only
+            and lead.hand_raised_at is None
+            and cannot_be_ready(readiness, facts, now)
+        ):
+            continue
+        found.append((facts, lead.account_id))
+    contacts: dict[int, list[ContactFacts]] = {}
+    conditions = [rule.account for rule in readiness.rules if rule.account is not None]
+    if conditions:
+        contacts = _contacts(
+            session,
+            {account_id for _, account_id in found if account_id},
+            now,
+            engaged=set().union(*(condition.engaged for condition in conditions)),
+        )
+    results = []
+    for facts, account_id in found:
+        if account_id:
+            facts = replace(facts, contacts=tuple(contacts.get(account_id, ())))
         results.append((facts, evaluate(readiness, facts, now)))
     return results, active.number
 
@@ -311,7 +326,9 @@ def evaluate_readiness(
     Then answers the new hand-raises of these leads (``hand_raises.answer_hand_raises``).
     """
     ids = list(lead_ids)
-    verdicts, version = readiness_verdicts(session, ids, now, lock=True, colleagues=True)
+    verdicts, version = readiness_verdicts(
+        session, ids, now, lock=True, colleagues=True, candidates_only=True
+    )
     handed: dict[int, Handoff] = {}
     ready = [facts.lead_id for facts, verdict in verdicts if verdict.rule is not None]
     raises = _latest_hand_raises(session, ready)

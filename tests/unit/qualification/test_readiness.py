@@ -3,12 +3,19 @@ accounts), evaluated as pure functions."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from nurture.qualification.readiness import ContactFacts, LeadFacts, evaluate, reasons_as_of
+from nurture.qualification.readiness import (
+    ContactFacts,
+    LeadFacts,
+    cannot_be_ready,
+    evaluate,
+    reasons_as_of,
+)
 from nurture.qualification.readiness_parser import load_readiness_file, load_readiness_text
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -228,3 +235,28 @@ def test_stored_reasons_say_how_long_ago_the_hand_was_raised_as_of_now():
         "fit grade A (88), B or better",
     ]
     assert reasons_as_of(stored, None, NOW) == stored  # no time known: kept as written
+
+
+def test_a_lead_that_fails_its_own_conditions_in_every_rule_is_ready_at_no_account():
+    """``cannot_be_ready`` lets an import skip a lead's account and verdict: it must never
+    say so of a lead that some account's people could make ready."""
+    rules = readiness()
+    committee = tuple(ContactFacts(100 + i, "A", 50.0, "hot", "lead", "Buyer") for i in range(4))
+    grid = [
+        facts(stage=stage, fit_grade=grade, temperature=temperature, hand_raised_at=raised)
+        for stage in ("subscriber", "lead", "recycled", "sql", "disqualified")
+        for grade in (None, "A", "B", "C", "D")
+        for temperature in ("cold", "warm", "hot")
+        for raised in (None, NOW - timedelta(days=1), NOW - timedelta(days=40))
+    ]
+    skipped = 0
+    for lead in grid:
+        if cannot_be_ready(rules, lead, NOW):
+            skipped += 1
+            for contacts in ((), committee):
+                assert evaluate(rules, replace(lead, contacts=contacts), NOW).rule is None, lead
+    # A cold new lead graded D is one of them; a C lead is not (a committee can carry it).
+    assert cannot_be_ready(rules, facts(fit_grade="D"), NOW)
+    assert not cannot_be_ready(rules, facts(fit_grade="C"), NOW)
+    assert evaluate(rules, facts(fit_grade="C", contacts=committee), NOW).rule is not None
+    assert 0 < skipped < len(grid)
