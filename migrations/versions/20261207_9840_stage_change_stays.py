@@ -20,6 +20,11 @@ down_revision: str | None = "9820"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Velocity's stays of a period by stage, from the index alone (EXPLAIN ANALYZE on the
+# benchmark's database: an index-only scan of 0.14 M entries instead of a scan of the
+# table's 0.9 M changes).
+INDEX = "ix_stage_changes_stay_stage_at"
+
 def _before(row: str, column: str) -> str:
     """The ``column`` of the lead's change just before ``row``'s place in the order."""
     return (
@@ -145,6 +150,15 @@ def upgrade() -> None:
         WHERE stage_changes.id = history.id AND history.began_at IS NOT NULL
         """
     )
+    # Built after the fill, which then writes no index entries for it.
+    op.create_index(
+        INDEX,
+        "stage_changes",
+        ["stay_stage", "at"],
+        postgresql_include=["stay_began_at", "lead_id"],
+        postgresql_where=sa.text("stay_stage IS NOT NULL"),
+        sqlite_where=sa.text("stay_stage IS NOT NULL"),
+    )
     _triggers()
 
 
@@ -153,6 +167,7 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER {trigger}" + (" ON stage_changes" if _postgres() else ""))
         if _postgres():
             op.execute(f"DROP FUNCTION {trigger}()")
+    op.drop_index(INDEX, table_name="stage_changes")
     with op.batch_alter_table("stage_changes") as batch:
         batch.drop_column("stay_stage")
         batch.drop_column("stay_began_at")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import FetchedValue, ForeignKey, Index, String
+from sqlalchemy import FetchedValue, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nurture.platform.db import Base, utcnow
@@ -29,6 +29,16 @@ class StageChange(Base):
         # New MQLs (or any stage) of a period, for the home page and the reports; with the
         # lead, so that the leads that entered a stage are read from the index alone.
         Index("ix_stage_changes_to_stage_at_lead_id", "to_stage", "at", "lead_id"),
+        # The stays that ended in a period, by stage (velocity's time in stage), read from
+        # the index alone; a lead's first change ends no stay and is left out.
+        Index(
+            "ix_stage_changes_stay_stage_at",
+            "stay_stage",
+            "at",
+            postgresql_include=["stay_began_at", "lead_id"],
+            postgresql_where=text("stay_stage IS NOT NULL"),
+            sqlite_where=text("stay_stage IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
