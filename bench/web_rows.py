@@ -385,6 +385,10 @@ def stage_change_rows(sizes: Sizes, now: datetime) -> Iterator[dict[str, Any]]:
                 (0 if plan.stage == "recycled" else 3) :
             ]
         at = plan.created
+        # The stay each change ends (nurture.analytics.stay_columns): the COPY runs with
+        # the triggers that keep it off. A lead's changes go in time order (ties at ``now``
+        # in id order), so the one before is the previous step of the path.
+        entered_at: datetime | None = None
         for before, after in itertools.pairwise(path):
             change_id += 1
             at = min(now, at + timedelta(days=1 + (i * change_id) % 30))
@@ -397,7 +401,10 @@ def stage_change_rows(sizes: Sizes, now: datetime) -> Iterator[dict[str, Any]]:
                 "reason": "readiness rule: engaged and fits" if after == "mql" else "sales",
                 "actor": "rule:hand-raiser" if after == "mql" else "user:maria.lopez",
                 "rule": "hand-raiser" if after == "mql" else None,
+                "stay_began_at": entered_at,
+                "stay_stage": None if entered_at is None else before,
             }
+            entered_at = at
 
 
 def handoff_rows(

@@ -10,6 +10,8 @@
 - ``durations``: velocity's definitions: percentiles, stays in a stage, first touch, the
   first sales action on a handoff (pure);
 - ``velocity``: time in each stage, the sales cycle, and MQL to first sales action;
+  ``stay_columns``: the stay each stage change ends, kept on the change by the database and
+  recomputed from history on demand;
 - ``feedback_rules``: the sales feedback loop's definitions: sales' verdict on an offer,
   rule versions, recycled leads coming back (pure); ``feedback``: the report;
   ``feedback_tables``: its tables.

@@ -7,7 +7,9 @@ stage, and each counts what *ended* in the period ``[start, end)``:
 - **time in stage**: the stays (``nurture.analytics.durations.stays``) in ``mql``, ``sal``,
   ``sql`` and ``opportunity`` that ended in the period (the lead's next stage change fell in
   it). A stay still running at the end of the period is not counted: its length is not
-  known yet, and counting it short would understate every slow stage.
+  known yet, and counting it short would understate every slow stage. Each stay is read
+  from the change that ended it, which carries the stay's stage and beginning
+  (``nurture.analytics.stay_columns``).
 - **sales cycle**: first touch (the lead's first human event or its creation, whichever
   came first; machine hits are not touches) to won (the lead's first change into
   ``customer``), for the leads first won in the period.
@@ -39,13 +41,11 @@ from nurture.analytics.durations import (
     PERCENTILES,
     RESPONSES,
     STAY_STAGES,
-    Change,
     Spread,
     days,
     first_actions,
     first_touch,
     spread,
-    stays,
 )
 from nurture.analytics.filters import ReportFilter, month_key, months
 from nurture.analytics.scope import (
@@ -146,31 +146,27 @@ def _stays(
     session: Session, report: ReportFilter, team: Team | None
 ) -> Iterable[tuple[str | None, str, float]]:
     """(group, stage, seconds) of every stay in ``STAY_STAGES`` that ended in the period."""
-    start, end = report.start_at, report.end_at
-    # The leads that left one of the stages in the period; their history up to its end.
-    leaving = select(StageChange.lead_id).where(
-        StageChange.at >= start,
-        StageChange.at < end,
-        StageChange.from_stage.in_(STAY_STAGES),
-    )
-    changes = select(
-        StageChange.lead_id, StageChange.from_stage, StageChange.to_stage, StageChange.at
-    ).where(StageChange.at < end, StageChange.lead_id.in_(leaving))
+    query = _ended_stays(report, StageChange.stay_stage, StageChange.stay_began_at, StageChange.at)
     if uses_leads(report):
-        changes = changes.join(Lead, Lead.id == StageChange.lead_id)
-    statement = _scoped(changes, report, team, when=StageChange.at)
-    statement = statement.order_by(StageChange.lead_id, StageChange.at, StageChange.id)
-    histories: dict[tuple[int, Any], list[Change]] = defaultdict(list)
-    # Columns by position: a long history is read here, and attribute access per row and
+        query = query.join(Lead, Lead.id == StageChange.lead_id)
+    statement = _scoped(query, report, team, when=StageChange.at)
+    # Columns by position: a year of stays is read here, and attribute access per row and
     # the ORM's result layer cost more than the query.
-    for lead_id, from_stage, to_stage, moment, key in _rows(session, statement):
-        histories[(lead_id, key)].append(Change(from_stage, to_stage, moment))
-    for (_, key), history in histories.items():
-        for stay in stays(history):
-            if stay.stage not in STAY_STAGES or stay.left_at is None or stay.seconds is None:
-                continue
-            if start <= stay.left_at < end:
-                yield _group_of(report, key, stay.left_at), stay.stage, stay.seconds
+    for stage, began_at, left_at, key in _rows(session, statement):
+        yield _group_of(report, key, left_at), stage, (left_at - began_at).total_seconds()
+
+
+def _ended_stays(report: ReportFilter, *columns: Any) -> AnySelect:
+    """``columns`` of the stays (``durations.stays``) in ``STAY_STAGES`` that ended in the
+    period: one row each, the change that ended it, which holds the stay's stage and
+    beginning (``stay_columns``). A stay of no length (a stage passed in an instant) is
+    none."""
+    return select(*columns).where(
+        StageChange.at >= report.start_at,
+        StageChange.at < report.end_at,
+        StageChange.stay_stage.in_(STAY_STAGES),
+        StageChange.at > StageChange.stay_began_at,
+    )
 
 
 def _sales_cycles(
@@ -272,38 +268,14 @@ def _spreads_in_sql(
 ) -> Iterable[tuple[str | None, str, Spread]]:
     """(group, measure, spread) of the stays and the sales cycles, their percentiles
     computed by PostgreSQL: the same spans as ``_stays`` and ``_sales_cycles``."""
-    start, end = report.start_at, report.end_at
-    leaving = select(StageChange.lead_id).where(
-        StageChange.at >= start,
-        StageChange.at < end,
-        StageChange.from_stage.in_(STAY_STAGES),
-    )
-    # Each change with the time of the lead's next one: a stay (durations.stays) runs from
-    # one to the next, and one of no length (a stage passed in an instant) is none.
-    history = (
-        select(
-            StageChange.lead_id,
-            StageChange.to_stage.label("stage"),
-            StageChange.at.label("entered_at"),
-            func.lead(StageChange.at)
-            .over(partition_by=StageChange.lead_id, order_by=(StageChange.at, StageChange.id))
-            .label("left_at"),
-        )
-        .where(StageChange.at < end, StageChange.lead_id.in_(leaving))
-        .subquery("history")
-    )
-    stays_query = select(
-        history.c.stage.label("measure"),
-        _seconds(history.c.left_at, history.c.entered_at).label("seconds"),
-    ).where(
-        history.c.stage.in_(STAY_STAGES),
-        history.c.left_at >= start,
-        history.c.left_at < end,
-        history.c.left_at > history.c.entered_at,
+    stays_query = _ended_stays(
+        report,
+        StageChange.stay_stage.label("measure"),
+        _seconds(StageChange.at, StageChange.stay_began_at).label("seconds"),
     )
     if uses_leads(report):
-        stays_query = stays_query.join(Lead, Lead.id == history.c.lead_id)
-    yield from _summed(session, report, team, stays_query, ended=history.c.left_at)
+        stays_query = stays_query.join(Lead, Lead.id == StageChange.lead_id)
+    yield from _summed(session, report, team, stays_query, ended=StageChange.at)
 
     won, touch_at = _won_and_touched(report)
     # durations.first_touch: the first human event or the creation, whichever came first.
