@@ -13,8 +13,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from nurture.analytics import campaign_entries, email_rollup_rebuild, rollup
-from nurture.models import CampaignEntry
+from nurture.analytics import campaign_entries, email_rollup_rebuild, first_touches, rollup
+from nurture.models import CampaignEntry, LeadFirstTouch
 from nurture.platform.db import make_engine
 
 BENCH = Path(__file__).resolve().parents[3] / "bench"
@@ -89,6 +89,8 @@ def test_the_loaded_history_has_its_roll_ups_filled(bench_database):
         with Session(engine) as session:
             assert session.scalar(select(func.count()).select_from(CampaignEntry))
             assert campaign_entries.count_differences(session) == 0
+            assert session.scalar(select(func.count()).select_from(LeadFirstTouch))
+            assert first_touches.count_differences(session) == 0
             assert rollup.count_differences(session) == 0
             assert set(email_rollup_rebuild.count_differences(session).values()) == {0}
     finally:
