@@ -17,6 +17,13 @@ it. Erasure keeps the events' types and times, so it keeps this too: the first t
 erased lead is still defined, and still its events'. ``rebuild_touches`` recomputes it for
 an operator (``nurture db rebuild-rollups``) or after a bulk load that bypassed the
 triggers, and ``count_differences`` proves it (``--check``).
+
+One interleaving is not covered on PostgreSQL: a recomputation (a re-flag, a delete) that
+raises a lead's first touch while another transaction, not yet committed, adds an earlier
+touch of the same lead that the recomputation cannot see and the adding one finds already
+covered. Two hit processors would have to handle the same lead's hits at once; ``--check``
+would count it and a rebuild put it right. Closing it would take a lock per lead of every
+batch.
 """
 
 from __future__ import annotations
