@@ -64,20 +64,18 @@ EARLIER = (
 )
 UPDATED = "UPDATE OF lead_id, type, is_machine, occurred_at"
 
-# PostgreSQL, inserts: once per statement over the rows it wrote (a transition table), so
-# the hit processor's batch of hundreds of events costs one INSERT … SELECT. Leads whose
-# stored first touch is already earlier are left out before the upsert: ON CONFLICT locks
-# every row it meets, even one its WHERE does not update, and most touches of a batch are
-# of leads touched long ago.
+# PostgreSQL, inserts: row by row, the condition checked by the trigger itself (no function
+# call for a machine hit or a sent email). Row-level because the hit processor's batch is an
+# executemany, one INSERT per event, so a statement-level trigger over the rows written
+# would run its queries once per event all the same. A lead whose first touch is already
+# earlier (most touches) is one index probe: ON CONFLICT would lock its row even when its
+# WHERE does not update it. Measured: about 15 µs per event of the processor's mix
+# (bench/first_touch_triggers.py, docs/benchmarks.md).
 PG_INSERT = (
-    "INSERT INTO lead_first_touches AS t (lead_id, touched_at)"
-    " SELECT f.lead_id, f.touched_at FROM (SELECT w.lead_id, min(w.occurred_at) AS touched_at"
-    " FROM written w WHERE " + _touch("w") + " GROUP BY w.lead_id) f"
-    " WHERE NOT EXISTS (SELECT 1 FROM lead_first_touches k"
-    " WHERE k.lead_id = f.lead_id AND k.touched_at <= f.touched_at)"
-    " ORDER BY f.lead_id"
-    " ON CONFLICT (lead_id) DO UPDATE SET touched_at = excluded.touched_at"
-    " WHERE excluded.touched_at < t.touched_at;"
+    "IF NOT EXISTS (SELECT 1 FROM lead_first_touches"
+    " WHERE lead_id = NEW.lead_id AND touched_at <= NEW.occurred_at) THEN "
+    + EARLIER.format(row="NEW")
+    + " END IF;"
 )
 # PostgreSQL, deletes (only with their lead, or by hand): once per statement; the leads
 # whose first touch may have gone are recomputed from the events left.
@@ -120,22 +118,22 @@ def _function(name: str, body: str) -> None:
 
 def _triggers() -> None:
     if _postgres():
-        for name, event, transition, body in (
-            ("insert", "INSERT", "NEW TABLE AS written", PG_INSERT),
-            ("delete", "DELETE", "OLD TABLE AS removed", PG_DELETE),
+        _function("lead_first_touches_delete", PG_DELETE)
+        op.execute(
+            "CREATE TRIGGER lead_first_touches_delete AFTER DELETE ON events"
+            " REFERENCING OLD TABLE AS removed FOR EACH STATEMENT"
+            " EXECUTE FUNCTION lead_first_touches_delete()"
+        )
+        for name, event, condition, body in (
+            ("insert", "INSERT", _touch("NEW"), PG_INSERT),
+            ("update", UPDATED, f"({_touch('OLD')}) OR ({_touch('NEW')})", PG_UPDATE),
         ):
             trigger = f"lead_first_touches_{name}"
             _function(trigger, body)
             op.execute(
-                f"CREATE TRIGGER {trigger} AFTER {event} ON events"
-                f" REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION {trigger}()"
+                f"CREATE TRIGGER {trigger} AFTER {event} ON events FOR EACH ROW"
+                f" WHEN ({condition}) EXECUTE FUNCTION {trigger}()"
             )
-        _function("lead_first_touches_update", PG_UPDATE)
-        op.execute(
-            f"CREATE TRIGGER lead_first_touches_update AFTER {UPDATED} ON events FOR EACH ROW"
-            f" WHEN (({_touch('OLD')}) OR ({_touch('NEW')}))"
-            " EXECUTE FUNCTION lead_first_touches_update()"
-        )
         return
     for name, event, condition, body in SQLITE_TRIGGERS:
         op.execute(
