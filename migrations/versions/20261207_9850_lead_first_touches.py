@@ -69,8 +69,8 @@ UPDATED = "UPDATE OF lead_id, type, is_machine, occurred_at"
 # executemany, one INSERT per event, so a statement-level trigger over the rows written
 # would run its queries once per event all the same. A lead whose first touch is already
 # earlier (most touches) is one index probe: ON CONFLICT would lock its row even when its
-# WHERE does not update it. Measured: about 15 µs per event of the processor's mix
-# (bench/first_touch_triggers.py, docs/benchmarks.md).
+# WHERE does not update it. Measured: about 12 µs per event of the processor's mix on the
+# benchmark's database (bench/first_touch_triggers.py, docs/benchmarks.md).
 PG_INSERT = (
     "IF NOT EXISTS (SELECT 1 FROM lead_first_touches"
     " WHERE lead_id = NEW.lead_id AND touched_at <= NEW.occurred_at) THEN "
