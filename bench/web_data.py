@@ -50,6 +50,7 @@ from web_rows import (
 
 from nurture.analytics.campaign_entries import rebuild_entries
 from nurture.analytics.email_rollup_rebuild import rebuild_email_rollup
+from nurture.analytics.first_touches import rebuild_touches
 from nurture.analytics.rollup import rebuild_firsts
 from nurture.auth import users
 from nurture.campaigns.services import sync_campaign_files
@@ -332,6 +333,15 @@ def _rebuild_rollups(runtime: Runtime) -> None:
         entries = rebuild_entries(session)
     print(
         f"  campaign_entries {entries.rows:>8,} rows {time.perf_counter() - began:7.1f} s",
+        flush=True,
+    )
+    began = time.perf_counter()
+    with transaction(runtime.sessions) as session:
+        # The events went in with their triggers off too: each lead's first human touch.
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
+        touches = rebuild_touches(session)
+    print(
+        f"  lead_first_touches {touches.rows:>6,} rows {time.perf_counter() - began:7.1f} s",
         flush=True,
     )
     began = time.perf_counter()

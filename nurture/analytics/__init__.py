@@ -22,7 +22,9 @@
 - ``costs``: marketing costs (the costs file and the app's entries) and the reports that
   set them against the leads: volume, and cost per lead, MQL and customer.
 - ``rollup``: each lead's first time in each funnel stage (``lead_stage_firsts``), kept
-  with every stage change (``subscriptions``) and recomputed from history on demand.
+  with every stage change (``subscriptions``) and recomputed from history on demand;
+  ``first_touches``: each lead's first human touch (``lead_first_touches``), kept by
+  triggers on ``events``; ``campaign_entries``: each lead's first enrolment per campaign.
 - ``roi_rules`` (pure: ROI, ROAS, the rows side by side) and ``roi``: the cost report
   against the attribution report, per campaign or source.
 

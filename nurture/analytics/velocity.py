@@ -11,8 +11,8 @@ stage, and each counts what *ended* in the period ``[start, end)``:
   from the change that ended it, which carries the stay's stage and beginning
   (``nurture.analytics.stay_columns``).
 - **sales cycle**: first touch (the lead's first human event or its creation, whichever
-  came first; machine hits are not touches) to won (the lead's first change into
-  ``customer``), for the leads first won in the period.
+  came first; machine hits are not touches, ``nurture.analytics.first_touches``) to won
+  (the lead's first change into ``customer``), for the leads first won in the period.
 - **MQL → first sales action**: from a handoff's offer (a handoff that is not a
   reassignment: the lead became an MQL and was handed to sales) to the first accept, reject
   or convert by a rep on it or on the handoffs it was reassigned to, for the offers made in
@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, cast, extract, func, literal, null, or_, select
+from sqlalchemy import Float, cast, extract, func, literal, null, select
 from sqlalchemy.orm import Session
 
 from nurture.analytics.durations import (
@@ -58,13 +58,8 @@ from nurture.analytics.scope import (
     uses_leads,
 )
 from nurture.handoff.team import Team
-from nurture.models import Event, Handoff, HandoffAction, Lead, LeadStageFirst, StageChange
-from nurture.tracking.event_intake import EVENT_TYPES
+from nurture.models import Handoff, HandoffAction, Lead, LeadFirstTouch, LeadStageFirst, StageChange
 
-# What a person does (as opposed to what is done to them: sent emails, stage changes,
-# handoff notes): the events that make a touch when a human made them.
-TOUCH_TYPES: tuple[str, ...] = ("email.opened", "email.clicked", *EVENT_TYPES)
-CUSTOM_TOUCH_PREFIX = "custom."
 # The groupings computed here from a moment rather than by ``scope``.
 _MONTHS = ("month", "cohort")
 
@@ -173,9 +168,9 @@ def _sales_cycles(
     session: Session, report: ReportFilter, team: Team | None
 ) -> Iterable[tuple[str | None, float]]:
     """(group, seconds from first touch to won) of the leads first won in the period."""
-    won, touch_at = _won_and_touched(report)
+    won = _won_and_touched(report)
     cycles = (
-        select(Lead.id.label("lead_id"), Lead.created_at, won.c.won_at, touch_at.label("touch_at"))
+        select(Lead.id.label("lead_id"), Lead.created_at, won.c.won_at, won.c.touch_at)
         .select_from(Lead)
         .join(won, won.c.lead_id == Lead.id)
     )
@@ -188,31 +183,33 @@ def _sales_cycles(
         )
 
 
-def _won_and_touched(report: ReportFilter) -> tuple[Any, Any]:
-    """The leads first won in the period (``lead_id``, ``won_at``), as a subquery, and the
-    first human touch of the lead in the query (``leads``), as a correlated subquery."""
+def _won_and_touched(report: ReportFilter) -> Any:
+    """The leads first won in the period with their creation and first human touch
+    (``lead_id``, ``created_at``, ``won_at``, ``touch_at``: None for a lead no person's
+    event touched), as a subquery."""
     start, end = report.start_at, report.end_at
     # A lead's first change into ``customer`` is its first time there in the roll-up of
     # the stage history (nothing ranks above ``customer``, so no change passes it), read
     # from one row per lead instead of a grouping of every stage change.
-    won = (
-        select(LeadStageFirst.lead_id, LeadStageFirst.customer_at.label("won_at"))
+    # Its first touch is one row of the touches' roll-up, instead of a look-up in the lead's
+    # events (1.0 s for a year of the benchmark's won leads): a probe of its key per won
+    # lead, as a correlated subquery because joined, PostgreSQL read the whole roll-up (a
+    # million rows) for a hash join with the year's 12,700 won leads.
+    touch_at = (
+        select(LeadFirstTouch.touched_at)
+        .where(LeadFirstTouch.lead_id == LeadStageFirst.lead_id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            LeadStageFirst.lead_id,
+            LeadStageFirst.created_at,
+            LeadStageFirst.customer_at.label("won_at"),
+            touch_at.label("touch_at"),
+        )
         .where(LeadStageFirst.customer_at >= start, LeadStageFirst.customer_at < end)
         .subquery("won")
     )
-    # Per won lead, its events in time order (the index on lead and time) up to the first
-    # human touch: a grouping of the events of every won lead instead made PostgreSQL scan
-    # all 20 M events of the benchmark, a time that grew with history older than the period.
-    touch_at = (
-        select(func.min(Event.occurred_at))
-        .where(
-            Event.lead_id == Lead.id,
-            Event.is_machine.is_(False),
-            or_(Event.type.in_(TOUCH_TYPES), Event.type.startswith(CUSTOM_TOUCH_PREFIX)),
-        )
-        .scalar_subquery()
-    )
-    return won, touch_at
 
 
 def _first_actions(
@@ -277,16 +274,16 @@ def _spreads_in_sql(
         stays_query = stays_query.join(Lead, Lead.id == StageChange.lead_id)
     yield from _summed(session, report, team, stays_query, ended=StageChange.at)
 
-    won, touch_at = _won_and_touched(report)
+    won = _won_and_touched(report)
     # durations.first_touch: the first human event or the creation, whichever came first.
-    began = func.least(Lead.created_at, func.coalesce(touch_at, Lead.created_at))
-    cycles = (
-        select(
-            literal("sales_cycle").label("measure"), _seconds(won.c.won_at, began).label("seconds")
-        )
-        .select_from(Lead)
-        .join(won, won.c.lead_id == Lead.id)
-    )
+    began = func.least(won.c.created_at, func.coalesce(won.c.touch_at, won.c.created_at))
+    cycles = select(
+        literal("sales_cycle").label("measure"), _seconds(won.c.won_at, began).label("seconds")
+    ).select_from(won)
+    # The leads only for a filter or grouping that reads them: joined to the year's won
+    # leads, PostgreSQL scanned every lead's id for a hash join (0.2 s of the benchmark's).
+    if uses_leads(report):
+        cycles = cycles.join(Lead, Lead.id == won.c.lead_id)
     yield from _summed(session, report, team, cycles, ended=won.c.won_at)
 
 

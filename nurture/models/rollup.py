@@ -69,6 +69,34 @@ class LeadStageFirst(Base):
     customer_at: Mapped[datetime | None]
 
 
+class LeadFirstTouch(Base):
+    """When a lead first came into view through something it did: the time of its first
+    human touch (``nurture.analytics.first_touches``: an open, a click, a page view, a
+    form, a server-side event, ``custom.*``; machine hits are not touches), one row per
+    lead that has one. The sales cycle reads it instead of each won lead's events.
+
+    Its own table rather than a column: on ``lead_stage_firsts`` it would hold only the
+    leads of the funnel, so every event of a lead outside it would have to be read back
+    when the lead first reached ``mql``, and that table's recomputation from the stage
+    changes would need the events too; on ``leads`` the migration, a rebuild and every
+    earlier touch would rewrite the wide lead rows that scoring and the hit processor
+    update. Here it is two columns, written only when a lead's first touch moves.
+
+    Database triggers on ``events`` (migration 9850) keep it in the writer's transaction,
+    whoever writes (the hit processor's batch insert, a visitor's history moved onto its
+    lead, a click re-flagged as a scanner's, a bulk insert), so it always equals a
+    recomputation from ``events`` (``nurture db rebuild-rollups --check``). It names no
+    person: erasure keeps it, as it keeps the events' types and times.
+    """
+
+    __tablename__ = "lead_first_touches"
+
+    lead_id: Mapped[int] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    touched_at: Mapped[datetime]
+
+
 class CampaignEntry(Base):
     """A lead's first enrolment in a campaign, beside the lead's creation: one row per lead
     and campaign it was ever enrolled in (``enrollments`` with ``entry_number`` 1), which

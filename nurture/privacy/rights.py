@@ -59,9 +59,11 @@ from nurture.platform.db import Base, rows_affected
 _HANDLED = {"leads", "messages", "events", "outbox", "audit_log", "enrollments"}
 # The reports' roll-up of first stage times is as anonymous as the stage changes it sums,
 # and the first enrolments' copy as the enrolments it copies (both kept); the campaign
-# results' copy of each email and their queue keep the lead as the message does.
+# results' copy of each email and their queue keep the lead as the message does; the first
+# human touch is the earliest time of the events, which keep their types and times.
 _KEPT_AS_IS = {
     "enrollment_history",
+    "lead_first_touches",
     "lead_stage_firsts",
     "campaign_entries",
     "rolled_up_emails",

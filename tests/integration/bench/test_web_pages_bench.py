@@ -13,8 +13,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from nurture.analytics import campaign_entries, email_rollup_rebuild, rollup, stay_columns
-from nurture.models import CampaignEntry, StageChange
+from nurture.analytics import (
+    campaign_entries,
+    email_rollup_rebuild,
+    first_touches,
+    rollup,
+    stay_columns,
+)
+from nurture.models import CampaignEntry, LeadFirstTouch, StageChange
 from nurture.platform.db import make_engine
 
 BENCH = Path(__file__).resolve().parents[3] / "bench"
@@ -89,6 +95,8 @@ def test_the_loaded_history_has_its_roll_ups_filled(bench_database):
         with Session(engine) as session:
             assert session.scalar(select(func.count()).select_from(CampaignEntry))
             assert campaign_entries.count_differences(session) == 0
+            assert session.scalar(select(func.count()).select_from(LeadFirstTouch))
+            assert first_touches.count_differences(session) == 0
             assert rollup.count_differences(session) == 0
             # The stage changes' stays come with the rows copied (their triggers are off).
             stays = select(func.count()).where(StageChange.stay_stage.is_not(None))
