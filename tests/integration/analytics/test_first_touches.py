@@ -188,7 +188,7 @@ def test_the_migration_fills_the_table_from_events_already_recorded(runtime, his
         config = migrate.alembic_config(database_url)
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.downgrade(config, "9820")
+            command.downgrade(config, "9840")
         migrate.upgrade(engine)
     finally:
         engine.dispose()
