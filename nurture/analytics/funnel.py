@@ -171,8 +171,9 @@ def cohort_report(session: Session, report: ReportFilter) -> CohortReport:
     dialect = session.get_bind().dialect.name
     in_period = and_(Lead.created_at >= start, Lead.created_at < end)
 
-    inner, group, created_at = created_leads(report_groups, team, start, end)
-    sub = _with_group(inner, group, month_of=created_at).subquery("cohort")
+    inner, group, creation = created_leads(report_groups, team, start, end)
+    inner = inner.add_columns(creation.month.label("cohort_month"))
+    sub = _with_group(inner, group).subquery("cohort")
     created = {
         (row[0], row[1]): row[2]
         for row in session.execute(_grouped(sub, [func.count()], by_month=True))
