@@ -17,6 +17,7 @@ returns the expression its rows are grouped by. What each dimension means
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any, NamedTuple, TypeAlias
@@ -136,24 +137,34 @@ def created_leads(
 ) -> tuple[AnySelect, ColumnElement[Any] | None, Creation]:
     """The leads created in ``[start, end)`` (midnights, UTC, as a report's period is)
     narrowed to the filter (a ``lead_id`` column), the expression of the filter's
-    grouping, and their creation's month and day, as ``scoped`` gives them. Grouped by
-    campaign with no other field of the lead read, the rows are the period's (lead,
+    grouping, and their creation's month and day, as ``scoped`` gives them; grouped by
+    campaign, the group is the campaign's id (``created_group_names`` names it). Grouped
+    by campaign with no other field of the lead read, the rows are the period's (lead,
     campaign) pairs of ``campaign_entries`` alone: the same rows, without joining the
-    year's leads to their enrolments, and their stored day."""
+    year's leads to their enrolments, with their stored day, and counted per campaign id
+    before any campaign's key is read."""
     if report.group_by == "campaign" and not reads_lead_fields(report):
         day = CampaignEntry.__table__.c["created_day"]
-        pairs: AnySelect = (
-            select(CampaignEntry.lead_id)
-            .join(Campaign, Campaign.id == CampaignEntry.campaign_id)
-            .where(day >= _midnight_day(start), day < _midnight_day(end))
+        campaign = CampaignEntry.__table__.c["campaign_id"]
+        pairs: AnySelect = select(CampaignEntry.lead_id).where(
+            day >= _midnight_day(start), day < _midnight_day(end)
         )
         if report.campaign is not None:
-            pairs = pairs.where(Campaign.key == report.campaign)
-        key: ColumnElement[Any] = Campaign.__table__.c["key"]
-        return pairs, key, Creation(month=day // 100, day=day)
+            named = select(Campaign.id).where(Campaign.key == report.campaign)
+            pairs = pairs.where(campaign == named.scalar_subquery())
+        return pairs, campaign, Creation(month=day // 100, day=day)
     leads = select(Lead.id.label("lead_id")).where(Lead.created_at >= start, Lead.created_at < end)
-    statement, group = scoped(leads, report, team, when=Lead.created_at)
+    statement, group = scoped(leads, report, team, when=Lead.created_at, campaign_ids=True)
     return statement, group, Creation(month_number(Lead.created_at), day_number(Lead.created_at))
+
+
+def created_group_names(session: Session, report: ReportFilter) -> Callable[[Any], Any]:
+    """How ``created_leads``' groups are named as every other query of the report names
+    them: a campaign's id by its key; any other group as it is."""
+    if report.group_by != "campaign":
+        return lambda group: group
+    keys = campaign_keys(session)
+    return lambda group: keys.get(group) if group is not None else None
 
 
 def _midnight_day(when: datetime) -> int:

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nurture.analytics.filters import FilterError, ReportFilter, month_key, months
-from nurture.analytics.scope import check_filter, created_leads, month_name
+from nurture.analytics.scope import check_filter, created_group_names, created_leads, month_name
 from nurture.analytics.tables import Cell
 
 INTERVALS: tuple[str, ...] = ("day", "week", "month")
@@ -78,8 +78,9 @@ def volume_report(session: Session, report: ReportFilter, interval: str = "month
     sub = inner.subquery("created")
     keys = [sub.c.day, *([sub.c.report_group] if group is not None else [])]
     counted: Counter[tuple[str, Any]] = Counter()
+    named = created_group_names(session, report)
     for row in session.execute(select(*keys, func.count()).select_from(sub).group_by(*keys)):
-        key = row[1] if group is not None else None
+        key = named(row[1]) if group is not None else None
         counted[(bucket(_day(int(row[0])), interval), key)] += int(row[-1])
     keys = _group_keys(report, {key for _, key in counted})
     rows = [
