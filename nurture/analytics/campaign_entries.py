@@ -1,6 +1,6 @@
-"""Each lead's first enrolment in each campaign with the lead's creation
-(``campaign_entries``): what the reports grouped by campaign read instead of the
-enrolments.
+"""Each lead's first enrolment in each campaign with the lead's creation (its time and
+its day as a number, ``scope.day_number``) (``campaign_entries``): what the reports
+grouped by campaign read instead of the enrolments.
 
 The table is ``enrollments`` (entry 1) beside ``leads.created_at``, and must always equal
 a recomputation from them: triggers on ``enrollments`` (migration 9820) keep it in the
@@ -15,16 +15,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nurture.analytics.rollup import Rebuild, refill, rows_differing
-from nurture.analytics.scope import AnySelect
+from nurture.analytics.scope import AnySelect, day_number
 from nurture.models import CampaignEntry, Enrollment, Lead
 
-COLUMNS: tuple[str, ...] = ("lead_id", "campaign_id", "created_at")
+COLUMNS: tuple[str, ...] = ("lead_id", "campaign_id", "created_at", "created_day")
 
 
 def recomputed_entries() -> AnySelect:
     """The table's rows computed from ``enrollments`` and ``leads`` alone (``COLUMNS``)."""
     return (
-        select(Enrollment.lead_id, Enrollment.campaign_id, Lead.created_at)
+        select(
+            Enrollment.lead_id,
+            Enrollment.campaign_id,
+            Lead.created_at,
+            day_number(Lead.created_at).label("created_day"),
+        )
         .join(Lead, Lead.id == Enrollment.lead_id)
         .where(Enrollment.entry_number == 1)
     )

@@ -93,7 +93,7 @@ COLUMNS: tuple[str, ...] = Email._fields
 
 
 def day_of(when: date) -> int:
-    """``when`` as a day number, 20260131 (``costs.volume.day_number`` in SQL)."""
+    """``when`` as a day number, 20260131 (``scope.day_number`` in SQL)."""
     return when.year * 10000 + when.month * 100 + when.day
 
 

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import String, case, cast, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
-from nurture.analytics.costs.volume import day_number
 from nurture.analytics.email_rollup import (
     CHAIN_KEY,
     CHAINS,
@@ -27,7 +26,7 @@ from nurture.analytics.email_rollup import (
 )
 from nurture.analytics.lead_groups import GROUP_KINDS, grouped_leads, mark_ready
 from nurture.analytics.rollup import refill, rows_differing
-from nurture.analytics.scope import AnySelect
+from nurture.analytics.scope import AnySelect, day_number
 from nurture.handoff.team import Team
 from nurture.handoff.team_sync import active_team
 from nurture.models import (

@@ -51,6 +51,7 @@ from nurture.analytics.rollup import FIRST_COLUMNS
 from nurture.analytics.scope import (
     AnySelect,
     check_filter,
+    created_group_names,
     created_leads,
     enters,
     in_campaigns,
@@ -101,9 +102,10 @@ def funnel_report(session: Session, report: ReportFilter) -> FunnelReport:
     # A lead is one row per group here (the campaign grouping's rows are distinct pairs),
     # so a plain count is a count of distinct leads.
     inner, group, _ = created_leads(report, team, start, end)
+    named = created_group_names(session, report)
     sub = _with_group(inner, group).subquery("created")
     for row in session.execute(_grouped(sub, [func.count()])):
-        counts.setdefault(row[0], {})["leads"] = row[1]
+        counts.setdefault(named(row[0]), {})["leads"] = row[1]
 
     changes = select(StageChange.lead_id, StageChange.from_stage, StageChange.to_stage).where(
         StageChange.at >= start,
@@ -171,10 +173,12 @@ def cohort_report(session: Session, report: ReportFilter) -> CohortReport:
     dialect = session.get_bind().dialect.name
     in_period = and_(Lead.created_at >= start, Lead.created_at < end)
 
-    inner, group, created_at = created_leads(report_groups, team, start, end)
-    sub = _with_group(inner, group, month_of=created_at).subquery("cohort")
+    inner, group, creation = created_leads(report_groups, team, start, end)
+    inner = inner.add_columns(creation.month.label("cohort_month"))
+    sub = _with_group(inner, group).subquery("cohort")
+    named = created_group_names(session, report_groups)
     created = {
-        (row[0], row[1]): row[2]
+        (row[0], named(row[1])): row[2]
         for row in session.execute(_grouped(sub, [func.count()], by_month=True))
     }
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from nurture.analytics.attribution import attribution_report, parse_models
 from nurture.analytics.attribution_rules import DEFAULT_LOOKBACK_DAYS, NO_TOUCH
 from nurture.analytics.clv import report_currency
-from nurture.analytics.costs import cost_report
+from nurture.analytics.costs import spread_in_period
 from nurture.analytics.costs.sync import reporting_currency
 from nurture.analytics.filters import FilterError, ReportFilter
 from nurture.analytics.roi_rules import (
@@ -105,27 +105,22 @@ def roi_report(
                 f"{costs_currency} or enter the costs in {code}"
             }
         )
-    costs = cost_report(session, report)
+    # The costs alone: the cost report's counts of leads, MQLs and customers (the funnel's)
+    # are not part of ROI, and were most of its time by campaign.
+    costs = spread_in_period(session, report)
     revenue = attribution_report(
         session, report, models=models, lookback_days=lookback_days, currency=code
     )
-    by_group: dict[str | None, Decimal] = {}
-    unattributed = Decimal(0)
-    for row in costs.rows:
-        if row.unattributed:
-            unattributed += row.cost
-        else:
-            by_group[row.group] = by_group.get(row.group, Decimal(0)) + row.cost
     rows = roi_lines(
         models=models,
-        costs=by_group,
-        unattributed=unattributed,
-        total_cost=costs.total_cost,
+        costs=costs.by_group,
+        unattributed=costs.unattributed,
+        total_cost=costs.total,
         revenue=[RevenueLine(row.group, row.deals, row.revenue) for row in revenue.rows],
         no_touch=NO_TOUCH,
     )
     total = roi_total(
-        models=models, total_cost=costs.total_cost, deals=revenue.deals, revenue=revenue.revenue
+        models=models, total_cost=costs.total, deals=revenue.deals, revenue=revenue.revenue
     )
     return RoiReport(
         report, code, models, lookback_days, rows, total, dict(revenue.other_currencies)

@@ -17,8 +17,10 @@ returns the expression its rows are grouped by. What each dimension means
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, TypeAlias
+from datetime import datetime, time, timedelta
+from typing import Any, NamedTuple, TypeAlias
 
 from sqlalchemy import (
     ColumnElement,
@@ -122,27 +124,55 @@ def reads_lead_fields(report: ReportFilter) -> bool:
     )
 
 
+class Creation(NamedTuple):
+    """The creation of ``created_leads``' rows as numbers: its ``month`` (202601) and its
+    ``day`` (20260105), UTC."""
+
+    month: ColumnElement[int]
+    day: ColumnElement[int]
+
+
 def created_leads(
-    report: ReportFilter, team: Team | None, start: Any, end: Any
-) -> tuple[AnySelect, ColumnElement[Any] | None, Any]:
-    """The leads created in ``[start, end)`` narrowed to the filter (a ``lead_id``
-    column), the expression of the filter's grouping, and the column of their creation,
-    as ``scoped`` gives them. Grouped by campaign with no other field of the lead read,
-    the rows are the period's (lead, campaign) pairs of ``campaign_entries`` alone: the
-    same rows, without joining the year's leads to their enrolments."""
+    report: ReportFilter, team: Team | None, start: datetime, end: datetime
+) -> tuple[AnySelect, ColumnElement[Any] | None, Creation]:
+    """The leads created in ``[start, end)`` (midnights, UTC, as a report's period is)
+    narrowed to the filter (a ``lead_id`` column), the expression of the filter's
+    grouping, and their creation's month and day, as ``scoped`` gives them; grouped by
+    campaign, the group is the campaign's id (``created_group_names`` names it). Grouped
+    by campaign with no other field of the lead read, the rows are the period's (lead,
+    campaign) pairs of ``campaign_entries`` alone: the same rows, without joining the
+    year's leads to their enrolments, with their stored day, and counted per campaign id
+    before any campaign's key is read."""
     if report.group_by == "campaign" and not reads_lead_fields(report):
-        pairs: AnySelect = (
-            select(CampaignEntry.lead_id)
-            .join(Campaign, Campaign.id == CampaignEntry.campaign_id)
-            .where(CampaignEntry.created_at >= start, CampaignEntry.created_at < end)
+        day = CampaignEntry.__table__.c["created_day"]
+        campaign = CampaignEntry.__table__.c["campaign_id"]
+        pairs: AnySelect = select(CampaignEntry.lead_id).where(
+            day >= _midnight_day(start), day < _midnight_day(end)
         )
         if report.campaign is not None:
-            pairs = pairs.where(Campaign.key == report.campaign)
-        key: ColumnElement[Any] = Campaign.__table__.c["key"]
-        return pairs, key, CampaignEntry.created_at
+            named = select(Campaign.id).where(Campaign.key == report.campaign)
+            pairs = pairs.where(campaign == named.scalar_subquery())
+        return pairs, campaign, Creation(month=day // 100, day=day)
     leads = select(Lead.id.label("lead_id")).where(Lead.created_at >= start, Lead.created_at < end)
-    statement, group = scoped(leads, report, team, when=Lead.created_at)
-    return statement, group, Lead.created_at
+    statement, group = scoped(leads, report, team, when=Lead.created_at, campaign_ids=True)
+    return statement, group, Creation(month_number(Lead.created_at), day_number(Lead.created_at))
+
+
+def created_group_names(session: Session, report: ReportFilter) -> Callable[[Any], Any]:
+    """How ``created_leads``' groups are named as every other query of the report names
+    them: a campaign's id by its key; any other group as it is."""
+    if report.group_by != "campaign":
+        return lambda group: group
+    keys = campaign_keys(session)
+    return lambda group: keys.get(group) if group is not None else None
+
+
+def _midnight_day(when: datetime) -> int:
+    """The day number of a midnight: the instants of ``[start, end)`` are those of the
+    days ``[day(start), day(end))``. Any other time has no such day."""
+    if when.time() != time(0) or when.utcoffset() not in (None, timedelta(0)):
+        raise ValueError(f"a report's period starts and ends at midnight UTC, not {when}")
+    return when.year * 10000 + when.month * 100 + when.day
 
 
 def in_campaigns(rows: Any, report: ReportFilter) -> Any:
@@ -203,6 +233,34 @@ def _month_number_postgresql(element: _MonthNumber, compiler: SQLCompiler, **kw:
     (when,) = element.clauses
     year, month = func.date_part("year", when), func.date_part("month", when)
     return compiler.process(cast(year * 100 + month, Integer), **kw)
+
+
+def day_number(when: Any) -> ColumnElement[int]:
+    """``when``'s day as a number, 20260105 for 5 January 2026 (the same on every backend)."""
+    return _DayNumber(when)
+
+
+class _DayNumber(FunctionElement[int]):
+    """``day_number``: one construct, written per backend."""
+
+    type = Integer()
+    name = "day_number"
+    inherit_cache = True
+
+
+@compiles(_DayNumber)
+def _day_number_sql(element: _DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
+    (when,) = element.clauses
+    number = extract("year", when) * 10000 + extract("month", when) * 100 + extract("day", when)
+    return compiler.process(cast(number, Integer), **kw)
+
+
+@compiles(_DayNumber, "postgresql")
+def _day_number_postgresql(element: _DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
+    # date_part's double precision, as month_number does.
+    (when,) = element.clauses
+    parts = [func.date_part(part, when) for part in ("year", "month", "day")]
+    return compiler.process(cast(parts[0] * 10000 + parts[1] * 100 + parts[2], Integer), **kw)
 
 
 def month_name(number: int) -> str:

@@ -8,13 +8,20 @@ the reports that set them against the leads — volume, and cost per lead, MQL a
 - ``store``: the entries of the app and the API (list, put, delete);
 - ``volume``: new leads per day, week or month;
 - ``spread``: how the entries' costs are spread over a report's groups (pure);
-- ``report``: cost, leads, MQLs and customers per group, and the cost per each.
+- ``report``: cost, leads, MQLs and customers per group, and the cost per each (the
+  costs alone, ``spread_in_period``, for ROI).
 """
 
 from __future__ import annotations
 
 from nurture.analytics.costs.entries import CostEntry, CostFieldError
-from nurture.analytics.costs.report import CostReport, CostRow, cost_report, cost_table
+from nurture.analytics.costs.report import (
+    CostReport,
+    CostRow,
+    cost_report,
+    cost_table,
+    spread_in_period,
+)
 from nurture.analytics.costs.store import (
     CostConflict,
     StoredCost,
@@ -48,6 +55,7 @@ __all__ = [
     "delete_cost",
     "list_costs",
     "put_cost",
+    "spread_in_period",
     "sync_costs_file",
     "volume_report",
     "volume_table",

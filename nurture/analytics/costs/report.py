@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nurture.analytics.costs.entries import cost_per, money, share_in_period
-from nurture.analytics.costs.spread import CoveredCost, spread_costs
+from nurture.analytics.costs.spread import CoveredCost, SpreadCosts, spread_costs
 from nurture.analytics.costs.sync import reporting_currency
 from nurture.analytics.filters import ReportFilter
 from nurture.analytics.funnel import funnel_report
@@ -116,8 +116,28 @@ def _cell(value: object) -> Cell:
 
 def cost_report(session: Session, report: ReportFilter) -> CostReport:
     """The cost report of ``report`` (``FilterError`` for a filter naming nothing)."""
-    team = check_filter(session, report)
+    spread = spread_in_period(session, report)
     funnel = funnel_report(session, report)
+    costs = dict(spread.by_group)
+
+    rows: list[CostRow] = []
+    for funnel_row in funnel.rows:
+        counts = {name: funnel_row.counts[source] for source, name in COUNTED}
+        rows.append(CostRow(funnel_row.group, costs.pop(funnel_row.group, Decimal(0)), counts))
+    for group in sorted(costs, key=lambda name: (name is None, str(name))):
+        rows.append(CostRow(group, costs[group], {name: 0 for _, name in COUNTED}))
+    if spread.unattributed:
+        zero = {name: 0 for _, name in COUNTED}
+        rows.append(CostRow(None, spread.unattributed, zero, unattributed=True))
+    return CostReport(report, reporting_currency(session), spread.total, rows)
+
+
+def spread_in_period(session: Session, report: ReportFilter) -> SpreadCosts:
+    """The cost of each group of ``report``, of the entries that cover no lead and name
+    nothing of the grouping, and of the whole report: the report's costs without its
+    counts (``FilterError`` for a filter naming nothing). The ROI report reads this alone,
+    since it sets the costs against revenue, not against the funnel's counts."""
+    team = check_filter(session, report)
     entries = _entries_in_period(session, report)
     whole = ReportFilter(start=report.start, end=report.end)
     ungrouped = replace(report, group_by=None)
@@ -138,19 +158,7 @@ def cost_report(session: Session, report: ReportFilter) -> CostReport:
         )
         for entry, amount in entries
     ]
-    spread = spread_costs(covered, report)
-    costs = dict(spread.by_group)
-
-    rows: list[CostRow] = []
-    for funnel_row in funnel.rows:
-        counts = {name: funnel_row.counts[source] for source, name in COUNTED}
-        rows.append(CostRow(funnel_row.group, costs.pop(funnel_row.group, Decimal(0)), counts))
-    for group in sorted(costs, key=lambda name: (name is None, str(name))):
-        rows.append(CostRow(group, costs[group], {name: 0 for _, name in COUNTED}))
-    if spread.unattributed:
-        zero = {name: 0 for _, name in COUNTED}
-        rows.append(CostRow(None, spread.unattributed, zero, unattributed=True))
-    return CostReport(report, reporting_currency(session), spread.total, rows)
+    return spread_costs(covered, report)
 
 
 def _entries_in_period(session: Session, report: ReportFilter) -> list[tuple[Cost, Decimal]]:

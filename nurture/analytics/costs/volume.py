@@ -15,14 +15,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, cast, extract, func, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from nurture.analytics.filters import FilterError, ReportFilter, month_key, months
-from nurture.analytics.scope import check_filter, created_leads, month_name
+from nurture.analytics.scope import check_filter, created_group_names, created_leads, month_name
 from nurture.analytics.tables import Cell
 
 INTERVALS: tuple[str, ...] = ("day", "week", "month")
@@ -74,15 +71,16 @@ def volume_report(session: Session, report: ReportFilter, interval: str = "month
     nothing or an unknown interval)."""
     interval = parse_interval(interval)
     team = check_filter(session, report)
-    inner, group, created_at = created_leads(report, team, report.start_at, report.end_at)
-    inner = inner.add_columns(day_number(created_at).label("day"))
+    inner, group, creation = created_leads(report, team, report.start_at, report.end_at)
+    inner = inner.add_columns(creation.day.label("day"))
     if group is not None:
         inner = inner.add_columns(group.label("report_group"))
     sub = inner.subquery("created")
     keys = [sub.c.day, *([sub.c.report_group] if group is not None else [])]
     counted: Counter[tuple[str, Any]] = Counter()
+    named = created_group_names(session, report)
     for row in session.execute(select(*keys, func.count()).select_from(sub).group_by(*keys)):
-        key = row[1] if group is not None else None
+        key = named(row[1]) if group is not None else None
         counted[(bucket(_day(int(row[0])), interval), key)] += int(row[-1])
     keys = _group_keys(report, {key for _, key in counted})
     rows = [
@@ -119,34 +117,6 @@ def buckets(start: date, end: date, interval: str) -> list[str]:
             names.append(name)
         day += timedelta(days=1)
     return names
-
-
-def day_number(when: Any) -> ColumnElement[int]:
-    """``when``'s day as a number, 20260105 for 5 January 2026 (the same on every backend)."""
-    return _DayNumber(when)
-
-
-class _DayNumber(FunctionElement[int]):
-    """``day_number``: one construct, written per backend."""
-
-    type = Integer()
-    name = "day_number"
-    inherit_cache = True
-
-
-@compiles(_DayNumber)
-def _day_number_sql(element: _DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
-    (when,) = element.clauses
-    number = extract("year", when) * 10000 + extract("month", when) * 100 + extract("day", when)
-    return compiler.process(cast(number, Integer), **kw)
-
-
-@compiles(_DayNumber, "postgresql")
-def _day_number_postgresql(element: _DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
-    # date_part's double precision, as month_number does (nurture.analytics.scope).
-    (when,) = element.clauses
-    parts = [func.date_part(part, when) for part in ("year", "month", "day")]
-    return compiler.process(cast(parts[0] * 10000 + parts[1] * 100 + parts[2], Integer), **kw)
 
 
 def _day(number: int) -> date:

@@ -105,6 +105,8 @@ def test_the_migration_fills_the_table_from_enrolments_already_recorded(
     finally:
         engine.dispose()
     assert entries(runtime) == before
+    with runtime.sessions() as session:  # the days too (migration 9860)
+        assert campaign_entries.count_differences(session) == 0
     # The triggers came back with the table: a new enrolment adds its row.
     later = add_lead(runtime, "later@example.com")
     enrol(runtime, later, now=NOW)
@@ -133,3 +135,32 @@ def test_the_rebuild_command_puts_a_damaged_table_right(runtime, history, db_com
     assert "(3 differed before)" in rebuilt.output
     assert entries(runtime) == right
     assert "campaign_entries: 0 rows differ" in db_command("rebuild-rollups", "--check").output
+
+
+def test_each_row_keeps_the_utc_day_of_its_leads_creation_as_a_number(runtime, history):
+    sync_fixture_campaigns(runtime, now=NOW - timedelta(days=30))
+    late = datetime(2026, 1, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    last_instant = add_lead(runtime, "late@example.com", created_at=late)
+    next_day = late + timedelta(microseconds=1)
+    first_instant = add_lead(runtime, "early@example.com", created_at=next_day)
+    for lead in (last_instant, first_instant):
+        enrol(runtime, lead, now=NOW)
+    days = dict(rows(runtime, select(CampaignEntry.lead_id, CampaignEntry.created_day)))
+    assert (days[last_instant], days[first_instant]) == (20260131, 20260201)
+    with runtime.sessions() as session:
+        assert campaign_entries.count_differences(session) == 0
+
+
+def test_the_check_finds_a_wrong_day_and_the_rebuild_puts_it_right(runtime, history, db_command):
+    right = rows(runtime, campaign_entries.stored_entries())
+    with transaction(runtime.sessions) as session:
+        session.execute(
+            update(CampaignEntry)
+            .where(CampaignEntry.lead_id == history["by_hand"])
+            .values(created_day=CampaignEntry.created_day + 1)
+        )
+    checked = db_command("rebuild-rollups", "--check")
+    assert checked.exit_code == 1
+    assert "campaign_entries: 2 rows differ" in checked.output
+    assert db_command("rebuild-rollups").exit_code == 0
+    assert rows(runtime, campaign_entries.stored_entries()) == right
