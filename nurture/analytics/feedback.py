@@ -50,7 +50,7 @@ from nurture.analytics.feedback_rules import (
     verdict,
 )
 from nurture.analytics.filters import FilterError, ReportFilter, month_key, months
-from nurture.analytics.scope import AnySelect, check_filter, scoped
+from nurture.analytics.scope import AnySelect, check_filter, scoped, uses_leads
 from nurture.handoff.team import Team
 from nurture.models import Handoff, HandoffAction, HandoffSla, Lead, SalesRep, StageChange
 from nurture.platform.db import among
@@ -158,11 +158,17 @@ def _check(session: Session, report: ReportFilter) -> Team | None:
     return team
 
 
-def _scoped(statement: AnySelect, report: ReportFilter, team: Team | None) -> AnySelect:
-    """``statement`` (with ``leads`` in its FROM) narrowed by the lead's filters (grade,
-    segment) with the lead's group as a last column (null unless grouped by one)."""
+def _scoped(
+    statement: AnySelect, lead_id: Any, report: ReportFilter, team: Team | None
+) -> AnySelect:
+    """``statement`` narrowed by the lead's filters (grade, segment) with the lead's group
+    as a last column (null unless grouped by one). ``leads`` is joined on ``lead_id`` only
+    when a filter or the grouping reads it: every handoff and stage change has its lead (a
+    foreign key, erasure keeps the row), so the join would only cost a probe per row."""
     by_lead = report.group_by if report.group_by in _LEAD_GROUPS else None
     lead_only = replace(report, source=None, campaign=None, owner=None, group_by=by_lead)
+    if uses_leads(lead_only):
+        statement = statement.join(Lead, Lead.id == lead_id)
     narrowed, group = scoped(statement, lead_only, team, when=Lead.created_at)
     return narrowed.add_columns((group if group is not None else null()).label("lead_group"))
 
@@ -219,11 +225,10 @@ def _offers(
     start, end = report.start_at, report.end_at
     statement = (
         select(Handoff.id, Handoff.created_at, *_HANDED_COLUMNS, SalesRep.email.label("owner"))
-        .join(Lead, Lead.id == Handoff.lead_id)
         .outerjoin(SalesRep, SalesRep.id == Handoff.rep_id)
         .where(Handoff.previous_id.is_(None), Handoff.created_at >= start, Handoff.created_at < end)
     )
-    offers = _rows(session, _scoped(statement, report, team))
+    offers = _rows(session, _scoped(statement, Handoff.lead_id, report, team))
     if not offers:
         return []
     # A reassignment comes after its offer: the handoffs since the period's start hold
@@ -288,12 +293,11 @@ def _rejections(
             *_HANDED_COLUMNS,
             SalesRep.email.label("owner"),
         )
-        .join(Lead, Lead.id == Handoff.lead_id)
         .outerjoin(SalesRep, SalesRep.id == Handoff.rep_id)
         .where(Handoff.status == "rejected", Handoff.decided_at >= start, Handoff.decided_at < end)
     )
     found = []
-    for row in _rows(session, _scoped(statement, report, team)):
+    for row in _rows(session, _scoped(statement, Handoff.lead_id, report, team)):
         handed = _handed(row, row.owner)
         if not _wanted(report, handed):
             continue
@@ -319,13 +323,10 @@ def _recycles(
         StageChange.at >= start,
         StageChange.at < end,
     )
-    statement = (
-        select(StageChange.lead_id, StageChange.at)
-        .join(Lead, Lead.id == StageChange.lead_id)
-        .where(*in_period)
-    )
+    statement = select(StageChange.lead_id, StageChange.at).where(*in_period)
     first: dict[int, tuple[datetime, Any]] = {}
-    for lead_id, moment, lead_group in _rows(session, _scoped(statement, report, team)):
+    scoped_changes = _scoped(statement, StageChange.lead_id, report, team)
+    for lead_id, moment, lead_group in _rows(session, scoped_changes):
         if lead_id not in first or moment < first[lead_id][0]:
             first[lead_id] = (moment, lead_group)
     if not first:
