@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, null, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from nurture.analytics.definitions import WINDOWS, Reach
@@ -331,16 +331,28 @@ def _recycles(
             first[lead_id] = (moment, lead_group)
     if not first:
         return []
-    returns: dict[int, list[datetime]] = defaultdict(list)
-    for lead_id, moment in _rows(
-        session,
-        select(StageChange.lead_id, StageChange.at).where(
-            StageChange.to_stage == "mql",
-            StageChange.at > start,
-            _recycled(session, StageChange.lead_id, first, in_period),
-        ),
-    ):
-        returns[lead_id].append(moment)
+    # Each recycled lead's first return to mql after its first recycling of the period
+    # (all ``came_back`` looks at), found in SQL: one row per lead that came back instead of
+    # every return since the start, and no array of the leads to send.
+    recycled = (
+        select(StageChange.lead_id, func.min(StageChange.at).label("at"))
+        .where(*in_period)
+        .group_by(StageChange.lead_id)
+        .subquery("recycled")
+    )
+    returns: dict[int, list[datetime]] = {
+        lead_id: [moment]
+        for lead_id, moment in _rows(
+            session,
+            select(StageChange.lead_id, func.min(StageChange.at))
+            .join(
+                recycled,
+                and_(recycled.c.lead_id == StageChange.lead_id, StageChange.at > recycled.c.at),
+            )
+            .where(StageChange.to_stage == "mql", StageChange.at > start)
+            .group_by(StageChange.lead_id),
+        )
+    }
     sent_back: dict[int, list[tuple[datetime, _Handed]]] = defaultdict(list)
     for row in _rows(
         session,
@@ -367,11 +379,10 @@ def _recycled(
 ) -> ColumnElement[bool]:
     """``column`` is one of the recycled ``leads`` already read. On PostgreSQL their ids
     go as one array parameter: the recycling changes of the period again as a subquery
-    made each of the two queries that use it re-read them from the heap (EXPLAIN ANALYZE
-    on the benchmark's database: ~0.2 s of the comebacks' 0.5 s, and 80 ms for the
-    handoffs). SQLite, whose statements take a bounded number of parameters, gets the
-    subquery: every lead recycled in the period, of which ``leads`` are those that pass
-    the filters (the only ones the caller looks up)."""
+    made the query of the handoffs that sent them back re-read them (EXPLAIN ANALYZE
+    on the benchmark's database: 80 ms). SQLite, whose statements take a bounded number
+    of parameters, gets the subquery: every lead recycled in the period, of which
+    ``leads`` are those that pass the filters (the only ones the caller looks up)."""
     if session.get_bind().dialect.name == "postgresql":
         return among(session, column, leads)
     return column.in_(select(StageChange.lead_id).where(*in_period))
