@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, null, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from nurture.analytics.definitions import WINDOWS, Reach
@@ -50,7 +50,7 @@ from nurture.analytics.feedback_rules import (
     verdict,
 )
 from nurture.analytics.filters import FilterError, ReportFilter, month_key, months
-from nurture.analytics.scope import AnySelect, check_filter, scoped
+from nurture.analytics.scope import AnySelect, check_filter, scoped, uses_leads
 from nurture.handoff.team import Team
 from nurture.models import Handoff, HandoffAction, HandoffSla, Lead, SalesRep, StageChange
 from nurture.platform.db import among
@@ -158,11 +158,17 @@ def _check(session: Session, report: ReportFilter) -> Team | None:
     return team
 
 
-def _scoped(statement: AnySelect, report: ReportFilter, team: Team | None) -> AnySelect:
-    """``statement`` (with ``leads`` in its FROM) narrowed by the lead's filters (grade,
-    segment) with the lead's group as a last column (null unless grouped by one)."""
+def _scoped(
+    statement: AnySelect, lead_id: Any, report: ReportFilter, team: Team | None
+) -> AnySelect:
+    """``statement`` narrowed by the lead's filters (grade, segment) with the lead's group
+    as a last column (null unless grouped by one). ``leads`` is joined on ``lead_id`` only
+    when a filter or the grouping reads it: every handoff and stage change has its lead (a
+    foreign key, erasure keeps the row), so the join would only cost a probe per row."""
     by_lead = report.group_by if report.group_by in _LEAD_GROUPS else None
     lead_only = replace(report, source=None, campaign=None, owner=None, group_by=by_lead)
+    if uses_leads(lead_only):
+        statement = statement.join(Lead, Lead.id == lead_id)
     narrowed, group = scoped(statement, lead_only, team, when=Lead.created_at)
     return narrowed.add_columns((group if group is not None else null()).label("lead_group"))
 
@@ -219,11 +225,10 @@ def _offers(
     start, end = report.start_at, report.end_at
     statement = (
         select(Handoff.id, Handoff.created_at, *_HANDED_COLUMNS, SalesRep.email.label("owner"))
-        .join(Lead, Lead.id == Handoff.lead_id)
         .outerjoin(SalesRep, SalesRep.id == Handoff.rep_id)
         .where(Handoff.previous_id.is_(None), Handoff.created_at >= start, Handoff.created_at < end)
     )
-    offers = _rows(session, _scoped(statement, report, team))
+    offers = _rows(session, _scoped(statement, Handoff.lead_id, report, team))
     if not offers:
         return []
     # A reassignment comes after its offer: the handoffs since the period's start hold
@@ -288,12 +293,11 @@ def _rejections(
             *_HANDED_COLUMNS,
             SalesRep.email.label("owner"),
         )
-        .join(Lead, Lead.id == Handoff.lead_id)
         .outerjoin(SalesRep, SalesRep.id == Handoff.rep_id)
         .where(Handoff.status == "rejected", Handoff.decided_at >= start, Handoff.decided_at < end)
     )
     found = []
-    for row in _rows(session, _scoped(statement, report, team)):
+    for row in _rows(session, _scoped(statement, Handoff.lead_id, report, team)):
         handed = _handed(row, row.owner)
         if not _wanted(report, handed):
             continue
@@ -319,27 +323,36 @@ def _recycles(
         StageChange.at >= start,
         StageChange.at < end,
     )
-    statement = (
-        select(StageChange.lead_id, StageChange.at)
-        .join(Lead, Lead.id == StageChange.lead_id)
-        .where(*in_period)
-    )
+    statement = select(StageChange.lead_id, StageChange.at).where(*in_period)
     first: dict[int, tuple[datetime, Any]] = {}
-    for lead_id, moment, lead_group in _rows(session, _scoped(statement, report, team)):
+    scoped_changes = _scoped(statement, StageChange.lead_id, report, team)
+    for lead_id, moment, lead_group in _rows(session, scoped_changes):
         if lead_id not in first or moment < first[lead_id][0]:
             first[lead_id] = (moment, lead_group)
     if not first:
         return []
-    returns: dict[int, list[datetime]] = defaultdict(list)
-    for lead_id, moment in _rows(
-        session,
-        select(StageChange.lead_id, StageChange.at).where(
-            StageChange.to_stage == "mql",
-            StageChange.at > start,
-            _recycled(session, StageChange.lead_id, first, in_period),
-        ),
-    ):
-        returns[lead_id].append(moment)
+    # Each recycled lead's first return to mql after its first recycling of the period
+    # (all ``came_back`` looks at), found in SQL: one row per lead that came back instead of
+    # every return since the start, and no array of the leads to send.
+    recycled = (
+        select(StageChange.lead_id, func.min(StageChange.at).label("at"))
+        .where(*in_period)
+        .group_by(StageChange.lead_id)
+        .subquery("recycled")
+    )
+    returns: dict[int, list[datetime]] = {
+        lead_id: [moment]
+        for lead_id, moment in _rows(
+            session,
+            select(StageChange.lead_id, func.min(StageChange.at))
+            .join(
+                recycled,
+                and_(recycled.c.lead_id == StageChange.lead_id, StageChange.at > recycled.c.at),
+            )
+            .where(StageChange.to_stage == "mql", StageChange.at > start)
+            .group_by(StageChange.lead_id),
+        )
+    }
     sent_back: dict[int, list[tuple[datetime, _Handed]]] = defaultdict(list)
     for row in _rows(
         session,
@@ -366,11 +379,10 @@ def _recycled(
 ) -> ColumnElement[bool]:
     """``column`` is one of the recycled ``leads`` already read. On PostgreSQL their ids
     go as one array parameter: the recycling changes of the period again as a subquery
-    made each of the two queries that use it re-read them from the heap (EXPLAIN ANALYZE
-    on the benchmark's database: ~0.2 s of the comebacks' 0.5 s, and 80 ms for the
-    handoffs). SQLite, whose statements take a bounded number of parameters, gets the
-    subquery: every lead recycled in the period, of which ``leads`` are those that pass
-    the filters (the only ones the caller looks up)."""
+    made the query of the handoffs that sent them back re-read them (EXPLAIN ANALYZE
+    on the benchmark's database: 80 ms). SQLite, whose statements take a bounded number
+    of parameters, gets the subquery: every lead recycled in the period, of which
+    ``leads`` are those that pass the filters (the only ones the caller looks up)."""
     if session.get_bind().dialect.name == "postgresql":
         return among(session, column, leads)
     return column.in_(select(StageChange.lead_id).where(*in_period))
