@@ -9,7 +9,7 @@ are in other indexes already, so a change of one was never a HOT update and cost
 same.
 
 Revision ID: 9870
-Revises: 9820
+Revises: 9860
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "9870"
-down_revision: str | None = "9820"
+down_revision: str | None = "9860"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
