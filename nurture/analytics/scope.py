@@ -114,6 +114,17 @@ def uses_leads(report: ReportFilter) -> bool:
     return any(value is not None for value in filters) or report.group_by not in (None, "month")
 
 
+def reads_lead_row(report: ReportFilter) -> bool:
+    """Whether the filter or the grouping reads a column of the lead's row or of its
+    account (its source, grade, segment): its owner and its campaigns are found by its id."""
+    fields = (report.source, report.grade, report.segment)
+    return any(value is not None for value in fields) or report.group_by in (
+        "source",
+        "grade",
+        "segment",
+    )
+
+
 def reads_lead_fields(report: ReportFilter) -> bool:
     """Whether the filter or the grouping reads a field of the lead besides its creation and
     its campaigns (what ``campaign_entries`` holds)."""
@@ -275,15 +286,21 @@ def scoped(
     *,
     when: Any,
     campaign_ids: bool = False,
+    lead_id: Any = None,
 ) -> tuple[AnySelect, ColumnElement[Any] | None]:
     """``statement`` (with ``leads`` in its FROM) narrowed to the filter's leads, and the
     expression of the filter's grouping (None when there is none). With ``campaign_ids``
     the ``campaign`` grouping is the campaign's id rather than its key (the caller names
     the groups: ``campaign_keys``), which spares the query a join of every row.
+    ``lead_id`` is the lead's id in ``statement`` (``leads.id`` by default): a statement
+    filtered or grouped by nothing of the lead's row but its owner or its campaigns
+    (``reads_lead_row``) needs no ``leads`` in its FROM when it names its own.
 
     The caller selects the grouping expression in an inner query and groups the outer one
     by that column: PostgreSQL compares a GROUP BY to the selected expression before the
     parameters are bound, so an expression with parameters cannot be repeated there."""
+    if lead_id is None:
+        lead_id = Lead.id
     needs_account = report.segment is not None or report.group_by == "segment"
     if needs_account:
         statement = statement.outerjoin(Account, Account.id == Lead.account_id)
@@ -291,7 +308,7 @@ def scoped(
     owner: Any = None
     if report.owner is not None or report.group_by == "owner":
         owners = _latest_owners()
-        statement = statement.outerjoin(owners, owners.c.lead_id == Lead.id)
+        statement = statement.outerjoin(owners, owners.c.lead_id == lead_id)
         owner = owners.c.email
     if report.source is not None:
         statement = statement.where(Lead.source == report.source)
@@ -318,11 +335,11 @@ def scoped(
             if report.campaign is not None:
                 enrolled = enrolled.where(Campaign.key == report.campaign)
         campaigns = enrolled.subquery("report_campaigns")
-        statement = statement.join(campaigns, campaigns.c.lead_id == Lead.id)
+        statement = statement.join(campaigns, campaigns.c.lead_id == lead_id)
         return statement, campaigns.c.key
     if report.campaign is not None:
         statement = statement.where(
-            Lead.id.in_(
+            lead_id.in_(
                 select(Enrollment.lead_id)
                 .join(Campaign, Campaign.id == Enrollment.campaign_id)
                 .where(Campaign.key == report.campaign)
