@@ -10,14 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import delete, select, update
 
 from nurture.analytics import campaign_entries
 from nurture.leads.csv_import import import_leads_csv
 from nurture.models import Campaign, CampaignEntry, Enrollment, Lead
-from nurture.platform import migrate
-from nurture.platform.db import make_engine, transaction
+from nurture.platform.db import transaction
 from tests.integration.analytics.rollup_support import rows, stored_value
 from tests.integration.engine_support import add_lead, enrol, sync_fixture_campaigns
 
@@ -92,18 +90,10 @@ def test_deleting_a_lead_takes_its_rows_away(runtime, history):
 
 
 def test_the_migration_fills_the_table_from_enrolments_already_recorded(
-    runtime, history, database_url
+    runtime, history, migrate_again
 ):
     before = entries(runtime)
-    engine = make_engine(database_url)
-    try:
-        config = migrate.alembic_config(database_url)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "9790")
-        migrate.upgrade(engine)
-    finally:
-        engine.dispose()
+    migrate_again("9790")
     assert entries(runtime) == before
     with runtime.sessions() as session:  # the days too (migration 9860)
         assert campaign_entries.count_differences(session) == 0

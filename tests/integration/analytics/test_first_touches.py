@@ -10,14 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import delete, insert, select, update
 
 from nurture.analytics import first_touches
 from nurture.analytics.first_touches import TOUCH_TYPES
 from nurture.models import Event, Lead, LeadFirstTouch
-from nurture.platform import migrate
-from nurture.platform.db import make_engine, transaction, utcnow
+from nurture.platform.db import transaction, utcnow
 from nurture.privacy import erase_lead
 from nurture.tracking.visitors import identify
 from tests.integration.analytics.rollup_support import rows
@@ -181,17 +179,11 @@ def test_erasure_keeps_the_first_touch_and_a_deleted_lead_takes_it_away(runtime,
     assert_exact(runtime)
 
 
-def test_the_migration_fills_the_table_from_events_already_recorded(runtime, history, database_url):
+def test_the_migration_fills_the_table_from_events_already_recorded(
+    runtime, history, migrate_again
+):
     before = touches(runtime)
-    engine = make_engine(database_url)
-    try:
-        config = migrate.alembic_config(database_url)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "9840")
-        migrate.upgrade(engine)
-    finally:
-        engine.dispose()
+    migrate_again("9840")
     assert touches(runtime) == before
     # The triggers came back with the table: an earlier touch moves the row.
     write(runtime, event(history["late"], "email.opened", day(1)))

@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import delete, insert, select, update
 
 from nurture.analytics import parse_filter, stay_columns, velocity_report
@@ -23,8 +22,7 @@ from nurture.analytics.durations import STAY_STAGES, Change, spread, stays
 from nurture.analytics.filters import VELOCITY_GROUP_BY
 from nurture.leads.lifecycle import IMPORT_ACTOR, STAGES, change_stage
 from nurture.models import Lead, StageChange
-from nurture.platform import migrate
-from nurture.platform.db import make_engine, transaction
+from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
 from tests.integration.analytics.rollup_support import rows
 from tests.integration.engine_support import add_lead
@@ -205,17 +203,9 @@ def test_time_in_stage_is_the_definitions_over_every_whole_history(runtime, mixe
     assert sum(len(values) for values in expected.values()) > 5
 
 
-def test_the_migration_fills_the_stays_from_history_already_recorded(runtime, mixed, database_url):
+def test_the_migration_fills_the_stays_from_history_already_recorded(runtime, mixed, migrate_again):
     before = stored(runtime)
-    engine = make_engine(database_url)
-    try:
-        config = migrate.alembic_config(database_url)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "9820")
-        migrate.upgrade(engine)
-    finally:
-        engine.dispose()
+    migrate_again("9820")
     assert stored(runtime) == before
     # The triggers came back with the columns: a new change ends the lead's latest stay.
     with transaction(runtime.sessions) as session:
