@@ -332,8 +332,8 @@ def _recycles(
     if not first:
         return []
     # Each recycled lead's first return to mql after its first recycling of the period
-    # (all ``came_back`` looks at), found in SQL: one row per lead that came back instead of
-    # every return since the start, and no array of the leads to send.
+    # (all ``came_back`` looks at), found in SQL: one row per lead that came back, without
+    # reading its other returns or sending the recycled leads back as a parameter.
     recycled = (
         select(StageChange.lead_id, func.min(StageChange.at).label("at"))
         .where(*in_period)

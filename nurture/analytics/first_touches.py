@@ -18,12 +18,13 @@ erased lead is still defined, and still its events'. ``rebuild_touches`` recompu
 an operator (``nurture db rebuild-rollups``) or after a bulk load that bypassed the
 triggers, and ``count_differences`` proves it (``--check``).
 
-One interleaving is not covered on PostgreSQL: a recomputation (a re-flag, a delete) that
-raises a lead's first touch while another transaction, not yet committed, adds an earlier
-touch of the same lead that the recomputation cannot see and the adding one finds already
-covered. Two hit processors would have to handle the same lead's hits at once; ``--check``
-would count it and a rebuild put it right. Closing it would take a lock per lead of every
-batch.
+Concurrent writers to one lead's touches are not serialized on PostgreSQL: a recomputation
+(a re-flag, a delete) reads the lead's events as its snapshot has them, so it can miss
+what another uncommitted transaction does to the same lead's touches — an earlier touch
+added, or another touch re-flagged or deleted at the same time — and both can commit a
+first touch that is not the events'. Two hit processors would have to handle the same
+lead's hits at once; ``--check`` would count it and a rebuild put it right. Closing it
+would take a lock per lead of every batch.
 """
 
 from __future__ import annotations

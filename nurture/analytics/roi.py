@@ -105,8 +105,8 @@ def roi_report(
                 f"{costs_currency} or enter the costs in {code}"
             }
         )
-    # The costs alone: the cost report's counts of leads, MQLs and customers (the funnel's)
-    # are not part of ROI, and were most of its time by campaign.
+    # The costs alone: the cost report's counts of leads, MQLs and customers (the funnel's,
+    # its slowest part by campaign) are not part of ROI.
     costs = spread_in_period(session, report)
     revenue = attribution_report(
         session, report, models=models, lookback_days=lookback_days, currency=code

@@ -1,8 +1,9 @@
 """A report's filters and grouping as SQL over the leads, and the check that each filter
 names something that exists.
 
-Every report query has ``leads`` in its FROM; ``scoped`` adds the filters' conditions and
-returns the expression its rows are grouped by. What each dimension means
+``scoped`` adds the filters' conditions to a report query and returns the expression its
+rows are grouped by; the query has ``leads`` in its FROM, or names the lead's id
+(``lead_id``) when nothing of the lead's row is read (``reads_lead_row``). What each dimension means
 (docs/analytics.md, "Filters and groups"):
 
 - ``source``: the lead's ``source`` (first touch; where the lead came from, as captured);

@@ -98,6 +98,17 @@ def test_filters_narrow_the_leads_counted(runtime, story):
     }
 
 
+def test_an_owner_and_a_campaign_narrow_and_group_each_other(runtime, story):
+    # Of test-drip's L1 (Ann's) and L3 (handed to nobody), only L1 is Ann's.
+    assert funnel(runtime, owner="ann@sales.example", group_by="campaign") == {
+        "test-drip": counts(1, 1, 1, 1, 1, 1, 0)
+    }
+    assert funnel(runtime, campaign="test-drip", group_by="owner") == {
+        "ann@sales.example": counts(1, 1, 1, 1, 1, 1, 0),
+        None: counts(1, 1, 1, 1, 0, 0, 0),
+    }
+
+
 def test_an_empty_period_has_one_row_of_zeros_and_no_rates(runtime, story):
     assert funnel(runtime, start="2025-01-01", end="2025-06-01") == {
         None: counts(0, 0, 0, 0, 0, 0, 0)
