@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nurture.analytics.rollup import Rebuild, refill, rows_differing
+from nurture.analytics.rollup import Rebuild, rebuilt, rows_differing, stored_rows
 from nurture.analytics.scope import AnySelect, day_number
 from nurture.models import CampaignEntry, Enrollment, Lead
 
@@ -37,7 +37,7 @@ def recomputed_entries() -> AnySelect:
 
 def stored_entries() -> AnySelect:
     """The table's rows as stored (``COLUMNS``)."""
-    return select(*(CampaignEntry.__table__.c[name] for name in COLUMNS))
+    return stored_rows(CampaignEntry, COLUMNS)
 
 
 def count_differences(session: Session) -> int:
@@ -47,8 +47,5 @@ def count_differences(session: Session) -> int:
 
 
 def rebuild_entries(session: Session) -> Rebuild:
-    """Recompute the table in the caller's transaction (idempotent: a second rebuild
-    writes the same rows and finds no difference)."""
-    differed = count_differences(session)
-    rows = refill(session, CampaignEntry, COLUMNS, recomputed_entries())
-    return Rebuild(rows=rows, differed=differed)
+    """Recompute the table in the caller's transaction."""
+    return rebuilt(session, CampaignEntry, COLUMNS, recomputed_entries())

@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from nurture.analytics.rollup import Rebuild, refill, rows_differing
+from nurture.analytics.rollup import Rebuild, rebuilt, rows_differing, stored_rows
 from nurture.analytics.scope import AnySelect
 from nurture.models import Event, LeadFirstTouch
 from nurture.tracking.event_intake import EVENT_TYPES
@@ -66,7 +66,7 @@ def recomputed_touches() -> AnySelect:
 
 def stored_touches() -> AnySelect:
     """The table's rows as stored (``COLUMNS``)."""
-    return select(*(LeadFirstTouch.__table__.c[name] for name in COLUMNS))
+    return stored_rows(LeadFirstTouch, COLUMNS)
 
 
 def count_differences(session: Session) -> int:
@@ -76,8 +76,5 @@ def count_differences(session: Session) -> int:
 
 
 def rebuild_touches(session: Session) -> Rebuild:
-    """Recompute the table from the events in the caller's transaction (idempotent: a
-    second rebuild writes the same rows and finds no difference)."""
-    differed = count_differences(session)
-    rows = refill(session, LeadFirstTouch, COLUMNS, recomputed_touches())
-    return Rebuild(rows=rows, differed=differed)
+    """Recompute the table from the events in the caller's transaction."""
+    return rebuilt(session, LeadFirstTouch, COLUMNS, recomputed_touches())

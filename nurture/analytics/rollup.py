@@ -85,7 +85,12 @@ def recomputed_firsts() -> AnySelect:
 
 def stored_firsts() -> AnySelect:
     """The table's rows as stored (``COLUMNS``)."""
-    return select(*(LeadStageFirst.__table__.c[name] for name in COLUMNS))
+    return stored_rows(LeadStageFirst, COLUMNS)
+
+
+def stored_rows(model: Any, columns: Sequence[str]) -> AnySelect:
+    """A roll-up table's rows as stored, ``columns`` in that order."""
+    return select(*(model.__table__.c[name] for name in columns))
 
 
 def rows_differing(session: Session, stored: AnySelect, recomputed: AnySelect) -> int:
@@ -106,6 +111,14 @@ def refill(session: Session, model: Any, columns: Sequence[str], recomputed: Any
     return session.scalar(select(func.count()).select_from(model)) or 0
 
 
+def rebuilt(session: Session, model: Any, columns: Sequence[str], recomputed: AnySelect) -> Rebuild:
+    """Recompute a roll-up table (``model``) in the caller's transaction, counting first
+    how many of its rows differed (idempotent: a second rebuild writes the same rows and
+    finds no difference)."""
+    differed = rows_differing(session, stored_rows(model, columns), recomputed)
+    return Rebuild(rows=refill(session, model, columns, recomputed), differed=differed)
+
+
 def count_differences(session: Session) -> int:
     """How many rows the table and the recomputation do not share (a row missing on
     either side, or the same lead with another time, counts on each side)."""
@@ -113,8 +126,5 @@ def count_differences(session: Session) -> int:
 
 
 def rebuild_firsts(session: Session) -> Rebuild:
-    """Recompute the table from history in the caller's transaction (idempotent: a second
-    rebuild writes the same rows and finds no difference)."""
-    differed = count_differences(session)
-    rows = refill(session, LeadStageFirst, COLUMNS, recomputed_firsts())
-    return Rebuild(rows=rows, differed=differed)
+    """Recompute the table from history in the caller's transaction."""
+    return rebuilt(session, LeadStageFirst, COLUMNS, recomputed_firsts())
