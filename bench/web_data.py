@@ -318,32 +318,21 @@ def _load_tables(runtime: Runtime, sizes: Sizes, campaigns: Campaigns, now: date
 def _rebuild_rollups(runtime: Runtime) -> None:
     """The reports' roll-ups, recomputed from the history loaded around the use cases (as
     an operator would: ``nurture db rebuild-rollups``)."""
-    began = time.perf_counter()
-    with transaction(runtime.sessions) as session:
-        session.execute(text("SET LOCAL work_mem = '256MB'"))
-        rebuilt = rebuild_firsts(session)
-    print(
-        f"  lead_stage_firsts {rebuilt.rows:>8,} rows {time.perf_counter() - began:7.1f} s",
-        flush=True,
-    )
-    began = time.perf_counter()
-    with transaction(runtime.sessions) as session:
-        # The enrolments went in with the triggers off (COPY as replica): their table of
-        # first enrolments is filled here.
-        entries = rebuild_entries(session)
-    print(
-        f"  campaign_entries {entries.rows:>8,} rows {time.perf_counter() - began:7.1f} s",
-        flush=True,
-    )
-    began = time.perf_counter()
-    with transaction(runtime.sessions) as session:
-        # The events went in with their triggers off too: each lead's first human touch.
-        session.execute(text("SET LOCAL work_mem = '256MB'"))
-        touches = rebuild_touches(session)
-    print(
-        f"  lead_first_touches {touches.rows:>6,} rows {time.perf_counter() - began:7.1f} s",
-        flush=True,
-    )
+    # The enrolments and the events went in with their triggers off (COPY as replica):
+    # their tables of first enrolments and first touches are filled here too.
+    for table, rebuild in (
+        ("lead_stage_firsts", rebuild_firsts),
+        ("campaign_entries", rebuild_entries),
+        ("lead_first_touches", rebuild_touches),
+    ):
+        began = time.perf_counter()
+        with transaction(runtime.sessions) as session:
+            session.execute(text("SET LOCAL work_mem = '256MB'"))
+            rebuilt = rebuild(session)
+        print(
+            f"  {table:<18} {rebuilt.rows:>8,} rows {time.perf_counter() - began:7.1f} s",
+            flush=True,
+        )
     began = time.perf_counter()
     with transaction(runtime.sessions) as session:
         session.execute(text("SET LOCAL work_mem = '256MB'"))
