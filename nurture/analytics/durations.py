@@ -2,7 +2,9 @@
 the first touch, the first sales action of a chain of handoffs, and the figures of a row.
 
 docs/analytics.md ("Velocity") states each rule with a worked example;
-``nurture.analytics.velocity`` reads the history these functions are given.
+``nurture.analytics.velocity`` reads the history these functions are given, and ``stays``
+is the definition the stays stored on each stage change (``stay_columns``) are tested
+against.
 
 - **Percentiles** interpolate linearly between the two nearest ranks (the method of
   PostgreSQL's ``percentile_cont`` and numpy's default): of the sorted values

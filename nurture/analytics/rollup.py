@@ -31,9 +31,9 @@ COLUMNS: tuple[str, ...] = ("lead_id", "created_at", *FIRST_COLUMNS.values())
 
 @dataclass(frozen=True)
 class Rebuild:
-    """What ``rebuild_firsts`` found: the rows it wrote, and how many rows of the table
-    differed from history before (missing, extra or with another time; 0 when the table
-    was already right)."""
+    """What a roll-up's rebuild found: the rows it wrote (or, for the stays, the changes it
+    read), and how many differed from history before (missing, extra or with other values;
+    0 when the roll-up was already right)."""
 
     rows: int
     differed: int

@@ -19,26 +19,17 @@ time, stage or lead, which the product never does) has both leads recomputed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from nurture.analytics.rollup import Rebuild
 from nurture.analytics.scope import AnySelect
 from nurture.models import StageChange
 from nurture.platform.db import rows_affected, table_of
 
 COLUMNS: tuple[str, ...] = ("id", "stay_began_at", "stay_stage")
-
-
-@dataclass(frozen=True)
-class StaysRebuild:
-    """What ``rebuild_stays`` found: the changes it read, and how many of them had another
-    stay stored (now put right; 0 when the columns were already right)."""
-
-    rows: int
-    differed: int
 
 
 def recomputed_stays() -> AnySelect:
@@ -78,9 +69,10 @@ def count_differences(session: Session) -> int:
     return session.scalar(statement) or 0
 
 
-def rebuild_stays(session: Session) -> StaysRebuild:
+def rebuild_stays(session: Session) -> Rebuild:
     """Put every change's stay right in the caller's transaction, writing only the changes
-    whose stay differs (idempotent: a second rebuild writes nothing)."""
+    whose stay differs (idempotent: a second rebuild writes nothing): ``rows`` counts the
+    changes, ``differed`` those put right."""
     history, differs = _differing()
     statement = (
         update(table_of(StageChange))
@@ -89,4 +81,4 @@ def rebuild_stays(session: Session) -> StaysRebuild:
     )
     differed = rows_affected(session.execute(statement))
     rows = session.scalar(select(func.count()).select_from(table_of(StageChange))) or 0
-    return StaysRebuild(rows=rows, differed=differed)
+    return Rebuild(rows=rows, differed=differed)
