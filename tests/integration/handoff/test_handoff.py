@@ -311,7 +311,9 @@ def test_links_expired_tampered_or_reassigned_are_refused_with_a_page(runtime, c
         accept(session, handoff_id, now=T0)
     assert refused.value.code == "reassigned"
     with runtime.sessions() as session:
-        notified = session.scalars(select(Message.to_address).where(Message.lead_id == lead)).all()
+        notified = session.scalars(
+            select(Message.to_address).where(Message.lead_id == lead).order_by(Message.id)
+        ).all()
     assert notified == [BEN, ANN]
 
 

@@ -127,7 +127,9 @@ def test_the_stage_changes_only_when_given_and_the_change_is_recorded(runtime):
     lead = load_lead(runtime, "jane@acme.com")
     assert (lead.stage, lead.stage_changed_at) == ("lead", later)
     with transaction(runtime.sessions) as session:
-        event = session.scalars(select(Event).where(Event.type == "lead.updated")).all()[-1]
+        event = session.scalars(
+            select(Event).where(Event.type == "lead.updated").order_by(Event.id)
+        ).all()[-1]
         assert event.properties["stage"] == {"from": "customer", "to": "lead"}
 
 
