@@ -25,7 +25,7 @@ from nurture.handoff import hand_off
 from nurture.leads.lifecycle import QUALIFIABLE
 from nurture.models import Account, Event, Handoff, Lead
 from nurture.models.lead import decayed_score
-from nurture.platform.db import among, transaction
+from nurture.platform.db import among, one_of_known, transaction
 from nurture.qualification.grading import (
     FitChange,
     fit_changed_event,
@@ -304,7 +304,7 @@ def _with_account_peers(session: Session, ids: list[int], readiness: Readiness) 
             # through that index, once per batch of an import, instead of only these
             # accounts' engaged people through the accounts' index.
             (Lead.stage + "").in_(sorted(QUALIFIABLE)),
-            Lead.temperature.in_(engaged),
+            one_of_known(Lead.temperature, engaged),
         )
         .order_by(Lead.id)
         .with_for_update(skip_locked=True)
@@ -433,7 +433,7 @@ def _contacts(
         ).where(
             people,
             Lead.erased_at.is_(None),
-            Lead.temperature.in_(sorted(engaged)),
+            one_of_known(Lead.temperature, engaged),
             Lead.stage != "disqualified",
         )
     )
