@@ -238,6 +238,9 @@ def readiness_verdicts(
     readiness = active.readiness
     raises = _latest_hand_raises(session, [lead.id for lead in leads if lead.hand_raised_at])
     found = []
+    # ``cannot_be_ready`` reads a lead's own facts, not who it is, and a batch's new leads
+    # share them (one stage, grade, temperature and zero score): each set is judged once.
+    skip: dict[LeadFacts, bool] = {}
     for lead in leads:
         raised = raises.get(lead.id, {})
         facts = LeadFacts(
@@ -252,12 +255,13 @@ def readiness_verdicts(
             hand_raise_event=raised.get("event_type"),
             account_name=(lead.account_name or lead.account_domain) if lead.account_id else None,
         )
-        if (
-            candidates_only
-            and lead.hand_raised_at is None
-            and cannot_be_ready(readiness, facts, now)
-        ):
-            continue
+        if candidates_only and lead.hand_raised_at is None:
+            key = replace(facts, lead_id=0, account_name=None)
+            hopeless = skip.get(key)
+            if hopeless is None:
+                hopeless = skip[key] = cannot_be_ready(readiness, facts, now)
+            if hopeless:
+                continue
         found.append((facts, lead.account_id))
     contacts: dict[int, list[ContactFacts]] = {}
     conditions = [rule.account for rule in readiness.rules if rule.account is not None]
