@@ -121,7 +121,7 @@ def import_command(
                 default_timezone=rt.settings.default_timezone,
                 source=source,
                 progress=not no_progress,
-                batch_size=batch_size or rt.settings.batch_size,
+                batch_size=batch_size or rt.settings.import_batch_size,
                 extra_columns=extra_columns,
                 consent_basis=lawful_basis,
                 consent=consent,

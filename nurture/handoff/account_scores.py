@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from nurture.handoff.account_view import ACTIVITY_TYPES, aggregate
 from nurture.models import Account, Event, Lead
 from nurture.models.lead import decayed_score
-from nurture.platform.db import bulk_update, table_of, utcnow
+from nurture.platform.db import among, bulk_update, table_of, utcnow
 from nurture.platform.decay import DEFAULT_HALF_LIFE, decayed, score_rank
 
 _CHUNK = 500
@@ -83,9 +83,27 @@ def _store(
     the session. Loading every account of an import's batch as an object to set four
     columns, then flushing them, cost more than computing them."""
     stamp = utcnow()
+    # What a reader sees of a zero roll-up is its value, rank and latest activity (a zero
+    # score decays to zero whatever its ``score_as_of``): an account whose stored zero
+    # roll-up is what it would be rewritten with is left alone. An import's batch touches
+    # hundreds of accounts whose new people have no score, and rewriting each of their
+    # rows (every index entry of it, on PostgreSQL) was most of the roll-up's cost.
+    unchanged = {
+        row.id
+        for row in session.execute(
+            select(Account.id, Account.last_activity_at).where(
+                among(session, Account.id, chunk),
+                Account.score_value == 0,
+                Account.score_rank == 0,
+            )
+        )
+        if not scores.get(row.id) and row.last_activity_at == latest.get(row.id)
+    }
     # An id without an account row (deleted meanwhile) updates nothing.
     rows: list[dict[str, Any]] = []
     for account_id in chunk:
+        if account_id in unchanged:
+            continue
         value = aggregate(scores.get(account_id, []), method)
         rows.append(
             {

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from nurture.models import Account, Lead
 from nurture.models.lead import derived_columns
@@ -89,5 +89,10 @@ def insert_new_leads(
         # made from it below.
         lead.__dict__["id"] = lead_id
         make_transient_to_detached(lead)
-        session.add(lead)
+        # Straight into the identity map, as ``Session.add`` does for a detached object,
+        # without its save-update cascade: a new lead's relationships are all unloaded but
+        # ``account``, set below to an account the session holds already, so the cascade
+        # finds nothing to add, and walking Lead's relationships for each of a batch's leads
+        # was most of the cost of adding them (7 % of an import's processor time).
+        session._update_impl(instance_state(lead))
         set_committed_value(lead, "account", account)

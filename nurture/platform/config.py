@@ -103,6 +103,11 @@ class Settings:
     soft_bounce_limit: int = 3
     tick_seconds: float = 5.0
     batch_size: int = 500
+    # Rows per transaction of a lead import (the command's and the web app's jobs). Much of
+    # an import batch's cost is per batch, not per row (the touched accounts' roll-up, the
+    # per-batch queries, the commit), so imports take bigger batches than the sender; a
+    # batch holds SQLite's write lock for its whole transaction (well under a second here).
+    import_batch_size: int = 2000
     # Messages whose outcomes are recorded together, as soon as the mail server has
     # answered them: a worker killed mid-batch sends again at most twice this many.
     outcome_group: int = 20
@@ -245,6 +250,7 @@ class Settings:
             "NURTURE_SMTP_MAX_ATTEMPTS": ("smtp_max_attempts", int),
             "NURTURE_TICK_SECONDS": ("tick_seconds", float),
             "NURTURE_BATCH_SIZE": ("batch_size", int),
+            "NURTURE_IMPORT_BATCH_SIZE": ("import_batch_size", _positive_int),
             "NURTURE_OUTCOME_GROUP": ("outcome_group", _positive_int),
             "NURTURE_SEND_LEASE": ("send_lease", parse_duration),
             "NURTURE_SOFT_BOUNCE_LIMIT": ("soft_bounce_limit", _positive_int),

@@ -470,3 +470,20 @@ def among(
     if session.get_bind().dialect.name == "postgresql":
         return expression == any_(bindparam(None, values, type_=ARRAY(expression.type)))
     return expression.in_(values)
+
+
+def one_of_known(
+    column: ColumnElement[Any] | QueryableAttribute[Any], values: Iterable[str]
+) -> ColumnElement[bool]:
+    """``column IN (values)`` with the values written into the statement's text: for a few
+    fixed values (temperatures, stages) on an indexed column.
+
+    psycopg prepares a statement once it has run a few times, and PostgreSQL may then plan
+    it once for any parameters. Such a generic plan cannot know how rare a parameter's
+    value is (it guesses from the number of distinct values: with every lead cold, that
+    ``temperature IN ('warm', 'hot')`` keeps every row), so it read every person of every
+    account an import batch touched instead of descending the accounts' index to the
+    engaged ones. Written as literals, the values are planned as what they are.
+    """
+    expression = column.expression if isinstance(column, QueryableAttribute) else column
+    return expression.in_(bindparam(None, sorted(values), expanding=True, literal_execute=True))

@@ -25,7 +25,7 @@ from nurture.handoff import hand_off
 from nurture.leads.lifecycle import QUALIFIABLE
 from nurture.models import Account, Event, Handoff, Lead
 from nurture.models.lead import decayed_score
-from nurture.platform.db import among, transaction
+from nurture.platform.db import among, one_of_known, transaction
 from nurture.qualification.grading import (
     FitChange,
     fit_changed_event,
@@ -238,6 +238,9 @@ def readiness_verdicts(
     readiness = active.readiness
     raises = _latest_hand_raises(session, [lead.id for lead in leads if lead.hand_raised_at])
     found = []
+    # ``cannot_be_ready`` reads a lead's own facts, not who it is, and a batch's new leads
+    # share them (one stage, grade, temperature and zero score): each set is judged once.
+    skip: dict[LeadFacts, bool] = {}
     for lead in leads:
         raised = raises.get(lead.id, {})
         facts = LeadFacts(
@@ -252,12 +255,13 @@ def readiness_verdicts(
             hand_raise_event=raised.get("event_type"),
             account_name=(lead.account_name or lead.account_domain) if lead.account_id else None,
         )
-        if (
-            candidates_only
-            and lead.hand_raised_at is None
-            and cannot_be_ready(readiness, facts, now)
-        ):
-            continue
+        if candidates_only and lead.hand_raised_at is None:
+            key = replace(facts, lead_id=0, account_name=None)
+            hopeless = skip.get(key)
+            if hopeless is None:
+                hopeless = skip[key] = cannot_be_ready(readiness, facts, now)
+            if hopeless:
+                continue
         found.append((facts, lead.account_id))
     contacts: dict[int, list[ContactFacts]] = {}
     conditions = [rule.account for rule in readiness.rules if rule.account is not None]
@@ -304,7 +308,7 @@ def _with_account_peers(session: Session, ids: list[int], readiness: Readiness) 
             # through that index, once per batch of an import, instead of only these
             # accounts' engaged people through the accounts' index.
             (Lead.stage + "").in_(sorted(QUALIFIABLE)),
-            Lead.temperature.in_(engaged),
+            one_of_known(Lead.temperature, engaged),
         )
         .order_by(Lead.id)
         .with_for_update(skip_locked=True)
@@ -433,7 +437,7 @@ def _contacts(
         ).where(
             people,
             Lead.erased_at.is_(None),
-            Lead.temperature.in_(sorted(engaged)),
+            one_of_known(Lead.temperature, engaged),
             Lead.stage != "disqualified",
         )
     )

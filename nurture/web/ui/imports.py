@@ -245,7 +245,7 @@ def _launch(job_id: int) -> None:
         job_id,
         instance_path=settings.instance_path,
         default_timezone=settings.default_timezone,
-        batch_size=settings.batch_size,
+        batch_size=settings.import_batch_size,
     )
 
 

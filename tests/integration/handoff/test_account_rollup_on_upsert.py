@@ -78,3 +78,37 @@ def test_an_upsert_batch_leaves_each_account_as_a_full_recomputation_would(runti
 
     assert kept == recomputed
     assert kept["acme.com"][2] == NOW - timedelta(days=2)
+
+
+def test_an_account_whose_zero_roll_up_stays_zero_is_not_rewritten(runtime):
+    # New people have no score: the row of an account with nothing engaged keeps its
+    # stamps, while one whose stored roll-up is stale (a score its people no longer give)
+    # is still rewritten.
+    with transaction(runtime.sessions) as session:
+        upsert_leads(
+            session,
+            [_fields(email="a@quiet.com", company="Quiet"), _fields(email="b@stale.com")],
+            now=NOW - timedelta(days=3),
+            source="test",
+        )
+        stale = session.scalars(select(Account).where(Account.domain == "stale.com")).one()
+        stale.score_value, stale.score_as_of, stale.score_rank = 9.0, NOW, 1.0
+    with transaction(runtime.sessions) as session:
+        before = {a.domain: (a.updated_at, a.score_as_of) for a in session.scalars(select(Account))}
+    with transaction(runtime.sessions) as session:
+        upsert_leads(
+            session,
+            [_fields(email="c@quiet.com"), _fields(email="d@stale.com")],
+            now=NOW,
+            source="test",
+        )
+    with transaction(runtime.sessions) as session:
+        after = {a.domain: (a.updated_at, a.score_as_of) for a in session.scalars(select(Account))}
+        kept = _rollups(session)
+    assert after["quiet.com"] == before["quiet.com"]
+    assert after["stale.com"] != before["stale.com"]
+    with transaction(runtime.sessions) as session:
+        refresh_all_account_scores(session, NOW, runtime.settings.account_score)
+    with transaction(runtime.sessions) as session:
+        assert _rollups(session) == kept
+    assert kept["stale.com"] == (0.0, 0.0, None)

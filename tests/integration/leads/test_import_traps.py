@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from nurture.cli import (
     cli,
-    leads_cmd,  # noqa: F401  (registers the commands)
+    leads_cmd,  # registers the commands; spied on below
 )
 from nurture.consent.suppression import suppress
 from nurture.leads.csv_import import import_leads_csv
@@ -198,3 +198,27 @@ def test_the_help_says_what_consent_and_lawful_basis_mean(app):
         "legal_obligation: not a basis for marketing email",
     ):
         assert phrase in out, phrase
+
+
+def test_the_command_imports_in_batches_of_the_import_setting(app, tmp_path, monkeypatch):
+    # Not the sender's NURTURE_BATCH_SIZE: an import's cost is largely per batch.
+    seen = []
+    real = leads_cmd.import_leads_csv
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["batch_size"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(leads_cmd, "import_leads_csv", spy)
+    path = write(tmp_path / "few.csv", "email,consent_status\nada@example.com,granted\n")
+    runner = app.test_cli_runner()
+    assert runner.invoke(cli, ["leads", "import", str(path), "--no-progress"]).exit_code == 0
+    assert (
+        runner.invoke(
+            cli, ["leads", "import", str(path), "--no-progress", "--batch-size", "7"]
+        ).exit_code
+        == 0
+    )
+    settings = app.extensions["nurture"].settings
+    assert seen == [settings.import_batch_size, 7]
+    assert settings.import_batch_size == 2000 != settings.batch_size
