@@ -84,6 +84,9 @@ def insert_new_leads(
     ]
     rows = [{name: state[key] for key, name in names} for state in states]
     ids = insert_rows(session, table, rows)
+    # ``_update_impl`` is SQLAlchemy's private step of ``Session.add``; should a release
+    # drop it, the public call adds the leads the same way, only slower.
+    attach = getattr(session, "_update_impl", None)
     for (lead, account), lead_id in zip(new, ids, strict=True):
         # Into the transient object's state like its other columns: the identity key is
         # made from it below.
@@ -94,5 +97,8 @@ def insert_new_leads(
         # ``account``, set below to an account the session holds already, so the cascade
         # finds nothing to add, and walking Lead's relationships for each of a batch's leads
         # was most of the cost of adding them (7 % of an import's processor time).
-        session._update_impl(instance_state(lead))
+        if attach is not None:
+            attach(instance_state(lead))
+        else:
+            session.add(lead)
         set_committed_value(lead, "account", account)

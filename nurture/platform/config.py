@@ -106,7 +106,8 @@ class Settings:
     # Rows per transaction of a lead import (the command's and the web app's jobs). Much of
     # an import batch's cost is per batch, not per row (the touched accounts' roll-up, the
     # per-batch queries, the commit), so imports take bigger batches than the sender; a
-    # batch holds SQLite's write lock for its whole transaction (well under a second here).
+    # batch holds SQLite's write lock for its whole transaction (about a second on the
+    # benchmark's machine, longer under load), which a busy SQLite site can shorten.
     import_batch_size: int = 2000
     # Messages whose outcomes are recorded together, as soon as the mail server has
     # answered them: a worker killed mid-batch sends again at most twice this many.
