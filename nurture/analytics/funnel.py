@@ -57,6 +57,7 @@ from nurture.analytics.scope import (
     in_campaigns,
     month_name,
     month_number,
+    period_months,
     reads_lead_row,
     scoped,
     uses_leads,
@@ -210,7 +211,14 @@ def cohort_report(session: Session, report: ReportFilter) -> CohortReport:
     in_period = and_(Lead.created_at >= start, Lead.created_at < end)
 
     inner, group, creation = created_leads(report_groups, team, start, end)
-    inner = inner.add_columns(creation.month.label("cohort_month"))
+    if creation.at is None:
+        inner = inner.add_columns(creation.month.label("cohort_month"))
+    else:
+        # Each month's leads by a range of the creation index (``period_months``).
+        month = period_months(report.start, report.end)
+        inner = inner.join(
+            month, and_(creation.at >= month.c.first, creation.at < month.c.after)
+        ).add_columns(month.c.number.label("cohort_month"))
     sub = _with_group(inner, group).subquery("cohort")
     named = created_group_names(session, report_groups)
     created = {
@@ -235,9 +243,16 @@ def cohort_report(session: Session, report: ReportFilter) -> CohortReport:
     lead_scope = (
         replace(report_groups, group_by=None, campaign=None) if by_campaign else report_groups
     )
-    if uses_leads(lead_scope):
-        firsts_rows = firsts_rows.join(Lead, Lead.id == LeadStageFirst.lead_id)
-    inner, group = scoped(firsts_rows, lead_scope, team, when=LeadStageFirst.created_at)
+    # The leads' table only for a field of the lead's row (its source, grade, segment), and
+    # then only the period's leads: its owner and its campaigns are found by its id.
+    lead_id = None
+    if reads_lead_row(lead_scope):
+        firsts_rows = firsts_rows.join(Lead, Lead.id == LeadStageFirst.lead_id).where(in_period)
+    else:
+        lead_id = LeadStageFirst.lead_id
+    inner, group = scoped(
+        firsts_rows, lead_scope, team, when=LeadStageFirst.created_at, lead_id=lead_id
+    )
     first = _with_group(inner, group, month_of=LeadStageFirst.created_at).subquery("firsts")
     if by_campaign:
         first = in_campaigns(first, report_groups)
@@ -310,7 +325,7 @@ def _reach_columns(first: Any, name: str, dialect: str) -> list[Any]:
     columns: list[Any] = [func.count(reached_at)]
     for days in WINDOWS:
         soon = _within(reached_at, first.c.created_at, days, dialect)
-        columns.append(func.coalesce(func.sum(case((soon, 1), else_=0)), 0))
+        columns.append(func.count().filter(soon))
     return columns
 
 
@@ -320,7 +335,10 @@ def _within(at: Any, created_at: Any, days: int, dialect: str) -> ColumnElement[
         # SQLite keeps timestamps as text; the bound is written the same way, to the
         # millisecond, so the comparison is exact at the boundary.
         return at < func.strftime("%Y-%m-%d %H:%M:%f", created_at, f"+{days} days")
-    return at < created_at + func.make_interval(0, 0, 0, days)
+    # The time it took against a constant interval: one subtraction per row, where adding
+    # the interval to the creation built one per row and window (timestamps without a zone
+    # have no DST: the same instants either way).
+    return (at - created_at) < func.make_interval(0, 0, 0, days)
 
 
 def _with_group(
