@@ -191,6 +191,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"data          {leads:,} leads, {events:,} events; {in_range:,} leads created in"
               f" [{start}, {end})")  # fmt: skip
+        costs = session.scalar(text("SELECT count(*) FROM costs"))
+        print(f"costs         {costs:,} cost entries")
+        if not costs and "costs" in names:
+            # Without entries the cost report spreads nothing and reads no lead for it.
+            print(
+                "warning       no cost entries: the cost report's figures are not"
+                " representative (bench/web_pages.py adds them to a reused database)"
+            )
         reference = timed(lambda: session.execute(text("SELECT 1")).scalar(), 50, 5)
         print(f"reference     SELECT 1 p50 {percentile(reference, 0.5):.2f} ms"
               f"  p95 {percentile(reference, 0.95):.2f} ms")  # fmt: skip

@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,9 @@ from sqlalchemy import delete, text
 from web_rows import (
     CAMPAIGN_SOURCES,
     DATA_VERSION,
+    HISTORY_DAYS,
     PASSWORD,
+    SOURCES,
     USERS,
     Campaigns,
     Sizes,
@@ -49,6 +51,7 @@ from web_rows import (
 )
 
 from nurture.analytics.campaign_entries import rebuild_entries
+from nurture.analytics.costs import sync_costs_file
 from nurture.analytics.email_rollup_rebuild import rebuild_email_rollup
 from nurture.analytics.first_touches import rebuild_touches
 from nurture.analytics.rollup import rebuild_firsts
@@ -208,6 +211,7 @@ def build(name: str, sizes: Sizes, now: datetime) -> str:
         runtime = Runtime.from_settings(bench_settings(url, Path(tmp), folder))
         try:
             campaigns = _load_configuration(runtime, files, now)
+            load_costs(runtime, Path(tmp), campaigns.keys, now)
             _load_tables(runtime, sizes, campaigns, now)
             _load_handoffs(runtime, sizes, now)
             _rebuild_rollups(runtime)
@@ -247,6 +251,59 @@ def _load_configuration(
         sends=[sends for _, sends in files],
         versions=[rows[key][1] for key, _ in files],
     )
+
+
+# The campaigns a cost is entered for (the first of the benchmark's), besides each source.
+COST_CAMPAIGNS = 10
+
+
+def write_costs_file(folder: Path, keys: list[str], now: datetime) -> Path:
+    """A costs file as a marketing team keeps one (docs/costs.md): for every month of the
+    data's history, a cost for each lead source and for each of the first
+    ``COST_CAMPAIGNS`` campaigns, so the cost report spreads real entries over the leads
+    they cover."""
+    first = now - timedelta(days=HISTORY_DAYS)
+    month, last = (first.year, first.month), (now.year, now.month)
+    entries: list[dict[str, Any]] = []
+    while month <= last:
+        name = f"{month[0]:04d}-{month[1]:02d}"
+        for i, (source, _) in enumerate(s for s in SOURCES if s[0] is not None):
+            entries.append({"month": name, "source": source, "amount": 800 + 150 * i})
+        for i, key in enumerate(keys[:COST_CAMPAIGNS]):
+            entries.append({"month": name, "campaign": key, "amount": 300 + 40 * i})
+        month = (month[0] + month[1] // 12, month[1] % 12 + 1)
+    path = folder / "costs.yaml"
+    path.write_text(yaml.safe_dump({"currency": "EUR", "costs": entries}, sort_keys=False))
+    return path
+
+
+def load_costs(runtime: Runtime, folder: Path, keys: list[str], now: datetime) -> None:
+    """The costs file of ``write_costs_file`` through the product's own sync."""
+    began = time.perf_counter()
+    path = write_costs_file(folder, keys, now)
+    report = sync_costs_file(runtime, now=now, path=path)
+    if not report.ok:
+        raise SystemExit(f"the costs file did not load: {report!r}")
+    entries = len(yaml.safe_load(path.read_text())["costs"])
+    print(f"  costs            {entries:>10,} entries {time.perf_counter() - began:5.1f} s")
+
+
+def add_missing_costs(name: str) -> None:
+    """Give a database built before ``load_costs`` was part of ``build`` its costs, dated
+    as if it were built when its newest lead was created (the data's "now")."""
+    url = postgres_url(name)
+    with tempfile.TemporaryDirectory(prefix="nurture-bench-costs-") as tmp:
+        runtime = Runtime.from_settings(bench_settings(url, Path(tmp), Path(tmp)))
+        try:
+            with runtime.sessions() as session:
+                if session.scalar(text("SELECT count(*) FROM costs")):
+                    return
+                now = session.scalar(text("SELECT max(created_at) FROM leads"))
+                keys = list(session.scalars(text("SELECT key FROM campaigns ORDER BY id")))
+            print(f"database {name}: adding the costs file of the benchmark's data")
+            load_costs(runtime, Path(tmp), keys, now.replace(tzinfo=UTC))
+        finally:
+            runtime.close()
 
 
 BIG_TABLES = ("accounts", "leads", "enrollments", "messages", "events", "stage_changes")

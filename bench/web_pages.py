@@ -489,6 +489,7 @@ def prepare(name: str, sizes: web_data.Sizes, rebuild: bool) -> str:
     """The database ``name`` of ``sizes``: reused when it matches, else built."""
     if not rebuild and web_data.cached(name, sizes):
         print(f"database {name}: reused (same sizes and schema revision; --rebuild to rebuild)")
+        web_data.add_missing_costs(name)
         return postgres_url(name)
     print(f"database {name}: building {sizes}", flush=True)
     return web_data.build(name, sizes, datetime.now(UTC))

@@ -163,7 +163,7 @@ def created_leads(
         day = CampaignEntry.__table__.c["created_day"]
         campaign = CampaignEntry.__table__.c["campaign_id"]
         pairs: AnySelect = select(CampaignEntry.lead_id).where(
-            day >= _midnight_day(start), day < _midnight_day(end)
+            day >= midnight_day(start), day < midnight_day(end)
         )
         if report.campaign is not None:
             named = select(Campaign.id).where(Campaign.key == report.campaign)
@@ -184,7 +184,7 @@ def created_group_names(session: Session, report: ReportFilter) -> Callable[[Any
     return lambda group: keys.get(group) if group is not None else None
 
 
-def _midnight_day(when: datetime) -> int:
+def midnight_day(when: datetime) -> int:
     """The day number of a midnight: the instants of ``[start, end)`` are those of the
     days ``[day(start), day(end))``. Any other time has no such day."""
     if when.time() != time(0) or when.utcoffset() not in (None, timedelta(0)):

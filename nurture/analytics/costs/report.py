@@ -30,7 +30,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, null, select
 from sqlalchemy.orm import Session
 
 from nurture.analytics.costs.entries import cost_per, money, share_in_period
@@ -38,10 +38,18 @@ from nurture.analytics.costs.spread import CoveredCost, SpreadCosts, spread_cost
 from nurture.analytics.costs.sync import reporting_currency
 from nurture.analytics.filters import ReportFilter
 from nurture.analytics.funnel import funnel_report
-from nurture.analytics.scope import check_filter, month_name, month_number, scoped
+from nurture.analytics.scope import (
+    check_filter,
+    midnight_day,
+    month_name,
+    period_months,
+    reads_lead_row,
+    scoped,
+)
 from nurture.analytics.tables import Cell
 from nurture.handoff.team import Team
-from nurture.models import Campaign, Cost, Enrollment, Lead
+from nurture.models import Campaign, CampaignEntry, Cost, Lead
+from nurture.platform.db import table_of
 
 # The funnel's rows a cost is set against, and the names the report gives them.
 COUNTED: tuple[tuple[str, str], ...] = (("leads", "leads"), ("mql", "mql"), ("won", "customers"))
@@ -141,10 +149,21 @@ def spread_in_period(session: Session, report: ReportFilter) -> SpreadCosts:
     entries = _entries_in_period(session, report)
     whole = ReportFilter(start=report.start, end=report.end)
     ungrouped = replace(report, group_by=None)
-    covered_all = _coverage(session, whole, None, entries)
     filtered = _filtered(report)
-    covered_kept = _coverage(session, ungrouped, team, entries) if filtered else covered_all
-    covered_groups = _coverage(session, report, team, entries) if report.group_by else covered_kept
+    if report.group_by not in (None, "campaign") and not filtered:
+        # Every lead is in exactly one group (None for none), so the groups add up to all
+        # the leads: one pass over the period's leads instead of two.
+        covered_groups = _coverage(session, report, team, entries)
+        covered_all: dict[int, dict[str | None, int]] = {
+            entry: {None: sum(groups.values())} for entry, groups in covered_groups.items()
+        }
+        covered_kept = covered_all
+    else:
+        covered_all = _coverage(session, whole, None, entries)
+        covered_kept = _coverage(session, ungrouped, team, entries) if filtered else covered_all
+        covered_groups = (
+            _coverage(session, report, team, entries) if report.group_by else covered_kept
+        )
 
     covered = [
         CoveredCost(
@@ -192,33 +211,60 @@ def _coverage(
     (a lead counts in each of its groups: every campaign it was enrolled in)."""
     by_source: dict[tuple[int, str], dict[str | None, int]] = defaultdict(dict)
     by_campaign: list[tuple[int, str | None, str, str | None, int]] = []
+    # Each lead's month from a range of the creation index per month (``period_months``).
+    period = period_months(report.start, report.end)
+    in_month = and_(Lead.created_at >= period.c.first, Lead.created_at < period.c.after)
     if any(not entry.campaign for entry, _ in entries):
-        created = select(
-            Lead.id,
-            month_number(Lead.created_at).label("month"),
-            Lead.source.label("lead_source"),
-        ).where(Lead.created_at >= report.start_at, Lead.created_at < report.end_at)
+        created = (
+            select(Lead.id, period.c.number.label("month"), Lead.source.label("lead_source"))
+            .join(period, in_month)
+            .where(Lead.created_at >= report.start_at, Lead.created_at < report.end_at)
+        )
         for month, source, group, count in _grouped(session, created, report, team):
             by_source[(month, source or "")][group] = count
     named = sorted({entry.campaign for entry, _ in entries if entry.campaign})
     if named:
-        first = (
-            select(Enrollment.lead_id, Campaign.key.label("cost_campaign"))
-            .join(Campaign, Campaign.id == Enrollment.campaign_id)
-            .where(Enrollment.entry_number == 1, Campaign.key.in_(named))
-            .subquery("cost_campaigns")
-        )
-        enrolled = (
-            select(
-                Lead.id,
-                month_number(Lead.created_at).label("month"),
-                Lead.source.label("lead_source"),
-                first.c.cost_campaign,
+        # The leads' first enrolments in the named campaigns, from their narrow copy
+        # (``campaign_entries``: entry 1, with the lead's creation day) by its day index.
+        entries_table = table_of(CampaignEntry)
+        day = entries_table.c.created_day
+        pairs = (
+            select(entries_table.c.lead_id, Campaign.key.label("cost_campaign"))
+            .join(Campaign, Campaign.id == entries_table.c.campaign_id)
+            .where(
+                Campaign.key.in_(named),
+                day >= midnight_day(report.start_at),
+                day < midnight_day(report.end_at),
             )
-            .join(first, first.c.lead_id == Lead.id)
-            .where(Lead.created_at >= report.start_at, Lead.created_at < report.end_at)
         )
-        by_campaign = list(_grouped(session, enrolled, report, team, with_campaign=True))
+        sourced = any(entry.campaign and entry.source for entry, _ in entries)
+        if sourced or reads_lead_row(report):
+            first = pairs.subquery("cost_campaigns")
+            enrolled = (
+                select(
+                    Lead.id,
+                    period.c.number.label("month"),
+                    Lead.source.label("lead_source"),
+                    first.c.cost_campaign,
+                )
+                .join(period, in_month)
+                .join(first, first.c.lead_id == Lead.id)
+                .where(Lead.created_at >= report.start_at, Lead.created_at < report.end_at)
+            )
+            by_campaign = _grouped(session, enrolled, report, team, with_campaign=True)
+        else:
+            # No entry names a source too, and the grouping reads nothing of the lead's
+            # row: the pairs alone, their month from the stored day, and no leads' table.
+            alone = pairs.add_columns((day // 100).label("month"), null().label("lead_source"))
+            by_campaign = _grouped(
+                session,
+                alone,
+                report,
+                team,
+                with_campaign=True,
+                lead_id=entries_table.c.lead_id,
+                when=entries_table.c.created_at,
+            )
 
     coverage: dict[int, dict[str | None, int]] = {}
     for entry, _ in entries:
@@ -246,10 +292,15 @@ def _grouped(
     team: Team | None,
     *,
     with_campaign: bool = False,
+    lead_id: Any = None,
+    when: Any = None,
 ) -> list[tuple[Any, ...]]:
     """``statement``'s leads counted per month, source (, campaign) and the report's group
-    (named as the report names it; None when ungrouped)."""
-    inner, group = scoped(statement, report, team, when=Lead.created_at)
+    (named as the report names it; None when ungrouped). ``lead_id`` and ``when`` are the
+    lead's id and creation in ``statement`` when it has no ``leads`` in its FROM."""
+    inner, group = scoped(
+        statement, report, team, when=Lead.created_at if when is None else when, lead_id=lead_id
+    )
     if group is not None:
         inner = inner.add_columns(group.label("report_group"))
     sub = inner.subquery("covered")
