@@ -55,6 +55,7 @@ from nurture.analytics.costs import sync_costs_file
 from nurture.analytics.email_rollup_rebuild import rebuild_email_rollup
 from nurture.analytics.first_touches import rebuild_touches
 from nurture.analytics.rollup import rebuild_firsts
+from nurture.analytics.stage_entries import rebuild_stage_entries
 from nurture.auth import users
 from nurture.campaigns.services import sync_campaign_files
 from nurture.handoff.service import hand_off
@@ -375,12 +376,14 @@ def _load_tables(runtime: Runtime, sizes: Sizes, campaigns: Campaigns, now: date
 def _rebuild_rollups(runtime: Runtime) -> None:
     """The reports' roll-ups, recomputed from the history loaded around the use cases (as
     an operator would: ``nurture db rebuild-rollups``)."""
-    # The enrolments and the events went in with their triggers off (COPY as replica):
-    # their tables of first enrolments and first touches are filled here too.
+    # The enrolments, the events and the stage changes went in with their triggers off
+    # (COPY as replica): their tables of first enrolments, first touches and stage entries
+    # are filled here too.
     for table, rebuild in (
         ("lead_stage_firsts", rebuild_firsts),
         ("campaign_entries", rebuild_entries),
         ("lead_first_touches", rebuild_touches),
+        ("stage_entries", rebuild_stage_entries),
     ):
         began = time.perf_counter()
         with transaction(runtime.sessions) as session:

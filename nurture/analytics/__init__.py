@@ -24,7 +24,9 @@
 - ``rollup``: each lead's first time in each funnel stage (``lead_stage_firsts``), kept
   with every stage change (``subscriptions``) and recomputed from history on demand;
   ``first_touches``: each lead's first human touch (``lead_first_touches``), kept by
-  triggers on ``events``; ``campaign_entries``: each lead's first enrolment per campaign.
+  triggers on ``events``; ``campaign_entries``: each lead's first enrolment per campaign;
+  ``stage_entries``: each entry into a funnel stage with the lead's previous one, kept by
+  triggers on ``stage_changes`` (the period view's stage counts).
 - ``roi_rules`` (pure: ROI, ROAS, the rows side by side) and ``roi``: the cost report
   against the attribution report, per campaign or source.
 

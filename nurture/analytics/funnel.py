@@ -9,7 +9,9 @@ records one). A lead's current stage is never read.
 - **Period view**: of the changes in ``[start, end)``, how many distinct leads entered each
   stage; how many leads were created; how many lost a deal. A lead recycled and qualified
   again in the same period counts once per stage; in two periods (or two months of a
-  ``month`` grouping), once in each.
+  ``month`` grouping), once in each. The stages entered are read from the roll-up of each
+  entry into a stage with the lead's previous one (``stage_entries``,
+  ``nurture.analytics.stage_entries``), always equal to the stage changes.
 - **Cohort view**: the leads created in each month of the period; of them, how many have
   reached each stage by now, and within 30, 60 and 90 days of their creation. When each
   lead first reached each stage is read from the roll-up of its stage changes
@@ -29,10 +31,10 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     and_,
-    case,
     distinct,
     func,
     null,
+    or_,
     select,
 )
 from sqlalchemy.orm import Session
@@ -53,17 +55,15 @@ from nurture.analytics.scope import (
     check_filter,
     created_group_names,
     created_leads,
-    enters,
     in_campaigns,
     month_name,
     month_number,
     period_months,
     reads_lead_row,
     scoped,
-    uses_leads,
 )
 from nurture.handoff.team import Team
-from nurture.models import Handoff, Lead, LeadStageFirst, StageChange
+from nurture.models import Handoff, Lead, LeadStageFirst, StageEntry
 
 REACHED: tuple[str, ...] = (*(STAGE_LABELS[s] for s in FUNNEL_STAGES), "lost")
 
@@ -110,22 +110,9 @@ def funnel_report(session: Session, report: ReportFilter) -> FunnelReport:
     for row in session.execute(_grouped(sub, [func.count()])):
         counts.setdefault(named(row[0]), {})["leads"] = row[1]
 
-    changes = select(StageChange.lead_id, StageChange.from_stage, StageChange.to_stage).where(
-        StageChange.at >= start,
-        StageChange.at < end,
-        StageChange.to_stage.in_(FUNNEL_STAGES),
-    )
-    by_lead_id = report.group_by in (None, "owner", "campaign") and not reads_lead_row(report)
-    per_lead = (
-        _entered_by_lead_id(changes, report, team)
-        if by_lead_id
-        else _entered_with_leads(changes, report, team)
-    )
-    entered = [func.sum(per_lead.c[f"stage_{i}"]) for i in range(len(FUNNEL_STAGES))]
-    for row in session.execute(_grouped(per_lead, entered)):
-        target = counts.setdefault(row[0], {})
-        for stage, value in zip(FUNNEL_STAGES, row[1:], strict=True):
-            target[STAGE_LABELS[stage]] = int(value or 0)
+    for row in session.execute(_entered(report, team)):
+        target = counts.setdefault(named(row[0]), {})
+        target[STAGE_LABELS[row[1]]] = row[2]
 
     lost = (
         select(Handoff.lead_id)
@@ -148,54 +135,29 @@ def funnel_report(session: Session, report: ReportFilter) -> FunnelReport:
     return FunnelReport(report, rows)
 
 
-def _entered_columns(rows: Any) -> list[Any]:
-    """Per lead: whether any of its changes in ``rows`` entered each funnel stage (1 or 0),
-    as ``stage_0`` … in ``FUNNEL_STAGES`` order."""
-    return [
-        func.max(case((enters(stage, rows.c.from_stage, rows.c.to_stage), 1), else_=0)).label(
-            f"stage_{index}"
-        )
-        for index, stage in enumerate(FUNNEL_STAGES)
-    ]
-
-
-def _entered_by_lead_id(changes: AnySelect, report: ReportFilter, team: Team | None) -> Any:
-    """The stages each lead entered in the period, one row per lead and group, when the
-    filter and the grouping need nothing of the lead but its id (its owner, its campaigns):
-    the period's changes are summed per lead first, and only the sums meet the owners or
-    the campaigns, never the leads' table. Materialized on PostgreSQL: inlined, the
-    parallel plan summed the changes again in every worker as the inner side of its join,
-    and joined them to every lead to reach the owners (EXPLAIN ANALYZE on the benchmark's
-    database, funnel by owner and by campaign)."""
-    rows = changes.subquery("period_changes")
-    summing = select(rows.c.lead_id, *_entered_columns(rows)).group_by(rows.c.lead_id)
-    # By campaign the sums are joined to the lead's campaigns last: a lead in several
-    # campaigns multiplies one row, not its changes.
-    by_campaign = report.group_by == "campaign"
-    lead_scope = replace(report, group_by=None, campaign=None) if by_campaign else report
-    if not by_campaign and not uses_leads(lead_scope):
-        return summing.subquery("changes")
-    sums = summing.cte("lead_sums").prefix_with("MATERIALIZED", dialect="postgresql")
-    statement = select(sums.c.lead_id, *(sums.c[f"stage_{i}"] for i in range(len(FUNNEL_STAGES))))
-    inner, group = scoped(statement, lead_scope, team, when=null(), lead_id=sums.c.lead_id)
-    summed = _with_group(inner, group).subquery("changes")
-    return in_campaigns(summed, report) if by_campaign else summed
-
-
-def _entered_with_leads(changes: AnySelect, report: ReportFilter, team: Team | None) -> Any:
-    """The stages each lead entered in the period, one row per lead and group, when the
-    filter or the grouping reads the lead's row (its source, grade, segment) or the month
-    of each change: the changes meet the leads, then are summed per lead and group."""
-    by_campaign = report.group_by == "campaign"
-    lead_scope = replace(report, group_by=None, campaign=None) if by_campaign else report
-    if uses_leads(lead_scope):
-        changes = changes.join(Lead, Lead.id == StageChange.lead_id)
-    inner, group = scoped(changes, lead_scope, team, when=StageChange.at)
-    rows = _with_group(inner, group).subquery("changes")
-    # First per lead (did it enter the stage at all in the period), then per group: one
-    # aggregation over the changes instead of a sort per stage for COUNT(DISTINCT).
-    per_lead = _per_lead(rows, _entered_columns(rows))
-    return in_campaigns(per_lead, report) if by_campaign else per_lead
+def _entered(report: ReportFilter, team: Team | None) -> AnySelect:
+    """How many leads entered each stage in the period, as (group, stage, count) rows:
+    the entries of the period (``stage_entries``) that are their lead's first there, one
+    per lead and stage, so a plain count per group is a count of distinct leads. Grouped
+    by month, a lead's first entry in each month counts (its previous entry is in an
+    earlier month, or before the period). Grouped by campaign, each entry is joined to
+    its lead's campaigns (their ids, as ``created_leads`` names them)."""
+    start, end = report.start_at, report.end_at
+    previous = StageEntry.prev_at
+    first = or_(previous.is_(None), previous < start)
+    if report.group_by == "month":
+        first = or_(first, month_number(previous) < month_number(StageEntry.at))
+    entries = select(StageEntry.stage).where(StageEntry.at >= start, StageEntry.at < end, first)
+    if reads_lead_row(report):
+        entries = entries.join(Lead, Lead.id == StageEntry.lead_id)
+    inner, group = scoped(
+        entries, report, team, when=StageEntry.at, campaign_ids=True, lead_id=StageEntry.lead_id
+    )
+    sub = _with_group(inner, group).subquery("entered")
+    if group is None:
+        return select(null(), sub.c.stage, func.count()).group_by(sub.c.stage)
+    keys = (sub.c.report_group, sub.c.stage)
+    return select(*keys, func.count()).group_by(*keys)
 
 
 def cohort_report(session: Session, report: ReportFilter) -> CohortReport:

@@ -9,6 +9,7 @@ from nurture.analytics import (
     email_rollup_rebuild,
     first_touches,
     rollup,
+    stage_entries,
     stay_columns,
 )
 from nurture.cli.group import cli, runtime
@@ -44,23 +45,25 @@ def check_command() -> None:
 def rebuild_rollups_command(check_only: bool) -> None:
     """Recompute the reports' roll-up tables from history (idempotent).
 
-    The first stage times and each stage change's stay are kept with every change, the
-    first enrolments and the first touches by triggers on their history, the campaign
-    results' roll-up by the worker's roll-up pass; rebuild them after loading history in
-    bulk around the use cases, or prove they agree with it (--check; leads still queued
-    for the pass differ until it runs)."""
+    The first stage times, each stage change's stay and the stage entries are kept with
+    every change, the first enrolments and the first touches by triggers on their history,
+    the campaign results' roll-up by the worker's roll-up pass; rebuild them after loading
+    history in bulk around the use cases, or prove they agree with it (--check; leads still
+    queued for the pass differ until it runs)."""
     rt = runtime()
     if check_only:
         with rt.sessions() as session:
             differed = rollup.count_differences(session)
             entries_differed = campaign_entries.count_differences(session)
             stays_differed = stay_columns.count_differences(session)
+            stage_entries_differed = stage_entries.count_differences(session)
             touches_differed = first_touches.count_differences(session)
             email_differed = email_rollup_rebuild.count_differences(session)
             queued = email_rollup_rebuild.queued_leads(session)
         click.echo(f"lead_stage_firsts: {differed} rows differ from the stage history")
         click.echo(f"campaign_entries: {entries_differed} rows differ from the enrolments")
         click.echo(f"stage_changes: {stays_differed} stays differ from the stage history")
+        click.echo(f"stage_entries: {stage_entries_differed} rows differ from the stage history")
         click.echo(f"lead_first_touches: {touches_differed} rows differ from the events")
         for table, count in email_differed.items():
             click.echo(f"{table}: {count} rows differ from the messages")
@@ -73,6 +76,7 @@ def rebuild_rollups_command(check_only: bool) -> None:
             differed
             or entries_differed
             or stays_differed
+            or stage_entries_differed
             or touches_differed
             or any(email_differed.values())
         ):
@@ -82,6 +86,7 @@ def rebuild_rollups_command(check_only: bool) -> None:
         rebuilt = rollup.rebuild_firsts(session)
         entries = campaign_entries.rebuild_entries(session)
         stays = stay_columns.rebuild_stays(session)
+        entered = stage_entries.rebuild_stage_entries(session)
         touches = first_touches.rebuild_touches(session)
         emails = email_rollup_rebuild.rebuild_email_rollup(session)
     click.echo(
@@ -95,6 +100,10 @@ def rebuild_rollups_command(check_only: bool) -> None:
     click.echo(
         f"stage_changes: {stays.rows} stays recomputed from the stage history"
         f" ({stays.differed} differed before)"
+    )
+    click.echo(
+        f"stage_entries: {entered.rows} rows recomputed from the stage history"
+        f" ({entered.differed} differed before)"
     )
     click.echo(
         f"lead_first_touches: {touches.rows} rows recomputed from the events"

@@ -31,6 +31,7 @@ from nurture.models.rollup import (
     LeadStageFirst,
     RolledUpEmail,
     RolledUpLead,
+    StageEntry,
 )
 from nurture.models.scoring import LeadScoreState, ScoringVersion
 from nurture.models.sla import HandoffSla
@@ -86,6 +87,7 @@ __all__ = [
     "ScoringVersion",
     "SimulatedClock",
     "StageChange",
+    "StageEntry",
     "Suppression",
     "TrackingHit",
     "User",

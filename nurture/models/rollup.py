@@ -129,6 +129,38 @@ class CampaignEntry(Base):
     created_day: Mapped[int]
 
 
+class StageEntry(Base):
+    """One entry of a lead into a funnel stage: one row per stage change and funnel stage
+    it enters (``nurture.analytics.definitions.entered_stages``), with the change's time
+    and ``prev_at``, the time of the lead's entry into the same stage just before it in
+    (``at``, ``change_id``) order (NULL for its first). A lead entered a stage in
+    ``[start, end)`` exactly when one of its entries there has ``prev_at`` NULL or before
+    ``start``, and exactly one does: the funnel's period view counts those rows
+    (``nurture.analytics.stage_entries``) instead of summing each lead's changes.
+
+    Database triggers on ``stage_changes`` (migration 9880) keep it in the writer's
+    transaction, whoever writes, so it always equals a recomputation
+    (``nurture db rebuild-rollups --check``). It names no person: erasure keeps it, as it
+    keeps the stage changes.
+    """
+
+    __tablename__ = "stage_entries"
+    __table_args__ = (
+        # A lead's entries into one stage in order: the triggers' predecessor and successor.
+        Index("ix_stage_entries_lead_id_stage_at", "lead_id", "stage", "at", "change_id"),
+        # A period's entries from the index alone on PostgreSQL (the period view).
+        Index("ix_stage_entries_at", "at", postgresql_include=["stage", "prev_at", "lead_id"]),
+    )
+
+    change_id: Mapped[int] = mapped_column(
+        ForeignKey("stage_changes.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    stage: Mapped[str] = mapped_column(String(20), primary_key=True)
+    lead_id: Mapped[int]
+    at: Mapped[datetime]
+    prev_at: Mapped[datetime | None]
+
+
 class RolledUpEmail(_Outcomes, Base):
     """What the campaign results count of one campaign email sent (``kind`` "campaign",
     a campaign, a send time): the roll-ups' own copy of it, so that when its message

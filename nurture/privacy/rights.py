@@ -58,13 +58,15 @@ from nurture.platform.db import Base, rows_affected
 # personal beyond the lead id.
 _HANDLED = {"leads", "messages", "events", "outbox", "audit_log", "enrollments"}
 # The reports' roll-up of first stage times is as anonymous as the stage changes it sums,
-# and the first enrolments' copy as the enrolments it copies (both kept); the campaign
+# as are the stage entries (each a stage change's funnel stage and times), and the first
+# enrolments' copy as the enrolments it copies (all kept); the campaign
 # results' copy of each email and their queue keep the lead as the message does; the first
 # human touch is the earliest time of the events, which keep their types and times.
 _KEPT_AS_IS = {
     "enrollment_history",
     "lead_first_touches",
     "lead_stage_firsts",
+    "stage_entries",
     "campaign_entries",
     "rolled_up_emails",
     "email_rollup_queue",
