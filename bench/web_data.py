@@ -274,7 +274,9 @@ def write_costs_file(folder: Path, keys: list[str], now: datetime) -> Path:
             entries.append({"month": name, "campaign": key, "amount": 300 + 40 * i})
         month = (month[0] + month[1] // 12, month[1] % 12 + 1)
     path = folder / "costs.yaml"
-    path.write_text(yaml.safe_dump({"currency": "EUR", "costs": entries}, sort_keys=False))
+    # In the sales team file's currency (campaigns/sales-team.yaml), the deals' own, so the
+    # ROI report can set the costs against the revenue.
+    path.write_text(yaml.safe_dump({"currency": "USD", "costs": entries}, sort_keys=False))
     return path
 
 
