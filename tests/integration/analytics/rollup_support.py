@@ -49,6 +49,20 @@ from tests.integration.handoff_support import add_account, qualify
 from tests.integration.sales_support import ANN, sync_sales_team
 
 
+def change_row(
+    lead_id: int, to_stage: str, at: datetime, from_stage: str | None = None
+) -> dict[str, Any]:
+    """A ``stage_changes`` row's values, for a history written straight into the table."""
+    return {
+        "lead_id": lead_id,
+        "from_stage": from_stage,
+        "to_stage": to_stage,
+        "at": at,
+        "reason": "test",
+        "actor": "system",
+    }
+
+
 def at(month: int, day: int, year: int = 2026, hour: int = 9) -> datetime:
     return datetime(year, month, day, hour, tzinfo=UTC)
 

@@ -24,7 +24,7 @@ from nurture.leads.lifecycle import STAGES
 from nurture.models import Lead, StageChange, StageEntry
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
-from tests.integration.analytics.rollup_support import rows
+from tests.integration.analytics.rollup_support import change_row, rows
 from tests.integration.analytics.test_stay_columns import T0, histories, mixed_history
 from tests.integration.engine_support import FIXTURES, add_lead, enrol, sync_fixture_campaigns
 
@@ -46,17 +46,6 @@ def defined_entries(runtime: Runtime) -> set[Entry]:
 
 def stored(runtime: Runtime) -> set[Any]:
     return rows(runtime, stage_entries.stored_entries())
-
-
-def _change(lead_id: int, to_stage: str, at: datetime, from_stage: str | None = None) -> dict:
-    return {
-        "lead_id": lead_id,
-        "from_stage": from_stage,
-        "to_stage": to_stage,
-        "at": at,
-        "reason": "test",
-        "actor": "system",
-    }
 
 
 def _shuffle_history(runtime: Runtime, leads: list[int], seed: int) -> None:
@@ -85,7 +74,7 @@ def _shuffle_history(runtime: Runtime, leads: list[int], seed: int) -> None:
             .values(at=rng.choice(moments), from_stage="recycled")
         )
         late = [
-            _change(rng.choice(leads), rng.choice(STAGES), rng.choice(moments), "lead")
+            change_row(rng.choice(leads), rng.choice(STAGES), rng.choice(moments), "lead")
             for _ in range(8)
         ]
         session.execute(insert(StageChange).values(late))
@@ -122,7 +111,7 @@ def test_the_migration_fills_the_entries_from_history_already_recorded(runtime, 
     with runtime.sessions() as session:
         lead_id = session.scalar(select(StageChange.lead_id).limit(1))
     with transaction(runtime.sessions) as session:
-        session.add(StageChange(**_change(lead_id, "sql", T0 - timedelta(days=1))))
+        session.add(StageChange(**change_row(lead_id, "sql", T0 - timedelta(days=1))))
     assert stored(runtime) == defined_entries(runtime)
 
 
@@ -201,7 +190,7 @@ def twice(runtime, tmp_path) -> dict[str, int]:  # type: ignore[no-untyped-def]
         # Recorded out of order: the entries' previous ones must not depend on it.
         session.execute(
             insert(StageChange).values(
-                [_change(lead, to, at, frm) for lead, frm, to, at in reversed(moves)]
+                [change_row(lead, to, at, frm) for lead, frm, to, at in reversed(moves)]
             )
         )
     return {"a": a, "b": b}

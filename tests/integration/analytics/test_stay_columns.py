@@ -24,22 +24,11 @@ from nurture.leads.lifecycle import IMPORT_ACTOR, STAGES, change_stage
 from nurture.models import Lead, StageChange
 from nurture.platform.db import transaction
 from nurture.platform.runtime import Runtime
-from tests.integration.analytics.rollup_support import rows
+from tests.integration.analytics.rollup_support import change_row, rows
 from tests.integration.engine_support import add_lead
 
 T0 = datetime(2026, 1, 1, 9, tzinfo=UTC)
 TODAY = date(2026, 6, 1)
-
-
-def _change(lead_id: int, to_stage: str, at: datetime, from_stage: str | None = None) -> dict:
-    return {
-        "lead_id": lead_id,
-        "from_stage": from_stage,
-        "to_stage": to_stage,
-        "at": at,
-        "reason": "test",
-        "actor": "system",
-    }
 
 
 def mixed_history(runtime: Runtime, seed: int = 7) -> list[int]:
@@ -60,14 +49,16 @@ def mixed_history(runtime: Runtime, seed: int = 7) -> list[int]:
         with transaction(runtime.sessions) as session:
             if how == "statement":
                 session.execute(
-                    insert(StageChange).values([_change(*row, from_stage="lead") for row in batch])
+                    insert(StageChange).values(
+                        [change_row(*row, from_stage="lead") for row in batch]
+                    )
                 )
                 continue
             for lead_id, stage, at in batch:
                 lead = session.get(Lead, lead_id)
                 assert lead is not None
                 if how == "orm" or lead.stage == stage:
-                    session.add(StageChange(**_change(lead_id, stage, at, lead.stage)))
+                    session.add(StageChange(**change_row(lead_id, stage, at, lead.stage)))
                     session.flush()
                 else:
                     change_stage(
@@ -141,13 +132,13 @@ def test_the_stored_stays_equal_a_full_recomputation(runtime, mixed):
 def test_an_orm_change_reads_back_the_stay_the_database_wrote(runtime):
     lead = add_lead(runtime, "orm@example.com", created_at=T0)
     with transaction(runtime.sessions) as session:
-        session.add(StageChange(**_change(lead, "mql", T0 + timedelta(days=2))))
+        session.add(StageChange(**change_row(lead, "mql", T0 + timedelta(days=2))))
         session.flush()
-        earlier = StageChange(**_change(lead, "lead", T0 + timedelta(days=1)))
+        earlier = StageChange(**change_row(lead, "lead", T0 + timedelta(days=1)))
         session.add(earlier)
         session.flush()
         assert (earlier.stay_began_at, earlier.stay_stage) == (None, None)
-        later = StageChange(**_change(lead, "sal", T0 + timedelta(days=3)))
+        later = StageChange(**change_row(lead, "sal", T0 + timedelta(days=3)))
         session.add(later)
         session.flush()
         assert (later.stay_began_at, later.stay_stage) == (T0 + timedelta(days=2), "mql")
@@ -209,7 +200,7 @@ def test_the_migration_fills_the_stays_from_history_already_recorded(runtime, mi
     assert stored(runtime) == before
     # The triggers came back with the columns: a new change ends the lead's latest stay.
     with transaction(runtime.sessions) as session:
-        session.add(StageChange(**_change(mixed[0], "mql", T0 + timedelta(days=30))))
+        session.add(StageChange(**change_row(mixed[0], "mql", T0 + timedelta(days=30))))
     assert stored(runtime) == defined_stays(runtime)
 
 
