@@ -32,6 +32,7 @@ from sqlalchemy import (
     cast,
     exists,
     extract,
+    false,
     func,
     literal,
     null,
@@ -299,6 +300,14 @@ def period_months(start: date, end: date) -> Any:
                 literal(_instant(after), UTCDateTime()).label("after"),
             )
         )
+    if not rows:
+        # An empty period has no month: a table of none, as the months it would list.
+        none = select(
+            literal(0, Integer).label("number"),
+            literal(None, UTCDateTime()).label("first"),
+            literal(None, UTCDateTime()).label("after"),
+        ).where(false())
+        return none.subquery("report_months")
     return union_all(*rows).subquery("report_months")
 
 

@@ -8,6 +8,7 @@ funnel's period view counts a lead once per stage (per month, per campaign) from
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import shutil
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +19,7 @@ import pytest
 from sqlalchemy import delete, insert, select, update
 
 from nurture.analytics import parse_filter, stage_entries
-from nurture.analytics.definitions import entered_stages
+from nurture.analytics.definitions import FUNNEL_STAGES, entered_stages
 from nurture.analytics.funnel import funnel_report
 from nurture.leads.lifecycle import STAGES
 from nurture.models import Lead, StageChange, StageEntry
@@ -223,3 +224,14 @@ def test_a_lead_entering_a_stage_twice_in_the_period_counts_once(runtime, twice)
     assert _mql_sal(runtime, "2026-03-12", "2026-04-01", None) == {None: (2, 1)}
     # Only the entry before the period: nothing in it.
     assert _mql_sal(runtime, "2026-02-01", "2026-03-01", "month") == {"2026-02": (0, 0)}
+
+
+def test_the_migrations_triggers_name_the_funnel_stages_of_the_code():
+    # The triggers' SQL is frozen in migration 9880: a funnel stage renamed, added or
+    # reordered in the code needs a migration that rewrites them.
+    path = Path(__file__).parents[3] / "migrations" / "versions" / "20261207_9880_stage_entries.py"
+    spec = importlib.util.spec_from_file_location("migration_9880", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.STAGES == FUNNEL_STAGES
