@@ -57,12 +57,12 @@ class ReportFilter:
     @property
     def start_at(self) -> datetime:
         """The first instant of the period (UTC)."""
-        return datetime(self.start.year, self.start.month, self.start.day, tzinfo=UTC)
+        return midnight(self.start)
 
     @property
     def end_at(self) -> datetime:
         """The first instant after the period (UTC)."""
-        return datetime(self.end.year, self.end.month, self.end.day, tzinfo=UTC)
+        return midnight(self.end)
 
     def as_dict(self) -> dict[str, str | None]:
         """The filter as plain values (what a report says it covers)."""
@@ -80,8 +80,8 @@ class ReportFilter:
 
 def default_period(today: date) -> tuple[date, date]:
     """The twelve months up to and including the month of ``today``."""
-    end = _add_months(date(today.year, today.month, 1), 1)
-    return _add_months(end, -12), end
+    end = add_months(date(today.year, today.month, 1), 1)
+    return add_months(end, -12), end
 
 
 def parse_filter(
@@ -179,8 +179,13 @@ def months(start: date, end: date) -> list[date]:
     month = date(start.year, start.month, 1)
     while month < end:
         found.append(month)
-        month = _add_months(month, 1)
+        month = add_months(month, 1)
     return found
+
+
+def midnight(day: date) -> datetime:
+    """The first instant of ``day``, UTC."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def month_key(month: date) -> str:
@@ -218,6 +223,7 @@ def _text(name: str, text: str | None, errors: dict[str, str]) -> str | None:
     return value
 
 
-def _add_months(day: date, count: int) -> date:
+def add_months(day: date, count: int) -> date:
+    """The first day of the month ``count`` months after ``day``'s."""
     index = day.year * 12 + day.month - 1 + count
     return date(index // 12, index % 12 + 1, 1)

@@ -52,13 +52,13 @@ from nurture.analytics.filters import ReportFilter, month_key, months
 from nurture.analytics.rollup import FIRST_COLUMNS
 from nurture.analytics.scope import (
     AnySelect,
+    by_month_of,
     check_filter,
     created_group_names,
     created_leads,
     in_campaigns,
     month_name,
     month_number,
-    period_months,
     reads_lead_row,
     scoped,
 )
@@ -176,11 +176,8 @@ def cohort_report(session: Session, report: ReportFilter) -> CohortReport:
     if creation.at is None:
         inner = inner.add_columns(creation.month.label("cohort_month"))
     else:
-        # Each month's leads by a range of the creation index (``period_months``).
-        month = period_months(report.start, report.end)
-        inner = inner.join(
-            month, and_(creation.at >= month.c.first, creation.at < month.c.after)
-        ).add_columns(month.c.number.label("cohort_month"))
+        inner, created_month = by_month_of(inner, creation.at, report.start, report.end)
+        inner = inner.add_columns(created_month.label("cohort_month"))
     sub = _with_group(inner, group).subquery("cohort")
     named = created_group_names(session, report_groups)
     created = {

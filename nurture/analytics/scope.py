@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple, TypeAlias
 
 from sqlalchemy import (
@@ -46,7 +46,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from nurture.analytics.definitions import RANK
-from nurture.analytics.filters import FilterError, ReportFilter, months
+from nurture.analytics.filters import FilterError, ReportFilter, add_months, midnight, months
 from nurture.handoff.team import Team
 from nurture.handoff.team_sync import active_team
 from nurture.models import (
@@ -283,23 +283,17 @@ def _day_number_postgresql(element: _DayNumber, compiler: SQLCompiler, **kw: Any
 
 def period_months(start: date, end: date) -> Any:
     """The months with a day in ``[start, end)`` as a derived table: ``number`` (202601),
-    ``first`` and ``after`` (the month's first instant and the next month's, UTC). Joined
-    on a creation time's range, it gives each row its month from an index range scan per
-    month instead of working out the month of every row (the cohort view's 735 k leads
-    of a year on the benchmark's database: 390 → 250 ms for their count by month and
-    grade)."""
+    ``first`` and ``after`` (the month's first instant and the next month's, UTC)."""
     # A UNION ALL of one-row SELECTs rather than VALUES: SQLite cannot name a VALUES
     # list's columns in FROM.
-    rows = []
-    for month in months(start, end):
-        after = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        rows.append(
-            select(
-                literal(month.year * 100 + month.month, Integer).label("number"),
-                literal(_instant(month), UTCDateTime()).label("first"),
-                literal(_instant(after), UTCDateTime()).label("after"),
-            )
+    rows = [
+        select(
+            literal(month.year * 100 + month.month, Integer).label("number"),
+            literal(midnight(month), UTCDateTime()).label("first"),
+            literal(midnight(add_months(month, 1)), UTCDateTime()).label("after"),
         )
+        for month in months(start, end)
+    ]
     if not rows:
         # An empty period has no month: a table of none, as the months it would list.
         none = select(
@@ -311,8 +305,18 @@ def period_months(start: date, end: date) -> Any:
     return union_all(*rows).subquery("report_months")
 
 
-def _instant(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+def by_month_of(
+    statement: AnySelect, at: Any, start: date, end: date
+) -> tuple[AnySelect, ColumnElement[int]]:
+    """``statement`` joined to the months of ``[start, end)`` (``period_months``) on the
+    instant ``at``, and the month's number of each row. Each month's rows come from one
+    range of the index on ``at``, where working out the month of every row cost more (the
+    cohort view's 735 k leads of a year on the benchmark's database: 390 → 250 ms for
+    their count by month and grade). The caller keeps ``at`` within the period: a
+    month's table row spans the whole month."""
+    month = period_months(start, end)
+    joined = statement.join(month, and_(at >= month.c.first, at < month.c.after))
+    return joined, month.c.number
 
 
 def month_name(number: int) -> str:

@@ -39,10 +39,10 @@ from nurture.analytics.costs.sync import reporting_currency
 from nurture.analytics.filters import ReportFilter
 from nurture.analytics.funnel import funnel_report
 from nurture.analytics.scope import (
+    by_month_of,
     check_filter,
     midnight_day,
     month_name,
-    period_months,
     reads_lead_row,
     scoped,
 )
@@ -211,15 +211,11 @@ def _coverage(
     (a lead counts in each of its groups: every campaign it was enrolled in)."""
     by_source: dict[tuple[int, str], dict[str | None, int]] = defaultdict(dict)
     by_campaign: list[tuple[int, str | None, str, str | None, int]] = []
-    # Each lead's month from a range of the creation index per month (``period_months``).
-    period = period_months(report.start, report.end)
-    in_month = and_(Lead.created_at >= period.c.first, Lead.created_at < period.c.after)
+    in_period = and_(Lead.created_at >= report.start_at, Lead.created_at < report.end_at)
     if any(not entry.campaign for entry, _ in entries):
-        created = (
-            select(Lead.id, period.c.number.label("month"), Lead.source.label("lead_source"))
-            .join(period, in_month)
-            .where(Lead.created_at >= report.start_at, Lead.created_at < report.end_at)
-        )
+        leads = select(Lead.id, Lead.source.label("lead_source")).where(in_period)
+        created, created_month = by_month_of(leads, Lead.created_at, report.start, report.end)
+        created = created.add_columns(created_month.label("month"))
         for month, source, group, count in _grouped(session, created, report, team):
             by_source[(month, source or "")][group] = count
     named = sorted({entry.campaign for entry, _ in entries if entry.campaign})
@@ -240,17 +236,13 @@ def _coverage(
         sourced = any(entry.campaign and entry.source for entry, _ in entries)
         if sourced or reads_lead_row(report):
             first = pairs.subquery("cost_campaigns")
-            enrolled = (
-                select(
-                    Lead.id,
-                    period.c.number.label("month"),
-                    Lead.source.label("lead_source"),
-                    first.c.cost_campaign,
-                )
-                .join(period, in_month)
+            leads = (
+                select(Lead.id, Lead.source.label("lead_source"), first.c.cost_campaign)
                 .join(first, first.c.lead_id == Lead.id)
-                .where(Lead.created_at >= report.start_at, Lead.created_at < report.end_at)
+                .where(in_period)
             )
+            enrolled, enrolled_month = by_month_of(leads, Lead.created_at, report.start, report.end)
+            enrolled = enrolled.add_columns(enrolled_month.label("month"))
             by_campaign = _grouped(session, enrolled, report, team, with_campaign=True)
         else:
             # No entry names a source too, and the grouping reads nothing of the lead's
